@@ -1,0 +1,18 @@
+//! Reflector's core: the BGP wire codec, RIBs, best-path decision, RFC 4456
+//! route reflection and a sans-IO session state machine.
+//!
+//! With no features the crate parses and validates every message on borrowed
+//! bytes and encodes into caller buffers without an allocator. The `alloc`
+//! feature (default) adds owned message representations, the RIB and the
+//! engine; `std` adds `std::error::Error` implementations.
+#![cfg_attr(not(test), no_std)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod error;
+pub mod wire;
+
+pub use error::{Action, Error, ErrorKind, Result};
