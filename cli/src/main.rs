@@ -1,0 +1,3 @@
+//! The `reflector` command.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Calico cluster simulator over Reflector engines.

@@ -1,0 +1,1 @@
+//! Loaders for the shared MRT dumps and packet captures used by tests and benchmarks.
