@@ -16,11 +16,18 @@
 //! [`Error`](crate::error::Error) carrying the NOTIFICATION to send and the
 //! RFC 7606 action to take.
 
+pub mod attribute;
 pub mod header;
 pub mod nlri;
+pub mod update;
+#[cfg(feature = "alloc")]
+pub mod update_repr;
 
 pub use header::{Header, MessageType, HEADER_LEN, MARKER, MAX_EXTENDED_LEN, MAX_LEN};
 pub use nlri::{Ipv4Prefix, Ipv6Prefix, Nlri, NlriIter, Prefix};
+pub use update::UpdatePacket;
+#[cfg(feature = "alloc")]
+pub use update_repr::{AsPath, AttributeRepr, AttributeValue, UpdateRepr};
 
 use crate::error::{Error, Result};
 

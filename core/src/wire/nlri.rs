@@ -292,6 +292,16 @@ impl<'a> NlriIter<'a> {
         })
     }
 
+    /// An iterator over a field already validated with the same parameters.
+    pub(crate) const fn validated(field: &'a [u8], afi: Afi, add_path: bool) -> Self {
+        NlriIter {
+            buf: field,
+            pos: 0,
+            afi,
+            add_path,
+        }
+    }
+
     /// An iterator over nothing.
     pub const fn empty(afi: Afi) -> Self {
         NlriIter {

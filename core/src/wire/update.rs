@@ -1,0 +1,496 @@
+//! UPDATE messages (RFC 4271 §4.3) as a validated view over borrowed bytes.
+//!
+//! ```text
+//! +-----------------------------------------------------+
+//! |   Header (19 octets, type 2)                        |
+//! +-----------------------------------------------------+
+//! |   Withdrawn Routes Length (2 octets)                |
+//! +-----------------------------------------------------+
+//! |   Withdrawn Routes (variable)                       |
+//! +-----------------------------------------------------+
+//! |   Total Path Attribute Length (2 octets)            |
+//! +-----------------------------------------------------+
+//! |   Path Attributes (variable)                        |
+//! +-----------------------------------------------------+
+//! |   Network Layer Reachability Information (variable) |
+//! +-----------------------------------------------------+
+//! ```
+//!
+//! [`UpdatePacket::new_checked`] validates everything once (framing, every
+//! attribute, every prefix, mandatory attributes) and fails on any error;
+//! [`UpdatePacket::parse_revised`] applies RFC 7606: it fails only when the
+//! session must reset (or the family be disabled) and otherwise hands back the
+//! view together with the treat-as-withdraw or attribute-discard error.
+
+use super::attribute::{
+    self, type_code, AsPathView, AttrIter, MpReach, MpUnreach, RawAttribute, Summary, TypeSet,
+};
+use super::{Afi, AfiSafi, Context, Header, MessageType, NlriIter, Reader, HEADER_LEN};
+use crate::error::{code, subcode, Action, Error, ErrorKind, NotifyData, Result};
+
+mod field {
+    pub const WITHDRAWN_LEN: usize = 19;
+    pub const WITHDRAWN: usize = 21;
+}
+
+/// A validated UPDATE message.
+#[derive(Debug, Clone)]
+pub struct UpdatePacket<T: AsRef<[u8]>> {
+    buf: T,
+    withdrawn: (usize, usize),
+    attrs: (usize, usize),
+    nlri: (usize, usize),
+    summary: Summary,
+    ctx: Context,
+}
+
+fn bad_length(offset: usize) -> Error {
+    Error::new(
+        ErrorKind::MalformedAttributeList,
+        code::UPDATE_MESSAGE,
+        subcode::MALFORMED_ATTRIBUTE_LIST,
+        Action::SessionReset,
+        offset,
+    )
+}
+
+impl<T: AsRef<[u8]>> UpdatePacket<T> {
+    /// Validate `buf` (one whole message, header included) strictly: any error,
+    /// even one RFC 7606 would let the session survive, is returned.
+    pub fn new_checked(buf: T, ctx: &Context) -> Result<Self> {
+        let p = Self::structure(buf, ctx)?;
+        match p.summary.error {
+            Some(e) => Err(e),
+            None => Ok(p),
+        }
+    }
+
+    /// Validate `buf` per RFC 7606: `Err` only for errors that reset the session
+    /// or disable a family; otherwise the view and, if the message was
+    /// malformed in a survivable way, the most severe error (treat-as-withdraw
+    /// or attribute-discard) to log and act on.
+    pub fn parse_revised(buf: T, ctx: &Context) -> Result<(Self, Option<Error>)> {
+        let p = Self::structure(buf, ctx)?;
+        let e = p.summary.error;
+        Ok((p, e))
+    }
+
+    fn structure(buf: T, ctx: &Context) -> Result<Self> {
+        let bytes = buf.as_ref();
+        let h = Header::parse(bytes, ctx.max_message_len())?;
+        let len = usize::from(h.length);
+        if h.msg_type != MessageType::Update {
+            return Err(Error::new(
+                ErrorKind::BadMessageType,
+                code::MESSAGE_HEADER,
+                subcode::BAD_MESSAGE_TYPE,
+                Action::SessionReset,
+                18,
+            )
+            .with_range(18, 19));
+        }
+        if bytes.len() != len {
+            return Err(Error::new(
+                ErrorKind::BadMessageLength,
+                code::MESSAGE_HEADER,
+                subcode::BAD_MESSAGE_LENGTH,
+                Action::SessionReset,
+                16,
+            )
+            .with_data(NotifyData::u16(h.length)));
+        }
+        let mut r = Reader::new(bytes.get(HEADER_LEN..len).unwrap_or(&[]), HEADER_LEN);
+        let wl = usize::from(r.u16().map_err(|_| bad_length(field::WITHDRAWN_LEN))?);
+        let withdrawn = (field::WITHDRAWN, field::WITHDRAWN + wl);
+        r.take(wl).map_err(|_| bad_length(field::WITHDRAWN_LEN))?;
+        let al_at = r.offset();
+        // RFC 7606 §4: lengths inconsistent with the message: session reset.
+        let al = usize::from(r.u16().map_err(|_| bad_length(al_at))?);
+        let attrs_start = r.offset();
+        r.take(al).map_err(|_| bad_length(al_at))?;
+        let attrs = (attrs_start, attrs_start + al);
+        let nlri = (attrs.1, len);
+
+        let v4_add_path = ctx.add_path(AfiSafi::IPV4_UNICAST);
+        let field_of = |(a, b): (usize, usize)| bytes.get(a..b).unwrap_or(&[]);
+        NlriIter::new_checked(
+            field_of(withdrawn),
+            Afi::IPV4,
+            v4_add_path,
+            withdrawn.0,
+            Action::SessionReset,
+        )?;
+        let mut summary = attribute::validate(field_of(attrs), attrs.0, ctx)?;
+        NlriIter::new_checked(
+            field_of(nlri),
+            Afi::IPV4,
+            v4_add_path,
+            nlri.0,
+            Action::SessionReset,
+        )?;
+
+        // RFC 7606 §3 (d): mandatory attributes, only when there is something to announce.
+        let has_nlri = nlri.1 > nlri.0;
+        let has_mp = summary.mp_reach.is_some();
+        if has_nlri || has_mp {
+            let mut need: &[u8] = &[type_code::ORIGIN, type_code::AS_PATH];
+            if has_nlri {
+                need = &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP];
+            }
+            for &t in need {
+                if !summary.present.contains(t) {
+                    let e = attribute::missing(t, attrs.0);
+                    if summary
+                        .error
+                        .is_none_or(|p| p.action.max(e.action) != p.action)
+                    {
+                        summary.error = Some(e);
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(UpdatePacket {
+            buf,
+            withdrawn,
+            attrs,
+            nlri,
+            summary,
+            ctx: *ctx,
+        })
+    }
+
+    fn slice(&self, (a, b): (usize, usize)) -> &[u8] {
+        self.buf.as_ref().get(a..b).unwrap_or(&[])
+    }
+
+    /// The whole message.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.as_ref()
+    }
+
+    /// Give back the underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buf
+    }
+
+    /// The context the message was decoded with.
+    pub const fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// What validation found.
+    pub const fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Whether RFC 7606 says to treat every prefix of this UPDATE as withdrawn.
+    pub fn is_treat_as_withdraw(&self) -> bool {
+        self.summary
+            .error
+            .is_some_and(|e| e.action == Action::TreatAsWithdraw)
+    }
+
+    /// The withdrawn routes field (classic IPv4 unicast).
+    pub fn withdrawn(&self) -> NlriIter<'_> {
+        NlriIter::validated(
+            self.slice(self.withdrawn),
+            Afi::IPV4,
+            self.ctx.add_path(AfiSafi::IPV4_UNICAST),
+        )
+    }
+
+    /// The NLRI field (classic IPv4 unicast).
+    pub fn nlri(&self) -> NlriIter<'_> {
+        NlriIter::validated(
+            self.slice(self.nlri),
+            Afi::IPV4,
+            self.ctx.add_path(AfiSafi::IPV4_UNICAST),
+        )
+    }
+
+    /// The raw path attribute block.
+    pub fn attribute_bytes(&self) -> &[u8] {
+        self.slice(self.attrs)
+    }
+
+    /// Offset of the attribute block in the message.
+    pub const fn attribute_offset(&self) -> usize {
+        self.attrs.0
+    }
+
+    /// Every attribute TLV as on the wire, duplicates and discarded ones included.
+    pub fn raw_attributes(&self) -> AttrIter<'_> {
+        AttrIter::unchecked(self.slice(self.attrs), self.attrs.0)
+    }
+
+    /// The attributes in effect: first occurrences only, without the ones RFC 7606 discards.
+    pub fn attributes(&self) -> Effective<'_> {
+        Effective {
+            inner: self.raw_attributes(),
+            seen: TypeSet::EMPTY,
+            discard: self.summary.discard,
+            dedup: self.summary.has_duplicates,
+        }
+    }
+
+    /// The attribute of type `t` in effect, if any.
+    pub fn attribute(&self, t: u8) -> Option<RawAttribute<'_>> {
+        if !self.summary.present.contains(t) || self.summary.discard.contains(t) {
+            return None;
+        }
+        self.raw_attributes().find(|a| a.type_code == t)
+    }
+
+    fn at(&self, (off, len): (usize, usize)) -> Option<RawAttribute<'_>> {
+        AttrIter::unchecked(self.slice((off, off + len)), off).next()
+    }
+
+    /// The MP_REACH_NLRI attribute, if present.
+    pub fn mp_reach(&self) -> Option<MpReach<'_>> {
+        match self.at(self.summary.mp_reach?)?.decode(&self.ctx) {
+            attribute::Attribute::MpReach(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The MP_UNREACH_NLRI attribute, if present.
+    pub fn mp_unreach(&self) -> Option<MpUnreach<'_>> {
+        match self.at(self.summary.mp_unreach?)?.decode(&self.ctx) {
+            attribute::Attribute::MpUnreach(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The AS_PATH, if present and well formed.
+    pub fn as_path(&self) -> Option<AsPathView<'_>> {
+        let a = self.attribute(type_code::AS_PATH)?;
+        AsPathView::new_checked(a.value, self.ctx.four_octet_as).ok()
+    }
+
+    /// If this UPDATE is an End-of-RIB marker (RFC 4724 §2), its family.
+    pub fn end_of_rib(&self) -> Option<AfiSafi> {
+        let len = self.as_bytes().len();
+        if len == 23 {
+            return Some(AfiSafi::IPV4_UNICAST);
+        }
+        if self.withdrawn.1 > self.withdrawn.0 || self.nlri.1 > self.nlri.0 {
+            return None;
+        }
+        let mut it = self.raw_attributes();
+        let only = it.next()?;
+        if it.next().is_some() || only.type_code != type_code::MP_UNREACH_NLRI {
+            return None;
+        }
+        let m = self.mp_unreach()?;
+        m.nlri_bytes.is_empty().then_some(m.afi_safi)
+    }
+
+    /// Number of announced prefixes (classic and MP_REACH, IP families).
+    pub fn announced_count(&self) -> usize {
+        self.nlri().count()
+            + self
+                .mp_reach()
+                .and_then(|m| m.prefixes())
+                .map_or(0, |p| p.count())
+    }
+
+    /// Number of withdrawn prefixes (classic and MP_UNREACH, IP families).
+    pub fn withdrawn_count(&self) -> usize {
+        self.withdrawn().count()
+            + self
+                .mp_unreach()
+                .and_then(|m| m.prefixes())
+                .map_or(0, |p| p.count())
+    }
+}
+
+/// The attributes in effect (see [`UpdatePacket::attributes`]).
+#[derive(Debug, Clone)]
+pub struct Effective<'a> {
+    inner: AttrIter<'a>,
+    seen: TypeSet,
+    discard: TypeSet,
+    dedup: bool,
+}
+
+impl<'a> Iterator for Effective<'a> {
+    type Item = RawAttribute<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<RawAttribute<'a>> {
+        loop {
+            let a = self.inner.next()?;
+            if self.dedup && !self.seen.insert(a.type_code) {
+                continue;
+            }
+            if self.discard.contains(a.type_code) {
+                continue;
+            }
+            return Some(a);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn update(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+        let len = 23 + withdrawn.len() + attrs.len() + nlri.len();
+        let mut m = std::vec![0xff; 16];
+        m.extend((len as u16).to_be_bytes());
+        m.push(2);
+        m.extend((withdrawn.len() as u16).to_be_bytes());
+        m.extend(withdrawn);
+        m.extend((attrs.len() as u16).to_be_bytes());
+        m.extend(attrs);
+        m.extend(nlri);
+        m
+    }
+
+    const GOOD_ATTRS: &[u8] = &[
+        0x40, 1, 1, 0, // ORIGIN IGP
+        0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, // AS_PATH [65001]
+        0x40, 3, 4, 10, 0, 0, 1, // NEXT_HOP
+        0x80, 4, 4, 0, 0, 0, 5, // MED 5
+    ];
+
+    #[test]
+    fn rfc4271_4_3_well_formed_update() {
+        let m = update(&[8, 10], GOOD_ATTRS, &[24, 192, 0, 2]);
+        let p = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(p.withdrawn().count(), 1);
+        assert_eq!(p.nlri().next().unwrap().prefix.to_string(), "192.0.2.0/24");
+        assert_eq!(p.as_path().unwrap().first_asn(), Some(65001));
+        assert_eq!(p.attributes().count(), 4);
+        assert_eq!(p.announced_count(), 1);
+        assert_eq!(p.withdrawn_count(), 1);
+        assert!(p.end_of_rib().is_none());
+    }
+
+    #[test]
+    fn rfc4724_2_end_of_rib_markers() {
+        let m = update(&[], &[], &[]);
+        let p = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(p.end_of_rib(), Some(AfiSafi::IPV4_UNICAST));
+        let m = update(&[], &[0x80, 15, 3, 0, 2, 1], &[]);
+        let p = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(p.end_of_rib(), Some(AfiSafi::IPV6_UNICAST));
+    }
+
+    #[test]
+    fn rfc7606_4_withdrawn_length_overrun_resets_session() {
+        let mut m = update(&[8, 10], &[], &[]);
+        m[20] = 9;
+        let e = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap_err();
+        assert_eq!((e.code, e.subcode, e.action), (3, 1, Action::SessionReset));
+    }
+
+    #[test]
+    fn rfc7606_4_attribute_length_overrun_resets_session() {
+        let mut m = update(&[], GOOD_ATTRS, &[]);
+        m[22] = 200;
+        let e = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap_err();
+        assert_eq!((e.code, e.subcode, e.action), (3, 1, Action::SessionReset));
+    }
+
+    #[test]
+    fn rfc7606_3_d_missing_well_known_is_treat_as_withdraw() {
+        let m = update(&[], &GOOD_ATTRS[4..], &[24, 192, 0, 2]);
+        let (p, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+        let e = e.unwrap();
+        assert_eq!(
+            (e.code, e.subcode, e.action),
+            (3, 3, Action::TreatAsWithdraw)
+        );
+        assert_eq!(e.data.resolve(&m), &[1]);
+        assert!(p.is_treat_as_withdraw());
+        assert_eq!(
+            p.nlri().count(),
+            1,
+            "the prefixes are still there to withdraw"
+        );
+        assert!(UpdatePacket::new_checked(&m[..], &Context::MODERN).is_err());
+    }
+
+    #[test]
+    fn rfc7606_3_d_no_nlri_needs_no_mandatory_attributes() {
+        let m = update(&[8, 10], &GOOD_ATTRS[20..], &[]);
+        assert!(UpdatePacket::new_checked(&m[..], &Context::MODERN).is_ok());
+    }
+
+    #[test]
+    fn rfc7606_5_3_bad_nlri_prefix_resets_session() {
+        let m = update(&[], GOOD_ATTRS, &[40, 1, 2, 3, 4, 5]);
+        let e = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap_err();
+        assert_eq!((e.code, e.subcode, e.action), (3, 10, Action::SessionReset));
+        assert_eq!(e.offset, 23 + GOOD_ATTRS.len());
+    }
+
+    #[test]
+    fn rfc7606_2_attribute_discard_keeps_routes() {
+        let mut attrs = GOOD_ATTRS.to_vec();
+        attrs.extend([0x40, 6, 1, 0]); // ATOMIC_AGGREGATE with a value
+        let m = update(&[], &attrs, &[24, 192, 0, 2]);
+        let (p, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(e.unwrap().action, Action::AttributeDiscard);
+        assert!(!p.is_treat_as_withdraw());
+        assert!(p.attribute(type_code::ATOMIC_AGGREGATE).is_none());
+        assert_eq!(p.attributes().count(), 4);
+    }
+
+    #[test]
+    fn rfc7606_3_g_duplicates_are_skipped_by_attributes() {
+        let mut attrs = GOOD_ATTRS.to_vec();
+        attrs.extend([0x80, 4, 4, 0, 0, 0, 9]);
+        let m = update(&[], &attrs, &[24, 192, 0, 2]);
+        let p = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(p.raw_attributes().count(), 5);
+        assert_eq!(p.attributes().count(), 4);
+        assert_eq!(p.attribute(type_code::MED).unwrap().value, &[0, 0, 0, 5]);
+    }
+
+    #[test]
+    fn rfc4760_3_mp_reach_ipv6() {
+        let mut attrs = std::vec![0x40, 1, 1, 0, 0x40, 2, 0];
+        let mp = [
+            0u8, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 1,
+            0xd, 0xb8,
+        ];
+        attrs.extend([0x90, 14, 0, mp.len() as u8]);
+        attrs.extend(mp);
+        let m = update(&[], &attrs, &[]);
+        let p = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        let r = p.mp_reach().unwrap();
+        assert_eq!(r.afi_safi, AfiSafi::IPV6_UNICAST);
+        assert_eq!(r.next_hop.len(), 16);
+        let v: Vec<_> = r.prefixes().unwrap().collect();
+        assert_eq!(v[0].prefix.to_string(), "2001:db8::/32");
+        assert_eq!(p.announced_count(), 1);
+    }
+
+    #[test]
+    fn rfc4271_6_1_wrong_type_and_length() {
+        let mut m = update(&[], &[], &[]);
+        m[18] = 4;
+        assert!(UpdatePacket::new_checked(&m[..], &Context::MODERN).is_err());
+        let mut m = update(&[], &[], &[]);
+        m.push(0);
+        let e = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap_err();
+        assert_eq!((e.code, e.subcode), (1, 2));
+    }
+
+    #[test]
+    fn never_panics_on_prefixes_of_a_message() {
+        let m = update(&[8, 10], GOOD_ATTRS, &[24, 192, 0, 2]);
+        for cut in 0..m.len() {
+            let mut b = m[..cut].to_vec();
+            if b.len() >= 18 {
+                b[16..18].copy_from_slice(&(cut as u16).to_be_bytes());
+            }
+            let _ = UpdatePacket::parse_revised(&b[..], &Context::MODERN);
+        }
+    }
+}
