@@ -13,6 +13,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+pub mod mrt;
 pub mod wire;
 
 pub use error::{Action, Error, ErrorKind, Result};

@@ -1,1 +1,2 @@
 //! Loaders for the shared MRT dumps and packet captures used by tests and benchmarks.
+pub mod mrt;
