@@ -13,6 +13,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod framer;
 pub mod mrt;
 pub mod wire;
 

@@ -17,8 +17,13 @@
 //! RFC 7606 action to take.
 
 pub mod attribute;
+pub mod capability;
 pub mod header;
+pub mod message;
 pub mod nlri;
+pub mod notification;
+pub mod open;
+pub mod route_refresh;
 pub mod update;
 #[cfg(feature = "alloc")]
 pub mod update_repr;
