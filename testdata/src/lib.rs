@@ -1,2 +1,3 @@
 //! Loaders for the shared MRT dumps and packet captures used by tests and benchmarks.
 pub mod mrt;
+pub mod pcap;
