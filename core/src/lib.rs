@@ -12,7 +12,11 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+pub mod decision;
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod rib;
 #[cfg(feature = "alloc")]
 pub mod framer;
 pub mod mrt;

@@ -1,0 +1,388 @@
+//! The BGP decision process (RFC 4271 §9.1.2.2, RFC 4456 §9) as a ranking of
+//! candidate paths.
+//!
+//! [`compare`] is one comparison over the ordered steps; with MED compared
+//! (`with_med`) only between paths from the same neighbouring AS, a pairwise
+//! comparison cannot be transitive (the well-known MED oscillation case), so
+//! [`rank`] orders a whole candidate set the deterministic way: paths are
+//! grouped by neighbouring AS, each group is ordered with MED, and the group
+//! heads are merged without it. The result is a strict total order that does
+//! not depend on arrival order (the prefer-oldest knob aside).
+
+use core::cmp::Ordering;
+use core::net::IpAddr;
+
+use crate::rib::{PathInfo, PeerId};
+
+/// Knobs of the decision process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DecisionConfig {
+    /// Compare MED between paths from different neighbouring ASes too.
+    pub always_compare_med: bool,
+    /// A missing MED counts as the worst value instead of 0.
+    pub missing_med_worst: bool,
+    /// Among otherwise equal eBGP paths, keep the oldest (RFC 5004); makes the result order-dependent.
+    pub prefer_oldest: bool,
+    /// Skip the IGP cost step.
+    pub ignore_igp_cost: bool,
+    /// LOCAL_PREF assumed where absent.
+    pub default_local_pref: u32,
+}
+
+impl Default for DecisionConfig {
+    fn default() -> Self {
+        DecisionConfig {
+            always_compare_med: false,
+            missing_med_worst: false,
+            prefer_oldest: false,
+            ignore_igp_cost: false,
+            default_local_pref: 100,
+        }
+    }
+}
+
+/// Everything the decision process reads about one candidate path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// Decoded attribute fields.
+    pub info: PathInfo,
+    /// Learned from an eBGP peer.
+    pub ebgp: bool,
+    /// The next hop resolves.
+    pub reachable: bool,
+    /// IGP cost to the next hop.
+    pub igp_cost: u32,
+    /// BGP identifier of the peer it came from (ours for local routes).
+    pub router_id: u32,
+    /// Address of the peer it came from, as a sortable integer (IPv4 mapped into IPv6).
+    pub peer_addr: u128,
+    /// The peer it came from.
+    pub peer: PeerId,
+    /// The peer's ADD-PATH identifier.
+    pub remote_id: u32,
+    /// Our identifier, increasing with arrival.
+    pub local_id: u32,
+}
+
+/// An address as a sortable integer.
+pub fn addr_key(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().to_bits(),
+        IpAddr::V6(v6) => v6.to_bits(),
+    }
+}
+
+/// Compare two candidates: `Less` means `a` is preferred.
+///
+/// Steps, in order: next hop reachable; highest LOCAL_PREF; shortest AS_PATH;
+/// lowest ORIGIN; lowest MED (when `with_med`); eBGP over iBGP; lowest IGP
+/// cost; (prefer-oldest); lowest router ID, with ORIGINATOR_ID in its place
+/// when present; shortest CLUSTER_LIST; lowest peer address; then peer and
+/// path identifiers so that the order is total.
+pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: bool) -> Ordering {
+    let lp = |c: &Candidate| c.info.local_pref.unwrap_or(cfg.default_local_pref);
+    let med = |c: &Candidate| {
+        c.info
+            .med
+            .unwrap_or(if cfg.missing_med_worst { u32::MAX } else { 0 })
+    };
+    let rid = |c: &Candidate| c.info.originator_id.unwrap_or(c.router_id);
+    b.reachable
+        .cmp(&a.reachable)
+        .then_with(|| lp(b).cmp(&lp(a)))
+        .then_with(|| a.info.as_path_len.cmp(&b.info.as_path_len))
+        .then_with(|| a.info.origin.cmp(&b.info.origin))
+        .then_with(|| {
+            if with_med {
+                med(a).cmp(&med(b))
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then_with(|| b.ebgp.cmp(&a.ebgp))
+        .then_with(|| {
+            if cfg.ignore_igp_cost {
+                Ordering::Equal
+            } else {
+                a.igp_cost.cmp(&b.igp_cost)
+            }
+        })
+        .then_with(|| {
+            if cfg.prefer_oldest && a.ebgp && b.ebgp {
+                a.local_id.cmp(&b.local_id)
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then_with(|| rid(a).cmp(&rid(b)))
+        .then_with(|| a.info.cluster_list_len.cmp(&b.info.cluster_list_len))
+        .then_with(|| a.peer_addr.cmp(&b.peer_addr))
+        .then_with(|| a.peer.cmp(&b.peer))
+        .then_with(|| a.remote_id.cmp(&b.remote_id))
+}
+
+/// Order `cands` best first, in place.
+pub fn rank(cands: &mut [Candidate], cfg: &DecisionConfig) {
+    if cands.len() < 2 {
+        return;
+    }
+    if cfg.always_compare_med {
+        cands.sort_unstable_by(|a, b| compare(a, b, cfg, true));
+        return;
+    }
+    // Group by neighbouring AS, MED-ordered inside each group.
+    cands.sort_unstable_by(|a, b| {
+        a.info
+            .neighbor_as
+            .cmp(&b.info.neighbor_as)
+            .then_with(|| compare(a, b, cfg, true))
+    });
+    // Merge the groups: repeatedly move the best group head (compared without MED) to the front.
+    let n = cands.len();
+    let mut done = 0;
+    while done < n {
+        let mut best: Option<usize> = None;
+        let mut i = done;
+        while i < n {
+            // `i` is the head of a group within the unsorted tail.
+            let head = i;
+            let asn = cands.get(head).map_or(0, |c| c.info.neighbor_as);
+            best = match best {
+                Some(b)
+                    if cands.get(b).zip(cands.get(head)).is_some_and(|(cb, ch)| {
+                        compare(cb, ch, cfg, false) != Ordering::Greater
+                    }) =>
+                {
+                    Some(b)
+                }
+                _ => Some(head),
+            };
+            i += 1;
+            while i < n && cands.get(i).is_some_and(|c| c.info.neighbor_as == asn) {
+                i += 1;
+            }
+        }
+        let Some(b) = best else { break };
+        // Move cands[b] to position `done`, keeping the rest in order.
+        if let Some(slice) = cands.get_mut(done..=b) {
+            slice.rotate_right(1);
+        }
+        done += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::attribute::Origin;
+
+    fn cand(peer: u32) -> Candidate {
+        Candidate {
+            info: PathInfo {
+                origin: Origin::Igp,
+                as_path_len: 2,
+                neighbor_as: 65001,
+                med: None,
+                local_pref: None,
+                originator_id: None,
+                cluster_list_len: 0,
+                next_hop: None,
+            },
+            ebgp: false,
+            reachable: true,
+            igp_cost: 0,
+            router_id: peer,
+            peer_addr: u128::from(peer),
+            peer: PeerId(peer),
+            remote_id: 0,
+            local_id: peer,
+        }
+    }
+
+    fn best(mut v: std::vec::Vec<Candidate>) -> PeerId {
+        rank(&mut v, &DecisionConfig::default());
+        v[0].peer
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_unreachable_next_hop_loses() {
+        let mut a = cand(1);
+        a.reachable = false;
+        a.info.local_pref = Some(500);
+        assert_eq!(best(std::vec![a, cand(2)]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_1_highest_local_pref() {
+        let mut b = cand(2);
+        b.info.local_pref = Some(200);
+        assert_eq!(best(std::vec![cand(1), b]), PeerId(2));
+        // Missing LOCAL_PREF counts as the default 100.
+        let mut c = cand(3);
+        c.info.local_pref = Some(99);
+        assert_eq!(best(std::vec![c, cand(4)]), PeerId(4));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_a_shortest_as_path() {
+        let mut a = cand(1);
+        a.info.as_path_len = 3;
+        assert_eq!(best(std::vec![a, cand(2)]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_b_lowest_origin() {
+        let mut a = cand(1);
+        a.info.origin = Origin::Incomplete;
+        let mut b = cand(2);
+        b.info.origin = Origin::Egp;
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_c_med_only_within_neighbour_as() {
+        let mut a = cand(1);
+        a.info.med = Some(50);
+        let mut b = cand(2);
+        b.info.med = Some(10);
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+        // From different neighbouring ASes MED is skipped; router ID decides.
+        b.info.neighbor_as = 65002;
+        assert_eq!(best(std::vec![a, b]), PeerId(1));
+        let mut v = std::vec![a, b];
+        rank(
+            &mut v,
+            &DecisionConfig {
+                always_compare_med: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(v[0].peer, PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_c_missing_med_zero_or_worst() {
+        let mut a = cand(1);
+        a.info.med = Some(5);
+        let b = cand(2);
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+        let mut v = std::vec![a, b];
+        rank(
+            &mut v,
+            &DecisionConfig {
+                missing_med_worst: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(v[0].peer, PeerId(1));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_d_ebgp_over_ibgp() {
+        let mut b = cand(2);
+        b.ebgp = true;
+        assert_eq!(best(std::vec![cand(1), b]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_e_lowest_igp_cost() {
+        let mut a = cand(1);
+        a.igp_cost = 20;
+        let mut b = cand(2);
+        b.igp_cost = 10;
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+        let mut v = std::vec![a, b];
+        rank(
+            &mut v,
+            &DecisionConfig {
+                ignore_igp_cost: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(v[0].peer, PeerId(1));
+    }
+
+    #[test]
+    fn rfc4456_9_originator_id_replaces_router_id() {
+        let mut a = cand(1);
+        a.info.originator_id = Some(50);
+        let b = cand(2);
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4456_9_shortest_cluster_list() {
+        let mut a = cand(1);
+        a.info.originator_id = Some(9);
+        a.info.cluster_list_len = 2;
+        let mut b = cand(2);
+        b.info.originator_id = Some(9);
+        b.info.cluster_list_len = 1;
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc4271_9_1_2_2_g_lowest_peer_address() {
+        let mut a = cand(1);
+        a.router_id = 7;
+        a.peer_addr = 20;
+        let mut b = cand(2);
+        b.router_id = 7;
+        b.peer_addr = 10;
+        assert_eq!(best(std::vec![a, b]), PeerId(2));
+    }
+
+    #[test]
+    fn rfc5004_prefer_oldest_ebgp() {
+        let mut a = cand(2);
+        a.ebgp = true;
+        a.local_id = 1;
+        let mut b = cand(1);
+        b.ebgp = true;
+        b.local_id = 2;
+        assert_eq!(best(std::vec![a, b]), PeerId(1));
+        let mut v = std::vec![a, b];
+        rank(
+            &mut v,
+            &DecisionConfig {
+                prefer_oldest: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(v[0].peer, PeerId(2));
+    }
+
+    #[test]
+    fn med_cycle_is_broken_deterministically() {
+        // A and B share a neighbour AS (B wins on MED), C is from another AS
+        // and beats B on IGP cost, A beats C on IGP cost: pairwise, a cycle.
+        let mut a = cand(1);
+        a.info.med = Some(10);
+        a.igp_cost = 5;
+        let mut b = cand(2);
+        b.info.med = Some(0);
+        b.igp_cost = 10;
+        let mut c = cand(3);
+        c.info.neighbor_as = 65002;
+        c.igp_cost = 7;
+        let orders = [
+            [a, b, c],
+            [a, c, b],
+            [b, a, c],
+            [b, c, a],
+            [c, a, b],
+            [c, b, a],
+        ];
+        let firsts: std::vec::Vec<_> = orders
+            .iter()
+            .map(|o| {
+                let mut v = o.to_vec();
+                rank(&mut v, &DecisionConfig::default());
+                v.iter().map(|c| c.peer).collect::<std::vec::Vec<_>>()
+            })
+            .collect();
+        assert!(firsts.windows(2).all(|w| w[0] == w[1]), "{firsts:?}");
+        // B is the best of AS 65001, and C beats B on IGP cost.
+        assert_eq!(firsts[0][0], PeerId(3));
+    }
+}
