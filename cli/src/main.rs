@@ -1,3 +1,40 @@
 //! The `reflector` command.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod mrt;
+
+/// Reflector: an embeddable BGP route-reflection engine.
+#[derive(Debug, Parser)]
+#[command(name = "reflector", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Statistics of an MRT dump (RFC 6396): records, BGP messages, prefixes, attributes, peers.
+    ///
+    /// gzip and bzip2 files are read transparently (recognised by their magic
+    /// bytes). Exit status 0 whenever the file could be opened: a truncated or
+    /// malformed file is reported ("complete": false, "errors") rather than
+    /// failed; 1 if the file cannot be opened or the report cannot be written.
+    Mrt(mrt::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Mrt(args) => mrt::run(&args),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reflector: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -189,7 +189,9 @@ fn updates_et_header_2015() {
         .map(|r| r.unwrap())
         .map(|r| (r.timestamp, r.microseconds.unwrap()))
         .collect();
-    assert!(ts.iter().all(|(s, us)| (1_445_565_678..=1_445_565_715).contains(s) && *us < 1_000_000));
+    assert!(ts
+        .iter()
+        .all(|(s, us)| (1_445_565_678..=1_445_565_715).contains(s) && *us < 1_000_000));
     assert!(ts.iter().any(|(_, us)| *us != 0));
 }
 

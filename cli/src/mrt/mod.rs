@@ -1,0 +1,261 @@
+//! `reflector mrt FILE`: statistics of an MRT dump.
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+mod input;
+mod stats;
+
+use input::{End, RecordReader};
+use stats::{Incomplete, Report, Stats};
+
+/// Arguments of `reflector mrt`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The MRT file (plain, gzip or bzip2).
+    pub file: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Show progress on stderr even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+/// Read the file and print its report.
+pub fn run(args: &Args) -> io::Result<()> {
+    let mut reader = RecordReader::open(&args.file)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.file.display())))?;
+    let mut stats = Stats::new(args.file.display().to_string(), reader.compression.as_str());
+    let show_progress = args.progress || io::stderr().is_terminal();
+    let mut progress = Progress::new(show_progress);
+    loop {
+        match reader.next_record() {
+            Ok((offset, bytes)) => stats.record(offset, bytes),
+            Err(End::Clean) => break,
+            Err(End::Truncated {
+                offset,
+                have,
+                want,
+                io_error,
+            }) => {
+                stats.incomplete(Incomplete {
+                    offset,
+                    bytes_present: have,
+                    bytes_expected: want,
+                    io_error,
+                });
+                break;
+            }
+        }
+        progress.tick(&reader, stats.records());
+    }
+    progress.done(&reader, stats.records());
+    let report = stats.finish();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(text(&report).as_bytes())?;
+    }
+    out.flush()
+}
+
+/// Progress on stderr, at most four times a second.
+struct Progress {
+    on: bool,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(on: bool) -> Self {
+        let now = Instant::now();
+        Progress {
+            on,
+            start: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, r: &RecordReader, records: u64) {
+        if !self.on || self.last.elapsed() < Duration::from_millis(250) {
+            return;
+        }
+        self.last = Instant::now();
+        let pos = r.file_pos.load(Ordering::Relaxed);
+        let pct = if r.file_len > 0 {
+            100.0 * pos as f64 / r.file_len as f64
+        } else {
+            0.0
+        };
+        eprint!(
+            "\r{pct:5.1}%  {records} records  {:.1} MB decompressed  {:.1}s",
+            r.offset() as f64 / 1e6,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+
+    fn done(&mut self, r: &RecordReader, records: u64) {
+        if self.on {
+            eprintln!(
+                "\r100.0%  {records} records  {:.1} MB decompressed  {:.1}s",
+                r.offset() as f64 / 1e6,
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+/// The report for people.
+fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "file          {} ({})", r.file, r.compression);
+    let _ = writeln!(
+        w,
+        "status        {}",
+        if r.complete { "complete" } else { "INCOMPLETE" }
+    );
+    if let Some(i) = &r.incomplete {
+        let _ = writeln!(
+            w,
+            "              last record at offset {} has {} of {} bytes{}",
+            i.offset,
+            i.bytes_present,
+            i.bytes_expected
+                .map_or_else(|| "at least 12".to_owned(), |n| n.to_string()),
+            i.io_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(w, "bytes         {}", r.bytes);
+    let _ = writeln!(w, "records       {}", r.records);
+    for (k, v) in &r.record_types {
+        let _ = writeln!(w, "  {k:<40} {v:>10}");
+    }
+    if !r.bgp_messages.is_empty() {
+        let total: u64 = r.bgp_messages.values().sum();
+        let _ = writeln!(w, "BGP messages  {total}");
+        for (k, v) in &r.bgp_messages {
+            let _ = writeln!(w, "  {k:<40} {v:>10}");
+        }
+    }
+    if r.state_changes > 0 {
+        let _ = writeln!(w, "state changes {}", r.state_changes);
+    }
+    let _ = writeln!(w, "prefixes                  IPv4       IPv6");
+    for (name, f) in [
+        ("announced", r.announced),
+        ("withdrawn", r.withdrawn),
+        ("distinct", r.distinct_prefixes),
+    ] {
+        let _ = writeln!(w, "  {name:<18} {:>10} {:>10}", f.ipv4, f.ipv6);
+    }
+    if r.end_of_rib > 0 {
+        let _ = writeln!(w, "End-of-RIB    {}", r.end_of_rib);
+    }
+    if !r.mp_families.is_empty() {
+        let _ = writeln!(w, "MP attributes             reach    unreach");
+        for (k, v) in &r.mp_families {
+            let _ = writeln!(w, "  AFI/SAFI {k:<12} {:>10} {:>10}", v.reach, v.unreach);
+        }
+    }
+    if r.rib_entries.total > 0 {
+        let e = r.rib_entries;
+        let _ = writeln!(
+            w,
+            "RIB entries   {} (IPv4 {}, IPv6 {}, other {})",
+            e.total, e.ipv4, e.ipv6, e.other
+        );
+    }
+    if !r.attributes.is_empty() {
+        let _ = writeln!(
+            w,
+            "path attributes (UPDATEs or RIB entries carrying each type)"
+        );
+        for (k, v) in &r.attributes {
+            let _ = writeln!(w, "  {:<40} {v:>10}", attribute_name(*k));
+        }
+    }
+    let _ = writeln!(w, "distinct AS paths {}", r.distinct_as_paths);
+    let _ = writeln!(
+        w,
+        "peers         {} addresses, {} ASNs",
+        r.peers.addresses, r.peers.asns
+    );
+    if r.add_path_inferred > 0 {
+        let _ = writeln!(
+            w,
+            "ADD-PATH      {} UPDATEs decoded with path identifiers their record subtype did not announce",
+            r.add_path_inferred
+        );
+    }
+    let _ = writeln!(w, "errors        {}", r.error_count);
+    for e in &r.errors {
+        let _ = writeln!(
+            w,
+            "  at offset {} (record at {}), {}: {}",
+            e.offset, e.record_offset, e.context, e.message
+        );
+    }
+    if r.error_count > r.errors.len() as u64 {
+        let _ = writeln!(w, "  ... {} more", r.error_count - r.errors.len() as u64);
+    }
+    s
+}
+
+fn attribute_name(t: u8) -> String {
+    let name = match t {
+        1 => "ORIGIN",
+        2 => "AS_PATH",
+        3 => "NEXT_HOP",
+        4 => "MULTI_EXIT_DISC",
+        5 => "LOCAL_PREF",
+        6 => "ATOMIC_AGGREGATE",
+        7 => "AGGREGATOR",
+        8 => "COMMUNITIES",
+        9 => "ORIGINATOR_ID",
+        10 => "CLUSTER_LIST",
+        14 => "MP_REACH_NLRI",
+        15 => "MP_UNREACH_NLRI",
+        16 => "EXTENDED_COMMUNITIES",
+        17 => "AS4_PATH",
+        18 => "AS4_AGGREGATOR",
+        20 => "CONNECTOR",
+        21 => "AS_PATHLIMIT",
+        22 => "PMSI_TUNNEL",
+        23 => "TUNNEL_ENCAPSULATION",
+        26 => "AIGP",
+        32 => "LARGE_COMMUNITY",
+        33 => "BGPSEC_PATH",
+        35 => "OTC",
+        40 => "PREFIX_SID",
+        128 => "ATTR_SET",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("{t}")
+    } else {
+        format!("{t} {name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reflector_core::mrt::subtype_name;
+
+    #[test]
+    fn record_names_used_as_json_keys_are_the_rfc_names() {
+        assert_eq!(subtype_name(16, 4), Some("BGP4MP/MESSAGE_AS4"));
+        assert_eq!(attribute_name(8), "8 COMMUNITIES");
+        assert_eq!(attribute_name(99), "99");
+    }
+}
