@@ -344,4 +344,20 @@ mod tests {
         assert_eq!(subcode_name(2, 11), "Role Mismatch");
         assert_eq!(code_name(7), "ROUTE-REFRESH Message Error");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn notification_repr_round_trips(
+            code in proptest::prelude::any::<u8>(),
+            subcode in proptest::prelude::any::<u8>(),
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let r = NotificationRepr { code, subcode, data };
+            let b = r.to_vec().unwrap();
+            let p = NotificationPacket::new_checked(&b[..]).unwrap();
+            // Never fails, whatever the data holds.
+            let _ = p.shutdown_communication();
+            proptest::prop_assert_eq!(NotificationRepr::parse(&p), r);
+        }
+    }
 }

@@ -633,7 +633,7 @@ mod repr {
             self.params.iter().flatten()
         }
 
-        fn params_len(&self, extended: bool) -> usize {
+        pub(crate) fn params_len(&self, extended: bool) -> usize {
             let per = if extended { 3 } else { 2 };
             self.params
                 .iter()
@@ -894,5 +894,116 @@ mod tests {
         assert!(!n.four_octet_as);
         assert_eq!(n.peer_as, 65001);
         assert_eq!(n.families.as_slice(), &[AfiSafi::IPV4_UNICAST]);
+    }
+
+    mod prop {
+        use super::*;
+        use crate::wire::capability::{AddPathFamily, ExtendedNextHop, GracefulRestartFamily};
+        use crate::wire::{Afi, Safi};
+        use proptest::collection::vec as pvec;
+        use proptest::prelude::*;
+
+        fn family() -> impl Strategy<Value = AfiSafi> {
+            (any::<u16>(), any::<u8>()).prop_map(|(a, s)| AfiSafi::new(Afi(a), Safi(s)))
+        }
+
+        fn capability() -> impl Strategy<Value = CapabilityRepr> {
+            use CapabilityRepr as C;
+            prop_oneof![
+                family().prop_map(C::Multiprotocol),
+                Just(C::RouteRefresh),
+                pvec(
+                    (family(), any::<u16>()).prop_map(|(f, n)| ExtendedNextHop {
+                        afi_safi: f,
+                        next_hop_afi: Afi(n)
+                    }),
+                    1..5
+                )
+                .prop_map(C::ExtendedNextHop),
+                Just(C::ExtendedMessage),
+                any::<u8>().prop_map(C::Role),
+                (
+                    0u8..16,
+                    0u16..4096,
+                    pvec(
+                        (family(), any::<u8>()).prop_map(|(f, fl)| GracefulRestartFamily {
+                            afi_safi: f,
+                            flags: fl
+                        }),
+                        0..5
+                    )
+                )
+                    .prop_map(|(restart_flags, restart_time, families)| {
+                        C::GracefulRestart {
+                            restart_flags,
+                            restart_time,
+                            families,
+                        }
+                    }),
+                any::<u32>().prop_map(C::FourOctetAs),
+                pvec(
+                    (family(), any::<u8>()).prop_map(|(f, sr)| AddPathFamily {
+                        afi_safi: f,
+                        send_receive: sr
+                    }),
+                    1..5
+                )
+                .prop_map(C::AddPath),
+                Just(C::EnhancedRouteRefresh),
+                pvec(any::<u8>(), 0..20).prop_map(C::LongLivedGracefulRestart),
+                (pvec(any::<u8>(), 0..20), pvec(any::<u8>(), 0..20))
+                    .prop_map(|(hostname, domain)| C::Fqdn { hostname, domain }),
+                Just(C::CiscoRouteRefresh),
+                (150u8..=255, pvec(any::<u8>(), 0..30))
+                    .prop_map(|(code, data)| C::Unknown { code, data }),
+            ]
+        }
+
+        fn open() -> impl Strategy<Value = OpenRepr> {
+            (
+                any::<u16>(),
+                any::<u16>().prop_filter("hold 1, 2", |h| *h != 1 && *h != 2),
+                1u32..,
+                any::<bool>(),
+                pvec(pvec(capability(), 0..6), 0..5),
+            )
+                .prop_map(|(my_as, hold_time, bgp_id, ext, params)| {
+                    let mut o = OpenRepr {
+                        version: BGP_VERSION,
+                        my_as,
+                        hold_time,
+                        bgp_id,
+                        extended_params: ext,
+                        params,
+                    };
+                    if o.params_len(false) > 255 {
+                        o.extended_params = true;
+                    }
+                    o
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn open_repr_round_trips(o in open()) {
+                let bytes = o.to_vec().unwrap();
+                prop_assert_eq!(bytes.len(), o.buffer_len());
+                let p = OpenPacket::new_checked(&bytes[..]).unwrap();
+                prop_assert_eq!(p.capabilities().count(), o.capabilities().count());
+                prop_assert_eq!(OpenRepr::parse(&p), o);
+            }
+
+            #[test]
+            fn open_check_never_panics(bytes in pvec(any::<u8>(), 0..80)) {
+                let mut b = std::vec![0xffu8; 16];
+                b.extend_from_slice(&((19 + bytes.len()) as u16).to_be_bytes());
+                b.push(1);
+                b.extend_from_slice(&bytes);
+                if let Ok(p) = OpenPacket::new_checked(&b[..]) {
+                    let _ = p.capabilities().count();
+                    prop_assert_eq!(OpenRepr::parse(&p).to_vec().unwrap(), b);
+                }
+            }
+        }
     }
 }

@@ -255,4 +255,26 @@ mod tests {
         let e = RouteRefreshPacket::new_checked(&b[..]).unwrap_err();
         assert_eq!((e.code, e.subcode), (1, 2));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn route_refresh_repr_round_trips(
+            afi in proptest::prelude::any::<u16>(),
+            safi in proptest::prelude::any::<u8>(),
+            subtype in proptest::prelude::any::<u8>(),
+            orf in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let subtype = Subtype::from_u8(subtype);
+            // BoRR and EoRR carry nothing after the fixed part (RFC 7313 §5).
+            let orf = if matches!(subtype, Subtype::BeginOfRefresh | Subtype::EndOfRefresh) {
+                std::vec::Vec::new()
+            } else {
+                orf
+            };
+            let r = RouteRefreshRepr { afi_safi: AfiSafi::new(Afi(afi), Safi(safi)), subtype, orf };
+            let b = r.to_vec().unwrap();
+            let p = RouteRefreshPacket::new_checked(&b[..]).unwrap();
+            proptest::prop_assert_eq!(RouteRefreshRepr::parse(&p), r);
+        }
+    }
 }
