@@ -78,7 +78,7 @@ mod tests {
         let mut v = std::vec![0xffu8; 16];
         v.extend_from_slice(&((19 + body_len) as u16).to_be_bytes());
         v.push(ty);
-        v.extend(std::iter::repeat(fill).take(body_len));
+        v.extend(std::iter::repeat_n(fill, body_len));
         v
     }
 

@@ -14,12 +14,16 @@ extern crate std;
 
 #[cfg(feature = "alloc")]
 pub mod decision;
+#[cfg(feature = "alloc")]
+pub mod engine;
 pub mod error;
 #[cfg(feature = "alloc")]
 pub mod rib;
 #[cfg(feature = "alloc")]
 pub mod framer;
 pub mod mrt;
+#[cfg(feature = "alloc")]
+pub mod reflect;
 pub mod wire;
 
 pub use error::{Action, Error, ErrorKind, Result};

@@ -328,7 +328,7 @@ impl Direction {
             let keep = self
                 .pending
                 .get(&rel)
-                .map_or(true, |old| old.len() < payload.len());
+                .is_none_or(|old| old.len() < payload.len());
             if keep {
                 self.pending.insert(rel, payload);
             }

@@ -56,7 +56,7 @@ impl PathInfo {
                     }
                 }
                 type_code::AS_PATH => {
-                    if let Ok(p) = AsPathView::new_checked(a.value, true) {
+                    if let Some(p) = AsPathView::new_checked(a.value, true) {
                         info.as_path_len = p.hop_count() as u32;
                         info.neighbor_as = p.first_asn().unwrap_or(0);
                     }

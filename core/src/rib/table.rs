@@ -72,11 +72,17 @@ impl<K> Entry<K> {
 }
 
 /// A prefix table keyed by `K` (a compact integer form of the prefix).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Table<K> {
     index: HashTable<u32>,
     entries: alloc::vec::Vec<Entry<K>>,
     hasher: DefaultHashBuilder,
+}
+
+impl<K: Copy + Hash + Eq> Default for Table<K> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<K: Copy + Hash + Eq> Table<K> {

@@ -225,21 +225,21 @@ impl<'a> SegmentView<'a> {
 impl<'a> AsPathView<'a> {
     /// Validate an AS_PATH value (RFC 4271 §6.3, RFC 7606 §7.2): known segment
     /// types, non-empty segments, segments that exactly fill the value.
-    pub fn new_checked(bytes: &'a [u8], four_octet: bool) -> core::result::Result<Self, ()> {
+    pub fn new_checked(bytes: &'a [u8], four_octet: bool) -> Option<Self> {
         let width = if four_octet { 4 } else { 2 };
         let mut pos = 0usize;
         while pos < bytes.len() {
-            let ty = *bytes.get(pos).ok_or(())?;
-            let n = usize::from(*bytes.get(pos + 1).ok_or(())?);
+            let ty = *bytes.get(pos)?;
+            let n = usize::from(*bytes.get(pos + 1)?);
             if SegmentType::from_u8(ty).is_none() || n == 0 {
-                return Err(());
+                return None;
             }
             pos += 2 + n * width;
         }
         if pos != bytes.len() {
-            return Err(());
+            return None;
         }
-        Ok(AsPathView { bytes, four_octet })
+        Some(AsPathView { bytes, four_octet })
     }
 
     /// The raw value.
@@ -516,9 +516,7 @@ fn decode_value<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<Attribute<'
     let v = raw.value;
     Some(match raw.type_code {
         type_code::ORIGIN => Attribute::Origin(Origin::from_u8(*v.first()?)?),
-        type_code::AS_PATH => {
-            Attribute::AsPath(AsPathView::new_checked(v, ctx.four_octet_as).ok()?)
-        }
+        type_code::AS_PATH => Attribute::AsPath(AsPathView::new_checked(v, ctx.four_octet_as)?),
         type_code::NEXT_HOP => Attribute::NextHop(Ipv4Addr::from_bits(be32(v)?)),
         type_code::MED => Attribute::Med(be32(v)?),
         type_code::LOCAL_PREF => Attribute::LocalPref(be32(v)?),
@@ -543,7 +541,7 @@ fn decode_value<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<Attribute<'
         type_code::MP_REACH_NLRI => Attribute::MpReach(mp_reach(raw, ctx)?),
         type_code::MP_UNREACH_NLRI => Attribute::MpUnreach(mp_unreach(raw, ctx)?),
         type_code::EXTENDED_COMMUNITIES => Attribute::ExtendedCommunities(v),
-        type_code::AS4_PATH => Attribute::As4Path(AsPathView::new_checked(v, true).ok()?),
+        type_code::AS4_PATH => Attribute::As4Path(AsPathView::new_checked(v, true)?),
         type_code::AS4_AGGREGATOR => Attribute::As4Aggregator {
             asn: be32(v.get(..4)?)?,
             address: Ipv4Addr::from_bits(be32(v.get(4..8)?)?),
@@ -811,8 +809,8 @@ fn check_one(raw: &RawAttribute<'_>, ctx: &Context, s: &mut Summary) -> Result<(
         }
         // RFC 7606 §7.2
         AS_PATH => AsPathView::new_checked(v, ctx.four_octet_as)
-            .err()
-            .map(|_| {
+            .is_none()
+            .then(|| {
                 attr_error(
                     raw,
                     ErrorKind::MalformedAsPath,
@@ -852,7 +850,7 @@ fn check_one(raw: &RawAttribute<'_>, ctx: &Context, s: &mut Summary) -> Result<(
         EXTENDED_COMMUNITIES => (v.is_empty() || v.len() % 8 != 0).then(|| len_err(twa)),
         LARGE_COMMUNITY => (v.is_empty() || v.len() % 12 != 0).then(|| len_err(twa)),
         // RFC 6793 §6: malformed AS4 attributes are discarded.
-        AS4_PATH => AsPathView::new_checked(v, true).err().map(|_| {
+        AS4_PATH => AsPathView::new_checked(v, true).is_none().then(|| {
             attr_error(
                 raw,
                 ErrorKind::MalformedAsPath,

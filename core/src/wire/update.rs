@@ -265,7 +265,7 @@ impl<T: AsRef<[u8]>> UpdatePacket<T> {
     /// The AS_PATH, if present and well formed.
     pub fn as_path(&self) -> Option<AsPathView<'_>> {
         let a = self.attribute(type_code::AS_PATH)?;
-        AsPathView::new_checked(a.value, self.ctx.four_octet_as).ok()
+        AsPathView::new_checked(a.value, self.ctx.four_octet_as)
     }
 
     /// If this UPDATE is an End-of-RIB marker (RFC 4724 §2), its family.

@@ -1,0 +1,745 @@
+//! Engine behaviour on real encoded bytes: reflection rules (RFC 4456), loop
+//! prevention, withdrawals, peer flaps, route refresh, ADD-PATH and packing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use reflector_core::engine::{
+    AddPathSend, Engine, EngineConfig, Event, Negotiated, Outcome, PeerConfig,
+};
+use reflector_core::reflect::Role;
+use reflector_core::rib::PeerId;
+use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::update_repr::{
+    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
+};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+
+const AS: u32 = 63400;
+
+fn rid(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, n)
+}
+
+fn engine() -> Engine {
+    let mut cfg = EngineConfig::new(AS, rid(254));
+    cfg.record_events = true;
+    Engine::new(cfg)
+}
+
+fn peer(e: &mut Engine, role: Role, n: u8) -> PeerId {
+    let asn = if role == Role::Ebgp {
+        65000 + u32::from(n)
+    } else {
+        AS
+    };
+    let id = e.add_peer(PeerConfig::new(role, IpAddr::V4(rid(n)), asn));
+    e.peer_up(id, Negotiated::unicast(rid(n)));
+    id
+}
+
+fn attrs(next_hop: Ipv4Addr, path: &[u32]) -> Vec<AttributeRepr> {
+    vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(path))),
+        AttributeRepr::new(AttributeValue::NextHop(next_hop)),
+        AttributeRepr::new(AttributeValue::LocalPref(100)),
+        AttributeRepr::new(AttributeValue::Communities(vec![0xf7a8_0001])),
+    ]
+}
+
+fn announce(prefixes: &[&str], attributes: Vec<AttributeRepr>) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: prefixes
+            .iter()
+            .map(|p| Nlri::new(p.parse().unwrap()))
+            .collect(),
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+fn withdraw(prefixes: &[&str]) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: prefixes
+            .iter()
+            .map(|p| Nlri::new(p.parse().unwrap()))
+            .collect(),
+        attributes: vec![],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+/// Everything queued for a peer, decoded.
+fn drain(e: &mut Engine, p: PeerId, ctx: &Context) -> Vec<UpdateRepr> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 65535];
+    while let Some(n) = e.poll_transmit(p, &mut buf) {
+        let pkt = UpdatePacket::new_checked(&buf[..n], ctx).unwrap();
+        out.push(UpdateRepr::parse(&pkt));
+    }
+    out
+}
+
+fn announced(u: &[UpdateRepr]) -> Vec<Prefix> {
+    let mut v: Vec<Prefix> = u
+        .iter()
+        .flat_map(|u| u.nlri.iter().map(|n| n.prefix))
+        .collect();
+    for x in u {
+        if let Some(AttributeValue::MpReach(m)) = x.attribute(type_code::MP_REACH_NLRI) {
+            if let MpNlri::Prefixes(p) = &m.nlri {
+                v.extend(p.iter().map(|n| n.prefix));
+            }
+        }
+    }
+    v
+}
+
+fn withdrawn(u: &[UpdateRepr]) -> Vec<Prefix> {
+    let mut v: Vec<Prefix> = u
+        .iter()
+        .flat_map(|u| u.withdrawn.iter().map(|n| n.prefix))
+        .collect();
+    for x in u {
+        if let Some(AttributeValue::MpUnreach(m)) = x.attribute(type_code::MP_UNREACH_NLRI) {
+            if let MpNlri::Prefixes(p) = &m.nlri {
+                v.extend(p.iter().map(|n| n.prefix));
+            }
+        }
+    }
+    v
+}
+
+fn is_eor(u: &UpdateRepr) -> bool {
+    u.nlri.is_empty()
+        && u.withdrawn.is_empty()
+        && (u.attributes.is_empty()
+            || matches!(u.attributes.as_slice(), [a] if matches!(&a.value, AttributeValue::MpUnreach(m) if m.nlri == MpNlri::Prefixes(vec![]))))
+}
+
+fn p(s: &str) -> Prefix {
+    s.parse().unwrap()
+}
+
+#[test]
+fn rfc4724_peer_up_sends_end_of_rib_per_family() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let out = drain(&mut e, a, &Context::MODERN);
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(is_eor));
+}
+
+#[test]
+fn rfc4456_6_client_route_reflected_to_clients_and_non_clients_with_originator_and_cluster_list() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let n = peer(&mut e, Role::NonClient, 3);
+    for x in [a, b, n] {
+        drain(&mut e, x, &Context::MODERN);
+    }
+    let o = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced: 1,
+            withdrawn: 0,
+            rejected: 0
+        }
+    );
+    for x in [b, n] {
+        let out = drain(&mut e, x, &Context::MODERN);
+        assert_eq!(announced(&out), vec![p("192.0.2.0/24")]);
+        let u = &out[0];
+        assert_eq!(
+            u.attribute(type_code::ORIGINATOR_ID),
+            Some(&AttributeValue::OriginatorId(rid(1)))
+        );
+        assert_eq!(
+            u.attribute(type_code::CLUSTER_LIST),
+            Some(&AttributeValue::ClusterList(vec![rid(254).to_bits()]))
+        );
+        // NEXT_HOP and LOCAL_PREF unchanged for iBGP.
+        assert_eq!(
+            u.attribute(type_code::NEXT_HOP),
+            Some(&AttributeValue::NextHop(rid(1)))
+        );
+        assert_eq!(
+            u.attribute(type_code::LOCAL_PREF),
+            Some(&AttributeValue::LocalPref(100))
+        );
+        assert_eq!(
+            u.attribute(type_code::COMMUNITIES),
+            Some(&AttributeValue::Communities(vec![0xf7a8_0001]))
+        );
+    }
+    // Never back to the sender.
+    assert!(drain(&mut e, a, &Context::MODERN).is_empty());
+    assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, a);
+}
+
+#[test]
+fn rfc4456_6_non_client_route_goes_to_clients_only() {
+    let mut e = engine();
+    let c = peer(&mut e, Role::Client, 1);
+    let n1 = peer(&mut e, Role::NonClient, 2);
+    let n2 = peer(&mut e, Role::NonClient, 3);
+    for x in [c, n1, n2] {
+        drain(&mut e, x, &Context::MODERN);
+    }
+    let _ = e.handle_message(n1, &announce(&["198.51.100.0/24"], attrs(rid(2), &[])));
+    assert_eq!(
+        announced(&drain(&mut e, c, &Context::MODERN)),
+        vec![p("198.51.100.0/24")]
+    );
+    assert!(drain(&mut e, n2, &Context::MODERN).is_empty());
+}
+
+#[test]
+fn rfc4456_6_client_to_client_reflection_can_be_disabled() {
+    let mut cfg = EngineConfig::new(AS, rid(254));
+    cfg.client_to_client = false;
+    let mut e = Engine::new(cfg);
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let n = peer(&mut e, Role::NonClient, 3);
+    for x in [a, b, n] {
+        drain(&mut e, x, &Context::MODERN);
+    }
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert!(drain(&mut e, b, &Context::MODERN).is_empty());
+    assert_eq!(announced(&drain(&mut e, n, &Context::MODERN)).len(), 1);
+}
+
+#[test]
+fn rfc4456_8_own_cluster_id_in_cluster_list_is_rejected_and_counted() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::NonClient, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let mut at = attrs(rid(1), &[]);
+    at.push(AttributeRepr::new(AttributeValue::OriginatorId(rid(9))));
+    at.push(AttributeRepr::new(AttributeValue::ClusterList(vec![
+        0x0101_0101,
+        rid(254).to_bits(),
+    ])));
+    let o = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced: 0,
+            withdrawn: 0,
+            rejected: 1
+        }
+    );
+    assert!(e.best(&p("192.0.2.0/24")).is_none());
+    assert_eq!(e.counters(a).unwrap().rejected_loop, 1);
+    assert!(drain(&mut e, b, &Context::MODERN).is_empty());
+    let mut saw = false;
+    while let Some(ev) = e.poll_event() {
+        saw |= matches!(ev, Event::LoopRejected { .. });
+    }
+    assert!(saw);
+}
+
+#[test]
+fn rfc4456_8_own_router_id_as_originator_is_rejected() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::NonClient, 1);
+    let mut at = attrs(rid(1), &[]);
+    at.push(AttributeRepr::new(AttributeValue::OriginatorId(rid(254))));
+    let o = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced: 0,
+            withdrawn: 0,
+            rejected: 1
+        }
+    );
+}
+
+#[test]
+fn a_looped_update_implicitly_withdraws_the_previous_path() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::NonClient, 1);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert!(e.best(&p("192.0.2.0/24")).is_some());
+    let mut at = attrs(rid(1), &[]);
+    at.push(AttributeRepr::new(AttributeValue::ClusterList(vec![rid(
+        254,
+    )
+    .to_bits()])));
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    assert!(e.best(&p("192.0.2.0/24")).is_none());
+}
+
+#[test]
+fn rfc4271_withdrawal_propagates_and_best_falls_back() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let c = peer(&mut e, Role::Client, 3);
+    for x in [a, b, c] {
+        drain(&mut e, x, &Context::MODERN);
+    }
+    let mut high = attrs(rid(1), &[]);
+    high[3] = AttributeRepr::new(AttributeValue::LocalPref(200));
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], high));
+    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    let to_c = drain(&mut e, c, &Context::MODERN);
+    assert_eq!(announced(&to_c).len(), 1, "one best path, one announcement");
+    assert_eq!(
+        to_c[0].attribute(type_code::LOCAL_PREF),
+        Some(&AttributeValue::LocalPref(200))
+    );
+    // Only the best path is advertised: A (whose path is best) gets nothing, B gets A's.
+    assert!(drain(&mut e, a, &Context::MODERN).is_empty());
+    assert_eq!(
+        drain(&mut e, b, &Context::MODERN)[0].attribute(type_code::ORIGINATOR_ID),
+        Some(&AttributeValue::OriginatorId(rid(1)))
+    );
+    // A withdraws: C gets B's path as a replacement, not a withdrawal.
+    let _ = e.handle_message(a, &withdraw(&["192.0.2.0/24"]));
+    let to_c = drain(&mut e, c, &Context::MODERN);
+    assert_eq!(announced(&to_c), vec![p("192.0.2.0/24")]);
+    assert_eq!(
+        to_c[0].attribute(type_code::ORIGINATOR_ID),
+        Some(&AttributeValue::OriginatorId(rid(2)))
+    );
+    assert!(withdrawn(&to_c).is_empty());
+    assert_eq!(
+        drain(&mut e, a, &Context::MODERN)[0].attribute(type_code::ORIGINATOR_ID),
+        Some(&AttributeValue::OriginatorId(rid(2)))
+    );
+    // B's own path is now best: what B had from A is withdrawn.
+    assert_eq!(
+        withdrawn(&drain(&mut e, b, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    // B withdraws too: everyone else gets a withdrawal.
+    let _ = e.handle_message(b, &withdraw(&["192.0.2.0/24"]));
+    assert_eq!(
+        withdrawn(&drain(&mut e, c, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    assert_eq!(
+        withdrawn(&drain(&mut e, a, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    assert_eq!(e.prefix_counts(), (0, 0));
+}
+
+#[test]
+fn duplicate_announcement_sends_nothing() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
+    let _ = e.handle_message(a, &m);
+    assert_eq!(drain(&mut e, b, &Context::MODERN).len(), 1);
+    let _ = e.handle_message(a, &m);
+    assert!(drain(&mut e, b, &Context::MODERN).is_empty());
+}
+
+#[test]
+fn peer_down_withdraws_everything_learned_from_it() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let _ = e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    );
+    assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 2);
+    e.peer_down(a);
+    let mut w = withdrawn(&drain(&mut e, b, &Context::MODERN));
+    w.sort();
+    assert_eq!(w, vec![p("192.0.2.0/24"), p("198.51.100.0/24")]);
+    // And when it comes back it gets the table (here: nothing but End-of-RIB), B's routes included.
+    let _ = e.handle_message(b, &announce(&["203.0.113.0/24"], attrs(rid(2), &[])));
+    e.peer_up(a, Negotiated::unicast(rid(1)));
+    let out = drain(&mut e, a, &Context::MODERN);
+    assert_eq!(announced(&out), vec![p("203.0.113.0/24")]);
+    assert!(is_eor(out.last().unwrap()));
+}
+
+#[test]
+fn rfc2918_route_refresh_resends_adj_rib_out() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    drain(&mut e, b, &Context::MODERN);
+    let rr = [0xff; 16]
+        .iter()
+        .copied()
+        .chain([0, 23, 5, 0, 1, 0, 1])
+        .collect::<Vec<u8>>();
+    assert_eq!(
+        e.handle_message(b, &rr),
+        Outcome::RouteRefresh(AfiSafi::IPV4_UNICAST)
+    );
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(announced(&out), vec![p("192.0.2.0/24")]);
+    assert!(is_eor(out.last().unwrap()));
+    assert_eq!(e.counters(b).unwrap().route_refreshes, 1);
+}
+
+#[test]
+fn rfc4760_ipv6_routes_reflect_through_mp_reach() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let nh: Vec<u8> = "2001:db8::1"
+        .parse::<std::net::Ipv6Addr>()
+        .unwrap()
+        .octets()
+        .to_vec();
+    let mut at = attrs(rid(1), &[]);
+    at.retain(|a| a.value.type_code() != type_code::NEXT_HOP);
+    at.insert(
+        0,
+        AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+            afi_safi: AfiSafi::IPV6_UNICAST,
+            next_hop: nh.clone(),
+            reserved: 0,
+            nlri: MpNlri::Prefixes(vec![
+                Nlri::new(p("2001:db8:1::/48")),
+                Nlri::new(p("2001:db8:2::/48")),
+            ]),
+        })),
+    );
+    let msg = UpdateRepr {
+        withdrawn: vec![],
+        attributes: at,
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    let _ = e.handle_message(a, &msg);
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(announced(&out).len(), 2);
+    match out[0].attribute(type_code::MP_REACH_NLRI) {
+        Some(AttributeValue::MpReach(m)) => assert_eq!(m.next_hop, nh),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        out[0].attribute(type_code::ORIGINATOR_ID),
+        Some(&AttributeValue::OriginatorId(rid(1)))
+    );
+    // Withdraw one through MP_UNREACH.
+    let wd = UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![AttributeRepr::new(AttributeValue::MpUnreach(
+            MpUnreachRepr {
+                afi_safi: AfiSafi::IPV6_UNICAST,
+                nlri: MpNlri::Prefixes(vec![Nlri::new(p("2001:db8:1::/48"))]),
+            },
+        ))],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    let _ = e.handle_message(a, &wd);
+    assert_eq!(
+        withdrawn(&drain(&mut e, b, &Context::MODERN)),
+        vec![p("2001:db8:1::/48")]
+    );
+}
+
+#[test]
+fn ebgp_export_prepends_our_as_sets_next_hop_self_and_strips_ibgp_attributes() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(50)), 65050);
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+    let x = e.add_peer(cfg);
+    e.peer_up(x, Negotiated::unicast(rid(50)));
+    drain(&mut e, x, &Context::MODERN);
+    drain(&mut e, a, &Context::MODERN);
+    let mut at = attrs(rid(1), &[]);
+    at.push(AttributeRepr::new(AttributeValue::Med(5)));
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    let out = drain(&mut e, x, &Context::MODERN);
+    let u = &out[0];
+    assert_eq!(
+        u.attribute(type_code::AS_PATH),
+        Some(&AttributeValue::AsPath(AsPath::sequence(&[AS])))
+    );
+    assert_eq!(
+        u.attribute(type_code::NEXT_HOP),
+        Some(&AttributeValue::NextHop(Ipv4Addr::new(192, 0, 2, 254)))
+    );
+    for t in [
+        type_code::LOCAL_PREF,
+        type_code::ORIGINATOR_ID,
+        type_code::CLUSTER_LIST,
+        type_code::MED,
+    ] {
+        assert!(u.attribute(t).is_none(), "type {t} must be stripped");
+    }
+    // Routes from eBGP go to iBGP peers with LOCAL_PREF set and no reflection attributes,
+    // and a route carrying our AS is rejected.
+    let _ = e.handle_message(x, &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050])));
+    let to_a = drain(&mut e, a, &Context::MODERN);
+    assert_eq!(
+        to_a[0].attribute(type_code::LOCAL_PREF),
+        Some(&AttributeValue::LocalPref(100))
+    );
+    assert!(to_a[0].attribute(type_code::ORIGINATOR_ID).is_none());
+    let o = e.handle_message(
+        x,
+        &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050, AS])),
+    );
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced: 0,
+            withdrawn: 0,
+            rejected: 1
+        }
+    );
+}
+
+#[test]
+fn rfc7911_add_path_send_advertises_every_candidate_with_stable_ids() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(3)), AS);
+    cfg.add_path_send = AddPathSend::All;
+    let c = e.add_peer(cfg);
+    let mut neg = Negotiated::unicast(rid(3));
+    neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+    e.peer_up(c, neg);
+    let ctx_c = Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
+        ..Context::MODERN
+    };
+    drain(&mut e, c, &ctx_c);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    let out = drain(&mut e, c, &ctx_c);
+    let ids: Vec<Option<u32>> = out
+        .iter()
+        .flat_map(|u| u.nlri.iter().map(|n| n.path_id))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.iter().all(Option::is_some));
+    assert_ne!(ids[0], ids[1]);
+    // B withdraws: exactly B's path id is withdrawn.
+    let id_b = out
+        .iter()
+        .find(|u| {
+            u.attribute(type_code::ORIGINATOR_ID) == Some(&AttributeValue::OriginatorId(rid(2)))
+        })
+        .unwrap()
+        .nlri[0]
+        .path_id;
+    let _ = e.handle_message(b, &withdraw(&["192.0.2.0/24"]));
+    let out = drain(&mut e, c, &ctx_c);
+    let w: Vec<Option<u32>> = out
+        .iter()
+        .flat_map(|u| u.withdrawn.iter().map(|n| n.path_id))
+        .collect();
+    assert_eq!(w, vec![id_b]);
+    assert!(announced(&out).is_empty());
+}
+
+#[test]
+fn rfc7911_add_path_receive_keeps_several_paths_from_one_peer() {
+    let mut e = engine();
+    let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(1)), AS));
+    let mut neg = Negotiated::unicast(rid(1));
+    neg.add_path_receive = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+    e.peer_up(id, neg);
+    let ctx = Context {
+        add_path: neg.add_path_receive,
+        ..Context::MODERN
+    };
+    let mk = |pid: u32, nh: u8| {
+        UpdateRepr {
+            withdrawn: vec![],
+            attributes: attrs(rid(nh), &[]),
+            nlri: vec![Nlri {
+                path_id: Some(pid),
+                prefix: p("192.0.2.0/24"),
+            }],
+        }
+        .to_vec(&ctx)
+        .unwrap()
+    };
+    let _ = e.handle_message(id, &mk(1, 1));
+    let _ = e.handle_message(id, &mk(2, 2));
+    assert_eq!(e.candidates(&p("192.0.2.0/24")).len(), 2);
+    let wd = UpdateRepr {
+        withdrawn: vec![Nlri {
+            path_id: Some(1),
+            prefix: p("192.0.2.0/24"),
+        }],
+        attributes: vec![],
+        nlri: vec![],
+    }
+    .to_vec(&ctx)
+    .unwrap();
+    let _ = e.handle_message(id, &wd);
+    let c = e.candidates(&p("192.0.2.0/24"));
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].remote_id, 2);
+}
+
+#[test]
+fn packing_groups_prefixes_by_attribute_set() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let prefixes: Vec<String> = (0..2000u32)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+        .collect();
+    for chunk in prefixes.chunks(100) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let _ = e.handle_message(a, &announce(&refs, attrs(rid(1), &[])));
+    }
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(announced(&out).len(), 2000);
+    // 2000 /24s at 4 bytes each need only a few 4,096-byte messages.
+    assert!(out.len() <= 3, "{} messages", out.len());
+    assert_eq!(e.memory().attr_sets, 1);
+}
+
+#[test]
+fn rfc7606_treat_as_withdraw_removes_the_prefixes_and_keeps_the_session() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 1);
+    // Same prefix, now with a COMMUNITIES attribute of bad length.
+    let mut m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
+    let pos = m.windows(3).position(|w| w == [0xc0, 8, 4]).unwrap();
+    m[pos + 2] = 3;
+    m.remove(pos + 3);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    let al = u16::from_be_bytes([m[21], m[22]]) - 1;
+    m[21..23].copy_from_slice(&al.to_be_bytes());
+    match e.handle_message(a, &m) {
+        Outcome::TreatAsWithdraw(err) => assert_eq!((err.code, err.subcode), (3, 5)),
+        o => panic!("{o:?}"),
+    }
+    assert!(e.is_up(a));
+    assert_eq!(
+        withdrawn(&drain(&mut e, b, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+}
+
+#[test]
+fn rfc4271_6_malformed_update_resets_only_that_session() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let c = peer(&mut e, Role::Client, 3);
+    let _ = e.handle_message(b, &announce(&["198.51.100.0/24"], attrs(rid(2), &[])));
+    drain(&mut e, c, &Context::MODERN);
+    let mut m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
+    let n = m.len();
+    m[n - 4] = 40; // prefix length 40 in the NLRI field
+    match e.handle_message(a, &m) {
+        Outcome::Reset {
+            error,
+            notification,
+        } => {
+            assert_eq!((error.code, error.subcode), (3, 10));
+            assert_eq!(&notification[19..21], &[3, 10]);
+        }
+        o => panic!("{o:?}"),
+    }
+    assert!(!e.is_up(a));
+    assert!(e.is_up(b));
+    assert!(
+        e.best(&p("198.51.100.0/24")).is_some(),
+        "other peers' routes stay"
+    );
+    assert!(drain(&mut e, c, &Context::MODERN).is_empty());
+}
+
+#[test]
+fn local_origination_reaches_all_peers_without_reflection_attributes() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::NonClient, 1);
+    drain(&mut e, a, &Context::MODERN);
+    e.originate(p("192.168.0.0/26"), IpAddr::V4(rid(254)), &[])
+        .unwrap();
+    let out = drain(&mut e, a, &Context::MODERN);
+    let u = &out[0];
+    assert_eq!(announced(&out), vec![p("192.168.0.0/26")]);
+    assert_eq!(
+        u.attribute(type_code::NEXT_HOP),
+        Some(&AttributeValue::NextHop(rid(254)))
+    );
+    assert!(u.attribute(type_code::ORIGINATOR_ID).is_none());
+    assert!(e.withdraw_local(p("192.168.0.0/26")));
+    assert_eq!(withdrawn(&drain(&mut e, a, &Context::MODERN)).len(), 1);
+}
+
+#[test]
+fn next_hop_resolver_makes_unreachable_paths_ineligible() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let c = peer(&mut e, Role::Client, 3);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, a);
+    e.set_resolver(Some(Box::new(|nh| {
+        if nh == IpAddr::V4(rid(1)) {
+            None
+        } else {
+            Some(10)
+        }
+    })));
+    assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, b);
+    drain(&mut e, c, &Context::MODERN);
+    e.set_resolver(Some(Box::new(|_| None)));
+    assert!(e.best(&p("192.0.2.0/24")).is_none());
+    assert_eq!(withdrawn(&drain(&mut e, c, &Context::MODERN)).len(), 1);
+}
+
+#[test]
+fn attribute_sets_are_freed_with_their_last_path() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let _ = e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    );
+    let _ = e.handle_message(a, &announce(&["203.0.113.0/24"], attrs(rid(1), &[65001])));
+    e.flush();
+    assert_eq!(e.memory().attr_sets, 2);
+    let _ = e.handle_message(
+        a,
+        &withdraw(&["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]),
+    );
+    drain(&mut e, b, &Context::MODERN);
+    assert_eq!(e.memory().attr_sets, 0);
+    assert_eq!(e.memory().prefixes, 0);
+}
