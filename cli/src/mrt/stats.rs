@@ -294,8 +294,8 @@ impl Stats {
             *self.report.attributes.entry(a.type_code).or_default() += 1;
             match a.type_code {
                 type_code::AS_PATH => match AsPathView::new_checked(a.value, ctx.four_octet_as) {
-                    Ok(p) => self.as_path(&p),
-                    Err(()) => {
+                    Some(p) => self.as_path(&p),
+                    None => {
                         let off = record_offset + (block_offset + a.offset) as u64;
                         self.error("attributes", record_offset, off, &"malformed AS_PATH");
                     }
