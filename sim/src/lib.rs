@@ -1,1 +1,22 @@
 //! Calico cluster simulator over Reflector engines.
+//!
+//! Reads the resources Calico users write ([`Cluster`]), evaluates Calico
+//! selector expressions ([`selector`]), plans the BGP sessions calico/node
+//! would open ([`plan`]), points out common configuration mistakes
+//! ([`lint`]), hands out pod address blocks ([`ipam`]), renders what
+//! `calicoctl node status` would print ([`render`]), and generates large
+//! clusters ([`generate`]).
+
+pub mod error;
+pub mod generate;
+pub mod ipam;
+pub mod lint;
+pub mod plan;
+pub mod render;
+pub mod resources;
+pub mod selector;
+
+pub use error::Error;
+pub use plan::{Plan, PeerRole, PeerType, Session};
+pub use resources::{BgpConfiguration, BgpPeer, Cluster, Node, Note, Severity};
+pub use selector::Selector;

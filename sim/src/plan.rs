@@ -1,0 +1,430 @@
+//! The peering planner: which BGP sessions calico/node opens for a cluster.
+//!
+//! The rules are calico/node's:
+//!
+//! - With `nodeToNodeMeshEnabled` (the default), every pair of nodes that are
+//!   not route reflectors peers ("node-to-node mesh"); a node with a
+//!   `routeReflectorClusterID` takes no mesh sessions.
+//! - A `BGPPeer` picks local nodes (`spec.node`, else `spec.nodeSelector`,
+//!   else every node) and remote ends (`spec.peerSelector` nodes, or the
+//!   explicit `spec.peerIP` / `spec.asNumber`). With neither `node` nor an
+//!   effective `nodeSelector` it is a "global" peer, else "node specific".
+//!   Peerings between Calico nodes are configured on both ends, as calico/node
+//!   does for selector-based peers; the simulator does the same for a `peerIP`
+//!   that is a Calico node's address.
+//! - A node never peers with itself; one session per (address family, pair of
+//!   ends). When several sources configure the same session, each end shows the
+//!   most specific peer type: node-to-node mesh, then node specific, then global.
+//! - A session is made per address family in which both ends have an address.
+//! - A reflector treats a peer in its own AS whose cluster ID is empty or
+//!   different from its own as a client, and a reflector with the same cluster
+//!   ID as a plain (non-client) iBGP peer.
+//!
+//! The [`Plan`] is deterministic (nodes sorted by name, sessions by ends) and
+//! is the input the in-memory network of engines consumes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+use crate::resources::Cluster;
+
+/// An address family of a BGP session (calico/node runs one session per family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// IPv4 session between IPv4 addresses.
+    Ipv4,
+    /// IPv6 session between IPv6 addresses.
+    Ipv6,
+}
+
+/// The peer type `calicoctl node status` shows for a session, from one end.
+///
+/// Ordered from least to most specific; merging keeps the most specific.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeerType {
+    /// From a `BGPPeer` with neither `node` nor `nodeSelector`.
+    Global,
+    /// From a `BGPPeer` with `node` or `nodeSelector`.
+    NodeSpecific,
+    /// From the node-to-node mesh.
+    NodeToNodeMesh,
+}
+
+impl PeerType {
+    /// The text calicoctl prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerType::Global => "global",
+            PeerType::NodeSpecific => "node specific",
+            PeerType::NodeToNodeMesh => "node-to-node mesh",
+        }
+    }
+}
+
+impl fmt::Display for PeerType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for PeerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How one end of a session treats the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerRole {
+    /// The remote is this end's route-reflector client (this end is a reflector).
+    Client,
+    /// A plain iBGP peer: this end reflects nothing to it from other non-clients.
+    NonClient,
+    /// An eBGP peer (different AS).
+    Ebgp,
+}
+
+/// One end of a session: a Calico node, or an external peer named by `peerIP`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// Index into [`Plan::nodes`].
+    Node(usize),
+    /// Index into [`Plan::externals`].
+    External(usize),
+}
+
+/// What configured a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The node-to-node mesh.
+    Mesh,
+    /// The `BGPPeer` at this index of [`Cluster::bgp_peers`].
+    BgpPeer(usize),
+}
+
+/// A node as the planner sees it: name, AS, addresses, cluster ID.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedNode {
+    /// Node name.
+    pub name: String,
+    /// Effective AS (node's own, else default configuration's, else 64512).
+    pub as_number: u32,
+    /// IPv4 BGP address (also the router ID).
+    pub ipv4: Option<Ipv4Addr>,
+    /// IPv6 BGP address.
+    pub ipv6: Option<Ipv6Addr>,
+    /// Route reflector cluster ID (reflectors only).
+    pub cluster_id: Option<Ipv4Addr>,
+}
+
+impl PlannedNode {
+    /// The node's address in a family.
+    pub fn address(&self, family: Family) -> Option<IpAddr> {
+        match family {
+            Family::Ipv4 => self.ipv4.map(IpAddr::V4),
+            Family::Ipv6 => self.ipv6.map(IpAddr::V6),
+        }
+    }
+
+    /// The BGP router ID calico/node uses: the IPv4 address.
+    pub fn router_id(&self) -> Option<Ipv4Addr> {
+        self.ipv4
+    }
+}
+
+/// A peer outside the cluster, from a `BGPPeer` `peerIP`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ExternalPeer {
+    /// `spec.peerIP`.
+    pub address: IpAddr,
+    /// `spec.asNumber`.
+    pub as_number: u32,
+}
+
+/// One end of a session, with that end's view of the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionEnd {
+    /// Who this end is.
+    pub endpoint: Endpoint,
+    /// This end's address (the remote's "PEER ADDRESS").
+    pub address: IpAddr,
+    /// This end's AS.
+    pub as_number: u32,
+    /// The peer type this end shows for the remote.
+    pub peer_type: PeerType,
+    /// How this end treats the remote.
+    pub role: PeerRole,
+}
+
+/// A planned BGP session between two ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// Address family.
+    pub family: Family,
+    /// Whether both ends are in the same AS.
+    pub ibgp: bool,
+    /// The lower end (nodes before externals, then by index).
+    pub a: SessionEnd,
+    /// The higher end.
+    pub b: SessionEnd,
+    /// What configured the session (mesh and/or `BGPPeer`s), sorted.
+    pub sources: Vec<Source>,
+}
+
+impl Session {
+    /// The ends as (this, remote) when `endpoint` is one of them.
+    pub fn view(&self, endpoint: Endpoint) -> Option<(&SessionEnd, &SessionEnd)> {
+        if self.a.endpoint == endpoint {
+            Some((&self.a, &self.b))
+        } else if self.b.endpoint == endpoint {
+            Some((&self.b, &self.a))
+        } else {
+            None
+        }
+    }
+}
+
+/// The planned sessions of a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// Nodes, sorted by name ([`Endpoint::Node`] indexes this).
+    pub nodes: Vec<PlannedNode>,
+    /// External peers ([`Endpoint::External`] indexes this), sorted.
+    pub externals: Vec<ExternalPeer>,
+    /// Sessions, sorted by (family, a, b).
+    pub sessions: Vec<Session>,
+    /// Whether the node-to-node mesh is on.
+    pub mesh_enabled: bool,
+}
+
+#[derive(Default)]
+struct Pending {
+    lo_type: Option<PeerType>,
+    hi_type: Option<PeerType>,
+    sources: Vec<Source>,
+}
+
+fn merge(t: &mut Option<PeerType>, new: PeerType) {
+    *t = Some(t.map_or(new, |old| old.max(new)));
+}
+
+impl Plan {
+    /// The index of the node with this name.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.binary_search_by(|n| n.name.as_str().cmp(name)).ok()
+    }
+
+    /// The sessions of a node as (this end, remote end, session), in plan order.
+    pub fn sessions_of(&self, node: usize) -> impl Iterator<Item = (&SessionEnd, &SessionEnd, &Session)> {
+        self.sessions.iter().filter_map(move |s| s.view(Endpoint::Node(node)).map(|(me, them)| (me, them, s)))
+    }
+
+    /// The name of an endpoint: a node's name or an external peer's address.
+    pub fn endpoint_name(&self, e: Endpoint) -> String {
+        match e {
+            Endpoint::Node(i) => self.nodes.get(i).map_or_else(String::new, |n| n.name.clone()),
+            Endpoint::External(i) => self.externals.get(i).map_or_else(String::new, |x| x.address.to_string()),
+        }
+    }
+
+    /// Number of sessions in a family.
+    pub fn session_count(&self, family: Family) -> usize {
+        self.sessions.iter().filter(|s| s.family == family).count()
+    }
+}
+
+impl Cluster {
+    /// Plans the BGP sessions calico/node would open for this cluster.
+    pub fn plan(&self) -> Plan {
+        let nodes: Vec<PlannedNode> = self
+            .nodes
+            .iter()
+            .map(|n| PlannedNode {
+                name: n.name.clone(),
+                as_number: self.node_as(n),
+                ipv4: n.ipv4_address.map(|c| c.addr),
+                ipv6: n.ipv6_address.map(|c| c.addr),
+                cluster_id: n.route_reflector_cluster_id,
+            })
+            .collect();
+        let families = [Family::Ipv4, Family::Ipv6];
+        let mut pending: BTreeMap<(Family, Endpoint, Endpoint), Pending> = BTreeMap::new();
+        let mut externals: Vec<ExternalPeer> = Vec::new();
+
+        let mut add = |family: Family, x: Endpoint, y: Endpoint, tx: PeerType, ty: Option<PeerType>, src: Source| {
+            let (key, lo_t, hi_t) = if x <= y {
+                ((family, x, y), Some(tx), ty)
+            } else {
+                ((family, y, x), ty, Some(tx))
+            };
+            let p = pending.entry(key).or_default();
+            if let Some(t) = lo_t {
+                merge(&mut p.lo_type, t);
+            }
+            if let Some(t) = hi_t {
+                merge(&mut p.hi_type, t);
+            }
+            if !p.sources.contains(&src) {
+                p.sources.push(src);
+            }
+        };
+
+        let mesh_enabled = self.bgp_configuration.mesh_enabled();
+        if mesh_enabled {
+            let ordinary: Vec<usize> = (0..nodes.len())
+                .filter(|&i| nodes.get(i).is_some_and(|n| n.cluster_id.is_none()))
+                .collect();
+            for (k, &i) in ordinary.iter().enumerate() {
+                for &j in ordinary.iter().skip(k + 1) {
+                    for f in families {
+                        let both = nodes.get(i).and_then(|n| n.address(f)).is_some()
+                            && nodes.get(j).and_then(|n| n.address(f)).is_some();
+                        if both {
+                            let t = PeerType::NodeToNodeMesh;
+                            add(f, Endpoint::Node(i), Endpoint::Node(j), t, Some(t), Source::Mesh);
+                        }
+                    }
+                }
+            }
+        }
+
+        for (k, peer) in self.bgp_peers.iter().enumerate() {
+            let src = Source::BgpPeer(k);
+            let ptype = if peer.is_global() { PeerType::Global } else { PeerType::NodeSpecific };
+            let locals: Vec<usize> = if let Some(name) = &peer.node {
+                self.nodes.iter().position(|n| &n.name == name).into_iter().collect()
+            } else if let Some(sel) = peer.node_selector.selector() {
+                (0..self.nodes.len())
+                    .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
+                    .collect()
+            } else {
+                (0..self.nodes.len()).collect()
+            };
+            if let Some(sel) = peer.peer_selector.selector() {
+                let remotes: Vec<usize> = (0..self.nodes.len())
+                    .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
+                    .collect();
+                for &l in &locals {
+                    for &r in &remotes {
+                        if l == r {
+                            continue;
+                        }
+                        for f in families {
+                            let both = nodes.get(l).and_then(|n| n.address(f)).is_some()
+                                && nodes.get(r).and_then(|n| n.address(f)).is_some();
+                            if both {
+                                add(f, Endpoint::Node(l), Endpoint::Node(r), ptype, Some(ptype), src);
+                            }
+                        }
+                    }
+                }
+            } else if let (Some(ip), Some(asn)) = (peer.peer_ip, peer.as_number) {
+                let family = if ip.is_ipv4() { Family::Ipv4 } else { Family::Ipv6 };
+                let remote = match nodes.iter().position(|n| n.address(family) == Some(ip)) {
+                    Some(r) => Endpoint::Node(r),
+                    None => {
+                        let x = ExternalPeer { address: ip, as_number: asn };
+                        let idx = match externals.iter().position(|e| *e == x) {
+                            Some(i) => i,
+                            None => {
+                                externals.push(x);
+                                externals.len() - 1
+                            }
+                        };
+                        Endpoint::External(idx)
+                    }
+                };
+                for &l in &locals {
+                    if remote == Endpoint::Node(l) || nodes.get(l).and_then(|n| n.address(family)).is_none() {
+                        continue;
+                    }
+                    let back = matches!(remote, Endpoint::Node(_)).then_some(ptype);
+                    add(family, Endpoint::Node(l), remote, ptype, back, src);
+                }
+            }
+        }
+
+        // Sort externals and renumber their endpoints so the plan is deterministic.
+        let mut order: Vec<usize> = (0..externals.len()).collect();
+        order.sort_by(|&a, &b| externals.get(a).cmp(&externals.get(b)));
+        let mut renumber = vec![0; externals.len()];
+        for (new, &old) in order.iter().enumerate() {
+            if let Some(slot) = renumber.get_mut(old) {
+                *slot = new;
+            }
+        }
+        let sorted_externals: Vec<ExternalPeer> = order.iter().filter_map(|&i| externals.get(i).cloned()).collect();
+        let fix = |e: Endpoint| match e {
+            Endpoint::External(i) => Endpoint::External(renumber.get(i).copied().unwrap_or(i)),
+            n => n,
+        };
+
+        let info = |e: Endpoint, f: Family| -> (IpAddr, u32, Option<Ipv4Addr>) {
+            match e {
+                Endpoint::Node(i) => nodes.get(i).map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |n| {
+                    (n.address(f).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), n.as_number, n.cluster_id)
+                }),
+                Endpoint::External(i) => sorted_externals
+                    .get(i)
+                    .map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |x| (x.address, x.as_number, None)),
+            }
+        };
+        let role = |my_as: u32, my_cid: Option<Ipv4Addr>, their_as: u32, their_cid: Option<Ipv4Addr>| {
+            if my_as != their_as {
+                PeerRole::Ebgp
+            } else {
+                match my_cid {
+                    Some(c) if their_cid != Some(c) => PeerRole::Client,
+                    _ => PeerRole::NonClient,
+                }
+            }
+        };
+
+        let mut sessions: Vec<Session> = pending
+            .into_iter()
+            .map(|((family, x, y), p)| {
+                let (x, y) = (fix(x), fix(y));
+                let (xa, xas, xcid) = info(x, family);
+                let (ya, yas, ycid) = info(y, family);
+                let xt = p.lo_type.or(p.hi_type).unwrap_or(PeerType::Global);
+                let yt = p.hi_type.or(p.lo_type).unwrap_or(PeerType::Global);
+                let mut sources = p.sources;
+                sources.sort();
+                Session {
+                    family,
+                    ibgp: xas == yas,
+                    a: SessionEnd {
+                        endpoint: x,
+                        address: xa,
+                        as_number: xas,
+                        peer_type: xt,
+                        role: role(xas, xcid, yas, ycid),
+                    },
+                    b: SessionEnd {
+                        endpoint: y,
+                        address: ya,
+                        as_number: yas,
+                        peer_type: yt,
+                        role: role(yas, ycid, xas, xcid),
+                    },
+                    sources,
+                }
+            })
+            .collect();
+        sessions.sort_by(|s, t| (s.family, s.a.endpoint, s.b.endpoint).cmp(&(t.family, t.a.endpoint, t.b.endpoint)));
+
+        Plan {
+            nodes,
+            externals: sorted_externals,
+            sessions,
+            mesh_enabled,
+        }
+    }
+}
