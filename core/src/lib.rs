@@ -24,6 +24,8 @@ pub mod framer;
 pub mod mrt;
 #[cfg(feature = "alloc")]
 pub mod reflect;
+#[cfg(feature = "alloc")]
+pub mod session;
 pub mod wire;
 
 pub use error::{Action, Error, ErrorKind, Result};
