@@ -17,6 +17,6 @@ pub mod resources;
 pub mod selector;
 
 pub use error::Error;
-pub use plan::{Plan, PeerRole, PeerType, Session};
+pub use plan::{PeerRole, PeerType, Plan, Session};
 pub use resources::{BgpConfiguration, BgpPeer, Cluster, Node, Note, Severity};
 pub use selector::Selector;

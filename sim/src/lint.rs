@@ -1,1 +1,236 @@
-//! lint
+//! The linter: common Calico BGP mistakes, each naming the resource and field.
+//!
+//! Findings:
+//! - an unquoted selector read by YAML as a tag (`nodeSelector: !has(x)`),
+//!   which Calico ignores (from loading);
+//! - unquoted boolean or number label values (from loading);
+//! - route reflectors in different ASes;
+//! - a client peering with only some of the reflectors that share a cluster ID;
+//! - the node-to-node mesh left on while reflectors are configured;
+//! - a `BGPPeer` whose `node`, `nodeSelector` or `peerSelector` selects
+//!   nobody, or that configures no session at all;
+//! - a node with no BGP session.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use crate::plan::{Endpoint, Plan, Source};
+use crate::resources::{Cluster, Note, Severity};
+
+fn warn(resource: String, field: &str, message: String) -> Note {
+    Note {
+        severity: Severity::Warning,
+        resource,
+        field: field.to_string(),
+        message,
+    }
+}
+
+impl Cluster {
+    /// Load notes and linter findings, warnings first, then by resource and field.
+    pub fn lint(&self) -> Vec<Note> {
+        self.lint_plan(&self.plan())
+    }
+
+    /// Same as [`Cluster::lint`] with a plan already computed for this cluster.
+    pub fn lint_plan(&self, plan: &Plan) -> Vec<Note> {
+        let mut notes = self.notes.clone();
+
+        // Reflectors in different ASes.
+        let reflectors: Vec<(usize, Ipv4Addr)> = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.cluster_id.map(|c| (i, c)))
+            .collect();
+        let mut by_as: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+        for &(i, _) in &reflectors {
+            if let Some(n) = plan.nodes.get(i) {
+                by_as.entry(n.as_number).or_default().push(n.name.as_str());
+            }
+        }
+        if by_as.len() > 1 {
+            let summary: Vec<String> = by_as
+                .iter()
+                .map(|(asn, ns)| format!("AS {asn}: {}", ns.join(", ")))
+                .collect();
+            for &(i, _) in &reflectors {
+                if let Some(n) = plan.nodes.get(i) {
+                    notes.push(warn(
+                        format!("Node/{}", n.name),
+                        "spec.bgp.asNumber",
+                        format!(
+                            "route reflectors are in different ASes ({}); a reflector only reflects iBGP routes, so clients of one AS never hear the other's",
+                            summary.join("; ")
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // Node adjacency (node-to-node sessions) and the BGPPeers behind each.
+        let mut adj: Vec<BTreeMap<usize, BTreeSet<Source>>> =
+            vec![BTreeMap::new(); plan.nodes.len()];
+        for s in &plan.sessions {
+            if let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) {
+                if let Some(m) = adj.get_mut(a) {
+                    m.entry(b).or_default().extend(s.sources.iter().copied());
+                }
+                if let Some(m) = adj.get_mut(b) {
+                    m.entry(a).or_default().extend(s.sources.iter().copied());
+                }
+            }
+        }
+        let source_name = |src: &Source| match src {
+            Source::Mesh => "BGPConfiguration/default".to_string(),
+            Source::BgpPeer(k) => self
+                .bgp_peers
+                .get(*k)
+                .map_or_else(String::new, |p| format!("BGPPeer/{}", p.name)),
+        };
+
+        // Clients peering with only some reflectors of a cluster ID.
+        let mut clusters: BTreeMap<Ipv4Addr, Vec<usize>> = BTreeMap::new();
+        for &(i, c) in &reflectors {
+            clusters.entry(c).or_default().push(i);
+        }
+        for (cid, members) in clusters.iter().filter(|(_, m)| m.len() > 1) {
+            for (n, peers) in adj.iter().enumerate() {
+                if members.contains(&n) {
+                    continue;
+                }
+                let reached: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|m| peers.contains_key(m))
+                    .collect();
+                if reached.is_empty() || reached.len() == members.len() {
+                    continue;
+                }
+                let name = |i: usize| plan.nodes.get(i).map_or("", |x| x.name.as_str());
+                let missing: Vec<&str> = members
+                    .iter()
+                    .copied()
+                    .filter(|m| !reached.contains(m))
+                    .map(name)
+                    .collect();
+                let via: BTreeSet<String> = reached
+                    .iter()
+                    .filter_map(|r| peers.get(r))
+                    .flatten()
+                    .map(source_name)
+                    .collect();
+                let resource = via
+                    .iter()
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| format!("Node/{}", name(n)));
+                notes.push(warn(
+                    resource,
+                    "spec.peerSelector",
+                    format!(
+                        "node {} peers with reflector{} {} but not with {}, which share{} cluster ID {cid}: one failure cuts it off; select every reflector of the cluster",
+                        name(n),
+                        if reached.len() == 1 { "" } else { "s" },
+                        reached.iter().copied().map(name).collect::<Vec<_>>().join(", "),
+                        missing.join(", "),
+                        if missing.len() == 1 { "s" } else { "" }
+                    ),
+                ));
+            }
+        }
+
+        // Mesh on with reflectors.
+        if plan.mesh_enabled && !reflectors.is_empty() {
+            let written = if self.bgp_configuration.node_to_node_mesh_enabled.is_some() {
+                "true"
+            } else {
+                "not set (Calico's default is true)"
+            };
+            notes.push(warn(
+                "BGPConfiguration/default".to_string(),
+                "spec.nodeToNodeMeshEnabled",
+                format!(
+                    "is {written} while {} route reflector{} configured: every ordinary node still peers with every other; set nodeToNodeMeshEnabled: false",
+                    reflectors.len(),
+                    if reflectors.len() == 1 { " is" } else { "s are" }
+                ),
+            ));
+        }
+
+        // BGPPeers selecting nobody or configuring nothing.
+        for (k, p) in self.bgp_peers.iter().enumerate() {
+            let res = format!("BGPPeer/{}", p.name);
+            if let Some(node) = &p.node {
+                if self.node(node).is_none() {
+                    notes.push(warn(
+                        res.clone(),
+                        "spec.node",
+                        format!("no node is named {node:?}"),
+                    ));
+                }
+            }
+            if let Some(sel) = p.node_selector.selector() {
+                if !self.nodes.iter().any(|n| sel.matches(&n.labels)) {
+                    notes.push(warn(
+                        res.clone(),
+                        "spec.nodeSelector",
+                        format!("`{sel}` selects no node"),
+                    ));
+                }
+            }
+            let peer_sel = p.peer_selector.selector();
+            if let Some(sel) = peer_sel {
+                if !self.nodes.iter().any(|n| sel.matches(&n.labels)) {
+                    notes.push(warn(
+                        res.clone(),
+                        "spec.peerSelector",
+                        format!("`{sel}` selects no node"),
+                    ));
+                }
+            }
+            if peer_sel.is_none() && p.peer_ip.is_none() {
+                notes.push(warn(
+                    res.clone(),
+                    "spec.peerSelector",
+                    "neither peerSelector nor peerIP is in effect: this BGPPeer configures no session".to_string(),
+                ));
+            } else if !plan
+                .sessions
+                .iter()
+                .any(|s| s.sources.contains(&Source::BgpPeer(k)))
+            {
+                notes.push(warn(res, "spec", "configures no session (its local and remote nodes are the same, or lack addresses)".to_string()));
+            }
+        }
+
+        // Nodes with no session.
+        let mut has_session = vec![false; plan.nodes.len()];
+        for s in &plan.sessions {
+            for e in [s.a.endpoint, s.b.endpoint] {
+                if let Endpoint::Node(i) = e {
+                    if let Some(h) = has_session.get_mut(i) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        for (n, has) in plan.nodes.iter().zip(&has_session) {
+            if !has && plan.nodes.len() > 1 {
+                notes.push(warn(
+                    format!("Node/{}", n.name),
+                    "metadata.labels",
+                    "this node has no BGP session: no mesh and no BGPPeer selects it, so its pods are unreachable from other nodes".to_string(),
+                ));
+            }
+        }
+
+        notes.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then_with(|| {
+                (&a.resource, &a.field, &a.message).cmp(&(&b.resource, &b.field, &b.message))
+            })
+        });
+        notes.dedup();
+        notes
+    }
+}

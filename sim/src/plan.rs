@@ -218,19 +218,32 @@ fn merge(t: &mut Option<PeerType>, new: PeerType) {
 impl Plan {
     /// The index of the node with this name.
     pub fn node_index(&self, name: &str) -> Option<usize> {
-        self.nodes.binary_search_by(|n| n.name.as_str().cmp(name)).ok()
+        self.nodes
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
     }
 
     /// The sessions of a node as (this end, remote end, session), in plan order.
-    pub fn sessions_of(&self, node: usize) -> impl Iterator<Item = (&SessionEnd, &SessionEnd, &Session)> {
-        self.sessions.iter().filter_map(move |s| s.view(Endpoint::Node(node)).map(|(me, them)| (me, them, s)))
+    pub fn sessions_of(
+        &self,
+        node: usize,
+    ) -> impl Iterator<Item = (&SessionEnd, &SessionEnd, &Session)> {
+        self.sessions
+            .iter()
+            .filter_map(move |s| s.view(Endpoint::Node(node)).map(|(me, them)| (me, them, s)))
     }
 
     /// The name of an endpoint: a node's name or an external peer's address.
     pub fn endpoint_name(&self, e: Endpoint) -> String {
         match e {
-            Endpoint::Node(i) => self.nodes.get(i).map_or_else(String::new, |n| n.name.clone()),
-            Endpoint::External(i) => self.externals.get(i).map_or_else(String::new, |x| x.address.to_string()),
+            Endpoint::Node(i) => self
+                .nodes
+                .get(i)
+                .map_or_else(String::new, |n| n.name.clone()),
+            Endpoint::External(i) => self
+                .externals
+                .get(i)
+                .map_or_else(String::new, |x| x.address.to_string()),
         }
     }
 
@@ -258,7 +271,12 @@ impl Cluster {
         let mut pending: BTreeMap<(Family, Endpoint, Endpoint), Pending> = BTreeMap::new();
         let mut externals: Vec<ExternalPeer> = Vec::new();
 
-        let mut add = |family: Family, x: Endpoint, y: Endpoint, tx: PeerType, ty: Option<PeerType>, src: Source| {
+        let mut add = |family: Family,
+                       x: Endpoint,
+                       y: Endpoint,
+                       tx: PeerType,
+                       ty: Option<PeerType>,
+                       src: Source| {
             let (key, lo_t, hi_t) = if x <= y {
                 ((family, x, y), Some(tx), ty)
             } else {
@@ -288,7 +306,14 @@ impl Cluster {
                             && nodes.get(j).and_then(|n| n.address(f)).is_some();
                         if both {
                             let t = PeerType::NodeToNodeMesh;
-                            add(f, Endpoint::Node(i), Endpoint::Node(j), t, Some(t), Source::Mesh);
+                            add(
+                                f,
+                                Endpoint::Node(i),
+                                Endpoint::Node(j),
+                                t,
+                                Some(t),
+                                Source::Mesh,
+                            );
                         }
                     }
                 }
@@ -297,9 +322,17 @@ impl Cluster {
 
         for (k, peer) in self.bgp_peers.iter().enumerate() {
             let src = Source::BgpPeer(k);
-            let ptype = if peer.is_global() { PeerType::Global } else { PeerType::NodeSpecific };
+            let ptype = if peer.is_global() {
+                PeerType::Global
+            } else {
+                PeerType::NodeSpecific
+            };
             let locals: Vec<usize> = if let Some(name) = &peer.node {
-                self.nodes.iter().position(|n| &n.name == name).into_iter().collect()
+                self.nodes
+                    .iter()
+                    .position(|n| &n.name == name)
+                    .into_iter()
+                    .collect()
             } else if let Some(sel) = peer.node_selector.selector() {
                 (0..self.nodes.len())
                     .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
@@ -320,17 +353,31 @@ impl Cluster {
                             let both = nodes.get(l).and_then(|n| n.address(f)).is_some()
                                 && nodes.get(r).and_then(|n| n.address(f)).is_some();
                             if both {
-                                add(f, Endpoint::Node(l), Endpoint::Node(r), ptype, Some(ptype), src);
+                                add(
+                                    f,
+                                    Endpoint::Node(l),
+                                    Endpoint::Node(r),
+                                    ptype,
+                                    Some(ptype),
+                                    src,
+                                );
                             }
                         }
                     }
                 }
             } else if let (Some(ip), Some(asn)) = (peer.peer_ip, peer.as_number) {
-                let family = if ip.is_ipv4() { Family::Ipv4 } else { Family::Ipv6 };
+                let family = if ip.is_ipv4() {
+                    Family::Ipv4
+                } else {
+                    Family::Ipv6
+                };
                 let remote = match nodes.iter().position(|n| n.address(family) == Some(ip)) {
                     Some(r) => Endpoint::Node(r),
                     None => {
-                        let x = ExternalPeer { address: ip, as_number: asn };
+                        let x = ExternalPeer {
+                            address: ip,
+                            as_number: asn,
+                        };
                         let idx = match externals.iter().position(|e| *e == x) {
                             Some(i) => i,
                             None => {
@@ -342,7 +389,9 @@ impl Cluster {
                     }
                 };
                 for &l in &locals {
-                    if remote == Endpoint::Node(l) || nodes.get(l).and_then(|n| n.address(family)).is_none() {
+                    if remote == Endpoint::Node(l)
+                        || nodes.get(l).and_then(|n| n.address(family)).is_none()
+                    {
                         continue;
                     }
                     let back = matches!(remote, Endpoint::Node(_)).then_some(ptype);
@@ -360,7 +409,10 @@ impl Cluster {
                 *slot = new;
             }
         }
-        let sorted_externals: Vec<ExternalPeer> = order.iter().filter_map(|&i| externals.get(i).cloned()).collect();
+        let sorted_externals: Vec<ExternalPeer> = order
+            .iter()
+            .filter_map(|&i| externals.get(i).cloned())
+            .collect();
         let fix = |e: Endpoint| match e {
             Endpoint::External(i) => Endpoint::External(renumber.get(i).copied().unwrap_or(i)),
             n => n,
@@ -368,24 +420,35 @@ impl Cluster {
 
         let info = |e: Endpoint, f: Family| -> (IpAddr, u32, Option<Ipv4Addr>) {
             match e {
-                Endpoint::Node(i) => nodes.get(i).map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |n| {
-                    (n.address(f).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), n.as_number, n.cluster_id)
-                }),
+                Endpoint::Node(i) => {
+                    nodes
+                        .get(i)
+                        .map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |n| {
+                            (
+                                n.address(f).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                                n.as_number,
+                                n.cluster_id,
+                            )
+                        })
+                }
                 Endpoint::External(i) => sorted_externals
                     .get(i)
-                    .map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |x| (x.address, x.as_number, None)),
+                    .map_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, None), |x| {
+                        (x.address, x.as_number, None)
+                    }),
             }
         };
-        let role = |my_as: u32, my_cid: Option<Ipv4Addr>, their_as: u32, their_cid: Option<Ipv4Addr>| {
-            if my_as != their_as {
-                PeerRole::Ebgp
-            } else {
-                match my_cid {
-                    Some(c) if their_cid != Some(c) => PeerRole::Client,
-                    _ => PeerRole::NonClient,
+        let role =
+            |my_as: u32, my_cid: Option<Ipv4Addr>, their_as: u32, their_cid: Option<Ipv4Addr>| {
+                if my_as != their_as {
+                    PeerRole::Ebgp
+                } else {
+                    match my_cid {
+                        Some(c) if their_cid != Some(c) => PeerRole::Client,
+                        _ => PeerRole::NonClient,
+                    }
                 }
-            }
-        };
+            };
 
         let mut sessions: Vec<Session> = pending
             .into_iter()
@@ -418,7 +481,7 @@ impl Cluster {
                 }
             })
             .collect();
-        sessions.sort_by(|s, t| (s.family, s.a.endpoint, s.b.endpoint).cmp(&(t.family, t.a.endpoint, t.b.endpoint)));
+        sessions.sort_by_key(|s| (s.family, s.a.endpoint, s.b.endpoint));
 
         Plan {
             nodes,

@@ -160,7 +160,7 @@ pub enum LogSeverity {
 }
 
 /// The `default` `BGPConfiguration`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BgpConfiguration {
     /// `spec.nodeToNodeMeshEnabled`, `None` when not written (Calico's default is on).
     pub node_to_node_mesh_enabled: Option<bool>,
@@ -170,17 +170,6 @@ pub struct BgpConfiguration {
     pub log_severity_screen: Option<LogSeverity>,
     /// `spec.listenPort`.
     pub listen_port: Option<u16>,
-}
-
-impl Default for BgpConfiguration {
-    fn default() -> Self {
-        BgpConfiguration {
-            node_to_node_mesh_enabled: None,
-            as_number: None,
-            log_severity_screen: None,
-            listen_port: None,
-        }
-    }
 }
 
 impl BgpConfiguration {
@@ -237,7 +226,11 @@ impl std::fmt::Display for Note {
             Severity::Info => "info",
             Severity::Warning => "warning",
         };
-        write!(f, "{sev}: {} {}: {}", self.resource, self.field, self.message)
+        write!(
+            f,
+            "{sev}: {} {}: {}",
+            self.resource, self.field, self.message
+        )
     }
 }
 
@@ -300,11 +293,19 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn get_str<'v>(ctx: &Ctx<'_>, v: &'v Value, key: &str, path: &str) -> Result<Option<&'v str>, Error> {
+fn get_str<'v>(
+    ctx: &Ctx<'_>,
+    v: &'v Value,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'v str>, Error> {
     match get(v, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(other) => Err(ctx.err(path, format!("expected a string, found {}", describe(other)))),
+        Some(other) => Err(ctx.err(
+            path,
+            format!("expected a string, found {}", describe(other)),
+        )),
     }
 }
 
@@ -314,7 +315,10 @@ fn get_bool(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Option<bo
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) if s == "true" => Ok(Some(true)),
         Some(Value::String(s)) if s == "false" => Ok(Some(false)),
-        Some(other) => Err(ctx.err(path, format!("expected true or false, found {}", describe(other)))),
+        Some(other) => Err(ctx.err(
+            path,
+            format!("expected true or false, found {}", describe(other)),
+        )),
     }
 }
 
@@ -330,7 +334,12 @@ pub fn parse_as_number(s: &str) -> Option<u32> {
 }
 
 fn get_as(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Option<u32>, Error> {
-    let bad = |found: String| ctx.err(path, format!("expected an AS number (1 to 4294967295 or asdot), found {found}"));
+    let bad = |found: String| {
+        ctx.err(
+            path,
+            format!("expected an AS number (1 to 4294967295 or asdot), found {found}"),
+        )
+    };
     match get(v, key) {
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
@@ -380,7 +389,10 @@ fn get_selector(
             });
             Ok(SelectorField::YamlTag(tag))
         }
-        Some(other) => Err(ctx.err(path, format!("expected a selector string, found {}", describe(other)))),
+        Some(other) => Err(ctx.err(
+            path,
+            format!("expected a selector string, found {}", describe(other)),
+        )),
     }
 }
 
@@ -390,11 +402,17 @@ fn get_labels(ctx: &Ctx<'_>, meta: &Value, notes: &mut Vec<Note>) -> Result<Labe
         return Ok(labels);
     };
     let Value::Mapping(m) = l else {
-        return Err(ctx.err("metadata.labels", format!("expected a mapping, found {}", describe(l))));
+        return Err(ctx.err(
+            "metadata.labels",
+            format!("expected a mapping, found {}", describe(l)),
+        ));
     };
     for (k, v) in m {
         let Value::String(k) = k else {
-            return Err(ctx.err("metadata.labels", format!("label keys must be strings, found {}", describe(k))));
+            return Err(ctx.err(
+                "metadata.labels",
+                format!("label keys must be strings, found {}", describe(k)),
+            ));
         };
         let path = format!("metadata.labels.{k}");
         let value = match v {
@@ -410,11 +428,23 @@ fn get_labels(ctx: &Ctx<'_>, meta: &Value, notes: &mut Vec<Note>) -> Result<Labe
                     severity: Severity::Warning,
                     resource: ctx.resource(),
                     field: path.clone(),
-                    message: format!("label values are strings: unquoted {s} is a YAML {}; write {k}: \"{s}\"", if matches!(v, Value::Bool(_)) { "boolean" } else { "number" }),
+                    message: format!(
+                        "label values are strings: unquoted {s} is a YAML {}; write {k}: \"{s}\"",
+                        if matches!(v, Value::Bool(_)) {
+                            "boolean"
+                        } else {
+                            "number"
+                        }
+                    ),
                 });
                 s
             }
-            other => return Err(ctx.err(&path, format!("expected a string, found {}", describe(other)))),
+            other => {
+                return Err(ctx.err(
+                    &path,
+                    format!("expected a string, found {}", describe(other)),
+                ))
+            }
         };
         labels.insert(k.clone(), value);
     }
@@ -422,21 +452,33 @@ fn get_labels(ctx: &Ctx<'_>, meta: &Value, notes: &mut Vec<Note>) -> Result<Labe
 }
 
 fn parse_ipv4_cidr(ctx: &Ctx<'_>, s: &str, path: &str) -> Result<Cidr<Ipv4Addr>, Error> {
-    parse_cidr(s, 32).ok_or_else(|| ctx.err(path, format!("expected an IPv4 address or CIDR (10.0.0.1/24), found {s:?}")))
+    parse_cidr(s, 32).ok_or_else(|| {
+        ctx.err(
+            path,
+            format!("expected an IPv4 address or CIDR (10.0.0.1/24), found {s:?}"),
+        )
+    })
 }
 
 fn parse_ipv6_cidr(ctx: &Ctx<'_>, s: &str, path: &str) -> Result<Cidr<Ipv6Addr>, Error> {
-    parse_cidr(s, 128).ok_or_else(|| ctx.err(path, format!("expected an IPv6 address or CIDR, found {s:?}")))
+    parse_cidr(s, 128).ok_or_else(|| {
+        ctx.err(
+            path,
+            format!("expected an IPv6 address or CIDR, found {s:?}"),
+        )
+    })
 }
 
 fn parse_cluster_id(ctx: &Ctx<'_>, s: &str, path: &str) -> Result<Option<Ipv4Addr>, Error> {
     if s.trim().is_empty() {
         return Ok(None);
     }
-    s.trim()
-        .parse()
-        .map(Some)
-        .map_err(|_| ctx.err(path, format!("expected a cluster ID in IPv4 address form (224.0.0.1), found {s:?}")))
+    s.trim().parse().map(Some).map_err(|_| {
+        ctx.err(
+            path,
+            format!("expected a cluster ID in IPv4 address form (224.0.0.1), found {s:?}"),
+        )
+    })
 }
 
 /// Parses `peerIP`: an address, optionally with a port (`10.0.0.1:179`, `[fd00::1]:179`).
@@ -474,7 +516,9 @@ impl Cluster {
     }
 
     /// Loads several named texts (e.g. the files of a folder, in order) as one cluster.
-    pub fn from_texts<'a>(texts: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Cluster, Error> {
+    pub fn from_texts<'a>(
+        texts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Cluster, Error> {
         let mut c = Cluster::default();
         for (origin, text) in texts {
             c.add_text(text, origin)?;
@@ -506,7 +550,10 @@ impl Cluster {
         }
         let mut texts = Vec::new();
         for f in &files {
-            texts.push((f.display().to_string(), std::fs::read_to_string(f).map_err(|e| io(f, e))?));
+            texts.push((
+                f.display().to_string(),
+                std::fs::read_to_string(f).map_err(|e| io(f, e))?,
+            ));
         }
         Cluster::from_texts(texts.iter().map(|(o, t)| (o.as_str(), t.as_str())))
     }
@@ -524,7 +571,8 @@ impl Cluster {
 
     /// A node's AS: its own, else the default configuration's, else 64512.
     pub fn node_as(&self, node: &Node) -> u32 {
-        node.as_number.unwrap_or_else(|| self.bgp_configuration.default_as())
+        node.as_number
+            .unwrap_or_else(|| self.bgp_configuration.default_as())
     }
 
     fn add_text(&mut self, text: &str, origin: &str) -> Result<(), Error> {
@@ -547,7 +595,9 @@ impl Cluster {
 
     /// Reads `kubectl get nodes [-o wide]` output: names, and INTERNAL-IP when present.
     fn add_node_table(&mut self, text: &str, origin: &str) -> Result<(), Error> {
-        let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        let mut lines = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
         let header: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
         let ip_col = header.iter().position(|h| *h == "INTERNAL-IP");
         for line in lines {
@@ -587,11 +637,20 @@ impl Cluster {
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
-        let ctx = Ctx { origin, kind: kind.clone(), name };
+        let ctx = Ctx {
+            origin,
+            kind: kind.clone(),
+            name,
+        };
         if kind == "List" || kind.ends_with("List") {
-            let Some(items) = get(v, "items") else { return Ok(()) };
+            let Some(items) = get(v, "items") else {
+                return Ok(());
+            };
             let Value::Sequence(items) = items else {
-                return Err(ctx.err("items", format!("expected a list, found {}", describe(items))));
+                return Err(ctx.err(
+                    "items",
+                    format!("expected a list, found {}", describe(items)),
+                ));
             };
             for item in items {
                 self.add_value(item, origin)?;
@@ -603,10 +662,15 @@ impl Cluster {
             return self.add_k8s_node(&ctx, v);
         }
         if !is_calico_api(api) {
-            if matches!(kind.as_str(), "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool") {
+            if matches!(
+                kind.as_str(),
+                "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool"
+            ) {
                 return Err(ctx.err(
                     "apiVersion",
-                    format!("expected projectcalico.org/v3 or crd.projectcalico.org/v1, found {api:?}"),
+                    format!(
+                        "expected projectcalico.org/v3 or crd.projectcalico.org/v1, found {api:?}"
+                    ),
                 ));
             }
             self.notes.push(Note {
@@ -657,8 +721,14 @@ impl Cluster {
         if let Some(s) = get_str(ctx, bgp, "ipv6Address", "spec.bgp.ipv6Address")? {
             node.ipv6_address = Some(parse_ipv6_cidr(ctx, s, "spec.bgp.ipv6Address")?);
         }
-        if let Some(s) = get_str(ctx, bgp, "routeReflectorClusterID", "spec.bgp.routeReflectorClusterID")? {
-            node.route_reflector_cluster_id = parse_cluster_id(ctx, s, "spec.bgp.routeReflectorClusterID")?;
+        if let Some(s) = get_str(
+            ctx,
+            bgp,
+            "routeReflectorClusterID",
+            "spec.bgp.routeReflectorClusterID",
+        )? {
+            node.route_reflector_cluster_id =
+                parse_cluster_id(ctx, s, "spec.bgp.routeReflectorClusterID")?;
         }
         self.push_node(node);
         Ok(())
@@ -681,12 +751,20 @@ impl Cluster {
             node.ipv6_address = Some(parse_ipv6_cidr(ctx, s, &a("IPv6Address"))?);
         }
         node.as_number = get_as(ctx, ann, "projectcalico.org/ASNumber", &a("ASNumber"))?;
-        if let Some(s) = get_str(ctx, ann, "projectcalico.org/RouteReflectorClusterID", &a("RouteReflectorClusterID"))? {
-            node.route_reflector_cluster_id = parse_cluster_id(ctx, s, &a("RouteReflectorClusterID"))?;
+        if let Some(s) = get_str(
+            ctx,
+            ann,
+            "projectcalico.org/RouteReflectorClusterID",
+            &a("RouteReflectorClusterID"),
+        )? {
+            node.route_reflector_cluster_id =
+                parse_cluster_id(ctx, s, &a("RouteReflectorClusterID"))?;
         }
         if node.ipv4_address.is_none() {
             // Fall back on the InternalIP the kubelet reports.
-            if let Some(Value::Sequence(addrs)) = get(get(v, "status").unwrap_or(&Value::Null), "addresses") {
+            if let Some(Value::Sequence(addrs)) =
+                get(get(v, "status").unwrap_or(&Value::Null), "addresses")
+            {
                 let ip = addrs
                     .iter()
                     .find(|a| get(a, "type").and_then(Value::as_str) == Some("InternalIP"))
@@ -702,22 +780,44 @@ impl Cluster {
 
     fn add_peer(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
         let spec = get(v, "spec").unwrap_or(&Value::Null);
-        let node = get_str(ctx, spec, "node", "spec.node")?.filter(|s| !s.is_empty()).map(str::to_string);
+        let node = get_str(ctx, spec, "node", "spec.node")?
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         let peer_ip = match get_str(ctx, spec, "peerIP", "spec.peerIP")?.filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(
-                parse_peer_ip(s).ok_or_else(|| ctx.err("spec.peerIP", format!("expected an IP address (optionally with :port), found {s:?}")))?,
-            ),
+            Some(s) => Some(parse_peer_ip(s).ok_or_else(|| {
+                ctx.err(
+                    "spec.peerIP",
+                    format!("expected an IP address (optionally with :port), found {s:?}"),
+                )
+            })?),
         };
         let as_number = get_as(ctx, spec, "asNumber", "spec.asNumber")?;
-        let node_selector = get_selector(ctx, spec, "nodeSelector", "spec.nodeSelector", &mut self.notes)?;
-        let peer_selector = get_selector(ctx, spec, "peerSelector", "spec.peerSelector", &mut self.notes)?;
-        let keep_original_next_hop = get_bool(ctx, spec, "keepOriginalNextHop", "spec.keepOriginalNextHop")?.unwrap_or(false);
+        let node_selector = get_selector(
+            ctx,
+            spec,
+            "nodeSelector",
+            "spec.nodeSelector",
+            &mut self.notes,
+        )?;
+        let peer_selector = get_selector(
+            ctx,
+            spec,
+            "peerSelector",
+            "spec.peerSelector",
+            &mut self.notes,
+        )?;
+        let keep_original_next_hop =
+            get_bool(ctx, spec, "keepOriginalNextHop", "spec.keepOriginalNextHop")?
+                .unwrap_or(false);
         if node.is_some() && node_selector.selector().is_some() {
             return Err(ctx.err("spec.nodeSelector", "cannot be set together with spec.node"));
         }
         if peer_ip.is_some() && peer_selector.selector().is_some() {
-            return Err(ctx.err("spec.peerSelector", "cannot be set together with spec.peerIP"));
+            return Err(ctx.err(
+                "spec.peerSelector",
+                "cannot be set together with spec.peerIP",
+            ));
         }
         if peer_ip.is_some() && as_number.is_none() {
             return Err(ctx.err("spec.asNumber", "required when spec.peerIP is set"));
@@ -744,32 +844,52 @@ impl Cluster {
 
     fn add_config(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
         let spec = get(v, "spec").unwrap_or(&Value::Null);
-        let node_to_node_mesh_enabled = get_bool(ctx, spec, "nodeToNodeMeshEnabled", "spec.nodeToNodeMeshEnabled")?;
+        let node_to_node_mesh_enabled = get_bool(
+            ctx,
+            spec,
+            "nodeToNodeMeshEnabled",
+            "spec.nodeToNodeMeshEnabled",
+        )?;
         let as_number = get_as(ctx, spec, "asNumber", "spec.asNumber")?;
-        let log_severity_screen = match get_str(ctx, spec, "logSeverityScreen", "spec.logSeverityScreen")? {
-            None => None,
-            Some(s) => Some(match s.to_ascii_lowercase().as_str() {
-                "debug" => LogSeverity::Debug,
-                "info" => LogSeverity::Info,
-                "warning" => LogSeverity::Warning,
-                "error" => LogSeverity::Error,
-                "fatal" => LogSeverity::Fatal,
-                _ => {
-                    return Err(ctx.err(
-                        "spec.logSeverityScreen",
-                        format!("expected one of Debug, Info, Warning, Error, Fatal, found {s:?}"),
-                    ))
+        let log_severity_screen =
+            match get_str(ctx, spec, "logSeverityScreen", "spec.logSeverityScreen")? {
+                None => None,
+                Some(s) => {
+                    Some(match s.to_ascii_lowercase().as_str() {
+                        "debug" => LogSeverity::Debug,
+                        "info" => LogSeverity::Info,
+                        "warning" => LogSeverity::Warning,
+                        "error" => LogSeverity::Error,
+                        "fatal" => LogSeverity::Fatal,
+                        _ => return Err(ctx.err(
+                            "spec.logSeverityScreen",
+                            format!(
+                                "expected one of Debug, Info, Warning, Error, Fatal, found {s:?}"
+                            ),
+                        )),
+                    })
                 }
-            }),
-        };
+            };
         let listen_port = match get(spec, "listenPort") {
             None => None,
-            Some(Value::Number(n)) => match n.as_u64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p != 0) {
+            Some(Value::Number(n)) => match n
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .filter(|p| *p != 0)
+            {
                 Some(p) => Some(p),
-                None => return Err(ctx.err("spec.listenPort", format!("expected a port from 1 to 65535, found {n}"))),
+                None => {
+                    return Err(ctx.err(
+                        "spec.listenPort",
+                        format!("expected a port from 1 to 65535, found {n}"),
+                    ))
+                }
             },
             Some(other) => {
-                return Err(ctx.err("spec.listenPort", format!("expected a port number, found {}", describe(other))))
+                return Err(ctx.err(
+                    "spec.listenPort",
+                    format!("expected a port number, found {}", describe(other)),
+                ))
             }
         };
         if ctx.name != "default" {
@@ -777,7 +897,9 @@ impl Cluster {
                 severity: Severity::Info,
                 resource: ctx.resource(),
                 field: "metadata.name".into(),
-                message: "only the BGPConfiguration named default sets cluster-wide values; ignored".into(),
+                message:
+                    "only the BGPConfiguration named default sets cluster-wide values; ignored"
+                        .into(),
             });
             return Ok(());
         }
@@ -793,18 +915,47 @@ impl Cluster {
 
     fn add_pool(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
         let spec = get(v, "spec").unwrap_or(&Value::Null);
-        let s = get_str(ctx, spec, "cidr", "spec.cidr")?.ok_or_else(|| ctx.err("spec.cidr", "required"))?;
+        let s = get_str(ctx, spec, "cidr", "spec.cidr")?
+            .ok_or_else(|| ctx.err("spec.cidr", "required"))?;
         let cidr: Cidr<IpAddr> = parse_cidr(s, 128)
             .filter(|c: &Cidr<IpAddr>| c.addr.is_ipv6() || c.len <= 32)
-            .ok_or_else(|| ctx.err("spec.cidr", format!("expected a CIDR (192.168.0.0/16), found {s:?}")))?;
+            .ok_or_else(|| {
+                ctx.err(
+                    "spec.cidr",
+                    format!("expected a CIDR (192.168.0.0/16), found {s:?}"),
+                )
+            })?;
         let max = if cidr.addr.is_ipv4() { 32 } else { 128 };
         let block_size = match get(spec, "blockSize") {
-            None => if cidr.addr.is_ipv4() { 26 } else { 122 },
-            Some(Value::Number(n)) => match n.as_u64().and_then(|b| u8::try_from(b).ok()).filter(|b| *b >= cidr.len && *b <= max) {
+            None => {
+                if cidr.addr.is_ipv4() {
+                    26
+                } else {
+                    122
+                }
+            }
+            Some(Value::Number(n)) => match n
+                .as_u64()
+                .and_then(|b| u8::try_from(b).ok())
+                .filter(|b| *b >= cidr.len && *b <= max)
+            {
                 Some(b) => b,
-                None => return Err(ctx.err("spec.blockSize", format!("expected a prefix length from {} to {max}, found {n}", cidr.len))),
+                None => {
+                    return Err(ctx.err(
+                        "spec.blockSize",
+                        format!(
+                            "expected a prefix length from {} to {max}, found {n}",
+                            cidr.len
+                        ),
+                    ))
+                }
             },
-            Some(other) => return Err(ctx.err("spec.blockSize", format!("expected a number, found {}", describe(other)))),
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.blockSize",
+                    format!("expected a number, found {}", describe(other)),
+                ))
+            }
         };
         let disabled = get_bool(ctx, spec, "disabled", "spec.disabled")?.unwrap_or(false);
         self.ip_pools.retain(|p| p.name != ctx.name);
@@ -822,11 +973,18 @@ impl Cluster {
         self.nodes.sort_by(|a, b| a.name.cmp(&b.name));
         self.bgp_peers.sort_by(|a, b| a.name.cmp(&b.name));
         self.ip_pools.sort_by(|a, b| a.name.cmp(&b.name));
-        let used: std::collections::BTreeSet<Ipv4Addr> =
-            self.nodes.iter().filter_map(|n| n.ipv4_address.map(|c| c.addr)).collect();
+        let used: std::collections::BTreeSet<Ipv4Addr> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.ipv4_address.map(|c| c.addr))
+            .collect();
         let mut next: u32 = u32::from(Ipv4Addr::new(10, 0, 0, 1));
         let mut assigned = BTreeMap::new();
-        for node in self.nodes.iter_mut().filter(|n| n.ipv4_address.is_none() && n.ipv6_address.is_none()) {
+        for node in self
+            .nodes
+            .iter_mut()
+            .filter(|n| n.ipv4_address.is_none() && n.ipv6_address.is_none())
+        {
             while used.contains(&Ipv4Addr::from(next)) || next & 0xff == 0 || next & 0xff == 255 {
                 next += 1;
             }

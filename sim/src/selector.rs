@@ -317,7 +317,12 @@ impl Parser {
         if self.pos == start {
             return Err(self.error("expected a label key"));
         }
-        Ok(self.chars.get(start..self.pos).unwrap_or(&[]).iter().collect())
+        Ok(self
+            .chars
+            .get(start..self.pos)
+            .unwrap_or(&[])
+            .iter()
+            .collect())
     }
 
     fn string(&mut self) -> Result<String, ParseError> {
@@ -429,9 +434,8 @@ impl Parser {
             return Ok(Selector::EndsWith(k, self.string()?));
         }
         self.skip_ws();
-        Err(self.error(
-            "expected an operator (==, !=, in, not in, contains, starts with, ends with)",
-        ))
+        Err(self
+            .error("expected an operator (==, !=, in, not in, contains, starts with, ends with)"))
     }
 }
 
