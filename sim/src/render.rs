@@ -188,8 +188,8 @@ pub fn render_node_status(status: &NodeStatus) -> String {
                 &cells,
             ));
         }
-        out.push('\n');
     }
+    out.push('\n');
     out
 }
 

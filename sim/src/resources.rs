@@ -854,21 +854,21 @@ impl Cluster {
         let log_severity_screen =
             match get_str(ctx, spec, "logSeverityScreen", "spec.logSeverityScreen")? {
                 None => None,
-                Some(s) => {
-                    Some(match s.to_ascii_lowercase().as_str() {
-                        "debug" => LogSeverity::Debug,
-                        "info" => LogSeverity::Info,
-                        "warning" => LogSeverity::Warning,
-                        "error" => LogSeverity::Error,
-                        "fatal" => LogSeverity::Fatal,
-                        _ => return Err(ctx.err(
+                Some(s) => Some(match s.to_ascii_lowercase().as_str() {
+                    "debug" => LogSeverity::Debug,
+                    "info" => LogSeverity::Info,
+                    "warning" => LogSeverity::Warning,
+                    "error" => LogSeverity::Error,
+                    "fatal" => LogSeverity::Fatal,
+                    _ => {
+                        return Err(ctx.err(
                             "spec.logSeverityScreen",
                             format!(
                                 "expected one of Debug, Info, Warning, Error, Fatal, found {s:?}"
                             ),
-                        )),
-                    })
-                }
+                        ))
+                    }
+                }),
             };
         let listen_port = match get(spec, "listenPort") {
             None => None,
