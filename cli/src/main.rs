@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod mrt;
+mod serve;
 
 /// Reflector: an embeddable BGP route-reflection engine.
 #[derive(Debug, Parser)]
@@ -23,12 +24,18 @@ enum Command {
     /// malformed file is reported ("complete": false, "errors") rather than
     /// failed; 1 if the file cannot be opened or the report cannot be written.
     Mrt(mrt::Args),
+    /// A BGP route reflector on TCP (sessions with BIRD, GoBGP, FRR...) until SIGTERM/SIGINT.
+    ///
+    /// Configuration: Reflector TOML (see examples/serve/reflector.toml) or the
+    /// rr-bench JSON peer list. A bad configuration exits 1 naming the field.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Mrt(args) => mrt::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,456 @@
+//! The daemon's configuration: Reflector's own TOML, or the rr-bench JSON peer list.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+
+use reflector_core::engine::AddPathSend;
+use reflector_core::reflect::Role;
+use reflector_core::wire::AfiSafi;
+use serde::Deserialize;
+
+/// A configuration error, naming the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field (`asn`, `peer[2].address`, ...), or empty for a syntax error.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// One configured neighbour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSpec {
+    /// A name for logs.
+    pub name: String,
+    /// The neighbour's address (connections from it are matched by this address).
+    pub address: IpAddr,
+    /// The neighbour's AS.
+    pub asn: u32,
+    /// Client, non-client or eBGP.
+    pub role: Role,
+    /// Only accept connections; never connect.
+    pub passive: bool,
+    /// TCP port to connect to (active peers).
+    pub port: u16,
+    /// Source address for outgoing connections.
+    pub local_address: Option<IpAddr>,
+    /// Hold time to propose (seconds).
+    pub hold_time: u16,
+    /// Families to advertise.
+    pub families: Vec<AfiSafi>,
+    /// Advertise ADD-PATH receive for the families.
+    pub add_path_receive: bool,
+    /// ADD-PATH sending policy (advertised as send when not `Off`).
+    pub add_path_send: AddPathSend,
+}
+
+/// The daemon's whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Our BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// Our AS.
+    pub asn: u32,
+    /// Our cluster ID (default: the router ID).
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// Reflect between clients.
+    pub client_to_client: bool,
+    /// Seconds between connection attempts to active peers.
+    pub connect_retry: u16,
+    /// The neighbours.
+    pub peers: Vec<PeerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlConfig {
+    router_id: String,
+    asn: u32,
+    cluster_id: Option<String>,
+    listen: Option<Vec<String>>,
+    hold_time: Option<u16>,
+    client_to_client: Option<bool>,
+    connect_retry: Option<u16>,
+    #[serde(default)]
+    peer: Vec<TomlPeer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlPeer {
+    name: Option<String>,
+    address: String,
+    asn: u32,
+    role: String,
+    passive: Option<bool>,
+    port: Option<u16>,
+    local_address: Option<String>,
+    hold_time: Option<u16>,
+    families: Option<Vec<String>>,
+    add_path_receive: Option<bool>,
+    add_path_send: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchConfig {
+    router_id: String,
+    cluster_id: Option<String>,
+    asn: u32,
+    listen: String,
+    port: u16,
+    #[serde(default)]
+    ipv6: bool,
+    peers: Vec<BenchPeer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchPeer {
+    name: String,
+    address: String,
+    asn: u32,
+    #[serde(default)]
+    rr_client: bool,
+    #[serde(default = "yes")]
+    passive: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn ipv4(field: &str, s: &str) -> Result<Ipv4Addr, ConfigError> {
+    s.parse()
+        .map_err(|_| err(field, format!("`{s}` is not an IPv4 address")))
+}
+
+fn ip(field: &str, s: &str) -> Result<IpAddr, ConfigError> {
+    s.parse()
+        .map_err(|_| err(field, format!("`{s}` is not an IP address")))
+}
+
+fn family(field: &str, s: &str) -> Result<AfiSafi, ConfigError> {
+    match s {
+        "ipv4" | "ipv4-unicast" => Ok(AfiSafi::IPV4_UNICAST),
+        "ipv6" | "ipv6-unicast" => Ok(AfiSafi::IPV6_UNICAST),
+        _ => Err(err(
+            field,
+            format!("unknown family `{s}` (expected `ipv4-unicast` or `ipv6-unicast`)"),
+        )),
+    }
+}
+
+fn role(field: &str, s: &str) -> Result<Role, ConfigError> {
+    match s {
+        "client" => Ok(Role::Client),
+        "non-client" => Ok(Role::NonClient),
+        "ebgp" => Ok(Role::Ebgp),
+        _ => Err(err(
+            field,
+            format!("unknown role `{s}` (expected `client`, `non-client` or `ebgp`)"),
+        )),
+    }
+}
+
+fn add_path_send(field: &str, s: &str) -> Result<AddPathSend, ConfigError> {
+    match s {
+        "off" => Ok(AddPathSend::Off),
+        "all" => Ok(AddPathSend::All),
+        _ => s
+            .strip_prefix("best-")
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| *n > 0)
+            .map(AddPathSend::Best)
+            .ok_or_else(|| {
+                err(
+                    field,
+                    format!("`{s}` is not `off`, `all` or `best-N` (N in 1..=255)"),
+                )
+            }),
+    }
+}
+
+fn hold(field: &str, h: u16) -> Result<u16, ConfigError> {
+    if h == 1 || h == 2 {
+        Err(err(field, "a hold time must be 0 or at least 3 seconds"))
+    } else {
+        Ok(h)
+    }
+}
+
+impl Config {
+    /// Read a file: JSON (rr-bench's peer list) when it starts with `{`, TOML otherwise.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+        if text.trim_start().starts_with('{') {
+            Config::from_bench_json(&text)
+        } else {
+            Config::from_toml(&text)
+        }
+    }
+
+    /// Parse Reflector's TOML.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let raw: TomlConfig =
+            toml::from_str(text).map_err(|e| err("", format!("TOML: {}", e.to_string().trim())))?;
+        let router_id = ipv4("router_id", &raw.router_id)?;
+        let cluster_id = raw
+            .cluster_id
+            .as_deref()
+            .map(|s| ipv4("cluster_id", s))
+            .transpose()?;
+        let listen = match raw.listen {
+            None => vec![SocketAddr::from(([127, 0, 0, 1], 179))],
+            Some(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    s.parse::<SocketAddr>().map_err(|_| {
+                        err(
+                            format!("listen[{i}]"),
+                            format!("`{s}` is not ADDRESS:PORT (e.g. `127.0.0.1:1179`)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let default_hold = hold("hold_time", raw.hold_time.unwrap_or(90))?;
+        let mut peers = Vec::new();
+        for (i, p) in raw.peer.iter().enumerate() {
+            let f = |name: &str| format!("peer[{i}].{name}");
+            let families = match &p.families {
+                None => vec![AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST],
+                Some(v) => v
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| family(&f(&format!("families[{j}]")), s))
+                    .collect::<Result<_, _>>()?,
+            };
+            let address = ip(&f("address"), &p.address)?;
+            peers.push(PeerSpec {
+                name: p.name.clone().unwrap_or_else(|| p.address.clone()),
+                address,
+                asn: p.asn,
+                role: role(&f("role"), &p.role)?,
+                passive: p.passive.unwrap_or(false),
+                port: p.port.unwrap_or(179),
+                local_address: p
+                    .local_address
+                    .as_deref()
+                    .map(|s| ip(&f("local_address"), s))
+                    .transpose()?,
+                hold_time: p
+                    .hold_time
+                    .map(|h| hold(&f("hold_time"), h))
+                    .transpose()?
+                    .unwrap_or(default_hold),
+                families,
+                add_path_receive: p.add_path_receive.unwrap_or(false),
+                add_path_send: p
+                    .add_path_send
+                    .as_deref()
+                    .map(|s| add_path_send(&f("add_path_send"), s))
+                    .transpose()?
+                    .unwrap_or(AddPathSend::Off),
+            });
+        }
+        let cfg = Config {
+            router_id,
+            asn: raw.asn,
+            cluster_id,
+            listen,
+            client_to_client: raw.client_to_client.unwrap_or(true),
+            connect_retry: raw.connect_retry.unwrap_or(5).max(1),
+            peers,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parse rr-bench's JSON: every peer is a passive iBGP neighbour (a client when `rr_client`).
+    pub fn from_bench_json(text: &str) -> Result<Config, ConfigError> {
+        let raw: BenchConfig =
+            serde_json::from_str(text).map_err(|e| err("", format!("JSON: {e}")))?;
+        let router_id = ipv4("router_id", &raw.router_id)?;
+        let cluster_id = raw
+            .cluster_id
+            .as_deref()
+            .map(|s| ipv4("cluster_id", s))
+            .transpose()?;
+        let listen_ip = ip("listen", &raw.listen)?;
+        let mut families = vec![AfiSafi::IPV4_UNICAST];
+        if raw.ipv6 {
+            families.push(AfiSafi::IPV6_UNICAST);
+        }
+        let mut peers = Vec::new();
+        for (i, p) in raw.peers.iter().enumerate() {
+            peers.push(PeerSpec {
+                name: p.name.clone(),
+                address: ip(&format!("peers[{i}].address"), &p.address)?,
+                asn: p.asn,
+                role: if p.asn != raw.asn {
+                    Role::Ebgp
+                } else if p.rr_client {
+                    Role::Client
+                } else {
+                    Role::NonClient
+                },
+                passive: p.passive,
+                port: 179,
+                local_address: None,
+                hold_time: 240,
+                families: families.clone(),
+                add_path_receive: false,
+                add_path_send: AddPathSend::Off,
+            });
+        }
+        let cfg = Config {
+            router_id,
+            asn: raw.asn,
+            cluster_id,
+            listen: vec![SocketAddr::new(listen_ip, raw.port)],
+            client_to_client: true,
+            connect_retry: 5,
+            peers,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.asn == 0 {
+            return Err(err("asn", "AS 0 is reserved (RFC 7607)"));
+        }
+        if self.router_id.to_bits() == 0 {
+            return Err(err("router_id", "the BGP identifier must not be 0.0.0.0"));
+        }
+        let mut seen = HashSet::new();
+        for (i, p) in self.peers.iter().enumerate() {
+            if !seen.insert(p.address) {
+                return Err(err(
+                    format!("peer[{i}].address"),
+                    format!("{} is configured twice", p.address),
+                ));
+            }
+            if p.asn == 0 {
+                return Err(err(format!("peer[{i}].asn"), "AS 0 is reserved (RFC 7607)"));
+            }
+            let ibgp = p.asn == self.asn;
+            if ibgp == (p.role == Role::Ebgp) {
+                return Err(err(
+                    format!("peer[{i}].role"),
+                    format!(
+                        "role `{}` does not match AS {} (ours is {}): use `ebgp` exactly when the AS differs",
+                        match p.role {
+                            Role::Client => "client",
+                            Role::NonClient => "non-client",
+                            Role::Ebgp => "ebgp",
+                        },
+                        p.asn,
+                        self.asn
+                    ),
+                ));
+            }
+            if p.families.is_empty() {
+                return Err(err(format!("peer[{i}].families"), "no family listed"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../examples/serve/reflector.toml");
+
+    #[test]
+    fn the_example_file_parses() {
+        let c = Config::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.asn, 64512);
+        assert!(c.peers.len() >= 3);
+        assert!(c.peers.iter().any(|p| p.role == Role::Client));
+        assert!(c.peers.iter().any(|p| p.role == Role::NonClient));
+        assert!(c.peers.iter().any(|p| p.role == Role::Ebgp));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        let cases = [
+            ("router_id = \"10.0.0\"\nasn = 1\n", "router_id"),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"boss\"\n"),
+                "peer[0].role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\n[[peer]]\naddress = \"nope\"\nasn = 64512\nrole = \"client\"\n"),
+                "peer[1].address",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"client\"\n"),
+                "peer[0].role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nhold_time = 2\n"),
+                "peer[0].hold_time",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nadd_path_send = \"most\"\n"),
+                "peer[0].add_path_send",
+            ),
+            (&format!("{base}listen = [\"127.0.0.1\"]\n"), "listen[0]"),
+        ];
+        for (text, field) in cases {
+            let e = Config::from_toml(text).unwrap_err();
+            assert_eq!(e.field, field, "{text}: {e}");
+            assert!(e.to_string().contains(field));
+        }
+        // Unknown keys and wrong types: toml's message names the key.
+        let e = Config::from_toml(&format!("{base}clusterid = \"1.2.3.4\"\n")).unwrap_err();
+        assert!(e.message.contains("clusterid"), "{e}");
+        let e = Config::from_toml("router_id = \"10.0.0.1\"\nasn = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("asn"), "{e}");
+    }
+
+    #[test]
+    fn rr_bench_json() {
+        let text = r#"{"router_id": "127.0.0.1", "cluster_id": "127.0.0.1", "asn": 64512,
+            "listen": "127.0.0.1", "port": 1790, "ipv6": true,
+            "peers": [{"name": "c1", "address": "127.0.1.1", "asn": 64512, "rr_client": true, "passive": true},
+                      {"name": "inj", "address": "127.0.2.1", "asn": 64512, "rr_client": true, "passive": true}]}"#;
+        let c = Config::from_bench_json(text).unwrap();
+        assert_eq!(c.listen, vec!["127.0.0.1:1790".parse().unwrap()]);
+        assert_eq!(c.peers.len(), 2);
+        assert!(c
+            .peers
+            .iter()
+            .all(|p| p.passive && p.role == Role::Client && p.families.len() == 2));
+        let e = Config::from_bench_json(&text.replace("127.0.2.1", "127.0.2")).unwrap_err();
+        assert_eq!(e.field, "peers[1].address");
+    }
+}

@@ -1,0 +1,568 @@
+//! The tokio side of `reflector serve`: listeners, connectors, one task per
+//! connection driving a session, one task owning the engine.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reflector_core::engine::{self, Engine, EngineConfig, Outcome, PeerConfig};
+use reflector_core::rib::PeerId;
+use reflector_core::session::{
+    collision_survivor, shutdown_text, Session, SessionConfig, SessionEvent, StopReason, Survivor,
+};
+use reflector_core::wire::capability::AddPathFamily;
+use reflector_core::wire::notification::NotificationRepr;
+use reflector_core::Error;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use super::config::{Config, PeerSpec};
+
+/// Text of the Cease sent to every peer on SIGTERM/SIGINT.
+const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
+/// Read buffer per connection.
+const READ_BUF: usize = 256 * 1024;
+/// Messages the engine handles before writing output, at most.
+const ENGINE_BATCH: usize = 256;
+
+/// Something the engine task tells a connection.
+enum Ctl {
+    /// The engine rejected a message: send its NOTIFICATION and close.
+    Fail(Error, Bytes),
+    /// Close with this Cease.
+    Stop(StopReason),
+}
+
+/// What connections tell the engine task.
+enum ToEngine {
+    Up {
+        peer: usize,
+        conn: u64,
+        neg: engine::Negotiated,
+        out: mpsc::UnboundedSender<Vec<u8>>,
+        ctl: mpsc::UnboundedSender<Ctl>,
+    },
+    Msgs {
+        peer: usize,
+        conn: u64,
+        msgs: Vec<Bytes>,
+    },
+    Down {
+        peer: usize,
+        conn: u64,
+    },
+    Finish(oneshot::Sender<()>),
+}
+
+struct ConnEntry {
+    id: u64,
+    outbound: bool,
+    remote_id: Option<u32>,
+    established: bool,
+    ctl: mpsc::UnboundedSender<Ctl>,
+}
+
+struct Shared {
+    cfg: Config,
+    start: Instant,
+    conns: Mutex<Vec<Vec<ConnEntry>>>,
+    next_conn: AtomicU64,
+    engine: mpsc::Sender<ToEngine>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn conns(&self) -> MutexGuard<'_, Vec<Vec<ConnEntry>>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn peer_by_addr(&self, a: IpAddr) -> Option<usize> {
+        let a = a.to_canonical();
+        self.cfg.peers.iter().position(|p| p.address == a)
+    }
+
+    fn live_connections(&self) -> usize {
+        self.conns().iter().map(Vec::len).sum()
+    }
+}
+
+fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
+    let mut s = SessionConfig::new(cfg.asn, cfg.router_id, Some(p.asn));
+    // The daemon makes one session per TCP connection, already connected.
+    s.passive = true;
+    s.hold_time = p.hold_time;
+    s.families = p.families.clone();
+    let flags =
+        u8::from(p.add_path_receive) | (u8::from(p.add_path_send != engine::AddPathSend::Off) << 1);
+    if flags != 0 {
+        s.add_path = p
+            .families
+            .iter()
+            .map(|f| AddPathFamily {
+                afi_safi: *f,
+                send_receive: flags,
+            })
+            .collect();
+    }
+    s
+}
+
+fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
+    let mut pc = PeerConfig::new(p.role, p.address, p.asn);
+    pc.add_path_send = p.add_path_send;
+    let locals = p
+        .local_address
+        .into_iter()
+        .chain(cfg.listen.iter().map(SocketAddr::ip))
+        .filter(|a| !a.is_unspecified());
+    for a in locals {
+        match a {
+            IpAddr::V4(v4) if pc.local_v4.is_none() => pc.local_v4 = Some(v4),
+            IpAddr::V6(v6) if pc.local_v6.is_none() => pc.local_v6 = Some(v6),
+            _ => {}
+        }
+    }
+    pc
+}
+
+/// Run until SIGTERM/SIGINT.
+pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String> {
+    let mut listeners = Vec::new();
+    for a in &cfg.listen {
+        let l = TcpListener::bind(a)
+            .await
+            .map_err(|e| format!("cannot listen on {a}: {e}"))?;
+        listeners.push(l);
+    }
+    if let Some(p) = &pid_file {
+        std::fs::write(p, format!("{}\n", std::process::id()))
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("signal handler: {e}"))?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (engine_tx, engine_rx) = mpsc::channel::<ToEngine>(1024);
+    let mut ecfg = EngineConfig::new(cfg.asn, cfg.router_id);
+    ecfg.cluster_id = cfg.cluster_id;
+    ecfg.client_to_client = cfg.client_to_client;
+    let peers: Vec<(String, PeerConfig)> = cfg
+        .peers
+        .iter()
+        .map(|p| (p.name.clone(), peer_config(&cfg, p)))
+        .collect();
+    let engine_task = tokio::spawn(engine_loop(ecfg, peers, engine_rx));
+    let sh = Arc::new(Shared {
+        conns: Mutex::new(cfg.peers.iter().map(|_| Vec::new()).collect()),
+        cfg,
+        start: Instant::now(),
+        next_conn: AtomicU64::new(1),
+        engine: engine_tx,
+        shutdown: shutdown_rx,
+    });
+    info!(
+        router_id = %sh.cfg.router_id,
+        asn = sh.cfg.asn,
+        cluster_id = %sh.cfg.cluster_id.unwrap_or(sh.cfg.router_id),
+        listen = ?sh.cfg.listen,
+        peers = sh.cfg.peers.len(),
+        "reflector listening"
+    );
+    for l in listeners {
+        tokio::spawn(accept_loop(sh.clone(), l));
+    }
+    for (i, p) in sh.cfg.peers.iter().enumerate() {
+        if !p.passive {
+            tokio::spawn(connect_loop(sh.clone(), i));
+        }
+    }
+    tokio::select! {
+        _ = term.recv() => info!(signal = "SIGTERM", "shutting down"),
+        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "shutting down"),
+    }
+    let _ = shutdown_tx.send(true);
+    // Every connection sends its Cease and closes; bounded wait.
+    for _ in 0..150 {
+        if sh.live_connections() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    if sh.engine.send(ToEngine::Finish(done_tx)).await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
+    }
+    drop(engine_task);
+    info!("stopped");
+    Ok(())
+}
+
+async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
+    let mut shutdown = sh.shutdown.clone();
+    loop {
+        tokio::select! {
+            r = l.accept() => match r {
+                Ok((stream, addr)) => match sh.peer_by_addr(addr.ip()) {
+                    Some(i) => {
+                        tokio::spawn(connection(sh.clone(), stream, i, false));
+                    }
+                    None => warn!(remote = %addr, "connection from an address that is not a configured peer: closed"),
+                },
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn connect_loop(sh: Arc<Shared>, peer: usize) {
+    let mut shutdown = sh.shutdown.clone();
+    let Some(spec) = sh.cfg.peers.get(peer).cloned() else {
+        return;
+    };
+    let retry = Duration::from_secs(u64::from(sh.cfg.connect_retry));
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let idle = sh.conns().get(peer).is_none_or(Vec::is_empty);
+        if idle {
+            let remote = SocketAddr::new(spec.address, spec.port);
+            match tokio::time::timeout(Duration::from_secs(5), connect(remote, spec.local_address))
+                .await
+            {
+                Ok(Ok(stream)) => {
+                    let h = tokio::spawn(connection(sh.clone(), stream, peer, true));
+                    let _ = h.await;
+                }
+                Ok(Err(e)) => {
+                    debug!(peer = %spec.name, remote = %remote, error = %e, "connect failed")
+                }
+                Err(_) => debug!(peer = %spec.name, remote = %remote, "connect timed out"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(retry) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let sock = if remote.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(l) = local {
+        sock.bind(SocketAddr::new(l, 0))?;
+    }
+    sock.connect(remote).await
+}
+
+async fn writer(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(buf) = rx.recv().await {
+        if wr.write_all(&buf).await.is_err() {
+            return;
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+/// Register a connection's OPEN and resolve collisions (RFC 4271 §6.8). Returns whether it may go on.
+fn open_received(sh: &Shared, peer: usize, id: u64, outbound: bool, remote_id: u32) -> bool {
+    let mut conns = sh.conns();
+    let Some(list) = conns.get_mut(peer) else {
+        return false;
+    };
+    for other in list.iter() {
+        if other.id == id || other.remote_id.is_none() {
+            continue;
+        }
+        if other.established {
+            return false;
+        }
+        let keep_outbound =
+            collision_survivor(sh.cfg.router_id, std::net::Ipv4Addr::from_bits(remote_id))
+                == Survivor::Outbound;
+        if outbound == keep_outbound && other.outbound != outbound {
+            let _ = other.ctl.send(Ctl::Stop(StopReason::Collision));
+        } else {
+            return false;
+        }
+    }
+    if let Some(me) = list.iter_mut().find(|c| c.id == id) {
+        me.remote_id = Some(remote_id);
+    }
+    true
+}
+
+fn log_notification(peer: &str, sent: bool, n: &NotificationRepr) {
+    let text = shutdown_text(n).unwrap_or_default();
+    let dir = if sent { "sent" } else { "received" };
+    warn!(peer, direction = dir, code = n.code, subcode = n.subcode, shutdown = %text, "NOTIFICATION");
+}
+
+async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: bool) {
+    let Some(spec) = sh.cfg.peers.get(peer).cloned() else {
+        return;
+    };
+    let id = sh.next_conn.fetch_add(1, Ordering::Relaxed);
+    let remote = stream.peer_addr().ok();
+    let _ = stream.set_nodelay(true);
+    let (mut rd, wr) = stream.into_split();
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<Ctl>();
+    let writer = tokio::spawn(writer(wr, out_rx));
+    if let Some(list) = sh.conns().get_mut(peer) {
+        list.push(ConnEntry {
+            id,
+            outbound,
+            remote_id: None,
+            established: false,
+            ctl: ctl_tx.clone(),
+        });
+    }
+    debug!(peer = %spec.name, remote = ?remote, outbound, conn = id, "TCP connected");
+    let mut s = Session::new(session_config(&sh.cfg, &spec));
+    s.start(sh.now());
+    s.tcp_connected(sh.now());
+    let mut shutdown = sh.shutdown.clone();
+    let mut stopping = false;
+    let mut buf = vec![0u8; READ_BUF];
+    let mut up = false;
+    let mut batch: Vec<Bytes> = Vec::new();
+    loop {
+        let mut closed = false;
+        while let Some(ev) = s.poll_event() {
+            match ev {
+                SessionEvent::OpenReceived(a) => {
+                    if !open_received(&sh, peer, id, outbound, a.bgp_id) {
+                        info!(peer = %spec.name, conn = id, "connection collision: closing this connection");
+                        s.stop(StopReason::Collision);
+                    }
+                }
+                SessionEvent::Established(n) => {
+                    up = true;
+                    if let Some(c) = sh
+                        .conns()
+                        .get_mut(peer)
+                        .and_then(|l| l.iter_mut().find(|c| c.id == id))
+                    {
+                        c.established = true;
+                    }
+                    info!(
+                        peer = %spec.name,
+                        remote = ?remote,
+                        router_id = %std::net::Ipv4Addr::from_bits(n.peer_bgp_id),
+                        hold_time = n.hold_time,
+                        four_octet_as = n.four_octet_as,
+                        extended_message = n.extended_message,
+                        families = ?n.families.as_slice(),
+                        "session established"
+                    );
+                    let msg = ToEngine::Up {
+                        peer,
+                        conn: id,
+                        neg: engine::Negotiated::from(&n),
+                        out: out_tx.clone(),
+                        ctl: ctl_tx.clone(),
+                    };
+                    if sh.engine.send(msg).await.is_err() {
+                        closed = true;
+                    }
+                }
+                SessionEvent::Message(b) => batch.push(b),
+                SessionEvent::NotificationSent(n) => log_notification(&spec.name, true, &n),
+                SessionEvent::NotificationReceived(n) => log_notification(&spec.name, false, &n),
+                SessionEvent::Closed(r) => {
+                    debug!(peer = %spec.name, conn = id, reason = ?r, "session closed");
+                    closed = true;
+                }
+                SessionEvent::Connect => {}
+            }
+        }
+        if let Some(b) = s.poll_transmit() {
+            let _ = out_tx.send(b);
+        }
+        if !batch.is_empty() {
+            let msgs = std::mem::take(&mut batch);
+            if sh
+                .engine
+                .send(ToEngine::Msgs {
+                    peer,
+                    conn: id,
+                    msgs,
+                })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        if closed {
+            break;
+        }
+        let deadline = s.poll_timeout();
+        let sleep_for = deadline.map(|d| Duration::from_millis(d.saturating_sub(sh.now())));
+        tokio::select! {
+            r = rd.read(&mut buf) => match r {
+                Ok(0) | Err(_) => s.tcp_closed(sh.now()),
+                Ok(n) => s.handle_bytes(sh.now(), buf.get(..n).unwrap_or(&[])),
+            },
+            _ = tokio::time::sleep(sleep_for.unwrap_or(Duration::ZERO)), if sleep_for.is_some() => {
+                s.handle_timeout(sh.now());
+            }
+            Some(c) = ctl_rx.recv() => match c {
+                Ctl::Fail(e, m) => {
+                    warn!(peer = %spec.name, error = %e, "UPDATE error: resetting the session");
+                    s.fail(&e, &m);
+                }
+                Ctl::Stop(r) => s.stop(r),
+            },
+            _ = shutdown.changed(), if !stopping => {
+                stopping = true;
+                s.stop(StopReason::Shutdown(SHUTDOWN_TEXT.into()));
+            }
+        }
+    }
+    if let Some(list) = sh.conns().get_mut(peer) {
+        list.retain(|c| c.id != id);
+    }
+    if up {
+        let _ = sh.engine.send(ToEngine::Down { peer, conn: id }).await;
+        info!(peer = %spec.name, conn = id, "session down");
+    }
+    drop(out_tx);
+    drop(ctl_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(3), writer).await;
+}
+
+struct Live {
+    conn: u64,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+    ctl: mpsc::UnboundedSender<Ctl>,
+}
+
+fn log_counters(engine: &Engine, id: PeerId, name: &str) {
+    if let Some(c) = engine.counters(id) {
+        info!(
+            peer = name,
+            updates_received = c.updates_received,
+            prefixes_received = c.prefixes_received,
+            withdrawals_received = c.withdrawals_received,
+            accepted = c.accepted,
+            rejected_loop = c.rejected_loop,
+            treat_as_withdraw = c.treat_as_withdraw,
+            attribute_discard = c.attribute_discard,
+            session_resets = c.session_resets,
+            updates_sent = c.updates_sent,
+            prefixes_sent = c.prefixes_sent,
+            withdrawals_sent = c.withdrawals_sent,
+            "peer counters"
+        );
+    }
+}
+
+async fn engine_loop(
+    cfg: EngineConfig,
+    peers: Vec<(String, PeerConfig)>,
+    mut rx: mpsc::Receiver<ToEngine>,
+) {
+    let mut engine = Engine::new(cfg);
+    let ids: Vec<PeerId> = peers.iter().map(|(_, p)| engine.add_peer(*p)).collect();
+    let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
+    let name = |i: usize| peers.get(i).map_or("?", |(n, _)| n.as_str());
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(m) = next.take() {
+            handled += 1;
+            match m {
+                ToEngine::Up {
+                    peer,
+                    conn,
+                    neg,
+                    out,
+                    ctl,
+                } => {
+                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                        continue;
+                    };
+                    engine.peer_up(id, neg);
+                    *slot = Some(Live { conn, out, ctl });
+                }
+                ToEngine::Msgs { peer, conn, msgs } => {
+                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                        continue;
+                    };
+                    if slot.as_ref().is_none_or(|l| l.conn != conn) {
+                        continue;
+                    }
+                    for m in &msgs {
+                        match engine.handle_message(id, m) {
+                            Outcome::Accepted { .. } | Outcome::Ignored(_) | Outcome::NotUp => {}
+                            Outcome::RouteRefresh(f) => {
+                                debug!(peer = name(peer), family = ?f, "route refresh")
+                            }
+                            Outcome::TreatAsWithdraw(e) => {
+                                warn!(peer = name(peer), error = %e, "malformed UPDATE treated as withdraw (RFC 7606)")
+                            }
+                            Outcome::AttributeDiscarded(e) => {
+                                warn!(peer = name(peer), error = %e, "malformed attribute discarded (RFC 7606)")
+                            }
+                            Outcome::Reset { error, .. } => {
+                                if let Some(l) = slot.take() {
+                                    let _ = l.ctl.send(Ctl::Fail(error, m.clone()));
+                                }
+                                log_counters(&engine, id, name(peer));
+                                break;
+                            }
+                        }
+                    }
+                }
+                ToEngine::Down { peer, conn } => {
+                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                        continue;
+                    };
+                    if slot.as_ref().is_some_and(|l| l.conn == conn) {
+                        *slot = None;
+                        engine.peer_down(id);
+                        log_counters(&engine, id, name(peer));
+                    }
+                }
+                ToEngine::Finish(done) => {
+                    for (i, id) in ids.iter().enumerate() {
+                        log_counters(&engine, *id, name(i));
+                    }
+                    let _ = done.send(());
+                    return;
+                }
+            }
+            if handled < ENGINE_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        for (i, l) in live.iter().enumerate() {
+            let (Some(l), Some(&id)) = (l, ids.get(i)) else {
+                continue;
+            };
+            let out = engine.take_transmit(id);
+            if !out.is_empty() {
+                let _ = l.out.send(out);
+            }
+        }
+    }
+}

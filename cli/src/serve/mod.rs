@@ -1,0 +1,115 @@
+//! `reflector serve`: a BGP route reflector on TCP.
+//!
+//! The daemon is the sans-IO core on a socket: one task per TCP connection
+//! drives a [`reflector_core::session::Session`] (OPEN exchange, timers,
+//! NOTIFICATIONs), and one task owns the [`reflector_core::engine::Engine`];
+//! they talk over channels. Connection tasks hand the engine batches of
+//! UPDATE and ROUTE-REFRESH messages; after each batch the engine writes every
+//! peer's packed UPDATEs ([`Engine::take_transmit`]) to that peer's writer.
+//! SIGTERM or SIGINT sends a Cease (Administrative Shutdown, with an RFC 9003
+//! shutdown communication) to every peer, then the process exits with status 0.
+//!
+//! # Configuration
+//!
+//! `--config FILE` takes Reflector's own TOML (see
+//! `examples/serve/reflector.toml`) or, when the file starts with `{`, the
+//! JSON peer list that the rr-bench harness writes:
+//!
+//! ```toml
+//! router_id = "10.0.0.1"        # required
+//! asn = 64512                   # required
+//! cluster_id = "10.0.0.1"       # default: router_id
+//! listen = ["127.0.0.1:1179"]   # default: 127.0.0.1:179
+//! hold_time = 90                # default for every peer: 0, or >= 3
+//! client_to_client = true
+//! connect_retry = 5             # seconds, for active peers
+//!
+//! [[peer]]
+//! name = "node-a"               # default: the address
+//! address = "127.0.0.2"         # required; connections are matched by it
+//! asn = 64512                   # required
+//! role = "client"               # required: client | non-client | ebgp
+//! passive = true                # default false: we also connect to it
+//! port = 179                    # its port, for active peers
+//! local_address = "127.0.0.1"   # source address of our connection
+//! hold_time = 90
+//! families = ["ipv4-unicast", "ipv6-unicast"]
+//! add_path_receive = false      # advertise ADD-PATH receive
+//! add_path_send = "off"         # off | all | best-N
+//! ```
+//!
+//! A bad file is reported as `field `peer[1].role`: ...` (or with toml's own
+//! line and column for syntax errors and unknown keys) and the command exits 1.
+//!
+//! [`Engine::take_transmit`]: reflector_core::engine::Engine::take_transmit
+
+use std::path::PathBuf;
+
+pub mod config;
+mod daemon;
+
+/// Arguments of `reflector serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Configuration: Reflector TOML, or rr-bench's JSON peer list.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Write the process id to this file once listening.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing-subscriber syntax; overrides RUST_LOG).
+    #[arg(long)]
+    pub log: Option<String>,
+    /// Worker threads of the runtime (default: the number of CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines with key=value fields.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Run the daemon until SIGTERM or SIGINT.
+pub fn run(args: &Args) -> std::io::Result<()> {
+    run_inner(args).map_err(std::io::Error::other)
+}
+
+fn run_inner(args: &Args) -> Result<(), String> {
+    let cfg = config::Config::load(&args.config)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    init_logs(args);
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.build().map_err(|e| format!("runtime: {e}"))?;
+    let res = rt.block_on(daemon::serve(cfg, args.pid_file.clone()));
+    if let Some(p) = &args.pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    res
+}
+
+fn init_logs(args: &Args) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match &args.log {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Text => b.try_init(),
+        LogFormat::Json => b.json().try_init(),
+    };
+}

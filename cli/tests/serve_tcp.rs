@@ -1,0 +1,433 @@
+//! `reflector serve` on loopback against peers written with Reflector's own
+//! sans-IO session: reflection with ORIGINATOR_ID/CLUSTER_LIST, withdrawal,
+//! RFC 7606 treat-as-withdraw and session reset on malformed UPDATEs while
+//! the other sessions keep their routes, Cease on SIGTERM, config errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reflector_core::session::{shutdown_text, Session, SessionConfig, SessionEvent, State};
+use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::update_repr::{
+    AsPath, AttributeRepr, AttributeValue, LargeCommunity, MpNlri, MpReachRepr,
+};
+use reflector_core::wire::{AfiSafi, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+
+const AS: u32 = 64512;
+const CLUSTER: Ipv4Addr = Ipv4Addr::new(10, 255, 0, 9);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A BGP peer on a blocking socket, driven by a Session.
+struct Peer {
+    name: &'static str,
+    sock: TcpStream,
+    s: Session,
+    start: Instant,
+    updates: Vec<UpdateRepr>,
+    notifications: Vec<(u8, u8, Option<String>)>,
+}
+
+impl Peer {
+    fn new(name: &'static str, sock: TcpStream, router_id: Ipv4Addr) -> Peer {
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut cfg = SessionConfig::new(AS, router_id, Some(AS));
+        cfg.passive = true;
+        let mut s = Session::new(cfg);
+        s.start(0);
+        s.tcp_connected(0);
+        let mut p = Peer {
+            name,
+            sock,
+            s,
+            start: Instant::now(),
+            updates: Vec::new(),
+            notifications: Vec::new(),
+        };
+        p.flush();
+        p
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn flush(&mut self) {
+        if let Some(b) = self.s.poll_transmit() {
+            let _ = self.sock.write_all(&b);
+        }
+    }
+
+    /// Read and handle what arrives for up to 50 ms.
+    fn step(&mut self) {
+        let mut buf = [0u8; 65536];
+        match self.sock.read(&mut buf) {
+            Ok(0) => self.s.tcp_closed(self.now()),
+            Ok(n) => {
+                let now = self.now();
+                self.s.handle_bytes(now, &buf[..n]);
+            }
+            Err(_) => {}
+        }
+        let now = self.now();
+        self.s.handle_timeout(now);
+        let ctx = self.s.receive_context();
+        while let Some(ev) = self.s.poll_event() {
+            match ev {
+                SessionEvent::Message(m) if m[18] == 2 => {
+                    let p = UpdatePacket::new_checked(&m[..], &ctx).unwrap();
+                    self.updates.push(UpdateRepr::parse(&p));
+                }
+                SessionEvent::NotificationReceived(n) => {
+                    let t = shutdown_text(&n);
+                    self.notifications.push((n.code, n.subcode, t));
+                }
+                _ => {}
+            }
+        }
+        self.flush();
+    }
+
+    fn until(&mut self, what: &str, mut f: impl FnMut(&Peer) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !f(self) {
+            assert!(
+                Instant::now() < deadline,
+                "{}: timed out waiting for {what}; state {:?}, {} updates, notifications {:?}",
+                self.name,
+                self.s.state(),
+                self.updates.len(),
+                self.notifications
+            );
+            self.step();
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.sock.write_all(bytes).unwrap();
+    }
+
+    /// Prefixes currently announced to us (announcements minus later withdrawals), with the last UPDATE for each.
+    fn rib(&self) -> Vec<(Prefix, UpdateRepr)> {
+        let mut rib: Vec<(Prefix, UpdateRepr)> = Vec::new();
+        for u in &self.updates {
+            let mut gone: Vec<Prefix> = u.withdrawn.iter().map(|n| n.prefix).collect();
+            let mut new: Vec<Prefix> = u.nlri.iter().map(|n| n.prefix).collect();
+            for a in &u.attributes {
+                match &a.value {
+                    AttributeValue::MpReach(m) => {
+                        if let MpNlri::Prefixes(p) = &m.nlri {
+                            new.extend(p.iter().map(|n| n.prefix));
+                        }
+                    }
+                    AttributeValue::MpUnreach(m) => {
+                        if let MpNlri::Prefixes(p) = &m.nlri {
+                            gone.extend(p.iter().map(|n| n.prefix));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rib.retain(|(p, _)| !gone.contains(p) && !new.contains(p));
+            rib.extend(new.into_iter().map(|p| (p, u.clone())));
+        }
+        rib
+    }
+
+    fn has(&self, prefix: &str) -> Option<UpdateRepr> {
+        let p: Prefix = prefix.parse().unwrap();
+        self.rib()
+            .into_iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, u)| u)
+    }
+}
+
+fn attrs(nh: Ipv4Addr) -> Vec<AttributeRepr> {
+    vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
+        AttributeRepr::new(AttributeValue::NextHop(nh)),
+        AttributeRepr::new(AttributeValue::Med(42)),
+        AttributeRepr::new(AttributeValue::LocalPref(100)),
+        AttributeRepr::new(AttributeValue::Communities(vec![0xfc00_0001])),
+        AttributeRepr::new(AttributeValue::LargeCommunities(vec![LargeCommunity {
+            global: AS,
+            local1: 1,
+            local2: 2,
+        }])),
+    ]
+}
+
+fn update(withdrawn: &[&str], attributes: Vec<AttributeRepr>, nlri: &[&str]) -> Vec<u8> {
+    let n = |v: &[&str]| v.iter().map(|p| Nlri::new(p.parse().unwrap())).collect();
+    UpdateRepr {
+        withdrawn: n(withdrawn),
+        attributes,
+        nlri: n(nlri),
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+fn v6_update(prefix: &str) -> Vec<u8> {
+    let mut a = attrs(Ipv4Addr::new(192, 0, 2, 1));
+    a.retain(|x| x.value.type_code() != type_code::NEXT_HOP);
+    a.push(AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+        afi_safi: AfiSafi::IPV6_UNICAST,
+        next_hop: "2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets()
+            .to_vec(),
+        reserved: 0,
+        nlri: MpNlri::Prefixes(vec![Nlri::new(prefix.parse().unwrap())]),
+    })));
+    update(&[], a, &[])
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(config: &str, dir: &std::path::Path) -> Daemon {
+    let path = dir.join("reflector.toml");
+    std::fs::write(&path, config).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_reflector"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .args(["--log", "debug"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("reflector.log")).unwrap())
+        .spawn()
+        .unwrap();
+    Daemon(child)
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("reflector-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn accept(l: &TcpListener) -> TcpStream {
+    l.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match l.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                return s;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the daemon did not connect: {e}"),
+        }
+    }
+}
+
+fn connect(port: u16) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => return s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("cannot connect to the daemon: {e}"),
+        }
+    }
+}
+
+#[test]
+fn reflects_withdraws_survives_malformed_updates_and_ceases_on_sigterm() {
+    let dir = tempdir("serve");
+    let port = free_port();
+    let la = TcpListener::bind("127.0.0.11:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.12:0").unwrap();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+cluster_id = "{CLUSTER}"
+listen = ["127.0.0.1:{port}"]
+connect_retry = 1
+
+[[peer]]
+name = "a"
+address = "127.0.0.11"
+asn = {AS}
+role = "client"
+port = {pa}
+local_address = "127.0.0.1"
+
+[[peer]]
+name = "b"
+address = "127.0.0.12"
+asn = {AS}
+role = "client"
+port = {pb}
+local_address = "127.0.0.1"
+
+[[peer]]
+name = "c"
+address = "127.0.0.1"
+asn = {AS}
+role = "client"
+passive = true
+"#,
+        pa = la.local_addr().unwrap().port(),
+        pb = lb.local_addr().unwrap().port(),
+    );
+    let mut daemon = spawn(&config, &dir);
+    let rid_a = Ipv4Addr::new(10, 0, 0, 11);
+    let mut a = Peer::new("a", accept(&la), rid_a);
+    let mut b = Peer::new("b", accept(&lb), Ipv4Addr::new(10, 0, 0, 12));
+    let mut c = Peer::new("c", connect(port), Ipv4Addr::new(10, 0, 0, 13));
+    for p in [&mut a, &mut b, &mut c] {
+        p.until("Established", |p| p.s.state() == State::Established);
+        // End-of-RIB for both families after the (empty) table.
+        p.until("End-of-RIB", |p| p.updates.len() >= 2);
+    }
+
+    // A announces IPv4 and IPv6 routes with communities, large communities and MED.
+    a.send(&update(
+        &[],
+        attrs(Ipv4Addr::new(192, 0, 2, 1)),
+        &["10.1.0.0/16", "10.2.0.0/16"],
+    ));
+    a.send(&v6_update("2001:db8:100::/48"));
+    a.step();
+    for p in [&mut b, &mut c] {
+        p.until("A's routes", |p| {
+            p.has("10.1.0.0/16").is_some() && p.has("2001:db8:100::/48").is_some()
+        });
+        for prefix in ["10.1.0.0/16", "10.2.0.0/16", "2001:db8:100::/48"] {
+            let u = p.has(prefix).unwrap();
+            assert_eq!(
+                u.attribute(type_code::ORIGINATOR_ID),
+                Some(&AttributeValue::OriginatorId(rid_a)),
+                "{prefix}"
+            );
+            assert_eq!(
+                u.attribute(type_code::CLUSTER_LIST),
+                Some(&AttributeValue::ClusterList(vec![CLUSTER.to_bits()])),
+                "{prefix}"
+            );
+            assert_eq!(u.attribute(type_code::MED), Some(&AttributeValue::Med(42)));
+            assert_eq!(
+                u.attribute(type_code::COMMUNITIES),
+                Some(&AttributeValue::Communities(vec![0xfc00_0001]))
+            );
+            assert!(u.attribute(type_code::LARGE_COMMUNITY).is_some());
+        }
+    }
+    assert!(a.has("10.1.0.0/16").is_none(), "never back to the sender");
+
+    // C: an UPDATE whose ORIGIN is 7 — RFC 7606 §7.1 treat-as-withdraw: C stays up.
+    let mut bytes = update(&[], attrs(Ipv4Addr::new(192, 0, 2, 3)), &["10.3.0.0/16"]);
+    let origin_at = 19 + 2 + 2 + 3; // header, withdrawn len, attrs len, ORIGIN flags/type/len
+    assert_eq!(bytes[origin_at - 2], type_code::ORIGIN);
+    bytes[origin_at] = 7;
+    c.send(&bytes);
+    // And a good one that must reach B, proving the session is still up.
+    c.send(&update(
+        &[],
+        attrs(Ipv4Addr::new(192, 0, 2, 3)),
+        &["10.4.0.0/16"],
+    ));
+    b.until("C's good route", |p| p.has("10.4.0.0/16").is_some());
+    assert!(
+        b.has("10.3.0.0/16").is_none(),
+        "treat-as-withdraw: not announced"
+    );
+    assert_eq!(c.s.state(), State::Established);
+
+    // C: an UPDATE whose attribute length runs past the message — 3/1, session reset.
+    let mut bytes = update(&[], attrs(Ipv4Addr::new(192, 0, 2, 3)), &["10.5.0.0/16"]);
+    bytes[21..23].copy_from_slice(&4000u16.to_be_bytes());
+    c.send(&bytes);
+    c.until("NOTIFICATION", |p| !p.notifications.is_empty());
+    assert_eq!((c.notifications[0].0, c.notifications[0].1), (3, 1));
+    assert_eq!(c.s.state(), State::Idle);
+    // C's route is withdrawn from B; A's routes stay at B.
+    b.until("withdrawal of C's route", |p| {
+        p.has("10.4.0.0/16").is_none()
+    });
+    assert!(b.has("10.1.0.0/16").is_some() && b.has("2001:db8:100::/48").is_some());
+
+    // A withdraws one route.
+    a.send(&update(&["10.2.0.0/16"], vec![], &[]));
+    b.until("withdrawal", |p| p.has("10.2.0.0/16").is_none());
+    assert!(b.has("10.1.0.0/16").is_some());
+
+    // SIGTERM: every peer gets Cease / Administrative Shutdown with text; exit status 0.
+    let pid = daemon.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    for p in [&mut a, &mut b] {
+        p.until("Cease", |p| !p.notifications.is_empty());
+        assert_eq!(
+            p.notifications[0],
+            (6, 2, Some("Reflector is shutting down".to_string()))
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = daemon.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "daemon did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.join("reflector.log")).unwrap();
+    assert!(log.contains("treat-as-withdraw"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_config_exits_1_naming_the_field() {
+    let dir = tempdir("badcfg");
+    let cases = [
+        (
+            "router_id = \"10.0.0.1\"\nasn = 64512\n[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"server\"\n",
+            "peer[0].role",
+        ),
+        ("router_id = \"10.0.0.300\"\nasn = 64512\n", "router_id"),
+        ("router_id = \"10.0.0.1\"\nasn = 64512\nlisten = [\"127.0.0.1\"]\n", "listen[0]"),
+    ];
+    for (text, field) in cases {
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_reflector"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("`{field}`")), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
