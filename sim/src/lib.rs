@@ -4,19 +4,22 @@
 //! selector expressions ([`selector`]), plans the BGP sessions calico/node
 //! would open ([`plan`]), points out common configuration mistakes
 //! ([`lint`]), hands out pod address blocks ([`ipam`]), renders what
-//! `calicoctl node status` would print ([`render`]), and generates large
-//! clusters ([`generate`]).
+//! `calicoctl node status` would print ([`render`]), generates large
+//! clusters ([`generate`]), and runs one Reflector engine per node over
+//! in-memory links carrying real BGP bytes ([`network`]).
 
 pub mod error;
 pub mod generate;
 pub mod ipam;
 pub mod lint;
+pub mod network;
 pub mod plan;
 pub mod render;
 pub mod resources;
 pub mod selector;
 
 pub use error::Error;
+pub use network::Network;
 pub use plan::{PeerRole, PeerType, Plan, Session};
 pub use resources::{BgpConfiguration, BgpPeer, Cluster, Node, Note, Severity};
 pub use selector::Selector;
