@@ -414,6 +414,7 @@ impl<'a> RawAttribute<'a> {
 
     /// Decode the value into a typed attribute. Meant for attributes that passed
     /// [`validate`]; a value that does not fit its type comes back as `Unknown`.
+    #[inline]
     pub fn decode(&self, ctx: &Context) -> Attribute<'a> {
         decode_value(self, ctx).unwrap_or(Attribute::Unknown(*self))
     }
@@ -477,6 +478,7 @@ pub fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
         .map(|c| c.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)))
 }
 
+#[inline]
 fn be32(v: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(v.try_into().ok()?))
 }
@@ -512,11 +514,15 @@ fn mp_unreach<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<MpUnreach<'a>
     })
 }
 
+#[inline]
 fn decode_value<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<Attribute<'a>> {
     let v = raw.value;
     Some(match raw.type_code {
         type_code::ORIGIN => Attribute::Origin(Origin::from_u8(*v.first()?)?),
-        type_code::AS_PATH => Attribute::AsPath(AsPathView::new_checked(v, ctx.four_octet_as)?),
+        type_code::AS_PATH => Attribute::AsPath(AsPathView {
+            bytes: v,
+            four_octet: ctx.four_octet_as,
+        }),
         type_code::NEXT_HOP => Attribute::NextHop(Ipv4Addr::from_bits(be32(v)?)),
         type_code::MED => Attribute::Med(be32(v)?),
         type_code::LOCAL_PREF => Attribute::LocalPref(be32(v)?),
@@ -541,7 +547,10 @@ fn decode_value<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<Attribute<'
         type_code::MP_REACH_NLRI => Attribute::MpReach(mp_reach(raw, ctx)?),
         type_code::MP_UNREACH_NLRI => Attribute::MpUnreach(mp_unreach(raw, ctx)?),
         type_code::EXTENDED_COMMUNITIES => Attribute::ExtendedCommunities(v),
-        type_code::AS4_PATH => Attribute::As4Path(AsPathView::new_checked(v, true)?),
+        type_code::AS4_PATH => Attribute::As4Path(AsPathView {
+            bytes: v,
+            four_octet: true,
+        }),
         type_code::AS4_AGGREGATOR => Attribute::As4Aggregator {
             asn: be32(v.get(..4)?)?,
             address: Ipv4Addr::from_bits(be32(v.get(4..8)?)?),
@@ -588,27 +597,27 @@ impl<'a> AttrIter<'a> {
     }
 }
 
+/// The TLV starting at `pos`: flags, type code, value range. `None` if it breaks.
+#[inline(always)]
+fn tlv(block: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
+    let (fl, t, start, len) = match *block.get(pos..)? {
+        [fl, t, hi, lo, ..] if fl & flags::EXTENDED_LENGTH != 0 => {
+            (fl, t, pos + 4, usize::from(u16::from_be_bytes([hi, lo])))
+        }
+        [fl, t, l, ..] if fl & flags::EXTENDED_LENGTH == 0 => (fl, t, pos + 3, usize::from(l)),
+        _ => return None,
+    };
+    let end = start + len;
+    if end > block.len() {
+        return None;
+    }
+    Some((fl, t, start, end))
+}
+
 /// End of the TLV starting at `pos`, or the offset where it breaks.
 #[inline]
 fn next_tlv_end(block: &[u8], pos: usize) -> core::result::Result<usize, usize> {
-    let fl = *block.get(pos).ok_or(pos)?;
-    let hdr = if fl & flags::EXTENDED_LENGTH != 0 {
-        4
-    } else {
-        3
-    };
-    let len = if hdr == 4 {
-        let hi = *block.get(pos + 2).ok_or(pos)?;
-        let lo = *block.get(pos + 3).ok_or(pos)?;
-        usize::from(u16::from_be_bytes([hi, lo]))
-    } else {
-        usize::from(*block.get(pos + 2).ok_or(pos)?)
-    };
-    let end = pos + hdr + len;
-    if end > block.len() {
-        return Err(pos);
-    }
-    Ok(end)
+    tlv(block, pos).map(|(_, _, _, end)| end).ok_or(pos)
 }
 
 impl<'a> Iterator for AttrIter<'a> {
@@ -620,28 +629,21 @@ impl<'a> Iterator for AttrIter<'a> {
             return None;
         }
         let start = self.pos;
-        let Ok(end) = next_tlv_end(self.buf, start) else {
+        let Some((fl, type_code, v, end)) = tlv(self.buf, start) else {
             self.pos = self.buf.len();
             return None;
         };
-        let fl = *self.buf.get(start)?;
-        let type_code = *self.buf.get(start + 1)?;
-        let hdr = if fl & flags::EXTENDED_LENGTH != 0 {
-            4
-        } else {
-            3
-        };
-        let value = self.buf.get(start + hdr..end)?;
         self.pos = end;
         Some(RawAttribute {
             flags: fl,
             type_code,
-            value,
+            value: self.buf.get(v..end)?,
             offset: self.base + start,
         })
     }
 }
 
+#[cold]
 fn malformed_list(offset: usize) -> Error {
     Error::new(
         ErrorKind::MalformedAttributeList,
@@ -690,6 +692,7 @@ impl Summary {
     }
 }
 
+#[cold]
 fn attr_error(raw: &RawAttribute<'_>, kind: ErrorKind, sub: u8, action: Action) -> Error {
     Error::new(kind, code::UPDATE_MESSAGE, sub, action, raw.offset)
         .with_range(raw.offset, raw.offset + raw.wire_len())
@@ -707,26 +710,16 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
     let mut s = Summary::default();
     let mut pos = 0usize;
     while pos < block.len() {
-        let end = match next_tlv_end(block, pos) {
-            Ok(end) => end,
-            Err(at) => {
-                // RFC 7606 §4: an attribute overrunning the block, or fewer than
-                // three octets left: the NLRI field can still be located.
-                s.note(malformed_list(base + at).with_action(Action::TreatAsWithdraw));
-                break;
-            }
-        };
-        let fl = block.get(pos).copied().unwrap_or(0);
-        let t = block.get(pos + 1).copied().unwrap_or(0);
-        let hdr = if fl & flags::EXTENDED_LENGTH != 0 {
-            4
-        } else {
-            3
+        let Some((fl, t, v, end)) = tlv(block, pos) else {
+            // RFC 7606 §4: an attribute overrunning the block, or fewer than
+            // three octets left: the NLRI field can still be located.
+            s.note(malformed_list(base + pos).with_action(Action::TreatAsWithdraw));
+            break;
         };
         let raw = RawAttribute {
             flags: fl,
             type_code: t,
-            value: block.get(pos + hdr..end).unwrap_or(&[]),
+            value: block.get(v..end).unwrap_or(&[]),
             offset: base + pos,
         };
         pos = end;
@@ -749,6 +742,7 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
     Ok(s)
 }
 
+#[inline]
 fn check_one(raw: &RawAttribute<'_>, ctx: &Context, s: &mut Summary) -> Result<()> {
     use type_code::*;
     let t = raw.type_code;

@@ -118,6 +118,7 @@ impl AfiSafiSet {
     pub const EMPTY: AfiSafiSet = AfiSafiSet(0);
 
     /// Whether `f` is in the set.
+    #[inline]
     pub const fn contains(self, f: AfiSafi) -> bool {
         match f.slot() {
             Some(s) => self.0 & (1 << s) != 0,
@@ -178,6 +179,7 @@ impl Context {
     };
 
     /// Whether `f` carries ADD-PATH identifiers.
+    #[inline]
     pub const fn add_path(&self, f: AfiSafi) -> bool {
         self.add_path.contains(f)
     }

@@ -4,7 +4,7 @@ use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
-use super::{Afi, Reader, Writer};
+use super::{Afi, Writer};
 use crate::error::{code, subcode, Action, Error, ErrorKind, Result};
 
 /// An IPv4 prefix; host bits are always zero.
@@ -23,6 +23,7 @@ pub struct Ipv6Prefix {
 
 impl Ipv4Prefix {
     /// A prefix; `None` if `len > 32`. Host bits are cleared.
+    #[inline]
     pub const fn new(addr: Ipv4Addr, len: u8) -> Option<Self> {
         if len > 32 {
             return None;
@@ -63,6 +64,7 @@ impl Ipv4Prefix {
 
 impl Ipv6Prefix {
     /// A prefix; `None` if `len > 128`. Host bits are cleared.
+    #[inline]
     pub const fn new(addr: Ipv6Addr, len: u8) -> Option<Self> {
         if len > 128 {
             return None;
@@ -327,26 +329,37 @@ impl<'a> NlriIter<'a> {
         self.afi
     }
 
+    #[inline]
     fn decode(&mut self) -> Option<Nlri> {
-        let mut r = Reader::new(self.buf.get(self.pos..)?, 0);
+        let buf = self.buf;
+        let mut pos = self.pos;
         let path_id = if self.add_path {
-            Some(r.u32().ok()?)
+            let b = buf.get(pos..pos + 4)?;
+            pos += 4;
+            Some(u32::from_be_bytes([
+                *b.first()?,
+                *b.get(1)?,
+                *b.get(2)?,
+                *b.get(3)?,
+            ]))
         } else {
             None
         };
-        let len = r.u8().ok()?;
+        let len = *buf.get(pos)?;
         let n = usize::from(len).div_ceil(8);
-        let bytes = r.take(n).ok()?;
+        let bytes = buf.get(pos + 1..pos + 1 + n)?;
+        self.pos = pos + 1 + n;
         let prefix = if self.afi == Afi::IPV6 {
             let mut a = [0u8; 16];
             a.get_mut(..n)?.copy_from_slice(bytes);
             Prefix::V6(Ipv6Prefix::new(Ipv6Addr::from(a), len)?)
         } else {
-            let mut a = [0u8; 4];
-            a.get_mut(..n)?.copy_from_slice(bytes);
-            Prefix::V4(Ipv4Prefix::new(Ipv4Addr::from(a), len)?)
+            let mut v = 0u32;
+            for (i, b) in bytes.iter().take(4).enumerate() {
+                v |= u32::from(*b) << (24 - 8 * i);
+            }
+            Prefix::V4(Ipv4Prefix::new(Ipv4Addr::from_bits(v), len)?)
         };
-        self.pos += r.offset();
         Some(Nlri { path_id, prefix })
     }
 }
