@@ -70,6 +70,21 @@ pub struct RunReport {
     pub bytes: u64,
 }
 
+/// One BGP message as it crossed a link, recorded when the message log is on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoggedMessage {
+    /// The network step (1-based, counting steps that moved messages) that delivered it.
+    pub step: u64,
+    /// Index of the link in [`Network::links`].
+    pub link: usize,
+    /// Sending node index.
+    pub from: usize,
+    /// Receiving node index.
+    pub to: usize,
+    /// The whole message, header included, as the receiver read it.
+    pub bytes: Vec<u8>,
+}
+
 /// The network: the plan, one engine per node, one link per node-to-node session.
 pub struct Network {
     plan: Plan,
@@ -80,6 +95,9 @@ pub struct Network {
     messages: u64,
     bytes: u64,
     errors: Vec<String>,
+    log: Vec<LoggedMessage>,
+    log_limit: usize,
+    log_dropped: u64,
     /// Simulated wall-clock time the sessions came up at, for SINCE (`HH:MM:SS`).
     pub start_clock: String,
 }
@@ -191,6 +209,9 @@ impl Network {
             messages: 0,
             bytes: 0,
             errors: Vec::new(),
+            log: Vec::new(),
+            log_limit: 0,
+            log_dropped: 0,
             start_clock: "00:00:00".to_string(),
         })
     }
@@ -213,6 +234,34 @@ impl Network {
     /// A node's engine.
     pub fn engine(&self, node: usize) -> Option<&Engine> {
         self.engines.get(node)
+    }
+
+    /// A node's engine, to originate or withdraw routes of its own between steps.
+    pub fn engine_mut(&mut self, node: usize) -> Option<&mut Engine> {
+        self.engines.get_mut(node)
+    }
+
+    /// Records up to `limit` delivered messages from now on (0 turns the log off); clears the log.
+    pub fn set_message_log(&mut self, limit: usize) {
+        self.log_limit = limit;
+        self.log.clear();
+        self.log_dropped = 0;
+    }
+
+    /// The recorded messages, in delivery order.
+    pub fn message_log(&self) -> &[LoggedMessage] {
+        &self.log
+    }
+
+    /// Messages delivered while the log was full, and so not recorded.
+    pub fn message_log_dropped(&self) -> u64 {
+        self.log_dropped
+    }
+
+    /// Empties the message log (the limit stays).
+    pub fn clear_message_log(&mut self) {
+        self.log.clear();
+        self.log_dropped = 0;
     }
 
     /// Messages the engines refused (NOTIFICATIONs they would have sent): empty in a healthy run.
@@ -260,6 +309,20 @@ impl Network {
                 let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
                     break;
                 };
+                if self.log_limit > 0 {
+                    if self.log.len() < self.log_limit {
+                        let (from, to) = if a_to_b { (l.a, l.b) } else { (l.b, l.a) };
+                        self.log.push(LoggedMessage {
+                            step: self.steps + 1,
+                            link: li,
+                            from,
+                            to,
+                            bytes: msg.to_vec(),
+                        });
+                    } else {
+                        self.log_dropped += 1;
+                    }
+                }
                 match engine.handle_message(peer, msg) {
                     Outcome::Reset { error, .. } => self.errors.push(format!(
                         "{} rejected a message from {}: {error:?}",
