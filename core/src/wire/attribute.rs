@@ -706,6 +706,7 @@ fn attr_error(raw: &RawAttribute<'_>, kind: ErrorKind, sub: u8, action: Action) 
 /// [`Summary::error`] (treat-as-withdraw) or [`Summary::discard`]
 /// (attribute-discard). Mandatory-attribute checks need the NLRI and are done
 /// by the UPDATE view.
+#[inline(always)]
 pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
     let mut s = Summary::default();
     let mut pos = 0usize;
@@ -737,12 +738,61 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
             s.has_duplicates = true;
             continue;
         }
-        check_one(&raw, ctx, &mut s)?;
+        if !quick_ok(fl, t, raw.value, ctx) {
+            check_one(&raw, ctx, &mut s)?;
+        }
     }
     Ok(s)
 }
 
-#[inline]
+/// Whether an AS_PATH value is well formed (the hot-path twin of [`AsPathView::new_checked`]).
+#[inline(always)]
+fn as_path_ok(v: &[u8], four_octet: bool) -> bool {
+    let shift = if four_octet { 2 } else { 1 };
+    let mut rest = v;
+    while let [ty, n, tail @ ..] = rest {
+        let len = usize::from(*n) << shift;
+        if !(1..=4).contains(ty) || *n == 0 || tail.len() < len {
+            return false;
+        }
+        rest = tail.get(len..).unwrap_or(&[]);
+    }
+    true
+}
+
+/// The common case of [`check_one`]: a well-formed attribute that needs no
+/// bookkeeping. `false` sends the attribute through the full check, which
+/// records MP attributes and works out the exact error.
+#[inline(always)]
+fn quick_ok(fl: u8, t: u8, v: &[u8], ctx: &Context) -> bool {
+    use type_code::*;
+    const WK: u8 = flags::TRANSITIVE;
+    const ON: u8 = flags::OPTIONAL;
+    const OT: u8 = flags::OPTIONAL | flags::TRANSITIVE;
+    let f = fl & OT;
+    let n = v.len();
+    match t {
+        ORIGIN => f == WK && matches!(v, [0..=2]),
+        AS_PATH => f == WK && as_path_ok(v, ctx.four_octet_as),
+        NEXT_HOP => f == WK && matches!(v, [a, _, _, _] if *a < 0xe0) && v != [0, 0, 0, 0],
+        MED | ORIGINATOR_ID => f == ON && n == 4,
+        LOCAL_PREF => f == WK && n == 4,
+        ATOMIC_AGGREGATE => f == WK && n == 0,
+        AGGREGATOR => f == OT && n == if ctx.four_octet_as { 8 } else { 6 },
+        COMMUNITIES => f == OT && n != 0 && n % 4 == 0,
+        CLUSTER_LIST => f == ON && n != 0 && n % 4 == 0,
+        EXTENDED_COMMUNITIES => f == OT && n != 0 && n % 8 == 0,
+        LARGE_COMMUNITY => f == OT && n != 0 && n % 12 == 0,
+        AS4_PATH => f == OT && as_path_ok(v, true),
+        AS4_AGGREGATOR => f == OT && n == 8,
+        OTC => f == OT && n == 4,
+        MP_REACH_NLRI | MP_UNREACH_NLRI => false,
+        _ => expected_flags(t).is_none() && fl & flags::OPTIONAL != 0,
+    }
+}
+
+#[cold]
+#[inline(never)]
 fn check_one(raw: &RawAttribute<'_>, ctx: &Context, s: &mut Summary) -> Result<()> {
     use type_code::*;
     let t = raw.type_code;

@@ -25,7 +25,7 @@
 use super::attribute::{
     self, type_code, AsPathView, AttrIter, MpReach, MpUnreach, RawAttribute, Summary, TypeSet,
 };
-use super::{Afi, AfiSafi, Context, Header, MessageType, NlriIter, Reader, HEADER_LEN};
+use super::{Afi, AfiSafi, Context, Header, MessageType, NlriIter};
 use crate::error::{code, subcode, Action, Error, ErrorKind, NotifyData, Result};
 
 mod field {
@@ -57,6 +57,7 @@ fn bad_length(offset: usize) -> Error {
 impl<T: AsRef<[u8]>> UpdatePacket<T> {
     /// Validate `buf` (one whole message, header included) strictly: any error,
     /// even one RFC 7606 would let the session survive, is returned.
+    #[inline]
     pub fn new_checked(buf: T, ctx: &Context) -> Result<Self> {
         let p = Self::structure(buf, ctx)?;
         match p.summary.error {
@@ -69,68 +70,98 @@ impl<T: AsRef<[u8]>> UpdatePacket<T> {
     /// or disable a family; otherwise the view and, if the message was
     /// malformed in a survivable way, the most severe error (treat-as-withdraw
     /// or attribute-discard) to log and act on.
+    #[inline]
     pub fn parse_revised(buf: T, ctx: &Context) -> Result<(Self, Option<Error>)> {
         let p = Self::structure(buf, ctx)?;
         let e = p.summary.error;
         Ok((p, e))
     }
 
-    fn structure(buf: T, ctx: &Context) -> Result<Self> {
-        let bytes = buf.as_ref();
-        let h = Header::parse(bytes, ctx.max_message_len())?;
-        let len = usize::from(h.length);
+    #[cold]
+    fn header_error(bytes: &[u8], ctx: &Context) -> Error {
+        let h = match Header::parse(bytes, ctx.max_message_len()) {
+            Ok(h) => h,
+            Err(e) => return e,
+        };
         if h.msg_type != MessageType::Update {
-            return Err(Error::new(
+            return Error::new(
                 ErrorKind::BadMessageType,
                 code::MESSAGE_HEADER,
                 subcode::BAD_MESSAGE_TYPE,
                 Action::SessionReset,
                 18,
             )
-            .with_range(18, 19));
+            .with_range(18, 19);
         }
-        if bytes.len() != len {
-            return Err(Error::new(
-                ErrorKind::BadMessageLength,
-                code::MESSAGE_HEADER,
-                subcode::BAD_MESSAGE_LENGTH,
-                Action::SessionReset,
-                16,
-            )
-            .with_data(NotifyData::u16(h.length)));
+        Error::new(
+            ErrorKind::BadMessageLength,
+            code::MESSAGE_HEADER,
+            subcode::BAD_MESSAGE_LENGTH,
+            Action::SessionReset,
+            16,
+        )
+        .with_data(NotifyData::u16(h.length))
+    }
+
+    #[inline(always)]
+    fn structure(buf: T, ctx: &Context) -> Result<Self> {
+        let bytes = buf.as_ref();
+        let len = bytes.len();
+        // Fast path over the fixed part; the exact header error is worked out only on failure.
+        let Some(&[.., l0, l1, ty, w0, w1]) = bytes.first_chunk::<21>() else {
+            return Err(Self::header_error(bytes, ctx));
+        };
+        if bytes.first_chunk::<16>() != Some(&super::MARKER)
+            || ty != 2
+            || usize::from(u16::from_be_bytes([l0, l1])) != len
+            || len > ctx.max_message_len()
+        {
+            return Err(Self::header_error(bytes, ctx));
         }
-        let mut r = Reader::new(bytes.get(HEADER_LEN..len).unwrap_or(&[]), HEADER_LEN);
-        let wl = usize::from(r.u16().map_err(|_| bad_length(field::WITHDRAWN_LEN))?);
+        let wl = usize::from(u16::from_be_bytes([w0, w1]));
         let withdrawn = (field::WITHDRAWN, field::WITHDRAWN + wl);
-        r.take(wl).map_err(|_| bad_length(field::WITHDRAWN_LEN))?;
-        let al_at = r.offset();
         // RFC 7606 §4: lengths inconsistent with the message: session reset.
-        let al = usize::from(r.u16().map_err(|_| bad_length(al_at))?);
-        let attrs_start = r.offset();
-        r.take(al).map_err(|_| bad_length(al_at))?;
-        let attrs = (attrs_start, attrs_start + al);
+        let al_at = withdrawn.1;
+        let Some(&[a0, a1]) = bytes
+            .get(al_at..al_at + 2)
+            .and_then(|s| s.first_chunk::<2>())
+        else {
+            return Err(bad_length(field::WITHDRAWN_LEN));
+        };
+        let attrs_start = al_at + 2;
+        let attrs = (
+            attrs_start,
+            attrs_start + usize::from(u16::from_be_bytes([a0, a1])),
+        );
+        if attrs.1 > len {
+            return Err(bad_length(al_at));
+        }
         let nlri = (attrs.1, len);
 
         let v4_add_path = ctx.add_path(AfiSafi::IPV4_UNICAST);
         let field_of = |(a, b): (usize, usize)| bytes.get(a..b).unwrap_or(&[]);
-        NlriIter::new_checked(
-            field_of(withdrawn),
-            Afi::IPV4,
-            v4_add_path,
-            withdrawn.0,
-            Action::SessionReset,
-        )?;
+        if withdrawn.1 > withdrawn.0 {
+            NlriIter::new_checked(
+                field_of(withdrawn),
+                Afi::IPV4,
+                v4_add_path,
+                withdrawn.0,
+                Action::SessionReset,
+            )?;
+        }
         let mut summary = attribute::validate(field_of(attrs), attrs.0, ctx)?;
-        NlriIter::new_checked(
-            field_of(nlri),
-            Afi::IPV4,
-            v4_add_path,
-            nlri.0,
-            Action::SessionReset,
-        )?;
+        let has_nlri = nlri.1 > nlri.0;
+        if has_nlri {
+            NlriIter::new_checked(
+                field_of(nlri),
+                Afi::IPV4,
+                v4_add_path,
+                nlri.0,
+                Action::SessionReset,
+            )?;
+        }
 
         // RFC 7606 §3 (d): mandatory attributes, only when there is something to announce.
-        let has_nlri = nlri.1 > nlri.0;
         let has_mp = summary.mp_reach.is_some();
         if has_nlri || has_mp {
             let mut need: &[u8] = &[type_code::ORIGIN, type_code::AS_PATH];
