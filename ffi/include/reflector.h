@@ -72,88 +72,88 @@
 #define RFL_VERSION_NUMBER (RFL_VERSION_MAJOR * 10000 + RFL_VERSION_MINOR * 100 + RFL_VERSION_PATCH)
 
 
-/*
- Family bit: IPv4 unicast (1/1).
+/**
+ * Family bit: IPv4 unicast (1/1).
  */
 #define RFL_FAMILY_IPV4_UNICAST (1 << 0)
 
-/*
- Family bit: IPv4 multicast (1/2).
+/**
+ * Family bit: IPv4 multicast (1/2).
  */
 #define RFL_FAMILY_IPV4_MULTICAST (1 << 1)
 
-/*
- Family bit: IPv6 unicast (2/1).
+/**
+ * Family bit: IPv6 unicast (2/1).
  */
 #define RFL_FAMILY_IPV6_UNICAST (1 << 2)
 
-/*
- Family bit: IPv6 multicast (2/2).
+/**
+ * Family bit: IPv6 multicast (2/2).
  */
 #define RFL_FAMILY_IPV6_MULTICAST (1 << 3)
 
-/*
- Family bit: IPv4 labeled unicast (1/4).
+/**
+ * Family bit: IPv4 labeled unicast (1/4).
  */
 #define RFL_FAMILY_IPV4_LABELED_UNICAST (1 << 4)
 
-/*
- Family bit: IPv6 labeled unicast (2/4).
+/**
+ * Family bit: IPv6 labeled unicast (2/4).
  */
 #define RFL_FAMILY_IPV6_LABELED_UNICAST (1 << 5)
 
-/*
- Family bit: VPNv4 (1/128).
+/**
+ * Family bit: VPNv4 (1/128).
  */
 #define RFL_FAMILY_VPNV4 (1 << 6)
 
-/*
- Family bit: VPNv6 (2/128).
+/**
+ * Family bit: VPNv6 (2/128).
  */
 #define RFL_FAMILY_VPNV6 (1 << 7)
 
-/*
- The engine itself as the source of locally originated routes, in `rfl_path.peer`.
+/**
+ * The engine itself as the source of locally originated routes, in `rfl_path.peer`.
  */
 #define RFL_PEER_LOCAL 2147483646
 
-/*
- The largest NOTIFICATION the engine produces.
+/**
+ * The largest NOTIFICATION the engine produces.
  */
 #define RFL_MAX_NOTIFICATION_LEN 4096
 
-/*
- The largest BGP message (with the extended message capability); a buffer
- of this size always holds the next outbound message.
+/**
+ * The largest BGP message (with the extended message capability); a buffer
+ * of this size always holds the next outbound message.
  */
 #define RFL_MAX_MESSAGE_LEN 65535
 
-/*
- An RFC 7606 error action.
+/**
+ * An RFC 7606 error action.
  */
 enum rfl_action
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   No error.
+  /**
+   * No error.
    */
   RFL_ACTION_NONE = 0,
-  /*
-   Send the NOTIFICATION and close the session.
+  /**
+   * Send the NOTIFICATION and close the session.
    */
   RFL_ACTION_SESSION_RESET = 1,
-  /*
-   Disable the AFI/SAFI concerned.
+  /**
+   * Disable the AFI/SAFI concerned.
    */
   RFL_ACTION_AFI_SAFI_DISABLE = 2,
-  /*
-   Withdraw every prefix of the UPDATE.
+  /**
+   * Withdraw every prefix of the UPDATE.
    */
   RFL_ACTION_TREAT_AS_WITHDRAW = 3,
-  /*
-   Drop the offending attribute.
+  /**
+   * Drop the offending attribute.
    */
   RFL_ACTION_ATTRIBUTE_DISCARD = 4,
 };
@@ -161,24 +161,24 @@ enum rfl_action
 typedef uint32_t rfl_action;
 #endif // __cplusplus
 
-/*
- How many paths per prefix a peer that negotiated ADD-PATH sending gets.
+/**
+ * How many paths per prefix a peer that negotiated ADD-PATH sending gets.
  */
 enum rfl_add_path_send
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Only the best path, without path identifiers.
+  /**
+   * Only the best path, without path identifiers.
    */
   RFL_ADD_PATH_SEND_OFF = 0,
-  /*
-   Every eligible candidate.
+  /**
+   * Every eligible candidate.
    */
   RFL_ADD_PATH_SEND_ALL = 1,
-  /*
-   The best `add_path_best` eligible candidates.
+  /**
+   * The best `add_path_best` eligible candidates.
    */
   RFL_ADD_PATH_SEND_BEST = 2,
 };
@@ -186,32 +186,32 @@ enum rfl_add_path_send
 typedef uint32_t rfl_add_path_send;
 #endif // __cplusplus
 
-/*
- Why a session closed.
+/**
+ * Why a session closed.
  */
 enum rfl_close_reason
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Not a close event.
+  /**
+   * Not a close event.
    */
   RFL_CLOSE_REASON_NONE = 0,
-  /*
-   The caller stopped it.
+  /**
+   * The caller stopped it.
    */
   RFL_CLOSE_REASON_STOPPED = 1,
-  /*
-   We found an error and sent a NOTIFICATION.
+  /**
+   * We found an error and sent a NOTIFICATION.
    */
   RFL_CLOSE_REASON_NOTIFICATION_SENT = 2,
-  /*
-   The peer sent a NOTIFICATION.
+  /**
+   * The peer sent a NOTIFICATION.
    */
   RFL_CLOSE_REASON_NOTIFICATION_RECEIVED = 3,
-  /*
-   The TCP connection closed without a NOTIFICATION.
+  /**
+   * The TCP connection closed without a NOTIFICATION.
    */
   RFL_CLOSE_REASON_TCP_CLOSED = 4,
 };
@@ -219,36 +219,36 @@ enum rfl_close_reason
 typedef uint32_t rfl_close_reason;
 #endif // __cplusplus
 
-/*
- The kind of an engine event.
+/**
+ * The kind of an engine event.
  */
 enum rfl_event_kind
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   The best path for `prefix` changed (`has_best`/`best`: the peer it now comes from).
+  /**
+   * The best path for `prefix` changed (`has_best`/`best`: the peer it now comes from).
    */
   RFL_EVENT_KIND_BEST_CHANGED = 0,
-  /*
-   A path from `peer` for `prefix` failed a loop check (`loop_reason`).
+  /**
+   * A path from `peer` for `prefix` failed a loop check (`loop_reason`).
    */
   RFL_EVENT_KIND_LOOP_REJECTED = 1,
-  /*
-   A message from `peer` was malformed (`error_*`).
+  /**
+   * A message from `peer` was malformed (`error_*`).
    */
   RFL_EVENT_KIND_UPDATE_ERROR = 2,
-  /*
-   A path for `prefix` could not be sent to `peer`: its attributes exceed the message size.
+  /**
+   * A path for `prefix` could not be sent to `peer`: its attributes exceed the message size.
    */
   RFL_EVENT_KIND_ENCODE_OVERFLOW = 3,
-  /*
-   `peer` came up.
+  /**
+   * `peer` came up.
    */
   RFL_EVENT_KIND_PEER_UP = 4,
-  /*
-   `peer` went down; its routes are withdrawn.
+  /**
+   * `peer` went down; its routes are withdrawn.
    */
   RFL_EVENT_KIND_PEER_DOWN = 5,
 };
@@ -256,28 +256,28 @@ enum rfl_event_kind
 typedef uint32_t rfl_event_kind;
 #endif // __cplusplus
 
-/*
- Why a path failed the loop checks.
+/**
+ * Why a path failed the loop checks.
  */
 enum rfl_loop_reason
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Not a loop event.
+  /**
+   * Not a loop event.
    */
   RFL_LOOP_REASON_NONE = 0,
-  /*
-   Our cluster ID is in CLUSTER_LIST.
+  /**
+   * Our cluster ID is in CLUSTER_LIST.
    */
   RFL_LOOP_REASON_CLUSTER_LIST = 1,
-  /*
-   ORIGINATOR_ID is our router ID.
+  /**
+   * ORIGINATOR_ID is our router ID.
    */
   RFL_LOOP_REASON_ORIGINATOR_ID = 2,
-  /*
-   Our AS is in the AS_PATH of a route from eBGP.
+  /**
+   * Our AS is in the AS_PATH of a route from eBGP.
    */
   RFL_LOOP_REASON_AS_PATH = 3,
 };
@@ -285,36 +285,36 @@ enum rfl_loop_reason
 typedef uint32_t rfl_loop_reason;
 #endif // __cplusplus
 
-/*
- What the engine did with a received message.
+/**
+ * What the engine did with a received message.
  */
 enum rfl_outcome_kind
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   The UPDATE was applied.
+  /**
+   * The UPDATE was applied.
    */
   RFL_OUTCOME_KIND_ACCEPTED = 0,
-  /*
-   Malformed in a way RFC 7606 survives: its prefixes were withdrawn.
+  /**
+   * Malformed in a way RFC 7606 survives: its prefixes were withdrawn.
    */
   RFL_OUTCOME_KIND_TREAT_AS_WITHDRAW = 1,
-  /*
-   Applied without a malformed attribute (RFC 7606 attribute discard).
+  /**
+   * Applied without a malformed attribute (RFC 7606 attribute discard).
    */
   RFL_OUTCOME_KIND_ATTRIBUTE_DISCARDED = 2,
-  /*
-   Malformed beyond repair: send the NOTIFICATION and close; the peer is down in the engine.
+  /**
+   * Malformed beyond repair: send the NOTIFICATION and close; the peer is down in the engine.
    */
   RFL_OUTCOME_KIND_RESET = 3,
-  /*
-   A ROUTE-REFRESH: the family's routes were queued again.
+  /**
+   * A ROUTE-REFRESH: the family's routes were queued again.
    */
   RFL_OUTCOME_KIND_ROUTE_REFRESH = 4,
-  /*
-   A message the engine does not act on (OPEN, KEEPALIVE, NOTIFICATION).
+  /**
+   * A message the engine does not act on (OPEN, KEEPALIVE, NOTIFICATION).
    */
   RFL_OUTCOME_KIND_IGNORED = 5,
 };
@@ -322,60 +322,60 @@ enum rfl_outcome_kind
 typedef uint32_t rfl_outcome_kind;
 #endif // __cplusplus
 
-/*
- The status every `rfl_` function returns.
+/**
+ * The status every `rfl_` function returns.
  */
 enum rfl_result
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Success.
+  /**
+   * Success.
    */
   RFL_RESULT_OK = 0,
-  /*
-   Nothing (more) to take: no queued message, no further item, no event. Not an error.
+  /**
+   * Nothing (more) to take: no queued message, no further item, no event. Not an error.
    */
   RFL_RESULT_EMPTY = 1,
-  /*
-   A required pointer argument was NULL.
+  /**
+   * A required pointer argument was NULL.
    */
   RFL_RESULT_NULL_PARAMETER = 2,
-  /*
-   A handle is not a live handle of the expected type.
+  /**
+   * A handle is not a live handle of the expected type.
    */
   RFL_RESULT_INVALID_HANDLE = 3,
-  /*
-   An argument has a bad value or length.
+  /**
+   * An argument has a bad value or length.
    */
   RFL_RESULT_INVALID_PARAMETER = 4,
-  /*
-   The caller's buffer is too small; the needed size was written to the length out-parameter.
+  /**
+   * The caller's buffer is too small; the needed size was written to the length out-parameter.
    */
   RFL_RESULT_BUFFER_TOO_SMALL = 5,
-  /*
-   The peer ID does not name a peer of this engine (never added, or removed).
+  /**
+   * The peer ID does not name a peer of this engine (never added, or removed).
    */
   RFL_RESULT_UNKNOWN_PEER = 6,
-  /*
-   The peer exists but is not up.
+  /**
+   * The peer exists but is not up.
    */
   RFL_RESULT_PEER_NOT_UP = 7,
-  /*
-   Nothing was found for the query (no best path, no such attribute set).
+  /**
+   * Nothing was found for the query (no best path, no such attribute set).
    */
   RFL_RESULT_NOT_FOUND = 8,
-  /*
-   The input bytes are not a valid BGP message or attribute block.
+  /**
+   * The input bytes are not a valid BGP message or attribute block.
    */
   RFL_RESULT_MALFORMED = 9,
-  /*
-   The call is not valid in the object's current state.
+  /**
+   * The call is not valid in the object's current state.
    */
   RFL_RESULT_INVALID_STATE = 10,
-  /*
-   A panic was caught inside the library; the handle involved is poisoned.
+  /**
+   * A panic was caught inside the library; the handle involved is poisoned.
    */
   RFL_RESULT_PANIC = 11,
 };
@@ -383,24 +383,24 @@ enum rfl_result
 typedef uint32_t rfl_result;
 #endif // __cplusplus
 
-/*
- A peer's role toward this reflector (RFC 4456).
+/**
+ * A peer's role toward this reflector (RFC 4456).
  */
 enum rfl_role
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   An iBGP peer that is our route-reflector client.
+  /**
+   * An iBGP peer that is our route-reflector client.
    */
   RFL_ROLE_CLIENT = 0,
-  /*
-   An iBGP peer that is not our client (another reflector, a full-mesh peer).
+  /**
+   * An iBGP peer that is not our client (another reflector, a full-mesh peer).
    */
   RFL_ROLE_NON_CLIENT = 1,
-  /*
-   An external peer.
+  /**
+   * An external peer.
    */
   RFL_ROLE_EBGP = 2,
 };
@@ -408,40 +408,40 @@ enum rfl_role
 typedef uint32_t rfl_role;
 #endif // __cplusplus
 
-/*
- The kind of a session event.
+/**
+ * The kind of a session event.
  */
 enum rfl_session_event_kind
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Open a TCP connection to the peer, then call `_tcp_connected` or `_tcp_failed`.
+  /**
+   * Open a TCP connection to the peer, then call `_tcp_connected` or `_tcp_failed`.
    */
   RFL_SESSION_EVENT_KIND_CONNECT = 0,
-  /*
-   The peer's OPEN was accepted (`peer_as`, `peer_router_id`, `hold_time` are set).
+  /**
+   * The peer's OPEN was accepted (`peer_as`, `peer_router_id`, `hold_time` are set).
    */
   RFL_SESSION_EVENT_KIND_OPEN_RECEIVED = 1,
-  /*
-   The session is up: pass `negotiated` to `rfl_engine_peer_up`.
+  /**
+   * The session is up: pass `negotiated` to `rfl_engine_peer_up`.
    */
   RFL_SESSION_EVENT_KIND_ESTABLISHED = 2,
-  /*
-   An UPDATE or ROUTE-REFRESH (`message`, `message_len`) for `rfl_engine_handle_message`.
+  /**
+   * An UPDATE or ROUTE-REFRESH (`message`, `message_len`) for `rfl_engine_handle_message`.
    */
   RFL_SESSION_EVENT_KIND_MESSAGE = 3,
-  /*
-   We sent a NOTIFICATION (`error_code`, `error_subcode`; its data in `message`).
+  /**
+   * We sent a NOTIFICATION (`error_code`, `error_subcode`; its data in `message`).
    */
   RFL_SESSION_EVENT_KIND_NOTIFICATION_SENT = 4,
-  /*
-   The peer sent a NOTIFICATION (`error_code`, `error_subcode`; its data in `message`).
+  /**
+   * The peer sent a NOTIFICATION (`error_code`, `error_subcode`; its data in `message`).
    */
   RFL_SESSION_EVENT_KIND_NOTIFICATION_RECEIVED = 5,
-  /*
-   Close the TCP connection after writing what `_poll_transmit` gives (`close_reason`).
+  /**
+   * Close the TCP connection after writing what `_poll_transmit` gives (`close_reason`).
    */
   RFL_SESSION_EVENT_KIND_CLOSED = 6,
 };
@@ -449,36 +449,36 @@ enum rfl_session_event_kind
 typedef uint32_t rfl_session_event_kind;
 #endif // __cplusplus
 
-/*
- The six states of RFC 4271 §8.2.2.
+/**
+ * The six states of RFC 4271 §8.2.2.
  */
 enum rfl_session_state
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Nothing happens until `rfl_session_start`.
+  /**
+   * Nothing happens until `rfl_session_start`.
    */
   RFL_SESSION_STATE_IDLE = 0,
-  /*
-   Waiting for an outgoing TCP connection.
+  /**
+   * Waiting for an outgoing TCP connection.
    */
   RFL_SESSION_STATE_CONNECT = 1,
-  /*
-   Waiting for an incoming connection (or the connect-retry timer).
+  /**
+   * Waiting for an incoming connection (or the connect-retry timer).
    */
   RFL_SESSION_STATE_ACTIVE = 2,
-  /*
-   Our OPEN is sent; waiting for the peer's.
+  /**
+   * Our OPEN is sent; waiting for the peer's.
    */
   RFL_SESSION_STATE_OPEN_SENT = 3,
-  /*
-   OPENs exchanged; waiting for the peer's KEEPALIVE.
+  /**
+   * OPENs exchanged; waiting for the peer's KEEPALIVE.
    */
   RFL_SESSION_STATE_OPEN_CONFIRM = 4,
-  /*
-   UPDATEs flow.
+  /**
+   * UPDATEs flow.
    */
   RFL_SESSION_STATE_ESTABLISHED = 5,
 };
@@ -486,36 +486,36 @@ enum rfl_session_state
 typedef uint32_t rfl_session_state;
 #endif // __cplusplus
 
-/*
- Why the caller stops a session (the Cease subcode sent).
+/**
+ * Why the caller stops a session (the Cease subcode sent).
  */
 enum rfl_stop_reason
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
-  /*
-   Administrative Shutdown (6/2), with the text as RFC 9003 shutdown communication.
+  /**
+   * Administrative Shutdown (6/2), with the text as RFC 9003 shutdown communication.
    */
   RFL_STOP_REASON_SHUTDOWN = 0,
-  /*
-   Administrative Reset (6/4), with the text as RFC 9003 shutdown communication.
+  /**
+   * Administrative Reset (6/4), with the text as RFC 9003 shutdown communication.
    */
   RFL_STOP_REASON_RESET = 1,
-  /*
-   Peer De-configured (6/3).
+  /**
+   * Peer De-configured (6/3).
    */
   RFL_STOP_REASON_DECONFIGURED = 2,
-  /*
-   Connection Rejected (6/5).
+  /**
+   * Connection Rejected (6/5).
    */
   RFL_STOP_REASON_CONNECTION_REJECTED = 3,
-  /*
-   Connection Collision Resolution (6/7).
+  /**
+   * Connection Collision Resolution (6/7).
    */
   RFL_STOP_REASON_COLLISION = 4,
-  /*
-   Out of Resources (6/8).
+  /**
+   * Out of Resources (6/8).
    */
   RFL_STOP_REASON_OUT_OF_RESOURCES = 5,
 };
@@ -523,532 +523,532 @@ enum rfl_stop_reason
 typedef uint32_t rfl_stop_reason;
 #endif // __cplusplus
 
-/*
- A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
+/**
+ * A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
  */
 typedef struct rfl_engine rfl_engine;
 
-/*
- A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
+/**
+ * A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
  */
 typedef struct rfl_loc_rib_iter rfl_loc_rib_iter;
 
-/*
- One BGP session's state machine (opaque). Create with `rfl_session_new`, free with `rfl_session_free`.
+/**
+ * One BGP session's state machine (opaque). Create with `rfl_session_new`, free with `rfl_session_free`.
  */
 typedef struct rfl_session rfl_session;
 
-/*
- Engine-wide configuration. Fill with `rfl_engine_config_init`, then adjust.
+/**
+ * Engine-wide configuration. Fill with `rfl_engine_config_init`, then adjust.
  */
 typedef struct rfl_engine_config {
-  /*
-   Our AS number.
+  /**
+   * Our AS number.
    */
   uint32_t local_as;
-  /*
-   Our BGP identifier (host order, non-zero).
+  /**
+   * Our BGP identifier (host order, non-zero).
    */
   uint32_t router_id;
-  /*
-   Our cluster ID (host order); 0 means the router ID.
+  /**
+   * Our cluster ID (host order); 0 means the router ID.
    */
   uint32_t cluster_id;
-  /*
-   Reflect routes from clients to other clients.
+  /**
+   * Reflect routes from clients to other clients.
    */
   bool client_to_client;
-  /*
-   Compare MED between paths from different neighbouring ASes.
+  /**
+   * Compare MED between paths from different neighbouring ASes.
    */
   bool always_compare_med;
-  /*
-   A missing MED is the worst value instead of 0.
+  /**
+   * A missing MED is the worst value instead of 0.
    */
   bool missing_med_worst;
-  /*
-   Among otherwise equal eBGP paths keep the oldest (makes results order-dependent).
+  /**
+   * Among otherwise equal eBGP paths keep the oldest (makes results order-dependent).
    */
   bool prefer_oldest;
-  /*
-   Skip the IGP cost step of the decision process.
+  /**
+   * Skip the IGP cost step of the decision process.
    */
   bool ignore_igp_cost;
-  /*
-   LOCAL_PREF assumed where absent.
+  /**
+   * LOCAL_PREF assumed where absent.
    */
   uint32_t default_local_pref;
-  /*
-   Record events for `rfl_engine_poll_event`.
+  /**
+   * Record events for `rfl_engine_poll_event`.
    */
   bool record_events;
-  /*
-   At most this many events are kept (older ones are dropped); at least 1 when recording.
+  /**
+   * At most this many events are kept (older ones are dropped); at least 1 when recording.
    */
   size_t max_events;
 } rfl_engine_config;
 
-/*
- An IP address: `family` 4 or 6 (0 = none where a field is optional) and the
- octets in network order (IPv4 uses the first 4).
+/**
+ * An IP address: `family` 4 or 6 (0 = none where a field is optional) and the
+ * octets in network order (IPv4 uses the first 4).
  */
 typedef struct rfl_addr {
-  /*
-   4, 6, or 0 for "no address".
+  /**
+   * 4, 6, or 0 for "no address".
    */
   uint8_t family;
-  /*
-   Address octets, network order.
+  /**
+   * Address octets, network order.
    */
   uint8_t octets[16];
 } rfl_addr;
 
-/*
- A peer's configuration. Fill with `rfl_peer_config_init`, then adjust.
+/**
+ * A peer's configuration. Fill with `rfl_peer_config_init`, then adjust.
  */
 typedef struct rfl_peer_config {
-  /*
-   An rfl_role value.
+  /**
+   * An rfl_role value.
    */
   uint32_t role;
-  /*
-   The peer's AS.
+  /**
+   * The peer's AS.
    */
   uint32_t asn;
-  /*
-   The peer's address.
+  /**
+   * The peer's address.
    */
   struct rfl_addr address;
-  /*
-   Our IPv4 address on this session (NEXT_HOP toward eBGP); family 0 = none.
+  /**
+   * Our IPv4 address on this session (NEXT_HOP toward eBGP); family 0 = none.
    */
   struct rfl_addr local_v4;
-  /*
-   Our IPv6 address on this session (MP next hop toward eBGP); family 0 = none.
+  /**
+   * Our IPv6 address on this session (MP next hop toward eBGP); family 0 = none.
    */
   struct rfl_addr local_v6;
-  /*
-   An rfl_add_path_send value.
+  /**
+   * An rfl_add_path_send value.
    */
   uint32_t add_path_send;
-  /*
-   How many paths with RFL_ADD_PATH_SEND_BEST (at least 1).
+  /**
+   * How many paths with RFL_ADD_PATH_SEND_BEST (at least 1).
    */
   uint8_t add_path_best;
 } rfl_peer_config;
 
-/*
- What a session negotiated (from the OPEN exchange).
+/**
+ * What a session negotiated (from the OPEN exchange).
  */
 typedef struct rfl_negotiated {
-  /*
-   The peer's BGP identifier (host order).
+  /**
+   * The peer's BGP identifier (host order).
    */
   uint32_t router_id;
-  /*
-   Both sides support 4-octet AS numbers.
+  /**
+   * Both sides support 4-octet AS numbers.
    */
   bool four_octet_as;
-  /*
-   Both sides support extended messages (65,535 bytes).
+  /**
+   * Both sides support extended messages (65,535 bytes).
    */
   bool extended_message;
-  /*
-   Families both sides support (RFL_FAMILY_* bits).
+  /**
+   * Families both sides support (RFL_FAMILY_* bits).
    */
   uint32_t families;
-  /*
-   Families in which the peer sends us ADD-PATH identifiers.
+  /**
+   * Families in which the peer sends us ADD-PATH identifiers.
    */
   uint32_t add_path_receive;
-  /*
-   Families in which we may send ADD-PATH identifiers.
+  /**
+   * Families in which we may send ADD-PATH identifiers.
    */
   uint32_t add_path_send;
 } rfl_negotiated;
 
-/*
- The result of `rfl_engine_handle_message`.
+/**
+ * The result of `rfl_engine_handle_message`.
  */
 typedef struct rfl_outcome {
-  /*
-   What happened.
+  /**
+   * What happened.
    */
   rfl_outcome_kind kind;
-  /*
-   Paths that became (or replaced) candidates.
+  /**
+   * Paths that became (or replaced) candidates.
    */
   uint32_t announced;
-  /*
-   Paths withdrawn.
+  /**
+   * Paths withdrawn.
    */
   uint32_t withdrawn;
-  /*
-   Paths rejected by the loop checks.
+  /**
+   * Paths rejected by the loop checks.
    */
   uint32_t rejected;
-  /*
-   NOTIFICATION error code of the problem found (0 = none).
+  /**
+   * NOTIFICATION error code of the problem found (0 = none).
    */
   uint8_t error_code;
-  /*
-   NOTIFICATION error subcode.
+  /**
+   * NOTIFICATION error subcode.
    */
   uint8_t error_subcode;
-  /*
-   The RFC 7606 action of the problem found.
+  /**
+   * The RFC 7606 action of the problem found.
    */
   rfl_action error_action;
-  /*
-   Byte offset of the problem in the message.
+  /**
+   * Byte offset of the problem in the message.
    */
   size_t error_offset;
-  /*
-   The BGP message type (for RFL_OUTCOME_KIND_IGNORED: 1 OPEN, 3 NOTIFICATION, 4 KEEPALIVE).
+  /**
+   * The BGP message type (for RFL_OUTCOME_KIND_IGNORED: 1 OPEN, 3 NOTIFICATION, 4 KEEPALIVE).
    */
   uint8_t message_type;
-  /*
-   The family bit of a ROUTE-REFRESH (RFL_FAMILY_*; 0 for other families).
+  /**
+   * The family bit of a ROUTE-REFRESH (RFL_FAMILY_*; 0 for other families).
    */
   uint32_t family;
-  /*
-   Length of the NOTIFICATION to send (RFL_OUTCOME_KIND_RESET), else 0.
+  /**
+   * Length of the NOTIFICATION to send (RFL_OUTCOME_KIND_RESET), else 0.
    */
   size_t notification_len;
 } rfl_outcome;
 
-/*
- An IP prefix: an address (host bits are ignored) and a length in bits.
+/**
+ * An IP prefix: an address (host bits are ignored) and a length in bits.
  */
 typedef struct rfl_prefix {
-  /*
-   The network address.
+  /**
+   * The network address.
    */
   struct rfl_addr addr;
-  /*
-   Prefix length (0..=32 for IPv4, 0..=128 for IPv6).
+  /**
+   * Prefix length (0..=32 for IPv4, 0..=128 for IPv6).
    */
   uint8_t len;
 } rfl_prefix;
 
-/*
- One candidate path.
+/**
+ * One candidate path.
  */
 typedef struct rfl_path {
-  /*
-   The peer it came from (RFL_PEER_LOCAL for our own routes).
+  /**
+   * The peer it came from (RFL_PEER_LOCAL for our own routes).
    */
   uint32_t peer;
-  /*
-   The peer's ADD-PATH identifier (0 without ADD-PATH).
+  /**
+   * The peer's ADD-PATH identifier (0 without ADD-PATH).
    */
   uint32_t remote_id;
-  /*
-   Our identifier for the path.
+  /**
+   * Our identifier for the path.
    */
   uint32_t local_id;
-  /*
-   Handle of the attribute set (see `rfl_engine_attr_set`).
+  /**
+   * Handle of the attribute set (see `rfl_engine_attr_set`).
    */
   uint32_t attrs;
-  /*
-   The next hop resolves (always true without a resolver).
+  /**
+   * The next hop resolves (always true without a resolver).
    */
   bool reachable;
-  /*
-   ORIGIN: 0 IGP, 1 EGP, 2 INCOMPLETE.
+  /**
+   * ORIGIN: 0 IGP, 1 EGP, 2 INCOMPLETE.
    */
   uint8_t origin;
-  /*
-   AS_PATH length as the decision process counts it.
+  /**
+   * AS_PATH length as the decision process counts it.
    */
   uint32_t as_path_len;
-  /*
-   The neighbouring AS (0 for paths from inside the AS).
+  /**
+   * The neighbouring AS (0 for paths from inside the AS).
    */
   uint32_t neighbor_as;
-  /*
-   MULTI_EXIT_DISC, when `has_med`.
+  /**
+   * MULTI_EXIT_DISC, when `has_med`.
    */
   uint32_t med;
-  /*
-   The path carries a MED.
+  /**
+   * The path carries a MED.
    */
   bool has_med;
-  /*
-   LOCAL_PREF, when `has_local_pref`.
+  /**
+   * LOCAL_PREF, when `has_local_pref`.
    */
   uint32_t local_pref;
-  /*
-   The path carries a LOCAL_PREF.
+  /**
+   * The path carries a LOCAL_PREF.
    */
   bool has_local_pref;
-  /*
-   ORIGINATOR_ID (host order), when `has_originator_id`.
+  /**
+   * ORIGINATOR_ID (host order), when `has_originator_id`.
    */
   uint32_t originator_id;
-  /*
-   The path carries an ORIGINATOR_ID.
+  /**
+   * The path carries an ORIGINATOR_ID.
    */
   bool has_originator_id;
-  /*
-   Number of cluster IDs in CLUSTER_LIST.
+  /**
+   * Number of cluster IDs in CLUSTER_LIST.
    */
   uint32_t cluster_list_len;
-  /*
-   The next hop (family 0 when the path has none).
+  /**
+   * The next hop (family 0 when the path has none).
    */
   struct rfl_addr next_hop;
 } rfl_path;
 
-/*
- Per-peer counters.
+/**
+ * Per-peer counters.
  */
 typedef struct rfl_peer_counters {
-  /*
-   UPDATE messages received.
+  /**
+   * UPDATE messages received.
    */
   uint64_t updates_received;
-  /*
-   Prefixes announced to us.
+  /**
+   * Prefixes announced to us.
    */
   uint64_t prefixes_received;
-  /*
-   Prefixes withdrawn by the peer.
+  /**
+   * Prefixes withdrawn by the peer.
    */
   uint64_t withdrawals_received;
-  /*
-   Announced paths accepted as candidates.
+  /**
+   * Announced paths accepted as candidates.
    */
   uint64_t accepted;
-  /*
-   Paths rejected by the loop checks.
+  /**
+   * Paths rejected by the loop checks.
    */
   uint64_t rejected_loop;
-  /*
-   UPDATEs handled as treat-as-withdraw.
+  /**
+   * UPDATEs handled as treat-as-withdraw.
    */
   uint64_t treat_as_withdraw;
-  /*
-   UPDATEs with an attribute discarded.
+  /**
+   * UPDATEs with an attribute discarded.
    */
   uint64_t attribute_discard;
-  /*
-   Messages that reset the session.
+  /**
+   * Messages that reset the session.
    */
   uint64_t session_resets;
-  /*
-   ROUTE-REFRESH requests served.
+  /**
+   * ROUTE-REFRESH requests served.
    */
   uint64_t route_refreshes;
-  /*
-   UPDATE messages sent.
+  /**
+   * UPDATE messages sent.
    */
   uint64_t updates_sent;
-  /*
-   Prefixes announced to the peer.
+  /**
+   * Prefixes announced to the peer.
    */
   uint64_t prefixes_sent;
-  /*
-   Prefixes withdrawn toward the peer.
+  /**
+   * Prefixes withdrawn toward the peer.
    */
   uint64_t withdrawals_sent;
-  /*
-   Paths not sent because their attributes exceed the maximum message size.
+  /**
+   * Paths not sent because their attributes exceed the maximum message size.
    */
   uint64_t encode_overflows;
 } rfl_peer_counters;
 
-/*
- Memory held by the RIB.
+/**
+ * Memory held by the RIB.
  */
 typedef struct rfl_memory_stats {
-  /*
-   Prefixes in the Loc-RIB.
+  /**
+   * Prefixes in the Loc-RIB.
    */
   size_t prefixes;
-  /*
-   Candidate paths.
+  /**
+   * Candidate paths.
    */
   size_t paths;
-  /*
-   Distinct attribute sets.
+  /**
+   * Distinct attribute sets.
    */
   size_t attr_sets;
-  /*
-   Bytes held by the prefix tables.
+  /**
+   * Bytes held by the prefix tables.
    */
   size_t table_bytes;
-  /*
-   Bytes held by the attribute sets.
+  /**
+   * Bytes held by the attribute sets.
    */
   size_t attr_bytes;
 } rfl_memory_stats;
 
-/*
- An engine event (fields not used by the kind are zero).
+/**
+ * An engine event (fields not used by the kind are zero).
  */
 typedef struct rfl_event {
-  /*
-   What happened.
+  /**
+   * What happened.
    */
   rfl_event_kind kind;
-  /*
-   The peer concerned.
+  /**
+   * The peer concerned.
    */
   uint32_t peer;
-  /*
-   The prefix concerned.
+  /**
+   * The prefix concerned.
    */
   struct rfl_prefix prefix;
-  /*
-   For BEST_CHANGED: a best path remains.
+  /**
+   * For BEST_CHANGED: a best path remains.
    */
   bool has_best;
-  /*
-   For BEST_CHANGED: the peer the best path comes from.
+  /**
+   * For BEST_CHANGED: the peer the best path comes from.
    */
   uint32_t best;
-  /*
-   For LOOP_REJECTED: which check.
+  /**
+   * For LOOP_REJECTED: which check.
    */
   rfl_loop_reason loop_reason;
-  /*
-   For UPDATE_ERROR: NOTIFICATION code.
+  /**
+   * For UPDATE_ERROR: NOTIFICATION code.
    */
   uint8_t error_code;
-  /*
-   For UPDATE_ERROR: NOTIFICATION subcode.
+  /**
+   * For UPDATE_ERROR: NOTIFICATION subcode.
    */
   uint8_t error_subcode;
-  /*
-   For UPDATE_ERROR: the RFC 7606 action.
+  /**
+   * For UPDATE_ERROR: the RFC 7606 action.
    */
   rfl_action error_action;
 } rfl_event;
 
-/*
- The next-hop resolver: return true and write the IGP cost to `*out_igp_cost`
- when `next_hop` is reachable, false when it is not. Called on the caller's
- thread during engine calls that rank paths; must not call into the engine.
+/**
+ * The next-hop resolver: return true and write the IGP cost to `*out_igp_cost`
+ * when `next_hop` is reachable, false when it is not. Called on the caller's
+ * thread during engine calls that rank paths; must not call into the engine.
  */
 typedef bool (*rfl_resolver_callback)(void *userdata,
                                       const struct rfl_addr *next_hop,
                                       uint32_t *out_igp_cost);
 
-/*
- A session's configuration. Fill with `rfl_session_config_init`, then adjust.
+/**
+ * A session's configuration. Fill with `rfl_session_config_init`, then adjust.
  */
 typedef struct rfl_session_config {
-  /*
-   Our AS number.
+  /**
+   * Our AS number.
    */
   uint32_t local_as;
-  /*
-   Our BGP identifier (host order, non-zero).
+  /**
+   * Our BGP identifier (host order, non-zero).
    */
   uint32_t router_id;
-  /*
-   The AS the peer must announce; checked only when `check_peer_as`.
+  /**
+   * The AS the peer must announce; checked only when `check_peer_as`.
    */
   uint32_t peer_as;
-  /*
-   Refuse (2/2 Bad Peer AS) a peer announcing another AS than `peer_as`.
+  /**
+   * Refuse (2/2 Bad Peer AS) a peer announcing another AS than `peer_as`.
    */
   bool check_peer_as;
-  /*
-   Wait for the peer to connect instead of connecting.
+  /**
+   * Wait for the peer to connect instead of connecting.
    */
   bool passive;
-  /*
-   Hold time we propose, in seconds (0, or 3 and above).
+  /**
+   * Hold time we propose, in seconds (0, or 3 and above).
    */
   uint16_t hold_time;
-  /*
-   Smallest non-zero hold time accepted from the peer.
+  /**
+   * Smallest non-zero hold time accepted from the peer.
    */
   uint16_t min_hold_time;
-  /*
-   Delay between connection attempts, in milliseconds.
+  /**
+   * Delay between connection attempts, in milliseconds.
    */
   uint64_t connect_retry_ms;
-  /*
-   Multiprotocol families advertised (RFL_FAMILY_* bits, at least one).
+  /**
+   * Multiprotocol families advertised (RFL_FAMILY_* bits, at least one).
    */
   uint32_t families;
-  /*
-   Families in which we advertise receiving ADD-PATH identifiers.
+  /**
+   * Families in which we advertise receiving ADD-PATH identifiers.
    */
   uint32_t add_path_receive;
-  /*
-   Families in which we advertise sending ADD-PATH identifiers.
+  /**
+   * Families in which we advertise sending ADD-PATH identifiers.
    */
   uint32_t add_path_send;
-  /*
-   Advertise ROUTE-REFRESH (RFC 2918).
+  /**
+   * Advertise ROUTE-REFRESH (RFC 2918).
    */
   bool route_refresh;
-  /*
-   Advertise enhanced route refresh (RFC 7313).
+  /**
+   * Advertise enhanced route refresh (RFC 7313).
    */
   bool enhanced_route_refresh;
-  /*
-   Advertise extended messages (RFC 8654).
+  /**
+   * Advertise extended messages (RFC 8654).
    */
   bool extended_message;
-  /*
-   Advertise graceful restart (receiving speaker) with `graceful_restart_time`.
+  /**
+   * Advertise graceful restart (receiving speaker) with `graceful_restart_time`.
    */
   bool graceful_restart;
-  /*
-   Restart time in seconds for the graceful restart capability.
+  /**
+   * Restart time in seconds for the graceful restart capability.
    */
   uint16_t graceful_restart_time;
 } rfl_session_config;
 
-/*
- A session event. Pointers in it are borrowed from the session and valid
- until the next call taking a non-const pointer to the same session.
+/**
+ * A session event. Pointers in it are borrowed from the session and valid
+ * until the next call taking a non-const pointer to the same session.
  */
 typedef struct rfl_session_event {
-  /*
-   What happened.
+  /**
+   * What happened.
    */
   rfl_session_event_kind kind;
-  /*
-   MESSAGE: the message, header included; NOTIFICATION_*: the NOTIFICATION data. Else NULL.
+  /**
+   * MESSAGE: the message, header included; NOTIFICATION_*: the NOTIFICATION data. Else NULL.
    */
   const uint8_t *message;
-  /*
-   Length of `message` in bytes.
+  /**
+   * Length of `message` in bytes.
    */
   size_t message_len;
-  /*
-   ESTABLISHED: what was negotiated, ready for `rfl_engine_peer_up`.
+  /**
+   * ESTABLISHED: what was negotiated, ready for `rfl_engine_peer_up`.
    */
   struct rfl_negotiated negotiated;
-  /*
-   OPEN_RECEIVED / ESTABLISHED: the peer's AS.
+  /**
+   * OPEN_RECEIVED / ESTABLISHED: the peer's AS.
    */
   uint32_t peer_as;
-  /*
-   OPEN_RECEIVED / ESTABLISHED: the peer's BGP identifier (host order).
+  /**
+   * OPEN_RECEIVED / ESTABLISHED: the peer's BGP identifier (host order).
    */
   uint32_t peer_router_id;
-  /*
-   OPEN_RECEIVED: the peer's hold time; ESTABLISHED: the negotiated hold time (seconds).
+  /**
+   * OPEN_RECEIVED: the peer's hold time; ESTABLISHED: the negotiated hold time (seconds).
    */
   uint16_t hold_time;
-  /*
-   NOTIFICATION_*: error code.
+  /**
+   * NOTIFICATION_*: error code.
    */
   uint8_t error_code;
-  /*
-   NOTIFICATION_*: error subcode.
+  /**
+   * NOTIFICATION_*: error subcode.
    */
   uint8_t error_subcode;
-  /*
-   CLOSED: why.
+  /**
+   * CLOSED: why.
    */
   rfl_close_reason close_reason;
 } rfl_session_event;
@@ -1057,106 +1057,107 @@ typedef struct rfl_session_event {
 extern "C" {
 #endif // __cplusplus
 
-/*
- The library version as a NUL-terminated static string ("0.1.0"), through `out_version`.
+/**
+ * The library version as a NUL-terminated static string ("0.1.0"), through `out_version`.
  */
 rfl_result rfl_version(const char **out_version);
 
-/*
- The version as major * 10000 + minor * 100 + patch (compare with RFL_VERSION_NUMBER).
+/**
+ * The version as major * 10000 + minor * 100 + patch (compare with RFL_VERSION_NUMBER).
  */
 rfl_result rfl_version_number(uint32_t *out_number);
 
-/*
- A static NUL-terminated description of a result code, through `out_message`.
- `result` is an rfl_result value; unknown values give RFL_RESULT_INVALID_PARAMETER.
+/**
+ * A static NUL-terminated description of a result code, through `out_message`.
+ * `result` is an rfl_result value; unknown values give RFL_RESULT_INVALID_PARAMETER.
  */
 rfl_result rfl_result_message(uint32_t result, const char **out_message);
 
-/*
- Copy the message of the last failing call on this thread into `buf`, NUL-terminated.
-
- `*out_len` receives the message length without the NUL. With no message
- yet, the message is empty. If `buf_len` cannot hold the message and its
- NUL, returns RFL_RESULT_BUFFER_TOO_SMALL with the needed size (including
- the NUL) in `*out_len`. This call does not replace the message.
+/**
+ * Copy the message of the last failing call on this thread into `buf`, NUL-terminated.
+ *
+ * `*out_len` receives the message length without the NUL. With no message
+ * yet, the message is empty. If `buf_len` cannot hold the message and its
+ * NUL, returns RFL_RESULT_BUFFER_TOO_SMALL with the needed size (including
+ * the NUL) in `*out_len`. This call does not replace the message.
  */
 rfl_result rfl_last_error(char *buf, size_t buf_len, size_t *out_len);
 
-/*
- Fill `*out_config` with defaults for AS `local_as` and BGP identifier `router_id`
- (cluster ID = router ID, client-to-client reflection on, LOCAL_PREF 100, no events).
+/**
+ * Fill `*out_config` with defaults for AS `local_as` and BGP identifier `router_id`
+ * (cluster ID = router ID, client-to-client reflection on, LOCAL_PREF 100, no events).
  */
 rfl_result rfl_engine_config_init(uint32_t local_as,
                                   uint32_t router_id,
                                   struct rfl_engine_config *out_config);
 
-/*
- Fill `*out_config` for a peer with `role` (an rfl_role), AS `asn` and `*address`;
- no local addresses, no ADD-PATH sending.
+/**
+ * Fill `*out_config` for a peer with `role` (an rfl_role), AS `asn` and `*address`;
+ * no local addresses, no ADD-PATH sending.
  */
 rfl_result rfl_peer_config_init(uint32_t role,
                                 uint32_t asn,
                                 const struct rfl_addr *address,
                                 struct rfl_peer_config *out_config);
 
-/*
- Fill `*out_negotiated` for IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH,
- 4,096-byte messages, with the peer's BGP identifier `router_id`.
+/**
+ * Fill `*out_negotiated` for IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH,
+ * 4,096-byte messages, with the peer's BGP identifier `router_id`.
  */
 rfl_result rfl_negotiated_unicast(uint32_t router_id, struct rfl_negotiated *out_negotiated);
 
-/*
- Create an engine from `*config`; the caller owns `*out_engine` and frees it with `rfl_engine_free`.
+/**
+ * Create an engine from `*config`; the caller owns `*out_engine` and frees it with `rfl_engine_free`.
  */
-rfl_result rfl_engine_new(const struct rfl_engine_config *config, struct rfl_engine **out_engine);
+rfl_result rfl_engine_new(const struct rfl_engine_config *config,
+                          struct rfl_engine **out_engine);
 
-/*
- Free an engine (NULL is ignored). The handle must not be used afterwards.
+/**
+ * Free an engine (NULL is ignored). The handle must not be used afterwards.
  */
 rfl_result rfl_engine_free(struct rfl_engine *engine);
 
-/*
- Add a peer (down until `rfl_engine_peer_up`); its ID goes to `*out_peer`.
+/**
+ * Add a peer (down until `rfl_engine_peer_up`); its ID goes to `*out_peer`.
  */
 rfl_result rfl_engine_add_peer(struct rfl_engine *engine,
                                const struct rfl_peer_config *config,
                                uint32_t *out_peer);
 
-/*
- Remove a peer: its routes are withdrawn everywhere and its ID is not reused.
+/**
+ * Remove a peer: its routes are withdrawn everywhere and its ID is not reused.
  */
 rfl_result rfl_engine_remove_peer(struct rfl_engine *engine, uint32_t peer);
 
-/*
- The session with `peer` is established with `*negotiated`: the whole table is
- queued for it, then End-of-RIB per family.
+/**
+ * The session with `peer` is established with `*negotiated`: the whole table is
+ * queued for it, then End-of-RIB per family.
  */
 rfl_result rfl_engine_peer_up(struct rfl_engine *engine,
                               uint32_t peer,
                               const struct rfl_negotiated *negotiated);
 
-/*
- The session with `peer` went down: every path learned from it is withdrawn.
+/**
+ * The session with `peer` went down: every path learned from it is withdrawn.
  */
 rfl_result rfl_engine_peer_down(struct rfl_engine *engine, uint32_t peer);
 
-/*
- Whether `peer` is up, through `*out_up`.
+/**
+ * Whether `peer` is up, through `*out_up`.
  */
 rfl_result rfl_engine_peer_is_up(const struct rfl_engine *engine, uint32_t peer, bool *out_up);
 
-/*
- Handle one framed BGP message (header included) received from `peer`.
-
- `*out_outcome` says what happened. For RFL_OUTCOME_KIND_RESET the
- NOTIFICATION to send is copied to `notification_buf` (which may be NULL
- with length 0 when the caller does not want it; RFL_MAX_NOTIFICATION_LEN
- bytes always suffice) and its length is `out_outcome->notification_len`;
- if it does not fit, the call returns RFL_RESULT_BUFFER_TOO_SMALL *with*
- `*out_outcome` written (the message was handled and the peer is down) and
- the bytes stay available from `rfl_engine_last_notification`.
- Returns RFL_RESULT_PEER_NOT_UP when the peer is not up (the message is dropped).
+/**
+ * Handle one framed BGP message (header included) received from `peer`.
+ *
+ * `*out_outcome` says what happened. For RFL_OUTCOME_KIND_RESET the
+ * NOTIFICATION to send is copied to `notification_buf` (which may be NULL
+ * with length 0 when the caller does not want it; RFL_MAX_NOTIFICATION_LEN
+ * bytes always suffice) and its length is `out_outcome->notification_len`;
+ * if it does not fit, the call returns RFL_RESULT_BUFFER_TOO_SMALL *with*
+ * `*out_outcome` written (the message was handled and the peer is down) and
+ * the bytes stay available from `rfl_engine_last_notification`.
+ * Returns RFL_RESULT_PEER_NOT_UP when the peer is not up (the message is dropped).
  */
 rfl_result rfl_engine_handle_message(struct rfl_engine *engine,
                                      uint32_t peer,
@@ -1166,23 +1167,23 @@ rfl_result rfl_engine_handle_message(struct rfl_engine *engine,
                                      size_t notification_buf_len,
                                      struct rfl_outcome *out_outcome);
 
-/*
- Copy the NOTIFICATION of the last RFL_OUTCOME_KIND_RESET into `buf`;
- `*out_len` gets its length (or the needed size with RFL_RESULT_BUFFER_TOO_SMALL).
- RFL_RESULT_NOT_FOUND when no message has reset a session yet.
+/**
+ * Copy the NOTIFICATION of the last RFL_OUTCOME_KIND_RESET into `buf`;
+ * `*out_len` gets its length (or the needed size with RFL_RESULT_BUFFER_TOO_SMALL).
+ * RFL_RESULT_NOT_FOUND when no message has reset a session yet.
  */
 rfl_result rfl_engine_last_notification(const struct rfl_engine *engine,
                                         uint8_t *buf,
                                         size_t buf_len,
                                         size_t *out_len);
 
-/*
- Take the next message queued for `peer` into `buf`; `*out_len` gets its length.
-
- Pending changes are decided first. Returns RFL_RESULT_EMPTY when nothing is
- queued. When the message does not fit, it stays queued and the call
- returns RFL_RESULT_BUFFER_TOO_SMALL with the needed size in `*out_len`
- (RFL_MAX_MESSAGE_LEN bytes always suffice; 4,096 without extended messages).
+/**
+ * Take the next message queued for `peer` into `buf`; `*out_len` gets its length.
+ *
+ * Pending changes are decided first. Returns RFL_RESULT_EMPTY when nothing is
+ * queued. When the message does not fit, it stays queued and the call
+ * returns RFL_RESULT_BUFFER_TOO_SMALL with the needed size in `*out_len`
+ * (RFL_MAX_MESSAGE_LEN bytes always suffice; 4,096 without extended messages).
  */
 rfl_result rfl_engine_poll_transmit(struct rfl_engine *engine,
                                     uint32_t peer,
@@ -1190,23 +1191,23 @@ rfl_result rfl_engine_poll_transmit(struct rfl_engine *engine,
                                     size_t buf_len,
                                     size_t *out_len);
 
-/*
- Bytes queued for `peer` not yet taken (changes not yet decided are not counted).
+/**
+ * Bytes queued for `peer` not yet taken (changes not yet decided are not counted).
  */
 rfl_result rfl_engine_pending_bytes(const struct rfl_engine *engine,
                                     uint32_t peer,
                                     size_t *out_len);
 
-/*
- Queue `peer`'s routes of `family` (one RFL_FAMILY_* bit) again, then End-of-RIB.
+/**
+ * Queue `peer`'s routes of `family` (one RFL_FAMILY_* bit) again, then End-of-RIB.
  */
 rfl_result rfl_engine_route_refresh(struct rfl_engine *engine, uint32_t peer, uint32_t family);
 
-/*
- Originate `*prefix` from this engine with next hop `*next_hop` and the path
- attributes in `attrs` (wire-format TLVs; NULL with length 0 for none;
- ORIGIN IGP and an empty AS_PATH are added when absent; NEXT_HOP and MP
- attributes in `attrs` are ignored).
+/**
+ * Originate `*prefix` from this engine with next hop `*next_hop` and the path
+ * attributes in `attrs` (wire-format TLVs; NULL with length 0 for none;
+ * ORIGIN IGP and an empty AS_PATH are added when absent; NEXT_HOP and MP
+ * attributes in `attrs` are ignored).
  */
 rfl_result rfl_engine_originate(struct rfl_engine *engine,
                                 const struct rfl_prefix *prefix,
@@ -1214,24 +1215,24 @@ rfl_result rfl_engine_originate(struct rfl_engine *engine,
                                 const uint8_t *attrs,
                                 size_t attrs_len);
 
-/*
- Withdraw a route this engine originated; RFL_RESULT_NOT_FOUND if there was none.
+/**
+ * Withdraw a route this engine originated; RFL_RESULT_NOT_FOUND if there was none.
  */
 rfl_result rfl_engine_withdraw_local(struct rfl_engine *engine, const struct rfl_prefix *prefix);
 
-/*
- The best path for `*prefix` into `*out_path`; RFL_RESULT_NOT_FOUND when it has none.
- Call after `rfl_engine_poll_transmit` or `rfl_engine_flush` to see the latest UPDATEs decided.
+/**
+ * The best path for `*prefix` into `*out_path`; RFL_RESULT_NOT_FOUND when it has none.
+ * Call after `rfl_engine_poll_transmit` or `rfl_engine_flush` to see the latest UPDATEs decided.
  */
 rfl_result rfl_engine_best(const struct rfl_engine *engine,
                            const struct rfl_prefix *prefix,
                            struct rfl_path *out_path);
 
-/*
- Every candidate path for `*prefix`, best first, into `out_paths` (capacity
- `out_cap` elements); `*out_count` gets the number. When `out_cap` is too
- small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed in `*out_count`.
- No candidates: RFL_RESULT_OK with a count of 0.
+/**
+ * Every candidate path for `*prefix`, best first, into `out_paths` (capacity
+ * `out_cap` elements); `*out_count` gets the number. When `out_cap` is too
+ * small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed in `*out_count`.
+ * No candidates: RFL_RESULT_OK with a count of 0.
  */
 rfl_result rfl_engine_candidates(const struct rfl_engine *engine,
                                  const struct rfl_prefix *prefix,
@@ -1239,185 +1240,185 @@ rfl_result rfl_engine_candidates(const struct rfl_engine *engine,
                                  size_t out_cap,
                                  size_t *out_count);
 
-/*
- The canonical attribute bytes (wire TLVs, 4-octet AS) of attribute set
- `attrs` (from `rfl_path.attrs`), borrowed from the engine: valid until the
- next call taking a non-const engine pointer, or until the engine is freed.
+/**
+ * The canonical attribute bytes (wire TLVs, 4-octet AS) of attribute set
+ * `attrs` (from `rfl_path.attrs`), borrowed from the engine: valid until the
+ * next call taking a non-const engine pointer, or until the engine is freed.
  */
 rfl_result rfl_engine_attr_set(const struct rfl_engine *engine,
                                uint32_t attrs,
                                const uint8_t **out_bytes,
                                size_t *out_len);
 
-/*
- Snapshot the Loc-RIB (every prefix with its best path; IPv4 then IPv6, each
- ascending) into a new iterator `*out_iter`, owned by the caller and freed with
- `rfl_loc_rib_iter_free`. The snapshot does not change with the engine.
+/**
+ * Snapshot the Loc-RIB (every prefix with its best path; IPv4 then IPv6, each
+ * ascending) into a new iterator `*out_iter`, owned by the caller and freed with
+ * `rfl_loc_rib_iter_free`. The snapshot does not change with the engine.
  */
 rfl_result rfl_engine_loc_rib(const struct rfl_engine *engine, struct rfl_loc_rib_iter **out_iter);
 
-/*
- The number of entries in the snapshot, through `*out_count`.
+/**
+ * The number of entries in the snapshot, through `*out_count`.
  */
 rfl_result rfl_loc_rib_iter_count(struct rfl_loc_rib_iter *iter, size_t *out_count);
 
-/*
- The next prefix and its best path; RFL_RESULT_EMPTY after the last one.
+/**
+ * The next prefix and its best path; RFL_RESULT_EMPTY after the last one.
  */
 rfl_result rfl_loc_rib_iter_next(struct rfl_loc_rib_iter *iter,
                                  struct rfl_prefix *out_prefix,
                                  struct rfl_path *out_path);
 
-/*
- Free a Loc-RIB iterator (NULL is ignored).
+/**
+ * Free a Loc-RIB iterator (NULL is ignored).
  */
 rfl_result rfl_loc_rib_iter_free(struct rfl_loc_rib_iter *iter);
 
-/*
- Decide every pending change now (otherwise done by the next `rfl_engine_poll_transmit`).
+/**
+ * Decide every pending change now (otherwise done by the next `rfl_engine_poll_transmit`).
  */
 rfl_result rfl_engine_flush(struct rfl_engine *engine);
 
-/*
- `peer`'s counters into `*out_counters`.
+/**
+ * `peer`'s counters into `*out_counters`.
  */
 rfl_result rfl_engine_counters(const struct rfl_engine *engine,
                                uint32_t peer,
                                struct rfl_peer_counters *out_counters);
 
-/*
- Memory held by the RIB, into `*out_stats`.
+/**
+ * Memory held by the RIB, into `*out_stats`.
  */
 rfl_result rfl_engine_memory(const struct rfl_engine *engine, struct rfl_memory_stats *out_stats);
 
-/*
- The next event (oldest first) into `*out_event`; RFL_RESULT_EMPTY when there is none.
- Events are recorded only with `rfl_engine_config.record_events`.
+/**
+ * The next event (oldest first) into `*out_event`; RFL_RESULT_EMPTY when there is none.
+ * Events are recorded only with `rfl_engine_config.record_events`.
  */
 rfl_result rfl_engine_poll_event(struct rfl_engine *engine, struct rfl_event *out_event);
 
-/*
- Install the next-hop resolver `callback` with `userdata` (or remove it with
- NULL: every next hop is then reachable at cost 0). Every prefix is decided
- again at the next flush. `userdata` must stay valid while installed.
+/**
+ * Install the next-hop resolver `callback` with `userdata` (or remove it with
+ * NULL: every next hop is then reachable at cost 0). Every prefix is decided
+ * again at the next flush. `userdata` must stay valid while installed.
  */
 rfl_result rfl_engine_set_resolver(struct rfl_engine *engine,
                                    rfl_resolver_callback callback,
                                    void *userdata);
 
-/*
- Tell the engine that next-hop reachability or costs changed: every prefix is decided again.
+/**
+ * Tell the engine that next-hop reachability or costs changed: every prefix is decided again.
  */
 rfl_result rfl_engine_resolver_changed(struct rfl_engine *engine);
 
-/*
- The number of prefixes in the Loc-RIB (IPv4 into `*out_v4`, IPv6 into `*out_v6`).
+/**
+ * The number of prefixes in the Loc-RIB (IPv4 into `*out_v4`, IPv6 into `*out_v6`).
  */
 rfl_result rfl_engine_prefix_counts(const struct rfl_engine *engine,
                                     size_t *out_v4,
                                     size_t *out_v6);
 
-/*
- Fill `*out_config` with defaults: IPv4 and IPv6 unicast, route refresh,
- enhanced route refresh, extended messages, graceful restart (120 s), hold
- time 90 s, connect retry 5 s, active, any peer AS.
+/**
+ * Fill `*out_config` with defaults: IPv4 and IPv6 unicast, route refresh,
+ * enhanced route refresh, extended messages, graceful restart (120 s), hold
+ * time 90 s, connect retry 5 s, active, any peer AS.
  */
 rfl_result rfl_session_config_init(uint32_t local_as,
                                    uint32_t router_id,
                                    struct rfl_session_config *out_config);
 
-/*
- Create a session in Idle from `*config`; the caller owns `*out_session`
- and frees it with `rfl_session_free`.
+/**
+ * Create a session in Idle from `*config`; the caller owns `*out_session`
+ * and frees it with `rfl_session_free`.
  */
 rfl_result rfl_session_new(const struct rfl_session_config *config,
                            struct rfl_session **out_session);
 
-/*
- Free a session (NULL is ignored). The handle must not be used afterwards.
+/**
+ * Free a session (NULL is ignored). The handle must not be used afterwards.
  */
 rfl_result rfl_session_free(struct rfl_session *session);
 
-/*
- ManualStart: connect (a CONNECT event follows), or wait for the peer when passive.
+/**
+ * ManualStart: connect (a CONNECT event follows), or wait for the peer when passive.
  */
 rfl_result rfl_session_start(struct rfl_session *session, uint64_t now_ms);
 
-/*
- ManualStop: send a Cease NOTIFICATION for `reason` (an rfl_stop_reason) if
- connected, then Idle. `text` (UTF-8, `text_len` bytes, NULL with 0 for
- none) is the shutdown communication for SHUTDOWN and RESET.
+/**
+ * ManualStop: send a Cease NOTIFICATION for `reason` (an rfl_stop_reason) if
+ * connected, then Idle. `text` (UTF-8, `text_len` bytes, NULL with 0 for
+ * none) is the shutdown communication for SHUTDOWN and RESET.
  */
 rfl_result rfl_session_stop(struct rfl_session *session,
                             uint32_t reason,
                             const char *text,
                             size_t text_len);
 
-/*
- The TCP connection is up: the session sends its OPEN.
+/**
+ * The TCP connection is up: the session sends its OPEN.
  */
 rfl_result rfl_session_tcp_connected(struct rfl_session *session, uint64_t now_ms);
 
-/*
- The outgoing connection attempt failed: wait for the connect-retry timer.
+/**
+ * The outgoing connection attempt failed: wait for the connect-retry timer.
  */
 rfl_result rfl_session_tcp_failed(struct rfl_session *session, uint64_t now_ms);
 
-/*
- The connection closed under the session (EOF or error on the socket).
+/**
+ * The connection closed under the session (EOF or error on the socket).
  */
 rfl_result rfl_session_tcp_closed(struct rfl_session *session, uint64_t now_ms);
 
-/*
- Bytes read from the connection (`data_len` bytes; any split of the stream).
+/**
+ * Bytes read from the connection (`data_len` bytes; any split of the stream).
  */
 rfl_result rfl_session_handle_bytes(struct rfl_session *session,
                                     uint64_t now_ms,
                                     const uint8_t *data,
                                     size_t data_len);
 
-/*
- Send this NOTIFICATION (a whole message, header included, e.g. from an
- RFL_OUTCOME_KIND_RESET outcome) and close the session.
+/**
+ * Send this NOTIFICATION (a whole message, header included, e.g. from an
+ * RFL_OUTCOME_KIND_RESET outcome) and close the session.
  */
 rfl_result rfl_session_send_notification(struct rfl_session *session,
                                          const uint8_t *notification,
                                          size_t notification_len);
 
-/*
- Timers: call at (or after) the deadline `rfl_session_poll_timeout` gives.
+/**
+ * Timers: call at (or after) the deadline `rfl_session_poll_timeout` gives.
  */
 rfl_result rfl_session_handle_timeout(struct rfl_session *session, uint64_t now_ms);
 
-/*
- The earliest armed deadline (milliseconds, the caller's clock) into
- `*out_deadline_ms`; RFL_RESULT_EMPTY when no timer is armed.
+/**
+ * The earliest armed deadline (milliseconds, the caller's clock) into
+ * `*out_deadline_ms`; RFL_RESULT_EMPTY when no timer is armed.
  */
 rfl_result rfl_session_poll_timeout(const struct rfl_session *session, uint64_t *out_deadline_ms);
 
-/*
- Bytes to write to the connection, into `buf` (up to `buf_len`); `*out_len`
- gets how many were copied. RFL_RESULT_EMPTY when nothing is waiting. What
- does not fit stays for the next call; any buffer size works.
+/**
+ * Bytes to write to the connection, into `buf` (up to `buf_len`); `*out_len`
+ * gets how many were copied. RFL_RESULT_EMPTY when nothing is waiting. What
+ * does not fit stays for the next call; any buffer size works.
  */
 rfl_result rfl_session_poll_transmit(struct rfl_session *session,
                                      uint8_t *buf,
                                      size_t buf_len,
                                      size_t *out_len);
 
-/*
- The next event into `*out_event`; RFL_RESULT_EMPTY when there is none.
+/**
+ * The next event into `*out_event`; RFL_RESULT_EMPTY when there is none.
  */
 rfl_result rfl_session_poll_event(struct rfl_session *session, struct rfl_session_event *out_event);
 
-/*
- The current state into `*out_state`.
+/**
+ * The current state into `*out_state`.
  */
 rfl_result rfl_session_get_state(const struct rfl_session *session, rfl_session_state *out_state);
 
-/*
- What the OPEN exchange negotiated, into `*out_negotiated` (from OpenConfirm on);
- RFL_RESULT_INVALID_STATE before that.
+/**
+ * What the OPEN exchange negotiated, into `*out_negotiated` (from OpenConfirm on);
+ * RFL_RESULT_INVALID_STATE before that.
  */
 rfl_result rfl_session_negotiated(const struct rfl_session *session,
                                   struct rfl_negotiated *out_negotiated);

@@ -25,6 +25,13 @@ const ITER_MAGIC: u64 = 0x7266_6c5f_6c72_6962;
 
 /// A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
 pub struct rfl_engine {
+    _private: [u8; 0],
+}
+
+/// What an `rfl_engine` pointer points to; the magic number comes first so a
+/// check reads only the first 8 bytes of whatever the caller passed.
+#[repr(C)]
+struct EngineHandle {
     magic: u64,
     poisoned: bool,
     engine: Engine,
@@ -33,6 +40,12 @@ pub struct rfl_engine {
 
 /// A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
 pub struct rfl_loc_rib_iter {
+    _private: [u8; 0],
+}
+
+/// What an `rfl_loc_rib_iter` pointer points to.
+#[repr(C)]
+struct IterHandle {
     magic: u64,
     items: Vec<(rfl_prefix, rfl_path)>,
     pos: usize,
@@ -357,11 +370,12 @@ pub type rfl_resolver_callback = Option<
 // ---------------------------------------------------------------------------
 // Handle access.
 
-unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a rfl_engine, Fail> {
+unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a EngineHandle, Fail> {
+    let p = p.cast::<EngineHandle>();
     if p.is_null() {
         return Err(Fail::null("engine"));
     }
-    if (p as usize) % core::mem::align_of::<rfl_engine>() != 0 {
+    if (p as usize) % core::mem::align_of::<EngineHandle>() != 0 {
         return Err(Fail::new(
             rfl_result::InvalidHandle,
             "engine is not an rfl_engine",
@@ -385,12 +399,10 @@ unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a rfl_engine, Fail> {
 }
 
 /// Run `f` on a mutable engine inside the panic boundary; a panic poisons the engine.
-fn with_engine(
-    p: *mut rfl_engine,
-    f: impl FnOnce(&mut rfl_engine) -> FfiResult,
-) -> rfl_result {
+fn with_engine(p: *mut rfl_engine, f: impl FnOnce(&mut EngineHandle) -> FfiResult) -> rfl_result {
+    let p = p.cast::<EngineHandle>();
     // SAFETY: checked by engine_ref.
-    if let Err(fail) = unsafe { engine_ref(p) } {
+    if let Err(fail) = unsafe { engine_ref(p.cast::<rfl_engine>()) } {
         return finish(Ok(Err(fail)));
     }
     let r = catch_unwind(AssertUnwindSafe(|| {
@@ -405,7 +417,7 @@ fn with_engine(
 }
 
 /// Run `f` on a shared engine inside the panic boundary.
-fn with_engine_ref(p: *const rfl_engine, f: impl FnOnce(&rfl_engine) -> FfiResult) -> rfl_result {
+fn with_engine_ref(p: *const rfl_engine, f: impl FnOnce(&EngineHandle) -> FfiResult) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by engine_ref.
         let e = unsafe { engine_ref(p)? };
@@ -601,14 +613,14 @@ pub unsafe extern "C" fn rfl_engine_new(
         };
         cfg.record_events = c.record_events;
         cfg.max_events = c.max_events;
-        let h = Box::new(rfl_engine {
+        let h = Box::new(EngineHandle {
             magic: ENGINE_MAGIC,
             poisoned: false,
             engine: Engine::new(cfg),
             notification: Vec::new(),
         });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h)) };
+        unsafe { write(o, Box::into_raw(h).cast::<rfl_engine>()) };
         Ok(rfl_result::Ok)
     })
 }
@@ -616,11 +628,12 @@ pub unsafe extern "C" fn rfl_engine_new(
 /// Free an engine (NULL is ignored). The handle must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_free(engine: *mut rfl_engine) -> rfl_result {
+    let engine = engine.cast::<EngineHandle>();
     if engine.is_null() {
         return rfl_result::Ok;
     }
     boundary(|| {
-        if (engine as usize) % core::mem::align_of::<rfl_engine>() != 0 {
+        if (engine as usize) % core::mem::align_of::<EngineHandle>() != 0 {
             return Err(Fail::new(
                 rfl_result::InvalidHandle,
                 "engine is not an rfl_engine",
@@ -655,7 +668,11 @@ pub unsafe extern "C" fn rfl_engine_add_peer(
         let o = out(out_peer, "out_peer")?;
         // SAFETY: checked by `read`.
         let c = unsafe { read(config, "config")? };
-        let mut pc = PeerConfig::new(role_from(c.role)?, c.address.to_ip("config.address")?, c.asn);
+        let mut pc = PeerConfig::new(
+            role_from(c.role)?,
+            c.address.to_ip("config.address")?,
+            c.asn,
+        );
         pc.local_v4 = match c.local_v4.to_opt_ip("config.local_v4")? {
             None => None,
             Some(IpAddr::V4(a)) => Some(a),
@@ -764,7 +781,8 @@ pub unsafe extern "C" fn rfl_engine_handle_message(
         // SAFETY: the caller gives `message_len` readable bytes.
         let msg = unsafe { slice(message, message_len, "message")? };
         // SAFETY: the caller gives `notification_buf_len` writable bytes.
-        let nbuf = unsafe { slice_mut(notification_buf, notification_buf_len, "notification_buf")? };
+        let nbuf =
+            unsafe { slice_mut(notification_buf, notification_buf_len, "notification_buf")? };
         let p = peer_of(&h.engine, peer)?;
         let mut oc = rfl_outcome {
             kind: rfl_outcome_kind::Accepted,
@@ -1132,22 +1150,23 @@ pub unsafe extern "C" fn rfl_engine_loc_rib(
             .iter()
             .map(|(p, v)| (rfl_prefix::from_prefix(*p), path_of(v)))
             .collect();
-        let it = Box::new(rfl_loc_rib_iter {
+        let it = Box::new(IterHandle {
             magic: ITER_MAGIC,
             items,
             pos: 0,
         });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it)) };
+        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
         Ok(rfl_result::Ok)
     })
 }
 
-unsafe fn iter_mut<'a>(p: *mut rfl_loc_rib_iter) -> Result<&'a mut rfl_loc_rib_iter, Fail> {
+unsafe fn iter_mut<'a>(p: *mut rfl_loc_rib_iter) -> Result<&'a mut IterHandle, Fail> {
+    let p = p.cast::<IterHandle>();
     if p.is_null() {
         return Err(Fail::null("iter"));
     }
-    if (p as usize) % core::mem::align_of::<rfl_loc_rib_iter>() != 0 {
+    if (p as usize) % core::mem::align_of::<IterHandle>() != 0 {
         return Err(Fail::new(
             rfl_result::InvalidHandle,
             "iter is not an rfl_loc_rib_iter",
@@ -1215,7 +1234,7 @@ pub unsafe extern "C" fn rfl_loc_rib_iter_free(iter: *mut rfl_loc_rib_iter) -> r
         // SAFETY: checked by iter_mut.
         unsafe { iter_mut(iter)? };
         // SAFETY: a live handle created by Box::into_raw in rfl_engine_loc_rib.
-        let mut b = unsafe { Box::from_raw(iter) };
+        let mut b = unsafe { Box::from_raw(iter.cast::<IterHandle>()) };
         b.magic = 0;
         drop(b);
         Ok(rfl_result::Ok)
@@ -1429,4 +1448,69 @@ pub unsafe extern "C" fn rfl_engine_prefix_counts(
         }
         Ok(rfl_result::Ok)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use core::mem::MaybeUninit;
+
+    fn new_engine() -> *mut rfl_engine {
+        let mut cfg = MaybeUninit::uninit();
+        let mut e = core::ptr::null_mut();
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(
+                rfl_engine_config_init(65000, 0x0a00_0001, cfg.as_mut_ptr()),
+                rfl_result::Ok
+            );
+            assert_eq!(rfl_engine_new(cfg.as_ptr(), &mut e), rfl_result::Ok);
+        }
+        e
+    }
+
+    #[test]
+    fn a_panic_is_caught_poisons_the_engine_and_the_engine_can_still_be_freed() {
+        let e = new_engine();
+        let r = with_engine(e, |_| panic!("boom inside the engine"));
+        assert_eq!(r, rfl_result::Panic);
+        let mut buf = [0 as core::ffi::c_char; 128];
+        let mut n = 0usize;
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(
+                crate::rfl_last_error(buf.as_mut_ptr(), buf.len(), &mut n),
+                rfl_result::Ok
+            );
+            let msg: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
+            assert_eq!(msg, b"panic: boom inside the engine");
+            let mut st = MaybeUninit::uninit();
+            assert_eq!(rfl_engine_memory(e, st.as_mut_ptr()), rfl_result::Panic);
+            assert_eq!(rfl_engine_flush(e), rfl_result::Panic);
+            assert_eq!(rfl_engine_free(e), rfl_result::Ok);
+        }
+    }
+
+    #[test]
+    fn out_parameters_are_untouched_on_failure() {
+        let e = new_engine();
+        let mut c = rfl_peer_counters {
+            updates_received: 77,
+            ..Default::default()
+        };
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(rfl_engine_counters(e, 3, &mut c), rfl_result::UnknownPeer);
+            assert_eq!(c.updates_received, 77);
+            let mut n = 123usize;
+            let mut buf = [0u8; 8];
+            assert_eq!(
+                rfl_engine_poll_transmit(e, 3, buf.as_mut_ptr(), 8, &mut n),
+                rfl_result::UnknownPeer
+            );
+            assert_eq!(n, 123);
+            assert_eq!(rfl_engine_free(e), rfl_result::Ok);
+        }
+    }
 }

@@ -487,7 +487,10 @@ mod tests {
     #[test]
     fn family_bits_round_trip() {
         for bits in [0u32, 1, 5, 0xff, RFL_FAMILY_VPNV6 | RFL_FAMILY_IPV4_UNICAST] {
-            assert_eq!(families_to_bits(families_from_bits(bits, "x").unwrap()), bits);
+            assert_eq!(
+                families_to_bits(families_from_bits(bits, "x").unwrap()),
+                bits
+            );
         }
         assert!(families_from_bits(0x100, "x").is_err());
     }

@@ -29,6 +29,12 @@ const SESSION_MAGIC: u64 = 0x7266_6c5f_7365_7373;
 
 /// One BGP session's state machine (opaque). Create with `rfl_session_new`, free with `rfl_session_free`.
 pub struct rfl_session {
+    _private: [u8; 0],
+}
+
+/// What an `rfl_session` pointer points to; the magic number comes first.
+#[repr(C)]
+struct SessionHandle {
     magic: u64,
     poisoned: bool,
     session: Session,
@@ -174,11 +180,12 @@ pub struct rfl_session_event {
     pub close_reason: rfl_close_reason,
 }
 
-unsafe fn session_ref<'a>(p: *const rfl_session) -> Result<&'a rfl_session, Fail> {
+unsafe fn session_ref<'a>(p: *const rfl_session) -> Result<&'a SessionHandle, Fail> {
+    let p = p.cast::<SessionHandle>();
     if p.is_null() {
         return Err(Fail::null("session"));
     }
-    if (p as usize) % core::mem::align_of::<rfl_session>() != 0 {
+    if (p as usize) % core::mem::align_of::<SessionHandle>() != 0 {
         return Err(Fail::new(
             rfl_result::InvalidHandle,
             "session is not an rfl_session",
@@ -203,12 +210,13 @@ unsafe fn session_ref<'a>(p: *const rfl_session) -> Result<&'a rfl_session, Fail
 
 fn with_session(
     p: *mut rfl_session,
-    f: impl FnOnce(&mut rfl_session) -> FfiResult,
+    f: impl FnOnce(&mut SessionHandle) -> FfiResult,
 ) -> rfl_result {
     // SAFETY: checked by session_ref.
     if let Err(fail) = unsafe { session_ref(p) } {
         return finish(Ok(Err(fail)));
     }
+    let p = p.cast::<SessionHandle>();
     // SAFETY: checked above; the caller guarantees exclusive use for the call.
     let r = catch_unwind(AssertUnwindSafe(|| f(unsafe { &mut *p })));
     if r.is_err() {
@@ -310,7 +318,7 @@ pub unsafe extern "C" fn rfl_session_new(
         cfg.enhanced_route_refresh = c.enhanced_route_refresh;
         cfg.extended_message = c.extended_message;
         cfg.graceful_restart_time = c.graceful_restart.then_some(c.graceful_restart_time);
-        let h = Box::new(rfl_session {
+        let h = Box::new(SessionHandle {
             magic: SESSION_MAGIC,
             poisoned: false,
             session: Session::new(cfg),
@@ -319,7 +327,7 @@ pub unsafe extern "C" fn rfl_session_new(
             event_bytes: Vec::new(),
         });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h)) };
+        unsafe { write(o, Box::into_raw(h).cast::<rfl_session>()) };
         Ok(rfl_result::Ok)
     })
 }
@@ -327,11 +335,12 @@ pub unsafe extern "C" fn rfl_session_new(
 /// Free a session (NULL is ignored). The handle must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_session_free(session: *mut rfl_session) -> rfl_result {
+    let session = session.cast::<SessionHandle>();
     if session.is_null() {
         return rfl_result::Ok;
     }
     boundary(|| {
-        if (session as usize) % core::mem::align_of::<rfl_session>() != 0 {
+        if (session as usize) % core::mem::align_of::<SessionHandle>() != 0 {
             return Err(Fail::new(
                 rfl_result::InvalidHandle,
                 "session is not an rfl_session",
@@ -644,9 +653,10 @@ pub unsafe extern "C" fn rfl_session_negotiated(
         let o = out(out_negotiated, "out_negotiated")?;
         // SAFETY: checked by session_ref.
         let s = unsafe { session_ref(session)? };
-        let n = s.session.negotiated().ok_or_else(|| {
-            Fail::new(rfl_result::InvalidState, "no OPEN exchange completed yet")
-        })?;
+        let n = s
+            .session
+            .negotiated()
+            .ok_or_else(|| Fail::new(rfl_result::InvalidState, "no OPEN exchange completed yet"))?;
         // SAFETY: checked by `out`.
         unsafe { write(o, negotiated_to(&engine::Negotiated::from(n))) };
         Ok(rfl_result::Ok)

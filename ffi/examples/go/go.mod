@@ -1,0 +1,3 @@
+module reflector.invalid/reflector
+
+go 1.19
