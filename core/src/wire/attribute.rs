@@ -214,13 +214,45 @@ impl<'a> SegmentView<'a> {
     }
 
     /// The ASes, in order.
-    pub fn asns(&self) -> impl Iterator<Item = u32> + 'a {
-        let width = self.width;
-        self.asns
-            .chunks_exact(width)
-            .map(move |c| c.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)))
+    pub fn asns(&self) -> AsnIter<'a> {
+        AsnIter {
+            bytes: self.asns,
+            four_octet: self.width == 4,
+        }
     }
 }
+
+/// The AS numbers of one segment.
+#[derive(Debug, Clone)]
+pub struct AsnIter<'a> {
+    bytes: &'a [u8],
+    four_octet: bool,
+}
+
+impl Iterator for AsnIter<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.four_octet {
+            let (c, rest) = self.bytes.split_first_chunk::<4>()?;
+            self.bytes = rest;
+            Some(u32::from_be_bytes(*c))
+        } else {
+            let (c, rest) = self.bytes.split_first_chunk::<2>()?;
+            self.bytes = rest;
+            Some(u32::from(u16::from_be_bytes(*c)))
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.bytes.len() / if self.four_octet { 4 } else { 2 };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for AsnIter<'_> {}
 
 impl<'a> AsPathView<'a> {
     /// Validate an AS_PATH value (RFC 4271 §6.3, RFC 7606 §7.2): known segment
@@ -414,7 +446,7 @@ impl<'a> RawAttribute<'a> {
 
     /// Decode the value into a typed attribute. Meant for attributes that passed
     /// [`validate`]; a value that does not fit its type comes back as `Unknown`.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&self, ctx: &Context) -> Attribute<'a> {
         decode_value(self, ctx).unwrap_or(Attribute::Unknown(*self))
     }
@@ -514,7 +546,7 @@ fn mp_unreach<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<MpUnreach<'a>
     })
 }
 
-#[inline]
+#[inline(always)]
 fn decode_value<'a>(raw: &RawAttribute<'a>, ctx: &Context) -> Option<Attribute<'a>> {
     let v = raw.value;
     Some(match raw.type_code {

@@ -352,6 +352,9 @@ impl<'a> Iterator for Effective<'a> {
     fn next(&mut self) -> Option<RawAttribute<'a>> {
         loop {
             let a = self.inner.next()?;
+            if !self.dedup && self.discard.is_empty() {
+                return Some(a);
+            }
             if self.dedup && !self.seen.insert(a.type_code) {
                 continue;
             }
