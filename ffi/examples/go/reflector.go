@@ -321,9 +321,9 @@ const (
 
 // Outcome is the result of HandleMessage.
 type Outcome struct {
-	Kind                          OutcomeKind
+	Kind                           OutcomeKind
 	Announced, Withdrawn, Rejected uint32
-	ErrorCode, ErrorSubcode       uint8
+	ErrorCode, ErrorSubcode        uint8
 	// Notification is the NOTIFICATION to send for Reset.
 	Notification []byte
 }

@@ -408,6 +408,19 @@ func TestSessionsCarryAReflectedUpdate(t *testing.T) {
 					}
 				}
 			}
+			// The session's own bytes (its KEEPALIVE) go on the stream before the engine's UPDATEs.
+			for {
+				b, err := s.rr.Transmit()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b == nil {
+					break
+				}
+				if err := s.client.HandleBytes(now, b); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for {
 				m, err := eng.Transmit(s.peer)
 				if err != nil {
