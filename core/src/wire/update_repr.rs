@@ -417,7 +417,16 @@ impl AttributeRepr {
     /// From a raw TLV that passed validation.
     pub fn parse(raw: &RawAttribute<'_>, ctx: &Context) -> Self {
         let s = |b: &[u8]| attribute::u32s(b).collect::<Vec<_>>();
-        let value = match raw.decode(ctx) {
+        let decoded = match raw.decode(ctx) {
+            // `decode` does not re-check AS paths; a malformed one is carried raw.
+            Attribute::AsPath(p) | Attribute::As4Path(p)
+                if AsPathView::new_checked(p.as_bytes(), p.four_octet()).is_none() =>
+            {
+                Attribute::Unknown(*raw)
+            }
+            d => d,
+        };
+        let value = match decoded {
             Attribute::Origin(o) => AttributeValue::Origin(o),
             Attribute::AsPath(p) => AttributeValue::AsPath(AsPath::from_view(&p)),
             Attribute::NextHop(a) => AttributeValue::NextHop(a),
