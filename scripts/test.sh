@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every Reflector test, in one command (the README's test command; .ci/run calls it).
+# Needs the tools that .ci/run installs on a fresh Debian machine: bgpdump, bird2,
+# gobgpd, frr, valgrind, golang-go, chromium, node/npm, cargo-fuzz, cbindgen,
+# wasm-bindgen-cli and the thumbv7em-none-eabihf and wasm32-unknown-unknown targets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+
+step "format"
+cargo fmt --all --check
+
+step "clippy (all targets, warnings denied)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "docs (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+step "core without an allocator, for a bare-metal target"
+cargo build -p reflector-core --no-default-features --target thumbv7em-none-eabihf
+
+step "unit, integration and property tests"
+cargo test --workspace
+
+step "fuzz targets, ${FUZZ_SECONDS}s each"
+(
+  cd fuzz
+  for t in $(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^reflector-fuzz$'); do
+    echo "--- fuzz $t"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 3
+  done
+)
