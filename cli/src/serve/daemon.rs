@@ -547,6 +547,15 @@ async fn engine_loop(
                     for (i, id) in ids.iter().enumerate() {
                         log_counters(&engine, *id, name(i));
                     }
+                    let m = engine.memory();
+                    info!(
+                        prefixes = m.prefixes,
+                        paths = m.paths,
+                        attr_sets = m.attr_sets,
+                        table_bytes = m.table_bytes,
+                        attr_bytes = m.attr_bytes,
+                        "RIB memory"
+                    );
                     let _ = done.send(());
                     return;
                 }

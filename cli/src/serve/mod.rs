@@ -38,7 +38,7 @@
 //! add_path_send = "off"         # off | all | best-N
 //! ```
 //!
-//! A bad file is reported as `field `peer[1].role`: ...` (or with toml's own
+//! A bad file is reported as ``field `peer[1].role`: ...`` (or with toml's own
 //! line and column for syntax errors and unknown keys) and the command exits 1.
 //!
 //! [`Engine::take_transmit`]: reflector_core::engine::Engine::take_transmit
