@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,8 +28,12 @@ use super::config::{Config, PeerSpec};
 const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
 /// Read buffer per connection.
 const READ_BUF: usize = 256 * 1024;
-/// Messages the engine handles before writing output, at most.
-const ENGINE_BATCH: usize = 256;
+/// Messages (batches of UPDATEs) the engine handles before writing output, at most.
+const ENGINE_BATCH: usize = 16;
+/// Output bytes queued for one peer above which the engine waits for its writer.
+const HIGH_WATER: usize = 8 << 20;
+/// Longest the engine waits for a slow writer before going on anyway.
+const MAX_STALL: Duration = Duration::from_secs(2);
 
 /// Something the engine task tells a connection.
 enum Ctl {
@@ -46,6 +50,7 @@ enum ToEngine {
         conn: u64,
         neg: engine::Negotiated,
         out: mpsc::UnboundedSender<Vec<u8>>,
+        queued: Arc<AtomicUsize>,
         ctl: mpsc::UnboundedSender<Ctl>,
     },
     Msgs {
@@ -272,9 +277,21 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
     sock.connect(remote).await
 }
 
-async fn writer(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+async fn writer(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
+) {
     while let Some(buf) = rx.recv().await {
-        if wr.write_all(&buf).await.is_err() {
+        let res = wr.write_all(&buf).await;
+        queued.fetch_sub(
+            buf.len().min(queued.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        if res.is_err() {
+            // Nobody waits for this peer's output any more.
+            queued.store(0, Ordering::Relaxed);
+            rx.close();
             return;
         }
     }
@@ -325,7 +342,8 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let (mut rd, wr) = stream.into_split();
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<Ctl>();
-    let writer = tokio::spawn(writer(wr, out_rx));
+    let queued = Arc::new(AtomicUsize::new(0));
+    let writer = tokio::spawn(writer(wr, out_rx, queued.clone()));
     if let Some(list) = sh.conns().get_mut(peer) {
         list.push(ConnEntry {
             id,
@@ -378,6 +396,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         conn: id,
                         neg: engine::Negotiated::from(&n),
                         out: out_tx.clone(),
+                        queued: queued.clone(),
                         ctl: ctl_tx.clone(),
                     };
                     if sh.engine.send(msg).await.is_err() {
@@ -453,6 +472,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
 struct Live {
     conn: u64,
     out: mpsc::UnboundedSender<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
     ctl: mpsc::UnboundedSender<Ctl>,
 }
 
@@ -496,13 +516,19 @@ async fn engine_loop(
                     conn,
                     neg,
                     out,
+                    queued,
                     ctl,
                 } => {
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
                     engine.peer_up(id, neg);
-                    *slot = Some(Live { conn, out, ctl });
+                    *slot = Some(Live {
+                        conn,
+                        out,
+                        queued,
+                        ctl,
+                    });
                 }
                 ToEngine::Msgs { peer, conn, msgs } => {
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
@@ -570,8 +596,20 @@ async fn engine_loop(
             };
             let out = engine.take_transmit(id);
             if !out.is_empty() {
+                l.queued.fetch_add(out.len(), Ordering::Relaxed);
                 let _ = l.out.send(out);
             }
+        }
+        // Backpressure: do not read further ahead than the slowest peer's socket
+        // takes (bounded, so one stuck peer cannot stall the others for long).
+        let stall_until = Instant::now() + MAX_STALL;
+        while Instant::now() < stall_until
+            && live
+                .iter()
+                .flatten()
+                .any(|l| l.queued.load(Ordering::Relaxed) > HIGH_WATER)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }
