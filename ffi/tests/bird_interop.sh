@@ -154,6 +154,8 @@ done
 check "rr exits 0 on SIGTERM" test "$rr_status" -eq 0
 check "rr sent Cease to both peers" test "$(grep -c 'NOTIFICATION sent 6/2' "$WORK/rr.log")" -eq 2
 
+# Under a wrapper (valgrind), show its verdict on rr.
+grep -E "ERROR SUMMARY|All heap blocks were freed|definitely lost" "$WORK/rr.log"
 if [ "$failed" -ne 0 ]; then
     echo "--- rr.log"
     cat "$WORK/rr.log"
