@@ -892,9 +892,14 @@ impl Engine {
             return;
         }
         let dirty = core::mem::take(dirty);
+        // Positions stay valid until the removals at the end of this flush.
+        let mut slots: Vec<usize> = Vec::with_capacity(dirty.len());
         {
             let (table, _) = K::table_mut(&mut self.rib);
             for k in &dirty {
+                if let Some(i) = table.index_of(k) {
+                    slots.push(i);
+                }
                 if let Some(e) = table.get_mut(k) {
                     rank_entry(
                         e,
@@ -906,15 +911,41 @@ impl Engine {
                 }
             }
         }
-        for t in 0..self.peers.len() {
-            let tid = PeerId(t as u32);
-            let Some(tp) = self.peers.get(t) else {
-                continue;
-            };
+        // Peers that would get the same bytes (same role, AS width, local
+        // addresses and message size, no ADD-PATH) share one export pass.
+        type ClassKey = (Role, bool, Option<Ipv4Addr>, Option<Ipv6Addr>, usize);
+        let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
+        let mut singles: Vec<PeerId> = Vec::new();
+        for (t, tp) in self.peers.iter().enumerate() {
             if !tp.has_family(K::FAMILY) {
                 continue;
             }
-            self.export_to::<K>(tid, Some(&dirty));
+            let tid = PeerId(t as u32);
+            if tp.add_path_tx(K::FAMILY) {
+                singles.push(tid);
+                continue;
+            }
+            let key = (
+                tp.cfg.role,
+                tp.tx_ctx.four_octet_as,
+                tp.cfg.local_v4,
+                tp.cfg.local_v6,
+                tp.tx_ctx.max_message_len(),
+            );
+            match classes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(tid),
+                None => classes.push((key, alloc::vec![tid])),
+            }
+        }
+        for (_, members) in classes {
+            if members.len() > 1 {
+                self.export_shared::<K>(&members, &slots);
+            } else {
+                singles.extend(members);
+            }
+        }
+        for tid in singles {
+            self.export_to::<K>(tid, Some(&slots));
         }
         let record = self.cfg.record_events;
         for k in &dirty {
@@ -970,8 +1001,116 @@ impl Engine {
         p.counters.updates_sent += 1;
     }
 
-    /// Export `keys` (or, with `None`, the whole table as a fresh dump) to `target`.
-    fn export_to<K: RouteKey>(&mut self, target: PeerId, keys: Option<&[K]>) {
+    /// Export the entries at `slots` once for a class of peers and copy the
+    /// bytes to each of them. A peer that is the source or the originator of
+    /// one of these paths (now or at the last flush) gets its own pass
+    /// instead, since it must not be sent its own routes.
+    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[usize]) {
+        let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
+            return;
+        };
+        let t_cfg = first.cfg;
+        let tx_ctx = first.tx_ctx;
+        let table = K::table(&self.rib);
+        let mut involved: Vec<PeerId> = Vec::new();
+        let mut involved_rids: Vec<u32> = Vec::new();
+        let mut ex = Exporter {
+            peers: &self.peers,
+            attrs: &mut self.attrs,
+            me: &self.me,
+            resolver: self.resolver.as_ref(),
+            target: PeerId(u32::MAX),
+            t_role: t_cfg.role,
+            t_rid: 0,
+            t_cfg,
+            four_octet: tx_ctx.four_octet_as,
+            c2c: self.cfg.client_to_client,
+            groups: Vec::new(),
+            group_of: HashMap::new(),
+            withdrawals: Vec::new(),
+            last: None,
+        };
+        let mut last_src: Option<(AttrId, PeerId)> = None;
+        for &i in slots {
+            let Some(e) = table.at(i) else { continue };
+            let Some(prefix) = e.key.prefix() else {
+                continue;
+            };
+            for (a, src) in e
+                .paths
+                .first()
+                .map(|p| (p.attrs, p.peer))
+                .into_iter()
+                .chain(e.advertised())
+            {
+                if last_src == Some((a, src)) {
+                    continue;
+                }
+                last_src = Some((a, src));
+                if !involved.contains(&src) {
+                    involved.push(src);
+                }
+                let src_rid = self.peers.get(src.index()).map_or(0, |p| p.router_id);
+                let rid = ex
+                    .attrs
+                    .get(a)
+                    .and_then(|s| s.info.originator_id)
+                    .unwrap_or(src_rid);
+                if !involved_rids.contains(&rid) {
+                    involved_rids.push(rid);
+                }
+            }
+            ex.export_best(e, prefix, false);
+        }
+        let Exporter {
+            groups,
+            withdrawals,
+            ..
+        } = ex;
+        let mut shared: Vec<u8> = Vec::new();
+        let mut pk = Packer::new(&mut shared, tx_ctx.max_message_len(), false);
+        let wd = pk.withdraw(K::FAMILY, &withdrawals);
+        let mut sent = PeerCounters::default();
+        sent.updates_sent += wd.messages;
+        sent.withdrawals_sent += wd.prefixes;
+        let mut overflowed: Vec<Prefix> = Vec::new();
+        for (blk, nlri) in &groups {
+            match pk.announce(K::FAMILY, blk, nlri) {
+                Ok(done) => {
+                    sent.updates_sent += done.messages;
+                    sent.prefixes_sent += done.prefixes;
+                }
+                Err(_) => {
+                    sent.encode_overflows += nlri.len() as u64;
+                    overflowed.extend(nlri.iter().map(|n| n.prefix));
+                }
+            }
+        }
+        for &m in members {
+            let own = involved.contains(&m)
+                || self
+                    .peers
+                    .get(m.index())
+                    .is_some_and(|p| involved_rids.contains(&p.router_id));
+            if own {
+                self.export_to::<K>(m, Some(slots));
+                continue;
+            }
+            if let Some(tp) = self.peers.get_mut(m.index()) {
+                tp.tx.out.extend_from_slice(&shared);
+                tp.counters.updates_sent += sent.updates_sent;
+                tp.counters.withdrawals_sent += sent.withdrawals_sent;
+                tp.counters.prefixes_sent += sent.prefixes_sent;
+                tp.counters.encode_overflows += sent.encode_overflows;
+            }
+            for &prefix in &overflowed {
+                self.push_event(Event::EncodeOverflow { peer: m, prefix });
+            }
+        }
+    }
+
+    /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
+    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[usize]>) {
         let Some(tp) = self.peers.get_mut(target.index()) else {
             return;
         };
@@ -1003,6 +1142,7 @@ impl Engine {
             groups: Vec::new(),
             group_of: HashMap::new(),
             withdrawals: Vec::new(),
+            last: None,
         };
         let table = K::table(&self.rib);
         let adj = K::adj(&mut tx);
@@ -1014,10 +1154,10 @@ impl Engine {
                 ex.export_best(e, prefix, full);
             }
         };
-        match keys {
-            Some(keys) => {
-                for k in keys {
-                    if let Some(e) = table.get(k) {
+        match slots {
+            Some(slots) => {
+                for &i in slots {
+                    if let Some(e) = table.at(i) {
                         visit(e, false);
                     }
                 }
@@ -1231,6 +1371,8 @@ struct Exporter<'a> {
     groups: Vec<(Arc<OutBlock>, Vec<Nlri>)>,
     group_of: HashMap<usize, usize>,
     withdrawals: Vec<Nlri>,
+    /// The last (set, source) looked up and its group (`None`: not exported to this peer).
+    last: Option<((AttrId, PeerId), Option<usize>)>,
 }
 
 impl Exporter<'_> {
@@ -1300,24 +1442,52 @@ impl Exporter<'_> {
         }
     }
 
+    /// The group collecting prefixes for (set, source); consecutive prefixes
+    /// usually share both, so the last answer is kept.
+    #[inline]
+    fn group_for(&mut self, key: (AttrId, PeerId)) -> Option<usize> {
+        if let Some((k, g)) = self.last {
+            if k == key {
+                return g;
+            }
+        }
+        let g = self.out_block(key.0, key.1).map(|blk| {
+            let ptr = Arc::as_ptr(&blk) as usize;
+            match self.group_of.get(&ptr) {
+                Some(&i) => i,
+                None => {
+                    let i = self.groups.len();
+                    self.group_of.insert(ptr, i);
+                    self.groups.push((blk, Vec::new()));
+                    i
+                }
+            }
+        });
+        self.last = Some((key, g));
+        g
+    }
+
     fn export_best<K>(&mut self, e: &Entry<K>, prefix: Prefix, full: bool) {
         let new = best_of(e, self.attrs, self.resolver).map(|p| (p.attrs, p.peer));
         let old = if full { None } else { e.advertised() };
         if new == old {
             return;
         }
-        let new_blk = new.and_then(|(a, s)| self.out_block(a, s));
-        match new_blk {
-            Some(blk) => {
+        let new_group = new.and_then(|k| self.group_for(k));
+        match new_group {
+            Some(g) => {
                 if let Some((oa, os)) = old {
                     // Same bytes as before (e.g. only the source changed within a class): skip.
-                    if let Some(ob) = self.out_block(oa, os) {
-                        if ob == blk {
+                    if let (Some(ob), Some((nb, _))) = (self.out_block(oa, os), self.groups.get(g))
+                    {
+                        if ob == *nb {
                             return;
                         }
                     }
                 }
-                self.announce(blk, Nlri::new(prefix));
+                if let Some(grp) = self.groups.get_mut(g) {
+                    grp.1.push(Nlri::new(prefix));
+                }
             }
             None => {
                 if let Some((oa, os)) = old {

@@ -377,6 +377,16 @@ pub fn rewrite(
             ) => {
                 push_attr(out, fl, t, &nh.octets());
             }
+            // iBGP to a 4-octet speaker: the path travels unchanged.
+            (
+                ExportClass::Reflect {
+                    four_octet: true, ..
+                }
+                | ExportClass::Internal { four_octet: true },
+                type_code::AS_PATH,
+            ) => {
+                push_attr(out, fl, t, v);
+            }
             (_, type_code::AS_PATH) => {
                 let mut p = AsPathView::new_checked(v, true)
                     .map(|v| AsPath::from_view(&v))
@@ -524,15 +534,21 @@ impl<'a> Packer<'a> {
             self.out
                 .extend_from_slice(&n.path_id.unwrap_or(0).to_be_bytes());
         }
-        let mut b = [0u8; 17];
-        let mut w = Writer::new(&mut b);
-        if n.prefix.emit(&mut w).is_ok() {
-            let k = w.len();
-            self.out.extend_from_slice(b.get(..k).unwrap_or(&[]));
+        let len = n.prefix.len();
+        let bytes = usize::from(len).div_ceil(8);
+        self.out.push(len);
+        match n.prefix {
+            crate::wire::Prefix::V4(p) => self
+                .out
+                .extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[])),
+            crate::wire::Prefix::V6(p) => self
+                .out
+                .extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[])),
         }
     }
 
     fn begin(&mut self) -> usize {
+        self.out.reserve(self.max_len);
         let start = self.out.len();
         self.out.extend_from_slice(&crate::wire::MARKER);
         self.out

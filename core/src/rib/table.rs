@@ -127,6 +127,16 @@ impl<K: Copy + Hash + Eq> Table<K> {
             .map(|&i| i as usize)
     }
 
+    /// Where `key`'s entry is stored; valid until the next removal.
+    pub fn index_of(&self, key: &K) -> Option<usize> {
+        self.find(key)
+    }
+
+    /// The entry stored at `index`.
+    pub fn at(&self, index: usize) -> Option<&Entry<K>> {
+        self.entries.get(index)
+    }
+
     /// The entry for `key`.
     pub fn get(&self, key: &K) -> Option<&Entry<K>> {
         self.entries.get(self.find(key)?)

@@ -17,7 +17,8 @@ pub struct Ipv4Prefix {
 /// An IPv6 prefix; host bits are always zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv6Prefix {
-    addr: u128,
+    /// Network-order bytes (byte order sorts like the address).
+    addr: [u8; 16],
     len: u8,
 }
 
@@ -75,14 +76,14 @@ impl Ipv6Prefix {
             u128::MAX << (128 - len)
         };
         Some(Ipv6Prefix {
-            addr: addr.to_bits() & mask,
+            addr: (addr.to_bits() & mask).to_be_bytes(),
             len,
         })
     }
 
     /// The network address.
     pub const fn addr(&self) -> Ipv6Addr {
-        Ipv6Addr::from_bits(self.addr)
+        Ipv6Addr::from_bits(u128::from_be_bytes(self.addr))
     }
 
     /// The prefix length.
@@ -138,7 +139,7 @@ impl Prefix {
         w.u8(self.len())?;
         match self {
             Prefix::V4(p) => w.put(p.addr.to_be_bytes().get(..n).unwrap_or(&[])),
-            Prefix::V6(p) => w.put(p.addr.to_be_bytes().get(..n).unwrap_or(&[])),
+            Prefix::V6(p) => w.put(p.addr.get(..n).unwrap_or(&[])),
         }
     }
 }
