@@ -32,3 +32,6 @@ step "fuzz targets, ${FUZZ_SECONDS}s each"
     RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 3
   done
 )
+
+step "C ABI: header check, C tests under valgrind and AddressSanitizer, C reflector with BIRD, Go wrapper"
+bash ffi/ci.sh
