@@ -24,7 +24,8 @@ cargo build -p reflector-core --no-default-features --target thumbv7em-none-eabi
 step "unit, integration and property tests"
 cargo test --workspace
 
-step "fuzz targets, ${FUZZ_SECONDS}s each"
+step "fuzz targets, ${FUZZ_SECONDS}s each, seeded with the shared dumps and captures"
+cargo run --quiet -p reflector-benches --bin fuzz-seeds -- fuzz/corpus
 (
   cd fuzz
   for t in $(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^reflector-fuzz$'); do
