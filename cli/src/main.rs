@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod mrt;
 mod serve;
+mod simulate;
 
 /// Reflector: an embeddable BGP route-reflection engine.
 #[derive(Debug, Parser)]
@@ -17,6 +18,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a Calico cluster's BGP: peerings, every node's status and routes, mesh vs reflectors.
+    ///
+    /// Reads Calico resources (Node, BGPPeer, BGPConfiguration, IPPool) from a
+    /// folder or YAML file, or generates a cluster with --nodes, runs one
+    /// Reflector engine per node over in-memory links to convergence and prints
+    /// `calicoctl node status` and routes per node, then the cluster summary
+    /// beside the same cluster as a full mesh. Configuration warnings go to
+    /// stderr. Exit status 1 on unreadable or invalid input.
+    Simulate(simulate::Args),
     /// Statistics of an MRT dump (RFC 6396): records, BGP messages, prefixes, attributes, peers.
     ///
     /// gzip and bzip2 files are read transparently (recognised by their magic
@@ -34,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
+        Command::Simulate(args) => simulate::run(&args),
         Command::Mrt(args) => mrt::run(&args),
         Command::Serve(args) => serve::run(&args),
     };
