@@ -1068,24 +1068,14 @@ impl Engine {
             ..
         } = ex;
         let mut shared: Vec<u8> = Vec::new();
-        let mut pk = Packer::new(&mut shared, tx_ctx.max_message_len(), false);
-        let wd = pk.withdraw(K::FAMILY, &withdrawals);
         let mut sent = PeerCounters::default();
-        sent.updates_sent += wd.messages;
-        sent.withdrawals_sent += wd.prefixes;
-        let mut overflowed: Vec<Prefix> = Vec::new();
-        for (blk, nlri) in &groups {
-            match pk.announce(K::FAMILY, blk, nlri) {
-                Ok(done) => {
-                    sent.updates_sent += done.messages;
-                    sent.prefixes_sent += done.prefixes;
-                }
-                Err(_) => {
-                    sent.encode_overflows += nlri.len() as u64;
-                    overflowed.extend(nlri.iter().map(|n| n.prefix));
-                }
-            }
-        }
+        let overflowed = pack(
+            K::FAMILY,
+            &groups,
+            &withdrawals,
+            &mut Packer::new(&mut shared, tx_ctx.max_message_len(), false),
+            &mut sent,
+        );
         for &m in members {
             let own = involved.contains(&m)
                 || self
@@ -1173,23 +1163,13 @@ impl Engine {
             withdrawals,
             ..
         } = ex;
-        let mut pk = Packer::new(&mut tx.out, tx_ctx.max_message_len(), add_path);
-        let wd = pk.withdraw(K::FAMILY, &withdrawals);
-        counters.updates_sent += wd.messages;
-        counters.withdrawals_sent += wd.prefixes;
-        let mut overflowed: Vec<Prefix> = Vec::new();
-        for (blk, nlri) in &groups {
-            match pk.announce(K::FAMILY, blk, nlri) {
-                Ok(done) => {
-                    counters.updates_sent += done.messages;
-                    counters.prefixes_sent += done.prefixes;
-                }
-                Err(_) => {
-                    counters.encode_overflows += nlri.len() as u64;
-                    overflowed.extend(nlri.iter().map(|n| n.prefix));
-                }
-            }
-        }
+        let overflowed = pack(
+            K::FAMILY,
+            &groups,
+            &withdrawals,
+            &mut Packer::new(&mut tx.out, tx_ctx.max_message_len(), add_path),
+            &mut counters,
+        );
         if let Some(tp) = self.peers.get_mut(target.index()) {
             tp.tx = tx;
             tp.counters = counters;
@@ -1544,6 +1524,34 @@ impl Exporter<'_> {
             adj.insert(e.key, new);
         }
     }
+}
+
+/// Write withdrawals, then announcements grouped by attribute block; count
+/// what was written and return the prefixes whose attributes did not fit.
+fn pack(
+    family: AfiSafi,
+    groups: &[(Arc<OutBlock>, Vec<Nlri>)],
+    withdrawals: &[Nlri],
+    pk: &mut Packer<'_>,
+    counters: &mut PeerCounters,
+) -> Vec<Prefix> {
+    let wd = pk.withdraw(family, withdrawals);
+    counters.updates_sent += wd.messages;
+    counters.withdrawals_sent += wd.prefixes;
+    let mut overflowed = Vec::new();
+    for (blk, nlri) in groups {
+        match pk.announce(family, blk, nlri) {
+            Ok(done) => {
+                counters.updates_sent += done.messages;
+                counters.prefixes_sent += done.prefixes;
+            }
+            Err(_) => {
+                counters.encode_overflows += nlri.len() as u64;
+                overflowed.extend(nlri.iter().map(|n| n.prefix));
+            }
+        }
+    }
+    overflowed
 }
 
 fn reachable(set: Option<&AttrSet>, peer: PeerId, resolver: Option<&Resolver>) -> bool {
