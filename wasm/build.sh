@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the npm package of reflector-wasm into wasm/pkg/ and packs it into wasm/dist/.
+#
+#   wasm/build.sh            # package + tarball
+#
+# Needs: the wasm32-unknown-unknown Rust target, wasm-bindgen-cli at the exact
+# version of the wasm-bindgen crate in Cargo.lock (installed here by cargo
+# install when missing), npm; wasm-opt (Debian package binaryen) when present.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+t0=$(date +%s)
+
+# The exact wasm-bindgen version the crate links against: the CLI must match it.
+wb_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")"
+[ -n "$wb_version" ] || { echo "build.sh: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -qF " $wb_version"; then
+  echo "build.sh: installing wasm-bindgen-cli $wb_version" >&2
+  # --locked first; when a locked dependency is no longer served (yanked), resolve afresh.
+  cargo install wasm-bindgen-cli --version "$wb_version" --locked \
+    || cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+cargo build -p reflector-wasm --target wasm32-unknown-unknown --profile wasm-release
+raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/reflector_wasm.wasm"
+
+rm -rf "$here/pkg"
+wasm-bindgen --target web --typescript --out-dir "$here/pkg" "$raw"
+bg="$here/pkg/reflector_wasm_bg.wasm"
+before=$(stat -c %s "$bg")
+if command -v wasm-opt >/dev/null; then
+  # The features rustc enables by default for wasm32-unknown-unknown.
+  wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+    -o "$bg.opt" "$bg"
+  mv "$bg.opt" "$bg"
+else
+  echo "build.sh: wasm-opt not found (apt-get install binaryen); package left unoptimised" >&2
+fi
+after=$(stat -c %s "$bg")
+gz=$(gzip -9 -c "$bg" | wc -c)
+
+version="$(awk -F'"' '/^\[workspace.package\]/ { p = 1 } p && /^version/ { print $2; exit }' "$root/Cargo.toml")"
+sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" "$here/npm/package.json" > "$here/pkg/package.json"
+cp "$here/npm/README.md" "$here/pkg/README.md"
+rm -f "$here/pkg/.gitignore"
+
+# The demo page preloads the story's cluster: examples/calico-rr as one YAML stream.
+for f in "$root"/examples/calico-rr/*.yaml; do cat "$f"; echo "---"; done | sed '$d' > "$here/www/story.yaml"
+
+mkdir -p "$here/dist"
+rm -f "$here"/dist/reflector-wasm-*.tgz
+(cd "$here/pkg" && npm pack --pack-destination "$here/dist" --silent >/dev/null)
+
+echo "wasm-bindgen $wb_version; .wasm: $before bytes from wasm-bindgen, $after after wasm-opt, $gz gzipped"
+echo "package: $(ls "$here"/dist/reflector-wasm-*.tgz) ($(stat -c %s "$here"/dist/reflector-wasm-*.tgz) bytes)"
+echo "build.sh: done in $(( $(date +%s) - t0 )) s"
