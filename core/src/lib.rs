@@ -18,12 +18,12 @@ pub mod decision;
 pub mod engine;
 pub mod error;
 #[cfg(feature = "alloc")]
-pub mod rib;
-#[cfg(feature = "alloc")]
 pub mod framer;
 pub mod mrt;
 #[cfg(feature = "alloc")]
 pub mod reflect;
+#[cfg(feature = "alloc")]
+pub mod rib;
 #[cfg(feature = "alloc")]
 pub mod session;
 pub mod wire;
