@@ -7,7 +7,9 @@
 //! `rr:1000:3 mesh:1000`. The parent re-runs this binary once per scenario so
 //! that each peak resident set size (`VmHWM` of `/proc/self/status`) belongs
 //! to one scenario alone; it is the whole process's peak, cluster and plan
-//! included. `RIB` is what the engines' own accounting says their RIBs hold.
+//! included; `built RSS` is the peak once the engines are built and the
+//! sessions up, before any message moves. `RIB` is what the engines' own
+//! accounting says their RIBs hold at the end.
 
 use std::process::Command;
 use std::time::Instant;
@@ -66,6 +68,7 @@ fn child(scenario: &str) {
     let t0 = Instant::now();
     let mut net = Network::from_cluster(&cluster).unwrap_or_else(|e| fail(e.to_string()));
     let built = t0.elapsed();
+    let built_peak = status_kib("VmHWM:");
     let rep = net.run(10_000);
     let total = t0.elapsed();
     if !rep.converged {
@@ -80,7 +83,7 @@ fn child(scenario: &str) {
         .sum();
     let peak = status_kib("VmHWM:");
     println!(
-        "{scenario}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}",
+        "{scenario}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{}",
         net.plan().sessions.len(),
         rep.steps,
         rep.messages,
@@ -89,7 +92,8 @@ fn child(scenario: &str) {
         total.as_secs_f64(),
         peak,
         before,
-        rib / 1024
+        rib / 1024,
+        built_peak
     );
 }
 
@@ -108,7 +112,7 @@ fn main() {
     }
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(e.to_string()));
     println!(
-        "{:<12} {:>9} {:>5} {:>10} {:>12} {:>9} {:>9} {:>12} {:>10}",
+        "{:<12} {:>9} {:>5} {:>10} {:>12} {:>9} {:>9} {:>14} {:>12} {:>10}",
         "scenario",
         "sessions",
         "steps",
@@ -116,6 +120,7 @@ fn main() {
         "bytes",
         "build s",
         "total s",
+        "built RSS MiB",
         "peak RSS MiB",
         "RIB MiB"
     );
@@ -135,7 +140,7 @@ fn main() {
         let kib = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         let get = |i: usize| f.get(i).copied().unwrap_or("?");
         println!(
-            "{:<12} {:>9} {:>5} {:>10} {:>12} {:>9} {:>9} {:>12.1} {:>10.1}",
+            "{:<12} {:>9} {:>5} {:>10} {:>12} {:>9} {:>9} {:>14.1} {:>12.1} {:>10.1}",
             get(0),
             get(1),
             get(2),
@@ -143,6 +148,7 @@ fn main() {
             get(4),
             get(5),
             get(6),
+            kib(10) as f64 / 1024.0,
             kib(7) as f64 / 1024.0,
             kib(9) as f64 / 1024.0,
         );
