@@ -711,6 +711,8 @@ pub struct Summary {
     pub mp_reach: Option<(usize, usize)>,
     /// Offset (in the message) and length of the MP_UNREACH_NLRI TLV.
     pub mp_unreach: Option<(usize, usize)>,
+    /// The NEXT_HOP value and the offset of its attribute in the message.
+    pub next_hop: Option<(u32, usize)>,
     /// The most severe non-fatal error (treat-as-withdraw or attribute-discard), if any.
     pub error: Option<Error>,
 }
@@ -770,6 +772,11 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
             s.has_duplicates = true;
             continue;
         }
+        if t == type_code::NEXT_HOP {
+            if let Some(&v) = raw.value.first_chunk::<4>() {
+                s.next_hop = Some((u32::from_be_bytes(v), raw.offset));
+            }
+        }
         if !quick_ok(fl, t, raw.value, ctx) {
             check_one(&raw, ctx, &mut s)?;
         }
@@ -806,7 +813,7 @@ fn quick_ok(fl: u8, t: u8, v: &[u8], ctx: &Context) -> bool {
     match t {
         ORIGIN => f == WK && matches!(v, [0..=2]),
         AS_PATH => f == WK && as_path_ok(v, ctx.four_octet_as),
-        NEXT_HOP => f == WK && matches!(v, [a, _, _, _] if *a < 0xe0) && v != [0, 0, 0, 0],
+        NEXT_HOP => f == WK && n == 4,
         MED | ORIGINATOR_ID => f == ON && n == 4,
         LOCAL_PREF => f == WK && n == 4,
         ATOMIC_AGGREGATE => f == WK && n == 0,
@@ -894,24 +901,9 @@ fn check_one(raw: &RawAttribute<'_>, ctx: &Context, s: &mut Summary) -> Result<(
                     twa,
                 )
             }),
-        // RFC 7606 §7.3; RFC 4271 §6.3 semantic check for 0.0.0.0 and class D/E.
-        NEXT_HOP => {
-            if v.len() != 4 {
-                Some(len_err(twa))
-            } else {
-                let a = be32(v).unwrap_or(0);
-                if a == 0 || a >= 0xe000_0000 {
-                    Some(attr_error(
-                        raw,
-                        ErrorKind::InvalidNextHop,
-                        subcode::INVALID_NEXT_HOP,
-                        twa,
-                    ))
-                } else {
-                    None
-                }
-            }
-        }
+        // RFC 7606 §7.3. The semantic check (0.0.0.0, class D/E) needs to know
+        // whether the UPDATE has classic NLRI: the UPDATE view does it.
+        NEXT_HOP => (v.len() != 4).then(|| len_err(twa)),
         // RFC 7606 §7.4, §7.5, §7.9; RFC 9234 §5
         MED | LOCAL_PREF | ORIGINATOR_ID | OTC => (v.len() != 4).then(|| len_err(twa)),
         // RFC 7606 §7.6
@@ -1117,20 +1109,12 @@ mod tests {
     }
 
     #[test]
-    fn rfc7606_7_3_next_hop_length_and_martians() {
+    fn rfc7606_7_3_next_hop_length() {
         let e = check(&attr(0x40, 3, &[10, 0, 0])).unwrap().error.unwrap();
         assert_eq!((e.subcode, e.action), (5, Action::TreatAsWithdraw));
-        let e = check(&attr(0x40, 3, &[0, 0, 0, 0])).unwrap().error.unwrap();
-        assert_eq!((e.subcode, e.action), (8, Action::TreatAsWithdraw));
-        let e = check(&attr(0x40, 3, &[224, 0, 0, 1]))
-            .unwrap()
-            .error
-            .unwrap();
-        assert_eq!(e.subcode, 8);
-        assert!(check(&attr(0x40, 3, &[10, 0, 0, 1]))
-            .unwrap()
-            .error
-            .is_none());
+        let s = check(&attr(0x40, 3, &[10, 0, 0, 1])).unwrap();
+        assert!(s.error.is_none());
+        assert_eq!(s.next_hop, Some((0x0a00_0001, 0)));
     }
 
     #[test]

@@ -161,6 +161,31 @@ impl<T: AsRef<[u8]>> UpdatePacket<T> {
             )?;
         }
 
+        // RFC 4271 §6.3: a NEXT_HOP of 0.0.0.0 or class D/E makes the classic
+        // NLRI unusable (RFC 7606 §7.3: treat-as-withdraw). Without classic NLRI
+        // the attribute is ignored (RFC 4760 §3).
+        if has_nlri {
+            if let Some((a, at)) = summary.next_hop {
+                if a == 0 || a >= 0xe000_0000 {
+                    let e = Error::new(
+                        ErrorKind::InvalidNextHop,
+                        code::UPDATE_MESSAGE,
+                        subcode::INVALID_NEXT_HOP,
+                        Action::TreatAsWithdraw,
+                        at,
+                    )
+                    .with_range(at, at + 7)
+                    .with_attr(type_code::NEXT_HOP);
+                    if summary
+                        .error
+                        .is_none_or(|p| p.action.max(e.action) != p.action)
+                    {
+                        summary.error = Some(e);
+                    }
+                }
+            }
+        }
+
         // RFC 7606 §3 (d): mandatory attributes, only when there is something to announce.
         let has_mp = summary.mp_reach.is_some();
         if has_nlri || has_mp {
@@ -402,6 +427,26 @@ mod tests {
         assert_eq!(p.announced_count(), 1);
         assert_eq!(p.withdrawn_count(), 1);
         assert!(p.end_of_rib().is_none());
+    }
+
+    #[test]
+    fn rfc4271_6_3_martian_next_hop_is_treat_as_withdraw_only_with_classic_nlri() {
+        let mut attrs = GOOD_ATTRS.to_vec();
+        attrs[16..20].copy_from_slice(&[0, 0, 0, 0]);
+        let m = update(&[], &attrs, &[24, 192, 0, 2]);
+        let (_, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+        let e = e.unwrap();
+        assert_eq!(
+            (e.code, e.subcode, e.action),
+            (3, 8, Action::TreatAsWithdraw)
+        );
+        assert_eq!(e.data.resolve(&m), &[0x40, 3, 4, 0, 0, 0, 0]);
+        attrs[16..20].copy_from_slice(&[224, 0, 0, 1]);
+        let m = update(&[], &attrs, &[24, 192, 0, 2]);
+        assert!(UpdatePacket::new_checked(&m[..], &Context::MODERN).is_err());
+        // RFC 4760 §3: with no classic NLRI the attribute is ignored.
+        let m = update(&[], &attrs, &[]);
+        assert!(UpdatePacket::new_checked(&m[..], &Context::MODERN).is_ok());
     }
 
     #[test]
