@@ -10,6 +10,9 @@ use crate::error::{code, subcode, Action, Error, ErrorKind, NotifyData, Result};
 
 /// A validated BGP message over borrowed bytes.
 #[derive(Debug, Clone)]
+// The UPDATE view carries its validation summary; boxing it would need an
+// allocator, which views must not.
+#[allow(clippy::large_enum_variant)]
 pub enum Message<'a> {
     /// OPEN.
     Open(OpenPacket<&'a [u8]>),
