@@ -394,7 +394,9 @@ pub struct Engine {
     me: LocalIdentity,
     peers: Vec<PeerState>,
     rib: Rib,
-    attrs: Interner<OutCache>,
+    attrs: Interner<()>,
+    /// Rewritten blocks for the batch being exported; emptied after it.
+    out_cache: OutCache,
     resolver: Option<Resolver>,
     events: VecDeque<Event>,
     events_dropped: u64,
@@ -437,6 +439,7 @@ impl Engine {
             peers: Vec::new(),
             rib: Rib::default(),
             attrs: Interner::new(),
+            out_cache: OutCache::new(),
             resolver: None,
             events: VecDeque::new(),
             events_dropped: 0,
@@ -884,6 +887,7 @@ impl Engine {
     pub fn flush(&mut self) {
         self.flush_family::<u64>();
         self.flush_family::<Ipv6Prefix>();
+        self.out_cache = OutCache::new();
     }
 
     fn flush_family<K: RouteKey>(&mut self) {
@@ -992,6 +996,7 @@ impl Engine {
         }
         K::adj(&mut p.tx).clear();
         self.export_to::<K>(peer, None);
+        self.out_cache = OutCache::new();
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
@@ -1016,7 +1021,8 @@ impl Engine {
         let mut involved_rids: Vec<u32> = Vec::new();
         let mut ex = Exporter {
             peers: &self.peers,
-            attrs: &mut self.attrs,
+            attrs: &self.attrs,
+            cache: &mut self.out_cache,
             me: &self.me,
             resolver: self.resolver.as_ref(),
             target: PeerId(u32::MAX),
@@ -1120,7 +1126,8 @@ impl Engine {
         };
         let mut ex = Exporter {
             peers: &self.peers,
-            attrs: &mut self.attrs,
+            attrs: &self.attrs,
+            cache: &mut self.out_cache,
             me: &self.me,
             resolver: self.resolver.as_ref(),
             target,
@@ -1339,7 +1346,8 @@ impl Engine {
 
 struct Exporter<'a> {
     peers: &'a [PeerState],
-    attrs: &'a mut Interner<OutCache>,
+    attrs: &'a Interner<()>,
+    cache: &'a mut OutCache,
     me: &'a LocalIdentity,
     resolver: Option<&'a Resolver>,
     target: PeerId,
@@ -1393,17 +1401,17 @@ impl Exporter<'_> {
                 four_octet: self.four_octet,
             },
         };
-        let (set, cache) = self.attrs.get_with_ext(attrs)?;
-        if let Some((_, blk)) = cache.iter().find(|(c, _)| *c == class) {
+        if let Some(blk) = self.cache.get(&(attrs, class)) {
             return Some(blk.clone());
         }
+        let set = self.attrs.get(attrs)?;
         let blk = Arc::new(reflect::rewrite(
             &set.block,
             set.mp_next_hop.as_deref(),
             &class,
             self.me,
         ));
-        cache.push((class, blk.clone()));
+        self.cache.insert((attrs, class), blk.clone());
         Some(blk)
     }
 
@@ -1509,7 +1517,7 @@ impl Exporter<'_> {
             });
         }
         for (id, blk) in new.iter() {
-            let same = old.iter().any(|(o, ob)| o == id && Arc::ptr_eq(ob, blk));
+            let same = old.iter().any(|(o, ob)| o == id && (Arc::ptr_eq(ob, blk) || **ob == **blk));
             if !same {
                 self.announce(
                     blk.clone(),
@@ -1565,7 +1573,7 @@ fn reachable(set: Option<&AttrSet>, peer: PeerId, resolver: Option<&Resolver>) -
 
 fn best_of<'e, K>(
     e: &'e Entry<K>,
-    attrs: &Interner<OutCache>,
+    attrs: &Interner<()>,
     resolver: Option<&Resolver>,
 ) -> Option<&'e Path> {
     e.paths
@@ -1575,7 +1583,7 @@ fn best_of<'e, K>(
 
 fn candidate(
     p: &Path,
-    attrs: &Interner<OutCache>,
+    attrs: &Interner<()>,
     peers: &[PeerState],
     cfg: &EngineConfig,
     resolver: Option<&Resolver>,
@@ -1614,7 +1622,7 @@ fn candidate(
 
 fn rank_entry<K>(
     e: &mut Entry<K>,
-    attrs: &Interner<OutCache>,
+    attrs: &Interner<()>,
     peers: &[PeerState],
     cfg: &EngineConfig,
     resolver: Option<&Resolver>,
@@ -1654,7 +1662,7 @@ fn mark_all<K: RouteKey>(rib: &mut Rib) {
 
 fn upsert<K: RouteKey>(
     rib: &mut Rib,
-    attrs: &mut Interner<OutCache>,
+    attrs: &mut Interner<()>,
     key: K,
     peer: PeerId,
     remote_id: u32,
@@ -1695,7 +1703,7 @@ fn upsert<K: RouteKey>(
 
 fn remove_path<K: RouteKey>(
     rib: &mut Rib,
-    attrs: &mut Interner<OutCache>,
+    attrs: &mut Interner<()>,
     key: K,
     peer: PeerId,
     remote_id: u32,
@@ -1719,7 +1727,7 @@ fn remove_path<K: RouteKey>(
     true
 }
 
-fn drop_peer_paths<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<OutCache>, peer: PeerId) {
+fn drop_peer_paths<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>, peer: PeerId) {
     let (table, dirty) = K::table_mut(rib);
     for e in table.iter_mut() {
         let before = e.paths.len();

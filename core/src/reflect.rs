@@ -123,8 +123,9 @@ pub struct OutBlock {
     pub mp_next_hop: Option<Box<[u8]>>,
 }
 
-/// The per-set cache of rewritten blocks, one per export class in use.
-pub type OutCache = SmallVec<[(ExportClass, Arc<OutBlock>); 2]>;
+/// Rewritten blocks by (attribute set, export class), kept for one batch of
+/// work: every prefix and every peer of a class in the batch shares one block.
+pub type OutCache = hashbrown::HashMap<(crate::rib::AttrId, ExportClass), Arc<OutBlock>>;
 
 /// What the receiving side of a session is like, for import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
