@@ -5,7 +5,8 @@
 #
 # Needs: the wasm32-unknown-unknown Rust target, wasm-bindgen-cli at the exact
 # version of the wasm-bindgen crate in Cargo.lock (installed here by cargo
-# install when missing), npm; wasm-opt (Debian package binaryen) when present.
+# install when missing), npm; wasm-opt (binaryen >= 116: the npm package pinned in
+# wasm/tests, installed by `npm ci` there, or the system's) when present.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -34,15 +35,26 @@ rm -rf "$here/pkg"
 wasm-bindgen --target web --typescript --out-dir "$here/pkg" "$raw"
 bg="$here/pkg/reflector_wasm_bg.wasm"
 before=$(stat -c %s "$bg")
-if command -v wasm-opt >/dev/null; then
+# wasm-opt: binaryen from npm (wasm/tests, `npm ci`) when installed, else the system's.
+# Binaryen before version 116 (Debian bookworm has 108) rewrites the externref table
+# export wasm-bindgen relies on and the module fails at load: such a wasm-opt is skipped.
+wasm_opt=""
+for cand in "$here/tests/node_modules/.bin/wasm-opt" "$(command -v wasm-opt || true)"; do
+  [ -n "$cand" ] && [ -x "$cand" ] || continue
+  v="$("$cand" --version 2>/dev/null | grep -o 'version [0-9]*' | grep -o '[0-9]*' || echo 0)"
+  if [ "${v:-0}" -ge 116 ]; then wasm_opt="$cand"; break; fi
+  echo "build.sh: skipping $cand (binaryen $v < 116)" >&2
+done
+if [ -n "$wasm_opt" ]; then
   # The features rustc enables by default for wasm32-unknown-unknown.
-  wasm-opt -Oz --strip-debug --strip-producers \
+  "$wasm_opt" -Oz --strip-debug --strip-producers \
     --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     -o "$bg.opt" "$bg"
   mv "$bg.opt" "$bg"
+  echo "build.sh: optimised with $("$wasm_opt" --version)"
 else
-  echo "build.sh: wasm-opt not found (apt-get install binaryen); package left unoptimised" >&2
+  echo "build.sh: no usable wasm-opt (cd wasm/tests && npm ci); package left unoptimised" >&2
 fi
 after=$(stat -c %s "$bg")
 gz=$(gzip -9 -c "$bg" | wc -c)

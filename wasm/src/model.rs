@@ -512,7 +512,11 @@ impl Sim {
     /// Load notes and linter findings (the unquoted-selector trap among them).
     pub fn notes(&self) -> Vec<Note> {
         let mut v = self.cluster.notes.clone();
-        v.extend(self.cluster.lint());
+        for n in self.cluster.lint() {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+        }
         v
     }
 

@@ -149,13 +149,26 @@ function converge() {
   $("status").textContent = `${state.graph.nodes.length} nodes · ${fmt(report.messages)} BGP messages (${fmt(report.bytes)} bytes) · converged in ${ms.toFixed(1)} ms`;
 }
 
+/** Sessions above which a change does not run the network by itself (the page would stall). */
+const AUTO_RUN_SESSIONS = 20000;
+
 function refresh() {
   const sim = state.sim;
   state.graph = sim.graph();
   state.peers = sim.bgpPeers();
   const summary = sim.summary();
   computeCounts(summary);
-  converge();
+  caption(null);
+  if (sessionsTotal(summary) <= AUTO_RUN_SESSIONS) {
+    converge();
+  } else {
+    sim.reset();
+    state.converge = null;
+    window.reflectorDemo.lastConvergeMs = null;
+    window.reflectorDemo.lastReport = null;
+    $("converge-info").textContent = `Not run yet: ${fmt(sessionsTotal(summary))} sessions take a few seconds. Press Converge.`;
+    $("status").textContent = `${state.graph.nodes.length} nodes · ${fmt(sessionsTotal(summary))} BGP sessions`;
+  }
   layout();
   drawStatic();
   draw();
@@ -195,7 +208,7 @@ function layout() {
     const a = -Math.PI / 2 + (2 * Math.PI * k) / others.length;
     pos[node.index] = { x: cx + R * Math.cos(a), y: cy + R * Math.sin(a), r: rOrd, a };
   });
-  const rIn = rrs.length <= 1 ? 0 : Math.min(R * 0.45, 26 + rrs.length * 14);
+  const rIn = rrs.length <= 1 ? 0 : Math.min(R * 0.45, Math.max(R * 0.24, 26 + rrs.length * 14));
   rrs.forEach((node, k) => {
     const a = -Math.PI / 2 + (2 * Math.PI * k) / Math.max(1, rrs.length) + (rrs.length === 2 ? Math.PI / 2 : 0);
     pos[node.index] = { x: cx + rIn * Math.cos(a), y: cy + rIn * Math.sin(a), r: rRR, a };
@@ -283,7 +296,8 @@ function drawStatic() {
         const out = p.r + 10;
         const ax = Math.cos(p.a), ay = Math.sin(p.a);
         bctx.textAlign = Math.abs(ax) < 0.3 ? "center" : ax > 0 ? "left" : "right";
-        const ty = p.y + ay * (out + (Math.abs(ax) < 0.3 ? 6 : 0));
+        const top = ay < -0.3 && big;
+        const ty = p.y + ay * (out + (Math.abs(ax) < 0.3 ? 6 : 0)) - (top ? 16 : 0);
         bctx.fillText(node.name, p.x + ax * out, ty);
         if (big) {
           bctx.font = "12px system-ui, sans-serif";
@@ -331,6 +345,7 @@ function draw() {
   }
   // Packets in flight.
   const few = state.packets.length <= 14;
+  const labelled = new Set();
   for (const k of state.packets) {
     const p = pos[k.m.from], q = pos[k.m.to];
     const t = Math.min(1, k.t);
@@ -355,7 +370,8 @@ function draw() {
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "#8a6a00";
     ctx.stroke();
-    if (few) {
+    if (few && !labelled.has(k.m.from)) {
+      labelled.add(k.m.from);
       const tag = [];
       if (k.m.originatorId) tag.push(`ORIGINATOR_ID ${k.m.originatorId}`);
       if (k.m.clusterList.length) tag.push(`CLUSTER_LIST ${k.m.clusterList.join(" ")}`);
@@ -419,7 +435,7 @@ function describeStep(step, msgs, origin, prefix) {
   return html;
 }
 
-function messageCard(m, fresh) {
+function messageCard(m, fresh, step) {
   const li = document.createElement("li");
   li.className = "msg" + (m.accepted === false ? " dropped" : "") + (fresh ? " fresh" : "");
   const attrs = [];
@@ -435,7 +451,7 @@ function messageCard(m, fresh) {
   const verdict = m.accepted == null ? "" : m.accepted
     ? `<div class="verdict ok">✓ kept by ${m.toName}</div>`
     : `<div class="verdict drop">✗ dropped by ${m.toName}: its cluster ID is in CLUSTER_LIST</div>`;
-  li.innerHTML = `<div class="msg-head"><span>${m.fromName} → ${m.toName} · ${m.kind} · ${m.length} B</span><span class="step">step ${m.step}</span></div><div class="attrs">${attrs.join("")}</div>${verdict}`;
+  li.innerHTML = `<div class="msg-head"><span>${m.fromName} → ${m.toName} · ${m.kind} · ${m.length} B</span><span class="step">step ${step}</span></div><div class="attrs">${attrs.join("")}</div>${verdict}`;
   return li;
 }
 
@@ -451,6 +467,7 @@ async function animateUpdate() {
   for (const id of ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml"]) $(id).disabled = true;
   const sim = state.sim;
   try {
+    if (!state.converge) converge();
     sim.clearMessages();
     const k = state.announced++;
     const prefix = `10.${250 + Math.floor(k / 256) % 6}.${k % 256}.0/24`;
@@ -471,7 +488,7 @@ async function animateUpdate() {
       $("msg-count").textContent = fmt(total);
       caption(describeStep(step + 1, msgs, origin.name, prefix));
       const shown = msgs.slice(0, Math.max(0, 300 - list.children.length));
-      for (const m of shown) list.appendChild(messageCard(m, true));
+      for (const m of shown) list.appendChild(messageCard(m, true, step + 1));
       await fly(msgs, duration);
       await sleep(n <= 12 ? 700 : 250);
     }
@@ -548,11 +565,17 @@ function renderControls(summary) {
   for (const id of ["rr-add-node", "rr-add-id", "rr-add"]) $(id).disabled = state.mode === "mesh";
 
   // Notes (load notes and linter findings).
-  const notes = state.sim.notes().filter((x) => x.severity === "warning");
+  const all = state.sim.notes().filter((x) => x.severity === "warning");
+  const seen = new Set();
+  const notes = all.filter((x) => {
+    const key = `${x.resource}|${x.field}|${x.message}`;
+    return !seen.has(key) && seen.add(key);
+  });
   $("notes-section").hidden = notes.length === 0;
   $("notes").innerHTML = notes
+    .slice(0, 4)
     .map((x) => `<li class="${x.severity}"><b>${x.resource}</b> ${x.field}: ${escapeHtml(x.message)}</li>`)
-    .join("");
+    .join("") + (notes.length > 4 ? `<li>… and ${notes.length - 4} more</li>` : "");
 }
 
 function escapeHtml(s) {
@@ -563,6 +586,7 @@ function renderNode() {
   const name = state.selected;
   const node = name ? nodeByName(name) : null;
   $("node-empty").hidden = !!node;
+  $("cluster-summary").textContent = state.sim.summaryText();
   $("node-panel").hidden = !node;
   if (!node) return;
   $("node-name").textContent = node.name;
