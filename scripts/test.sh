@@ -36,3 +36,6 @@ cargo run --quiet -p reflector-benches --bin fuzz-seeds -- fuzz/corpus
 
 step "C ABI: header check, C tests under valgrind and AddressSanitizer, C reflector with BIRD, Go wrapper"
 bash ffi/ci.sh
+
+step "interop: Reflector as the reflector for BIRD, GoBGP and FRR, and as a client of BIRD"
+bash tests/interop/run.sh
