@@ -39,3 +39,6 @@ bash ffi/ci.sh
 
 step "interop: Reflector as the reflector for BIRD, GoBGP and FRR, and as a client of BIRD"
 bash tests/interop/run.sh
+
+step "WebAssembly: npm package, Node API tests, demo page end to end in Chromium"
+bash wasm/ci.sh
