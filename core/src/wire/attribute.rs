@@ -743,6 +743,8 @@ fn attr_error(raw: &RawAttribute<'_>, kind: ErrorKind, sub: u8, action: Action) 
 #[inline(always)]
 pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
     let mut s = Summary::default();
+    // Types below 64 (every type Reflector knows) are tracked in one word.
+    let mut seen_lo = 0u64;
     let mut pos = 0usize;
     while pos < block.len() {
         let Some((fl, t, v, end)) = tlv(block, pos) else {
@@ -751,18 +753,28 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
             s.note(malformed_list(base + pos).with_action(Action::TreatAsWithdraw));
             break;
         };
-        let raw = RawAttribute {
+        let at = pos;
+        pos = end;
+        let value = block.get(v..end).unwrap_or(&[]);
+        let raw = || RawAttribute {
             flags: fl,
             type_code: t,
-            value: block.get(v..end).unwrap_or(&[]),
-            offset: base + pos,
+            value,
+            offset: base + at,
         };
-        pos = end;
-        if !s.present.insert(t) {
+        let first = if t < 64 {
+            let bit = 1u64 << t;
+            let new = seen_lo & bit == 0;
+            seen_lo |= bit;
+            new
+        } else {
+            s.present.insert(t)
+        };
+        if !first {
             if t == type_code::MP_REACH_NLRI || t == type_code::MP_UNREACH_NLRI {
                 // RFC 7606 §3 (g): a second MP attribute resets the session.
                 return Err(attr_error(
-                    &raw,
+                    &raw(),
                     ErrorKind::DuplicateMpAttribute,
                     subcode::MALFORMED_ATTRIBUTE_LIST,
                     Action::SessionReset,
@@ -773,14 +785,15 @@ pub fn validate(block: &[u8], base: usize, ctx: &Context) -> Result<Summary> {
             continue;
         }
         if t == type_code::NEXT_HOP {
-            if let Some(&v) = raw.value.first_chunk::<4>() {
-                s.next_hop = Some((u32::from_be_bytes(v), raw.offset));
+            if let Some(&nh) = value.first_chunk::<4>() {
+                s.next_hop = Some((u32::from_be_bytes(nh), base + at));
             }
         }
-        if !quick_ok(fl, t, raw.value, ctx) {
-            check_one(&raw, ctx, &mut s)?;
+        if !quick_ok(fl, t, value, ctx) {
+            check_one(&raw(), ctx, &mut s)?;
         }
     }
+    s.present.0[0] |= seen_lo;
     Ok(s)
 }
 

@@ -355,10 +355,13 @@ impl<'a> NlriIter<'a> {
             a.get_mut(..n)?.copy_from_slice(bytes);
             Prefix::V6(Ipv6Prefix::new(Ipv6Addr::from(a), len)?)
         } else {
-            let mut v = 0u32;
-            for (i, b) in bytes.iter().take(4).enumerate() {
-                v |= u32::from(*b) << (24 - 8 * i);
-            }
+            let v = match *bytes {
+                [] => 0,
+                [a] => u32::from(a) << 24,
+                [a, b] => u32::from(u16::from_be_bytes([a, b])) << 16,
+                [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
+                [a, b, c, d, ..] => u32::from_be_bytes([a, b, c, d]),
+            };
             Prefix::V4(Ipv4Prefix::new(Ipv4Addr::from_bits(v), len)?)
         };
         Some(Nlri { path_id, prefix })
