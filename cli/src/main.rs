@@ -25,7 +25,8 @@ enum Command {
     /// Reflector engine per node over in-memory links to convergence and prints
     /// `calicoctl node status` and routes per node, then the cluster summary
     /// beside the same cluster as a full mesh. Configuration warnings go to
-    /// stderr. Exit status 1 on unreadable or invalid input.
+    /// stderr. Exit status 1 on unreadable or invalid input, or when the
+    /// network does not converge.
     Simulate(simulate::Args),
     /// Statistics of an MRT dump (RFC 6396): records, BGP messages, prefixes, attributes, peers.
     ///

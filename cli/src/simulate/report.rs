@@ -313,7 +313,11 @@ impl RunSummary {
             thousands(self.block_routes),
             thousands(self.reflected_routes),
             human_bytes(self.rib_bytes),
-            format!("{:.0}", self.elapsed_ms),
+            if self.elapsed_ms < 10.0 {
+                format!("{:.2}", self.elapsed_ms)
+            } else {
+                thousands(self.elapsed_ms.round() as u64)
+            },
         ]
     }
 }
