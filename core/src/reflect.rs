@@ -549,7 +549,6 @@ impl<'a> Packer<'a> {
     }
 
     fn begin(&mut self) -> usize {
-        self.out.reserve(self.max_len);
         let start = self.out.len();
         self.out.extend_from_slice(&crate::wire::MARKER);
         self.out
