@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use core::hash::Hash;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use smallvec::SmallVec;
 
 use crate::decision::{self, Candidate, DecisionConfig};
@@ -180,6 +180,12 @@ pub struct PeerCounters {
     pub withdrawals_sent: u64,
     /// Paths that could not be sent because their attributes exceed the maximum message size.
     pub encode_overflows: u64,
+    /// Sessions that went down gracefully, keeping their paths as stale (RFC 4724 §4.2).
+    pub graceful_restarts: u64,
+    /// Paths marked stale at graceful downs.
+    pub stale_marked: u64,
+    /// Stale paths removed (End-of-RIB, restart timer, reconnect without graceful restart).
+    pub stale_removed: u64,
 }
 
 /// What the engine did with one received message.
@@ -252,6 +258,24 @@ pub enum Event {
     PeerUp(PeerId),
     /// A peer went down; its routes are withdrawn.
     PeerDown(PeerId),
+    /// A peer went down gracefully: its paths in these families stay, stale (RFC 4724 §4.2).
+    PeerRestarting {
+        /// The peer.
+        peer: PeerId,
+        /// The families whose paths are kept.
+        families: AfiSafiSet,
+        /// How many paths were marked stale.
+        stale: u64,
+    },
+    /// Stale paths of a restarting peer were removed.
+    StaleRemoved {
+        /// The peer.
+        peer: PeerId,
+        /// The family.
+        family: AfiSafi,
+        /// How many paths were removed.
+        paths: u64,
+    },
 }
 
 /// A candidate path as seen through [`Engine::candidates`].
@@ -313,11 +337,24 @@ struct Tx {
     adj_v6: AdjOut<Ipv6Prefix>,
 }
 
+/// Graceful restart state of a peer whose session went down gracefully (RFC 4724 §4.2).
+#[derive(Debug, Default)]
+struct Restart {
+    /// Families whose paths from the peer are stale.
+    stale: AfiSafiSet,
+    /// IPv4 paths (prefix key, path identifier) the peer announced again since it went down.
+    refreshed_v4: HashSet<(u64, u32)>,
+    /// IPv6 paths the peer announced again since it went down.
+    refreshed_v6: HashSet<(Ipv6Prefix, u32)>,
+}
+
 #[derive(Debug)]
 struct PeerState {
     cfg: PeerConfig,
     removed: bool,
     up: Option<Negotiated>,
+    /// Set while the peer has stale paths; `None` on the hot path.
+    restart: Option<Box<Restart>>,
     router_id: u32,
     rx_ctx: Context,
     tx_ctx: Context,
@@ -472,6 +509,7 @@ impl Engine {
             cfg,
             removed: false,
             up: None,
+            restart: None,
             router_id: 0,
             rx_ctx: Context::MODERN,
             tx_ctx: Context::MODERN,
@@ -517,7 +555,20 @@ impl Engine {
     }
 
     /// The session came up: queue the whole table for the peer, then End-of-RIB per family.
+    ///
+    /// Stale paths left by a graceful down are removed: the peer did not
+    /// advertise graceful restart on this session (see [`Engine::peer_up_graceful`]).
     pub fn peer_up(&mut self, peer: PeerId, neg: Negotiated) {
+        self.peer_up_graceful(peer, neg, AfiSafiSet::EMPTY);
+    }
+
+    /// The session came up with a peer that advertised graceful restart (RFC 4724 §4.2).
+    ///
+    /// `preserved` holds the families the peer's capability lists with the
+    /// Forwarding State bit set: stale paths in those families stay until the
+    /// peer's End-of-RIB for the family (or [`Engine::restart_timer_expired`]);
+    /// stale paths in every other family are removed now.
+    pub fn peer_up_graceful(&mut self, peer: PeerId, neg: Negotiated, preserved: AfiSafiSet) {
         let Some(p) = self.peers.get(peer.index()) else {
             return;
         };
@@ -526,6 +577,18 @@ impl Engine {
         }
         if p.up.is_some() {
             self.peer_down(peer);
+        }
+        let stale = self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.restart.as_ref())
+            .map(|r| r.stale);
+        if let Some(stale) = stale {
+            for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST] {
+                if stale.contains(f) && !(preserved.contains(f) && neg.families.contains(f)) {
+                    self.sweep_stale(peer, f, false);
+                }
+            }
         }
         self.flush();
         let Some(p) = self.peers.get_mut(peer.index()) else {
@@ -553,18 +616,173 @@ impl Engine {
         self.dump::<Ipv6Prefix>(peer);
     }
 
-    /// The session went down: every path learned from the peer is withdrawn.
+    /// The session went down: every path learned from the peer is withdrawn
+    /// (stale paths from an earlier graceful down included).
     pub fn peer_down(&mut self, peer: PeerId) {
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
-        if p.up.take().is_none() {
+        let was_up = p.up.take().is_some();
+        let stale = p.restart.take().map(|r| r.stale);
+        if !was_up {
+            if let Some(stale) = stale {
+                // Down already: only stale paths are left to remove.
+                let (v4, v6) = (
+                    drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer),
+                    drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer),
+                );
+                if let Some(p) = self.peers.get_mut(peer.index()) {
+                    p.counters.stale_removed += v4 + v6;
+                }
+                for (f, n) in [(AfiSafi::IPV4_UNICAST, v4), (AfiSafi::IPV6_UNICAST, v6)] {
+                    if stale.contains(f) {
+                        self.push_event(Event::StaleRemoved {
+                            peer,
+                            family: f,
+                            paths: n,
+                        });
+                    }
+                }
+            }
             return;
         }
         p.tx = Tx::default();
         drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer);
         drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer);
         self.push_event(Event::PeerDown(peer));
+    }
+
+    /// The session went down without a NOTIFICATION, and the peer had
+    /// advertised graceful restart (RFC 4724 §4.2): its paths in `families`
+    /// stay candidates, marked stale, and nothing is withdrawn for them; its
+    /// paths in other families are withdrawn as by [`Engine::peer_down`].
+    ///
+    /// The caller arms the restart timer (the peer's restart time) and calls
+    /// [`Engine::restart_timer_expired`] if the session is not back in time.
+    /// A peer that goes down gracefully again before its End-of-RIB keeps
+    /// all of its paths in `families` stale, refreshed ones included.
+    pub fn peer_down_graceful(&mut self, peer: PeerId, families: AfiSafiSet) {
+        let Some(p) = self.peers.get_mut(peer.index()) else {
+            return;
+        };
+        let was_up = p.up.take().is_some();
+        let old = p.restart.take().map_or(AfiSafiSet::EMPTY, |r| r.stale);
+        if !was_up && old.is_empty() {
+            return;
+        }
+        p.tx = Tx::default();
+        let mut kept = AfiSafiSet::EMPTY;
+        for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST] {
+            if families.contains(f) && (was_up || old.contains(f)) {
+                kept.insert(f);
+            }
+        }
+        let mut marked = 0u64;
+        let mut removed = 0u64;
+        for (f, v4) in [
+            (AfiSafi::IPV4_UNICAST, true),
+            (AfiSafi::IPV6_UNICAST, false),
+        ] {
+            if kept.contains(f) {
+                marked += if v4 {
+                    count_peer_paths::<u64>(&self.rib, peer)
+                } else {
+                    count_peer_paths::<Ipv6Prefix>(&self.rib, peer)
+                };
+            } else {
+                let n = if v4 {
+                    drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer)
+                } else {
+                    drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer)
+                };
+                if old.contains(f) {
+                    removed += n;
+                }
+            }
+        }
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.graceful_restarts += 1;
+            p.counters.stale_marked += marked;
+            p.counters.stale_removed += removed;
+            if !kept.is_empty() {
+                p.restart = Some(Box::new(Restart {
+                    stale: kept,
+                    ..Restart::default()
+                }));
+            }
+        }
+        self.push_event(Event::PeerRestarting {
+            peer,
+            families: kept,
+            stale: marked,
+        });
+    }
+
+    /// The peer's restart timer (or stale-path timer) expired: every path of
+    /// the peer still stale is removed (RFC 4724 §4.2).
+    pub fn restart_timer_expired(&mut self, peer: PeerId) {
+        let stale = self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.restart.as_ref())
+            .map(|r| r.stale);
+        let Some(stale) = stale else {
+            return;
+        };
+        for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST] {
+            if stale.contains(f) {
+                self.sweep_stale(peer, f, true);
+            }
+        }
+    }
+
+    /// The families in which the peer has stale paths (empty when it is not restarting).
+    pub fn stale_families(&self, peer: PeerId) -> AfiSafiSet {
+        self.peers
+            .get(peer.index())
+            .and_then(|p| p.restart.as_ref())
+            .map_or(AfiSafiSet::EMPTY, |r| r.stale)
+    }
+
+    /// Remove the peer's still-stale paths in `family`; with `keep_refreshed`
+    /// paths announced again since the graceful down stay. The family is no
+    /// longer stale afterwards.
+    fn sweep_stale(&mut self, peer: PeerId, family: AfiSafi, keep_refreshed: bool) {
+        let Some(r) = self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.restart.as_mut())
+        else {
+            return;
+        };
+        if !r.stale.contains(family) {
+            return;
+        }
+        let mut rest = AfiSafiSet::EMPTY;
+        for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST] {
+            if f != family && r.stale.contains(f) {
+                rest.insert(f);
+            }
+        }
+        r.stale = rest;
+        let n = if family == AfiSafi::IPV4_UNICAST {
+            let set = core::mem::take(&mut r.refreshed_v4);
+            sweep_paths::<u64>(&mut self.rib, &mut self.attrs, peer, keep_refreshed, &set)
+        } else {
+            let set = core::mem::take(&mut r.refreshed_v6);
+            sweep_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer, keep_refreshed, &set)
+        };
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.stale_removed += n;
+            if rest.is_empty() {
+                p.restart = None;
+            }
+        }
+        self.push_event(Event::StaleRemoved {
+            peer,
+            family,
+            paths: n,
+        });
     }
 
     fn push_event(&mut self, e: Event) {
@@ -762,9 +980,17 @@ impl Engine {
             self.scratch = scratch;
         }
         let _ = sender_rid;
+        let mut eor = None;
         if let Some(p) = self.peers.get_mut(peer.index()) {
             p.counters.accepted += u64::from(announced);
             p.counters.rejected_loop += u64::from(rejected);
+            if p.restart.is_some() {
+                eor = pkt.end_of_rib();
+            }
+        }
+        if let Some(f) = eor {
+            // RFC 4724 §4.2: End-of-RIB from the restarted peer ends the family's stale paths.
+            self.sweep_stale(peer, f, true);
         }
         match soft {
             Some(e) if e.action == Action::AttributeDiscard => Outcome::AttributeDiscarded(e),
@@ -778,6 +1004,22 @@ impl Engine {
 
     /// Insert a path holding one reference to `id` (consumed). Returns whether it changed anything.
     fn insert_path(&mut self, peer: PeerId, n: Nlri, id: AttrId) -> bool {
+        if let Some(r) = self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.restart.as_mut())
+        {
+            let rid = n.path_id.unwrap_or(0);
+            match n.prefix {
+                Prefix::V4(p) if r.stale.contains(AfiSafi::IPV4_UNICAST) => {
+                    r.refreshed_v4.insert((p.key(), rid));
+                }
+                Prefix::V6(p) if r.stale.contains(AfiSafi::IPV6_UNICAST) => {
+                    r.refreshed_v6.insert((p, rid));
+                }
+                _ => {}
+            }
+        }
         let local_id = self.next_local_id;
         let changed = match n.prefix {
             Prefix::V4(p) => upsert::<u64>(
@@ -1517,7 +1759,9 @@ impl Exporter<'_> {
             });
         }
         for (id, blk) in new.iter() {
-            let same = old.iter().any(|(o, ob)| o == id && (Arc::ptr_eq(ob, blk) || **ob == **blk));
+            let same = old
+                .iter()
+                .any(|(o, ob)| o == id && (Arc::ptr_eq(ob, blk) || **ob == **blk));
             if !same {
                 self.announce(
                     blk.clone(),
@@ -1727,20 +1971,47 @@ fn remove_path<K: RouteKey>(
     true
 }
 
-fn drop_peer_paths<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>, peer: PeerId) {
+/// Remove every path of `peer`; returns how many there were.
+fn drop_peer_paths<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>, peer: PeerId) -> u64 {
+    sweep_paths::<K>(rib, attrs, peer, false, &HashSet::new())
+}
+
+/// Remove the paths of `peer` (except those in `keep` when `use_keep`); returns how many.
+fn sweep_paths<K: RouteKey>(
+    rib: &mut Rib,
+    attrs: &mut Interner<()>,
+    peer: PeerId,
+    use_keep: bool,
+    keep: &HashSet<(K, u32)>,
+) -> u64 {
     let (table, dirty) = K::table_mut(rib);
+    let mut removed = 0u64;
     for e in table.iter_mut() {
         let before = e.paths.len();
+        let key = e.key;
         e.paths.retain(|p| {
-            if p.peer == peer {
+            if p.peer == peer && !(use_keep && keep.contains(&(key, p.remote_id))) {
                 attrs.release(p.attrs);
                 false
             } else {
                 true
             }
         });
-        if e.paths.len() != before && !e.set_dirty(true) {
-            dirty.push(e.key);
+        let n = before - e.paths.len();
+        if n != 0 {
+            removed += n as u64;
+            if !e.set_dirty(true) {
+                dirty.push(e.key);
+            }
         }
     }
+    removed
+}
+
+/// How many paths of `peer` the table holds.
+fn count_peer_paths<K: RouteKey>(rib: &Rib, peer: PeerId) -> u64 {
+    K::table(rib)
+        .iter()
+        .map(|e| e.paths.iter().filter(|p| p.peer == peer).count() as u64)
+        .sum()
 }

@@ -251,6 +251,14 @@ enum rfl_event_kind
    * `peer` went down; its routes are withdrawn.
    */
   RFL_EVENT_KIND_PEER_DOWN = 5,
+  /**
+   * `peer` went down gracefully (RFC 4724): its routes stay, marked stale.
+   */
+  RFL_EVENT_KIND_PEER_RESTARTING = 6,
+  /**
+   * Stale routes of `peer` were removed (End-of-RIB, restart timer or reconnect).
+   */
+  RFL_EVENT_KIND_STALE_REMOVED = 7,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_event_kind;

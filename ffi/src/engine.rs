@@ -316,6 +316,10 @@ pub enum rfl_event_kind {
     PeerUp = 4,
     /// `peer` went down; its routes are withdrawn.
     PeerDown = 5,
+    /// `peer` went down gracefully (RFC 4724): its routes stay, marked stale.
+    PeerRestarting = 6,
+    /// Stale routes of `peer` were removed (End-of-RIB, restart timer or reconnect).
+    StaleRemoved = 7,
 }
 
 /// Why a path failed the loop checks.
@@ -1370,6 +1374,14 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
             Event::PeerDown(p) => {
                 r.kind = rfl_event_kind::PeerDown;
                 r.peer = p.0;
+            }
+            Event::PeerRestarting { peer, .. } => {
+                r.kind = rfl_event_kind::PeerRestarting;
+                r.peer = peer.0;
+            }
+            Event::StaleRemoved { peer, .. } => {
+                r.kind = rfl_event_kind::StaleRemoved;
+                r.peer = peer.0;
             }
         }
         // SAFETY: checked by `out`.

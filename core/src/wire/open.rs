@@ -410,6 +410,10 @@ pub struct Advertised {
     pub enhanced_route_refresh: bool,
     /// Graceful restart time when capability 64 was sent.
     pub graceful_restart: Option<u16>,
+    /// Restart Flags of capability 64 (0x8 = restarting, 0x4 = notification support).
+    pub graceful_restart_flags: u8,
+    /// Families capability 64 lists with the Forwarding State bit set (RFC 4724 §3).
+    pub graceful_restart_preserved: AfiSafiSet,
     /// BGP role (RFC 9234) when capability 9 was sent.
     pub role: Option<u8>,
     /// Proposed hold time.
@@ -433,8 +437,18 @@ impl Advertised {
                 Capability::RouteRefresh | Capability::CiscoRouteRefresh => a.route_refresh = true,
                 Capability::ExtendedMessage => a.extended_message = true,
                 Capability::Role(r) => a.role = Some(r),
-                Capability::GracefulRestart { restart_time, .. } => {
-                    a.graceful_restart = Some(restart_time)
+                Capability::GracefulRestart {
+                    restart_flags,
+                    restart_time,
+                    families,
+                } => {
+                    a.graceful_restart = Some(restart_time);
+                    a.graceful_restart_flags = restart_flags;
+                    for f in families {
+                        if f.flags & 0x80 != 0 {
+                            a.graceful_restart_preserved.insert(f.afi_safi);
+                        }
+                    }
                 }
                 Capability::FourOctetAs(asn) => {
                     a.four_octet_as = true;
@@ -488,6 +502,9 @@ pub struct Negotiated {
     pub enhanced_route_refresh: bool,
     /// The peer's graceful restart time, when both sides advertised graceful restart (RFC 4724).
     pub graceful_restart: Option<u16>,
+    /// Negotiated families in which the peer preserved its forwarding state across a restart
+    /// (its capability 64 F bits; empty unless `graceful_restart` is set).
+    pub graceful_restart_preserved: AfiSafiSet,
     /// The peer's BGP role (RFC 9234), if it sent one.
     pub peer_role: Option<u8>,
     /// Hold time: the smaller of the two proposals (RFC 4271 §4.2).
@@ -513,7 +530,12 @@ impl Negotiated {
         }
         let mut add_path_receive = AfiSafiSet::EMPTY;
         let mut add_path_send = AfiSafiSet::EMPTY;
+        let graceful_restart = ours.graceful_restart.and(theirs.graceful_restart);
+        let mut graceful_restart_preserved = AfiSafiSet::EMPTY;
         for f in families.as_slice() {
+            if graceful_restart.is_some() && theirs.graceful_restart_preserved.contains(*f) {
+                graceful_restart_preserved.insert(*f);
+            }
             if ours.add_path_receive.contains(*f) && theirs.add_path_send.contains(*f) {
                 add_path_receive.insert(*f);
             }
@@ -531,7 +553,8 @@ impl Negotiated {
             extended_message: ours.extended_message && theirs.extended_message,
             route_refresh: ours.route_refresh && theirs.route_refresh,
             enhanced_route_refresh: ours.enhanced_route_refresh && theirs.enhanced_route_refresh,
-            graceful_restart: ours.graceful_restart.and(theirs.graceful_restart),
+            graceful_restart,
+            graceful_restart_preserved,
             peer_role: theirs.role,
             hold_time: ours.hold_time.min(theirs.hold_time),
         }
