@@ -1,7 +1,8 @@
 //! `reflector serve` on loopback against peers written with Reflector's own
 //! sans-IO session: reflection with ORIGINATOR_ID/CLUSTER_LIST, withdrawal,
 //! RFC 7606 treat-as-withdraw and session reset on malformed UPDATEs while
-//! the other sessions keep their routes, Cease on SIGTERM, config errors.
+//! the other sessions keep their routes, Cease on SIGTERM, config errors,
+//! graceful restart (RFC 4724) of a peer whose TCP connection drops.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use reflector_core::session::{shutdown_text, Session, SessionConfig, SessionEvent, State};
 use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::capability::GracefulRestartFamily;
 use reflector_core::wire::update_repr::{
-    AsPath, AttributeRepr, AttributeValue, LargeCommunity, MpNlri, MpReachRepr,
+    AsPath, AttributeRepr, AttributeValue, LargeCommunity, MpNlri, MpReachRepr, MpUnreachRepr,
 };
 use reflector_core::wire::{AfiSafi, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
 
@@ -44,9 +46,12 @@ struct Peer {
 
 impl Peer {
     fn new(name: &'static str, sock: TcpStream, router_id: Ipv4Addr) -> Peer {
+        Peer::with_config(name, sock, SessionConfig::new(AS, router_id, Some(AS)))
+    }
+
+    fn with_config(name: &'static str, sock: TcpStream, mut cfg: SessionConfig) -> Peer {
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
-        let mut cfg = SessionConfig::new(AS, router_id, Some(AS));
         cfg.passive = true;
         let mut s = Session::new(cfg);
         s.start(0);
@@ -429,5 +434,145 @@ fn bad_config_exits_1_naming_the_field() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&format!("`{field}`")), "{err}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A's session config: graceful restart with this restart time, forwarding
+/// state preserved for IPv4 and IPv6 unicast.
+fn gr_config(router_id: Ipv4Addr, restart_time: u16) -> SessionConfig {
+    let mut cfg = SessionConfig::new(AS, router_id, Some(AS));
+    cfg.graceful_restart_time = Some(restart_time);
+    cfg.graceful_restart_families = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST]
+        .into_iter()
+        .map(|afi_safi| GracefulRestartFamily {
+            afi_safi,
+            flags: 0x80,
+        })
+        .collect();
+    cfg
+}
+
+fn end_of_rib_v6() -> Vec<u8> {
+    let a = vec![AttributeRepr::new(AttributeValue::MpUnreach(
+        MpUnreachRepr {
+            afi_safi: AfiSafi::IPV6_UNICAST,
+            nlri: MpNlri::Prefixes(vec![]),
+        },
+    ))];
+    update(&[], a, &[])
+}
+
+/// Step `p` for `d`, asserting `f` all along.
+fn holds(p: &mut Peer, d: Duration, what: &str, f: impl Fn(&Peer) -> bool) {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        p.step();
+        assert!(f(p), "{}: {what} no longer holds", p.name);
+    }
+}
+
+#[test]
+fn rfc4724_4_2_peer_tcp_drop_keeps_its_routes_until_end_of_rib_and_restart_timer() {
+    let dir = tempdir("serve-gr");
+    let la = TcpListener::bind("127.0.0.21:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.22:0").unwrap();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+cluster_id = "{CLUSTER}"
+listen = []
+connect_retry = 1
+
+[[peer]]
+name = "a"
+address = "127.0.0.21"
+asn = {AS}
+role = "client"
+port = {pa}
+local_address = "127.0.0.1"
+
+[[peer]]
+name = "b"
+address = "127.0.0.22"
+asn = {AS}
+role = "client"
+port = {pb}
+local_address = "127.0.0.1"
+"#,
+        pa = la.local_addr().unwrap().port(),
+        pb = lb.local_addr().unwrap().port(),
+    );
+    let _daemon = spawn(&config, &dir);
+    let rid_a = Ipv4Addr::new(10, 0, 0, 21);
+    let mut a = Peer::with_config("a", accept(&la), gr_config(rid_a, 3));
+    let mut b = Peer::new("b", accept(&lb), Ipv4Addr::new(10, 0, 0, 22));
+    for p in [&mut a, &mut b] {
+        p.until("Established", |p| p.s.state() == State::Established);
+        p.until("End-of-RIB", |p| p.updates.len() >= 2);
+    }
+    a.send(&update(
+        &[],
+        attrs(Ipv4Addr::new(192, 0, 2, 1)),
+        &["10.1.0.0/16", "10.2.0.0/16"],
+    ));
+    a.send(&v6_update("2001:db8:100::/48"));
+    a.step();
+    b.until("A's routes", |p| {
+        p.has("10.1.0.0/16").is_some()
+            && p.has("10.2.0.0/16").is_some()
+            && p.has("2001:db8:100::/48").is_some()
+    });
+
+    // A's TCP connection drops without a NOTIFICATION: B keeps every route.
+    drop(a);
+    holds(
+        &mut b,
+        Duration::from_millis(1500),
+        "A's stale routes",
+        |p| {
+            p.has("10.1.0.0/16").is_some()
+                && p.has("10.2.0.0/16").is_some()
+                && p.has("2001:db8:100::/48").is_some()
+        },
+    );
+
+    // A comes back (the daemon reconnects), announces 10.1.0.0/16 again and sends
+    // End-of-RIB: only 10.2.0.0/16 is withdrawn from B. IPv6 stays stale.
+    let mut a = Peer::with_config("a", accept(&la), gr_config(rid_a, 3));
+    a.until("Established again", |p| p.s.state() == State::Established);
+    a.send(&update(
+        &[],
+        attrs(Ipv4Addr::new(192, 0, 2, 1)),
+        &["10.1.0.0/16"],
+    ));
+    a.send(&update(&[], vec![], &[]));
+    b.until("withdrawal of 10.2.0.0/16", |p| {
+        p.has("10.2.0.0/16").is_none()
+    });
+    assert!(b.has("10.1.0.0/16").is_some());
+    assert!(b.has("2001:db8:100::/48").is_some());
+    a.send(&end_of_rib_v6());
+    b.until("withdrawal of 2001:db8:100::/48", |p| {
+        p.has("2001:db8:100::/48").is_none()
+    });
+    assert!(b.has("10.1.0.0/16").is_some());
+
+    // A drops again and stays away: after its restart time (3 s) its routes go.
+    let dropped = Instant::now();
+    drop(a);
+    holds(
+        &mut b,
+        Duration::from_millis(1500),
+        "A's stale route",
+        |p| p.has("10.1.0.0/16").is_some(),
+    );
+    b.until("restart timer expiry", |p| p.has("10.1.0.0/16").is_none());
+    let waited = dropped.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
+    let log = std::fs::read_to_string(dir.join("reflector.log")).unwrap();
+    assert!(log.contains("restart timer expired"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }

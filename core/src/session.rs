@@ -38,7 +38,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::engine;
 use crate::error::{code, subcode, Error};
-use crate::wire::capability::{AddPathFamily, CapabilityRepr};
+use crate::wire::capability::{AddPathFamily, CapabilityRepr, GracefulRestartFamily};
 use crate::wire::header::{frame_len, MessageType, HEADER_LEN};
 use crate::wire::message::KEEPALIVE;
 use crate::wire::notification::{NotificationPacket, NotificationRepr};
@@ -120,6 +120,9 @@ pub struct SessionConfig {
     pub extended_message: bool,
     /// Advertise graceful restart as a receiving speaker with this restart time (RFC 4724).
     pub graceful_restart_time: Option<u16>,
+    /// Per-family entries of our graceful restart capability (RFC 4724 §3): the
+    /// families a restart of ours preserves; empty for a receiving speaker only.
+    pub graceful_restart_families: Vec<GracefulRestartFamily>,
 }
 
 impl SessionConfig {
@@ -140,6 +143,7 @@ impl SessionConfig {
             enhanced_route_refresh: true,
             extended_message: true,
             graceful_restart_time: Some(120),
+            graceful_restart_families: Vec::new(),
         }
     }
 
@@ -160,12 +164,12 @@ impl SessionConfig {
             caps.push(CapabilityRepr::ExtendedMessage);
         }
         if let Some(t) = self.graceful_restart_time {
-            // No per-family entries: we retain nothing across our own restarts
-            // (RFC 4724 §3, receiving speaker only).
+            // No per-family entries unless configured: a receiving speaker only
+            // retains nothing across its own restarts (RFC 4724 §3).
             caps.push(CapabilityRepr::GracefulRestart {
                 restart_flags: 0,
                 restart_time: t.min(0x0fff),
-                families: Vec::new(),
+                families: self.graceful_restart_families.clone(),
             });
         }
         caps.push(CapabilityRepr::FourOctetAs(self.local_as));

@@ -15,6 +15,7 @@ use reflector_core::session::{
 };
 use reflector_core::wire::capability::AddPathFamily;
 use reflector_core::wire::notification::NotificationRepr;
+use reflector_core::wire::{AfiSafi, AfiSafiSet};
 use reflector_core::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -24,6 +25,8 @@ use tracing::{debug, info, warn};
 
 use super::config::{Config, PeerSpec};
 
+/// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
+const HOLD_TIMER_EXPIRED: u8 = 4;
 /// Text of the Cease sent to every peer on SIGTERM/SIGINT.
 const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
 /// Read buffer per connection.
@@ -49,6 +52,8 @@ enum ToEngine {
         peer: usize,
         conn: u64,
         neg: engine::Negotiated,
+        /// Families with forwarding state preserved, when the peer advertised graceful restart.
+        graceful: Option<AfiSafiSet>,
         out: mpsc::UnboundedSender<Vec<u8>>,
         queued: Arc<AtomicUsize>,
         ctl: mpsc::UnboundedSender<Ctl>,
@@ -61,6 +66,14 @@ enum ToEngine {
     Down {
         peer: usize,
         conn: u64,
+        /// The session ended without a NOTIFICATION and the peer advertised graceful
+        /// restart: its restart time and the families whose routes it asked to keep.
+        graceful: Option<(u16, AfiSafiSet)>,
+    },
+    /// A restart timer armed at a graceful down expired.
+    RestartExpired {
+        peer: usize,
+        epoch: u64,
     },
     Finish(oneshot::Sender<()>),
 }
@@ -165,7 +178,7 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         .iter()
         .map(|p| (p.name.clone(), peer_config(&cfg, p)))
         .collect();
-    let engine_task = tokio::spawn(engine_loop(ecfg, peers, engine_rx));
+    let engine_task = tokio::spawn(engine_loop(ecfg, peers, engine_rx, engine_tx.downgrade()));
     let sh = Arc::new(Shared {
         conns: Mutex::new(cfg.peers.iter().map(|_| Vec::new()).collect()),
         cfg,
@@ -361,6 +374,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let mut stopping = false;
     let mut buf = vec![0u8; READ_BUF];
     let mut up = false;
+    // RFC 4724 §4.2: what the peer's graceful restart capability asks us to keep.
+    let mut restart: Option<(u16, AfiSafiSet)> = None;
+    // A NOTIFICATION ended the session (a Hold Timer Expired we send does not count).
+    let mut notified = false;
     let mut batch: Vec<Bytes> = Vec::new();
     loop {
         let mut closed = false;
@@ -391,10 +408,26 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         families = ?n.families.as_slice(),
                         "session established"
                     );
+                    restart = n
+                        .graceful_restart
+                        .map(|t| {
+                            let listed = s
+                                .peer()
+                                .map_or(AfiSafiSet::EMPTY, |a| a.graceful_restart_families);
+                            let mut keep = AfiSafiSet::EMPTY;
+                            for f in n.families.as_slice() {
+                                if listed.contains(*f) {
+                                    keep.insert(*f);
+                                }
+                            }
+                            (t, keep)
+                        })
+                        .filter(|(_, keep)| !keep.is_empty());
                     let msg = ToEngine::Up {
                         peer,
                         conn: id,
                         neg: engine::Negotiated::from(&n),
+                        graceful: n.graceful_restart.map(|_| n.graceful_restart_preserved),
                         out: out_tx.clone(),
                         queued: queued.clone(),
                         ctl: ctl_tx.clone(),
@@ -404,8 +437,14 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                     }
                 }
                 SessionEvent::Message(b) => batch.push(b),
-                SessionEvent::NotificationSent(n) => log_notification(&spec.name, true, &n),
-                SessionEvent::NotificationReceived(n) => log_notification(&spec.name, false, &n),
+                SessionEvent::NotificationSent(n) => {
+                    notified |= n.code != HOLD_TIMER_EXPIRED;
+                    log_notification(&spec.name, true, &n)
+                }
+                SessionEvent::NotificationReceived(n) => {
+                    notified = true;
+                    log_notification(&spec.name, false, &n)
+                }
                 SessionEvent::Closed(r) => {
                     debug!(peer = %spec.name, conn = id, reason = ?r, "session closed");
                     closed = true;
@@ -461,8 +500,20 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         list.retain(|c| c.id != id);
     }
     if up {
-        let _ = sh.engine.send(ToEngine::Down { peer, conn: id }).await;
-        info!(peer = %spec.name, conn = id, "session down");
+        let graceful = restart.filter(|_| !notified);
+        let _ = sh
+            .engine
+            .send(ToEngine::Down {
+                peer,
+                conn: id,
+                graceful,
+            })
+            .await;
+        if let Some((t, _)) = graceful {
+            info!(peer = %spec.name, conn = id, restart_time = t, "session down: graceful restart, routes kept as stale");
+        } else {
+            info!(peer = %spec.name, conn = id, "session down");
+        }
     }
     drop(out_tx);
     drop(ctl_tx);
@@ -491,6 +542,9 @@ fn log_counters(engine: &Engine, id: PeerId, name: &str) {
             updates_sent = c.updates_sent,
             prefixes_sent = c.prefixes_sent,
             withdrawals_sent = c.withdrawals_sent,
+            graceful_restarts = c.graceful_restarts,
+            stale_marked = c.stale_marked,
+            stale_removed = c.stale_removed,
             "peer counters"
         );
     }
@@ -500,10 +554,13 @@ async fn engine_loop(
     cfg: EngineConfig,
     peers: Vec<(String, PeerConfig)>,
     mut rx: mpsc::Receiver<ToEngine>,
+    me: mpsc::WeakSender<ToEngine>,
 ) {
     let mut engine = Engine::new(cfg);
     let ids: Vec<PeerId> = peers.iter().map(|(_, p)| engine.add_peer(*p)).collect();
     let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
+    // Per peer, the number of its latest graceful down: older restart timers are void.
+    let mut epochs: Vec<u64> = peers.iter().map(|_| 0).collect();
     let name = |i: usize| peers.get(i).map_or("?", |(n, _)| n.as_str());
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
@@ -515,6 +572,7 @@ async fn engine_loop(
                     peer,
                     conn,
                     neg,
+                    graceful,
                     out,
                     queued,
                     ctl,
@@ -522,7 +580,10 @@ async fn engine_loop(
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
-                    engine.peer_up(id, neg);
+                    match graceful {
+                        Some(preserved) => engine.peer_up_graceful(id, neg, preserved),
+                        None => engine.peer_up(id, neg),
+                    }
                     *slot = Some(Live {
                         conn,
                         out,
@@ -559,14 +620,62 @@ async fn engine_loop(
                         }
                     }
                 }
-                ToEngine::Down { peer, conn } => {
+                ToEngine::Down {
+                    peer,
+                    conn,
+                    graceful,
+                } => {
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
                     if slot.as_ref().is_some_and(|l| l.conn == conn) {
                         *slot = None;
-                        engine.peer_down(id);
+                        match graceful {
+                            Some((time, families)) => {
+                                engine.peer_down_graceful(id, families);
+                                let kept = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST]
+                                    .into_iter()
+                                    .filter(|f| engine.stale_families(id).contains(*f))
+                                    .count();
+                                info!(
+                                    peer = name(peer),
+                                    restart_time = time,
+                                    families = kept,
+                                    "graceful restart: restart timer armed"
+                                );
+                                if let Some(e) = epochs.get_mut(peer) {
+                                    *e += 1;
+                                    let epoch = *e;
+                                    let me = me.clone();
+                                    tokio::spawn(async move {
+                                        tokio::time::sleep(Duration::from_secs(u64::from(time)))
+                                            .await;
+                                        if let Some(tx) = me.upgrade() {
+                                            let _ = tx
+                                                .send(ToEngine::RestartExpired { peer, epoch })
+                                                .await;
+                                        }
+                                    });
+                                }
+                            }
+                            None => engine.peer_down(id),
+                        }
                         log_counters(&engine, id, name(peer));
+                    }
+                }
+                ToEngine::RestartExpired { peer, epoch } => {
+                    let Some(&id) = ids.get(peer) else {
+                        continue;
+                    };
+                    if epochs.get(peer) == Some(&epoch) {
+                        let stale = engine.stale_families(id);
+                        engine.restart_timer_expired(id);
+                        if !stale.is_empty() {
+                            info!(
+                                peer = name(peer),
+                                "restart timer expired: stale routes removed"
+                            );
+                        }
                     }
                 }
                 ToEngine::Finish(done) => {

@@ -412,6 +412,8 @@ pub struct Advertised {
     pub graceful_restart: Option<u16>,
     /// Restart Flags of capability 64 (0x8 = restarting, 0x4 = notification support).
     pub graceful_restart_flags: u8,
+    /// Families capability 64 lists, whatever their flags (RFC 4724 §3).
+    pub graceful_restart_families: AfiSafiSet,
     /// Families capability 64 lists with the Forwarding State bit set (RFC 4724 §3).
     pub graceful_restart_preserved: AfiSafiSet,
     /// BGP role (RFC 9234) when capability 9 was sent.
@@ -445,6 +447,7 @@ impl Advertised {
                     a.graceful_restart = Some(restart_time);
                     a.graceful_restart_flags = restart_flags;
                     for f in families {
+                        a.graceful_restart_families.insert(f.afi_safi);
                         if f.flags & 0x80 != 0 {
                             a.graceful_restart_preserved.insert(f.afi_safi);
                         }
