@@ -13,7 +13,7 @@
 //! Decoding an UPDATE needs the per-session [`Context`]: whether 4-octet AS
 //! numbers were negotiated, which AFI/SAFIs receive ADD-PATH identifiers and
 //! whether extended messages are allowed. Every failure is an
-//! [`Error`](crate::error::Error) carrying the NOTIFICATION to send and the
+//! [`Error`] carrying the NOTIFICATION to send and the
 //! RFC 7606 action to take.
 
 pub mod attribute;
