@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use core::hash::Hash;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use bytes::Bytes;
 use hashbrown::{HashMap, HashSet};
 use smallvec::SmallVec;
 
@@ -331,10 +332,60 @@ type AdjOut<K> = HashMap<K, SmallVec<[(u32, Arc<OutBlock>); 2]>>;
 
 #[derive(Debug, Default)]
 struct Tx {
-    out: Vec<u8>,
+    /// Whole messages ready to send, oldest first. A chunk written once for a
+    /// class of peers is shared by all of them (reference-counted, not copied).
+    chunks: VecDeque<Bytes>,
+    /// Read position in the front chunk.
     pos: usize,
+    /// Messages being written for this peer alone; sealed into `chunks`
+    /// before anything shared is queued behind them.
+    out: Vec<u8>,
     adj_v4: AdjOut<u64>,
     adj_v6: AdjOut<Ipv6Prefix>,
+}
+
+impl Tx {
+    fn seal(&mut self) {
+        if !self.out.is_empty() {
+            self.chunks
+                .push_back(Bytes::from(core::mem::take(&mut self.out)));
+        }
+    }
+
+    fn push_shared(&mut self, b: &Bytes) {
+        self.seal();
+        if !b.is_empty() {
+            self.chunks.push_back(b.clone());
+        }
+    }
+
+    /// The unread part of the front chunk, dropping chunks already read.
+    fn front(&mut self) -> Option<&[u8]> {
+        self.seal();
+        while self.chunks.front().is_some_and(|c| self.pos >= c.len()) {
+            self.chunks.pop_front();
+            self.pos = 0;
+        }
+        self.chunks.front()?.get(self.pos..)
+    }
+
+    fn queued(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum::<usize>()
+            - self.pos.min(self.chunks.front().map_or(0, Bytes::len))
+            + self.out.len()
+    }
+
+    fn take(&mut self) -> Vec<Bytes> {
+        self.seal();
+        let mut v: Vec<Bytes> = core::mem::take(&mut self.chunks).into();
+        if let Some(first) = v.first_mut() {
+            let pos = self.pos.min(first.len());
+            *first = first.slice(pos..);
+        }
+        self.pos = 0;
+        v.retain(|c| !c.is_empty());
+        v
+    }
 }
 
 /// Graceful restart state of a peer whose session went down gracefully (RFC 4724 §4.2).
@@ -1324,6 +1375,7 @@ impl Engine {
             &mut Packer::new(&mut shared, tx_ctx.max_message_len(), false),
             &mut sent,
         );
+        let shared = Bytes::from(shared);
         for &m in members {
             let own = involved.contains(&m)
                 || self
@@ -1335,7 +1387,7 @@ impl Engine {
                 continue;
             }
             if let Some(tp) = self.peers.get_mut(m.index()) {
-                tp.tx.out.extend_from_slice(&shared);
+                tp.tx.push_shared(&shared);
                 tp.counters.updates_sent += sent.updates_sent;
                 tp.counters.withdrawals_sent += sent.withdrawals_sent;
                 tp.counters.prefixes_sent += sent.prefixes_sent;
@@ -1439,26 +1491,20 @@ impl Engine {
     /// [`Engine::next_transmit_len`] tells the size needed.
     pub fn poll_transmit(&mut self, peer: PeerId, buf: &mut [u8]) -> Option<usize> {
         self.flush();
-        let p = self.peers.get_mut(peer.index())?;
-        let tx = &mut p.tx;
-        let rest = tx.out.get(tx.pos..)?;
+        let tx = &mut self.peers.get_mut(peer.index())?.tx;
+        let rest = tx.front()?;
         let len = usize::from(u16::from_be_bytes([*rest.get(16)?, *rest.get(17)?]));
         let msg = rest.get(..len)?;
         let dst = buf.get_mut(..len)?;
         dst.copy_from_slice(msg);
         tx.pos += len;
-        if tx.pos >= tx.out.len() {
-            tx.out.clear();
-            tx.pos = 0;
-        }
         Some(len)
     }
 
     /// Length of the next message queued for `peer` (after flushing pending changes).
     pub fn next_transmit_len(&mut self, peer: PeerId) -> Option<usize> {
         self.flush();
-        let tx = &self.peers.get(peer.index())?.tx;
-        let rest = tx.out.get(tx.pos..)?;
+        let rest = self.peers.get_mut(peer.index())?.tx.front()?;
         Some(usize::from(u16::from_be_bytes([
             *rest.get(16)?,
             *rest.get(17)?,
@@ -1467,24 +1513,27 @@ impl Engine {
 
     /// Take every message queued for `peer`, concatenated (after flushing pending changes).
     pub fn take_transmit(&mut self, peer: PeerId) -> Vec<u8> {
-        self.flush();
-        let Some(p) = self.peers.get_mut(peer.index()) else {
-            return Vec::new();
-        };
-        let tx = &mut p.tx;
-        let mut out = core::mem::take(&mut tx.out);
-        if tx.pos > 0 {
-            out.drain(..tx.pos.min(out.len()));
+        let chunks = self.take_transmit_chunks(peer);
+        match <[Bytes; 1]>::try_from(chunks) {
+            Ok([one]) => Vec::from(one),
+            Err(chunks) => chunks.concat(),
         }
-        tx.pos = 0;
-        out
+    }
+
+    /// Take every message queued for `peer` as chunks of whole messages, without
+    /// copying (after flushing pending changes). Chunks written once for several
+    /// peers of the same class are shared between them.
+    pub fn take_transmit_chunks(&mut self, peer: PeerId) -> Vec<Bytes> {
+        self.flush();
+        self.peers
+            .get_mut(peer.index())
+            .map(|p| p.tx.take())
+            .unwrap_or_default()
     }
 
     /// Bytes queued for `peer` (not counting changes not yet flushed).
     pub fn pending_bytes(&self, peer: PeerId) -> usize {
-        self.peers
-            .get(peer.index())
-            .map_or(0, |p| p.tx.out.len().saturating_sub(p.tx.pos))
+        self.peers.get(peer.index()).map_or(0, |p| p.tx.queued())
     }
 
     /// Every candidate path for `prefix`, best first.

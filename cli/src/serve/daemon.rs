@@ -54,7 +54,7 @@ enum ToEngine {
         neg: engine::Negotiated,
         /// Families with forwarding state preserved, when the peer advertised graceful restart.
         graceful: Option<AfiSafiSet>,
-        out: mpsc::UnboundedSender<Vec<u8>>,
+        out: mpsc::UnboundedSender<Bytes>,
         queued: Arc<AtomicUsize>,
         ctl: mpsc::UnboundedSender<Ctl>,
     },
@@ -292,7 +292,7 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
 
 async fn writer(
     mut wr: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
     queued: Arc<AtomicUsize>,
 ) {
     while let Some(buf) = rx.recv().await {
@@ -353,7 +353,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let remote = stream.peer_addr().ok();
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
-    let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<Bytes>();
     let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<Ctl>();
     let queued = Arc::new(AtomicUsize::new(0));
     let writer = tokio::spawn(writer(wr, out_rx, queued.clone()));
@@ -453,7 +453,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             }
         }
         if let Some(b) = s.poll_transmit() {
-            let _ = out_tx.send(b);
+            let _ = out_tx.send(Bytes::from(b));
         }
         if !batch.is_empty() {
             let msgs = std::mem::take(&mut batch);
@@ -522,7 +522,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
 
 struct Live {
     conn: u64,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: mpsc::UnboundedSender<Bytes>,
     queued: Arc<AtomicUsize>,
     ctl: mpsc::UnboundedSender<Ctl>,
 }
@@ -703,10 +703,10 @@ async fn engine_loop(
             let (Some(l), Some(&id)) = (l, ids.get(i)) else {
                 continue;
             };
-            let out = engine.take_transmit(id);
-            if !out.is_empty() {
-                l.queued.fetch_add(out.len(), Ordering::Relaxed);
-                let _ = l.out.send(out);
+            // Chunks written once for a class of peers are shared, not copied.
+            for chunk in engine.take_transmit_chunks(id) {
+                l.queued.fetch_add(chunk.len(), Ordering::Relaxed);
+                let _ = l.out.send(chunk);
             }
         }
         // Backpressure: do not read further ahead than the slowest peer's socket
