@@ -18,7 +18,10 @@ use reflector_core::wire::attribute::{type_code, Origin};
 use reflector_core::wire::update_repr::{
     AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
 };
-use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, UpdateRepr};
+
+mod support;
+use support::{announced, drain, p, withdrawn};
 
 const AS: u32 = 63400;
 
@@ -79,56 +82,11 @@ fn withdraw(prefixes: &[&str]) -> Vec<u8> {
     .unwrap()
 }
 
-/// Everything queued for a peer, decoded.
-fn drain(e: &mut Engine, p: PeerId, ctx: &Context) -> Vec<UpdateRepr> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 65535];
-    while let Some(n) = e.poll_transmit(p, &mut buf) {
-        let pkt = UpdatePacket::new_checked(&buf[..n], ctx).unwrap();
-        out.push(UpdateRepr::parse(&pkt));
-    }
-    out
-}
-
-fn announced(u: &[UpdateRepr]) -> Vec<Prefix> {
-    let mut v: Vec<Prefix> = u
-        .iter()
-        .flat_map(|u| u.nlri.iter().map(|n| n.prefix))
-        .collect();
-    for x in u {
-        if let Some(AttributeValue::MpReach(m)) = x.attribute(type_code::MP_REACH_NLRI) {
-            if let MpNlri::Prefixes(p) = &m.nlri {
-                v.extend(p.iter().map(|n| n.prefix));
-            }
-        }
-    }
-    v
-}
-
-fn withdrawn(u: &[UpdateRepr]) -> Vec<Prefix> {
-    let mut v: Vec<Prefix> = u
-        .iter()
-        .flat_map(|u| u.withdrawn.iter().map(|n| n.prefix))
-        .collect();
-    for x in u {
-        if let Some(AttributeValue::MpUnreach(m)) = x.attribute(type_code::MP_UNREACH_NLRI) {
-            if let MpNlri::Prefixes(p) = &m.nlri {
-                v.extend(p.iter().map(|n| n.prefix));
-            }
-        }
-    }
-    v
-}
-
 fn is_eor(u: &UpdateRepr) -> bool {
     u.nlri.is_empty()
         && u.withdrawn.is_empty()
         && (u.attributes.is_empty()
             || matches!(u.attributes.as_slice(), [a] if matches!(&a.value, AttributeValue::MpUnreach(m) if m.nlri == MpNlri::Prefixes(vec![]))))
-}
-
-fn p(s: &str) -> Prefix {
-    s.parse().unwrap()
 }
 
 #[test]

@@ -16,13 +16,29 @@ use std::path::PathBuf;
 use reflector_core::engine::{Engine, EngineConfig, Event, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
-use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::attribute::Origin;
 use reflector_core::wire::open::{Advertised, OpenPacket};
 use reflector_core::wire::update_repr::{
     AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
 };
-use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
 use reflector_testdata::pcap::bgp_messages;
+
+mod support;
+use support::p;
+
+/// Everything queued for a peer, decoded.
+fn drain(e: &mut Engine, peer: PeerId) -> Vec<UpdateRepr> {
+    support::drain(e, peer, &Context::MODERN)
+}
+
+fn announced(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
+    support::announced(u).into_iter().collect()
+}
+
+fn withdrawn(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
+    support::withdrawn(u).into_iter().collect()
+}
 
 const AS: u32 = 63400;
 
@@ -127,53 +143,8 @@ fn eor_v6() -> Vec<u8> {
     .unwrap()
 }
 
-/// Everything queued for a peer, decoded.
-fn drain(e: &mut Engine, p: PeerId) -> Vec<UpdateRepr> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 65535];
-    while let Some(n) = e.poll_transmit(p, &mut buf) {
-        let pkt = UpdatePacket::new_checked(&buf[..n], &Context::MODERN).unwrap();
-        out.push(UpdateRepr::parse(&pkt));
-    }
-    out
-}
-
-fn announced(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
-    let mut v: BTreeSet<Prefix> = u
-        .iter()
-        .flat_map(|u| u.nlri.iter().map(|n| n.prefix))
-        .collect();
-    for x in u {
-        if let Some(AttributeValue::MpReach(m)) = x.attribute(type_code::MP_REACH_NLRI) {
-            if let MpNlri::Prefixes(p) = &m.nlri {
-                v.extend(p.iter().map(|n| n.prefix));
-            }
-        }
-    }
-    v
-}
-
-fn withdrawn(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
-    let mut v: BTreeSet<Prefix> = u
-        .iter()
-        .flat_map(|u| u.withdrawn.iter().map(|n| n.prefix))
-        .collect();
-    for x in u {
-        if let Some(AttributeValue::MpUnreach(m)) = x.attribute(type_code::MP_UNREACH_NLRI) {
-            if let MpNlri::Prefixes(p) = &m.nlri {
-                v.extend(p.iter().map(|n| n.prefix));
-            }
-        }
-    }
-    v
-}
-
 fn set(v: &[&str]) -> BTreeSet<Prefix> {
     v.iter().map(|s| s.parse().unwrap()).collect()
-}
-
-fn p(s: &str) -> Prefix {
-    s.parse().unwrap()
 }
 
 fn events(e: &mut Engine) -> Vec<Event> {
