@@ -299,6 +299,87 @@ pub fn rewrite(
     class: &ExportClass,
     me: &LocalIdentity,
 ) -> OutBlock {
+    if let ExportClass::Reflect {
+        originator,
+        four_octet: true,
+    } = class
+    {
+        return OutBlock {
+            attrs: reflect_block(block, *originator, me.cluster_id).into_boxed_slice(),
+            mp_next_hop: mp_next_hop.map(Box::from),
+        };
+    }
+    rewrite_general(block, mp_next_hop, class, me)
+}
+
+/// The common case of [`rewrite`]: reflection to a 4-octet iBGP peer. One pass
+/// over the canonical TLVs, copying them through, with ORIGINATOR_ID inserted
+/// in type order when absent and our cluster ID put in front of CLUSTER_LIST
+/// (or a CLUSTER_LIST created).
+fn reflect_block(block: &[u8], originator: u32, cluster_id: u32) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(block.len() + 14);
+    let mut orig_done = false;
+    let mut cl_done = false;
+    let mut rest = block;
+    while let Some((fl, t, start, end)) = attribute::tlv(rest, 0) {
+        if !orig_done && t >= type_code::ORIGINATOR_ID {
+            if t > type_code::ORIGINATOR_ID {
+                push_attr(
+                    &mut out,
+                    flags::OPTIONAL,
+                    type_code::ORIGINATOR_ID,
+                    &originator.to_be_bytes(),
+                );
+            }
+            orig_done = true;
+        }
+        if !cl_done && t >= type_code::CLUSTER_LIST {
+            if t > type_code::CLUSTER_LIST {
+                push_attr(
+                    &mut out,
+                    flags::OPTIONAL,
+                    type_code::CLUSTER_LIST,
+                    &cluster_id.to_be_bytes(),
+                );
+            }
+            cl_done = true;
+        }
+        let value = rest.get(start..end).unwrap_or(&[]);
+        if t == type_code::CLUSTER_LIST {
+            let mut v: SmallVec<[u8; 32]> = SmallVec::with_capacity(value.len() + 4);
+            v.extend_from_slice(&cluster_id.to_be_bytes());
+            v.extend_from_slice(value);
+            push_attr(&mut out, fl, t, &v);
+        } else {
+            out.extend_from_slice(rest.get(..end).unwrap_or(&[]));
+        }
+        rest = rest.get(end..).unwrap_or(&[]);
+    }
+    if !orig_done {
+        push_attr(
+            &mut out,
+            flags::OPTIONAL,
+            type_code::ORIGINATOR_ID,
+            &originator.to_be_bytes(),
+        );
+    }
+    if !cl_done {
+        push_attr(
+            &mut out,
+            flags::OPTIONAL,
+            type_code::CLUSTER_LIST,
+            &cluster_id.to_be_bytes(),
+        );
+    }
+    out
+}
+
+fn rewrite_general(
+    block: &[u8],
+    mp_next_hop: Option<&[u8]>,
+    class: &ExportClass,
+    me: &LocalIdentity,
+) -> OutBlock {
     let four_octet = match class {
         ExportClass::Reflect { four_octet, .. }
         | ExportClass::Internal { four_octet }
@@ -846,6 +927,33 @@ mod tests {
         );
         let types: Vec<u8> = attrs.iter().map(|a| a.type_code).collect();
         assert!(types.windows(2).all(|w| w[0] < w[1]), "sorted: {types:?}");
+    }
+
+    #[test]
+    fn reflect_fast_path_equals_the_general_rewrite() {
+        let blocks: [&[u8]; 5] = [
+            &[0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1],
+            &[
+                0x40, 1, 1, 0, 0x80, 9, 4, 1, 2, 3, 4, 0x80, 10, 4, 5, 5, 5, 5,
+            ],
+            &[
+                0x40, 1, 1, 0, 0xc0, 8, 4, 0, 0, 0, 1, 0x80, 10, 4, 5, 5, 5, 5, 0xe0, 99, 1, 7,
+            ],
+            &[
+                0x40, 1, 1, 0, 0x80, 9, 4, 1, 2, 3, 4, 0xc0, 32, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0,
+                0, 3,
+            ],
+            &[],
+        ];
+        for b in blocks {
+            let class = ExportClass::Reflect {
+                originator: 0x0a00_0007,
+                four_octet: true,
+            };
+            let fast = rewrite(b, None, &class, &ME);
+            let general = rewrite_general(b, None, &class, &ME);
+            assert_eq!(fast, general, "block {b:?}");
+        }
     }
 
     #[test]

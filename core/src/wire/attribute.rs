@@ -631,7 +631,7 @@ impl<'a> AttrIter<'a> {
 
 /// The TLV starting at `pos`: flags, type code, value range. `None` if it breaks.
 #[inline(always)]
-fn tlv(block: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
+pub(crate) fn tlv(block: &[u8], pos: usize) -> Option<(u8, u8, usize, usize)> {
     let (fl, t, start, len) = match *block.get(pos..)? {
         [fl, t, hi, lo, ..] if fl & flags::EXTENDED_LENGTH != 0 => {
             (fl, t, pos + 4, usize::from(u16::from_be_bytes([hi, lo])))
