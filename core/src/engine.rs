@@ -330,6 +330,9 @@ pub type Resolver = Box<dyn Fn(IpAddr) -> Option<u32> + Send + Sync>;
 
 type AdjOut<K> = HashMap<K, SmallVec<[(u32, Arc<OutBlock>); 2]>>;
 
+/// The prefixes of one attribute block in a batch (most blocks carry a few).
+type Group = SmallVec<[Nlri; 4]>;
+
 #[derive(Debug, Default)]
 struct Tx {
     /// Whole messages ready to send, oldest first. A chunk written once for a
@@ -1180,7 +1183,7 @@ impl Engine {
     pub fn flush(&mut self) {
         self.flush_family::<u64>();
         self.flush_family::<Ipv6Prefix>();
-        self.out_cache = OutCache::new();
+        self.out_cache.clear();
     }
 
     fn flush_family<K: RouteKey>(&mut self) {
@@ -1289,7 +1292,7 @@ impl Engine {
         }
         K::adj(&mut p.tx).clear();
         self.export_to::<K>(peer, None);
-        self.out_cache = OutCache::new();
+        self.out_cache.clear();
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
@@ -1647,7 +1650,7 @@ struct Exporter<'a> {
     t_cfg: PeerConfig,
     four_octet: bool,
     c2c: bool,
-    groups: Vec<(Arc<OutBlock>, Vec<Nlri>)>,
+    groups: Vec<(Arc<OutBlock>, Group)>,
     group_of: HashMap<usize, usize>,
     withdrawals: Vec<Nlri>,
     /// The last (set, source) looked up and its group (`None`: not exported to this peer).
@@ -1716,7 +1719,7 @@ impl Exporter<'_> {
             }
             None => {
                 self.group_of.insert(key, self.groups.len());
-                self.groups.push((blk, alloc::vec![n]));
+                self.groups.push((blk, smallvec::smallvec![n]));
             }
         }
     }
@@ -1737,7 +1740,7 @@ impl Exporter<'_> {
                 None => {
                     let i = self.groups.len();
                     self.group_of.insert(ptr, i);
-                    self.groups.push((blk, Vec::new()));
+                    self.groups.push((blk, Group::new()));
                     i
                 }
             }
@@ -1831,7 +1834,7 @@ impl Exporter<'_> {
 /// what was written and return the prefixes whose attributes did not fit.
 fn pack(
     family: AfiSafi,
-    groups: &[(Arc<OutBlock>, Vec<Nlri>)],
+    groups: &[(Arc<OutBlock>, Group)],
     withdrawals: &[Nlri],
     pk: &mut Packer<'_>,
     counters: &mut PeerCounters,
