@@ -117,16 +117,7 @@ impl Header {
             field::LENGTH.start,
         )
         .with_data(NotifyData::u16(length));
-        let msg_type = MessageType::from_u8(ty).ok_or(
-            Error::new(
-                ErrorKind::BadMessageType,
-                code::MESSAGE_HEADER,
-                subcode::BAD_MESSAGE_TYPE,
-                Action::SessionReset,
-                field::TYPE,
-            )
-            .with_range(field::TYPE, field::TYPE + 1),
-        )?;
+        let msg_type = MessageType::from_u8(ty).ok_or_else(bad_type)?;
         let len = usize::from(length);
         if len < msg_type.min_len() || len > max_len {
             return Err(bad_len);
@@ -143,6 +134,19 @@ impl Header {
         w.u16(self.length)?;
         w.u8(self.msg_type.to_u8())
     }
+}
+
+/// The error for a message type that is unknown, or not the one a decoder
+/// expects: Message Header Error / Bad Message Type, with the type octet as data.
+pub(crate) fn bad_type() -> Error {
+    Error::new(
+        ErrorKind::BadMessageType,
+        code::MESSAGE_HEADER,
+        subcode::BAD_MESSAGE_TYPE,
+        Action::SessionReset,
+        field::TYPE,
+    )
+    .with_range(field::TYPE, field::TYPE + 1)
 }
 
 /// How long the next message in a byte stream is, once its header has arrived.

@@ -188,14 +188,7 @@ impl<T: AsRef<[u8]>> OpenPacket<T> {
         // RFC 8654 §3: the extended message size never applies to OPEN.
         let h = Header::parse(b, MAX_LEN)?;
         if h.msg_type != MessageType::Open {
-            return Err(Error::new(
-                ErrorKind::BadMessageType,
-                code::MESSAGE_HEADER,
-                subcode::BAD_MESSAGE_TYPE,
-                Action::SessionReset,
-                18,
-            )
-            .with_range(18, 19));
+            return Err(super::header::bad_type());
         }
         check_length(b, h)?;
         let version = b.get(field::VERSION).copied().unwrap_or(0);

@@ -76,14 +76,7 @@ impl<T: AsRef<[u8]>> RouteRefreshPacket<T> {
         let b = buf.as_ref();
         let h = Header::parse(b, MAX_EXTENDED_LEN)?;
         if h.msg_type != MessageType::RouteRefresh {
-            return Err(Error::new(
-                ErrorKind::BadMessageType,
-                code::MESSAGE_HEADER,
-                subcode::BAD_MESSAGE_TYPE,
-                Action::SessionReset,
-                18,
-            )
-            .with_range(18, 19));
+            return Err(super::header::bad_type());
         }
         check_length(b, h)?;
         let st = b.get(field::SUBTYPE).copied().unwrap_or(0);

@@ -84,14 +84,7 @@ impl<T: AsRef<[u8]>> UpdatePacket<T> {
             Err(e) => return e,
         };
         if h.msg_type != MessageType::Update {
-            return Error::new(
-                ErrorKind::BadMessageType,
-                code::MESSAGE_HEADER,
-                subcode::BAD_MESSAGE_TYPE,
-                Action::SessionReset,
-                18,
-            )
-            .with_range(18, 19);
+            return super::header::bad_type();
         }
         Error::new(
             ErrorKind::BadMessageLength,
