@@ -1,4 +1,5 @@
-//! The daemon's configuration: Reflector's own TOML, or the rr-bench JSON peer list.
+//! The daemon's configuration: Reflector's own TOML, or the rr-bench JSON peer list
+//! (Calico resources are in [`super::calico`]).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -201,11 +202,17 @@ fn hold(field: &str, h: u16) -> Result<u16, ConfigError> {
 }
 
 impl Config {
-    /// Read a file: JSON (rr-bench's peer list) when it starts with `{`, TOML otherwise.
+    /// Read a file: `.json` is rr-bench's peer list, `.toml` TOML; otherwise JSON when it starts with `{`, TOML if not.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
-        if text.trim_start().starts_with('{') {
+        let ext = path.extension().and_then(|e| e.to_str());
+        let json = match ext.map(str::to_ascii_lowercase).as_deref() {
+            Some("json") => true,
+            Some("toml") => false,
+            _ => text.trim_start().starts_with('{'),
+        };
+        if json {
             Config::from_bench_json(&text)
         } else {
             Config::from_toml(&text)
@@ -340,7 +347,8 @@ impl Config {
         Ok(cfg)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Check what every format must satisfy (AS, router ID, peers' addresses and roles).
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.asn == 0 {
             return Err(err("asn", "AS 0 is reserved (RFC 7607)"));
         }

@@ -41,19 +41,42 @@
 //! A bad file is reported as ``field `peer[1].role`: ...`` (or with toml's own
 //! line and column for syntax errors and unknown keys) and the command exits 1.
 //!
+//! `--config` also takes Calico resources (a folder, or a `.yaml`/`.yml` file)
+//! with `--node NAME`: the daemon is that node, with the peers the
+//! simulator's planner gives it (see [`calico`]). `--listen` (repeatable)
+//! replaces the listen addresses and `--passive` makes every peer passive,
+//! whatever the format.
+//!
 //! [`Engine::take_transmit`]: reflector_core::engine::Engine::take_transmit
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod calico;
 pub mod config;
 mod daemon;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Calico resources: `reflector serve --config examples/calico-rr --node rxgks` \
+runs as node rxgks: router ID its IPv4 address, its AS and routeReflectorClusterID, \
+listening on its addresses (port: BGPConfiguration listenPort, else 179), one peer per \
+session the planner gives it (clients, non-clients, eBGP), every peer active unless --passive."
+)]
 pub struct Args {
-    /// Configuration: Reflector TOML, or rr-bench's JSON peer list.
+    /// Configuration: Reflector TOML (.toml), rr-bench's JSON peer list (.json), or Calico resources (a folder or .yaml/.yml file; needs --node).
     #[arg(long)]
     pub config: PathBuf,
+    /// Calico resources: the node to be (its metadata.name).
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// Listen on ADDR:PORT instead of the configured addresses (repeatable).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+    /// Never connect to peers; only accept their connections.
+    #[arg(long)]
+    pub passive: bool,
     /// Write the process id to this file once listening.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -83,9 +106,22 @@ pub fn run(args: &Args) -> std::io::Result<()> {
 }
 
 fn run_inner(args: &Args) -> Result<(), String> {
-    let cfg = config::Config::load(&args.config)
+    let overrides = calico::Overrides {
+        node: args.node.clone(),
+        listen: args.listen.clone(),
+        passive: args.passive,
+    };
+    let loaded = calico::load(&args.config, &overrides)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
     init_logs(args);
+    for note in &loaded.notes {
+        let (resource, field, message) = (&note.resource, &note.field, &note.message);
+        match note.severity {
+            reflector_sim::Severity::Warning => tracing::warn!(%resource, %field, "{message}"),
+            reflector_sim::Severity::Info => tracing::info!(%resource, %field, "{message}"),
+        }
+    }
+    let cfg = loaded.config;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
     if let Some(n) = args.threads {
