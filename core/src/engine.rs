@@ -299,7 +299,7 @@ pub struct PathView<'e> {
 impl PathView<'_> {
     /// The attributes, decoded.
     pub fn attributes(&self) -> Vec<AttributeRepr> {
-        decode_block(&self.set.block)
+        decode_block(self.set.block())
     }
 }
 
@@ -1356,7 +1356,7 @@ impl Engine {
                 let rid = ex
                     .attrs
                     .get(a)
-                    .and_then(|s| s.info.originator_id)
+                    .and_then(|s| s.originator_id())
                     .unwrap_or(src_rid);
                 if !involved_rids.contains(&rid) {
                     involved_rids.push(rid);
@@ -1676,7 +1676,7 @@ impl Exporter<'_> {
             return None;
         }
         let set = self.attrs.get(attrs)?;
-        let originator = set.info.originator_id.unwrap_or(src_rid);
+        let originator = set.originator_id().unwrap_or(src_rid);
         if self.t_role.is_ibgp() && source != Source::Local && originator == self.t_rid {
             return None;
         }
@@ -1700,8 +1700,8 @@ impl Exporter<'_> {
         }
         let set = self.attrs.get(attrs)?;
         let blk = Arc::new(reflect::rewrite(
-            &set.block,
-            set.mp_next_hop.as_deref(),
+            set.block(),
+            set.mp_next_hop(),
             &class,
             self.me,
         ));
@@ -1862,7 +1862,7 @@ fn reachable(set: Option<&AttrSet>, peer: PeerId, resolver: Option<&Resolver>) -
     match (resolver, set) {
         (None, _) => true,
         _ if peer == PeerId::LOCAL => true,
-        (Some(r), Some(s)) => s.info.next_hop.is_some_and(|nh| r(nh).is_some()),
+        (Some(r), Some(s)) => s.info().next_hop.is_some_and(|nh| r(nh).is_some()),
         (Some(_), None) => false,
     }
 }
@@ -1898,13 +1898,13 @@ fn candidate(
     let (reach, cost) = match resolver {
         _ if p.peer == PeerId::LOCAL => (true, 0),
         None => (true, 0),
-        Some(r) => match set.info.next_hop.and_then(r) {
+        Some(r) => match set.info().next_hop.and_then(r) {
             Some(c) => (true, c),
             None => (false, u32::MAX),
         },
     };
     Some(Candidate {
-        info: set.info,
+        info: set.info(),
         ebgp,
         reachable: reach,
         igp_cost: cost,

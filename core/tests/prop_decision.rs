@@ -382,7 +382,7 @@ fn run(
     let rib = e
         .loc_rib()
         .into_iter()
-        .map(|(p, v)| (p, v.peer, v.set.block.to_vec()))
+        .map(|(p, v)| (p, v.peer, v.set.block().to_vec()))
         .collect();
     (rib, told)
 }

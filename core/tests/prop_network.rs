@@ -514,7 +514,7 @@ fn check(t: &Topology, net: &Net, originated: &BTreeSet<(usize, Prefix)>) {
                     assert!(originated.contains(&(at, *p)));
                     break;
                 }
-                let nh = best.set.info.next_hop.expect("next hop");
+                let nh = best.set.info().next_hop.expect("next hop");
                 at = net
                     .node_by_addr(nh)
                     .unwrap_or_else(|| panic!("next hop {nh} of {p} at node {at} is no node"));

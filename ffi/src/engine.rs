@@ -459,7 +459,7 @@ fn action_of(a: Action) -> rfl_action {
 }
 
 pub(crate) fn path_of(v: &PathView<'_>) -> rfl_path {
-    let i = &v.set.info;
+    let i = &v.set.info();
     rfl_path {
         peer: v.peer.0,
         remote_id: v.remote_id,
@@ -1131,8 +1131,8 @@ pub unsafe extern "C" fn rfl_engine_attr_set(
         })?;
         // SAFETY: both checked by `out`.
         unsafe {
-            write(ob, set.block.as_ptr());
-            write(ol, set.block.len());
+            write(ob, set.block().as_ptr());
+            write(ol, set.block().len());
         }
         Ok(rfl_result::Ok)
     })

@@ -426,14 +426,13 @@ impl Network {
                     prefix: prefix.to_string(),
                     next_hop: path
                         .set
-                        .info
+                        .info()
                         .next_hop
                         .map_or_else(|| "-".to_string(), |n| n.to_string()),
                     as_path,
                     originator_id: path
                         .set
-                        .info
-                        .originator_id
+                        .originator_id()
                         .map(|id| Ipv4Addr::from(id).to_string()),
                     cluster_list,
                     from,

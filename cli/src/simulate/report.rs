@@ -212,7 +212,7 @@ impl RunSummary {
                 match engine.best(p) {
                     Some(path) => {
                         routes += 1;
-                        if path.set.info.originator_id.is_some() {
+                        if path.set.originator_id().is_some() {
                             reflected += 1;
                         }
                     }

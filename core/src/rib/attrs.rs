@@ -72,47 +72,184 @@ impl PathInfo {
             }
         }
         if let Some(nh) = mp_next_hop {
-            info.next_hop = match nh.len() {
-                4 => nh
-                    .get(..4)
-                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                    .map(IpAddr::from),
-                16 | 32 => nh
-                    .get(..16)
-                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                    .map(IpAddr::from),
-                _ => None,
-            };
+            info.next_hop = mp_next_hop_addr(nh);
         }
         info
     }
 }
 
+/// The decision fields packed for storage (28 bytes; [`PathInfo`] is their decoded form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    origin: u8,
+    flags: u8,
+    cluster_list_len: u16,
+    as_path_len: u32,
+    neighbor_as: u32,
+    med: u32,
+    local_pref: u32,
+    originator_id: u32,
+    next_hop4: u32,
+}
+
+const HAS_MED: u8 = 1;
+const HAS_LOCAL_PREF: u8 = 2;
+const HAS_ORIGINATOR: u8 = 4;
+const HAS_NEXT_HOP4: u8 = 8;
+const HAS_MP_NEXT_HOP: u8 = 16;
+
+impl Packed {
+    fn pack(info: &PathInfo, mp_next_hop: bool) -> Self {
+        let mut flags = 0;
+        let mut opt = |v: Option<u32>, bit: u8| {
+            if v.is_some() {
+                flags |= bit;
+            }
+            v.unwrap_or(0)
+        };
+        let med = opt(info.med, HAS_MED);
+        let local_pref = opt(info.local_pref, HAS_LOCAL_PREF);
+        let originator_id = opt(info.originator_id, HAS_ORIGINATOR);
+        // With an MP next hop, the next hop is read from the stored bytes.
+        let next_hop4 = match info.next_hop {
+            Some(IpAddr::V4(a)) if !mp_next_hop => opt(Some(a.to_bits()), HAS_NEXT_HOP4),
+            _ => 0,
+        };
+        Packed {
+            origin: info.origin as u8,
+            flags,
+            cluster_list_len: u16::try_from(info.cluster_list_len).unwrap_or(u16::MAX),
+            as_path_len: info.as_path_len,
+            neighbor_as: info.neighbor_as,
+            med,
+            local_pref,
+            originator_id,
+            next_hop4,
+        }
+    }
+}
+
+/// The largest MP next hop field (its length is one octet).
+const MAX_MP_NEXT_HOP: usize = 255;
+
 /// An attribute set: canonical attribute bytes (sorted by type code, 4-octet
 /// AS numbers, no MP_REACH/MP_UNREACH), the MP next hop for routes learned
 /// through MP_REACH_NLRI, and the decoded decision fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Stored in one allocation (the MP next hop, then the block) beside the
+/// decision fields packed into 28 bytes.
+#[derive(Debug, Clone)]
 pub struct AttrSet {
-    /// Canonical attribute TLVs.
-    pub block: Box<[u8]>,
-    /// The MP_REACH_NLRI next hop field, for routes learned through it.
-    pub mp_next_hop: Option<Box<[u8]>>,
-    /// Decision fields.
-    pub info: PathInfo,
+    /// `[n][n bytes of MP next hop][block]` with an MP next hop, else the block.
+    data: Box<[u8]>,
+    packed: Packed,
+    /// References held by the interner's users (kept here to fill the slot's padding).
+    refs: u32,
 }
 
+impl PartialEq for AttrSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data && self.packed == other.packed
+    }
+}
+
+impl Eq for AttrSet {}
+
 impl AttrSet {
+    /// Build a set from a canonical block and an optional MP next hop (at most 255 bytes, as on the wire).
+    pub fn new(block: &[u8], mp_next_hop: Option<&[u8]>) -> Self {
+        let nh = mp_next_hop.map(|n| n.get(..MAX_MP_NEXT_HOP).unwrap_or(n));
+        let mut data = Vec::with_capacity(nh.map_or(0, |n| 1 + n.len()) + block.len());
+        if let Some(n) = nh {
+            data.push(n.len() as u8);
+            data.extend_from_slice(n);
+        }
+        data.extend_from_slice(block);
+        let info = PathInfo::from_block(block, nh);
+        let mut packed = Packed::pack(&info, nh.is_some());
+        if nh.is_some() {
+            packed.flags |= HAS_MP_NEXT_HOP;
+        }
+        AttrSet {
+            data: data.into_boxed_slice(),
+            packed,
+            refs: 0,
+        }
+    }
+
+    fn split(&self) -> (Option<&[u8]>, &[u8]) {
+        if self.packed.flags & HAS_MP_NEXT_HOP == 0 {
+            return (None, &self.data);
+        }
+        match self.data.split_first() {
+            Some((&n, rest)) => match rest.split_at_checked(n as usize) {
+                Some((nh, block)) => (Some(nh), block),
+                None => (None, rest),
+            },
+            None => (None, &[]),
+        }
+    }
+
+    /// Canonical attribute TLVs.
+    pub fn block(&self) -> &[u8] {
+        self.split().1
+    }
+
+    /// The MP_REACH_NLRI next hop field, for routes learned through it.
+    pub fn mp_next_hop(&self) -> Option<&[u8]> {
+        self.split().0
+    }
+
+    /// The decision fields.
+    pub fn info(&self) -> PathInfo {
+        let p = &self.packed;
+        let opt = |v: u32, bit: u8| (p.flags & bit != 0).then_some(v);
+        let next_hop = match self.mp_next_hop() {
+            Some(nh) => mp_next_hop_addr(nh),
+            None => opt(p.next_hop4, HAS_NEXT_HOP4).map(|a| IpAddr::from(a.to_be_bytes())),
+        };
+        PathInfo {
+            origin: Origin::from_u8(p.origin).unwrap_or(Origin::Incomplete),
+            as_path_len: p.as_path_len,
+            neighbor_as: p.neighbor_as,
+            med: opt(p.med, HAS_MED),
+            local_pref: opt(p.local_pref, HAS_LOCAL_PREF),
+            originator_id: opt(p.originator_id, HAS_ORIGINATOR),
+            cluster_list_len: u32::from(p.cluster_list_len),
+            next_hop,
+        }
+    }
+
+    /// ORIGINATOR_ID, if present.
+    pub fn originator_id(&self) -> Option<u32> {
+        (self.packed.flags & HAS_ORIGINATOR != 0).then_some(self.packed.originator_id)
+    }
+
     /// Heap bytes held by this set.
     pub fn heap_bytes(&self) -> usize {
-        self.block.len() + self.mp_next_hop.as_ref().map_or(0, |n| n.len())
+        self.data.len()
+    }
+}
+
+/// The first address of an MP_REACH next hop field (4, 16 or 32 bytes).
+fn mp_next_hop_addr(nh: &[u8]) -> Option<IpAddr> {
+    match nh.len() {
+        4 => nh
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(IpAddr::from),
+        16 | 32 => nh
+            .get(..16)
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .map(IpAddr::from),
+        _ => None,
     }
 }
 
 #[derive(Debug)]
 struct Slot<X> {
+    /// The set, with its reference count; `None` once freed.
     set: Option<AttrSet>,
-    refs: u32,
-    hash: u64,
     ext: X,
 }
 
@@ -134,6 +271,17 @@ impl<X: Default> Default for Interner<X> {
     }
 }
 
+fn hash_of(hasher: &DefaultHashBuilder, block: &[u8], nh: Option<&[u8]>) -> u64 {
+    hasher.hash_one((block, nh))
+}
+
+fn slot_hash<X>(hasher: &DefaultHashBuilder, slots: &[Slot<X>], i: u32) -> u64 {
+    slots
+        .get(i as usize)
+        .and_then(|s| s.set.as_ref())
+        .map_or(0, |set| hash_of(hasher, set.block(), set.mp_next_hop()))
+}
+
 impl<X: Default> Interner<X> {
     /// An empty interner.
     pub fn new() -> Self {
@@ -146,36 +294,27 @@ impl<X: Default> Interner<X> {
         }
     }
 
-    fn hash(&self, block: &[u8], nh: Option<&[u8]>) -> u64 {
-        self.hasher.hash_one((block, nh))
-    }
-
     /// Intern a set and take one reference to it.
     pub fn intern(&mut self, block: &[u8], mp_next_hop: Option<&[u8]>) -> AttrId {
-        let h = self.hash(block, mp_next_hop);
+        // As stored (the wire cannot carry a longer one).
+        let mp_next_hop = mp_next_hop.map(|n| n.get(..MAX_MP_NEXT_HOP).unwrap_or(n));
+        let h = hash_of(&self.hasher, block, mp_next_hop);
         let slots = &self.slots;
         let found = self.index.find(h, |&i| {
             slots.get(i as usize).is_some_and(|s| {
-                s.set.as_ref().is_some_and(|set| {
-                    &*set.block == block && set.mp_next_hop.as_deref() == mp_next_hop
-                })
+                s.set
+                    .as_ref()
+                    .is_some_and(|set| set.block() == block && set.mp_next_hop() == mp_next_hop)
             })
         });
         if let Some(&i) = found {
-            if let Some(s) = self.slots.get_mut(i as usize) {
-                s.refs = s.refs.saturating_add(1);
-            }
+            self.retain(AttrId(i));
             return AttrId(i);
         }
-        let set = AttrSet {
-            block: block.into(),
-            mp_next_hop: mp_next_hop.map(Into::into),
-            info: PathInfo::from_block(block, mp_next_hop),
-        };
+        let mut set = AttrSet::new(block, mp_next_hop);
+        set.refs = 1;
         let slot = Slot {
             set: Some(set),
-            refs: 1,
-            hash: h,
             ext: X::default(),
         };
         let i = match self.free.pop() {
@@ -190,17 +329,21 @@ impl<X: Default> Interner<X> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let slots = &self.slots;
+        let (slots, hasher) = (&self.slots, &self.hasher);
         self.index
-            .insert_unique(h, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
+            .insert_unique(h, i, |&j| slot_hash(hasher, slots, j));
         self.live += 1;
         AttrId(i)
     }
 
     /// Take one more reference.
     pub fn retain(&mut self, id: AttrId) {
-        if let Some(s) = self.slots.get_mut(id.0 as usize) {
-            s.refs = s.refs.saturating_add(1);
+        if let Some(set) = self
+            .slots
+            .get_mut(id.0 as usize)
+            .and_then(|s| s.set.as_mut())
+        {
+            set.refs = set.refs.saturating_add(1);
         }
     }
 
@@ -209,13 +352,18 @@ impl<X: Default> Interner<X> {
         let Some(s) = self.slots.get_mut(id.0 as usize) else {
             return false;
         };
-        s.refs = s.refs.saturating_sub(1);
-        if s.refs > 0 || s.set.is_none() {
-            return false;
-        }
+        let h = match &mut s.set {
+            Some(set) => {
+                set.refs = set.refs.saturating_sub(1);
+                if set.refs > 0 {
+                    return false;
+                }
+                hash_of(&self.hasher, set.block(), set.mp_next_hop())
+            }
+            None => return false,
+        };
         s.set = None;
         s.ext = X::default();
-        let h = s.hash;
         if let Ok(e) = self.index.find_entry(h, |&j| j == id.0) {
             e.remove();
         }
@@ -237,7 +385,7 @@ impl<X: Default> Interner<X> {
 
     /// How many references a set has.
     pub fn refs(&self, id: AttrId) -> u32 {
-        self.slots.get(id.0 as usize).map_or(0, |s| s.refs)
+        self.get(id).map_or(0, |s| s.refs)
     }
 
     /// Number of live sets.
@@ -254,6 +402,7 @@ impl<X: Default> Interner<X> {
     pub fn heap_bytes(&self) -> usize {
         self.slots.capacity() * core::mem::size_of::<Slot<X>>()
             + self.index.capacity() * 5
+            + self.free.capacity() * 4
             + self
                 .slots
                 .iter()
@@ -277,7 +426,7 @@ mod tests {
         let b = i.intern(&block, None);
         assert_eq!(a, b);
         assert_eq!(i.refs(a), 2);
-        let info = i.get(a).unwrap().info;
+        let info = i.get(a).unwrap().info();
         assert_eq!(info.local_pref, Some(200));
         assert_eq!(info.neighbor_as, 65001);
         assert_eq!(info.as_path_len, 1);
@@ -296,5 +445,74 @@ mod tests {
         assert_eq!(d, a);
         let e = i.intern(&block, None);
         assert_ne!(e, a);
+    }
+
+    #[test]
+    fn packed_sets_give_back_what_they_were_built_from() {
+        // ORIGIN, AS_PATH [65001 65002], NEXT_HOP 192.0.2.1, MED 7, LOCAL_PREF 100,
+        // ORIGINATOR_ID 10.0.0.9, CLUSTER_LIST [1.1.1.1 2.2.2.2].
+        let block = [
+            0x40, 1, 1, 1, 0x40, 2, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea, 0x40, 3, 4, 192,
+            0, 2, 1, 0x80, 4, 4, 0, 0, 0, 7, 0x40, 5, 4, 0, 0, 0, 100, 0x80, 9, 4, 10, 0, 0, 9,
+            0x80, 10, 8, 1, 1, 1, 1, 2, 2, 2, 2,
+        ];
+        let v6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let long = [7u8; 255];
+        for nh in [
+            None,
+            Some(&v6[..]),
+            Some(&v6[..4]),
+            Some(&[][..]),
+            Some(&long[..]),
+        ] {
+            let set = AttrSet::new(&block, nh);
+            assert_eq!(set.block(), &block[..]);
+            assert_eq!(set.mp_next_hop(), nh);
+            assert_eq!(set.info(), PathInfo::from_block(&block, nh));
+            assert_eq!(set.originator_id(), Some(0x0a00_0009));
+        }
+        let info = AttrSet::new(&block, None).info();
+        assert_eq!(info.origin, Origin::Egp);
+        assert_eq!((info.as_path_len, info.neighbor_as), (2, 65001));
+        assert_eq!((info.med, info.local_pref), (Some(7), Some(100)));
+        assert_eq!(info.cluster_list_len, 2);
+        assert_eq!(info.next_hop, Some(IpAddr::from([192, 0, 2, 1])));
+        // A set without the optional fields keeps them absent.
+        let bare = AttrSet::new(&block[..4], None).info();
+        assert_eq!(
+            (bare.med, bare.local_pref, bare.originator_id),
+            (None, None, None)
+        );
+        assert_eq!(bare.next_hop, None);
+        // One allocation per set, beside 48 bytes of slot.
+        assert_eq!(core::mem::size_of::<Slot<()>>(), 48);
+    }
+
+    #[test]
+    fn sets_are_found_again_after_the_index_grows_and_shrinks() {
+        let mut i: Interner<()> = Interner::new();
+        let blocks: Vec<[u8; 8]> = (0u32..5000)
+            .map(|k| {
+                let b = k.to_be_bytes();
+                [0x40, 5, 4, b[0], b[1], b[2], b[3], 0]
+            })
+            .collect();
+        let nh = [10, 0, 0, 1];
+        let ids: Vec<AttrId> = blocks
+            .iter()
+            .map(|b| i.intern(&b[..7], Some(&nh)))
+            .collect();
+        for (b, id) in blocks.iter().zip(&ids).step_by(2) {
+            assert!(i.release(*id), "{b:?}");
+        }
+        for (k, (b, id)) in blocks.iter().zip(&ids).enumerate() {
+            if k % 2 == 1 {
+                assert_eq!(i.intern(&b[..7], Some(&nh)), *id);
+                assert_eq!(i.get(*id).unwrap().info().local_pref, Some(k as u32));
+            } else {
+                assert!(i.get(*id).is_none());
+            }
+        }
+        assert_eq!(i.len(), 2500);
     }
 }
