@@ -435,7 +435,7 @@ trait RouteKey: Copy + Hash + Eq + core::fmt::Debug {
     const FAMILY: AfiSafi;
     fn prefix(self) -> Option<Prefix>;
     fn table(rib: &Rib) -> &Table<Self>;
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Self>);
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>);
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self>;
 }
 
@@ -447,7 +447,7 @@ impl RouteKey for u64 {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v4
     }
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Self>) {
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>) {
         (&mut rib.v4, &mut rib.dirty_v4)
     }
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
@@ -463,7 +463,7 @@ impl RouteKey for Ipv6Prefix {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v6
     }
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Self>) {
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>) {
         (&mut rib.v6, &mut rib.dirty_v6)
     }
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
@@ -471,12 +471,18 @@ impl RouteKey for Ipv6Prefix {
     }
 }
 
+/// What was advertised for a prefix at the last flush: attribute set and source.
+type Adv = Option<(AttrId, PeerId)>;
+
+/// The tables, and per family the prefixes changed since the last flush with
+/// what was advertised for each before the change (holding a reference to
+/// its attribute set until the flush).
 #[derive(Debug, Default)]
 struct Rib {
     v4: Table<u64>,
     v6: Table<Ipv6Prefix>,
-    dirty_v4: Vec<u64>,
-    dirty_v6: Vec<Ipv6Prefix>,
+    dirty_v4: Vec<(u64, Adv)>,
+    dirty_v6: Vec<(Ipv6Prefix, Adv)>,
 }
 
 /// A route reflection engine.
@@ -552,8 +558,8 @@ impl Engine {
 
     /// Tell the engine that next-hop reachability or costs changed.
     pub fn resolver_changed(&mut self) {
-        mark_all::<u64>(&mut self.rib);
-        mark_all::<Ipv6Prefix>(&mut self.rib);
+        mark_all::<u64>(&mut self.rib, &mut self.attrs);
+        mark_all::<Ipv6Prefix>(&mut self.rib, &mut self.attrs);
     }
 
     /// Add a peer (down until [`Engine::peer_up`]).
@@ -1193,14 +1199,15 @@ impl Engine {
         }
         let dirty = core::mem::take(dirty);
         // Positions stay valid until the removals at the end of this flush.
-        let mut slots: Vec<usize> = Vec::with_capacity(dirty.len());
+        let mut slots: Vec<(usize, Adv)> = Vec::with_capacity(dirty.len());
         {
             let (table, _) = K::table_mut(&mut self.rib);
-            for k in &dirty {
-                if let Some(i) = table.index_of(k) {
-                    slots.push(i);
-                }
-                if let Some(e) = table.get_mut(k) {
+            for &(k, old) in &dirty {
+                let Some(i) = table.index_of(&k) else {
+                    continue;
+                };
+                slots.push((i, old));
+                if let Some(e) = table.at_mut(i) {
                     rank_entry(
                         e,
                         &self.attrs,
@@ -1248,35 +1255,28 @@ impl Engine {
             self.export_to::<K>(tid, Some(&slots));
         }
         let record = self.cfg.record_events;
-        for k in &dirty {
+        for (k, old) in &dirty {
+            if let Some((a, _)) = old {
+                self.attrs.release(*a);
+            }
             let (table, _) = K::table_mut(&mut self.rib);
             let Some(e) = table.get_mut(k) else { continue };
+            // The best, if any, is the first path: what `advertised` reads back.
             let new = best_of(e, &self.attrs, self.resolver.as_ref()).map(|p| (p.attrs, p.peer));
-            let old = e.advertised();
-            if new != old {
-                if let Some((a, _)) = new {
-                    self.attrs.retain(a);
+            e.set_advertised(new.is_some());
+            if let Some(prefix) = k.prefix().filter(|_| record && new != *old) {
+                let ev = Event::BestChanged {
+                    prefix,
+                    best: new.map(|(_, p)| p),
+                };
+                if self.events.len() >= self.cfg.max_events {
+                    self.events.pop_front();
+                    self.events_dropped += 1;
                 }
-                if let Some((a, _)) = old {
-                    self.attrs.release(a);
-                }
-                e.set_advertised(new);
-                if record {
-                    if let Some(prefix) = k.prefix() {
-                        let ev = Event::BestChanged {
-                            prefix,
-                            best: new.map(|(_, p)| p),
-                        };
-                        if self.events.len() >= self.cfg.max_events {
-                            self.events.pop_front();
-                            self.events_dropped += 1;
-                        }
-                        self.events.push_back(ev);
-                    }
-                }
+                self.events.push_back(ev);
             }
             e.set_dirty(false);
-            if e.paths.is_empty() && e.advertised().is_none() {
+            if e.paths.is_empty() {
                 table.remove(k);
             }
         }
@@ -1306,7 +1306,7 @@ impl Engine {
     /// bytes to each of them. A peer that is the source or the originator of
     /// one of these paths (now or at the last flush) gets its own pass
     /// instead, since it must not be sent its own routes.
-    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[usize]) {
+    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[(usize, Adv)]) {
         let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
             return;
         };
@@ -1333,7 +1333,7 @@ impl Engine {
             last: None,
         };
         let mut last_src: Option<(AttrId, PeerId)> = None;
-        for &i in slots {
+        for &(i, old) in slots {
             let Some(e) = table.at(i) else { continue };
             let Some(prefix) = e.key.prefix() else {
                 continue;
@@ -1343,7 +1343,7 @@ impl Engine {
                 .first()
                 .map(|p| (p.attrs, p.peer))
                 .into_iter()
-                .chain(e.advertised())
+                .chain(old)
             {
                 if last_src == Some((a, src)) {
                     continue;
@@ -1362,7 +1362,7 @@ impl Engine {
                     involved_rids.push(rid);
                 }
             }
-            ex.export_best(e, prefix, false);
+            ex.export_best(e, prefix, old);
         }
         let Exporter {
             groups,
@@ -1403,7 +1403,7 @@ impl Engine {
     }
 
     /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
-    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[usize]>) {
+    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[(usize, Adv)]>) {
         let Some(tp) = self.peers.get_mut(target.index()) else {
             return;
         };
@@ -1440,25 +1440,26 @@ impl Engine {
         };
         let table = K::table(&self.rib);
         let adj = K::adj(&mut tx);
-        let mut visit = |e: &Entry<K>, full: bool| {
+        let mut visit = |e: &Entry<K>, old: Adv| {
             let Some(prefix) = e.key.prefix() else { return };
             if add_path {
                 ex.export_add_path(e, prefix, adj, limit);
             } else {
-                ex.export_best(e, prefix, full);
+                ex.export_best(e, prefix, old);
             }
         };
         match slots {
             Some(slots) => {
-                for &i in slots {
+                for &(i, old) in slots {
                     if let Some(e) = table.at(i) {
-                        visit(e, false);
+                        visit(e, old);
                     }
                 }
             }
+            // A fresh dump: nothing was advertised before.
             None => {
                 for e in table.iter() {
-                    visit(e, true);
+                    visit(e, None);
                 }
             }
         }
@@ -1617,17 +1618,20 @@ impl Engine {
 
     /// Memory held by the RIB.
     pub fn memory(&self) -> MemoryStats {
-        let spilled = |paths: &SmallVec<[Path; 1]>| {
-            if paths.spilled() {
-                paths.capacity() * core::mem::size_of::<Path>()
-            } else {
-                0
-            }
-        };
         let paths = self.rib.v4.iter().map(|e| e.paths.len()).sum::<usize>()
             + self.rib.v6.iter().map(|e| e.paths.len()).sum::<usize>();
-        let spill = self.rib.v4.iter().map(|e| spilled(&e.paths)).sum::<usize>()
-            + self.rib.v6.iter().map(|e| spilled(&e.paths)).sum::<usize>();
+        let spill = self
+            .rib
+            .v4
+            .iter()
+            .map(|e| e.paths.heap_bytes())
+            .sum::<usize>()
+            + self
+                .rib
+                .v6
+                .iter()
+                .map(|e| e.paths.heap_bytes())
+                .sum::<usize>();
         MemoryStats {
             prefixes: self.rib.v4.len() + self.rib.v6.len(),
             paths,
@@ -1749,9 +1753,9 @@ impl Exporter<'_> {
         g
     }
 
-    fn export_best<K>(&mut self, e: &Entry<K>, prefix: Prefix, full: bool) {
+    /// Export the best path of `e` given what was advertised before (`old`).
+    fn export_best<K>(&mut self, e: &Entry<K>, prefix: Prefix, old: Adv) {
         let new = best_of(e, self.attrs, self.resolver).map(|p| (p.attrs, p.peer));
-        let old = if full { None } else { e.advertised() };
         if new == old {
             return;
         }
@@ -1932,7 +1936,7 @@ fn rank_entry<K>(
         .filter_map(|p| candidate(p, attrs, peers, cfg, resolver))
         .collect();
     decision::rank(&mut cands, &cfg.decision);
-    let mut ordered: SmallVec<[Path; 1]> = SmallVec::with_capacity(e.paths.len());
+    let mut ordered: SmallVec<[Path; 4]> = SmallVec::with_capacity(e.paths.len());
     for c in &cands {
         if let Some(p) = e
             .paths
@@ -1943,16 +1947,27 @@ fn rank_entry<K>(
         }
     }
     if ordered.len() == e.paths.len() {
-        e.paths = ordered;
+        e.paths.copy_from_slice(&ordered);
     }
 }
 
-fn mark_all<K: RouteKey>(rib: &mut Rib) {
+/// Mark `e` changed since the last flush, keeping (with a reference to its
+/// attribute set) what was advertised for it. Call before changing its paths.
+fn touch<K: Copy>(e: &mut Entry<K>, dirty: &mut Vec<(K, Adv)>, attrs: &mut Interner<()>) {
+    if e.set_dirty(true) {
+        return;
+    }
+    let adv = e.advertised();
+    if let Some((a, _)) = adv {
+        attrs.retain(a);
+    }
+    dirty.push((e.key, adv));
+}
+
+fn mark_all<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>) {
     let (table, dirty) = K::table_mut(rib);
     for e in table.iter_mut() {
-        if !e.set_dirty(true) {
-            dirty.push(e.key);
-        }
+        touch(e, dirty, attrs);
     }
 }
 
@@ -1970,31 +1985,33 @@ fn upsert<K: RouteKey>(
         attrs.release(id);
         return None;
     };
-    let mut new_path = false;
-    if let Some(p) = e
+    let at = e
         .paths
-        .iter_mut()
-        .find(|p| p.peer == peer && p.remote_id == remote_id)
-    {
+        .iter()
+        .position(|p| p.peer == peer && p.remote_id == remote_id);
+    if let Some(p) = at.and_then(|i| e.paths.get(i)) {
         if p.attrs == id {
             attrs.release(id);
             return None;
         }
-        let old = core::mem::replace(&mut p.attrs, id);
-        attrs.release(old);
-    } else {
-        e.paths.push(Path {
-            attrs: id,
-            peer,
-            remote_id,
-            local_id,
-        });
-        new_path = true;
     }
-    if !e.set_dirty(true) {
-        dirty.push(key);
+    touch(e, dirty, attrs);
+    match at.and_then(|i| e.paths.get_mut(i)) {
+        Some(p) => {
+            let old = core::mem::replace(&mut p.attrs, id);
+            attrs.release(old);
+            Some(false)
+        }
+        None => {
+            e.paths.push(Path {
+                attrs: id,
+                peer,
+                remote_id,
+                local_id,
+            });
+            Some(true)
+        }
     }
-    Some(new_path)
 }
 
 fn remove_path<K: RouteKey>(
@@ -2015,10 +2032,9 @@ fn remove_path<K: RouteKey>(
     else {
         return false;
     };
-    let p = e.paths.remove(i);
-    attrs.release(p.attrs);
-    if !e.set_dirty(true) {
-        dirty.push(key);
+    touch(e, dirty, attrs);
+    if let Some(p) = e.paths.remove(i) {
+        attrs.release(p.attrs);
     }
     true
 }
@@ -2039,23 +2055,22 @@ fn sweep_paths<K: RouteKey>(
     let (table, dirty) = K::table_mut(rib);
     let mut removed = 0u64;
     for e in table.iter_mut() {
-        let before = e.paths.len();
         let key = e.key;
+        let goes = |p: &Path| p.peer == peer && !(use_keep && keep.contains(&(key, p.remote_id)));
+        let n = e.paths.iter().filter(|p| goes(p)).count();
+        if n == 0 {
+            continue;
+        }
+        removed += n as u64;
+        touch(e, dirty, attrs);
         e.paths.retain(|p| {
-            if p.peer == peer && !(use_keep && keep.contains(&(key, p.remote_id))) {
+            if goes(p) {
                 attrs.release(p.attrs);
                 false
             } else {
                 true
             }
         });
-        let n = before - e.paths.len();
-        if n != 0 {
-            removed += n as u64;
-            if !e.set_dirty(true) {
-                dirty.push(e.key);
-            }
-        }
     }
     removed
 }

@@ -9,7 +9,7 @@ pub mod attrs;
 pub mod table;
 
 pub use attrs::{AttrId, AttrSet, Interner, PathInfo};
-pub use table::{Entry, Table};
+pub use table::{Entry, PathList, Table};
 
 /// Identifies a peer of an engine. Never reused within one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,65 +7,205 @@ use core::hash::{BuildHasher, Hash};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use smallvec::SmallVec;
 
+use alloc::boxed::Box;
+
 use super::{AttrId, Path, PeerId};
 
-const NONE_PEER: u32 = 0x7fff_ffff;
-const DIRTY: u32 = 0x8000_0000;
+const DIRTY: u8 = 1;
+const ADVERTISED: u8 = 2;
 
-/// The candidate paths of one prefix and what was last advertised for it.
+/// The candidate paths of one prefix (24 bytes): up to one inline, more in
+/// one exactly sized allocation. Also carries the entry's two flags.
+#[derive(Debug, Clone)]
+pub enum PathList {
+    /// No path or one.
+    #[doc(hidden)]
+    Few {
+        /// Entry flags.
+        flags: u8,
+        /// 0 or 1.
+        len: u8,
+        /// The path when `len` is 1.
+        one: Path,
+    },
+    /// Two paths or more.
+    #[doc(hidden)]
+    Many {
+        /// Entry flags.
+        flags: u8,
+        /// The paths.
+        paths: Box<[Path]>,
+    },
+}
+
+const NO_PATH: Path = Path {
+    attrs: AttrId(0),
+    peer: PeerId(0),
+    remote_id: 0,
+    local_id: 0,
+};
+
+impl PathList {
+    fn new() -> Self {
+        PathList::Few {
+            flags: 0,
+            len: 0,
+            one: NO_PATH,
+        }
+    }
+
+    fn flags(&self) -> u8 {
+        match self {
+            PathList::Few { flags, .. } | PathList::Many { flags, .. } => *flags,
+        }
+    }
+
+    fn flags_mut(&mut self) -> &mut u8 {
+        match self {
+            PathList::Few { flags, .. } | PathList::Many { flags, .. } => flags,
+        }
+    }
+
+    fn set(&mut self, paths: &[Path]) {
+        let flags = self.flags();
+        *self = match paths {
+            [] => PathList::Few {
+                flags,
+                len: 0,
+                one: NO_PATH,
+            },
+            [one] => PathList::Few {
+                flags,
+                len: 1,
+                one: *one,
+            },
+            more => PathList::Many {
+                flags,
+                paths: more.into(),
+            },
+        };
+    }
+
+    /// Append a path.
+    pub fn push(&mut self, p: Path) {
+        match self {
+            PathList::Few {
+                len: len @ 0, one, ..
+            } => {
+                *one = p;
+                *len = 1;
+            }
+            _ => {
+                let mut v: SmallVec<[Path; 4]> = SmallVec::from_slice(self);
+                v.push(p);
+                self.set(&v);
+            }
+        }
+    }
+
+    /// Remove and return the path at `i` (`None` if out of range).
+    pub fn remove(&mut self, i: usize) -> Option<Path> {
+        let mut v: SmallVec<[Path; 4]> = SmallVec::from_slice(self);
+        if i >= v.len() {
+            return None;
+        }
+        let p = v.remove(i);
+        self.set(&v);
+        Some(p)
+    }
+
+    /// Keep only the paths for which `f` is true.
+    pub fn retain(&mut self, mut f: impl FnMut(&Path) -> bool) {
+        let mut v: SmallVec<[Path; 4]> = SmallVec::from_slice(self);
+        let before = v.len();
+        v.retain(|p| f(p));
+        if v.len() != before {
+            self.set(&v);
+        }
+    }
+
+    /// Heap bytes held beyond the entry (for two paths or more).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            PathList::Few { .. } => 0,
+            PathList::Many { paths, .. } => core::mem::size_of_val(&**paths),
+        }
+    }
+}
+
+impl core::ops::Deref for PathList {
+    type Target = [Path];
+    fn deref(&self) -> &[Path] {
+        match self {
+            PathList::Few { len, one, .. } => core::slice::from_ref(one)
+                .get(..usize::from(*len))
+                .unwrap_or(&[]),
+            PathList::Many { paths, .. } => paths,
+        }
+    }
+}
+
+impl core::ops::DerefMut for PathList {
+    fn deref_mut(&mut self) -> &mut [Path] {
+        match self {
+            PathList::Few { len, one, .. } => core::slice::from_mut(one)
+                .get_mut(..usize::from(*len))
+                .unwrap_or(&mut []),
+            PathList::Many { paths, .. } => paths,
+        }
+    }
+}
+
+/// The candidate paths of one prefix and whether its best was advertised.
 #[derive(Debug, Clone)]
 pub struct Entry<K> {
     /// The prefix key.
     pub key: K,
     /// Candidate paths, best first once ranked.
-    pub paths: SmallVec<[Path; 1]>,
-    adv_attrs: u32,
-    adv_peer: u32,
+    pub paths: PathList,
 }
 
 impl<K> Entry<K> {
     fn new(key: K) -> Self {
         Entry {
             key,
-            paths: SmallVec::new(),
-            adv_attrs: 0,
-            adv_peer: NONE_PEER,
+            paths: PathList::new(),
         }
     }
 
     /// The best path as of the last flush: its attribute set and source.
+    /// Meaningful only while the entry is not dirty (the engine keeps the
+    /// previous value of a dirty entry beside its dirty list).
     pub fn advertised(&self) -> Option<(AttrId, PeerId)> {
-        let p = self.adv_peer & !DIRTY;
-        (p != NONE_PEER).then_some((AttrId(self.adv_attrs), PeerId(p)))
+        if self.paths.flags() & ADVERTISED == 0 {
+            return None;
+        }
+        self.paths.first().map(|p| (p.attrs, p.peer))
     }
 
-    /// Record the advertised best path (the caller manages the attribute set's reference).
-    pub fn set_advertised(&mut self, adv: Option<(AttrId, PeerId)>) {
-        let dirty = self.adv_peer & DIRTY;
-        match adv {
-            Some((a, p)) => {
-                self.adv_attrs = a.0;
-                self.adv_peer = (p.0 & !DIRTY) | dirty;
-            }
-            None => {
-                self.adv_attrs = 0;
-                self.adv_peer = NONE_PEER | dirty;
-            }
+    /// Record whether the first path was advertised at this flush.
+    pub fn set_advertised(&mut self, first: bool) {
+        let f = self.paths.flags_mut();
+        if first {
+            *f |= ADVERTISED;
+        } else {
+            *f &= !ADVERTISED;
         }
     }
 
     /// Whether the entry changed since the last flush.
     pub fn is_dirty(&self) -> bool {
-        self.adv_peer & DIRTY != 0
+        self.paths.flags() & DIRTY != 0
     }
 
     /// Mark or clear the dirty flag; returns the previous value.
     pub fn set_dirty(&mut self, d: bool) -> bool {
         let was = self.is_dirty();
+        let f = self.paths.flags_mut();
         if d {
-            self.adv_peer |= DIRTY;
+            *f |= DIRTY;
         } else {
-            self.adv_peer &= !DIRTY;
+            *f &= !DIRTY;
         }
         was
     }
@@ -135,6 +275,11 @@ impl<K: Copy + Hash + Eq> Table<K> {
     /// The entry stored at `index`.
     pub fn at(&self, index: usize) -> Option<&Entry<K>> {
         self.entries.get(index)
+    }
+
+    /// The entry stored at `index`, mutably.
+    pub fn at_mut(&mut self, index: usize) -> Option<&mut Entry<K>> {
+        self.entries.get_mut(index)
     }
 
     /// The entry for `key`.
@@ -243,14 +388,39 @@ mod tests {
 
     #[test]
     fn entry_flags_pack() {
+        let path = |a: u32, p: u32| Path {
+            attrs: AttrId(a),
+            peer: PeerId(p),
+            remote_id: 0,
+            local_id: a,
+        };
         let mut e = Entry::new(5u64);
         assert!(e.advertised().is_none());
         e.set_dirty(true);
-        e.set_advertised(Some((AttrId(9), PeerId(3))));
+        e.paths.push(path(9, 3));
+        e.set_advertised(true);
         assert!(e.is_dirty());
         assert_eq!(e.advertised(), Some((AttrId(9), PeerId(3))));
-        e.set_dirty(false);
+        // Flags survive the list growing, shrinking and being reordered.
+        e.paths.push(path(10, 4));
+        e.paths.push(path(11, 5));
+        assert!(matches!(e.paths, PathList::Many { .. }));
+        assert_eq!(e.paths.heap_bytes(), 48);
+        e.paths.swap(0, 2);
+        assert_eq!(e.advertised(), Some((AttrId(11), PeerId(5))));
+        assert_eq!(e.paths.remove(0), Some(path(11, 5)));
+        assert_eq!(e.paths.remove(5), None);
+        e.paths.retain(|p| p.peer != PeerId(4));
+        assert!(matches!(e.paths, PathList::Few { len: 1, .. }));
+        assert_eq!(&e.paths[..], &[path(9, 3)]);
+        assert!(e.set_dirty(false));
+        assert!(!e.is_dirty());
         assert_eq!(e.advertised(), Some((AttrId(9), PeerId(3))));
-        assert_eq!(core::mem::size_of::<Entry<u64>>(), 40);
+        e.set_advertised(false);
+        assert_eq!(e.advertised(), None);
+        e.paths.retain(|_| false);
+        assert!(e.paths.is_empty());
+        assert_eq!(core::mem::size_of::<PathList>(), 24);
+        assert_eq!(core::mem::size_of::<Entry<u64>>(), 32);
     }
 }
