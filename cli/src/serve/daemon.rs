@@ -31,8 +31,14 @@ const HOLD_TIMER_EXPIRED: u8 = 4;
 const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
 /// Read buffer per connection.
 const READ_BUF: usize = 256 * 1024;
-/// Messages (batches of UPDATEs) the engine handles before writing output, at most.
+/// Channel messages (each one read's worth of UPDATEs) the engine handles before writing output, at most.
 const ENGINE_BATCH: usize = 16;
+/// Channel messages queued for the engine, at most: with reads of up to
+/// [`READ_BUF`] bytes this bounds the input held ahead of the engine (4 MiB).
+const ENGINE_QUEUE: usize = 16;
+/// Input bytes the engine handles before writing output, at most: the decision
+/// process and the encoder's working set grow with the changes of one flush.
+const ENGINE_BATCH_BYTES: usize = 1 << 20;
 /// Output bytes queued for one peer above which the engine waits for its writer.
 const HIGH_WATER: usize = 8 << 20;
 /// Longest the engine waits for a slow writer before going on anyway.
@@ -169,7 +175,7 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("signal handler: {e}"))?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let (engine_tx, engine_rx) = mpsc::channel::<ToEngine>(1024);
+    let (engine_tx, engine_rx) = mpsc::channel::<ToEngine>(ENGINE_QUEUE);
     let mut ecfg = EngineConfig::new(cfg.asn, cfg.router_id);
     ecfg.cluster_id = cfg.cluster_id;
     ecfg.client_to_client = cfg.client_to_client;
@@ -564,7 +570,7 @@ async fn engine_loop(
     let name = |i: usize| peers.get(i).map_or("?", |(n, _)| n.as_str());
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
-        let mut handled = 0;
+        let (mut handled, mut bytes) = (0, 0);
         while let Some(m) = next.take() {
             handled += 1;
             match m {
@@ -598,6 +604,7 @@ async fn engine_loop(
                     if slot.as_ref().is_none_or(|l| l.conn != conn) {
                         continue;
                     }
+                    bytes += msgs.iter().map(Bytes::len).sum::<usize>();
                     for m in &msgs {
                         match engine.handle_message(id, m) {
                             Outcome::Accepted { .. } | Outcome::Ignored(_) | Outcome::NotUp => {}
@@ -695,7 +702,7 @@ async fn engine_loop(
                     return;
                 }
             }
-            if handled < ENGINE_BATCH {
+            if handled < ENGINE_BATCH && bytes < ENGINE_BATCH_BYTES {
                 next = rx.try_recv().ok();
             }
         }
