@@ -471,6 +471,9 @@ impl RouteKey for Ipv6Prefix {
     }
 }
 
+/// Changed prefixes after which removing a peer's paths flushes on the way.
+const SWEEP_CHUNK: usize = 1 << 16;
+
 /// What was advertised for a prefix at the last flush: attribute set and source.
 type Adv = Option<(AttrId, PeerId)>;
 
@@ -688,8 +691,8 @@ impl Engine {
             if let Some(stale) = stale {
                 // Down already: only stale paths are left to remove.
                 let (v4, v6) = (
-                    drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer),
-                    drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer),
+                    self.sweep::<u64>(peer, None),
+                    self.sweep::<Ipv6Prefix>(peer, None),
                 );
                 if let Some(p) = self.peers.get_mut(peer.index()) {
                     p.counters.stale_removed += v4 + v6;
@@ -707,8 +710,8 @@ impl Engine {
             return;
         }
         p.tx = Tx::default();
-        drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer);
-        drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer);
+        self.sweep::<u64>(peer, None);
+        self.sweep::<Ipv6Prefix>(peer, None);
         self.push_event(Event::PeerDown(peer));
     }
 
@@ -751,9 +754,9 @@ impl Engine {
                 };
             } else {
                 let n = if v4 {
-                    drop_peer_paths::<u64>(&mut self.rib, &mut self.attrs, peer)
+                    self.sweep::<u64>(peer, None)
                 } else {
-                    drop_peer_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer)
+                    self.sweep::<Ipv6Prefix>(peer, None)
                 };
                 if old.contains(f) {
                     removed += n;
@@ -827,10 +830,10 @@ impl Engine {
         r.stale = rest;
         let n = if family == AfiSafi::IPV4_UNICAST {
             let set = core::mem::take(&mut r.refreshed_v4);
-            sweep_paths::<u64>(&mut self.rib, &mut self.attrs, peer, keep_refreshed, &set)
+            self.sweep::<u64>(peer, keep_refreshed.then_some(&set))
         } else {
             let set = core::mem::take(&mut r.refreshed_v6);
-            sweep_paths::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, peer, keep_refreshed, &set)
+            self.sweep::<Ipv6Prefix>(peer, keep_refreshed.then_some(&set))
         };
         if let Some(p) = self.peers.get_mut(peer.index()) {
             p.counters.stale_removed += n;
@@ -1280,6 +1283,48 @@ impl Engine {
                 table.remove(k);
             }
         }
+    }
+
+    /// Remove the paths of `peer` (all, or all but those in `keep`); returns
+    /// how many. A peer with a large table changes many prefixes at once:
+    /// every [`SWEEP_CHUNK`] changed prefixes are flushed on the way, so the
+    /// list of pending changes stays bounded.
+    fn sweep<K: RouteKey>(&mut self, peer: PeerId, keep: Option<&HashSet<(K, u32)>>) -> u64 {
+        let mut removed = 0u64;
+        // Backwards: a flush removes emptied entries by moving the last entry
+        // into their place, and the last ones have been visited already.
+        let mut i = K::table(&self.rib).len();
+        while i > 0 {
+            i -= 1;
+            let (table, dirty) = K::table_mut(&mut self.rib);
+            let Some(e) = table.at_mut(i) else {
+                continue;
+            };
+            let key = e.key;
+            let goes =
+                |p: &Path| p.peer == peer && !keep.is_some_and(|k| k.contains(&(key, p.remote_id)));
+            let n = e.paths.iter().filter(|p| goes(p)).count();
+            if n == 0 {
+                continue;
+            }
+            removed += n as u64;
+            touch(e, dirty, &mut self.attrs);
+            let attrs = &mut self.attrs;
+            e.paths.retain(|p| {
+                if goes(p) {
+                    attrs.release(p.attrs);
+                    false
+                } else {
+                    true
+                }
+            });
+            if dirty.len() >= SWEEP_CHUNK {
+                self.flush_family::<K>();
+                self.out_cache.clear();
+                i = i.min(K::table(&self.rib).len());
+            }
+        }
+        removed
     }
 
     /// Write the whole table of family K to `peer`, then End-of-RIB.
@@ -2037,42 +2082,6 @@ fn remove_path<K: RouteKey>(
         attrs.release(p.attrs);
     }
     true
-}
-
-/// Remove every path of `peer`; returns how many there were.
-fn drop_peer_paths<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>, peer: PeerId) -> u64 {
-    sweep_paths::<K>(rib, attrs, peer, false, &HashSet::new())
-}
-
-/// Remove the paths of `peer` (except those in `keep` when `use_keep`); returns how many.
-fn sweep_paths<K: RouteKey>(
-    rib: &mut Rib,
-    attrs: &mut Interner<()>,
-    peer: PeerId,
-    use_keep: bool,
-    keep: &HashSet<(K, u32)>,
-) -> u64 {
-    let (table, dirty) = K::table_mut(rib);
-    let mut removed = 0u64;
-    for e in table.iter_mut() {
-        let key = e.key;
-        let goes = |p: &Path| p.peer == peer && !(use_keep && keep.contains(&(key, p.remote_id)));
-        let n = e.paths.iter().filter(|p| goes(p)).count();
-        if n == 0 {
-            continue;
-        }
-        removed += n as u64;
-        touch(e, dirty, attrs);
-        e.paths.retain(|p| {
-            if goes(p) {
-                attrs.release(p.attrs);
-                false
-            } else {
-                true
-            }
-        });
-    }
-    removed
 }
 
 /// How many paths of `peer` the table holds.

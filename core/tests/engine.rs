@@ -701,3 +701,43 @@ fn attribute_sets_are_freed_with_their_last_path() {
     assert_eq!(e.memory().attr_sets, 0);
     assert_eq!(e.memory().prefixes, 0);
 }
+
+#[test]
+fn a_large_peer_going_down_is_withdrawn_completely_while_flushing_on_the_way() {
+    // 200,000 prefixes from `a` (more than three of the engine's sweep chunks);
+    // `c` also has every tenth of them, with a longer AS path.
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let c = peer(&mut e, Role::Client, 3);
+    let all: Vec<String> = (0u32..200_000)
+        .map(|i| {
+            let o = (0x0b00_0000 + (i << 8)).to_be_bytes();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        })
+        .collect();
+    let strs: Vec<&str> = all.iter().map(String::as_str).collect();
+    for chunk in strs.chunks(500) {
+        let _ = e.handle_message(a, &announce(chunk, attrs(rid(1), &[])));
+    }
+    let tenth: Vec<&str> = strs.iter().step_by(10).copied().collect();
+    for chunk in tenth.chunks(500) {
+        let _ = e.handle_message(c, &announce(chunk, attrs(rid(3), &[65003])));
+    }
+    assert_eq!(
+        announced(&drain(&mut e, b, &Context::MODERN)).len(),
+        200_000
+    );
+    assert_eq!(e.best(&p("11.0.0.0/24")).unwrap().peer, a);
+    e.peer_down(a);
+    let out = drain(&mut e, b, &Context::MODERN);
+    let (gone, moved) = (withdrawn(&out), announced(&out));
+    assert_eq!(gone.len(), 180_000);
+    assert_eq!(moved.len(), 20_000);
+    let tenth: std::collections::HashSet<&str> = tenth.into_iter().collect();
+    assert!(moved.iter().all(|m| tenth.contains(m.to_string().as_str())));
+    assert_eq!(e.best(&p("11.0.0.0/24")).unwrap().peer, c);
+    assert!(e.best(&p("11.0.1.0/24")).is_none());
+    let m = e.memory();
+    assert_eq!((m.prefixes, m.paths, m.attr_sets), (20_000, 20_000, 1));
+}
