@@ -89,17 +89,17 @@ struct Packed {
     med: u32,
     local_pref: u32,
     originator_id: u32,
-    next_hop4: u32,
+    /// The interner's hash of the set, folded to 32 bits.
+    hash: u32,
 }
 
 const HAS_MED: u8 = 1;
 const HAS_LOCAL_PREF: u8 = 2;
 const HAS_ORIGINATOR: u8 = 4;
-const HAS_NEXT_HOP4: u8 = 8;
 const HAS_MP_NEXT_HOP: u8 = 16;
 
 impl Packed {
-    fn pack(info: &PathInfo, mp_next_hop: bool) -> Self {
+    fn pack(info: &PathInfo) -> Self {
         let mut flags = 0;
         let mut opt = |v: Option<u32>, bit: u8| {
             if v.is_some() {
@@ -110,11 +110,6 @@ impl Packed {
         let med = opt(info.med, HAS_MED);
         let local_pref = opt(info.local_pref, HAS_LOCAL_PREF);
         let originator_id = opt(info.originator_id, HAS_ORIGINATOR);
-        // With an MP next hop, the next hop is read from the stored bytes.
-        let next_hop4 = match info.next_hop {
-            Some(IpAddr::V4(a)) if !mp_next_hop => opt(Some(a.to_bits()), HAS_NEXT_HOP4),
-            _ => 0,
-        };
         Packed {
             origin: info.origin as u8,
             flags,
@@ -124,7 +119,7 @@ impl Packed {
             med,
             local_pref,
             originator_id,
-            next_hop4,
+            hash: 0,
         }
     }
 }
@@ -149,7 +144,8 @@ pub struct AttrSet {
 
 impl PartialEq for AttrSet {
     fn eq(&self, other: &Self) -> bool {
-        self.data == other.data && self.packed == other.packed
+        // The packed fields follow from the bytes (but for the interner's hash).
+        self.data == other.data && self.packed.flags == other.packed.flags
     }
 }
 
@@ -166,7 +162,7 @@ impl AttrSet {
         }
         data.extend_from_slice(block);
         let info = PathInfo::from_block(block, nh);
-        let mut packed = Packed::pack(&info, nh.is_some());
+        let mut packed = Packed::pack(&info);
         if nh.is_some() {
             packed.flags |= HAS_MP_NEXT_HOP;
         }
@@ -206,7 +202,10 @@ impl AttrSet {
         let opt = |v: u32, bit: u8| (p.flags & bit != 0).then_some(v);
         let next_hop = match self.mp_next_hop() {
             Some(nh) => mp_next_hop_addr(nh),
-            None => opt(p.next_hop4, HAS_NEXT_HOP4).map(|a| IpAddr::from(a.to_be_bytes())),
+            None => AttrIter::unchecked(self.block(), 0)
+                .find(|a| a.type_code == type_code::NEXT_HOP)
+                .and_then(|a| <[u8; 4]>::try_from(a.value).ok())
+                .map(IpAddr::from),
         };
         PathInfo {
             origin: Origin::from_u8(p.origin).unwrap_or(Origin::Incomplete),
@@ -271,15 +270,22 @@ impl<X: Default> Default for Interner<X> {
     }
 }
 
+/// The index's hash of a set: 32 bits kept in the set, widened so that both
+/// the bucket (low bits) and the control tag (high bits) see all of them.
 fn hash_of(hasher: &DefaultHashBuilder, block: &[u8], nh: Option<&[u8]>) -> u64 {
-    hasher.hash_one((block, nh))
+    let h = hasher.hash_one((block, nh));
+    widen((h >> 32) as u32 ^ h as u32)
 }
 
-fn slot_hash<X>(hasher: &DefaultHashBuilder, slots: &[Slot<X>], i: u32) -> u64 {
+fn widen(h: u32) -> u64 {
+    (u64::from(h) << 32) | u64::from(h)
+}
+
+fn slot_hash<X>(slots: &[Slot<X>], i: u32) -> u64 {
     slots
         .get(i as usize)
         .and_then(|s| s.set.as_ref())
-        .map_or(0, |set| hash_of(hasher, set.block(), set.mp_next_hop()))
+        .map_or(0, |set| widen(set.packed.hash))
 }
 
 impl<X: Default> Interner<X> {
@@ -313,6 +319,7 @@ impl<X: Default> Interner<X> {
         }
         let mut set = AttrSet::new(block, mp_next_hop);
         set.refs = 1;
+        set.packed.hash = h as u32;
         let slot = Slot {
             set: Some(set),
             ext: X::default(),
@@ -329,9 +336,8 @@ impl<X: Default> Interner<X> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index
-            .insert_unique(h, i, |&j| slot_hash(hasher, slots, j));
+        let slots = &self.slots;
+        self.index.insert_unique(h, i, |&j| slot_hash(slots, j));
         self.live += 1;
         AttrId(i)
     }
@@ -358,7 +364,7 @@ impl<X: Default> Interner<X> {
                 if set.refs > 0 {
                     return false;
                 }
-                hash_of(&self.hasher, set.block(), set.mp_next_hop())
+                widen(set.packed.hash)
             }
             None => return false,
         };
