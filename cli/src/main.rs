@@ -37,8 +37,9 @@ enum Command {
     Mrt(mrt::Args),
     /// A BGP route reflector on TCP (sessions with BIRD, GoBGP, FRR...) until SIGTERM/SIGINT.
     ///
-    /// Configuration: Reflector TOML (see examples/serve/reflector.toml) or the
-    /// rr-bench JSON peer list. A bad configuration exits 1 naming the field.
+    /// Configuration: Reflector TOML (see examples/serve/reflector.toml), the
+    /// rr-bench JSON peer list, or Calico resources (a folder or YAML file)
+    /// with --node NAME. A bad configuration exits 1 naming the field.
     Serve(serve::Args),
 }
 

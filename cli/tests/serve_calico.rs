@@ -10,27 +10,21 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reflector_core::session::{Session, SessionConfig, SessionEvent, State};
+use reflector_core::session::State;
 use reflector_core::wire::attribute::{type_code, Origin};
 use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
-use reflector_core::wire::{Context, Nlri, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{Context, Nlri, UpdateRepr};
+
+mod support;
+use support::{accept, tempdir, Daemon, Peer};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/calico-rr");
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 impl Daemon {
     fn spawn(args: &[&str], log: &Path) -> Daemon {
@@ -62,13 +56,6 @@ impl Daemon {
         };
         assert!(status.success(), "{status:?}");
     }
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("reflector-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Wait (bounded) until the log holds `what`; returns the log.
@@ -148,96 +135,6 @@ fn calico_rr_example_reflector_starts_with_its_planned_peers() {
     wait_log(&log, "not a configured peer");
     daemon.terminate();
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A client node: a blocking socket driven by a Session.
-struct Peer {
-    sock: TcpStream,
-    s: Session,
-    start: Instant,
-    updates: Vec<UpdateRepr>,
-}
-
-impl Peer {
-    fn new(sock: TcpStream, asn: u32, router_id: Ipv4Addr) -> Peer {
-        sock.set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        let mut cfg = SessionConfig::new(asn, router_id, Some(asn));
-        cfg.passive = true;
-        let mut s = Session::new(cfg);
-        s.start(0);
-        s.tcp_connected(0);
-        let mut p = Peer {
-            sock,
-            s,
-            start: Instant::now(),
-            updates: Vec::new(),
-        };
-        p.flush();
-        p
-    }
-
-    fn now(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-
-    fn flush(&mut self) {
-        if let Some(b) = self.s.poll_transmit() {
-            let _ = self.sock.write_all(&b);
-        }
-    }
-
-    fn step(&mut self) {
-        let mut buf = [0u8; 65536];
-        match self.sock.read(&mut buf) {
-            Ok(0) => self.s.tcp_closed(self.now()),
-            Ok(n) => {
-                let now = self.now();
-                self.s.handle_bytes(now, &buf[..n]);
-            }
-            Err(_) => {}
-        }
-        let now = self.now();
-        self.s.handle_timeout(now);
-        let ctx = self.s.receive_context();
-        while let Some(ev) = self.s.poll_event() {
-            if let SessionEvent::Message(m) = ev {
-                if m[18] == 2 {
-                    let p = UpdatePacket::new_checked(&m[..], &ctx).unwrap();
-                    self.updates.push(UpdateRepr::parse(&p));
-                }
-            }
-        }
-        self.flush();
-    }
-
-    fn until(&mut self, what: &str, mut f: impl FnMut(&Peer) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !f(self) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; state {:?}",
-                self.s.state()
-            );
-            self.step();
-        }
-    }
-}
-
-/// Accept the daemon's connection (bounded wait).
-fn accept(l: &TcpListener) -> TcpStream {
-    l.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match l.accept() {
-            Ok((s, _)) => {
-                s.set_nonblocking(false).unwrap();
-                return s;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("the daemon did not connect: {e}"),
-        }
-    }
 }
 
 /// Listeners on 127.0.0.62 and 127.0.0.63 sharing one port that 127.0.0.61 can also bind.
@@ -326,8 +223,8 @@ spec:
 
     // The reflector connects to both clients (from its node address).
     let rid_a = Ipv4Addr::new(127, 0, 0, 62);
-    let mut a = Peer::new(accept(&la), 63400, rid_a);
-    let mut b = Peer::new(accept(&lb), 63400, Ipv4Addr::new(127, 0, 0, 63));
+    let mut a = Peer::new("a", accept(&la), 63400, rid_a);
+    let mut b = Peer::new("b", accept(&lb), 63400, Ipv4Addr::new(127, 0, 0, 63));
     for p in [&mut a, &mut b] {
         assert_eq!(
             p.sock.peer_addr().unwrap().ip(),

@@ -10,18 +10,20 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reflector_core::session::{shutdown_text, Session, SessionConfig, SessionEvent, State};
+use reflector_core::session::{SessionConfig, State};
 use reflector_core::wire::attribute::{type_code, Origin};
 use reflector_core::wire::capability::GracefulRestartFamily;
 use reflector_core::wire::update_repr::{
     AsPath, AttributeRepr, AttributeValue, LargeCommunity, MpNlri, MpReachRepr, MpUnreachRepr,
 };
-use reflector_core::wire::{AfiSafi, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{AfiSafi, Context, Nlri, UpdateRepr};
+
+mod support;
+use support::{accept, tempdir, Daemon, Peer};
 
 const AS: u32 = 64512;
 const CLUSTER: Ipv4Addr = Ipv4Addr::new(10, 255, 0, 9);
@@ -32,135 +34,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A BGP peer on a blocking socket, driven by a Session.
-struct Peer {
-    name: &'static str,
-    sock: TcpStream,
-    s: Session,
-    start: Instant,
-    updates: Vec<UpdateRepr>,
-    notifications: Vec<(u8, u8, Option<String>)>,
-}
-
-impl Peer {
-    fn new(name: &'static str, sock: TcpStream, router_id: Ipv4Addr) -> Peer {
-        Peer::with_config(name, sock, SessionConfig::new(AS, router_id, Some(AS)))
-    }
-
-    fn with_config(name: &'static str, sock: TcpStream, mut cfg: SessionConfig) -> Peer {
-        sock.set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        cfg.passive = true;
-        let mut s = Session::new(cfg);
-        s.start(0);
-        s.tcp_connected(0);
-        let mut p = Peer {
-            name,
-            sock,
-            s,
-            start: Instant::now(),
-            updates: Vec::new(),
-            notifications: Vec::new(),
-        };
-        p.flush();
-        p
-    }
-
-    fn now(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-
-    fn flush(&mut self) {
-        if let Some(b) = self.s.poll_transmit() {
-            let _ = self.sock.write_all(&b);
-        }
-    }
-
-    /// Read and handle what arrives for up to 50 ms.
-    fn step(&mut self) {
-        let mut buf = [0u8; 65536];
-        match self.sock.read(&mut buf) {
-            Ok(0) => self.s.tcp_closed(self.now()),
-            Ok(n) => {
-                let now = self.now();
-                self.s.handle_bytes(now, &buf[..n]);
-            }
-            Err(_) => {}
-        }
-        let now = self.now();
-        self.s.handle_timeout(now);
-        let ctx = self.s.receive_context();
-        while let Some(ev) = self.s.poll_event() {
-            match ev {
-                SessionEvent::Message(m) if m[18] == 2 => {
-                    let p = UpdatePacket::new_checked(&m[..], &ctx).unwrap();
-                    self.updates.push(UpdateRepr::parse(&p));
-                }
-                SessionEvent::NotificationReceived(n) => {
-                    let t = shutdown_text(&n);
-                    self.notifications.push((n.code, n.subcode, t));
-                }
-                _ => {}
-            }
-        }
-        self.flush();
-    }
-
-    fn until(&mut self, what: &str, mut f: impl FnMut(&Peer) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !f(self) {
-            assert!(
-                Instant::now() < deadline,
-                "{}: timed out waiting for {what}; state {:?}, {} updates, notifications {:?}",
-                self.name,
-                self.s.state(),
-                self.updates.len(),
-                self.notifications
-            );
-            self.step();
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.sock.write_all(bytes).unwrap();
-    }
-
-    /// Prefixes currently announced to us (announcements minus later withdrawals), with the last UPDATE for each.
-    fn rib(&self) -> Vec<(Prefix, UpdateRepr)> {
-        let mut rib: Vec<(Prefix, UpdateRepr)> = Vec::new();
-        for u in &self.updates {
-            let mut gone: Vec<Prefix> = u.withdrawn.iter().map(|n| n.prefix).collect();
-            let mut new: Vec<Prefix> = u.nlri.iter().map(|n| n.prefix).collect();
-            for a in &u.attributes {
-                match &a.value {
-                    AttributeValue::MpReach(m) => {
-                        if let MpNlri::Prefixes(p) = &m.nlri {
-                            new.extend(p.iter().map(|n| n.prefix));
-                        }
-                    }
-                    AttributeValue::MpUnreach(m) => {
-                        if let MpNlri::Prefixes(p) = &m.nlri {
-                            gone.extend(p.iter().map(|n| n.prefix));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            rib.retain(|(p, _)| !gone.contains(p) && !new.contains(p));
-            rib.extend(new.into_iter().map(|p| (p, u.clone())));
-        }
-        rib
-    }
-
-    fn has(&self, prefix: &str) -> Option<UpdateRepr> {
-        let p: Prefix = prefix.parse().unwrap();
-        self.rib()
-            .into_iter()
-            .find(|(q, _)| *q == p)
-            .map(|(_, u)| u)
-    }
 }
 
 fn attrs(nh: Ipv4Addr) -> Vec<AttributeRepr> {
@@ -206,15 +79,6 @@ fn v6_update(prefix: &str) -> Vec<u8> {
     update(&[], a, &[])
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn spawn(config: &str, dir: &std::path::Path) -> Daemon {
     let path = dir.join("reflector.toml");
     std::fs::write(&path, config).unwrap();
@@ -227,28 +91,6 @@ fn spawn(config: &str, dir: &std::path::Path) -> Daemon {
         .spawn()
         .unwrap();
     Daemon(child)
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("reflector-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn accept(l: &TcpListener) -> TcpStream {
-    l.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match l.accept() {
-            Ok((s, _)) => {
-                s.set_nonblocking(false).unwrap();
-                return s;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("the daemon did not connect: {e}"),
-        }
-    }
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -303,9 +145,9 @@ passive = true
     );
     let mut daemon = spawn(&config, &dir);
     let rid_a = Ipv4Addr::new(10, 0, 0, 11);
-    let mut a = Peer::new("a", accept(&la), rid_a);
-    let mut b = Peer::new("b", accept(&lb), Ipv4Addr::new(10, 0, 0, 12));
-    let mut c = Peer::new("c", connect(port), Ipv4Addr::new(10, 0, 0, 13));
+    let mut a = Peer::new("a", accept(&la), AS, rid_a);
+    let mut b = Peer::new("b", accept(&lb), AS, Ipv4Addr::new(10, 0, 0, 12));
+    let mut c = Peer::new("c", connect(port), AS, Ipv4Addr::new(10, 0, 0, 13));
     for p in [&mut a, &mut b, &mut c] {
         p.until("Established", |p| p.s.state() == State::Established);
         // End-of-RIB for both families after the (empty) table.
@@ -505,7 +347,7 @@ local_address = "127.0.0.1"
     let _daemon = spawn(&config, &dir);
     let rid_a = Ipv4Addr::new(10, 0, 0, 21);
     let mut a = Peer::with_config("a", accept(&la), gr_config(rid_a, 3));
-    let mut b = Peer::new("b", accept(&lb), Ipv4Addr::new(10, 0, 0, 22));
+    let mut b = Peer::new("b", accept(&lb), AS, Ipv4Addr::new(10, 0, 0, 22));
     for p in [&mut a, &mut b] {
         p.until("Established", |p| p.s.state() == State::Established);
         p.until("End-of-RIB", |p| p.updates.len() >= 2);
