@@ -35,6 +35,7 @@ use crate::reflect::{
     Source,
 };
 use crate::rib::{AttrId, AttrSet, Entry, Interner, Path, PeerId, Table};
+use crate::wire::route_refresh::{Subtype, ROUTE_REFRESH_LEN};
 use crate::wire::update::UpdatePacket;
 use crate::wire::update_repr::AttributeRepr;
 use crate::wire::{
@@ -134,6 +135,10 @@ pub struct Negotiated {
     pub add_path_receive: AfiSafiSet,
     /// Families in which we may send the peer path identifiers.
     pub add_path_send: AfiSafiSet,
+    /// Both sides support enhanced route refresh (RFC 7313): a refresh we
+    /// answer is framed by BoRR and EoRR, and one the peer sends replaces its
+    /// paths of the family (those not sent again are removed at its EoRR).
+    pub enhanced_route_refresh: bool,
 }
 
 impl Negotiated {
@@ -148,6 +153,7 @@ impl Negotiated {
                 .with(AfiSafi::IPV6_UNICAST),
             add_path_receive: AfiSafiSet::EMPTY,
             add_path_send: AfiSafiSet::EMPTY,
+            enhanced_route_refresh: false,
         }
     }
 }
@@ -675,8 +681,8 @@ impl Engine {
         };
         p.tx = Tx::default();
         self.push_event(Event::PeerUp(peer));
-        self.dump::<u64>(peer);
-        self.dump::<Ipv6Prefix>(peer);
+        self.dump::<u64>(peer, true);
+        self.dump::<Ipv6Prefix>(peer, true);
     }
 
     /// The session went down: every path learned from the peer is withdrawn
@@ -799,7 +805,8 @@ impl Engine {
         }
     }
 
-    /// The families in which the peer has stale paths (empty when it is not restarting).
+    /// The families in which the peer has stale paths: after a graceful down
+    /// until End-of-RIB, or during an enhanced route refresh until EoRR.
     pub fn stale_families(&self, peer: PeerId) -> AfiSafiSet {
         self.peers
             .get(peer.index())
@@ -926,12 +933,48 @@ impl Engine {
         }
         let b = |i: usize| msg.get(i).copied().unwrap_or(0);
         let family = AfiSafi::new(Afi(u16::from_be_bytes([b(19), b(20)])), Safi(b(22)));
-        // RFC 7313: subtypes 1 and 2 (BoRR/EoRR) are markers from the peer, not requests.
-        if b(21) != 0 {
-            return Outcome::Ignored(MessageType::RouteRefresh);
+        let enhanced = self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.up.as_ref())
+            .is_some_and(|n| n.enhanced_route_refresh);
+        match Subtype::from_u8(b(21)) {
+            Subtype::Normal => {
+                self.route_refresh(peer, family);
+                Outcome::RouteRefresh(family)
+            }
+            // RFC 7313 §4: the peer re-advertises its Adj-RIB-Out; until its
+            // EoRR its current paths are stale, then those not sent again go.
+            Subtype::BeginOfRefresh if enhanced && Self::is_known_family(family) => {
+                self.begin_stale(peer, family);
+                Outcome::Ignored(MessageType::RouteRefresh)
+            }
+            Subtype::EndOfRefresh if enhanced => {
+                self.sweep_stale(peer, family, true);
+                Outcome::Ignored(MessageType::RouteRefresh)
+            }
+            // Markers without the capability, and unknown subtypes (RFC 7313 §5), are ignored.
+            _ => Outcome::Ignored(MessageType::RouteRefresh),
         }
-        self.route_refresh(peer, family);
-        Outcome::RouteRefresh(family)
+    }
+
+    fn is_known_family(family: AfiSafi) -> bool {
+        family == AfiSafi::IPV4_UNICAST || family == AfiSafi::IPV6_UNICAST
+    }
+
+    /// Mark the peer's paths of `family` stale (kept as candidates) and start
+    /// recording which it announces again.
+    fn begin_stale(&mut self, peer: PeerId, family: AfiSafi) {
+        let Some(p) = self.peers.get_mut(peer.index()) else {
+            return;
+        };
+        let r = p.restart.get_or_insert_with(Box::default);
+        r.stale.insert(family);
+        if family == AfiSafi::IPV4_UNICAST {
+            r.refreshed_v4.clear();
+        } else {
+            r.refreshed_v6.clear();
+        }
     }
 
     /// Queue the peer's Adj-RIB-Out for `family` again (RFC 2918), followed by End-of-RIB.
@@ -940,13 +983,27 @@ impl Engine {
             return;
         }
         self.flush();
-        if let Some(p) = self.peers.get_mut(peer.index()) {
-            p.counters.route_refreshes += 1;
+        let Some(p) = self.peers.get_mut(peer.index()) else {
+            return;
+        };
+        p.counters.route_refreshes += 1;
+        if !p.has_family(family) || !Self::is_known_family(family) {
+            return;
         }
+        // RFC 7313 §4: with enhanced route refresh the re-advertisement is
+        // framed by BoRR and EoRR (instead of ending with End-of-RIB).
+        let enhanced = p.up.as_ref().is_some_and(|n| n.enhanced_route_refresh);
+        if enhanced {
+            push_route_refresh(&mut p.tx.out, family, Subtype::BeginOfRefresh);
+        }
+        let end = !enhanced;
         if family == AfiSafi::IPV4_UNICAST {
-            self.dump::<u64>(peer);
-        } else if family == AfiSafi::IPV6_UNICAST {
-            self.dump::<Ipv6Prefix>(peer);
+            self.dump::<u64>(peer, end);
+        } else {
+            self.dump::<Ipv6Prefix>(peer, end);
+        }
+        if let Some(p) = self.peers.get_mut(peer.index()).filter(|_| enhanced) {
+            push_route_refresh(&mut p.tx.out, family, Subtype::EndOfRefresh);
         }
     }
 
@@ -1327,8 +1384,8 @@ impl Engine {
         removed
     }
 
-    /// Write the whole table of family K to `peer`, then End-of-RIB.
-    fn dump<K: RouteKey>(&mut self, peer: PeerId) {
+    /// Write the whole table of family K to `peer`, then End-of-RIB if `end_of_rib`.
+    fn dump<K: RouteKey>(&mut self, peer: PeerId, end_of_rib: bool) {
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
@@ -1338,7 +1395,7 @@ impl Engine {
         K::adj(&mut p.tx).clear();
         self.export_to::<K>(peer, None);
         self.out_cache.clear();
-        let Some(p) = self.peers.get_mut(peer.index()) else {
+        let Some(p) = self.peers.get_mut(peer.index()).filter(|_| end_of_rib) else {
             return;
         };
         let max = p.tx_ctx.max_message_len();
@@ -1994,6 +2051,16 @@ fn rank_entry<K>(
     if ordered.len() == e.paths.len() {
         e.paths.copy_from_slice(&ordered);
     }
+}
+
+/// Append a ROUTE-REFRESH of `subtype` for `family` (RFC 7313 markers).
+fn push_route_refresh(out: &mut Vec<u8>, family: AfiSafi, subtype: Subtype) {
+    out.extend_from_slice(&crate::wire::MARKER);
+    out.extend_from_slice(&(ROUTE_REFRESH_LEN as u16).to_be_bytes());
+    out.push(MessageType::RouteRefresh.to_u8());
+    out.extend_from_slice(&family.afi.0.to_be_bytes());
+    out.push(subtype.to_u8());
+    out.push(family.safi.0);
 }
 
 /// Mark `e` changed since the last flush, keeping (with a reference to its

@@ -293,6 +293,7 @@ impl From<&Negotiated> for engine::Negotiated {
             families,
             add_path_receive: n.add_path_receive,
             add_path_send: n.add_path_send,
+            enhanced_route_refresh: n.enhanced_route_refresh,
         }
     }
 }

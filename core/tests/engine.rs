@@ -18,7 +18,9 @@ use reflector_core::wire::attribute::{type_code, Origin};
 use reflector_core::wire::update_repr::{
     AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
 };
-use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, UpdateRepr};
+use reflector_core::wire::{
+    AfiSafi, AfiSafiSet, Context, MessageType, Nlri, UpdatePacket, UpdateRepr,
+};
 
 mod support;
 use support::{announced, drain, p, withdrawn};
@@ -740,4 +742,113 @@ fn a_large_peer_going_down_is_withdrawn_completely_while_flushing_on_the_way() {
     assert!(e.best(&p("11.0.1.0/24")).is_none());
     let m = e.memory();
     assert_eq!((m.prefixes, m.paths, m.attr_sets), (20_000, 20_000, 1));
+}
+
+/// A ROUTE-REFRESH for IPv4 unicast with RFC 7313 `subtype` (0 request, 1 BoRR, 2 EoRR).
+fn route_refresh(subtype: u8) -> Vec<u8> {
+    [0xff; 16]
+        .iter()
+        .copied()
+        .chain([0, 23, 5, 0, 1, subtype, 1])
+        .collect()
+}
+
+fn enhanced_peer(e: &mut Engine, n: u8) -> PeerId {
+    let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS));
+    let mut neg = Negotiated::unicast(rid(n));
+    neg.enhanced_route_refresh = true;
+    e.peer_up(id, neg);
+    id
+}
+
+/// Every message queued for `peer`, raw.
+fn raw_out(e: &mut Engine, peer: PeerId) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 65535];
+    while let Some(n) = e.poll_transmit(peer, &mut buf) {
+        out.push(buf[..n].to_vec());
+    }
+    out
+}
+
+#[test]
+fn rfc7313_s4_refresh_to_an_enhanced_peer_is_framed_by_borr_and_eorr() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = enhanced_peer(&mut e, 2);
+    let _ = e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    );
+    raw_out(&mut e, b);
+    assert_eq!(
+        e.handle_message(b, &route_refresh(0)),
+        Outcome::RouteRefresh(AfiSafi::IPV4_UNICAST)
+    );
+    let out = raw_out(&mut e, b);
+    assert_eq!(out.first().unwrap(), &route_refresh(1), "BoRR first");
+    assert_eq!(out.last().unwrap(), &route_refresh(2), "EoRR last");
+    let updates: Vec<UpdateRepr> = out[1..out.len() - 1]
+        .iter()
+        .map(|m| UpdateRepr::parse(&UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap()))
+        .collect();
+    assert_eq!(
+        announced(&updates),
+        vec![p("192.0.2.0/24"), p("198.51.100.0/24")]
+    );
+    // No End-of-RIB in between: EoRR ends the refresh.
+    assert!(!updates.iter().any(is_eor));
+}
+
+#[test]
+fn rfc7313_s4_paths_not_sent_again_between_borr_and_eorr_are_removed() {
+    let mut e = engine();
+    let a = enhanced_peer(&mut e, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let _ = e.handle_message(
+        a,
+        &announce(
+            &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+            attrs(rid(1), &[]),
+        ),
+    );
+    assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 3);
+    assert_eq!(
+        e.handle_message(a, &route_refresh(1)),
+        Outcome::Ignored(MessageType::RouteRefresh)
+    );
+    assert!(e.stale_families(a).contains(AfiSafi::IPV4_UNICAST));
+    // The refresh sends two of the three again, one with a new AS path.
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    let _ = e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), &[65001])));
+    // Until EoRR the third stays.
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(announced(&out), vec![p("198.51.100.0/24")]);
+    assert!(withdrawn(&out).is_empty());
+    assert!(e.best(&p("203.0.113.0/24")).is_some());
+    let _ = e.handle_message(a, &route_refresh(2));
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(withdrawn(&out), vec![p("203.0.113.0/24")]);
+    assert!(announced(&out).is_empty());
+    assert!(e.best(&p("192.0.2.0/24")).is_some());
+    assert!(e.stale_families(a).is_empty());
+    assert_eq!(e.counters(a).unwrap().stale_removed, 1);
+}
+
+#[test]
+fn rfc7313_markers_without_the_capability_are_ignored() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    drain(&mut e, b, &Context::MODERN);
+    for subtype in [1, 2, 7] {
+        assert_eq!(
+            e.handle_message(a, &route_refresh(subtype)),
+            Outcome::Ignored(MessageType::RouteRefresh)
+        );
+    }
+    assert!(e.stale_families(a).is_empty());
+    assert!(drain(&mut e, b, &Context::MODERN).is_empty());
+    assert!(e.best(&p("192.0.2.0/24")).is_some());
 }

@@ -673,6 +673,10 @@ typedef struct rfl_negotiated {
    * Families in which we may send ADD-PATH identifiers.
    */
   uint32_t add_path_send;
+  /**
+   * Both sides support enhanced route refresh (RFC 7313).
+   */
+  bool enhanced_route_refresh;
 } rfl_negotiated;
 
 /**

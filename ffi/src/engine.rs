@@ -139,6 +139,8 @@ pub struct rfl_negotiated {
     pub add_path_receive: u32,
     /// Families in which we may send ADD-PATH identifiers.
     pub add_path_send: u32,
+    /// Both sides support enhanced route refresh (RFC 7313).
+    pub enhanced_route_refresh: bool,
 }
 
 /// What the engine did with a received message.
@@ -491,6 +493,7 @@ pub(crate) fn negotiated_from(n: &rfl_negotiated) -> Result<Negotiated, Fail> {
         families: families_from_bits(n.families, "negotiated.families")?,
         add_path_receive: families_from_bits(n.add_path_receive, "negotiated.add_path_receive")?,
         add_path_send: families_from_bits(n.add_path_send, "negotiated.add_path_send")?,
+        enhanced_route_refresh: n.enhanced_route_refresh,
     })
 }
 
@@ -502,6 +505,7 @@ pub(crate) fn negotiated_to(n: &Negotiated) -> rfl_negotiated {
         families: families_to_bits(n.families),
         add_path_receive: families_to_bits(n.add_path_receive),
         add_path_send: families_to_bits(n.add_path_send),
+        enhanced_route_refresh: n.enhanced_route_refresh,
     }
 }
 
