@@ -441,7 +441,7 @@ trait RouteKey: Copy + Hash + Eq + core::fmt::Debug {
     const FAMILY: AfiSafi;
     fn prefix(self) -> Option<Prefix>;
     fn table(rib: &Rib) -> &Table<Self>;
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>);
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>);
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self>;
 }
 
@@ -453,7 +453,7 @@ impl RouteKey for u64 {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v4
     }
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>) {
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>) {
         (&mut rib.v4, &mut rib.dirty_v4)
     }
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
@@ -469,7 +469,7 @@ impl RouteKey for Ipv6Prefix {
     fn table(rib: &Rib) -> &Table<Self> {
         &rib.v6
     }
-    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<(Self, Adv)>) {
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>) {
         (&mut rib.v6, &mut rib.dirty_v6)
     }
     fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
@@ -483,15 +483,19 @@ const SWEEP_CHUNK: usize = 1 << 16;
 /// What was advertised for a prefix at the last flush: attribute set and source.
 type Adv = Option<(AttrId, PeerId)>;
 
-/// The tables, and per family the prefixes changed since the last flush with
-/// what was advertised for each before the change (holding a reference to
-/// its attribute set until the flush).
+/// A prefix changed since the last flush: its position in the table (stable
+/// until the flush, the only place entries are removed) and what was
+/// advertised for it before the change (holding a reference to the attribute
+/// set until the flush).
+type Dirty = (u32, Adv);
+
+/// The tables, and per family the prefixes changed since the last flush.
 #[derive(Debug, Default)]
 struct Rib {
     v4: Table<u64>,
     v6: Table<Ipv6Prefix>,
-    dirty_v4: Vec<(u64, Adv)>,
-    dirty_v6: Vec<(Ipv6Prefix, Adv)>,
+    dirty_v4: Vec<Dirty>,
+    dirty_v6: Vec<Dirty>,
 }
 
 /// A route reflection engine.
@@ -1257,17 +1261,12 @@ impl Engine {
         if dirty.is_empty() {
             return;
         }
-        let dirty = core::mem::take(dirty);
+        let slots = core::mem::take(dirty);
         // Positions stay valid until the removals at the end of this flush.
-        let mut slots: Vec<(usize, Adv)> = Vec::with_capacity(dirty.len());
         {
             let (table, _) = K::table_mut(&mut self.rib);
-            for &(k, old) in &dirty {
-                let Some(i) = table.index_of(&k) else {
-                    continue;
-                };
-                slots.push((i, old));
-                if let Some(e) = table.at_mut(i) {
+            for &(i, _) in &slots {
+                if let Some(e) = table.at_mut(i as usize) {
                     rank_entry(
                         e,
                         &self.attrs,
@@ -1315,12 +1314,16 @@ impl Engine {
             self.export_to::<K>(tid, Some(&slots));
         }
         let record = self.cfg.record_events;
-        for (k, old) in &dirty {
+        let mut emptied: Vec<K> = Vec::new();
+        for (i, old) in &slots {
             if let Some((a, _)) = old {
                 self.attrs.release(*a);
             }
             let (table, _) = K::table_mut(&mut self.rib);
-            let Some(e) = table.get_mut(k) else { continue };
+            let Some(e) = table.at_mut(*i as usize) else {
+                continue;
+            };
+            let k = e.key;
             // The best, if any, is the first path: what `advertised` reads back.
             let new = best_of(e, &self.attrs, self.resolver.as_ref()).map(|p| (p.attrs, p.peer));
             e.set_advertised(new.is_some());
@@ -1337,8 +1340,12 @@ impl Engine {
             }
             e.set_dirty(false);
             if e.paths.is_empty() {
-                table.remove(k);
+                emptied.push(k);
             }
+        }
+        let (table, _) = K::table_mut(&mut self.rib);
+        for k in &emptied {
+            table.remove(k);
         }
     }
 
@@ -1365,7 +1372,7 @@ impl Engine {
                 continue;
             }
             removed += n as u64;
-            touch(e, dirty, &mut self.attrs);
+            touch(e, i, dirty, &mut self.attrs);
             let attrs = &mut self.attrs;
             e.paths.retain(|p| {
                 if goes(p) {
@@ -1408,7 +1415,7 @@ impl Engine {
     /// bytes to each of them. A peer that is the source or the originator of
     /// one of these paths (now or at the last flush) gets its own pass
     /// instead, since it must not be sent its own routes.
-    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[(usize, Adv)]) {
+    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[Dirty]) {
         let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
             return;
         };
@@ -1436,7 +1443,9 @@ impl Engine {
         };
         let mut last_src: Option<(AttrId, PeerId)> = None;
         for &(i, old) in slots {
-            let Some(e) = table.at(i) else { continue };
+            let Some(e) = table.at(i as usize) else {
+                continue;
+            };
             let Some(prefix) = e.key.prefix() else {
                 continue;
             };
@@ -1505,7 +1514,7 @@ impl Engine {
     }
 
     /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
-    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[(usize, Adv)]>) {
+    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[Dirty]>) {
         let Some(tp) = self.peers.get_mut(target.index()) else {
             return;
         };
@@ -1553,7 +1562,7 @@ impl Engine {
         match slots {
             Some(slots) => {
                 for &(i, old) in slots {
-                    if let Some(e) = table.at(i) {
+                    if let Some(e) = table.at(i as usize) {
                         visit(e, old);
                     }
                 }
@@ -2065,7 +2074,7 @@ fn push_route_refresh(out: &mut Vec<u8>, family: AfiSafi, subtype: Subtype) {
 
 /// Mark `e` changed since the last flush, keeping (with a reference to its
 /// attribute set) what was advertised for it. Call before changing its paths.
-fn touch<K: Copy>(e: &mut Entry<K>, dirty: &mut Vec<(K, Adv)>, attrs: &mut Interner<()>) {
+fn touch<K>(e: &mut Entry<K>, at: usize, dirty: &mut Vec<Dirty>, attrs: &mut Interner<()>) {
     if e.set_dirty(true) {
         return;
     }
@@ -2073,13 +2082,13 @@ fn touch<K: Copy>(e: &mut Entry<K>, dirty: &mut Vec<(K, Adv)>, attrs: &mut Inter
     if let Some((a, _)) = adv {
         attrs.retain(a);
     }
-    dirty.push((e.key, adv));
+    dirty.push((at as u32, adv));
 }
 
 fn mark_all<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>) {
     let (table, dirty) = K::table_mut(rib);
-    for e in table.iter_mut() {
-        touch(e, dirty, attrs);
+    for (i, e) in table.iter_mut().enumerate() {
+        touch(e, i, dirty, attrs);
     }
 }
 
@@ -2093,7 +2102,7 @@ fn upsert<K: RouteKey>(
     local_id: u32,
 ) -> Option<bool> {
     let (table, dirty) = K::table_mut(rib);
-    let Some(e) = table.get_or_insert(key) else {
+    let Some((at_pos, e)) = table.get_or_insert(key) else {
         attrs.release(id);
         return None;
     };
@@ -2107,7 +2116,7 @@ fn upsert<K: RouteKey>(
             return None;
         }
     }
-    touch(e, dirty, attrs);
+    touch(e, at_pos, dirty, attrs);
     match at.and_then(|i| e.paths.get_mut(i)) {
         Some(p) => {
             let old = core::mem::replace(&mut p.attrs, id);
@@ -2134,7 +2143,10 @@ fn remove_path<K: RouteKey>(
     remote_id: u32,
 ) -> bool {
     let (table, dirty) = K::table_mut(rib);
-    let Some(e) = table.get_mut(&key) else {
+    let Some(pos) = table.index_of(&key) else {
+        return false;
+    };
+    let Some(e) = table.at_mut(pos) else {
         return false;
     };
     let Some(i) = e
@@ -2144,7 +2156,7 @@ fn remove_path<K: RouteKey>(
     else {
         return false;
     };
-    touch(e, dirty, attrs);
+    touch(e, pos, dirty, attrs);
     if let Some(p) = e.paths.remove(i) {
         attrs.release(p.attrs);
     }

@@ -293,8 +293,9 @@ impl<K: Copy + Hash + Eq> Table<K> {
         self.entries.get_mut(i)
     }
 
-    /// The entry for `key`, created empty if absent (`None` only if the table is full: 2^32 entries).
-    pub fn get_or_insert(&mut self, key: K) -> Option<&mut Entry<K>> {
+    /// The entry for `key` and its position, created empty if absent (`None`
+    /// only if the table is full: 2^32 entries).
+    pub fn get_or_insert(&mut self, key: K) -> Option<(usize, &mut Entry<K>)> {
         let i = match self.find(&key) {
             Some(i) => i,
             None => {
@@ -314,7 +315,7 @@ impl<K: Copy + Hash + Eq> Table<K> {
                 i
             }
         };
-        self.entries.get_mut(i)
+        self.entries.get_mut(i).map(|e| (i, e))
     }
 
     /// Remove `key`; returns its entry.
@@ -366,7 +367,7 @@ mod tests {
     fn insert_find_remove_keeps_index_consistent() {
         let mut t: Table<u64> = Table::new();
         for k in 0..1000u64 {
-            t.get_or_insert(k * 7).unwrap().paths.push(Path {
+            t.get_or_insert(k * 7).unwrap().1.paths.push(Path {
                 attrs: AttrId(k as u32),
                 peer: PeerId(1),
                 remote_id: 0,
