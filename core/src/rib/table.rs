@@ -293,6 +293,24 @@ impl<K: Copy + Hash + Eq> Table<K> {
         self.entries.get_mut(i)
     }
 
+    /// Double the index, filling the new one in entry order: the entries are
+    /// read one after the other instead of in the old index's random order.
+    fn grow_index(&mut self) {
+        let cap = (self.index.len() * 2).max(16);
+        let mut index = HashTable::with_capacity(cap);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        let rehash = |&j: &u32| {
+            entries
+                .get(j as usize)
+                .map_or(0, |e| hasher.hash_one(e.key))
+        };
+        for (i, e) in entries.iter().enumerate() {
+            // With room for all of them, inserting does not rehash.
+            index.insert_unique(hasher.hash_one(e.key), i as u32, rehash);
+        }
+        self.index = index;
+    }
+
     /// The entry for `key` and its position, created empty if absent (`None`
     /// only if the table is full: 2^32 entries).
     pub fn get_or_insert(&mut self, key: K) -> Option<(usize, &mut Entry<K>)> {
@@ -302,6 +320,9 @@ impl<K: Copy + Hash + Eq> Table<K> {
                 let i = self.entries.len();
                 if i >= u32::MAX as usize {
                     return None;
+                }
+                if self.index.len() >= self.index.capacity() {
+                    self.grow_index();
                 }
                 self.entries.push(Entry::new(key));
                 let h = self.hasher.hash_one(key);
