@@ -495,6 +495,22 @@ def phase1(args, d):
                     lambda: all(p in r() for r in (gobgp.routes, frr.routes) for p in bird_pfx), 30)
     check("phase1: BIRD's routes (v4 and v6) are reflected again to GoBGP and FRR after its restart", back)
 
+    # Enhanced route refresh (RFC 7313), which BIRD negotiates: BIRD asks for
+    # our routes (answered inside BoRR ... EoRR), then sends its own again
+    # inside BoRR ... EoRR; nothing may be lost on either side.
+    caps = bird.cli("show", "protocols", "all", "refl")
+    check("phase1: enhanced route refresh negotiated with BIRD (both sides list it)",
+          caps.count("Enhanced refresh") >= 2, caps[-900:])
+    others = ("10.10.4.0/24", "2001:db8:4::/48", "2001:db8:3::/48")
+    bird.cli("reload", "in", "refl")
+    bird.cli("reload", "out", "refl")
+    time.sleep(2)
+    kept = wait_for("routes after the refreshes",
+                    lambda: all(p in bird.routes() for p in others)
+                    and all(p in r() for r in (gobgp.routes, frr.routes) for p in bird_pfx), 20)
+    check("phase1: after enhanced route refreshes both ways BIRD, GoBGP and FRR keep every route", kept)
+    check("phase1: BIRD still Established after the refreshes", bird.established("refl"))
+
     # Malformed UPDATEs from a raw TCP client.
     before = {k: sorted(r()) for k, r in readers.items()}
     s = socket.socket()
