@@ -372,6 +372,7 @@ protocol bgp refl {{
   strict bind on;
   neighbor 127.0.3.1 port 11790 as 64512;
   connect retry time 1;
+  debug {{ packets }};
   ipv4 {{ import all; export filter {{ if proto = "s4" then {{ bgp_next_hop = 192.0.2.2; accept; }} reject; }}; }};
   ipv6 {{ import all; export filter {{ if proto = "s6" then {{ bgp_next_hop = 2001:db8::2; accept; }} reject; }}; }};
 }}
@@ -510,6 +511,12 @@ def phase1(args, d):
                     and all(p in r() for r in (gobgp.routes, frr.routes) for p in bird_pfx), 20)
     check("phase1: after enhanced route refreshes both ways BIRD, GoBGP and FRR keep every route", kept)
     check("phase1: BIRD still Established after the refreshes", bird.established("refl"))
+    blog = open(os.path.join(d, "bird-client", "bird.log")).read()
+    check("phase1: BIRD got Reflector's answer framed by BEGIN-OF-RR and END-OF-RR (both families)",
+          blog.count("Got BEGIN-OF-RR") >= 2 and blog.count("Got END-OF-RR") >= 2
+          and "ignoring" not in blog, blog[-1500:])
+    check("phase1: BIRD sent its own routes again inside BEGIN-OF-RR ... END-OF-RR",
+          blog.count("Sending BEGIN-OF-RR") >= 2 and blog.count("Sending END-OF-RR") >= 2, blog[-1500:])
 
     # Malformed UPDATEs from a raw TCP client.
     before = {k: sorted(r()) for k, r in readers.items()}
