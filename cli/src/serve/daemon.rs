@@ -30,11 +30,11 @@ const HOLD_TIMER_EXPIRED: u8 = 4;
 /// Text of the Cease sent to every peer on SIGTERM/SIGINT.
 const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
 /// Read buffer per connection.
-const READ_BUF: usize = 256 * 1024;
+const READ_BUF: usize = 64 * 1024;
 /// Channel messages (each one read's worth of UPDATEs) the engine handles before writing output, at most.
 const ENGINE_BATCH: usize = 16;
 /// Channel messages queued for the engine, at most: with reads of up to
-/// [`READ_BUF`] bytes this bounds the input held ahead of the engine (4 MiB).
+/// [`READ_BUF`] bytes this bounds the input held ahead of the engine (1 MiB).
 const ENGINE_QUEUE: usize = 16;
 /// Input bytes the engine handles before writing output, at most: the decision
 /// process and the encoder's working set grow with the changes of one flush.
