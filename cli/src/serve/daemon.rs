@@ -40,7 +40,7 @@ const ENGINE_QUEUE: usize = 16;
 /// process and the encoder's working set grow with the changes of one flush.
 const ENGINE_BATCH_BYTES: usize = 1 << 20;
 /// Output bytes queued for one peer above which the engine waits for its writer.
-const HIGH_WATER: usize = 8 << 20;
+const HIGH_WATER: usize = 2 << 20;
 /// Longest the engine waits for a slow writer before going on anyway.
 const MAX_STALL: Duration = Duration::from_secs(2);
 
