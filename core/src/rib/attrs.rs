@@ -521,4 +521,46 @@ mod tests {
         }
         assert_eq!(i.len(), 2500);
     }
+
+    proptest::proptest! {
+        /// Interning and releasing in any order: equal bytes share one handle
+        /// while referenced, every live handle gives back its bytes and
+        /// decision fields, counts match, and freed handles read as gone.
+        #[test]
+        fn interner_matches_a_reference_counted_map(
+            ops in proptest::collection::vec((proptest::bool::ANY, 0u8..12, proptest::bool::ANY), 0..200),
+        ) {
+            use std::collections::HashMap;
+            let mut i: Interner<()> = Interner::new();
+            // (local pref, with an MP next hop) -> (handle, references)
+            let mut model: HashMap<(u8, bool), (AttrId, u32)> = HashMap::new();
+            let nh = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+            for (add, lp, v6) in ops {
+                let block = [0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, lp];
+                let mp = v6.then_some(&nh[..]);
+                if add {
+                    let id = i.intern(&block, mp);
+                    let e = model.entry((lp, v6)).or_insert((id, 0));
+                    proptest::prop_assert_eq!(e.0, id);
+                    e.1 += 1;
+                } else if let Some(&(id, refs)) = model.get(&(lp, v6)) {
+                    proptest::prop_assert_eq!(i.release(id), refs == 1);
+                    if refs == 1 {
+                        model.remove(&(lp, v6));
+                        proptest::prop_assert!(i.get(id).is_none());
+                    } else {
+                        model.insert((lp, v6), (id, refs - 1));
+                    }
+                }
+                proptest::prop_assert_eq!(i.len(), model.len());
+                for (&(lp, v6), &(id, refs)) in &model {
+                    let set = i.get(id).unwrap();
+                    proptest::prop_assert_eq!(set.block(), &[0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, lp][..]);
+                    proptest::prop_assert_eq!(set.mp_next_hop(), v6.then_some(&nh[..]));
+                    proptest::prop_assert_eq!(set.info().local_pref, Some(u32::from(lp)));
+                    proptest::prop_assert_eq!(i.refs(id), refs);
+                }
+            }
+        }
+    }
 }

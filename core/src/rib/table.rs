@@ -445,4 +445,44 @@ mod tests {
         assert_eq!(core::mem::size_of::<PathList>(), 24);
         assert_eq!(core::mem::size_of::<Entry<u64>>(), 32);
     }
+
+    proptest::proptest! {
+        /// Any sequence of pushes, removals and retains leaves the list equal
+        /// to a plain vector given the same operations, and the entry's flags
+        /// as they were set.
+        #[test]
+        fn path_list_behaves_like_a_vector(
+            ops in proptest::collection::vec((0u8..4, 0u32..6), 0..64),
+            dirty: bool,
+            adv: bool,
+        ) {
+            let mut e = Entry::new(1u64);
+            e.set_dirty(dirty);
+            e.set_advertised(adv);
+            let mut model: Vec<Path> = Vec::new();
+            for (op, v) in ops {
+                match op {
+                    0 | 1 => {
+                        let p = Path { attrs: AttrId(v), peer: PeerId(v + 1), remote_id: 0, local_id: v };
+                        e.paths.push(p);
+                        model.push(p);
+                    }
+                    2 => {
+                        let i = v as usize;
+                        let want = (i < model.len()).then(|| model.remove(i));
+                        proptest::prop_assert_eq!(e.paths.remove(i), want);
+                    }
+                    _ => {
+                        e.paths.retain(|p| p.attrs.0 != v);
+                        model.retain(|p| p.attrs.0 != v);
+                    }
+                }
+                proptest::prop_assert_eq!(&e.paths[..], &model[..]);
+                proptest::prop_assert_eq!(e.paths.heap_bytes(), if model.len() > 1 { model.len() * 16 } else { 0 });
+                proptest::prop_assert_eq!(e.is_dirty(), dirty);
+                let want_adv = model.first().filter(|_| adv).map(|p| (p.attrs, p.peer));
+                proptest::prop_assert_eq!(e.advertised(), want_adv);
+            }
+        }
+    }
 }
