@@ -35,7 +35,7 @@ use crate::reflect::{
     Source,
 };
 use crate::rib::{AttrId, AttrSet, Entry, Interner, Path, PeerId, Table};
-use crate::wire::route_refresh::{Subtype, ROUTE_REFRESH_LEN};
+use crate::wire::route_refresh::{RouteRefreshRepr, Subtype, ROUTE_REFRESH_LEN};
 use crate::wire::update::UpdatePacket;
 use crate::wire::update_repr::AttributeRepr;
 use crate::wire::{
@@ -2064,12 +2064,15 @@ fn rank_entry<K>(
 
 /// Append a ROUTE-REFRESH of `subtype` for `family` (RFC 7313 markers).
 fn push_route_refresh(out: &mut Vec<u8>, family: AfiSafi, subtype: Subtype) {
-    out.extend_from_slice(&crate::wire::MARKER);
-    out.extend_from_slice(&(ROUTE_REFRESH_LEN as u16).to_be_bytes());
-    out.push(MessageType::RouteRefresh.to_u8());
-    out.extend_from_slice(&family.afi.0.to_be_bytes());
-    out.push(subtype.to_u8());
-    out.push(family.safi.0);
+    let msg = RouteRefreshRepr {
+        afi_safi: family,
+        subtype,
+        orf: Vec::new(),
+    };
+    let mut buf = [0u8; ROUTE_REFRESH_LEN];
+    if let Ok(n) = msg.emit(&mut buf) {
+        out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+    }
 }
 
 /// Mark `e` changed since the last flush, keeping (with a reference to its
