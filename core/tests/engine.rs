@@ -23,19 +23,7 @@ use reflector_core::wire::{
 };
 
 mod support;
-use support::{announced, drain, p, withdrawn};
-
-const AS: u32 = 63400;
-
-fn rid(n: u8) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, 0, n)
-}
-
-fn engine() -> Engine {
-    let mut cfg = EngineConfig::new(AS, rid(254));
-    cfg.record_events = true;
-    Engine::new(cfg)
-}
+use support::{announce, announced, drain, engine, p, rid, transmit, withdrawn, AS};
 
 fn peer(e: &mut Engine, role: Role, n: u8) -> PeerId {
     let asn = if role == Role::Ebgp {
@@ -56,19 +44,6 @@ fn attrs(next_hop: Ipv4Addr, path: &[u32]) -> Vec<AttributeRepr> {
         AttributeRepr::new(AttributeValue::LocalPref(100)),
         AttributeRepr::new(AttributeValue::Communities(vec![0xf7a8_0001])),
     ]
-}
-
-fn announce(prefixes: &[&str], attributes: Vec<AttributeRepr>) -> Vec<u8> {
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes,
-        nlri: prefixes
-            .iter()
-            .map(|p| Nlri::new(p.parse().unwrap()))
-            .collect(),
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
 }
 
 fn withdraw(prefixes: &[&str]) -> Vec<u8> {
@@ -344,13 +319,8 @@ fn rfc2918_route_refresh_resends_adj_rib_out() {
     let b = peer(&mut e, Role::Client, 2);
     let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
     drain(&mut e, b, &Context::MODERN);
-    let rr = [0xff; 16]
-        .iter()
-        .copied()
-        .chain([0, 23, 5, 0, 1, 0, 1])
-        .collect::<Vec<u8>>();
     assert_eq!(
-        e.handle_message(b, &rr),
+        e.handle_message(b, &route_refresh(0)),
         Outcome::RouteRefresh(AfiSafi::IPV4_UNICAST)
     );
     let out = drain(&mut e, b, &Context::MODERN);
@@ -761,16 +731,6 @@ fn enhanced_peer(e: &mut Engine, n: u8) -> PeerId {
     id
 }
 
-/// Every message queued for `peer`, raw.
-fn raw_out(e: &mut Engine, peer: PeerId) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 65535];
-    while let Some(n) = e.poll_transmit(peer, &mut buf) {
-        out.push(buf[..n].to_vec());
-    }
-    out
-}
-
 #[test]
 fn rfc7313_s4_refresh_to_an_enhanced_peer_is_framed_by_borr_and_eorr() {
     let mut e = engine();
@@ -780,12 +740,12 @@ fn rfc7313_s4_refresh_to_an_enhanced_peer_is_framed_by_borr_and_eorr() {
         a,
         &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
     );
-    raw_out(&mut e, b);
+    transmit(&mut e, b);
     assert_eq!(
         e.handle_message(b, &route_refresh(0)),
         Outcome::RouteRefresh(AfiSafi::IPV4_UNICAST)
     );
-    let out = raw_out(&mut e, b);
+    let out = transmit(&mut e, b);
     assert_eq!(out.first().unwrap(), &route_refresh(1), "BoRR first");
     assert_eq!(out.last().unwrap(), &route_refresh(2), "EoRR last");
     let updates: Vec<UpdateRepr> = out[1..out.len() - 1]

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use reflector_core::engine::{Engine, EngineConfig, Event, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{Engine, Event, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::Origin;
@@ -25,7 +25,7 @@ use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRep
 use reflector_testdata::pcap::bgp_messages;
 
 mod support;
-use support::p;
+use support::{announce, engine, p, rid, AS};
 
 /// Everything queued for a peer, decoded.
 fn drain(e: &mut Engine, peer: PeerId) -> Vec<UpdateRepr> {
@@ -38,18 +38,6 @@ fn announced(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
 
 fn withdrawn(u: &[UpdateRepr]) -> BTreeSet<Prefix> {
     support::withdrawn(u).into_iter().collect()
-}
-
-const AS: u32 = 63400;
-
-fn rid(n: u8) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, 0, n)
-}
-
-fn engine() -> Engine {
-    let mut cfg = EngineConfig::new(AS, rid(254));
-    cfg.record_events = true;
-    Engine::new(cfg)
 }
 
 fn client(e: &mut Engine, n: u8) -> PeerId {
@@ -72,19 +60,6 @@ fn attrs(next_hop: Ipv4Addr, med: u32) -> Vec<AttributeRepr> {
         AttributeRepr::new(AttributeValue::Med(med)),
         AttributeRepr::new(AttributeValue::LocalPref(100)),
     ]
-}
-
-fn announce(prefixes: &[&str], attributes: Vec<AttributeRepr>) -> Vec<u8> {
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes,
-        nlri: prefixes
-            .iter()
-            .map(|p| Nlri::new(p.parse().unwrap()))
-            .collect(),
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
 }
 
 fn announce_v6(prefixes: &[&str]) -> Vec<u8> {

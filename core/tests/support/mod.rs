@@ -1,22 +1,61 @@
-//! What the engine tests share: draining a peer's output and reading the
-//! prefixes it announced or withdrew, classic fields and MP attributes alike.
+//! What the engine tests share: an engine with recording on, UPDATEs to feed
+//! it, draining a peer's output and reading the prefixes it announced or
+//! withdrew, classic fields and MP attributes alike.
 #![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing)]
 
-use reflector_core::engine::Engine;
+use std::net::Ipv4Addr;
+
+use reflector_core::engine::{Engine, EngineConfig};
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::type_code;
-use reflector_core::wire::update_repr::{AttributeValue, MpNlri};
-use reflector_core::wire::{Context, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::update_repr::{AttributeRepr, AttributeValue, MpNlri};
+use reflector_core::wire::{Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
 
-/// Everything queued for a peer, decoded with the peer's context.
-pub fn drain(e: &mut Engine, p: PeerId, ctx: &Context) -> Vec<UpdateRepr> {
+/// The AS of the engine under test and of its iBGP peers.
+pub const AS: u32 = 63400;
+
+/// 10.0.0.n: peer n's address and router ID (254 is the engine's).
+pub fn rid(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, n)
+}
+
+/// An engine in [`AS`] with router ID 10.0.0.254, recording events.
+pub fn engine() -> Engine {
+    let mut cfg = EngineConfig::new(AS, rid(254));
+    cfg.record_events = true;
+    Engine::new(cfg)
+}
+
+/// An UPDATE announcing IPv4 `prefixes` with `attributes`.
+pub fn announce(prefixes: &[&str], attributes: Vec<AttributeRepr>) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: prefixes
+            .iter()
+            .map(|p| Nlri::new(p.parse().unwrap()))
+            .collect(),
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+/// Every message queued for a peer, as sent.
+pub fn transmit(e: &mut Engine, p: PeerId) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 65535];
     while let Some(n) = e.poll_transmit(p, &mut buf) {
-        let pkt = UpdatePacket::new_checked(&buf[..n], ctx).unwrap();
-        out.push(UpdateRepr::parse(&pkt));
+        out.push(buf[..n].to_vec());
     }
     out
+}
+
+/// Everything queued for a peer, decoded with the peer's context.
+pub fn drain(e: &mut Engine, p: PeerId, ctx: &Context) -> Vec<UpdateRepr> {
+    transmit(e, p)
+        .iter()
+        .map(|m| UpdateRepr::parse(&UpdatePacket::new_checked(&m[..], ctx).unwrap()))
+        .collect()
 }
 
 /// Prefixes announced by `u`, in order (classic NLRI, then MP_REACH_NLRI, per message).
