@@ -247,13 +247,10 @@ impl<K: Copy + Hash + Eq> Table<K> {
 
     /// Reserve room for `n` more prefixes.
     pub fn reserve(&mut self, n: usize) {
-        let entries = &self.entries;
-        let hasher = &self.hasher;
-        self.index.reserve(n, |&i| {
-            entries
-                .get(i as usize)
-                .map_or(0, |e| hasher.hash_one(e.key))
-        });
+        let want = self.entries.len().saturating_add(n);
+        if self.index.capacity() < want {
+            self.grow_index(want);
+        }
         self.entries.reserve(n);
     }
 
@@ -293,10 +290,10 @@ impl<K: Copy + Hash + Eq> Table<K> {
         self.entries.get_mut(i)
     }
 
-    /// Double the index, filling the new one in entry order: the entries are
-    /// read one after the other instead of in the old index's random order.
-    fn grow_index(&mut self) {
-        let cap = (self.index.len() * 2).max(16);
+    /// Replace the index by one with room for `cap` prefixes, filled in entry
+    /// order: the entries are read one after the other instead of in the old
+    /// index's random order.
+    fn grow_index(&mut self, cap: usize) {
         let mut index = HashTable::with_capacity(cap);
         let (entries, hasher) = (&self.entries, &self.hasher);
         let rehash = |&j: &u32| {
@@ -322,7 +319,7 @@ impl<K: Copy + Hash + Eq> Table<K> {
                     return None;
                 }
                 if self.index.len() >= self.index.capacity() {
-                    self.grow_index();
+                    self.grow_index((self.index.len() * 2).max(16));
                 }
                 self.entries.push(Entry::new(key));
                 let h = self.hasher.hash_one(key);
@@ -406,6 +403,24 @@ mod tests {
             }
         }
         assert_eq!(t.len(), 666);
+    }
+
+    #[test]
+    fn reserving_and_growing_keep_every_key_findable() {
+        let mut t: Table<u64> = Table::new();
+        t.reserve(100);
+        for k in 0..50u64 {
+            t.get_or_insert(k).unwrap();
+        }
+        t.reserve(5000);
+        for k in 50..3000u64 {
+            let (i, e) = t.get_or_insert(k).unwrap();
+            assert_eq!((i as u64, e.key), (k, k));
+        }
+        for k in 0..3000u64 {
+            assert_eq!(t.index_of(&k), Some(k as usize));
+        }
+        assert!(t.get(&3000).is_none());
     }
 
     #[test]
