@@ -1,0 +1,555 @@
+//! Export: ranking changed prefixes and writing each peer's UPDATEs (RFC 4456 rules).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+use super::decide::{best_of, rank_entry, reachable};
+use super::family::{RouteKey, FAMILIES};
+use super::peer::PeerState;
+use super::rib::{Adv, Dirty};
+use super::tx::AdjOut;
+use super::{AddPathSend, Engine, Event, PeerConfig, PeerCounters, Resolver};
+use crate::reflect::{self, ExportClass, LocalIdentity, OutBlock, OutCache, Packer, Role, Source};
+use crate::rib::{AttrId, Entry, Interner, PeerId};
+use crate::wire::{AfiSafi, Nlri, Prefix};
+
+/// The prefixes of one attribute block in a batch (most blocks carry a few).
+type Group = SmallVec<[Nlri; 4]>;
+
+impl Engine {
+    /// Rank every changed prefix and write every up peer's UPDATEs.
+    pub fn flush(&mut self) {
+        for f in FAMILIES {
+            (f.flush)(self);
+        }
+        self.out_cache.clear();
+    }
+
+    /// Rank the changed prefixes of the family with key type `K` and write
+    /// every up peer's UPDATEs for them.
+    pub(super) fn flush_family<K: RouteKey>(&mut self) {
+        let (_, dirty) = K::table_mut(&mut self.rib);
+        if dirty.is_empty() {
+            return;
+        }
+        let slots = core::mem::take(dirty);
+        // Positions stay valid until the removals at the end of this flush.
+        {
+            let (table, _) = K::table_mut(&mut self.rib);
+            for &(i, _) in &slots {
+                if let Some(e) = table.at_mut(i as usize) {
+                    rank_entry(
+                        e,
+                        &self.attrs,
+                        &self.peers,
+                        &self.cfg,
+                        self.resolver.as_ref(),
+                    );
+                }
+            }
+        }
+        // Peers that would get the same bytes (same role, AS width, local
+        // addresses and message size, no ADD-PATH) share one export pass.
+        type ClassKey = (Role, bool, Option<Ipv4Addr>, Option<Ipv6Addr>, usize);
+        let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
+        let mut singles: Vec<PeerId> = Vec::new();
+        for (t, tp) in self.peers.iter().enumerate() {
+            if !tp.has_family(K::FAMILY) {
+                continue;
+            }
+            let tid = PeerId(t as u32);
+            if tp.add_path_tx(K::FAMILY) {
+                singles.push(tid);
+                continue;
+            }
+            let key = (
+                tp.cfg.role,
+                tp.tx_ctx.four_octet_as,
+                tp.cfg.local_v4,
+                tp.cfg.local_v6,
+                tp.tx_ctx.max_message_len(),
+            );
+            match classes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(tid),
+                None => classes.push((key, alloc::vec![tid])),
+            }
+        }
+        for (_, members) in classes {
+            if members.len() > 1 {
+                self.export_shared::<K>(&members, &slots);
+            } else {
+                singles.extend(members);
+            }
+        }
+        for tid in singles {
+            self.export_to::<K>(tid, Some(&slots));
+        }
+        let record = self.cfg.record_events;
+        let mut emptied: Vec<K> = Vec::new();
+        for (i, old) in &slots {
+            if let Some((a, _)) = old {
+                self.attrs.release(*a);
+            }
+            let (table, _) = K::table_mut(&mut self.rib);
+            let Some(e) = table.at_mut(*i as usize) else {
+                continue;
+            };
+            let k = e.key;
+            // The best, if any, is the first path: what `advertised` reads back.
+            let new = best_of(e, &self.attrs, self.resolver.as_ref()).map(|p| (p.attrs, p.peer));
+            e.set_advertised(new.is_some());
+            if let Some(prefix) = k.prefix().filter(|_| record && new != *old) {
+                let ev = Event::BestChanged {
+                    prefix,
+                    best: new.map(|(_, p)| p),
+                };
+                if self.events.len() >= self.cfg.max_events {
+                    self.events.pop_front();
+                    self.events_dropped += 1;
+                }
+                self.events.push_back(ev);
+            }
+            e.set_dirty(false);
+            if e.paths.is_empty() {
+                emptied.push(k);
+            }
+        }
+        let (table, _) = K::table_mut(&mut self.rib);
+        for k in &emptied {
+            table.remove(k);
+        }
+    }
+
+    /// Write the whole table of family K to `peer`, then End-of-RIB if `end_of_rib`.
+    pub(super) fn dump<K: RouteKey>(&mut self, peer: PeerId, end_of_rib: bool) {
+        let Some(p) = self.peers.get_mut(peer.index()) else {
+            return;
+        };
+        if !p.has_family(K::FAMILY) {
+            return;
+        }
+        K::adj(&mut p.tx).clear();
+        self.export_to::<K>(peer, None);
+        self.out_cache.clear();
+        let Some(p) = self.peers.get_mut(peer.index()).filter(|_| end_of_rib) else {
+            return;
+        };
+        let max = p.tx_ctx.max_message_len();
+        let mut pk = Packer::new(&mut p.tx.out, max, false);
+        pk.end_of_rib(K::FAMILY);
+        p.counters.updates_sent += 1;
+    }
+
+    /// Export the entries at `slots` once for a class of peers and copy the
+    /// bytes to each of them. A peer that is the source or the originator of
+    /// one of these paths (now or at the last flush) gets its own pass
+    /// instead, since it must not be sent its own routes.
+    fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[Dirty]) {
+        let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
+            return;
+        };
+        let t_cfg = first.cfg;
+        let tx_ctx = first.tx_ctx;
+        let table = K::table(&self.rib);
+        let mut involved: Vec<PeerId> = Vec::new();
+        let mut involved_rids: Vec<u32> = Vec::new();
+        let mut ex = Exporter {
+            peers: &self.peers,
+            attrs: &self.attrs,
+            cache: &mut self.out_cache,
+            me: &self.me,
+            resolver: self.resolver.as_ref(),
+            target: PeerId(u32::MAX),
+            t_role: t_cfg.role,
+            t_rid: 0,
+            t_cfg,
+            four_octet: tx_ctx.four_octet_as,
+            c2c: self.cfg.client_to_client,
+            groups: Vec::new(),
+            group_of: HashMap::new(),
+            withdrawals: Vec::new(),
+            last: None,
+        };
+        let mut last_src: Option<(AttrId, PeerId)> = None;
+        for &(i, old) in slots {
+            let Some(e) = table.at(i as usize) else {
+                continue;
+            };
+            let Some(prefix) = e.key.prefix() else {
+                continue;
+            };
+            for (a, src) in e
+                .paths
+                .first()
+                .map(|p| (p.attrs, p.peer))
+                .into_iter()
+                .chain(old)
+            {
+                if last_src == Some((a, src)) {
+                    continue;
+                }
+                last_src = Some((a, src));
+                if !involved.contains(&src) {
+                    involved.push(src);
+                }
+                let src_rid = self.peers.get(src.index()).map_or(0, |p| p.router_id);
+                let rid = ex
+                    .attrs
+                    .get(a)
+                    .and_then(|s| s.originator_id())
+                    .unwrap_or(src_rid);
+                if !involved_rids.contains(&rid) {
+                    involved_rids.push(rid);
+                }
+            }
+            ex.export_best(e, prefix, old);
+        }
+        let Exporter {
+            groups,
+            withdrawals,
+            ..
+        } = ex;
+        let mut shared: Vec<u8> = Vec::new();
+        let mut sent = PeerCounters::default();
+        let overflowed = pack(
+            K::FAMILY,
+            &groups,
+            &withdrawals,
+            &mut Packer::new(&mut shared, tx_ctx.max_message_len(), false),
+            &mut sent,
+        );
+        let shared = Bytes::from(shared);
+        for &m in members {
+            let own = involved.contains(&m)
+                || self
+                    .peers
+                    .get(m.index())
+                    .is_some_and(|p| involved_rids.contains(&p.router_id));
+            if own {
+                self.export_to::<K>(m, Some(slots));
+                continue;
+            }
+            if let Some(tp) = self.peers.get_mut(m.index()) {
+                tp.tx.push_shared(&shared);
+                tp.counters.updates_sent += sent.updates_sent;
+                tp.counters.withdrawals_sent += sent.withdrawals_sent;
+                tp.counters.prefixes_sent += sent.prefixes_sent;
+                tp.counters.encode_overflows += sent.encode_overflows;
+            }
+            for &prefix in &overflowed {
+                self.push_event(Event::EncodeOverflow { peer: m, prefix });
+            }
+        }
+    }
+
+    /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
+    fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[Dirty]>) {
+        let Some(tp) = self.peers.get_mut(target.index()) else {
+            return;
+        };
+        if tp.up.is_none() {
+            return;
+        }
+        let mut tx = core::mem::take(&mut tp.tx);
+        let mut counters = tp.counters;
+        let t_role = tp.cfg.role;
+        let t_cfg = tp.cfg;
+        let t_rid = tp.router_id;
+        let tx_ctx = tp.tx_ctx;
+        let add_path = tp.add_path_tx(K::FAMILY);
+        let limit = match t_cfg.add_path_send {
+            AddPathSend::Best(n) => usize::from(n.max(1)),
+            _ => usize::MAX,
+        };
+        let mut ex = Exporter {
+            peers: &self.peers,
+            attrs: &self.attrs,
+            cache: &mut self.out_cache,
+            me: &self.me,
+            resolver: self.resolver.as_ref(),
+            target,
+            t_role,
+            t_rid,
+            t_cfg,
+            four_octet: tx_ctx.four_octet_as,
+            c2c: self.cfg.client_to_client,
+            groups: Vec::new(),
+            group_of: HashMap::new(),
+            withdrawals: Vec::new(),
+            last: None,
+        };
+        let table = K::table(&self.rib);
+        let adj = K::adj(&mut tx);
+        let mut visit = |e: &Entry<K>, old: Adv| {
+            let Some(prefix) = e.key.prefix() else { return };
+            if add_path {
+                ex.export_add_path(e, prefix, adj, limit);
+            } else {
+                ex.export_best(e, prefix, old);
+            }
+        };
+        match slots {
+            Some(slots) => {
+                for &(i, old) in slots {
+                    if let Some(e) = table.at(i as usize) {
+                        visit(e, old);
+                    }
+                }
+            }
+            // A fresh dump: nothing was advertised before.
+            None => {
+                for e in table.iter() {
+                    visit(e, None);
+                }
+            }
+        }
+        let Exporter {
+            groups,
+            withdrawals,
+            ..
+        } = ex;
+        let overflowed = pack(
+            K::FAMILY,
+            &groups,
+            &withdrawals,
+            &mut Packer::new(&mut tx.out, tx_ctx.max_message_len(), add_path),
+            &mut counters,
+        );
+        if let Some(tp) = self.peers.get_mut(target.index()) {
+            tp.tx = tx;
+            tp.counters = counters;
+        }
+        for prefix in overflowed {
+            self.push_event(Event::EncodeOverflow {
+                peer: target,
+                prefix,
+            });
+        }
+    }
+}
+
+/// One export pass: what a peer (or a class of peers) gets for a batch of prefixes.
+struct Exporter<'a> {
+    peers: &'a [PeerState],
+    attrs: &'a Interner<()>,
+    cache: &'a mut OutCache,
+    me: &'a LocalIdentity,
+    resolver: Option<&'a Resolver>,
+    target: PeerId,
+    t_role: Role,
+    t_rid: u32,
+    t_cfg: PeerConfig,
+    four_octet: bool,
+    c2c: bool,
+    groups: Vec<(Arc<OutBlock>, Group)>,
+    group_of: HashMap<usize, usize>,
+    withdrawals: Vec<Nlri>,
+    /// The last (set, source) looked up and its group (`None`: not exported to this peer).
+    last: Option<((AttrId, PeerId), Option<usize>)>,
+}
+
+impl Exporter<'_> {
+    fn source(&self, peer: PeerId) -> Option<(Source, u32)> {
+        if peer == PeerId::LOCAL {
+            return Some((Source::Local, 0));
+        }
+        let p = self.peers.get(peer.index())?;
+        Some((p.source(), p.router_id))
+    }
+
+    /// The block `target` gets for a path from `src` with set `attrs`, if it may get it.
+    fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
+        if src == self.target {
+            return None;
+        }
+        let (source, src_rid) = self.source(src)?;
+        if !reflect::may_export(source, self.t_role, self.c2c) {
+            return None;
+        }
+        let set = self.attrs.get(attrs)?;
+        let originator = set.originator_id().unwrap_or(src_rid);
+        if self.t_role.is_ibgp() && source != Source::Local && originator == self.t_rid {
+            return None;
+        }
+        let class = match (self.t_role, source) {
+            (Role::Ebgp, _) => ExportClass::External {
+                next_hop_v4: self.t_cfg.local_v4,
+                next_hop_v6: self.t_cfg.local_v6,
+                keep_med: source == Source::Local,
+                four_octet: self.four_octet,
+            },
+            (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
+                originator,
+                four_octet: self.four_octet,
+            },
+            _ => ExportClass::Internal {
+                four_octet: self.four_octet,
+            },
+        };
+        if let Some(blk) = self.cache.get(&(attrs, class)) {
+            return Some(blk.clone());
+        }
+        let set = self.attrs.get(attrs)?;
+        let blk = Arc::new(reflect::rewrite(
+            set.block(),
+            set.mp_next_hop(),
+            &class,
+            self.me,
+        ));
+        self.cache.insert((attrs, class), blk.clone());
+        Some(blk)
+    }
+
+    fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
+        let key = Arc::as_ptr(&blk) as usize;
+        match self.group_of.get(&key) {
+            Some(&i) => {
+                if let Some(g) = self.groups.get_mut(i) {
+                    g.1.push(n);
+                }
+            }
+            None => {
+                self.group_of.insert(key, self.groups.len());
+                self.groups.push((blk, smallvec::smallvec![n]));
+            }
+        }
+    }
+
+    /// The group collecting prefixes for (set, source); consecutive prefixes
+    /// usually share both, so the last answer is kept.
+    #[inline]
+    fn group_for(&mut self, key: (AttrId, PeerId)) -> Option<usize> {
+        if let Some((k, g)) = self.last {
+            if k == key {
+                return g;
+            }
+        }
+        let g = self.out_block(key.0, key.1).map(|blk| {
+            let ptr = Arc::as_ptr(&blk) as usize;
+            match self.group_of.get(&ptr) {
+                Some(&i) => i,
+                None => {
+                    let i = self.groups.len();
+                    self.group_of.insert(ptr, i);
+                    self.groups.push((blk, Group::new()));
+                    i
+                }
+            }
+        });
+        self.last = Some((key, g));
+        g
+    }
+
+    /// Export the best path of `e` given what was advertised before (`old`).
+    fn export_best<K>(&mut self, e: &Entry<K>, prefix: Prefix, old: Adv) {
+        let new = best_of(e, self.attrs, self.resolver).map(|p| (p.attrs, p.peer));
+        if new == old {
+            return;
+        }
+        let new_group = new.and_then(|k| self.group_for(k));
+        match new_group {
+            Some(g) => {
+                if let Some((oa, os)) = old {
+                    // Same bytes as before (e.g. only the source changed within a class): skip.
+                    if let (Some(ob), Some((nb, _))) = (self.out_block(oa, os), self.groups.get(g))
+                    {
+                        if ob == *nb {
+                            return;
+                        }
+                    }
+                }
+                if let Some(grp) = self.groups.get_mut(g) {
+                    grp.1.push(Nlri::new(prefix));
+                }
+            }
+            None => {
+                if let Some((oa, os)) = old {
+                    if self.out_block(oa, os).is_some() {
+                        self.withdrawals.push(Nlri::new(prefix));
+                    }
+                }
+            }
+        }
+    }
+
+    fn export_add_path<K: RouteKey>(
+        &mut self,
+        e: &Entry<K>,
+        prefix: Prefix,
+        adj: &mut AdjOut<K>,
+        limit: usize,
+    ) {
+        let mut new: SmallVec<[(u32, Arc<OutBlock>); 2]> = SmallVec::new();
+        for p in e.paths.iter() {
+            if new.len() >= limit {
+                break;
+            }
+            if !reachable(self.attrs.get(p.attrs), p.peer, self.resolver) {
+                break;
+            }
+            if let Some(blk) = self.out_block(p.attrs, p.peer) {
+                new.push((p.local_id, blk));
+            }
+        }
+        let old = adj.remove(&e.key).unwrap_or_default();
+        for (id, _) in old
+            .iter()
+            .filter(|(id, _)| !new.iter().any(|(n, _)| n == id))
+        {
+            self.withdrawals.push(Nlri {
+                path_id: Some(*id),
+                prefix,
+            });
+        }
+        for (id, blk) in new.iter() {
+            let same = old
+                .iter()
+                .any(|(o, ob)| o == id && (Arc::ptr_eq(ob, blk) || **ob == **blk));
+            if !same {
+                self.announce(
+                    blk.clone(),
+                    Nlri {
+                        path_id: Some(*id),
+                        prefix,
+                    },
+                );
+            }
+        }
+        if !new.is_empty() {
+            adj.insert(e.key, new);
+        }
+    }
+}
+
+/// Write withdrawals, then announcements grouped by attribute block; count
+/// what was written and return the prefixes whose attributes did not fit.
+fn pack(
+    family: AfiSafi,
+    groups: &[(Arc<OutBlock>, Group)],
+    withdrawals: &[Nlri],
+    pk: &mut Packer<'_>,
+    counters: &mut PeerCounters,
+) -> Vec<Prefix> {
+    let wd = pk.withdraw(family, withdrawals);
+    counters.updates_sent += wd.messages;
+    counters.withdrawals_sent += wd.prefixes;
+    let mut overflowed = Vec::new();
+    for (blk, nlri) in groups {
+        match pk.announce(family, blk, nlri) {
+            Ok(done) => {
+                counters.updates_sent += done.messages;
+                counters.prefixes_sent += done.prefixes;
+            }
+            Err(_) => {
+                counters.encode_overflows += nlri.len() as u64;
+                overflowed.extend(nlri.iter().map(|n| n.prefix));
+            }
+        }
+    }
+    overflowed
+}

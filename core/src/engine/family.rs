@@ -1,0 +1,125 @@
+//! The per-family table: the families the engine keeps, their key types, and
+//! the engine's operations on each family's table.
+//!
+//! Import, decision and export are generic over [`RouteKey`] and
+//! monomorphised per family; code that acts on every family, or on one named
+//! by an AFI/SAFI, goes through [`FAMILIES`] instead of branching on IPv4 and
+//! IPv6. A new family is a new key type and a new entry there.
+
+use alloc::vec::Vec;
+use core::hash::Hash;
+
+use hashbrown::HashSet;
+
+use super::graceful::{clear_refreshed, Restart};
+use super::rib::{count_peer_paths, mark_all, Dirty};
+use super::tx::{AdjOut, Tx};
+use super::Engine;
+use crate::rib::{Interner, PeerId, Table};
+use crate::wire::{AfiSafi, Ipv4Prefix, Ipv6Prefix, Prefix};
+
+/// The families the engine keeps, in the order it visits them.
+pub(super) const FAMILIES: [Family; 2] = [Family::new::<u64>(), Family::new::<Ipv6Prefix>()];
+
+/// One family the engine keeps: its AFI/SAFI and the engine's operations on
+/// its table, each the generic one instantiated for the family's key type.
+#[derive(Clone, Copy)]
+pub(super) struct Family {
+    /// The AFI/SAFI.
+    pub(super) afi_safi: AfiSafi,
+    /// Rank the family's changed prefixes and write every up peer's UPDATEs.
+    pub(super) flush: fn(&mut Engine),
+    /// Write the whole table to a peer, then End-of-RIB if asked.
+    pub(super) dump: fn(&mut Engine, PeerId, bool),
+    /// Remove every path of a peer; returns how many.
+    pub(super) sweep: fn(&mut Engine, PeerId) -> u64,
+    /// Remove a peer's paths but, if asked, those it announced again since
+    /// they became stale; returns how many.
+    pub(super) sweep_stale: fn(&mut Engine, PeerId, bool) -> u64,
+    /// Mark every prefix changed.
+    pub(super) mark_all: fn(&mut Rib, &mut Interner<()>),
+    /// How many paths of a peer the table holds.
+    pub(super) count_peer_paths: fn(&Rib, PeerId) -> u64,
+    /// Forget which paths a peer announced again since they became stale.
+    pub(super) clear_refreshed: fn(&mut Restart),
+}
+
+impl Family {
+    /// The entry for the family with key type `K`.
+    const fn new<K: RouteKey>() -> Self {
+        Family {
+            afi_safi: K::FAMILY,
+            flush: Engine::flush_family::<K>,
+            dump: Engine::dump::<K>,
+            sweep: Engine::sweep_all::<K>,
+            sweep_stale: Engine::sweep_refreshed::<K>,
+            mark_all: mark_all::<K>,
+            count_peer_paths: count_peer_paths::<K>,
+            clear_refreshed: clear_refreshed::<K>,
+        }
+    }
+
+    /// The entry for `afi_safi`, if the engine keeps that family.
+    pub(super) fn of(afi_safi: AfiSafi) -> Option<Family> {
+        FAMILIES.into_iter().find(|f| f.afi_safi == afi_safi)
+    }
+}
+
+/// A prefix key type: a family's compact form of its prefixes.
+pub(super) trait RouteKey: Copy + Hash + Eq + core::fmt::Debug {
+    const FAMILY: AfiSafi;
+    fn prefix(self) -> Option<Prefix>;
+    fn table(rib: &Rib) -> &Table<Self>;
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>);
+    fn adj(tx: &mut Tx) -> &mut AdjOut<Self>;
+    /// The paths (key, path identifier) the peer announced again since its
+    /// paths of the family became stale.
+    fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)>;
+}
+
+impl RouteKey for u64 {
+    const FAMILY: AfiSafi = AfiSafi::IPV4_UNICAST;
+    fn prefix(self) -> Option<Prefix> {
+        Ipv4Prefix::from_key(self).map(Prefix::V4)
+    }
+    fn table(rib: &Rib) -> &Table<Self> {
+        &rib.v4
+    }
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>) {
+        (&mut rib.v4, &mut rib.dirty_v4)
+    }
+    fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
+        &mut tx.adj_v4
+    }
+    fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
+        &mut r.refreshed_v4
+    }
+}
+
+impl RouteKey for Ipv6Prefix {
+    const FAMILY: AfiSafi = AfiSafi::IPV6_UNICAST;
+    fn prefix(self) -> Option<Prefix> {
+        Some(Prefix::V6(self))
+    }
+    fn table(rib: &Rib) -> &Table<Self> {
+        &rib.v6
+    }
+    fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>) {
+        (&mut rib.v6, &mut rib.dirty_v6)
+    }
+    fn adj(tx: &mut Tx) -> &mut AdjOut<Self> {
+        &mut tx.adj_v6
+    }
+    fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
+        &mut r.refreshed_v6
+    }
+}
+
+/// The tables, and per family the prefixes changed since the last flush.
+#[derive(Debug, Default)]
+pub(super) struct Rib {
+    pub(super) v4: Table<u64>,
+    pub(super) v6: Table<Ipv6Prefix>,
+    pub(super) dirty_v4: Vec<Dirty>,
+    pub(super) dirty_v6: Vec<Dirty>,
+}

@@ -1,0 +1,290 @@
+//! Import: received messages into the Loc-RIB, and routes originated locally.
+
+use alloc::vec::Vec;
+use core::net::IpAddr;
+
+use super::family::RouteKey;
+use super::rib::{remove_path, upsert};
+use super::{Engine, Event, Outcome};
+use crate::error::{Action, Error, ErrorKind, Result};
+use crate::reflect::{self, ImportContext, Role};
+use crate::rib::{AttrId, PeerId};
+use crate::wire::update::UpdatePacket;
+use crate::wire::update_repr::AttributeRepr;
+use crate::wire::{Context, Header, Ipv6Prefix, MessageType, Nlri, Prefix, Safi, Writer};
+
+/// The NOTIFICATION message for `e`, found in `msg`.
+fn notification(e: &Error, msg: &[u8]) -> Vec<u8> {
+    let data = e.data.resolve(msg);
+    let mut body = Vec::with_capacity(2 + data.len());
+    body.push(e.code);
+    body.push(e.subcode);
+    body.extend_from_slice(data.get(..data.len().min(4096 - 21)).unwrap_or(&[]));
+    reflect::message(MessageType::Notification, &body).unwrap_or_default()
+}
+
+impl Engine {
+    /// Handle one framed BGP message from a peer.
+    pub fn handle_message(&mut self, peer: PeerId, msg: &[u8]) -> Outcome {
+        let Some(p) = self.peers.get(peer.index()) else {
+            return Outcome::NotUp;
+        };
+        if p.up.is_none() {
+            return Outcome::NotUp;
+        }
+        let ctx = p.rx_ctx;
+        let h = match Header::parse(msg, ctx.max_message_len()) {
+            Ok(h) => h,
+            Err(e) => return self.reset(peer, e, msg),
+        };
+        if usize::from(h.length) != msg.len() {
+            let e = Error::new(
+                ErrorKind::BadMessageLength,
+                crate::error::code::MESSAGE_HEADER,
+                crate::error::subcode::BAD_MESSAGE_LENGTH,
+                Action::SessionReset,
+                16,
+            )
+            .with_data(crate::error::NotifyData::u16(h.length));
+            return self.reset(peer, e, msg);
+        }
+        match h.msg_type {
+            MessageType::Update => self.handle_update(peer, msg, &ctx),
+            MessageType::RouteRefresh => self.handle_route_refresh(peer, msg),
+            t => Outcome::Ignored(t),
+        }
+    }
+
+    pub(super) fn reset(&mut self, peer: PeerId, error: Error, msg: &[u8]) -> Outcome {
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.session_resets += 1;
+        }
+        self.push_event(Event::UpdateError { peer, error });
+        self.peer_down(peer);
+        Outcome::Reset {
+            error,
+            notification: notification(&error, msg),
+        }
+    }
+
+    fn handle_update(&mut self, peer: PeerId, msg: &[u8], ctx: &Context) -> Outcome {
+        let (pkt, soft) = match UpdatePacket::parse_revised(msg, ctx) {
+            Ok(v) => v,
+            Err(e) => return self.reset(peer, e, msg),
+        };
+        let Some(p) = self.peers.get_mut(peer.index()) else {
+            return Outcome::NotUp;
+        };
+        p.counters.updates_received += 1;
+        let role = p.cfg.role;
+        let sender_rid = p.router_id;
+        let treat = pkt.is_treat_as_withdraw();
+        if let Some(e) = soft {
+            match e.action {
+                Action::TreatAsWithdraw => p.counters.treat_as_withdraw += 1,
+                _ => p.counters.attribute_discard += 1,
+            }
+            self.push_event(Event::UpdateError { peer, error: e });
+        }
+        let mut withdrawn = 0u32;
+        let mut announced = 0u32;
+        let mut rejected = 0u32;
+        // Withdrawals.
+        for n in pkt.withdrawn() {
+            withdrawn += self.withdraw_path(peer, n) as u32;
+        }
+        if let Some(mu) = pkt.mp_unreach() {
+            if let Some(it) = mu.prefixes().filter(|_| mu.afi_safi.safi == Safi::UNICAST) {
+                for n in it {
+                    withdrawn += self.withdraw_path(peer, n) as u32;
+                }
+            }
+        }
+        let mp = pkt
+            .mp_reach()
+            .filter(|m| m.afi_safi.safi == Safi::UNICAST && m.afi_safi.is_ip());
+        let classic = pkt.nlri();
+        let mp_prefixes = mp.and_then(|m| m.prefixes());
+        let received = classic.clone().count() + mp_prefixes.clone().map_or(0, |i| i.count());
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.withdrawals_received += u64::from(withdrawn);
+            p.counters.prefixes_received += received as u64;
+        }
+        if treat {
+            for n in classic.chain(mp_prefixes.into_iter().flatten()) {
+                withdrawn += self.withdraw_path(peer, n) as u32;
+            }
+            if let Some(e) = soft {
+                return Outcome::TreatAsWithdraw(e);
+            }
+        } else if received > 0 {
+            let ictx = ImportContext {
+                role,
+                four_octet: ctx.four_octet_as,
+            };
+            let mut scratch = core::mem::take(&mut self.scratch);
+            for (with_nh, nlri, mp_nh) in [
+                (true, Some(classic), None),
+                (false, mp_prefixes, mp.map(|m| m.next_hop)),
+            ] {
+                let Some(nlri) = nlri else { continue };
+                if nlri.as_bytes().is_empty() {
+                    continue;
+                }
+                reflect::canonicalize(pkt.attributes(), &ictx, with_nh, &mut scratch);
+                let looped =
+                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits());
+                if let Some(reason) = looped {
+                    for n in nlri {
+                        rejected += 1;
+                        self.withdraw_path(peer, n);
+                        if self.cfg.record_events {
+                            self.push_event(Event::LoopRejected {
+                                peer,
+                                prefix: n.prefix,
+                                reason,
+                            });
+                        }
+                    }
+                    continue;
+                }
+                let id = self.attrs.intern(&scratch, mp_nh);
+                for n in nlri {
+                    self.attrs.retain(id);
+                    if self.insert_path(peer, n, id) {
+                        announced += 1;
+                    }
+                }
+                self.attrs.release(id);
+            }
+            self.scratch = scratch;
+        }
+        let _ = sender_rid;
+        let mut eor = None;
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.accepted += u64::from(announced);
+            p.counters.rejected_loop += u64::from(rejected);
+            if p.restart.is_some() {
+                eor = pkt.end_of_rib();
+            }
+        }
+        if let Some(f) = eor {
+            // RFC 4724 §4.2: End-of-RIB from the restarted peer ends the family's stale paths.
+            self.sweep_stale(peer, f, true);
+        }
+        match soft {
+            Some(e) if e.action == Action::AttributeDiscard => Outcome::AttributeDiscarded(e),
+            _ => Outcome::Accepted {
+                announced,
+                withdrawn,
+                rejected,
+            },
+        }
+    }
+
+    /// Insert a path holding one reference to `id` (consumed). Returns whether it changed anything.
+    fn insert_path(&mut self, peer: PeerId, n: Nlri, id: AttrId) -> bool {
+        let rid = n.path_id.unwrap_or(0);
+        match n.prefix {
+            Prefix::V4(p) => self.insert_keyed::<u64>(peer, p.key(), rid, id),
+            Prefix::V6(p) => self.insert_keyed::<Ipv6Prefix>(peer, p, rid, id),
+        }
+    }
+
+    /// [`Engine::insert_path`] in the family with key type `K`.
+    fn insert_keyed<K: RouteKey>(&mut self, peer: PeerId, key: K, rid: u32, id: AttrId) -> bool {
+        if let Some(r) = self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.restart.as_mut())
+        {
+            if r.stale.contains(K::FAMILY) {
+                K::refreshed(r).insert((key, rid));
+            }
+        }
+        let local_id = self.next_local_id;
+        let changed = upsert::<K>(&mut self.rib, &mut self.attrs, key, peer, rid, id, local_id);
+        if changed == Some(true) {
+            self.next_local_id = self.next_local_id.wrapping_add(1).max(1);
+        }
+        changed.is_some()
+    }
+
+    fn withdraw_path(&mut self, peer: PeerId, n: Nlri) -> bool {
+        let rid = n.path_id.unwrap_or(0);
+        match n.prefix {
+            Prefix::V4(p) => remove_path::<u64>(&mut self.rib, &mut self.attrs, p.key(), peer, rid),
+            Prefix::V6(p) => {
+                remove_path::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, p, peer, rid)
+            }
+        }
+    }
+
+    /// Originate a route from this engine (as a speaker's own network).
+    ///
+    /// ORIGIN (IGP) and an empty AS_PATH are added when `attributes` lack
+    /// them; NEXT_HOP comes from `next_hop` (through MP_REACH_NLRI for IPv6
+    /// prefixes and for IPv4 prefixes with an IPv6 next hop).
+    pub fn originate(
+        &mut self,
+        prefix: Prefix,
+        next_hop: IpAddr,
+        attributes: &[AttributeRepr],
+    ) -> Result<()> {
+        use crate::wire::attribute::{type_code, Origin};
+        use crate::wire::update_repr::{AsPath, AttributeValue};
+        let mut list: Vec<AttributeRepr> = attributes
+            .iter()
+            .filter(|a| {
+                !matches!(
+                    a.value.type_code(),
+                    type_code::NEXT_HOP | type_code::MP_REACH_NLRI | type_code::MP_UNREACH_NLRI
+                )
+            })
+            .cloned()
+            .collect();
+        let has = |l: &[AttributeRepr], t: u8| l.iter().any(|a| a.value.type_code() == t);
+        if !has(&list, type_code::ORIGIN) {
+            list.push(AttributeRepr::new(AttributeValue::Origin(Origin::Igp)));
+        }
+        if !has(&list, type_code::AS_PATH) {
+            list.push(AttributeRepr::new(
+                AttributeValue::AsPath(AsPath::default()),
+            ));
+        }
+        let mp_nh: Option<Vec<u8>> = match (prefix, next_hop) {
+            (Prefix::V4(_), IpAddr::V4(v4)) => {
+                list.push(AttributeRepr::new(AttributeValue::NextHop(v4)));
+                None
+            }
+            (_, IpAddr::V6(v6)) => Some(v6.octets().to_vec()),
+            (Prefix::V6(_), IpAddr::V4(v4)) => Some(v4.to_ipv6_mapped().octets().to_vec()),
+        };
+        let ctx = Context::MODERN;
+        let len: usize = list.iter().map(|a| a.buffer_len(&ctx)).sum();
+        let mut raw = alloc::vec![0u8; len];
+        let mut w = Writer::new(&mut raw);
+        for a in &list {
+            a.emit(&mut w, &ctx)?;
+        }
+        let it = crate::wire::attribute::AttrIter::new_checked(&raw, 0)?;
+        let mut block = Vec::new();
+        reflect::canonicalize(
+            it,
+            &ImportContext {
+                role: Role::Client,
+                four_octet: true,
+            },
+            mp_nh.is_none(),
+            &mut block,
+        );
+        let id = self.attrs.intern(&block, mp_nh.as_deref());
+        self.insert_path(PeerId::LOCAL, Nlri::new(prefix), id);
+        Ok(())
+    }
+
+    /// Withdraw a route this engine originated.
+    pub fn withdraw_local(&mut self, prefix: Prefix) -> bool {
+        self.withdraw_path(PeerId::LOCAL, Nlri::new(prefix))
+    }
+}

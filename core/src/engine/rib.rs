@@ -1,0 +1,192 @@
+//! The Loc-RIB: paths in and out of the tables, and which prefixes changed
+//! since the last flush.
+
+use alloc::vec::Vec;
+
+use hashbrown::HashSet;
+
+use super::family::{Rib, RouteKey, FAMILIES};
+use super::{Engine, Resolver};
+use crate::rib::{AttrId, Entry, Interner, Path, PeerId};
+
+/// Changed prefixes after which removing a peer's paths flushes on the way.
+const SWEEP_CHUNK: usize = 1 << 16;
+
+/// What was advertised for a prefix at the last flush: attribute set and source.
+pub(super) type Adv = Option<(AttrId, PeerId)>;
+
+/// A prefix changed since the last flush: its position in the table (stable
+/// until the flush, the only place entries are removed) and what was
+/// advertised for it before the change (holding a reference to the attribute
+/// set until the flush).
+pub(super) type Dirty = (u32, Adv);
+
+impl Engine {
+    /// Install (or remove) the next-hop resolver; every prefix is re-decided at the next flush.
+    pub fn set_resolver(&mut self, resolver: Option<Resolver>) {
+        self.resolver = resolver;
+        self.resolver_changed();
+    }
+
+    /// Tell the engine that next-hop reachability or costs changed.
+    pub fn resolver_changed(&mut self) {
+        for f in FAMILIES {
+            (f.mark_all)(&mut self.rib, &mut self.attrs);
+        }
+    }
+
+    /// Remove the paths of `peer` (all, or all but those in `keep`); returns
+    /// how many. A peer with a large table changes many prefixes at once:
+    /// every [`SWEEP_CHUNK`] changed prefixes are flushed on the way, so the
+    /// list of pending changes stays bounded.
+    pub(super) fn sweep<K: RouteKey>(
+        &mut self,
+        peer: PeerId,
+        keep: Option<&HashSet<(K, u32)>>,
+    ) -> u64 {
+        let mut removed = 0u64;
+        // Backwards: a flush removes emptied entries by moving the last entry
+        // into their place, and the last ones have been visited already.
+        let mut i = K::table(&self.rib).len();
+        while i > 0 {
+            i -= 1;
+            let (table, dirty) = K::table_mut(&mut self.rib);
+            let Some(e) = table.at_mut(i) else {
+                continue;
+            };
+            let key = e.key;
+            let goes =
+                |p: &Path| p.peer == peer && !keep.is_some_and(|k| k.contains(&(key, p.remote_id)));
+            let n = e.paths.iter().filter(|p| goes(p)).count();
+            if n == 0 {
+                continue;
+            }
+            removed += n as u64;
+            touch(e, i, dirty, &mut self.attrs);
+            let attrs = &mut self.attrs;
+            e.paths.retain(|p| {
+                if goes(p) {
+                    attrs.release(p.attrs);
+                    false
+                } else {
+                    true
+                }
+            });
+            if dirty.len() >= SWEEP_CHUNK {
+                self.flush_family::<K>();
+                self.out_cache.clear();
+                i = i.min(K::table(&self.rib).len());
+            }
+        }
+        removed
+    }
+
+    /// Remove every path of `peer` in the family with key type `K`; returns how many.
+    pub(super) fn sweep_all<K: RouteKey>(&mut self, peer: PeerId) -> u64 {
+        self.sweep::<K>(peer, None)
+    }
+}
+
+/// Mark `e` changed since the last flush, keeping (with a reference to its
+/// attribute set) what was advertised for it. Call before changing its paths.
+fn touch<K>(e: &mut Entry<K>, at: usize, dirty: &mut Vec<Dirty>, attrs: &mut Interner<()>) {
+    if e.set_dirty(true) {
+        return;
+    }
+    let adv = e.advertised();
+    if let Some((a, _)) = adv {
+        attrs.retain(a);
+    }
+    dirty.push((at as u32, adv));
+}
+
+/// Mark every prefix of the family with key type `K` changed.
+pub(super) fn mark_all<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>) {
+    let (table, dirty) = K::table_mut(rib);
+    for (i, e) in table.iter_mut().enumerate() {
+        touch(e, i, dirty, attrs);
+    }
+}
+
+/// Add or replace the path (`peer`, `remote_id`) of `key` with one reference
+/// to `id` (consumed): `Some(true)` for a new path, `Some(false)` for new
+/// attributes, `None` for no change.
+pub(super) fn upsert<K: RouteKey>(
+    rib: &mut Rib,
+    attrs: &mut Interner<()>,
+    key: K,
+    peer: PeerId,
+    remote_id: u32,
+    id: AttrId,
+    local_id: u32,
+) -> Option<bool> {
+    let (table, dirty) = K::table_mut(rib);
+    let Some((at_pos, e)) = table.get_or_insert(key) else {
+        attrs.release(id);
+        return None;
+    };
+    let at = e
+        .paths
+        .iter()
+        .position(|p| p.peer == peer && p.remote_id == remote_id);
+    if let Some(p) = at.and_then(|i| e.paths.get(i)) {
+        if p.attrs == id {
+            attrs.release(id);
+            return None;
+        }
+    }
+    touch(e, at_pos, dirty, attrs);
+    match at.and_then(|i| e.paths.get_mut(i)) {
+        Some(p) => {
+            let old = core::mem::replace(&mut p.attrs, id);
+            attrs.release(old);
+            Some(false)
+        }
+        None => {
+            e.paths.push(Path {
+                attrs: id,
+                peer,
+                remote_id,
+                local_id,
+            });
+            Some(true)
+        }
+    }
+}
+
+/// Remove the path (`peer`, `remote_id`) of `key`; returns whether there was one.
+pub(super) fn remove_path<K: RouteKey>(
+    rib: &mut Rib,
+    attrs: &mut Interner<()>,
+    key: K,
+    peer: PeerId,
+    remote_id: u32,
+) -> bool {
+    let (table, dirty) = K::table_mut(rib);
+    let Some(pos) = table.index_of(&key) else {
+        return false;
+    };
+    let Some(e) = table.at_mut(pos) else {
+        return false;
+    };
+    let Some(i) = e
+        .paths
+        .iter()
+        .position(|p| p.peer == peer && p.remote_id == remote_id)
+    else {
+        return false;
+    };
+    touch(e, pos, dirty, attrs);
+    if let Some(p) = e.paths.remove(i) {
+        attrs.release(p.attrs);
+    }
+    true
+}
+
+/// How many paths of `peer` the table holds.
+pub(super) fn count_peer_paths<K: RouteKey>(rib: &Rib, peer: PeerId) -> u64 {
+    K::table(rib)
+        .iter()
+        .map(|e| e.paths.iter().filter(|p| p.peer == peer).count() as u64)
+        .sum()
+}

@@ -1,0 +1,303 @@
+//! The engine's public configuration and result types.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::decision::DecisionConfig;
+use crate::error::Error;
+use crate::reflect::{LoopReason, Role};
+use crate::rib::{AttrId, AttrSet, PeerId};
+use crate::wire::update_repr::AttributeRepr;
+use crate::wire::{AfiSafi, AfiSafiSet, Context, MessageType, Prefix};
+
+/// Engine-wide configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Our AS number.
+    pub local_as: u32,
+    /// Our BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// Our cluster ID; `None` means the router ID (RFC 4456 §7).
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Reflect routes from clients to other clients (RFC 4456 §6).
+    pub client_to_client: bool,
+    /// Decision process knobs.
+    pub decision: DecisionConfig,
+    /// Record events for [`Engine::poll_event`](super::Engine::poll_event).
+    pub record_events: bool,
+    /// At most this many events are kept; older ones are dropped and counted.
+    pub max_events: usize,
+}
+
+impl EngineConfig {
+    /// A configuration with defaults for everything but AS and router ID.
+    pub fn new(local_as: u32, router_id: Ipv4Addr) -> Self {
+        EngineConfig {
+            local_as,
+            router_id,
+            cluster_id: None,
+            client_to_client: true,
+            decision: DecisionConfig::default(),
+            record_events: false,
+            max_events: 65_536,
+        }
+    }
+}
+
+/// How many paths per prefix to advertise to a peer that negotiated ADD-PATH sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AddPathSend {
+    /// Only the best path, without path identifiers.
+    #[default]
+    Off,
+    /// Every eligible candidate.
+    All,
+    /// The best N eligible candidates.
+    Best(u8),
+}
+
+/// A peer's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerConfig {
+    /// Client, non-client or eBGP.
+    pub role: Role,
+    /// The peer's address.
+    pub address: IpAddr,
+    /// The peer's AS.
+    pub asn: u32,
+    /// Our IPv4 address on this session (NEXT_HOP toward eBGP).
+    pub local_v4: Option<Ipv4Addr>,
+    /// Our IPv6 address on this session (MP next hop toward eBGP).
+    pub local_v6: Option<Ipv6Addr>,
+    /// ADD-PATH sending policy, used when the session negotiated it.
+    pub add_path_send: AddPathSend,
+}
+
+impl PeerConfig {
+    /// A peer with no local addresses and no ADD-PATH sending.
+    pub fn new(role: Role, address: IpAddr, asn: u32) -> Self {
+        PeerConfig {
+            role,
+            address,
+            asn,
+            local_v4: None,
+            local_v6: None,
+            add_path_send: AddPathSend::Off,
+        }
+    }
+}
+
+/// What a session negotiated (from the OPEN exchange).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The peer's BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// Both sides support 4-octet AS numbers.
+    pub four_octet_as: bool,
+    /// Both sides support extended messages.
+    pub extended_message: bool,
+    /// Families both sides support.
+    pub families: AfiSafiSet,
+    /// Families in which the peer sends us path identifiers.
+    pub add_path_receive: AfiSafiSet,
+    /// Families in which we may send the peer path identifiers.
+    pub add_path_send: AfiSafiSet,
+    /// Both sides support enhanced route refresh (RFC 7313): a refresh we
+    /// answer is framed by BoRR and EoRR, and one the peer sends replaces its
+    /// paths of the family (those not sent again are removed at its EoRR).
+    pub enhanced_route_refresh: bool,
+}
+
+impl Negotiated {
+    /// IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH, 4,096-byte messages.
+    pub fn unicast(router_id: Ipv4Addr) -> Self {
+        Negotiated {
+            router_id,
+            four_octet_as: true,
+            extended_message: false,
+            families: AfiSafiSet::EMPTY
+                .with(AfiSafi::IPV4_UNICAST)
+                .with(AfiSafi::IPV6_UNICAST),
+            add_path_receive: AfiSafiSet::EMPTY,
+            add_path_send: AfiSafiSet::EMPTY,
+            enhanced_route_refresh: false,
+        }
+    }
+}
+
+/// Per-peer counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerCounters {
+    /// UPDATE messages received.
+    pub updates_received: u64,
+    /// Prefixes announced to us.
+    pub prefixes_received: u64,
+    /// Prefixes withdrawn by the peer.
+    pub withdrawals_received: u64,
+    /// Announced paths accepted as candidates.
+    pub accepted: u64,
+    /// Paths rejected by the loop checks.
+    pub rejected_loop: u64,
+    /// UPDATEs handled as treat-as-withdraw (RFC 7606).
+    pub treat_as_withdraw: u64,
+    /// UPDATEs with an attribute discarded (RFC 7606).
+    pub attribute_discard: u64,
+    /// UPDATEs that reset the session.
+    pub session_resets: u64,
+    /// ROUTE-REFRESH requests served.
+    pub route_refreshes: u64,
+    /// UPDATE messages sent.
+    pub updates_sent: u64,
+    /// Prefixes announced to the peer.
+    pub prefixes_sent: u64,
+    /// Prefixes withdrawn toward the peer.
+    pub withdrawals_sent: u64,
+    /// Paths that could not be sent because their attributes exceed the maximum message size.
+    pub encode_overflows: u64,
+    /// Sessions that went down gracefully, keeping their paths as stale (RFC 4724 §4.2).
+    pub graceful_restarts: u64,
+    /// Paths marked stale at graceful downs.
+    pub stale_marked: u64,
+    /// Stale paths removed (End-of-RIB, restart timer, reconnect without graceful restart).
+    pub stale_removed: u64,
+}
+
+/// What the engine did with one received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// The UPDATE was applied.
+    Accepted {
+        /// Paths that became (or replaced) candidates.
+        announced: u32,
+        /// Paths withdrawn.
+        withdrawn: u32,
+        /// Paths rejected by the loop checks.
+        rejected: u32,
+    },
+    /// The UPDATE was malformed in a way RFC 7606 survives: its prefixes were withdrawn.
+    TreatAsWithdraw(Error),
+    /// The UPDATE was applied without a malformed attribute (RFC 7606 attribute-discard).
+    AttributeDiscarded(Error),
+    /// The message was malformed beyond repair: send this NOTIFICATION and close.
+    /// The peer is already down in the engine.
+    Reset {
+        /// What was wrong.
+        error: Error,
+        /// The NOTIFICATION message to send.
+        notification: Vec<u8>,
+    },
+    /// A ROUTE-REFRESH: the Adj-RIB-Out for the family was queued again.
+    RouteRefresh(AfiSafi),
+    /// Not a message the engine acts on (KEEPALIVE, OPEN, NOTIFICATION: the session's business).
+    Ignored(MessageType),
+    /// The peer is unknown or not up.
+    NotUp,
+}
+
+/// Something observers may want to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The best path for a prefix changed (`None`: no path left).
+    BestChanged {
+        /// The prefix.
+        prefix: Prefix,
+        /// The peer the new best path came from.
+        best: Option<PeerId>,
+    },
+    /// A received path was not a candidate because of a loop check.
+    LoopRejected {
+        /// Who sent it.
+        peer: PeerId,
+        /// The prefix.
+        prefix: Prefix,
+        /// Which check.
+        reason: LoopReason,
+    },
+    /// A received message was malformed.
+    UpdateError {
+        /// Who sent it.
+        peer: PeerId,
+        /// The error, with its RFC 7606 action.
+        error: Error,
+    },
+    /// A path could not be sent: its attributes alone exceed the peer's maximum message size.
+    EncodeOverflow {
+        /// The peer it was for.
+        peer: PeerId,
+        /// The prefix.
+        prefix: Prefix,
+    },
+    /// A peer came up.
+    PeerUp(PeerId),
+    /// A peer went down; its routes are withdrawn.
+    PeerDown(PeerId),
+    /// A peer went down gracefully: its paths in these families stay, stale (RFC 4724 §4.2).
+    PeerRestarting {
+        /// The peer.
+        peer: PeerId,
+        /// The families whose paths are kept.
+        families: AfiSafiSet,
+        /// How many paths were marked stale.
+        stale: u64,
+    },
+    /// Stale paths of a restarting peer were removed.
+    StaleRemoved {
+        /// The peer.
+        peer: PeerId,
+        /// The family.
+        family: AfiSafi,
+        /// How many paths were removed.
+        paths: u64,
+    },
+}
+
+/// A candidate path as seen through [`Engine::candidates`](super::Engine::candidates).
+#[derive(Debug, Clone, Copy)]
+pub struct PathView<'e> {
+    /// The peer it came from ([`PeerId::LOCAL`] for our own routes).
+    pub peer: PeerId,
+    /// The peer's ADD-PATH identifier.
+    pub remote_id: u32,
+    /// Our identifier for the path.
+    pub local_id: u32,
+    /// The attribute set handle.
+    pub attrs: AttrId,
+    /// The attribute set.
+    pub set: &'e AttrSet,
+    /// Whether the next hop resolves.
+    pub reachable: bool,
+}
+
+impl PathView<'_> {
+    /// The attributes, decoded.
+    pub fn attributes(&self) -> Vec<AttributeRepr> {
+        decode_block(self.set.block())
+    }
+}
+
+/// Decode a canonical attribute block.
+pub fn decode_block(block: &[u8]) -> Vec<AttributeRepr> {
+    crate::wire::attribute::AttrIter::unchecked(block, 0)
+        .map(|a| AttributeRepr::parse(&a, &Context::MODERN))
+        .collect()
+}
+
+/// Memory used by the RIB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryStats {
+    /// Prefixes in the Loc-RIB.
+    pub prefixes: usize,
+    /// Candidate paths.
+    pub paths: usize,
+    /// Distinct attribute sets.
+    pub attr_sets: usize,
+    /// Bytes held by the prefix tables (index, entries and spilled path lists).
+    pub table_bytes: usize,
+    /// Bytes held by the attribute sets and the interner.
+    pub attr_bytes: usize,
+}
+
+/// The next-hop resolver: `Some(igp_cost)` when the next hop is reachable.
+pub type Resolver = Box<dyn Fn(IpAddr) -> Option<u32> + Send + Sync>;
