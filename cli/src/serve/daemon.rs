@@ -17,10 +17,10 @@ use reflector_core::wire::capability::AddPathFamily;
 use reflector_core::wire::notification::NotificationRepr;
 use reflector_core::wire::{AfiSafi, AfiSafiSet};
 use reflector_core::Error;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tracing::{debug, info, warn};
 
 use super::config::{Config, PeerSpec};
@@ -29,13 +29,16 @@ use super::config::{Config, PeerSpec};
 const HOLD_TIMER_EXPIRED: u8 = 4;
 /// Text of the Cease sent to every peer on SIGTERM/SIGINT.
 const SHUTDOWN_TEXT: &str = "Reflector is shutting down";
-/// Read buffer per connection.
+/// Read size: each worker thread has one buffer of this size, shared by every
+/// connection it serves (a connection keeps only the partial message it has).
 const READ_BUF: usize = 64 * 1024;
-/// Channel messages (each one read's worth of UPDATEs) the engine handles before writing output, at most.
-const ENGINE_BATCH: usize = 16;
-/// Channel messages queued for the engine, at most: with reads of up to
-/// [`READ_BUF`] bytes this bounds the input held ahead of the engine (1 MiB).
-const ENGINE_QUEUE: usize = 16;
+/// Channel messages queued for the engine, at most (each is one read's worth
+/// of messages from one connection; their bytes are bounded by [`ENGINE_INPUT`]).
+const ENGINE_QUEUE: usize = 4096;
+/// Input bytes read ahead of the engine, at most, over all connections: a
+/// connection takes its messages' size from this budget before queueing them,
+/// and the engine gives it back when it takes them off the queue.
+const ENGINE_INPUT: usize = 1 << 20;
 /// Input bytes the engine handles before writing output, at most: the decision
 /// process and the encoder's working set grow with the changes of one flush.
 const ENGINE_BATCH_BYTES: usize = 1 << 20;
@@ -68,6 +71,8 @@ enum ToEngine {
         peer: usize,
         conn: u64,
         msgs: Vec<Bytes>,
+        /// Bytes taken from the input budget, given back once handled.
+        budget: u32,
     },
     Down {
         peer: usize,
@@ -98,6 +103,8 @@ struct Shared {
     conns: Mutex<Vec<Vec<ConnEntry>>>,
     next_conn: AtomicU64,
     engine: mpsc::Sender<ToEngine>,
+    /// The input budget ([`ENGINE_INPUT`] bytes) shared by every connection.
+    input: Arc<Semaphore>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -184,13 +191,21 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         .iter()
         .map(|p| (p.name.clone(), peer_config(&cfg, p)))
         .collect();
-    let engine_task = tokio::spawn(engine_loop(ecfg, peers, engine_rx, engine_tx.downgrade()));
+    let input = Arc::new(Semaphore::new(ENGINE_INPUT));
+    let engine_task = tokio::spawn(engine_loop(
+        ecfg,
+        peers,
+        engine_rx,
+        engine_tx.downgrade(),
+        input.clone(),
+    ));
     let sh = Arc::new(Shared {
         conns: Mutex::new(cfg.peers.iter().map(|_| Vec::new()).collect()),
         cfg,
         start: Instant::now(),
         next_conn: AtomicU64::new(1),
         engine: engine_tx,
+        input,
         shutdown: shutdown_rx,
     });
     info!(
@@ -296,17 +311,27 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
     sock.connect(remote).await
 }
 
+/// Chunks a writer hands to one vectored write, at most.
+const WRITE_CHUNKS: usize = 64;
+
 async fn writer(
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<Bytes>,
     queued: Arc<AtomicUsize>,
 ) {
-    while let Some(buf) = rx.recv().await {
-        let res = wr.write_all(&buf).await;
-        queued.fetch_sub(
-            buf.len().min(queued.load(Ordering::Relaxed)),
-            Ordering::Relaxed,
-        );
+    let mut pending: std::collections::VecDeque<Bytes> = std::collections::VecDeque::new();
+    while let Some(first) = rx.recv().await {
+        // Everything queued so far goes out in one vectored write.
+        pending.push_back(first);
+        while pending.len() < WRITE_CHUNKS {
+            match rx.try_recv() {
+                Ok(b) => pending.push_back(b),
+                Err(_) => break,
+            }
+        }
+        let total: usize = pending.iter().map(Bytes::len).sum();
+        let res = write_all_vectored(&mut wr, &mut pending).await;
+        queued.fetch_sub(total.min(queued.load(Ordering::Relaxed)), Ordering::Relaxed);
         if res.is_err() {
             // Nobody waits for this peer's output any more.
             queued.store(0, Ordering::Relaxed);
@@ -315,6 +340,34 @@ async fn writer(
         }
     }
     let _ = wr.shutdown().await;
+}
+
+/// Write every chunk of `pending`, as few system calls as the socket allows.
+async fn write_all_vectored(
+    wr: &mut OwnedWriteHalf,
+    pending: &mut std::collections::VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    use bytes::Buf;
+    while !pending.is_empty() {
+        let slices: Vec<std::io::IoSlice<'_>> = pending
+            .iter()
+            .map(|b| std::io::IoSlice::new(b))
+            .collect();
+        let mut n = wr.write_vectored(&slices).await?;
+        drop(slices);
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while let Some(front) = pending.front_mut() {
+            if n < front.len() {
+                front.advance(n);
+                break;
+            }
+            n -= front.len();
+            pending.pop_front();
+        }
+    }
+    Ok(())
 }
 
 /// Register a connection's OPEN and resolve collisions (RFC 4271 §6.8). Returns whether it may go on.
@@ -358,7 +411,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let id = sh.next_conn.fetch_add(1, Ordering::Relaxed);
     let remote = stream.peer_addr().ok();
     let _ = stream.set_nodelay(true);
-    let (mut rd, wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
     let (out_tx, out_rx) = mpsc::unbounded_channel::<Bytes>();
     let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<Ctl>();
     let queued = Arc::new(AtomicUsize::new(0));
@@ -378,7 +431,6 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     s.tcp_connected(sh.now());
     let mut shutdown = sh.shutdown.clone();
     let mut stopping = false;
-    let mut buf = vec![0u8; READ_BUF];
     let mut up = false;
     // RFC 4724 §4.2: what the peer's graceful restart capability asks us to keep.
     let mut restart: Option<(u16, AfiSafiSet)> = None;
@@ -463,12 +515,19 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         }
         if !batch.is_empty() {
             let msgs = std::mem::take(&mut batch);
+            let size = msgs.iter().map(Bytes::len).sum::<usize>().min(ENGINE_INPUT);
+            let budget = u32::try_from(size).unwrap_or(u32::MAX);
+            match sh.input.acquire_many(budget).await {
+                Ok(p) => p.forget(),
+                Err(_) => break,
+            }
             if sh
                 .engine
                 .send(ToEngine::Msgs {
                     peer,
                     conn: id,
                     msgs,
+                    budget,
                 })
                 .await
                 .is_err()
@@ -482,9 +541,14 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         let deadline = s.poll_timeout();
         let sleep_for = deadline.map(|d| Duration::from_millis(d.saturating_sub(sh.now())));
         tokio::select! {
-            r = rd.read(&mut buf) => match r {
-                Ok(0) | Err(_) => s.tcp_closed(sh.now()),
-                Ok(n) => s.handle_bytes(sh.now(), buf.get(..n).unwrap_or(&[])),
+            r = rd.readable() => match r {
+                Ok(()) => match read_into_session(&rd, &mut s, sh.now()) {
+                    Ok(true) => {}
+                    Ok(false) => s.tcp_closed(sh.now()),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => s.tcp_closed(sh.now()),
+                },
+                Err(_) => s.tcp_closed(sh.now()),
             },
             _ = tokio::time::sleep(sleep_for.unwrap_or(Duration::ZERO)), if sleep_for.is_some() => {
                 s.handle_timeout(sh.now());
@@ -526,6 +590,29 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let _ = tokio::time::timeout(Duration::from_secs(3), writer).await;
 }
 
+thread_local! {
+    /// The read buffer of the connections this worker thread serves.
+    static READ_SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
+}
+
+/// Read what the socket has into the session, through this thread's buffer.
+/// `Ok(false)`: the peer closed the connection.
+fn read_into_session(
+    rd: &tokio::net::tcp::OwnedReadHalf,
+    s: &mut Session,
+    now: u64,
+) -> std::io::Result<bool> {
+    READ_SCRATCH.with(|b| {
+        let mut b = b.borrow_mut();
+        let n = rd.try_read(&mut b)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        s.handle_bytes(now, b.get(..n).unwrap_or(&[]));
+        Ok(true)
+    })
+}
+
 struct Live {
     conn: u64,
     out: mpsc::UnboundedSender<Bytes>,
@@ -561,6 +648,7 @@ async fn engine_loop(
     peers: Vec<(String, PeerConfig)>,
     mut rx: mpsc::Receiver<ToEngine>,
     me: mpsc::WeakSender<ToEngine>,
+    input: Arc<Semaphore>,
 ) {
     let mut engine = Engine::new(cfg);
     let ids: Vec<PeerId> = peers.iter().map(|(_, p)| engine.add_peer(*p)).collect();
@@ -570,9 +658,9 @@ async fn engine_loop(
     let name = |i: usize| peers.get(i).map_or("?", |(n, _)| n.as_str());
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
-        let (mut handled, mut bytes) = (0, 0);
+        let mut bytes = 0;
+        let mut yielded = false;
         while let Some(m) = next.take() {
-            handled += 1;
             match m {
                 ToEngine::Up {
                     peer,
@@ -597,7 +685,13 @@ async fn engine_loop(
                         ctl,
                     });
                 }
-                ToEngine::Msgs { peer, conn, msgs } => {
+                ToEngine::Msgs {
+                    peer,
+                    conn,
+                    msgs,
+                    budget,
+                } => {
+                    input.add_permits(budget as usize);
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
@@ -702,8 +796,15 @@ async fn engine_loop(
                     return;
                 }
             }
-            if handled < ENGINE_BATCH && bytes < ENGINE_BATCH_BYTES {
+            if bytes < ENGINE_BATCH_BYTES {
                 next = rx.try_recv().ok();
+                if next.is_none() && !yielded {
+                    // Let connections that are reading queue what they have:
+                    // one flush for a burst, not one per message.
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                    next = rx.try_recv().ok();
+                }
             }
         }
         for (i, l) in live.iter().enumerate() {
