@@ -21,6 +21,92 @@ use crate::wire::{AfiSafi, Nlri, Prefix};
 /// The prefixes of one attribute block in a batch (most blocks carry a few).
 type Group = SmallVec<[Nlri; 4]>;
 
+/// The peers of a class that must not get a path: its source, and (toward
+/// iBGP peers) those whose router ID is its originator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Exclude {
+    src: PeerId,
+    originator: Option<u32>,
+}
+
+/// A path's block for a class and who of the class must not get it
+/// (`None`: the class does not get the path).
+type SharedOut = Option<(Arc<OutBlock>, Exclude)>;
+
+/// One segment of a shared pass: what goes to every member its key does not exclude.
+#[derive(Debug)]
+struct Segment {
+    key: Exclude,
+    withdrawals: Vec<Nlri>,
+    groups: Vec<(Arc<OutBlock>, Group)>,
+    group_of: HashMap<usize, usize>,
+}
+
+impl Segment {
+    fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
+        let key = Arc::as_ptr(&blk) as usize;
+        match self.group_of.get(&key) {
+            Some(&i) => {
+                if let Some(g) = self.groups.get_mut(i) {
+                    g.1.push(n);
+                }
+            }
+            None => {
+                self.group_of.insert(key, self.groups.len());
+                self.groups.push((blk, smallvec::smallvec![n]));
+            }
+        }
+    }
+}
+
+/// The segments of a shared pass, in the order they were opened.
+#[derive(Debug, Default)]
+struct Segments {
+    list: Vec<Segment>,
+    index: HashMap<Exclude, usize>,
+    /// The last segment asked for (consecutive prefixes usually share it).
+    last: Option<(Exclude, usize)>,
+}
+
+impl Segments {
+    fn get(&mut self, key: Exclude) -> Option<&mut Segment> {
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let n = self.list.len();
+                let i = *self.index.entry(key).or_insert(n);
+                if i == n {
+                    self.list.push(Segment {
+                        key,
+                        withdrawals: Vec::new(),
+                        groups: Vec::new(),
+                        group_of: HashMap::new(),
+                    });
+                }
+                self.last = Some((key, i));
+                i
+            }
+        };
+        self.list.get_mut(i)
+    }
+}
+
+/// Take out what a skipped segment would have sent.
+fn sub_sent(from: &mut PeerCounters, c: &PeerCounters) {
+    from.updates_sent -= c.updates_sent.min(from.updates_sent);
+    from.withdrawals_sent -= c.withdrawals_sent.min(from.withdrawals_sent);
+    from.prefixes_sent -= c.prefixes_sent.min(from.prefixes_sent);
+    from.encode_overflows -= c.encode_overflows.min(from.encode_overflows);
+}
+
+/// Add what one write sent to a peer's counters.
+fn add_sent(to: &mut PeerCounters, c: &PeerCounters) {
+    to.updates_sent += c.updates_sent;
+    to.withdrawals_sent += c.withdrawals_sent;
+    to.prefixes_sent += c.prefixes_sent;
+    to.encode_overflows += c.encode_overflows;
+}
+
 impl Engine {
     /// Rank every changed prefix and write every up peer's UPDATEs.
     pub fn flush(&mut self) {
@@ -145,19 +231,26 @@ impl Engine {
         p.counters.updates_sent += 1;
     }
 
-    /// Export the entries at `slots` once for a class of peers and copy the
-    /// bytes to each of them. A peer that is the source or the originator of
-    /// one of these paths (now or at the last flush) gets its own pass
-    /// instead, since it must not be sent its own routes.
+    /// Export the entries at `slots` once for a class of peers and hand the
+    /// bytes to each of them.
+    ///
+    /// A peer must never be sent its own routes (those it sent us, or whose
+    /// ORIGINATOR_ID is its router ID), yet every peer of a Calico-shaped
+    /// cluster is also a source. So the shared output is laid out in
+    /// segments, one per [`Exclude`] (the source and originator of the
+    /// paths in it), and each member gets the whole buffer but the segments
+    /// that exclude it: a slice or two of the same bytes, never a pass of its
+    /// own. Only a member whose answer cannot be read from the segments (the
+    /// best path moved between a path it may get and one it may not) gets
+    /// its own pass.
     fn export_shared<K: RouteKey>(&mut self, members: &[PeerId], slots: &[Dirty]) {
         let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
             return;
         };
         let t_cfg = first.cfg;
         let tx_ctx = first.tx_ctx;
+        let ibgp = t_cfg.role.is_ibgp();
         let table = K::table(&self.rib);
-        let mut involved: Vec<PeerId> = Vec::new();
-        let mut involved_rids: Vec<u32> = Vec::new();
         let mut ex = Exporter {
             peers: &self.peers,
             attrs: &self.attrs,
@@ -166,7 +259,7 @@ impl Engine {
             resolver: self.resolver.as_ref(),
             target: PeerId(u32::MAX),
             t_role: t_cfg.role,
-            t_rid: 0,
+            t_rid: None,
             t_cfg,
             four_octet: tx_ctx.four_octet_as,
             c2c: self.cfg.client_to_client,
@@ -175,7 +268,11 @@ impl Engine {
             withdrawals: Vec::new(),
             last: None,
         };
-        let mut last_src: Option<(AttrId, PeerId)> = None;
+        let mut segs = Segments::default();
+        // Pairs (new, old) of exclusions whose members need their own pass.
+        let mut mixed: Vec<(Exclude, Exclude)> = Vec::new();
+        // The last (set, source) looked up: its block and exclusion.
+        let mut last: Option<((AttrId, PeerId), SharedOut)> = None;
         for &(i, old) in slots {
             let Some(e) = table.at(i as usize) else {
                 continue;
@@ -183,66 +280,155 @@ impl Engine {
             let Some(prefix) = e.key.prefix() else {
                 continue;
             };
-            for (a, src) in e
-                .paths
-                .first()
-                .map(|p| (p.attrs, p.peer))
-                .into_iter()
-                .chain(old)
-            {
-                if last_src == Some((a, src)) {
-                    continue;
+            let new = best_of(e, ex.attrs, ex.resolver).map(|p| (p.attrs, p.peer));
+            if new == old {
+                continue;
+            }
+            let new_out = match (new, &last) {
+                (None, _) => None,
+                (Some(k), Some((lk, v))) if *lk == k => v.clone(),
+                (Some(k), _) => {
+                    let v = ex
+                        .out_block(k.0, k.1)
+                        .map(|b| (b, ex.exclude(k.0, k.1, ibgp)));
+                    last = Some((k, v.clone()));
+                    v
                 }
-                last_src = Some((a, src));
-                if !involved.contains(&src) {
-                    involved.push(src);
+            };
+            let old_out = old
+                .and_then(|(a, src)| ex.out_block(a, src).map(|b| (b, ex.exclude(a, src, ibgp))));
+            match (new_out, old_out) {
+                (Some((nb, xn)), old_out) => {
+                    if let Some((ob, xo)) = old_out {
+                        if xn != xo && !mixed.contains(&(xn, xo)) {
+                            mixed.push((xn, xo));
+                        }
+                        // Same bytes as before (e.g. only the source changed
+                        // within a class): nothing for those who had them.
+                        if ob == nb {
+                            continue;
+                        }
+                    }
+                    if let Some(seg) = segs.get(xn) {
+                        seg.announce(nb, Nlri::new(prefix));
+                    }
                 }
-                let src_rid = self.peers.get(src.index()).map_or(0, |p| p.router_id);
-                let rid = ex
-                    .attrs
-                    .get(a)
-                    .and_then(|s| s.originator_id())
-                    .unwrap_or(src_rid);
-                if !involved_rids.contains(&rid) {
-                    involved_rids.push(rid);
+                (None, Some((_, xo))) => {
+                    if let Some(seg) = segs.get(xo) {
+                        seg.withdrawals.push(Nlri::new(prefix));
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        drop(ex);
+        // Pack each segment after the last: its bytes are a range of one buffer.
+        let mut shared: Vec<u8> = Vec::new();
+        let mut packed: Vec<(Exclude, core::ops::Range<usize>, PeerCounters, Vec<Prefix>)> =
+            Vec::with_capacity(segs.list.len());
+        for seg in &segs.list {
+            let begin = shared.len();
+            let mut sent = PeerCounters::default();
+            let overflowed = pack(
+                K::FAMILY,
+                &seg.groups,
+                &seg.withdrawals,
+                &mut Packer::new(&mut shared, tx_ctx.max_message_len(), false),
+                &mut sent,
+            );
+            packed.push((seg.key, begin..shared.len(), sent, overflowed));
+        }
+        let shared = Bytes::from(shared);
+        // Which members each exclusion names: by source, and by router ID.
+        let rid_of = |m: PeerId| self.peers.get(m.index()).map(|p| p.router_id);
+        let mut by_rid: HashMap<u32, SmallVec<[PeerId; 1]>> = HashMap::new();
+        if packed.iter().any(|(x, ..)| x.originator.is_some())
+            || mixed
+                .iter()
+                .any(|(a, b)| a.originator.is_some() || b.originator.is_some())
+        {
+            for &m in members {
+                if let Some(r) = rid_of(m) {
+                    by_rid.entry(r).or_default().push(m);
                 }
             }
-            ex.export_best(e, prefix, old);
         }
-        let Exporter {
-            groups,
-            withdrawals,
-            ..
-        } = ex;
-        let mut shared: Vec<u8> = Vec::new();
-        let mut sent = PeerCounters::default();
-        let overflowed = pack(
-            K::FAMILY,
-            &groups,
-            &withdrawals,
-            &mut Packer::new(&mut shared, tx_ctx.max_message_len(), false),
-            &mut sent,
-        );
-        let shared = Bytes::from(shared);
+        let mut member = alloc::vec![false; self.peers.len()];
+        for m in members {
+            if let Some(f) = member.get_mut(m.index()) {
+                *f = true;
+            }
+        }
+        let named = |x: &Exclude| -> SmallVec<[PeerId; 2]> {
+            let mut v: SmallVec<[PeerId; 2]> = SmallVec::new();
+            if member.get(x.src.index()).copied().unwrap_or(false) {
+                v.push(x.src);
+            }
+            if let Some(list) = x.originator.and_then(|r| by_rid.get(&r)) {
+                v.extend(list.iter().copied().filter(|m| *m != x.src));
+            }
+            v
+        };
+        let mut own: Vec<PeerId> = Vec::new();
+        for (xn, xo) in &mixed {
+            let (a, b) = (named(xn), named(xo));
+            for m in a.iter().filter(|m| !b.contains(m)) {
+                own.push(*m);
+            }
+            for m in b.iter().filter(|m| !a.contains(m)) {
+                own.push(*m);
+            }
+        }
+        let mut skip: HashMap<PeerId, SmallVec<[usize; 2]>> = HashMap::new();
+        for (s, (x, ..)) in packed.iter().enumerate() {
+            for m in named(x) {
+                skip.entry(m).or_default().push(s);
+            }
+        }
+        let any_overflow = packed.iter().any(|(.., o)| !o.is_empty());
+        let mut total = PeerCounters::default();
+        for (_, _, c, _) in &packed {
+            add_sent(&mut total, c);
+        }
         for &m in members {
-            let own = involved.contains(&m)
-                || self
-                    .peers
-                    .get(m.index())
-                    .is_some_and(|p| involved_rids.contains(&p.router_id));
-            if own {
+            if own.contains(&m) {
                 self.export_to::<K>(m, Some(slots));
                 continue;
             }
-            if let Some(tp) = self.peers.get_mut(m.index()) {
-                tp.tx.push_shared(&shared);
-                tp.counters.updates_sent += sent.updates_sent;
-                tp.counters.withdrawals_sent += sent.withdrawals_sent;
-                tp.counters.prefixes_sent += sent.prefixes_sent;
-                tp.counters.encode_overflows += sent.encode_overflows;
+            let skipped = skip.get(&m);
+            let Some(tp) = self.peers.get_mut(m.index()) else {
+                continue;
+            };
+            match skipped {
+                None => {
+                    tp.tx.push_shared(&shared);
+                    add_sent(&mut tp.counters, &total);
+                }
+                Some(segments) => {
+                    // Segment indices were pushed in increasing order.
+                    let mut at = 0;
+                    let mut sent = total;
+                    for (_, range, c, _) in segments.iter().filter_map(|&s| packed.get(s)) {
+                        if range.start >= at {
+                            tp.tx.push_shared(&shared.slice(at..range.start));
+                            at = range.end;
+                            sub_sent(&mut sent, c);
+                        }
+                    }
+                    tp.tx.push_shared(&shared.slice(at..));
+                    add_sent(&mut tp.counters, &sent);
+                }
             }
-            for &prefix in &overflowed {
-                self.push_event(Event::EncodeOverflow { peer: m, prefix });
+            if !any_overflow {
+                continue;
+            }
+            for (s, (_, _, _, overflowed)) in packed.iter().enumerate() {
+                if skipped.is_some_and(|v| v.contains(&s)) {
+                    continue;
+                }
+                for &prefix in overflowed {
+                    self.push_event(Event::EncodeOverflow { peer: m, prefix });
+                }
             }
         }
     }
@@ -274,7 +460,7 @@ impl Engine {
             resolver: self.resolver.as_ref(),
             target,
             t_role,
-            t_rid,
+            t_rid: Some(t_rid),
             t_cfg,
             four_octet: tx_ctx.four_octet_as,
             c2c: self.cfg.client_to_client,
@@ -342,7 +528,8 @@ struct Exporter<'a> {
     resolver: Option<&'a Resolver>,
     target: PeerId,
     t_role: Role,
-    t_rid: u32,
+    /// The target's router ID (`None` in a shared pass: no target).
+    t_rid: Option<u32>,
     t_cfg: PeerConfig,
     four_octet: bool,
     c2c: bool,
@@ -362,6 +549,20 @@ impl Exporter<'_> {
         Some((p.source(), p.router_id))
     }
 
+    /// Who of the target's class must not get a path from `src` with set `attrs`.
+    fn exclude(&self, attrs: AttrId, src: PeerId, ibgp: bool) -> Exclude {
+        let originator = match self.source(src) {
+            Some((Source::Peer(_), src_rid)) if ibgp => Some(
+                self.attrs
+                    .get(attrs)
+                    .and_then(|s| s.originator_id())
+                    .unwrap_or(src_rid),
+            ),
+            _ => None,
+        };
+        Exclude { src, originator }
+    }
+
     /// The block `target` gets for a path from `src` with set `attrs`, if it may get it.
     fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
         if src == self.target {
@@ -373,7 +574,7 @@ impl Exporter<'_> {
         }
         let set = self.attrs.get(attrs)?;
         let originator = set.originator_id().unwrap_or(src_rid);
-        if self.t_role.is_ibgp() && source != Source::Local && originator == self.t_rid {
+        if self.t_role.is_ibgp() && source != Source::Local && Some(originator) == self.t_rid {
             return None;
         }
         let class = match (self.t_role, source) {

@@ -1,0 +1,378 @@
+//! Calico-shaped reflection: hundreds of clients that each originate their own
+//! routes and receive everyone else's. The expectations come from the address
+//! plan (who owns which prefix), not from the engine: every client ends with
+//! every other client's routes, each with the originator's NEXT_HOP and
+//! ORIGINATOR_ID, and is never sent one of its own.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use reflector_core::engine::{Engine, Negotiated, Outcome, PeerConfig};
+use reflector_core::reflect::Role;
+use reflector_core::rib::PeerId;
+use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
+use reflector_core::wire::{Context, Nlri, Prefix, UpdateRepr};
+
+mod support;
+use support::{drain, engine, p, AS};
+
+/// Client n's address and router ID: 10.1.(n / 250).(n % 250 + 1).
+fn client_rid(n: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 1, (n / 250) as u8, (n % 250 + 1) as u8)
+}
+
+/// Client n's NEXT_HOP: the same offsets under 198.18.0.0/15.
+fn client_nh(n: usize) -> Ipv4Addr {
+    Ipv4Addr::new(198, 18, (n / 250) as u8, (n % 250 + 1) as u8)
+}
+
+/// The `m` /26s client n originates: 10.0.0.0 + (n·m + j)·64.
+fn client_prefixes(n: usize, m: usize) -> Vec<Prefix> {
+    (0..m)
+        .map(|j| {
+            let base = u32::from(Ipv4Addr::new(10, 0, 0, 0)) + ((n * m + j) as u32) * 64;
+            p(&format!("{}/26", Ipv4Addr::from(base)))
+        })
+        .collect()
+}
+
+fn update(
+    prefixes: &[Prefix],
+    withdrawn: &[Prefix],
+    nh: Ipv4Addr,
+    extra: &[AttributeValue],
+) -> Vec<u8> {
+    let mut attributes = Vec::new();
+    if !prefixes.is_empty() {
+        attributes = vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::NextHop(nh)),
+            AttributeRepr::new(AttributeValue::LocalPref(100)),
+        ];
+        attributes.extend(extra.iter().cloned().map(AttributeRepr::new));
+    }
+    UpdateRepr {
+        withdrawn: withdrawn.iter().map(|p| Nlri::new(*p)).collect(),
+        attributes,
+        nlri: prefixes.iter().map(|p| Nlri::new(*p)).collect(),
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+fn clients(e: &mut Engine, k: usize) -> Vec<PeerId> {
+    (0..k)
+        .map(|n| {
+            let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(client_rid(n)), AS));
+            e.peer_up(id, Negotiated::unicast(client_rid(n)));
+            id
+        })
+        .collect()
+}
+
+fn accept(e: &mut Engine, peer: PeerId, msg: &[u8]) {
+    let out = e.handle_message(peer, msg);
+    assert!(
+        matches!(out, Outcome::Accepted { rejected: 0, .. }),
+        "{out:?}"
+    );
+}
+
+/// What one client holds from the reflector: prefix → (NEXT_HOP, ORIGINATOR_ID).
+type Held = BTreeMap<Prefix, (Ipv4Addr, Ipv4Addr)>;
+
+/// Apply a client's received UPDATEs to what it holds; returns (announced, withdrawn) counts.
+fn apply(held: &mut Held, updates: &[UpdateRepr]) -> (usize, usize) {
+    let (mut a, mut w) = (0, 0);
+    for u in updates {
+        for n in &u.withdrawn {
+            held.remove(&n.prefix);
+            w += 1;
+        }
+        if u.nlri.is_empty() {
+            continue;
+        }
+        let Some(AttributeValue::NextHop(nh)) = u.attribute(type_code::NEXT_HOP) else {
+            panic!("announcement without NEXT_HOP: {u:?}");
+        };
+        let Some(AttributeValue::OriginatorId(o)) = u.attribute(type_code::ORIGINATOR_ID) else {
+            panic!("reflected route without ORIGINATOR_ID: {u:?}");
+        };
+        for n in &u.nlri {
+            held.insert(n.prefix, (*nh, *o));
+            a += 1;
+        }
+    }
+    (a, w)
+}
+
+/// What client `me` must hold when the clients in `present` have announced.
+fn expected(me: usize, present: &BTreeSet<usize>, m: usize) -> Held {
+    let mut h = Held::new();
+    for &n in present.iter().filter(|&&n| n != me) {
+        for p in client_prefixes(n, m) {
+            h.insert(p, (client_nh(n), client_rid(n)));
+        }
+    }
+    h
+}
+
+/// Every client's own prefixes, to check that none comes back.
+fn owner_of(k: usize, m: usize) -> BTreeMap<Prefix, usize> {
+    (0..k)
+        .flat_map(|n| client_prefixes(n, m).into_iter().map(move |p| (p, n)))
+        .collect()
+}
+
+fn drain_all(e: &mut Engine, ids: &[PeerId], held: &mut [Held], owner: &BTreeMap<Prefix, usize>) {
+    for (n, &id) in ids.iter().enumerate() {
+        let updates = drain(e, id, &Context::MODERN);
+        for u in &updates {
+            for x in &u.nlri {
+                assert_ne!(
+                    owner.get(&x.prefix),
+                    Some(&n),
+                    "client {n} was sent its own {}",
+                    x.prefix
+                );
+            }
+            for x in &u.withdrawn {
+                assert_ne!(
+                    owner.get(&x.prefix),
+                    Some(&n),
+                    "client {n} was sent a withdrawal of its own {}",
+                    x.prefix
+                );
+            }
+        }
+        apply(&mut held[n], &updates);
+    }
+}
+
+fn run_calico(k: usize, m: usize, batch: usize) {
+    let mut e = engine();
+    let ids = clients(&mut e, k);
+    let owner = owner_of(k, m);
+    let mut held: Vec<Held> = vec![Held::new(); k];
+    // End-of-RIB only, nothing else, before anyone announced.
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(held.iter().all(BTreeMap::is_empty));
+    // Every client announces its blocks; the engine flushes every `batch` UPDATEs.
+    for (n, &id) in ids.iter().enumerate() {
+        accept(
+            &mut e,
+            id,
+            &update(&client_prefixes(n, m), &[], client_nh(n), &[]),
+        );
+        if (n + 1) % batch == 0 {
+            drain_all(&mut e, &ids, &mut held, &owner);
+        }
+    }
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let all: BTreeSet<usize> = (0..k).collect();
+    for n in 0..k {
+        assert_eq!(
+            held[n],
+            expected(n, &all, m),
+            "client {n} after the announcements"
+        );
+    }
+    // A tenth of the clients withdraw everything: every other client sees it.
+    let flap: Vec<usize> = (0..k).step_by(10).collect();
+    for &n in &flap {
+        accept(
+            &mut e,
+            ids[n],
+            &update(&[], &client_prefixes(n, m), client_nh(n), &[]),
+        );
+    }
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let rest: BTreeSet<usize> = all.iter().copied().filter(|n| !flap.contains(n)).collect();
+    for n in 0..k {
+        assert_eq!(
+            held[n],
+            expected(n, &rest, m),
+            "client {n} after the withdrawals"
+        );
+    }
+    // ... and announce again.
+    for &n in &flap {
+        accept(
+            &mut e,
+            ids[n],
+            &update(&client_prefixes(n, m), &[], client_nh(n), &[]),
+        );
+    }
+    drain_all(&mut e, &ids, &mut held, &owner);
+    for n in 0..k {
+        assert_eq!(
+            held[n],
+            expected(n, &all, m),
+            "client {n} after the re-announcements"
+        );
+    }
+    // A client going down takes its routes with it, everywhere else.
+    e.peer_down(ids[7]);
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let without7: BTreeSet<usize> = all.iter().copied().filter(|&n| n != 7).collect();
+    for n in (0..k).filter(|&n| n != 7) {
+        assert_eq!(
+            held[n],
+            expected(n, &without7, m),
+            "client {n} after client 7 went down"
+        );
+    }
+}
+
+#[test]
+fn calico_300_originating_clients_one_flush_each_gets_all_others_never_its_own() {
+    run_calico(300, 4, usize::MAX);
+}
+
+#[test]
+fn calico_300_originating_clients_flushed_every_17_updates() {
+    run_calico(300, 4, 17);
+}
+
+#[test]
+fn calico_600_clients_one_route_each_flushed_every_update() {
+    run_calico(600, 1, 1);
+}
+
+/// The best path moving between two clients of one shared class: the old
+/// source gets the new path, the new source gets a withdrawal, the others
+/// get the new path; and back.
+#[test]
+fn shared_pass_best_path_moving_between_clients() {
+    let mut e = engine();
+    let ids = clients(&mut e, 5);
+    let owner = BTreeMap::new();
+    let mut held: Vec<Held> = vec![Held::new(); 5];
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let pfx = p("10.9.0.0/24");
+    accept(&mut e, ids[0], &update(&[pfx], &[], client_nh(0), &[]));
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(held[0].is_empty());
+    for n in 1..5 {
+        assert_eq!(
+            held[n].get(&pfx),
+            Some(&(client_nh(0), client_rid(0))),
+            "client {n}"
+        );
+    }
+    // Client 1 announces the same prefix with a higher LOCAL_PREF: it wins.
+    let better = UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::NextHop(client_nh(1))),
+            AttributeRepr::new(AttributeValue::LocalPref(200)),
+        ],
+        nlri: vec![Nlri::new(pfx)],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    accept(&mut e, ids[1], &better);
+    let before: Vec<usize> = (0..5).map(|n| held[n].len()).collect();
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert_eq!(
+        held[0].get(&pfx),
+        Some(&(client_nh(1), client_rid(1))),
+        "the old source gets the new best"
+    );
+    assert!(
+        held[1].is_empty(),
+        "the new source is told to forget the old best: {:?}",
+        held[1]
+    );
+    for n in 2..5 {
+        assert_eq!(
+            held[n].get(&pfx),
+            Some(&(client_nh(1), client_rid(1))),
+            "client {n}"
+        );
+        assert_eq!(held[n].len(), before[n]);
+    }
+    // Client 1 withdraws: client 0's path is best again.
+    accept(&mut e, ids[1], &update(&[], &[pfx], client_nh(1), &[]));
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(
+        held[0].is_empty(),
+        "client 0 no longer holds client 1's path: {:?}",
+        held[0]
+    );
+    for n in 1..5 {
+        assert_eq!(
+            held[n].get(&pfx),
+            Some(&(client_nh(0), client_rid(0))),
+            "client {n}"
+        );
+    }
+}
+
+/// A path whose ORIGINATOR_ID is 0.0.0.0 is reflected to every other client
+/// of a shared class (0 is not a placeholder for "no target").
+#[test]
+fn originator_id_zero_reflected_to_grouped_clients() {
+    let mut e = engine();
+    let ids = clients(&mut e, 4);
+    let mut held: Vec<Held> = vec![Held::new(); 4];
+    let owner = BTreeMap::new();
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let pfx = p("10.8.0.0/24");
+    let msg = update(
+        &[pfx],
+        &[],
+        client_nh(0),
+        &[AttributeValue::OriginatorId(Ipv4Addr::UNSPECIFIED)],
+    );
+    accept(&mut e, ids[0], &msg);
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(held[0].is_empty());
+    for n in 1..4 {
+        assert_eq!(
+            held[n].get(&pfx),
+            Some(&(client_nh(0), Ipv4Addr::UNSPECIFIED)),
+            "client {n}"
+        );
+    }
+}
+
+/// A client whose router ID is the ORIGINATOR_ID of a path another client
+/// sent is not sent that path (RFC 4456 §8), in a shared class too.
+#[test]
+fn shared_pass_skips_the_originator_among_grouped_clients() {
+    let mut e = engine();
+    let ids = clients(&mut e, 4);
+    let mut held: Vec<Held> = vec![Held::new(); 4];
+    let owner = BTreeMap::new();
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let pfx = p("10.7.0.0/24");
+    // Client 0 passes on a path that client 2 originated.
+    let msg = update(
+        &[pfx],
+        &[],
+        client_nh(2),
+        &[AttributeValue::OriginatorId(client_rid(2))],
+    );
+    accept(&mut e, ids[0], &msg);
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(held[0].is_empty(), "the source");
+    assert!(held[2].is_empty(), "the originator");
+    for n in [1, 3] {
+        assert_eq!(
+            held[n].get(&pfx),
+            Some(&(client_nh(2), client_rid(2))),
+            "client {n}"
+        );
+    }
+}
