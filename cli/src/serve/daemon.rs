@@ -349,10 +349,8 @@ async fn write_all_vectored(
 ) -> std::io::Result<()> {
     use bytes::Buf;
     while !pending.is_empty() {
-        let slices: Vec<std::io::IoSlice<'_>> = pending
-            .iter()
-            .map(|b| std::io::IoSlice::new(b))
-            .collect();
+        let slices: Vec<std::io::IoSlice<'_>> =
+            pending.iter().map(|b| std::io::IoSlice::new(b)).collect();
         let mut n = wr.write_vectored(&slices).await?;
         drop(slices);
         if n == 0 {
