@@ -1,6 +1,7 @@
 //! The tokio side of `reflector serve`: listeners, connectors, one task per
 //! connection driving a session, one task owning the engine.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -20,7 +21,7 @@ use reflector_core::Error;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tracing::{debug, info, warn};
 
 use super::config::{Config, PeerSpec};
@@ -63,9 +64,7 @@ enum ToEngine {
         neg: engine::Negotiated,
         /// Families with forwarding state preserved, when the peer advertised graceful restart.
         graceful: Option<AfiSafiSet>,
-        out: mpsc::UnboundedSender<Bytes>,
-        queued: Arc<AtomicUsize>,
-        ctl: mpsc::UnboundedSender<Ctl>,
+        link: Arc<Link>,
     },
     Msgs {
         peer: usize,
@@ -94,7 +93,67 @@ struct ConnEntry {
     outbound: bool,
     remote_id: Option<u32>,
     established: bool,
-    ctl: mpsc::UnboundedSender<Ctl>,
+    link: Arc<Link>,
+}
+
+/// What the engine task and one connection share: the connection's output
+/// queue and its control requests. An idle link holds no buffers.
+#[derive(Default)]
+struct Link {
+    state: Mutex<LinkState>,
+    /// Output bytes queued and not yet written.
+    queued: AtomicUsize,
+    /// Wakes the writer: output queued, or the connection closing.
+    out_ready: Notify,
+    /// Wakes the connection: a control request.
+    ctl_ready: Notify,
+}
+
+#[derive(Default)]
+struct LinkState {
+    out: VecDeque<Bytes>,
+    ctl: Vec<Ctl>,
+    /// No more output: the writer finishes what is queued and exits.
+    closed: bool,
+    /// The socket failed: output is dropped.
+    broken: bool,
+}
+
+impl Link {
+    fn state(&self) -> MutexGuard<'_, LinkState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queue bytes for the peer (dropped once the socket has failed).
+    fn send(&self, b: Bytes) {
+        if b.is_empty() {
+            return;
+        }
+        let mut st = self.state();
+        if st.broken || st.closed {
+            return;
+        }
+        self.queued.fetch_add(b.len(), Ordering::Relaxed);
+        st.out.push_back(b);
+        drop(st);
+        self.out_ready.notify_one();
+    }
+
+    /// Ask the connection to act.
+    fn control(&self, c: Ctl) {
+        self.state().ctl.push(c);
+        self.ctl_ready.notify_one();
+    }
+
+    fn take_control(&self) -> Vec<Ctl> {
+        std::mem::take(&mut self.state().ctl)
+    }
+
+    /// No more output: the writer drains the queue and shuts the socket down.
+    fn close(&self) {
+        self.state().closed = true;
+        self.out_ready.notify_one();
+    }
 }
 
 struct Shared {
@@ -314,28 +373,35 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
 /// Chunks a writer hands to one vectored write, at most.
 const WRITE_CHUNKS: usize = 64;
 
-async fn writer(
-    mut wr: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
-    queued: Arc<AtomicUsize>,
-) {
-    let mut pending: std::collections::VecDeque<Bytes> = std::collections::VecDeque::new();
-    while let Some(first) = rx.recv().await {
-        // Everything queued so far goes out in one vectored write.
-        pending.push_back(first);
-        while pending.len() < WRITE_CHUNKS {
-            match rx.try_recv() {
-                Ok(b) => pending.push_back(b),
-                Err(_) => break,
+async fn writer(mut wr: OwnedWriteHalf, link: Arc<Link>) {
+    let mut pending: VecDeque<Bytes> = VecDeque::new();
+    loop {
+        {
+            let mut st = link.state();
+            // Everything queued so far goes out in one vectored write.
+            let n = st.out.len().min(WRITE_CHUNKS);
+            pending.extend(st.out.drain(..n));
+            if st.out.is_empty() && st.out.capacity() > WRITE_CHUNKS {
+                st.out.shrink_to_fit();
             }
+            if pending.is_empty() && st.closed {
+                break;
+            }
+        }
+        if pending.is_empty() {
+            link.out_ready.notified().await;
+            continue;
         }
         let total: usize = pending.iter().map(Bytes::len).sum();
         let res = write_all_vectored(&mut wr, &mut pending).await;
-        queued.fetch_sub(total.min(queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+        let q = &link.queued;
+        q.fetch_sub(total.min(q.load(Ordering::Relaxed)), Ordering::Relaxed);
         if res.is_err() {
             // Nobody waits for this peer's output any more.
-            queued.store(0, Ordering::Relaxed);
-            rx.close();
+            let mut st = link.state();
+            st.broken = true;
+            st.out = VecDeque::new();
+            q.store(0, Ordering::Relaxed);
             return;
         }
     }
@@ -345,7 +411,7 @@ async fn writer(
 /// Write every chunk of `pending`, as few system calls as the socket allows.
 async fn write_all_vectored(
     wr: &mut OwnedWriteHalf,
-    pending: &mut std::collections::VecDeque<Bytes>,
+    pending: &mut VecDeque<Bytes>,
 ) -> std::io::Result<()> {
     use bytes::Buf;
     while !pending.is_empty() {
@@ -385,7 +451,7 @@ fn open_received(sh: &Shared, peer: usize, id: u64, outbound: bool, remote_id: u
             collision_survivor(sh.cfg.router_id, std::net::Ipv4Addr::from_bits(remote_id))
                 == Survivor::Outbound;
         if outbound == keep_outbound && other.outbound != outbound {
-            let _ = other.ctl.send(Ctl::Stop(StopReason::Collision));
+            other.link.control(Ctl::Stop(StopReason::Collision));
         } else {
             return false;
         }
@@ -410,17 +476,15 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let remote = stream.peer_addr().ok();
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
-    let (out_tx, out_rx) = mpsc::unbounded_channel::<Bytes>();
-    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<Ctl>();
-    let queued = Arc::new(AtomicUsize::new(0));
-    let writer = tokio::spawn(writer(wr, out_rx, queued.clone()));
+    let link = Arc::new(Link::default());
+    let writer = tokio::spawn(writer(wr, link.clone()));
     if let Some(list) = sh.conns().get_mut(peer) {
         list.push(ConnEntry {
             id,
             outbound,
             remote_id: None,
             established: false,
-            ctl: ctl_tx.clone(),
+            link: link.clone(),
         });
     }
     debug!(peer = %spec.name, remote = ?remote, outbound, conn = id, "TCP connected");
@@ -484,9 +548,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         conn: id,
                         neg: engine::Negotiated::from(&n),
                         graceful: n.graceful_restart.map(|_| n.graceful_restart_preserved),
-                        out: out_tx.clone(),
-                        queued: queued.clone(),
-                        ctl: ctl_tx.clone(),
+                        link: link.clone(),
                     };
                     if sh.engine.send(msg).await.is_err() {
                         closed = true;
@@ -509,7 +571,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             }
         }
         if let Some(b) = s.poll_transmit() {
-            let _ = out_tx.send(Bytes::from(b));
+            link.send(Bytes::from(b));
         }
         if !batch.is_empty() {
             let msgs = std::mem::take(&mut batch);
@@ -551,12 +613,16 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             _ = tokio::time::sleep(sleep_for.unwrap_or(Duration::ZERO)), if sleep_for.is_some() => {
                 s.handle_timeout(sh.now());
             }
-            Some(c) = ctl_rx.recv() => match c {
-                Ctl::Fail(e, m) => {
-                    warn!(peer = %spec.name, error = %e, "UPDATE error: resetting the session");
-                    s.fail(&e, &m);
+            _ = link.ctl_ready.notified() => {
+                for c in link.take_control() {
+                    match c {
+                        Ctl::Fail(e, m) => {
+                            warn!(peer = %spec.name, error = %e, "UPDATE error: resetting the session");
+                            s.fail(&e, &m);
+                        }
+                        Ctl::Stop(r) => s.stop(r),
+                    }
                 }
-                Ctl::Stop(r) => s.stop(r),
             },
             _ = shutdown.changed(), if !stopping => {
                 stopping = true;
@@ -583,8 +649,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             info!(peer = %spec.name, conn = id, "session down");
         }
     }
-    drop(out_tx);
-    drop(ctl_tx);
+    link.close();
     let _ = tokio::time::timeout(Duration::from_secs(3), writer).await;
 }
 
@@ -613,9 +678,7 @@ fn read_into_session(
 
 struct Live {
     conn: u64,
-    out: mpsc::UnboundedSender<Bytes>,
-    queued: Arc<AtomicUsize>,
-    ctl: mpsc::UnboundedSender<Ctl>,
+    link: Arc<Link>,
 }
 
 fn log_counters(engine: &Engine, id: PeerId, name: &str) {
@@ -665,9 +728,7 @@ async fn engine_loop(
                     conn,
                     neg,
                     graceful,
-                    out,
-                    queued,
-                    ctl,
+                    link,
                 } => {
                     let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
@@ -676,12 +737,7 @@ async fn engine_loop(
                         Some(preserved) => engine.peer_up_graceful(id, neg, preserved),
                         None => engine.peer_up(id, neg),
                     }
-                    *slot = Some(Live {
-                        conn,
-                        out,
-                        queued,
-                        ctl,
-                    });
+                    *slot = Some(Live { conn, link });
                 }
                 ToEngine::Msgs {
                     peer,
@@ -711,7 +767,7 @@ async fn engine_loop(
                             }
                             Outcome::Reset { error, .. } => {
                                 if let Some(l) = slot.take() {
-                                    let _ = l.ctl.send(Ctl::Fail(error, m.clone()));
+                                    l.link.control(Ctl::Fail(error, m.clone()));
                                 }
                                 log_counters(&engine, id, name(peer));
                                 break;
@@ -811,8 +867,7 @@ async fn engine_loop(
             };
             // Chunks written once for a class of peers are shared, not copied.
             for chunk in engine.take_transmit_chunks(id) {
-                l.queued.fetch_add(chunk.len(), Ordering::Relaxed);
-                let _ = l.out.send(chunk);
+                l.link.send(chunk);
             }
         }
         // Backpressure: do not read further ahead than the slowest peer's socket
@@ -822,7 +877,7 @@ async fn engine_loop(
             && live
                 .iter()
                 .flatten()
-                .any(|l| l.queued.load(Ordering::Relaxed) > HIGH_WATER)
+                .any(|l| l.link.queued.load(Ordering::Relaxed) > HIGH_WATER)
         {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
