@@ -229,9 +229,7 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
 pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String> {
     let mut listeners = Vec::new();
     for a in &cfg.listen {
-        let l = TcpListener::bind(a)
-            .await
-            .map_err(|e| format!("cannot listen on {a}: {e}"))?;
+        let l = listen(*a).map_err(|e| format!("cannot listen on {a}: {e}"))?;
         listeners.push(l);
     }
     if let Some(p) = &pid_file {
@@ -302,6 +300,22 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
     drop(engine_task);
     info!("stopped");
     Ok(())
+}
+
+/// Pending connections the kernel queues for a listener (capped by
+/// net.core.somaxconn): a thousand clients reconnecting at once are accepted,
+/// not dropped and retried after SYN back-off.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(a: SocketAddr) -> std::io::Result<TcpListener> {
+    let sock = if a.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    sock.set_reuseaddr(true)?;
+    sock.bind(a)?;
+    sock.listen(LISTEN_BACKLOG)
 }
 
 async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
