@@ -377,3 +377,123 @@ fn shared_pass_skips_the_originator_among_grouped_clients() {
         );
     }
 }
+
+/// A client that stops reading is paused: nothing is encoded for it, only
+/// the changed prefixes are recorded (bounded by the table, however often
+/// they change), the others are served as usual, and once resumed it ends
+/// with exactly what the others hold, without a replay of every change.
+#[test]
+fn paused_peer_gets_the_latest_state_when_resumed() {
+    let k = 6;
+    let m = 50;
+    let mut e = engine();
+    let ids = clients(&mut e, k);
+    let owner = owner_of(k, m);
+    let mut held: Vec<Held> = vec![Held::new(); k];
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let stuck = 5;
+    e.pause_transmit(ids[stuck]);
+    assert!(e.is_paused(ids[stuck]));
+    // Everyone announces; clients 0 and 1 then flap their routes 40 times.
+    for n in 0..k {
+        accept(
+            &mut e,
+            ids[n],
+            &update(&client_prefixes(n, m), &[], client_nh(n), &[]),
+        );
+    }
+    drain_all(&mut e, &ids, &mut held, &owner);
+    for _ in 0..40 {
+        for n in [0, 1] {
+            accept(
+                &mut e,
+                ids[n],
+                &update(&[], &client_prefixes(n, m), client_nh(n), &[]),
+            );
+            accept(
+                &mut e,
+                ids[n],
+                &update(&client_prefixes(n, m), &[], client_nh(n), &[]),
+            );
+            drain_all(&mut e, &ids[..stuck], &mut held[..stuck], &owner);
+        }
+    }
+    // Client 2 goes away for good while 5 is paused.
+    accept(
+        &mut e,
+        ids[2],
+        &update(&[], &client_prefixes(2, m), client_nh(2), &[]),
+    );
+    drain_all(&mut e, &ids[..stuck], &mut held[..stuck], &owner);
+    assert_eq!(
+        e.pending_bytes(ids[stuck]),
+        0,
+        "nothing encoded for the paused peer"
+    );
+    assert!(e.take_transmit(ids[stuck]).is_empty());
+    let table = k * m;
+    assert!(
+        e.pending_prefixes(ids[stuck]) <= 2 * table + 1024,
+        "{} pending keys for a table of {table}",
+        e.pending_prefixes(ids[stuck])
+    );
+    let present: BTreeSet<usize> = (0..k).filter(|&n| n != 2).collect();
+    for n in [0, 1, 3, 4] {
+        assert_eq!(
+            held[n],
+            expected(n, &present, m),
+            "client {n} while 5 is paused"
+        );
+    }
+    e.resume_transmit(ids[stuck]);
+    assert!(!e.is_paused(ids[stuck]));
+    let updates = drain(&mut e, ids[stuck], &Context::MODERN);
+    let (announced, _) = apply(&mut held[stuck], &updates);
+    assert_eq!(held[stuck], expected(stuck, &present, m));
+    // One announcement per prefix it lacks, not one per change.
+    assert_eq!(announced, (k - 2) * m);
+    assert_eq!(e.counters(ids[stuck]).unwrap().transmit_pauses, 1);
+    // Its own routes never came back to it.
+    for u in &updates {
+        for x in &u.nlri {
+            assert_ne!(owner.get(&x.prefix), Some(&stuck));
+        }
+    }
+    // And it is served as usual afterwards.
+    accept(
+        &mut e,
+        ids[2],
+        &update(&client_prefixes(2, m), &[], client_nh(2), &[]),
+    );
+    drain_all(&mut e, &ids, &mut held, &owner);
+    let all: BTreeSet<usize> = (0..k).collect();
+    for n in 0..k {
+        assert_eq!(held[n], expected(n, &all, m), "client {n} at the end");
+    }
+}
+
+/// A peer paused before it was sent anything and resumed after a client that
+/// had announced went down is told the prefix is gone (or nothing): it never
+/// ends up holding a route that no longer exists.
+#[test]
+fn paused_peer_does_not_keep_a_route_removed_while_paused() {
+    let mut e = engine();
+    let ids = clients(&mut e, 4);
+    let owner = owner_of(4, 2);
+    let mut held: Vec<Held> = vec![Held::new(); 4];
+    drain_all(&mut e, &ids, &mut held, &owner);
+    accept(
+        &mut e,
+        ids[0],
+        &update(&client_prefixes(0, 2), &[], client_nh(0), &[]),
+    );
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert_eq!(held[3].len(), 2);
+    e.pause_transmit(ids[3]);
+    e.peer_down(ids[0]);
+    drain_all(&mut e, &ids[..3], &mut held[..3], &owner);
+    assert!(held[1].is_empty() && held[2].is_empty());
+    e.resume_transmit(ids[3]);
+    drain_all(&mut e, &ids, &mut held, &owner);
+    assert!(held[3].is_empty(), "{:?}", held[3]);
+}

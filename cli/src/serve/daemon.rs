@@ -47,6 +47,12 @@ const ENGINE_BATCH_BYTES: usize = 1 << 20;
 const HIGH_WATER: usize = 2 << 20;
 /// Longest the engine waits for a slow writer before going on anyway.
 const MAX_STALL: Duration = Duration::from_secs(2);
+/// A peer above [`HIGH_WATER`] whose socket took nothing for this long has
+/// stopped reading: its output is paused (the engine keeps the changed
+/// prefixes instead of bytes) and nobody waits for it any more.
+const NO_PROGRESS: Duration = Duration::from_millis(200);
+/// A paused peer is resumed once its queued output falls below this.
+const LOW_WATER: usize = 256 << 10;
 
 /// Something the engine task tells a connection.
 enum Ctl {
@@ -80,6 +86,11 @@ enum ToEngine {
         /// restart: its restart time and the families whose routes it asked to keep.
         graceful: Option<(u16, AfiSafiSet)>,
     },
+    /// A paused peer's socket took its queued output: send it what changed.
+    Drained {
+        peer: usize,
+        conn: u64,
+    },
     /// A restart timer armed at a graceful down expired.
     RestartExpired {
         peer: usize,
@@ -103,6 +114,10 @@ struct Link {
     state: Mutex<LinkState>,
     /// Output bytes queued and not yet written.
     queued: AtomicUsize,
+    /// Output bytes written so far.
+    written: AtomicU64,
+    /// The engine paused this peer's output; the writer reports when it has drained.
+    paused: std::sync::atomic::AtomicBool,
     /// Wakes the writer: output queued, or the connection closing.
     out_ready: Notify,
     /// Wakes the connection: a control request.
@@ -387,7 +402,11 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
 /// Chunks a writer hands to one vectored write, at most.
 const WRITE_CHUNKS: usize = 64;
 
-async fn writer(mut wr: OwnedWriteHalf, link: Arc<Link>) {
+async fn writer(
+    mut wr: OwnedWriteHalf,
+    link: Arc<Link>,
+    drained: Option<(mpsc::Sender<ToEngine>, usize, u64)>,
+) {
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     loop {
         {
@@ -410,6 +429,17 @@ async fn writer(mut wr: OwnedWriteHalf, link: Arc<Link>) {
         let res = write_all_vectored(&mut wr, &mut pending).await;
         let q = &link.queued;
         q.fetch_sub(total.min(q.load(Ordering::Relaxed)), Ordering::Relaxed);
+        link.written.fetch_add(total as u64, Ordering::Relaxed);
+        if q.load(Ordering::Relaxed) < LOW_WATER && link.paused.swap(false, Ordering::AcqRel) {
+            if let Some((tx, peer, conn)) = &drained {
+                let _ = tx
+                    .send(ToEngine::Drained {
+                        peer: *peer,
+                        conn: *conn,
+                    })
+                    .await;
+            }
+        }
         if res.is_err() {
             // Nobody waits for this peer's output any more.
             let mut st = link.state();
@@ -491,7 +521,11 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
     let link = Arc::new(Link::default());
-    let writer = tokio::spawn(writer(wr, link.clone()));
+    let writer = tokio::spawn(writer(
+        wr,
+        link.clone(),
+        Some((sh.engine.clone(), peer, id)),
+    ));
     if let Some(list) = sh.conns().get_mut(peer) {
         list.push(ConnEntry {
             id,
@@ -664,7 +698,14 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         }
     }
     link.close();
-    let _ = tokio::time::timeout(Duration::from_secs(3), writer).await;
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(3), writer)
+        .await
+        .is_err()
+    {
+        // The peer stopped reading: drop what it did not take.
+        abort.abort();
+    }
 }
 
 thread_local! {
@@ -832,6 +873,19 @@ async fn engine_loop(
                         log_counters(&engine, id, name(peer));
                     }
                 }
+                ToEngine::Drained { peer, conn } => {
+                    let (Some(&id), Some(Some(l))) = (ids.get(peer), live.get(peer)) else {
+                        continue;
+                    };
+                    if l.conn == conn && engine.is_paused(id) {
+                        info!(
+                            peer = name(peer),
+                            pending = engine.pending_prefixes(id),
+                            "peer reading again: output resumed"
+                        );
+                        engine.resume_transmit(id);
+                    }
+                }
                 ToEngine::RestartExpired { peer, epoch } => {
                     let Some(&id) = ids.get(peer) else {
                         continue;
@@ -884,15 +938,58 @@ async fn engine_loop(
                 l.link.send(chunk);
             }
         }
-        // Backpressure: do not read further ahead than the slowest peer's socket
-        // takes (bounded, so one stuck peer cannot stall the others for long).
-        let stall_until = Instant::now() + MAX_STALL;
-        while Instant::now() < stall_until
-            && live
-                .iter()
-                .flatten()
-                .any(|l| l.link.queued.load(Ordering::Relaxed) > HIGH_WATER)
-        {
+        // Backpressure: do not read further ahead than the slowest peer's
+        // socket takes. A peer whose socket takes nothing is paused instead,
+        // so one stuck peer stalls the others once, for NO_PROGRESS, not for
+        // every batch; one that reads slowly is waited for, MAX_STALL at most.
+        let start = Instant::now();
+        let mut seen: Vec<(usize, u64, Instant)> = Vec::new();
+        loop {
+            let now = Instant::now();
+            let mut over = false;
+            for (i, l) in live.iter().enumerate() {
+                let Some(l) = l else { continue };
+                if l.link.paused.load(Ordering::Relaxed)
+                    || l.link.queued.load(Ordering::Relaxed) <= HIGH_WATER
+                {
+                    continue;
+                }
+                let written = l.link.written.load(Ordering::Relaxed);
+                let at = match seen.iter().position(|(p, ..)| *p == i) {
+                    Some(at) => at,
+                    None => {
+                        seen.push((i, written, now));
+                        seen.len() - 1
+                    }
+                };
+                let Some(mark) = seen.get_mut(at) else {
+                    continue;
+                };
+                if mark.1 != written {
+                    (mark.1, mark.2) = (written, now);
+                } else if now.duration_since(mark.2) >= NO_PROGRESS {
+                    if let Some(&id) = ids.get(i) {
+                        engine.pause_transmit(id);
+                        l.link.paused.store(true, Ordering::Release);
+                        warn!(
+                            peer = name(i),
+                            queued = l.link.queued.load(Ordering::Relaxed),
+                            "peer stopped reading: output paused"
+                        );
+                        // It may have drained just now: then the writer will not tell us.
+                        if l.link.queued.load(Ordering::Relaxed) < LOW_WATER
+                            && l.link.paused.swap(false, Ordering::AcqRel)
+                        {
+                            engine.resume_transmit(id);
+                        }
+                    }
+                    continue;
+                }
+                over = true;
+            }
+            if !over || start.elapsed() >= MAX_STALL {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }

@@ -18,6 +18,17 @@ use crate::reflect::{self, ExportClass, LocalIdentity, OutBlock, OutCache, Packe
 use crate::rib::{AttrId, Entry, Interner, PeerId};
 use crate::wire::{AfiSafi, Nlri, Prefix};
 
+/// Which prefixes an export pass for one peer visits.
+#[derive(Clone, Copy)]
+enum Scope<'a, K> {
+    /// The changed entries of a flush, with what was advertised before.
+    Changed(&'a [Dirty]),
+    /// The whole table, as a fresh dump.
+    All,
+    /// These prefixes, whatever the peer was told of them.
+    Keys(&'a [K]),
+}
+
 /// The prefixes of one attribute block in a batch (most blocks carry a few).
 type Group = SmallVec<[Nlri; 4]>;
 
@@ -144,8 +155,13 @@ impl Engine {
         type ClassKey = (Role, bool, Option<Ipv4Addr>, Option<Ipv6Addr>, usize);
         let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
         let mut singles: Vec<PeerId> = Vec::new();
+        let mut paused = false;
         for (t, tp) in self.peers.iter().enumerate() {
             if !tp.has_family(K::FAMILY) {
+                continue;
+            }
+            if tp.paused.is_some() {
+                paused = true;
                 continue;
             }
             let tid = PeerId(t as u32);
@@ -174,6 +190,9 @@ impl Engine {
         }
         for tid in singles {
             self.export_to::<K>(tid, Some(&slots));
+        }
+        if paused {
+            super::pause::record::<K>(self, &slots);
         }
         let record = self.cfg.record_events;
         let mut emptied: Vec<K> = Vec::new();
@@ -435,6 +454,20 @@ impl Engine {
 
     /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
     fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[Dirty]>) {
+        let scope = match slots {
+            Some(s) => Scope::Changed(s),
+            None => Scope::All,
+        };
+        self.export_scope::<K>(target, scope);
+    }
+
+    /// Send `target` the current state of the prefixes `keys` (sorted): the
+    /// best path where it may have it, a withdrawal where it may not.
+    pub(super) fn export_keys<K: RouteKey>(&mut self, target: PeerId, keys: &[K]) {
+        self.export_scope::<K>(target, Scope::Keys(keys));
+    }
+
+    fn export_scope<K: RouteKey>(&mut self, target: PeerId, scope: Scope<'_, K>) {
         let Some(tp) = self.peers.get_mut(target.index()) else {
             return;
         };
@@ -479,8 +512,8 @@ impl Engine {
                 ex.export_best(e, prefix, old);
             }
         };
-        match slots {
-            Some(slots) => {
+        match scope {
+            Scope::Changed(slots) => {
                 for &(i, old) in slots {
                     if let Some(e) = table.at(i as usize) {
                         visit(e, old);
@@ -488,9 +521,28 @@ impl Engine {
                 }
             }
             // A fresh dump: nothing was advertised before.
-            None => {
+            Scope::All => {
                 for e in table.iter() {
                     visit(e, None);
+                }
+            }
+            // What was advertised is not known: send what is there now.
+            Scope::Keys(keys) => {
+                for &k in keys {
+                    let Some(prefix) = k.prefix() else { continue };
+                    let e = table.index_of(&k).and_then(|i| table.at(i));
+                    match (e, add_path) {
+                        (Some(e), true) => ex.export_add_path(e, prefix, adj, limit),
+                        (None, true) => {
+                            for (id, _) in adj.remove(&k).unwrap_or_default() {
+                                ex.withdrawals.push(Nlri {
+                                    path_id: Some(id),
+                                    prefix,
+                                });
+                            }
+                        }
+                        (e, false) => ex.export_current(e, prefix),
+                    }
                 }
             }
         }
@@ -644,6 +696,22 @@ impl Exporter<'_> {
         });
         self.last = Some((key, g));
         g
+    }
+
+    /// Export the best path of `e` (if any) to a peer whose view of it is not
+    /// known: announce it where the peer may have it, else withdraw.
+    fn export_current<K>(&mut self, e: Option<&Entry<K>>, prefix: Prefix) {
+        let new = e
+            .and_then(|e| best_of(e, self.attrs, self.resolver))
+            .map(|p| (p.attrs, p.peer));
+        match new.and_then(|k| self.group_for(k)) {
+            Some(g) => {
+                if let Some(grp) = self.groups.get_mut(g) {
+                    grp.1.push(Nlri::new(prefix));
+                }
+            }
+            None => self.withdrawals.push(Nlri::new(prefix)),
+        }
     }
 
     /// Export the best path of `e` given what was advertised before (`old`).

@@ -12,6 +12,7 @@ use core::hash::Hash;
 use hashbrown::HashSet;
 
 use super::graceful::{clear_refreshed, Restart};
+use super::pause::{resume_family, Pending};
 use super::rib::{count_peer_paths, mark_all, Dirty};
 use super::tx::{AdjOut, Tx};
 use super::Engine;
@@ -42,6 +43,8 @@ pub(super) struct Family {
     pub(super) count_peer_paths: fn(&Rib, PeerId) -> u64,
     /// Forget which paths a peer announced again since they became stale.
     pub(super) clear_refreshed: fn(&mut Restart),
+    /// Send a resumed peer the current state of the prefixes that changed while it was paused.
+    pub(super) resume: fn(&mut Engine, PeerId, &mut Pending),
 }
 
 impl Family {
@@ -56,6 +59,7 @@ impl Family {
             mark_all: mark_all::<K>,
             count_peer_paths: count_peer_paths::<K>,
             clear_refreshed: clear_refreshed::<K>,
+            resume: resume_family::<K>,
         }
     }
 
@@ -66,7 +70,7 @@ impl Family {
 }
 
 /// A prefix key type: a family's compact form of its prefixes.
-pub(super) trait RouteKey: Copy + Hash + Eq + core::fmt::Debug {
+pub(super) trait RouteKey: Copy + Hash + Eq + Ord + core::fmt::Debug {
     const FAMILY: AfiSafi;
     fn prefix(self) -> Option<Prefix>;
     fn table(rib: &Rib) -> &Table<Self>;
@@ -75,6 +79,8 @@ pub(super) trait RouteKey: Copy + Hash + Eq + core::fmt::Debug {
     /// The paths (key, path identifier) the peer announced again since its
     /// paths of the family became stale.
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)>;
+    /// The prefixes that changed since a peer was paused.
+    fn pending(p: &mut Pending) -> &mut Vec<Self>;
 }
 
 impl RouteKey for u64 {
@@ -94,6 +100,9 @@ impl RouteKey for u64 {
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
         &mut r.refreshed_v4
     }
+    fn pending(p: &mut Pending) -> &mut Vec<Self> {
+        &mut p.v4
+    }
 }
 
 impl RouteKey for Ipv6Prefix {
@@ -112,6 +121,9 @@ impl RouteKey for Ipv6Prefix {
     }
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
         &mut r.refreshed_v6
+    }
+    fn pending(p: &mut Pending) -> &mut Vec<Self> {
+        &mut p.v6
     }
 }
 

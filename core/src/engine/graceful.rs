@@ -42,6 +42,7 @@ impl Engine {
             return;
         }
         p.tx = Tx::default();
+        p.paused = None;
         let mut kept = AfiSafiSet::EMPTY;
         for f in FAMILIES.map(|f| f.afi_safi) {
             if families.contains(f) && (was_up || old.contains(f)) {

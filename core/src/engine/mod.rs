@@ -36,6 +36,7 @@ mod export;
 mod family;
 mod graceful;
 mod import;
+mod pause;
 mod peer;
 mod query;
 mod refresh;

@@ -4,6 +4,7 @@ use alloc::boxed::Box;
 
 use super::family::FAMILIES;
 use super::graceful::Restart;
+use super::pause::Pending;
 use super::tx::Tx;
 use super::{AddPathSend, Engine, Event, Negotiated, PeerConfig, PeerCounters};
 use crate::reflect::Source;
@@ -22,6 +23,8 @@ pub(super) struct PeerState {
     pub(super) rx_ctx: Context,
     pub(super) tx_ctx: Context,
     pub(super) tx: Tx,
+    /// Set while the peer's output is paused (it stopped reading); `None` on the hot path.
+    pub(super) paused: Option<Box<Pending>>,
     pub(super) counters: PeerCounters,
 }
 
@@ -52,6 +55,7 @@ impl Engine {
             rx_ctx: Context::MODERN,
             tx_ctx: Context::MODERN,
             tx: Tx::default(),
+            paused: None,
             counters: PeerCounters::default(),
         });
         id
@@ -149,6 +153,7 @@ impl Engine {
             },
         };
         p.tx = Tx::default();
+        p.paused = None;
         self.push_event(Event::PeerUp(peer));
         for f in FAMILIES {
             (f.dump)(self, peer, true);
@@ -183,6 +188,7 @@ impl Engine {
             return;
         }
         p.tx = Tx::default();
+        p.paused = None;
         for f in FAMILIES {
             (f.sweep)(self, peer);
         }

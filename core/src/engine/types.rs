@@ -161,6 +161,8 @@ pub struct PeerCounters {
     pub stale_marked: u64,
     /// Stale paths removed (End-of-RIB, restart timer, reconnect without graceful restart).
     pub stale_removed: u64,
+    /// Times the peer's output was paused because it stopped reading.
+    pub transmit_pauses: u64,
 }
 
 /// What the engine did with one received message.
