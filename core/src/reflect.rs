@@ -17,7 +17,9 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::wire::attribute::{self, flags, type_code, AsPathView, RawAttribute, AS_TRANS};
+use crate::wire::attribute::{
+    self, community, flags, type_code, AsPathView, RawAttribute, AS_TRANS,
+};
 use crate::wire::update_repr::{AsPath, Segment};
 use crate::wire::{AfiSafi, Header, MessageType, Nlri, Writer, HEADER_LEN};
 
@@ -166,6 +168,12 @@ impl LoopReason {
 /// §4.2.3) and AGGREGATOR with AS4_AGGREGATOR; AS4_* attributes never stay.
 /// Unknown optional transitive attributes get the Partial bit; unknown
 /// optional non-transitive ones are dropped.
+///
+/// A path whose COMMUNITIES hold GRACEFUL_SHUTDOWN gets LOCAL_PREF 0 (RFC
+/// 8326 §4), whoever sent it, as BIRD and FRR do with the usual import
+/// policy: the rewrite is made here, on import, rather than in the decision,
+/// so the canonical set says what the decision uses and every copy reflected
+/// to iBGP carries LOCAL_PREF 0 too.
 pub fn canonicalize<'a>(
     attrs: impl Iterator<Item = RawAttribute<'a>>,
     ictx: &ImportContext,
@@ -176,6 +184,7 @@ pub fn canonicalize<'a>(
     let mut list: SmallVec<[RawAttribute<'a>; 16]> = SmallVec::new();
     let mut as4_path: Option<&[u8]> = None;
     let mut as4_aggr: Option<&[u8]> = None;
+    let mut gshut = false;
     for a in attrs {
         match a.type_code {
             type_code::MP_REACH_NLRI | type_code::MP_UNREACH_NLRI => continue,
@@ -193,9 +202,21 @@ pub fn canonicalize<'a>(
                 as4_aggr = Some(a.value);
                 continue;
             }
+            type_code::COMMUNITIES => {
+                gshut = attribute::u32s(a.value).any(|c| c == community::GRACEFUL_SHUTDOWN);
+                list.push(a);
+            }
             t if attribute::expected_flags(t).is_none() && !a.is_transitive() => continue,
             _ => list.push(a),
         }
+    }
+    if gshut && !list.iter().any(|a| a.type_code == type_code::LOCAL_PREF) {
+        list.push(RawAttribute {
+            flags: flags::TRANSITIVE,
+            type_code: type_code::LOCAL_PREF,
+            value: &[0; 4],
+            offset: 0,
+        });
     }
     // Stable sort by type code: canonical order.
     list.sort_by_key(|a| a.type_code);
@@ -210,6 +231,7 @@ pub fn canonicalize<'a>(
             None => a.flags & (flags::OPTIONAL | flags::TRANSITIVE) | flags::PARTIAL,
         };
         let value: &[u8] = match t {
+            type_code::LOCAL_PREF if gshut => &[0; 4],
             type_code::AS_PATH if !ictx.four_octet => {
                 let two = AsPathView::new_checked(a.value, false)
                     .map(|v| AsPath::from_view(&v))
@@ -855,6 +877,25 @@ mod tests {
             c,
             [0x40, 1, 1, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x80, 4, 4, 0, 0, 0, 7, 0xe0, 99, 1, 5]
         );
+    }
+
+    #[test]
+    fn rfc8326_graceful_shutdown_sets_local_pref_0_on_import() {
+        // From iBGP with LOCAL_PREF 200: rewritten to 0.
+        let gshut = [0xc0, 8, 8, 0xff, 0xff, 0, 0, 0, 0, 0, 1];
+        let mut ibgp = alloc::vec![0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 200];
+        ibgp.extend_from_slice(&gshut);
+        assert_eq!(
+            canon(&ibgp, Role::Client),
+            [0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 0, 0xc0, 8, 8, 0xff, 0xff, 0, 0, 0, 0, 0, 1]
+        );
+        // From eBGP (its LOCAL_PREF dropped): LOCAL_PREF 0 added in type order.
+        let mut ebgp = alloc::vec![0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 200];
+        ebgp.extend_from_slice(&gshut);
+        assert_eq!(canon(&ebgp, Role::Ebgp), canon(&ibgp, Role::Client));
+        // Without the community nothing changes.
+        let plain = [0x40, 1, 1, 0, 0xc0, 8, 4, 0xff, 0xff, 0, 1];
+        assert_eq!(canon(&plain, Role::Ebgp), plain);
     }
 
     #[test]

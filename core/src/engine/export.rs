@@ -616,6 +616,11 @@ impl Exporter<'_> {
     }
 
     /// The block `target` gets for a path from `src` with set `attrs`, if it may get it.
+    ///
+    /// Both export passes (per peer and shared by a class) ask here, so the
+    /// rules hold for both: RFC 4456 §6, the originator check, and the
+    /// well-known communities (RFC 1997: NO_ADVERTISE to no peer, NO_EXPORT
+    /// and NO_EXPORT_SUBCONFED to no eBGP peer; a bit of the set).
     fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
         if src == self.target {
             return None;
@@ -625,6 +630,9 @@ impl Exporter<'_> {
             return None;
         }
         let set = self.attrs.get(attrs)?;
+        if set.withheld_from(self.t_role == Role::Ebgp) {
+            return None;
+        }
         let originator = set.originator_id().unwrap_or(src_rid);
         if self.t_role.is_ibgp() && source != Source::Local && Some(originator) == self.t_rid {
             return None;
