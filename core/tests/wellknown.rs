@@ -10,7 +10,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use reflector_core::engine::{AddPathSend, Engine, Negotiated, PeerConfig};
+use reflector_core::decision::DecisionConfig;
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::{community, type_code, Origin};
@@ -337,4 +338,58 @@ fn rfc8326_graceful_shutdown_sets_local_pref_0_so_another_path_wins() {
     let out = drain(&mut e, c, &Context::MODERN);
     assert_eq!(announced(&out), vec![p(NO_ADVERTISE)]);
     assert_eq!(local_pref(&out[0]), Some(0));
+}
+
+#[test]
+fn rfc4271_5_1_5_ibgp_updates_carry_local_pref_even_when_the_path_had_none() {
+    let mut cfg = EngineConfig::new(AS, rid(254));
+    cfg.decision = DecisionConfig {
+        default_local_pref: 150,
+        ..DecisionConfig::default()
+    };
+    let mut e = Engine::new(cfg);
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let n = peer(&mut e, Role::NonClient, 3);
+    // A client on a 2-octet session: the general rewrite, not the one-pass one.
+    let old = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(4)), AS));
+    let mut neg = Negotiated::unicast(rid(4));
+    neg.four_octet_as = false;
+    e.peer_up(old, neg);
+    drain(&mut e, old, &Context::LEGACY);
+    let _ = e.handle_message(
+        a,
+        &announce(
+            &[ORDINARY],
+            without(attrs(rid(1), &[0xfde8_0001]), type_code::LOCAL_PREF),
+        ),
+    );
+    e.originate(p("192.168.0.0/24"), IpAddr::V4(rid(254)), &[])
+        .unwrap();
+    for (t, ctx) in [
+        (b, Context::MODERN),
+        (n, Context::MODERN),
+        (old, Context::LEGACY),
+    ] {
+        let out = drain(&mut e, t, &ctx);
+        assert_eq!(
+            sorted(announced(&out)),
+            sorted(vec![p(ORDINARY), p("192.168.0.0/24")])
+        );
+        for u in &out {
+            assert_eq!(local_pref(u), Some(150), "peer {t:?}: {u:?}");
+        }
+        let reflected = out
+            .iter()
+            .find(|u| u.nlri[0].prefix == p(ORDINARY))
+            .unwrap();
+        assert_eq!(
+            reflected.attribute(type_code::ORIGINATOR_ID),
+            Some(&AttributeValue::OriginatorId(rid(1)))
+        );
+    }
+    // A LOCAL_PREF that was sent is kept.
+    let _ = e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[])));
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(local_pref(&out[0]), Some(100));
 }
