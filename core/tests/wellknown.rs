@@ -393,3 +393,51 @@ fn rfc4271_5_1_5_ibgp_updates_carry_local_pref_even_when_the_path_had_none() {
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(local_pref(&out[0]), Some(100));
 }
+
+#[test]
+fn originator_check_ignores_the_router_id_of_an_ebgp_peer() {
+    let mut e = engine();
+    let b = peer(&mut e, Role::Client, 2);
+    let lone = {
+        // A non-client alone in its class: its own export pass.
+        peer(&mut e, Role::NonClient, 3)
+    };
+    let c = peer(&mut e, Role::Client, 4);
+    // An eBGP neighbour whose router ID happens to be B's (router IDs are
+    // unique only within an AS), another with the non-client's.
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(50)), 65050);
+    cfg.local_v4 = Some(SELF_V4);
+    let x = e.add_peer(cfg);
+    e.peer_up(x, Negotiated::unicast(rid(2)));
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(51)), 65051);
+    cfg.local_v4 = Some(SELF_V4);
+    let y = e.add_peer(cfg);
+    e.peer_up(y, Negotiated::unicast(rid(3)));
+    let path = |nh: Ipv4Addr, asn: u32| {
+        vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[asn]))),
+            AttributeRepr::new(AttributeValue::NextHop(nh)),
+        ]
+    };
+    let _ = e.handle_message(x, &announce(&[ORDINARY], path(rid(50), 65050)));
+    let _ = e.handle_message(y, &announce(&[NO_EXPORT], path(rid(51), 65051)));
+    for t in [b, lone, c] {
+        let out = drain(&mut e, t, &Context::MODERN);
+        assert_eq!(
+            sorted(announced(&out)),
+            sorted(vec![p(ORDINARY), p(NO_EXPORT)]),
+            "peer {t:?}"
+        );
+    }
+    // The check itself still holds for iBGP: B's own path is not reflected
+    // back to it by ORIGINATOR_ID, even through another client.
+    let mut at = attrs(rid(2), &[]);
+    at.push(AttributeRepr::new(AttributeValue::OriginatorId(rid(2))));
+    let _ = e.handle_message(c, &announce(&[NO_ADVERTISE], at));
+    assert!(announced(&drain(&mut e, b, &Context::MODERN)).is_empty());
+    assert_eq!(
+        announced(&drain(&mut e, lone, &Context::MODERN)),
+        vec![p(NO_ADVERTISE)]
+    );
+}

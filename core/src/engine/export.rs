@@ -601,10 +601,11 @@ impl Exporter<'_> {
         Some((p.source(), p.router_id))
     }
 
-    /// Who of the target's class must not get a path from `src` with set `attrs`.
+    /// Who of the target's class must not get a path from `src` with set `attrs`
+    /// (the originator as [`Exporter::out_block`] reads it: only for paths from iBGP).
     fn exclude(&self, attrs: AttrId, src: PeerId, ibgp: bool) -> Exclude {
         let originator = match self.source(src) {
-            Some((Source::Peer(_), src_rid)) if ibgp => Some(
+            Some((Source::Peer(r), src_rid)) if ibgp && r.is_ibgp() => Some(
                 self.attrs
                     .get(attrs)
                     .and_then(|s| s.originator_id())
@@ -633,8 +634,12 @@ impl Exporter<'_> {
         if set.withheld_from(self.t_role == Role::Ebgp) {
             return None;
         }
+        // The router that brought the path into the AS: ORIGINATOR_ID, else
+        // the iBGP peer it came from. An eBGP peer's router ID is not ours
+        // to compare (router IDs are unique only within an AS).
         let originator = set.originator_id().unwrap_or(src_rid);
-        if self.t_role.is_ibgp() && source != Source::Local && Some(originator) == self.t_rid {
+        let from_ibgp = matches!(source, Source::Peer(r) if r.is_ibgp());
+        if self.t_role.is_ibgp() && from_ibgp && Some(originator) == self.t_rid {
             return None;
         }
         let class = match (self.t_role, source) {
