@@ -13,9 +13,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use reflector_core::decision::DecisionConfig;
 use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PeerConfig};
 use reflector_core::reflect::Role;
-use reflector_core::rib::PeerId;
-use reflector_core::wire::attribute::{community, type_code, Origin};
-use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
+use reflector_core::rib::{PathInfo, PeerId, NO_NEIGHBOR_AS};
+use reflector_core::wire::attribute::{community, type_code, Origin, SegmentType};
+use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue, Segment};
 use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Prefix, UpdateRepr};
 
 mod support;
@@ -440,4 +440,116 @@ fn originator_check_ignores_the_router_id_of_an_ebgp_peer() {
         announced(&drain(&mut e, lone, &Context::MODERN)),
         vec![p(NO_ADVERTISE)]
     );
+}
+
+fn path_with(segments: Vec<Segment>, med: u32, nh: Ipv4Addr) -> Vec<AttributeRepr> {
+    vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath { segments })),
+        AttributeRepr::new(AttributeValue::NextHop(nh)),
+        AttributeRepr::new(AttributeValue::Med(med)),
+        AttributeRepr::new(AttributeValue::LocalPref(100)),
+    ]
+}
+
+fn seg(kind: SegmentType, asns: &[u32]) -> Segment {
+    Segment {
+        kind,
+        asns: asns.to_vec(),
+    }
+}
+
+#[test]
+fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_sequence() {
+    // The neighbouring AS as the decision reads it, from real attribute bytes.
+    let info = |segments: Vec<Segment>| {
+        let u = UpdateRepr {
+            withdrawn: vec![],
+            attributes: path_with(segments, 0, rid(1)),
+            nlri: vec![],
+        };
+        let msg = u.to_vec(&Context::MODERN).unwrap();
+        let pkt =
+            reflector_core::wire::UpdatePacket::new_checked(&msg[..], &Context::MODERN).unwrap();
+        let mut block = Vec::new();
+        reflector_core::reflect::canonicalize(
+            pkt.attributes(),
+            &reflector_core::reflect::ImportContext {
+                role: Role::Client,
+                four_octet: true,
+            },
+            true,
+            &mut block,
+        );
+        PathInfo::from_block(&block, None).neighbor_as
+    };
+    assert_eq!(info(vec![]), 0);
+    assert_eq!(
+        info(vec![seg(SegmentType::Sequence, &[65001, 65002])]),
+        65001
+    );
+    assert_eq!(
+        info(vec![
+            seg(SegmentType::ConfedSequence, &[65010]),
+            seg(SegmentType::Sequence, &[65001])
+        ]),
+        65001
+    );
+    assert_eq!(
+        info(vec![seg(SegmentType::Set, &[65001, 65002])]),
+        NO_NEIGHBOR_AS
+    );
+    assert_eq!(
+        info(vec![seg(SegmentType::ConfedSequence, &[65010])]),
+        NO_NEIGHBOR_AS
+    );
+
+    // In the engine: a path with only a confederation segment (length 0, as
+    // the empty path) and a lower MED must not beat the empty path on MED;
+    // the router ID decides.
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let _ = e.handle_message(a, &announce(&[ORDINARY], path_with(vec![], 50, rid(1))));
+    let _ = e.handle_message(
+        b,
+        &announce(
+            &[ORDINARY],
+            path_with(vec![seg(SegmentType::ConfedSequence, &[65010])], 10, rid(2)),
+        ),
+    );
+    // Two aggregates starting with an AS_SET: no MED comparison either.
+    let _ = e.handle_message(
+        a,
+        &announce(
+            &[NO_EXPORT],
+            path_with(vec![seg(SegmentType::Set, &[65001])], 50, rid(1)),
+        ),
+    );
+    let _ = e.handle_message(
+        b,
+        &announce(
+            &[NO_EXPORT],
+            path_with(vec![seg(SegmentType::Set, &[65001])], 10, rid(2)),
+        ),
+    );
+    // Control: from the same neighbouring AS, MED decides.
+    let _ = e.handle_message(
+        a,
+        &announce(
+            &[NO_ADVERTISE],
+            path_with(vec![seg(SegmentType::Sequence, &[65001])], 50, rid(1)),
+        ),
+    );
+    let _ = e.handle_message(
+        b,
+        &announce(
+            &[NO_ADVERTISE],
+            path_with(vec![seg(SegmentType::Sequence, &[65001])], 10, rid(2)),
+        ),
+    );
+    e.flush();
+    assert_eq!(e.best(&p(ORDINARY)).unwrap().peer, a);
+    assert_eq!(e.best(&p(NO_EXPORT)).unwrap().peer, a);
+    assert_eq!(e.best(&p(NO_ADVERTISE)).unwrap().peer, b);
 }

@@ -7,7 +7,9 @@ use core::net::IpAddr;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::wire::attribute::{community, type_code, u32s, AsPathView, AttrIter, Origin};
+use crate::wire::attribute::{
+    community, type_code, u32s, AsPathView, AttrIter, Origin, SegmentType,
+};
 
 /// A handle to an interned attribute set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,7 +22,9 @@ pub struct PathInfo {
     pub origin: Origin,
     /// AS_PATH length as the decision process counts it.
     pub as_path_len: u32,
-    /// The neighbouring AS (first AS of the leading AS_SEQUENCE), 0 for paths from inside the AS.
+    /// The neighbouring AS (first AS of the leading AS_SEQUENCE, after any
+    /// confederation segments), 0 for paths from inside the AS (empty
+    /// AS_PATH), [`NO_NEIGHBOR_AS`] when there is no such AS_SEQUENCE.
     pub neighbor_as: u32,
     /// MULTI_EXIT_DISC.
     pub med: Option<u32>,
@@ -32,6 +36,24 @@ pub struct PathInfo {
     pub cluster_list_len: u32,
     /// The next hop (NEXT_HOP, or the first address of the MP_REACH next hop).
     pub next_hop: Option<IpAddr>,
+}
+
+/// [`PathInfo::neighbor_as`] of a path whose AS_PATH does not start with an
+/// AS_SEQUENCE (after confederation segments), such as an aggregate starting
+/// with an AS_SET: its MED is compared with no other path's (as FRR does;
+/// AS 4294967295 is reserved, RFC 7300, so no real neighbour has it).
+pub const NO_NEIGHBOR_AS: u32 = u32::MAX;
+
+/// The neighbouring AS of a path for MED comparison (RFC 4271 §9.1.2.2 (c)).
+fn neighbor_as(p: &AsPathView<'_>) -> u32 {
+    let first = p
+        .segments()
+        .find(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set));
+    match first {
+        None if p.as_bytes().is_empty() => 0,
+        Some(s) if s.kind == SegmentType::Sequence => s.asns().next().unwrap_or(NO_NEIGHBOR_AS),
+        _ => NO_NEIGHBOR_AS,
+    }
 }
 
 impl PathInfo {
@@ -58,7 +80,7 @@ impl PathInfo {
                 type_code::AS_PATH => {
                     if let Some(p) = AsPathView::new_checked(a.value, true) {
                         info.as_path_len = p.hop_count() as u32;
-                        info.neighbor_as = p.first_asn().unwrap_or(0);
+                        info.neighbor_as = neighbor_as(&p);
                     }
                 }
                 type_code::NEXT_HOP => {
