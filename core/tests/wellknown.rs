@@ -553,3 +553,37 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
     assert_eq!(e.best(&p(NO_EXPORT)).unwrap().peer, a);
     assert_eq!(e.best(&p(NO_ADVERTISE)).unwrap().peer, b);
 }
+
+#[test]
+fn local_path_ids_stay_distinct_per_prefix_when_the_counter_wraps() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let c = peer(&mut e, Role::Client, 3);
+    let d = add_path_client(&mut e, 9);
+    // A's path takes identifier 1; B's the last one before the wrap; C's
+    // would be 1 again.
+    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
+    e.set_next_local_id(u32::MAX);
+    let _ = e.handle_message(b, &announce(&[ORDINARY], attrs(rid(2), &[])));
+    let _ = e.handle_message(c, &announce(&[ORDINARY], attrs(rid(3), &[])));
+    let mut ids: Vec<u32> = e
+        .candidates(&p(ORDINARY))
+        .iter()
+        .map(|v| v.local_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![1, 2, u32::MAX]);
+    // The ADD-PATH client gets three paths under three identifiers.
+    let out = drain(&mut e, d, &add_path_ctx());
+    let mut sent: Vec<Option<u32>> = out
+        .iter()
+        .flat_map(|u| u.nlri.iter().map(|n| n.path_id))
+        .collect();
+    sent.sort();
+    assert_eq!(sent, vec![Some(1), Some(2), Some(u32::MAX)]);
+    // The counter goes on past the identifier it skipped to, and a prefix
+    // without paths takes the next one.
+    let _ = e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[])));
+    assert_eq!(e.candidates(&p(NO_EXPORT))[0].local_id, 3);
+}
