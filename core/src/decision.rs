@@ -12,7 +12,7 @@
 use core::cmp::Ordering;
 use core::net::IpAddr;
 
-use crate::rib::{PathInfo, PeerId};
+use crate::rib::{PathInfo, PeerId, NO_NEIGHBOR_AS};
 
 /// Knobs of the decision process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +122,10 @@ pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: boo
 }
 
 /// Order `cands` best first, in place.
+///
+/// MED is compared between paths with the same [`PathInfo::neighbor_as`]
+/// (unless `always_compare_med`); paths with [`NO_NEIGHBOR_AS`] are
+/// compared with none on MED.
 pub fn rank(cands: &mut [Candidate], cfg: &DecisionConfig) {
     if cands.len() < 2 {
         return;
@@ -158,7 +162,11 @@ pub fn rank(cands: &mut [Candidate], cfg: &DecisionConfig) {
                 _ => Some(head),
             };
             i += 1;
-            while i < n && cands.get(i).is_some_and(|c| c.info.neighbor_as == asn) {
+            // A path without a neighbouring AS is a group of its own.
+            while i < n
+                && asn != NO_NEIGHBOR_AS
+                && cands.get(i).is_some_and(|c| c.info.neighbor_as == asn)
+            {
                 i += 1;
             }
         }

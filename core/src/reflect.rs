@@ -17,7 +17,9 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::wire::attribute::{self, flags, type_code, AsPathView, RawAttribute, AS_TRANS};
+use crate::wire::attribute::{
+    self, community, flags, type_code, AsPathView, RawAttribute, AS_TRANS,
+};
 use crate::wire::update_repr::{AsPath, Segment};
 use crate::wire::{AfiSafi, Header, MessageType, Nlri, Writer, HEADER_LEN};
 
@@ -77,7 +79,8 @@ pub const fn may_export(src: Source, dst: Role, client_to_client: bool) -> bool 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExportClass {
     /// Reflected between iBGP peers: ORIGINATOR_ID set (if absent) to `originator`,
-    /// our cluster ID prepended to CLUSTER_LIST.
+    /// our cluster ID prepended to CLUSTER_LIST, LOCAL_PREF added if absent
+    /// (RFC 4271 §5.1.5: every UPDATE to an iBGP peer carries one).
     Reflect {
         /// ORIGINATOR_ID to add when the set has none: the router ID of the peer it came from.
         originator: u32,
@@ -166,6 +169,12 @@ impl LoopReason {
 /// §4.2.3) and AGGREGATOR with AS4_AGGREGATOR; AS4_* attributes never stay.
 /// Unknown optional transitive attributes get the Partial bit; unknown
 /// optional non-transitive ones are dropped.
+///
+/// A path whose COMMUNITIES hold GRACEFUL_SHUTDOWN gets LOCAL_PREF 0 (RFC
+/// 8326 §4), whoever sent it, as BIRD and FRR do with the usual import
+/// policy: the rewrite is made here, on import, rather than in the decision,
+/// so the canonical set says what the decision uses and every copy reflected
+/// to iBGP carries LOCAL_PREF 0 too.
 pub fn canonicalize<'a>(
     attrs: impl Iterator<Item = RawAttribute<'a>>,
     ictx: &ImportContext,
@@ -176,6 +185,7 @@ pub fn canonicalize<'a>(
     let mut list: SmallVec<[RawAttribute<'a>; 16]> = SmallVec::new();
     let mut as4_path: Option<&[u8]> = None;
     let mut as4_aggr: Option<&[u8]> = None;
+    let mut gshut = false;
     for a in attrs {
         match a.type_code {
             type_code::MP_REACH_NLRI | type_code::MP_UNREACH_NLRI => continue,
@@ -193,9 +203,21 @@ pub fn canonicalize<'a>(
                 as4_aggr = Some(a.value);
                 continue;
             }
+            type_code::COMMUNITIES => {
+                gshut = attribute::u32s(a.value).any(|c| c == community::GRACEFUL_SHUTDOWN);
+                list.push(a);
+            }
             t if attribute::expected_flags(t).is_none() && !a.is_transitive() => continue,
             _ => list.push(a),
         }
+    }
+    if gshut && !list.iter().any(|a| a.type_code == type_code::LOCAL_PREF) {
+        list.push(RawAttribute {
+            flags: flags::TRANSITIVE,
+            type_code: type_code::LOCAL_PREF,
+            value: &[0; 4],
+            offset: 0,
+        });
     }
     // Stable sort by type code: canonical order.
     list.sort_by_key(|a| a.type_code);
@@ -210,6 +232,7 @@ pub fn canonicalize<'a>(
             None => a.flags & (flags::OPTIONAL | flags::TRANSITIVE) | flags::PARTIAL,
         };
         let value: &[u8] = match t {
+            type_code::LOCAL_PREF if gshut => &[0; 4],
             type_code::AS_PATH if !ictx.four_octet => {
                 let two = AsPathView::new_checked(a.value, false)
                     .map(|v| AsPath::from_view(&v))
@@ -305,7 +328,7 @@ pub fn rewrite(
     } = class
     {
         return OutBlock {
-            attrs: reflect_block(block, *originator, me.cluster_id).into_boxed_slice(),
+            attrs: reflect_block(block, *originator, me).into_boxed_slice(),
             mp_next_hop: mp_next_hop.map(Box::from),
         };
     }
@@ -313,15 +336,28 @@ pub fn rewrite(
 }
 
 /// The common case of [`rewrite`]: reflection to a 4-octet iBGP peer. One pass
-/// over the canonical TLVs, copying them through, with ORIGINATOR_ID inserted
-/// in type order when absent and our cluster ID put in front of CLUSTER_LIST
-/// (or a CLUSTER_LIST created).
-fn reflect_block(block: &[u8], originator: u32, cluster_id: u32) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(block.len() + 14);
+/// over the canonical TLVs, copying them through, with LOCAL_PREF (our
+/// default) and ORIGINATOR_ID inserted in type order when absent and our
+/// cluster ID put in front of CLUSTER_LIST (or a CLUSTER_LIST created).
+fn reflect_block(block: &[u8], originator: u32, me: &LocalIdentity) -> Vec<u8> {
+    let cluster_id = me.cluster_id;
+    let mut out: Vec<u8> = Vec::with_capacity(block.len() + 21);
+    let mut lp_done = false;
     let mut orig_done = false;
     let mut cl_done = false;
     let mut rest = block;
     while let Some((fl, t, start, end)) = attribute::tlv(rest, 0) {
+        if !lp_done && t >= type_code::LOCAL_PREF {
+            if t > type_code::LOCAL_PREF {
+                push_attr(
+                    &mut out,
+                    flags::TRANSITIVE,
+                    type_code::LOCAL_PREF,
+                    &me.default_local_pref.to_be_bytes(),
+                );
+            }
+            lp_done = true;
+        }
         if !orig_done && t >= type_code::ORIGINATOR_ID {
             if t > type_code::ORIGINATOR_ID {
                 push_attr(
@@ -354,6 +390,14 @@ fn reflect_block(block: &[u8], originator: u32, cluster_id: u32) -> Vec<u8> {
             out.extend_from_slice(rest.get(..end).unwrap_or(&[]));
         }
         rest = rest.get(end..).unwrap_or(&[]);
+    }
+    if !lp_done {
+        push_attr(
+            &mut out,
+            flags::TRANSITIVE,
+            type_code::LOCAL_PREF,
+            &me.default_local_pref.to_be_bytes(),
+        );
     }
     if !orig_done {
         push_attr(
@@ -395,6 +439,13 @@ fn rewrite_general(
     let mut pending: SmallVec<[Pending; 3]> = SmallVec::new();
     match class {
         ExportClass::Reflect { originator, .. } => {
+            if !have.contains(type_code::LOCAL_PREF) {
+                pending.push((
+                    flags::TRANSITIVE,
+                    type_code::LOCAL_PREF,
+                    me.default_local_pref.to_be_bytes().into_iter().collect(),
+                ));
+            }
             if !have.contains(type_code::ORIGINATOR_ID) {
                 pending.push((
                     flags::OPTIONAL,
@@ -858,6 +909,25 @@ mod tests {
     }
 
     #[test]
+    fn rfc8326_graceful_shutdown_sets_local_pref_0_on_import() {
+        // From iBGP with LOCAL_PREF 200: rewritten to 0.
+        let gshut = [0xc0, 8, 8, 0xff, 0xff, 0, 0, 0, 0, 0, 1];
+        let mut ibgp = alloc::vec![0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 200];
+        ibgp.extend_from_slice(&gshut);
+        assert_eq!(
+            canon(&ibgp, Role::Client),
+            [0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 0, 0xc0, 8, 8, 0xff, 0xff, 0, 0, 0, 0, 0, 1]
+        );
+        // From eBGP (its LOCAL_PREF dropped): LOCAL_PREF 0 added in type order.
+        let mut ebgp = alloc::vec![0x40, 1, 1, 0, 0x40, 5, 4, 0, 0, 0, 200];
+        ebgp.extend_from_slice(&gshut);
+        assert_eq!(canon(&ebgp, Role::Ebgp), canon(&ibgp, Role::Client));
+        // Without the community nothing changes.
+        let plain = [0x40, 1, 1, 0, 0xc0, 8, 4, 0xff, 0xff, 0, 1];
+        assert_eq!(canon(&plain, Role::Ebgp), plain);
+    }
+
+    #[test]
     fn rfc4456_8_loop_checks() {
         let own_cluster = [0x80, 10, 8, 1, 1, 1, 1, 0x0a, 0, 0, 0xfe];
         assert_eq!(
@@ -931,7 +1001,20 @@ mod tests {
 
     #[test]
     fn reflect_fast_path_equals_the_general_rewrite() {
-        let blocks: [&[u8]; 5] = [
+        let blocks: [&[u8]; 9] = [
+            // LOCAL_PREF present: kept as is.
+            &[
+                0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 200,
+            ],
+            // MED without LOCAL_PREF: LOCAL_PREF goes after it.
+            &[
+                0x40, 1, 1, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x80, 4, 4, 0, 0, 0, 9, 0xc0, 8, 4, 0, 0,
+                0, 1,
+            ],
+            // Only attributes after LOCAL_PREF's type.
+            &[0x80, 9, 4, 1, 2, 3, 4],
+            // Only attributes before it.
+            &[0x40, 1, 1, 0],
             &[0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1],
             &[
                 0x40, 1, 1, 0, 0x80, 9, 4, 1, 2, 3, 4, 0x80, 10, 4, 5, 5, 5, 5,
@@ -953,6 +1036,20 @@ mod tests {
             let fast = rewrite(b, None, &class, &ME);
             let general = rewrite_general(b, None, &class, &ME);
             assert_eq!(fast, general, "block {b:?}");
+            // RFC 4271 §5.1.5: LOCAL_PREF always, the default where absent;
+            // attributes in type order.
+            let attrs: Vec<_> = attribute::AttrIter::new_checked(&fast.attrs, 0)
+                .unwrap()
+                .collect();
+            let lp = attrs.iter().find(|a| a.type_code == 5).unwrap();
+            let had = attribute::AttrIter::new_checked(b, 0)
+                .unwrap()
+                .find(|a| a.type_code == 5)
+                .map(|a| a.value);
+            assert_eq!(lp.value, had.unwrap_or(&[0, 0, 0, 100]), "block {b:?}");
+            assert_eq!(lp.flags, flags::TRANSITIVE);
+            let types: Vec<u8> = attrs.iter().map(|a| a.type_code).collect();
+            assert!(types.windows(2).all(|w| w[0] < w[1]), "{types:?}");
         }
     }
 

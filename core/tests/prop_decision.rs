@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use reflector_core::decision::{compare, rank, Candidate, DecisionConfig};
 use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
-use reflector_core::rib::{PathInfo, PeerId};
+use reflector_core::rib::{PathInfo, PeerId, NO_NEIGHBOR_AS};
 use reflector_core::wire::attribute::Origin;
 use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
 use reflector_core::wire::{Context, Ipv4Prefix, Nlri, Prefix, UpdatePacket, UpdateRepr};
@@ -39,7 +39,13 @@ fn info() -> impl Strategy<Value = PathInfo> {
     (
         origin(),
         0u32..4,
-        prop_oneof![Just(0u32), Just(65001), Just(65002), Just(65003)],
+        prop_oneof![
+            Just(0u32),
+            Just(65001),
+            Just(65002),
+            Just(65003),
+            Just(NO_NEIGHBOR_AS)
+        ],
         prop::option::of(0u32..3),
         prop::option::of(prop_oneof![Just(90u32), Just(100), Just(110)]),
         prop::option::of(1u32..4),
@@ -183,11 +189,15 @@ proptest! {
         let mut input: Vec<_> = cands.iter().map(id).collect();
         input.sort();
         prop_assert_eq!(sorted, input);
-        // Paths from the same neighbouring AS keep their order with MED compared.
+        // Paths from the same neighbouring AS keep their order with MED
+        // compared; paths without one are compared on MED with none.
         for (i, x) in a.iter().enumerate() {
             for y in &a[i + 1..] {
-                if x.info.neighbor_as == y.info.neighbor_as {
+                if x.info.neighbor_as == y.info.neighbor_as && x.info.neighbor_as != NO_NEIGHBOR_AS {
                     prop_assert_eq!(compare(x, y, &cfg, true), Ordering::Less);
+                }
+                if x.info.neighbor_as == NO_NEIGHBOR_AS && y.info.neighbor_as == NO_NEIGHBOR_AS {
+                    prop_assert_eq!(compare(x, y, &cfg, false), Ordering::Less);
                 }
             }
         }

@@ -776,7 +776,7 @@ typedef struct rfl_path {
    */
   uint32_t as_path_len;
   /**
-   * The neighbouring AS (0 for paths from inside the AS).
+   * The neighbouring AS (0 for paths from inside the AS, 4294967295 when the AS_PATH does not start with an AS_SEQUENCE: MED compared with no other path).
    */
   uint32_t neighbor_as;
   /**

@@ -234,7 +234,7 @@ pub struct rfl_path {
     pub origin: u8,
     /// AS_PATH length as the decision process counts it.
     pub as_path_len: u32,
-    /// The neighbouring AS (0 for paths from inside the AS).
+    /// The neighbouring AS (0 for paths from inside the AS, 4294967295 when the AS_PATH does not start with an AS_SEQUENCE: MED compared with no other path).
     pub neighbor_as: u32,
     /// MULTI_EXIT_DISC, when `has_med`.
     pub med: u32,

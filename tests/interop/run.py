@@ -3,7 +3,7 @@
 
 Usage: tests/interop/run.py --reflector PATH/TO/reflector [--keep]
 
-Everything runs on 127.0.3.0/24 and 127.0.4.0/24 (loopback only); each daemon
+Everything runs on 127.0.3.0/24, 127.0.4.0/24 and 127.0.5.0/24 (loopback only); each daemon
 gets its own config and socket directory in a temporary folder, is started in
 the foreground by this script and stopped by its pid. Every wait is bounded.
 Exit status 0 when every check passed, 1 otherwise; a summary is printed.
@@ -27,6 +27,14 @@ sessions; BIRD reflects each copy back on the other session, so Reflector
 receives its own reflected route (CLUSTER_LIST holds its cluster ID) and must
 reject it (counted as `rejected_loop`). A route BIRD originates reaches the
 GoBGP client through Reflector.
+
+Phase 3 — well-known communities (RFC 1997). Reflector (127.0.5.1, cluster
+10.5.0.9) has two BIRD clients (127.0.5.2 and 127.0.5.3) and a GoBGP eBGP
+peer (127.0.5.4, AS 64600). BIRD A (with `interpret communities off`, so it
+sends them all) announces 10.50.0.0/24 plain, 10.51.0.0/24 with NO_EXPORT and
+10.52.0.0/24 with NO_ADVERTISE. BIRD B must get the plain and the NO_EXPORT
+route and not the NO_ADVERTISE one; GoBGP only the plain one; Reflector must
+have accepted all three.
 """
 
 import argparse
@@ -155,7 +163,7 @@ class Bird:
 
 
 class Gobgp:
-    def __init__(self, d, name, rid, addr, api_port, peer, peer_port):
+    def __init__(self, d, name, rid, addr, api_port, peer, peer_port, asn=ASN, peer_as=ASN):
         self.dir = os.path.join(d, name)
         os.makedirs(self.dir, exist_ok=True)
         self.conf = os.path.join(self.dir, "gobgpd.toml")
@@ -165,14 +173,14 @@ class Gobgp:
             f'  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "{f}"\n'
             for f in ("ipv4-unicast", "ipv6-unicast"))
         open(self.conf, "w").write(f"""[global.config]
-  as = {ASN}
+  as = {asn}
   router-id = "{rid}"
   port = -1
 
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "{peer}"
-    peer-as = {ASN}
+    peer-as = {peer_as}
   [neighbors.timers.config]
     connect-retry = 1
     idle-hold-time-after-reset = 1
@@ -432,6 +440,40 @@ protocol bgp r_b from rrc {{ local 127.0.4.3 port 11803 as 64512; neighbor 127.0
 """
 
 
+BIRD_WK_A = """router id 10.5.0.2;
+log "{dir}/bird.log" all;
+protocol device {{ scan time 3600; }}
+protocol static s4 {{
+  ipv4;
+  route 10.50.0.0/24 blackhole {{ bgp_community.add((64512,50)); }};
+  route 10.51.0.0/24 blackhole {{ bgp_community.add((65535,65281)); }};
+  route 10.52.0.0/24 blackhole {{ bgp_community.add((65535,65282)); }};
+}}
+protocol bgp refl {{
+  local 127.0.5.2 port 11812 as 64512;
+  strict bind on;
+  neighbor 127.0.5.1 port 11810 as 64512;
+  connect retry time 1;
+  # BIRD itself keeps NO_ADVERTISE routes from every peer: let Reflector decide.
+  interpret communities off;
+  ipv4 {{ import all; export filter {{ if proto = "s4" then {{ bgp_next_hop = 192.0.2.5; accept; }} reject; }}; }};
+}}
+"""
+
+BIRD_WK_B = """router id 10.5.0.3;
+log "{dir}/bird.log" all;
+protocol device {{ scan time 3600; }}
+protocol static nh4 {{ ipv4; route 192.0.2.0/24 via "lo"; }}
+protocol bgp refl {{
+  local 127.0.5.3 port 11813 as 64512;
+  strict bind on;
+  neighbor 127.0.5.1 port 11810 as 64512;
+  connect retry time 1;
+  ipv4 {{ import all; export none; }};
+}}
+"""
+
+
 def phase1(args, d):
     log("=== phase 1: Reflector as the route reflector for BIRD, GoBGP and FRR")
     refl = start_reflector(args, d, "reflector-rr", reflector_conf(
@@ -601,11 +643,60 @@ def phase2(args, d):
     gobgp.proc.stop()
 
 
+def phase3(args, d):
+    log("=== phase 3: well-known communities (NO_EXPORT, NO_ADVERTISE) through Reflector")
+    refl = start_reflector(args, d, "reflector-wk", reflector_conf(
+        "10.5.0.1", "10.5.0.9", "127.0.5.1:11810", [
+            dict(name="bird-a", address="127.0.5.2", asn=ASN, role="client", passive=False, port=11812,
+                 local_address="127.0.5.1"),
+            dict(name="bird-b", address="127.0.5.3", asn=ASN, role="client", passive=False, port=11813,
+                 local_address="127.0.5.1"),
+            # Next hop self toward eBGP: GoBGP refuses 127/8 next hops, and a
+            # passive session's local_address is only that next hop.
+            dict(name="gobgp-ebgp", address="127.0.5.4", asn=64600, role="ebgp", passive=True,
+                 local_address="192.0.2.1", families=["ipv4-unicast"]),
+        ]))
+    bird_a = Bird(d, "bird-wk-a", BIRD_WK_A.format(dir=os.path.join(d, "bird-wk-a")))
+    bird_b = Bird(d, "bird-wk-b", BIRD_WK_B.format(dir=os.path.join(d, "bird-wk-b")))
+    gobgp = Gobgp(d, "gobgp-ebgp", "10.5.0.4", "127.0.5.4", 50153, "127.0.5.1", 11810, asn=64600)
+    for x in (bird_a, bird_b, gobgp):
+        x.start()
+    check("phase3: BIRD A session with Reflector Established",
+          wait_for("BIRD A", lambda: bird_a.established("refl"), 40))
+    check("phase3: BIRD B session with Reflector Established",
+          wait_for("BIRD B", lambda: bird_b.established("refl"), 40))
+    check("phase3: GoBGP eBGP session with Reflector Established", wait_for("GoBGP", gobgp.established, 40))
+    plain, no_export, no_advertise = "10.50.0.0/24", "10.51.0.0/24", "10.52.0.0/24"
+    at_b = wait_for("BIRD B to hold the plain and the NO_EXPORT route",
+                    lambda: (lambda r: r if plain in r and no_export in r else None)(bird_b.routes()), 30) or {}
+    at_x = wait_for("GoBGP to hold the plain route",
+                    lambda: (lambda r: r if plain in r else None)(gobgp.routes()), 30) or {}
+    # Whatever was going to arrive has arrived with the plain route (same UPDATE
+    # burst); give a late one a moment anyway.
+    time.sleep(2)
+    at_b, at_x = bird_b.routes(), gobgp.routes()
+    check("phase3: the plain route reaches BIRD B (iBGP client)", plain in at_b, sorted(at_b))
+    check("phase3: the plain route reaches GoBGP (eBGP)", plain in at_x, sorted(at_x))
+    check("phase3: the NO_EXPORT route reaches BIRD B, community kept",
+          no_export in at_b and "65535:65281" in at_b[no_export]["communities"], at_b.get(no_export))
+    check("phase3: the NO_EXPORT route does not reach GoBGP (eBGP)", no_export not in at_x, sorted(at_x))
+    check("phase3: the NO_ADVERTISE route reaches neither BIRD B nor GoBGP",
+          no_advertise not in at_b and no_advertise not in at_x, f"{sorted(at_b)} / {sorted(at_x)}")
+    rc = refl.stop(signal.SIGTERM, 10)
+    check("phase3: Reflector exits 0 on SIGTERM", rc == 0, rc)
+    text = open(refl.log).read()
+    accepted = [int(m) for m in re.findall(r'peer="?bird-a"?.*?accepted=(\d+)', text)]
+    check("phase3: Reflector accepted all three routes from BIRD A (NO_ADVERTISE included)",
+          accepted and max(accepted) >= 3, accepted)
+    for x in (bird_a, bird_b, gobgp):
+        x.proc.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reflector", required=True, help="path to the reflector binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--phase", choices=["1", "2", "all"], default="all")
+    ap.add_argument("--phase", choices=["1", "2", "3", "all"], default="all")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     d = tempfile.mkdtemp(prefix="reflector-interop-")
@@ -617,6 +708,8 @@ def main():
             phase1(args, d)
         if args.phase in ("2", "all"):
             phase2(args, d)
+        if args.phase in ("3", "all"):
+            phase3(args, d)
     except Exception as e:  # report, then fail
         import traceback
         traceback.print_exc()

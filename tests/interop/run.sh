@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop suite: builds `reflector` and runs tests/interop/run.py against
 # BIRD 2, GoBGP and FRR bgpd (Debian packages bird2, gobgpd, frr) on loopback.
-# Needs root (FRR's bgpd runs as the frr user; daemons bind 127.0.3.x/127.0.4.x).
+# Needs root (FRR's bgpd runs as the frr user; daemons bind 127.0.3.x/127.0.4.x/127.0.5.x).
 # Exit status 0 when every check passed; a summary is printed either way.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -601,10 +601,11 @@ impl Exporter<'_> {
         Some((p.source(), p.router_id))
     }
 
-    /// Who of the target's class must not get a path from `src` with set `attrs`.
+    /// Who of the target's class must not get a path from `src` with set `attrs`
+    /// (the originator as [`Exporter::out_block`] reads it: only for paths from iBGP).
     fn exclude(&self, attrs: AttrId, src: PeerId, ibgp: bool) -> Exclude {
         let originator = match self.source(src) {
-            Some((Source::Peer(_), src_rid)) if ibgp => Some(
+            Some((Source::Peer(r), src_rid)) if ibgp && r.is_ibgp() => Some(
                 self.attrs
                     .get(attrs)
                     .and_then(|s| s.originator_id())
@@ -616,6 +617,11 @@ impl Exporter<'_> {
     }
 
     /// The block `target` gets for a path from `src` with set `attrs`, if it may get it.
+    ///
+    /// Both export passes (per peer and shared by a class) ask here, so the
+    /// rules hold for both: RFC 4456 §6, the originator check, and the
+    /// well-known communities (RFC 1997: NO_ADVERTISE to no peer, NO_EXPORT
+    /// and NO_EXPORT_SUBCONFED to no eBGP peer; a bit of the set).
     fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
         if src == self.target {
             return None;
@@ -625,8 +631,15 @@ impl Exporter<'_> {
             return None;
         }
         let set = self.attrs.get(attrs)?;
+        if set.withheld_from(self.t_role == Role::Ebgp) {
+            return None;
+        }
+        // The router that brought the path into the AS: ORIGINATOR_ID, else
+        // the iBGP peer it came from. An eBGP peer's router ID is not ours
+        // to compare (router IDs are unique only within an AS).
         let originator = set.originator_id().unwrap_or(src_rid);
-        if self.t_role.is_ibgp() && source != Source::Local && Some(originator) == self.t_rid {
+        let from_ibgp = matches!(source, Source::Peer(r) if r.is_ibgp());
+        if self.t_role.is_ibgp() && from_ibgp && Some(originator) == self.t_rid {
             return None;
         }
         let class = match (self.t_role, source) {

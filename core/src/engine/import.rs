@@ -202,12 +202,8 @@ impl Engine {
                 K::refreshed(r).insert((key, rid));
             }
         }
-        let local_id = self.next_local_id;
-        let changed = upsert::<K>(&mut self.rib, &mut self.attrs, key, peer, rid, id, local_id);
-        if changed == Some(true) {
-            self.next_local_id = self.next_local_id.wrapping_add(1).max(1);
-        }
-        changed.is_some()
+        let next = &mut self.next_local_id;
+        upsert::<K>(&mut self.rib, &mut self.attrs, key, peer, rid, id, next).is_some()
     }
 
     fn withdraw_path(&mut self, peer: PeerId, n: Nlri) -> bool {

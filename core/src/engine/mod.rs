@@ -127,4 +127,10 @@ impl Engine {
     pub fn events_dropped(&self) -> u64 {
         self.events_dropped
     }
+
+    /// Set the next local path identifier (tests of the counter's wrap).
+    #[doc(hidden)]
+    pub fn set_next_local_id(&mut self, id: u32) {
+        self.next_local_id = id.max(1);
+    }
 }

@@ -111,6 +111,12 @@ pub(super) fn mark_all<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>) {
 /// Add or replace the path (`peer`, `remote_id`) of `key` with one reference
 /// to `id` (consumed): `Some(true)` for a new path, `Some(false)` for new
 /// attributes, `None` for no change.
+///
+/// A new path takes the local identifier `*next_id`, or the next one no path
+/// of the prefix holds (the counter wraps after 2^32 - 1 paths, and the old
+/// ones may live on), and `*next_id` moves past it. The identifiers of a
+/// prefix's paths are thus distinct, which ADD-PATH needs (they are the path
+/// identifiers we send); the cost is a look at the prefix's few paths.
 pub(super) fn upsert<K: RouteKey>(
     rib: &mut Rib,
     attrs: &mut Interner<()>,
@@ -118,7 +124,7 @@ pub(super) fn upsert<K: RouteKey>(
     peer: PeerId,
     remote_id: u32,
     id: AttrId,
-    local_id: u32,
+    next_id: &mut u32,
 ) -> Option<bool> {
     let (table, dirty) = K::table_mut(rib);
     let Some((at_pos, e)) = table.get_or_insert(key) else {
@@ -143,6 +149,11 @@ pub(super) fn upsert<K: RouteKey>(
             Some(false)
         }
         None => {
+            let mut local_id = *next_id;
+            while e.paths.iter().any(|p| p.local_id == local_id) {
+                local_id = local_id.wrapping_add(1).max(1);
+            }
+            *next_id = local_id.wrapping_add(1).max(1);
             e.paths.push(Path {
                 attrs: id,
                 peer,

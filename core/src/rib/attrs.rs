@@ -7,7 +7,9 @@ use core::net::IpAddr;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::wire::attribute::{type_code, u32s, AsPathView, AttrIter, Origin};
+use crate::wire::attribute::{
+    community, type_code, u32s, AsPathView, AttrIter, Origin, SegmentType,
+};
 
 /// A handle to an interned attribute set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,7 +22,9 @@ pub struct PathInfo {
     pub origin: Origin,
     /// AS_PATH length as the decision process counts it.
     pub as_path_len: u32,
-    /// The neighbouring AS (first AS of the leading AS_SEQUENCE), 0 for paths from inside the AS.
+    /// The neighbouring AS (first AS of the leading AS_SEQUENCE, after any
+    /// confederation segments), 0 for paths from inside the AS (empty
+    /// AS_PATH), [`NO_NEIGHBOR_AS`] when there is no such AS_SEQUENCE.
     pub neighbor_as: u32,
     /// MULTI_EXIT_DISC.
     pub med: Option<u32>,
@@ -32,6 +36,24 @@ pub struct PathInfo {
     pub cluster_list_len: u32,
     /// The next hop (NEXT_HOP, or the first address of the MP_REACH next hop).
     pub next_hop: Option<IpAddr>,
+}
+
+/// [`PathInfo::neighbor_as`] of a path whose AS_PATH does not start with an
+/// AS_SEQUENCE (after confederation segments), such as an aggregate starting
+/// with an AS_SET: its MED is compared with no other path's (as FRR does;
+/// AS 4294967295 is reserved, RFC 7300, so no real neighbour has it).
+pub const NO_NEIGHBOR_AS: u32 = u32::MAX;
+
+/// The neighbouring AS of a path for MED comparison (RFC 4271 §9.1.2.2 (c)).
+fn neighbor_as(p: &AsPathView<'_>) -> u32 {
+    let first = p
+        .segments()
+        .find(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set));
+    match first {
+        None if p.as_bytes().is_empty() => 0,
+        Some(s) if s.kind == SegmentType::Sequence => s.asns().next().unwrap_or(NO_NEIGHBOR_AS),
+        _ => NO_NEIGHBOR_AS,
+    }
 }
 
 impl PathInfo {
@@ -58,7 +80,7 @@ impl PathInfo {
                 type_code::AS_PATH => {
                     if let Some(p) = AsPathView::new_checked(a.value, true) {
                         info.as_path_len = p.hop_count() as u32;
-                        info.neighbor_as = p.first_asn().unwrap_or(0);
+                        info.neighbor_as = neighbor_as(&p);
                     }
                 }
                 type_code::NEXT_HOP => {
@@ -96,7 +118,29 @@ struct Packed {
 const HAS_MED: u8 = 1;
 const HAS_LOCAL_PREF: u8 = 2;
 const HAS_ORIGINATOR: u8 = 4;
+/// COMMUNITIES holds NO_EXPORT or NO_EXPORT_SUBCONFED.
+const NO_EXPORT: u8 = 8;
 const HAS_MP_NEXT_HOP: u8 = 16;
+/// COMMUNITIES holds NO_ADVERTISE.
+const NO_ADVERTISE: u8 = 32;
+
+/// The export flags of a canonical block's well-known communities (RFC 1997).
+///
+/// Without confederations, NO_EXPORT_SUBCONFED means what NO_EXPORT does:
+/// both keep a path from every eBGP peer.
+fn community_flags(block: &[u8]) -> u8 {
+    let mut flags = 0;
+    if let Some(a) = AttrIter::unchecked(block, 0).find(|a| a.type_code == type_code::COMMUNITIES) {
+        for c in u32s(a.value) {
+            match c {
+                community::NO_EXPORT | community::NO_EXPORT_SUBCONFED => flags |= NO_EXPORT,
+                community::NO_ADVERTISE => flags |= NO_ADVERTISE,
+                _ => {}
+            }
+        }
+    }
+    flags
+}
 
 impl Packed {
     fn pack(info: &PathInfo) -> Self {
@@ -166,6 +210,7 @@ impl AttrSet {
         if nh.is_some() {
             packed.flags |= HAS_MP_NEXT_HOP;
         }
+        packed.flags |= community_flags(block);
         AttrSet {
             data: data.into_boxed_slice(),
             packed,
@@ -222,6 +267,20 @@ impl AttrSet {
     /// ORIGINATOR_ID, if present.
     pub fn originator_id(&self) -> Option<u32> {
         (self.packed.flags & HAS_ORIGINATOR != 0).then_some(self.packed.originator_id)
+    }
+
+    /// Whether the path may not be advertised to a peer, eBGP (`ebgp`) or
+    /// not: NO_ADVERTISE keeps it from every peer, NO_EXPORT and
+    /// NO_EXPORT_SUBCONFED from eBGP peers (RFC 1997). A bit test: the
+    /// communities are read once, when the set is built.
+    #[inline]
+    pub fn withheld_from(&self, ebgp: bool) -> bool {
+        let mask = if ebgp {
+            NO_ADVERTISE | NO_EXPORT
+        } else {
+            NO_ADVERTISE
+        };
+        self.packed.flags & mask != 0
     }
 
     /// Heap bytes held by this set.
@@ -492,6 +551,26 @@ mod tests {
         assert_eq!(bare.next_hop, None);
         // One allocation per set, beside 48 bytes of slot.
         assert_eq!(core::mem::size_of::<Slot<()>>(), 48);
+    }
+
+    #[test]
+    fn rfc1997_well_known_communities_are_flags_of_the_set() {
+        let with = |c: &[u32]| {
+            let mut b = alloc::vec![0x40, 1, 1, 0, 0xc0, 8, (c.len() * 4) as u8];
+            for x in c {
+                b.extend_from_slice(&x.to_be_bytes());
+            }
+            let set = AttrSet::new(&b, None);
+            (set.withheld_from(false), set.withheld_from(true))
+        };
+        assert_eq!(with(&[0xfde8_0001]), (false, false));
+        assert_eq!(with(&[community::BLACKHOLE]), (false, false));
+        assert_eq!(with(&[community::GRACEFUL_SHUTDOWN]), (false, false));
+        assert_eq!(with(&[1, community::NO_EXPORT]), (false, true));
+        assert_eq!(with(&[community::NO_EXPORT_SUBCONFED]), (false, true));
+        assert_eq!(with(&[community::NO_ADVERTISE, 7]), (true, true));
+        let none = AttrSet::new(&[0x40, 1, 1, 0], None);
+        assert!(!none.withheld_from(true));
     }
 
     #[test]

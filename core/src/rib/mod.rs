@@ -8,7 +8,7 @@
 pub mod attrs;
 pub mod table;
 
-pub use attrs::{AttrId, AttrSet, Interner, PathInfo};
+pub use attrs::{AttrId, AttrSet, Interner, PathInfo, NO_NEIGHBOR_AS};
 pub use table::{Entry, PathList, Table};
 
 /// Identifies a peer of an engine. Never reused within one engine.

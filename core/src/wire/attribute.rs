@@ -61,6 +61,21 @@ pub mod type_code {
     pub const OTC: u8 = 35;
 }
 
+/// Well-known COMMUNITIES values.
+pub mod community {
+    /// NO_EXPORT (RFC 1997): not advertised to eBGP peers.
+    pub const NO_EXPORT: u32 = 0xFFFF_FF01;
+    /// NO_ADVERTISE (RFC 1997): advertised to no peer.
+    pub const NO_ADVERTISE: u32 = 0xFFFF_FF02;
+    /// NO_EXPORT_SUBCONFED (RFC 1997): not advertised to eBGP peers, nor to
+    /// other member ASes of a confederation (without confederations: NO_EXPORT).
+    pub const NO_EXPORT_SUBCONFED: u32 = 0xFFFF_FF03;
+    /// GRACEFUL_SHUTDOWN (RFC 8326): the path is about to go away; receivers set its LOCAL_PREF to 0.
+    pub const GRACEFUL_SHUTDOWN: u32 = 0xFFFF_0000;
+    /// BLACKHOLE (RFC 7999): carried like any other community.
+    pub const BLACKHOLE: u32 = 0xFFFF_029A;
+}
+
 /// The AS number that stands in for a 4-octet one on a 2-octet session (RFC 6793).
 pub const AS_TRANS: u32 = 23456;
 
