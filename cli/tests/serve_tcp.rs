@@ -418,3 +418,71 @@ local_address = "127.0.0.1"
     assert!(log.contains("restart timer expired"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// RFC 4486: a peer that sends more prefixes than its limit gets Cease /
+/// Maximum Number of Prefixes Reached, its routes are withdrawn from the
+/// others, and its connections are refused until `max_prefixes_restart` ends.
+#[test]
+fn max_prefixes_ends_the_session_and_holds_the_peer_off() {
+    use std::io::Read;
+    let dir = tempdir("serve-limit");
+    let port = free_port();
+    let lb = TcpListener::bind("127.0.0.22:0").unwrap();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = ["127.0.0.1:{port}"]
+connect_retry = 1
+
+[[peer]]
+name = "a"
+address = "127.0.0.1"
+asn = {AS}
+role = "client"
+passive = true
+max_prefixes_ipv4 = 3
+max_prefixes_restart = 3
+
+[[peer]]
+name = "b"
+address = "127.0.0.22"
+asn = {AS}
+role = "client"
+port = {pb}
+local_address = "127.0.0.1"
+"#,
+        pb = lb.local_addr().unwrap().port(),
+    );
+    let _daemon = spawn(&config, &dir);
+    let mut b = Peer::new("b", accept(&lb), AS, Ipv4Addr::new(10, 0, 0, 22));
+    let mut a = Peer::new("a", connect(port), AS, Ipv4Addr::new(10, 0, 0, 21));
+    for p in [&mut a, &mut b] {
+        p.until("Established", |p| p.s.state() == State::Established);
+    }
+    let nh = Ipv4Addr::new(192, 0, 2, 21);
+    a.send(&update(
+        &[],
+        attrs(nh),
+        &["10.21.0.0/24", "10.21.1.0/24", "10.21.2.0/24"],
+    ));
+    b.until("a's three routes", |p| p.rib().len() == 3);
+    // The fourth crosses the limit.
+    a.send(&update(&[], attrs(nh), &["10.21.3.0/24"]));
+    a.until("the Cease", |p| !p.notifications.is_empty());
+    assert_eq!((a.notifications[0].0, a.notifications[0].1), (6, 1));
+    b.until("a's routes withdrawn", |p| p.rib().is_empty());
+    // Held off: a new connection is closed before any OPEN.
+    let held_at = Instant::now();
+    let mut s = connect(port);
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(s.read(&mut buf).unwrap_or(0), 0, "refused while held off");
+    // After the hold-off the peer comes back.
+    std::thread::sleep(
+        Duration::from_secs(3).saturating_sub(held_at.elapsed()) + Duration::from_millis(300),
+    );
+    let mut a2 = Peer::new("a", connect(port), AS, Ipv4Addr::new(10, 0, 0, 21));
+    a2.until("Established again", |p| p.s.state() == State::Established);
+    let log = std::fs::read_to_string(dir.join("reflector.log")).unwrap();
+    assert!(log.contains("prefix limit reached"), "{log}");
+}

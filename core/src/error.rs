@@ -192,6 +192,8 @@ pub enum ErrorKind {
     UnsupportedMrt,
     /// Encoding: the output does not fit the buffer or the peer's maximum message size.
     Overflow,
+    /// A peer sent more prefixes than its limit allows (Cease, RFC 4486).
+    MaxPrefixes,
 }
 
 impl ErrorKind {
@@ -225,6 +227,7 @@ impl ErrorKind {
             ErrorKind::MalformedMrt => "malformed MRT record",
             ErrorKind::UnsupportedMrt => "unsupported MRT type",
             ErrorKind::Overflow => "output does not fit",
+            ErrorKind::MaxPrefixes => "maximum number of prefixes reached",
         }
     }
 }
@@ -244,7 +247,7 @@ pub enum NotifyData {
     /// A few bytes built by the decoder (an expected version, a length field).
     Inline {
         /// Storage.
-        bytes: [u8; 4],
+        bytes: [u8; 8],
         /// How many of `bytes` are used.
         len: u8,
     },
@@ -255,8 +258,19 @@ impl NotifyData {
     pub const fn u16(v: u16) -> Self {
         let b = v.to_be_bytes();
         NotifyData::Inline {
-            bytes: [b[0], b[1], 0, 0],
+            bytes: [b[0], b[1], 0, 0, 0, 0, 0, 0],
             len: 2,
+        }
+    }
+
+    /// The data of Cease / Maximum Number of Prefixes Reached (RFC 4486 §4):
+    /// AFI, SAFI and the prefix upper bound.
+    pub const fn max_prefixes(afi: u16, safi: u8, max: u32) -> Self {
+        let a = afi.to_be_bytes();
+        let m = max.to_be_bytes();
+        NotifyData::Inline {
+            bytes: [a[0], a[1], safi, m[0], m[1], m[2], m[3], 0],
+            len: 7,
         }
     }
 

@@ -259,6 +259,14 @@ enum rfl_event_kind
    * Stale routes of `peer` were removed (End-of-RIB, restart timer or reconnect).
    */
   RFL_EVENT_KIND_STALE_REMOVED = 7,
+  /**
+   * `peer` crossed its prefix limit (`error_code`/`error_subcode`: 6/1 when its session ended, 0/0 for a warning).
+   */
+  RFL_EVENT_KIND_PREFIX_LIMIT = 8,
+  /**
+   * A path from `peer` for `prefix` was refused: `peer` has its maximum paths for the prefix.
+   */
+  RFL_EVENT_KIND_PATH_LIMIT = 9,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_event_kind;
@@ -1214,6 +1222,27 @@ rfl_result rfl_engine_pending_bytes(const struct rfl_engine *engine,
  * Queue `peer`'s routes of `family` (one RFL_FAMILY_* bit) again, then End-of-RIB.
  */
 rfl_result rfl_engine_route_refresh(struct rfl_engine *engine, uint32_t peer, uint32_t family);
+
+/**
+ * Limit the paths `peer` may have accepted in `family` (one RFL_FAMILY_*
+ * bit) to `max`; `max` 0 removes the limit. Crossing it raises an
+ * `RFL_EVENT_KIND_PREFIX_LIMIT` event and, unless `warning_only`, ends the
+ * session: `rfl_engine_handle_message` returns the Cease / Maximum Number of
+ * Prefixes Reached NOTIFICATION (RFC 4486) to send.
+ */
+rfl_result rfl_engine_set_prefix_limit(struct rfl_engine *engine,
+                                       uint32_t peer,
+                                       uint32_t family,
+                                       uint32_t max,
+                                       bool warning_only);
+
+/**
+ * Refuse ADD-PATH paths from `peer` beyond `max` per prefix (0: no limit);
+ * each refusal is counted and raises an `RFL_EVENT_KIND_PATH_LIMIT` event.
+ */
+rfl_result rfl_engine_set_max_paths_per_prefix(struct rfl_engine *engine,
+                                               uint32_t peer,
+                                               uint16_t max);
 
 /**
  * Originate `*prefix` from this engine with next hop `*next_hop` and the path

@@ -322,6 +322,10 @@ pub enum rfl_event_kind {
     PeerRestarting = 6,
     /// Stale routes of `peer` were removed (End-of-RIB, restart timer or reconnect).
     StaleRemoved = 7,
+    /// `peer` crossed its prefix limit (`error_code`/`error_subcode`: 6/1 when its session ended, 0/0 for a warning).
+    PrefixLimit = 8,
+    /// A path from `peer` for `prefix` was refused: `peer` has its maximum paths for the prefix.
+    PathLimit = 9,
 }
 
 /// Why a path failed the loop checks.
@@ -997,6 +1001,54 @@ pub unsafe extern "C" fn rfl_engine_route_refresh(
     })
 }
 
+/// Limit the paths `peer` may have accepted in `family` (one RFL_FAMILY_*
+/// bit) to `max`; `max` 0 removes the limit. Crossing it raises an
+/// `RFL_EVENT_KIND_PREFIX_LIMIT` event and, unless `warning_only`, ends the
+/// session: `rfl_engine_handle_message` returns the Cease / Maximum Number of
+/// Prefixes Reached NOTIFICATION (RFC 4486) to send.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_set_prefix_limit(
+    engine: *mut rfl_engine,
+    peer: u32,
+    family: u32,
+    max: u32,
+    warning_only: bool,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        if family.count_ones() != 1 {
+            return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
+        }
+        let set = families_from_bits(family, "family")?;
+        let f = crate::FAMILY_BITS
+            .iter()
+            .find(|(_, f)| set.contains(*f))
+            .map(|(_, f)| *f)
+            .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))?;
+        let limit = (max != 0).then_some(reflector_core::engine::PrefixLimit { max, warning_only });
+        if !h.engine.set_prefix_limit(p, f, limit) {
+            return Err(Fail::invalid("no prefix limit for this family"));
+        }
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Refuse ADD-PATH paths from `peer` beyond `max` per prefix (0: no limit);
+/// each refusal is counted and raises an `RFL_EVENT_KIND_PATH_LIMIT` event.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_set_max_paths_per_prefix(
+    engine: *mut rfl_engine,
+    peer: u32,
+    max: u16,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        h.engine
+            .set_max_paths_per_prefix(p, (max != 0).then_some(max));
+        Ok(rfl_result::Ok)
+    })
+}
+
 // ---------------------------------------------------------------------------
 // Local routes.
 
@@ -1386,6 +1438,22 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
             Event::StaleRemoved { peer, .. } => {
                 r.kind = rfl_event_kind::StaleRemoved;
                 r.peer = peer.0;
+            }
+            Event::PrefixLimit {
+                peer, warning_only, ..
+            } => {
+                r.kind = rfl_event_kind::PrefixLimit;
+                r.peer = peer.0;
+                if !warning_only {
+                    r.error_code = reflector_core::error::code::CEASE;
+                    r.error_subcode = reflector_core::error::subcode::CEASE_MAX_PREFIXES;
+                    r.error_action = rfl_action::SessionReset;
+                }
+            }
+            Event::PathLimit { peer, prefix } => {
+                r.kind = rfl_event_kind::PathLimit;
+                r.peer = peer.0;
+                r.prefix = rfl_prefix::from_prefix(prefix);
             }
         }
         // SAFETY: checked by `out`.

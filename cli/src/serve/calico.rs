@@ -35,7 +35,7 @@ use reflector_core::wire::AfiSafi;
 use reflector_sim::plan::{Endpoint, Family, PeerRole, Source};
 use reflector_sim::{Cluster, Note, Severity};
 
-use super::config::{Config, ConfigError, PeerSpec};
+use super::config::{Config, ConfigError, PeerLimits, PeerSpec};
 
 /// Hold time proposed to every peer: BIRD's default, what calico/node proposes.
 const HOLD_TIME: u16 = 240;
@@ -259,6 +259,7 @@ pub fn config_for_node(
             families,
             add_path_receive: false,
             add_path_send: AddPathSend::Off,
+            limits: PeerLimits::default(),
         });
     }
     if peers.is_empty() {

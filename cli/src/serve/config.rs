@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-use reflector_core::engine::AddPathSend;
+use reflector_core::engine::{AddPathSend, PrefixLimit};
 use reflector_core::reflect::Role;
 use reflector_core::wire::AfiSafi;
 use serde::Deserialize;
@@ -64,6 +64,22 @@ pub struct PeerSpec {
     pub add_path_receive: bool,
     /// ADD-PATH sending policy (advertised as send when not `Off`).
     pub add_path_send: AddPathSend,
+    /// What the peer may send at most.
+    pub limits: PeerLimits,
+}
+
+/// What one peer may send at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerLimits {
+    /// IPv4 unicast prefixes accepted at once.
+    pub max_prefixes_ipv4: Option<PrefixLimit>,
+    /// IPv6 unicast prefixes accepted at once.
+    pub max_prefixes_ipv6: Option<PrefixLimit>,
+    /// After a prefix limit ended the session, refuse the peer's connections
+    /// (and do not connect to it) for this many seconds.
+    pub restart_after: Option<u16>,
+    /// ADD-PATH paths per prefix; more are refused.
+    pub max_paths_per_prefix: Option<u16>,
 }
 
 /// The daemon's whole configuration.
@@ -113,6 +129,11 @@ struct TomlPeer {
     families: Option<Vec<String>>,
     add_path_receive: Option<bool>,
     add_path_send: Option<String>,
+    max_prefixes_ipv4: Option<u32>,
+    max_prefixes_ipv6: Option<u32>,
+    max_prefixes_warning_only: Option<bool>,
+    max_prefixes_restart: Option<u16>,
+    max_paths_per_prefix: Option<u16>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +212,42 @@ fn add_path_send(field: &str, s: &str) -> Result<AddPathSend, ConfigError> {
                 )
             }),
     }
+}
+
+fn limits(p: &TomlPeer, f: &dyn Fn(&str) -> String) -> Result<PeerLimits, ConfigError> {
+    let warn = p.max_prefixes_warning_only.unwrap_or(false);
+    let limit = |name: &str, v: Option<u32>| match v {
+        Some(0) => Err(err(f(name), "a prefix limit must be at least 1")),
+        Some(max) => Ok(Some(PrefixLimit {
+            max,
+            warning_only: warn,
+        })),
+        None => Ok(None),
+    };
+    let out = PeerLimits {
+        max_prefixes_ipv4: limit("max_prefixes_ipv4", p.max_prefixes_ipv4)?,
+        max_prefixes_ipv6: limit("max_prefixes_ipv6", p.max_prefixes_ipv6)?,
+        restart_after: p.max_prefixes_restart.filter(|s| *s > 0),
+        max_paths_per_prefix: match p.max_paths_per_prefix {
+            Some(0) => return Err(err(f("max_paths_per_prefix"), "must be at least 1")),
+            v => v,
+        },
+    };
+    if out.max_prefixes_ipv4.is_none() && out.max_prefixes_ipv6.is_none() {
+        if p.max_prefixes_warning_only.is_some() {
+            return Err(err(
+                f("max_prefixes_warning_only"),
+                "needs max_prefixes_ipv4 or max_prefixes_ipv6",
+            ));
+        }
+        if out.restart_after.is_some() {
+            return Err(err(
+                f("max_prefixes_restart"),
+                "needs max_prefixes_ipv4 or max_prefixes_ipv6",
+            ));
+        }
+    }
+    Ok(out)
 }
 
 fn hold(field: &str, h: u16) -> Result<u16, ConfigError> {
@@ -282,6 +339,7 @@ impl Config {
                     .map(|s| add_path_send(&f("add_path_send"), s))
                     .transpose()?
                     .unwrap_or(AddPathSend::Off),
+                limits: limits(p, &f)?,
             });
         }
         let cfg = Config {
@@ -332,6 +390,7 @@ impl Config {
                 families: families.clone(),
                 add_path_receive: false,
                 add_path_send: AddPathSend::Off,
+                limits: PeerLimits::default(),
             });
         }
         let cfg = Config {
@@ -443,6 +502,48 @@ mod tests {
         assert!(e.message.contains("clusterid"), "{e}");
         let e = Config::from_toml("router_id = \"10.0.0.1\"\nasn = \"x\"\n").unwrap_err();
         assert!(e.message.contains("asn"), "{e}");
+    }
+
+    #[test]
+    fn peer_limits() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\n";
+        let c = Config::from_toml(&format!(
+            "{base}max_prefixes_ipv4 = 1000\nmax_prefixes_ipv6 = 200\nmax_prefixes_restart = 60\nmax_paths_per_prefix = 8\n"
+        ))
+        .unwrap();
+        let l = c.peers[0].limits;
+        assert_eq!(l.max_prefixes_ipv4, Some(PrefixLimit::cease(1000)));
+        assert_eq!(l.max_prefixes_ipv6, Some(PrefixLimit::cease(200)));
+        assert_eq!(l.restart_after, Some(60));
+        assert_eq!(l.max_paths_per_prefix, Some(8));
+        let c = Config::from_toml(&format!(
+            "{base}max_prefixes_ipv4 = 10\nmax_prefixes_warning_only = true\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.peers[0].limits.max_prefixes_ipv4,
+            Some(PrefixLimit::warning(10))
+        );
+        assert_eq!(c.peers[0].limits.max_prefixes_ipv6, None);
+        assert_eq!(
+            Config::from_toml(base).unwrap().peers[0].limits,
+            PeerLimits::default()
+        );
+        for (extra, field) in [
+            ("max_prefixes_ipv4 = 0\n", "peer[0].max_prefixes_ipv4"),
+            ("max_paths_per_prefix = 0\n", "peer[0].max_paths_per_prefix"),
+            (
+                "max_prefixes_restart = 30\n",
+                "peer[0].max_prefixes_restart",
+            ),
+            (
+                "max_prefixes_warning_only = true\n",
+                "peer[0].max_prefixes_warning_only",
+            ),
+        ] {
+            let e = Config::from_toml(&format!("{base}{extra}")).unwrap_err();
+            assert_eq!(e.field, field, "{extra}: {e}");
+        }
     }
 
     #[test]

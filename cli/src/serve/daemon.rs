@@ -179,7 +179,52 @@ struct Shared {
     engine: mpsc::Sender<ToEngine>,
     /// The input budget ([`ENGINE_INPUT`] bytes) shared by every connection.
     input: Arc<Semaphore>,
+    hold_off: Arc<HoldOff>,
     shutdown: watch::Receiver<bool>,
+}
+
+/// Peers whose connections are refused for a while: a prefix limit ended
+/// their session and `max_prefixes_restart` is set.
+struct HoldOff {
+    /// Per peer, the configured hold-off.
+    restart_after: Vec<Option<u16>>,
+    /// Per peer, until when its connections are refused.
+    until: Mutex<Vec<Option<Instant>>>,
+}
+
+impl HoldOff {
+    fn new(cfg: &Config) -> Self {
+        HoldOff {
+            restart_after: cfg.peers.iter().map(|p| p.limits.restart_after).collect(),
+            until: Mutex::new(vec![None; cfg.peers.len()]),
+        }
+    }
+
+    fn until(&self) -> MutexGuard<'_, Vec<Option<Instant>>> {
+        self.until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start the peer's hold-off, if it has one; returns its length.
+    fn start(&self, peer: usize) -> Option<u16> {
+        let secs = self.restart_after.get(peer).copied().flatten()?;
+        if let Some(u) = self.until().get_mut(peer) {
+            *u = Some(Instant::now() + Duration::from_secs(u64::from(secs)));
+        }
+        Some(secs)
+    }
+
+    /// Whether the peer's connections are refused now.
+    fn holds(&self, peer: usize) -> bool {
+        let mut until = self.until();
+        match until.get_mut(peer) {
+            Some(u) if u.is_some_and(|t| Instant::now() < t) => true,
+            Some(u) => {
+                *u = None;
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 impl Shared {
@@ -225,6 +270,9 @@ fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
 fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     let mut pc = PeerConfig::new(p.role, p.address, p.asn);
     pc.add_path_send = p.add_path_send;
+    pc.max_prefixes_ipv4 = p.limits.max_prefixes_ipv4;
+    pc.max_prefixes_ipv6 = p.limits.max_prefixes_ipv6;
+    pc.max_paths_per_prefix = p.limits.max_paths_per_prefix;
     let locals = p
         .local_address
         .into_iter()
@@ -264,12 +312,14 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         .map(|p| (p.name.clone(), peer_config(&cfg, p)))
         .collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));
+    let hold_off = Arc::new(HoldOff::new(&cfg));
     let engine_task = tokio::spawn(engine_loop(
         ecfg,
         peers,
         engine_rx,
         engine_tx.downgrade(),
         input.clone(),
+        hold_off.clone(),
     ));
     let sh = Arc::new(Shared {
         conns: Mutex::new(cfg.peers.iter().map(|_| Vec::new()).collect()),
@@ -278,6 +328,7 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         next_conn: AtomicU64::new(1),
         engine: engine_tx,
         input,
+        hold_off,
         shutdown: shutdown_rx,
     });
     info!(
@@ -339,6 +390,10 @@ async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
         tokio::select! {
             r = l.accept() => match r {
                 Ok((stream, addr)) => match sh.peer_by_addr(addr.ip()) {
+                    Some(i) if sh.hold_off.holds(i) => {
+                        debug!(remote = %addr, "connection refused: the peer is held off after its prefix limit");
+                        drop(stream);
+                    }
                     Some(i) => {
                         tokio::spawn(connection(sh.clone(), stream, i, false));
                     }
@@ -364,7 +419,7 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
         if *shutdown.borrow() {
             return;
         }
-        let idle = sh.conns().get(peer).is_none_or(Vec::is_empty);
+        let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
             match tokio::time::timeout(Duration::from_secs(5), connect(remote, spec.local_address))
@@ -765,6 +820,7 @@ async fn engine_loop(
     mut rx: mpsc::Receiver<ToEngine>,
     me: mpsc::WeakSender<ToEngine>,
     input: Arc<Semaphore>,
+    hold_off: Arc<HoldOff>,
 ) {
     let mut engine = Engine::new(cfg);
     let ids: Vec<PeerId> = peers.iter().map(|(_, p)| engine.add_peer(*p)).collect();
@@ -808,6 +864,7 @@ async fn engine_loop(
                         continue;
                     }
                     bytes += msgs.iter().map(Bytes::len).sum::<usize>();
+                    let hits = engine.counters(id).map_or(0, |c| c.prefix_limit_hits);
                     for m in &msgs {
                         match engine.handle_message(id, m) {
                             Outcome::Accepted { .. } | Outcome::Ignored(_) | Outcome::NotUp => {}
@@ -821,6 +878,10 @@ async fn engine_loop(
                                 warn!(peer = name(peer), error = %e, "malformed attribute discarded (RFC 7606)")
                             }
                             Outcome::Reset { error, .. } => {
+                                if error.kind == reflector_core::ErrorKind::MaxPrefixes {
+                                    let held = hold_off.start(peer);
+                                    warn!(peer = name(peer), hold_off_seconds = ?held, "prefix limit reached: session ended (Cease, Maximum Number of Prefixes Reached)");
+                                }
                                 if let Some(l) = slot.take() {
                                     l.link.control(Ctl::Fail(error, m.clone()));
                                 }
@@ -828,6 +889,18 @@ async fn engine_loop(
                                 break;
                             }
                         }
+                    }
+                    if engine
+                        .counters(id)
+                        .is_some_and(|c| c.prefix_limit_hits > hits)
+                        && engine.is_up(id)
+                    {
+                        warn!(
+                            peer = name(peer),
+                            ipv4 = engine.accepted_paths(id, AfiSafi::IPV4_UNICAST),
+                            ipv6 = engine.accepted_paths(id, AfiSafi::IPV6_UNICAST),
+                            "prefix limit crossed (warning only)"
+                        );
                     }
                 }
                 ToEngine::Down {

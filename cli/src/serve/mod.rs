@@ -36,6 +36,11 @@
 //! families = ["ipv4-unicast", "ipv6-unicast"]
 //! add_path_receive = false      # advertise ADD-PATH receive
 //! add_path_send = "off"         # off | all | best-N
+//! max_prefixes_ipv4 = 1000      # paths accepted at once, per family; crossing it
+//! max_prefixes_ipv6 = 1000      #   ends the session: Cease, Maximum Number of Prefixes (RFC 4486)
+//! max_prefixes_warning_only = false  # only log (and count) instead
+//! max_prefixes_restart = 60     # then refuse the peer's connections for 60 s
+//! max_paths_per_prefix = 16     # ADD-PATH paths per prefix; more are refused
 //! ```
 //!
 //! A bad file is reported as ``field `peer[1].role`: ...`` (or with toml's own

@@ -86,14 +86,16 @@ pub(super) fn rank_entry<K>(
         .filter_map(|p| candidate(p, attrs, peers, cfg, resolver))
         .collect();
     decision::rank(&mut cands, &cfg.decision);
+    // Local identifiers are distinct within a prefix: look each ranked
+    // candidate's path up by it (no scan per candidate).
+    let mut by_id: SmallVec<[Path; 4]> = e.paths.iter().copied().collect();
+    by_id.sort_unstable_by_key(|p| p.local_id);
     let mut ordered: SmallVec<[Path; 4]> = SmallVec::with_capacity(e.paths.len());
     for c in &cands {
-        if let Some(p) = e
-            .paths
-            .iter()
-            .find(|p| p.local_id == c.local_id && p.peer == c.peer)
-        {
-            ordered.push(*p);
+        if let Ok(i) = by_id.binary_search_by_key(&c.local_id, |p| p.local_id) {
+            if let Some(p) = by_id.get(i).filter(|p| p.peer == c.peer) {
+                ordered.push(*p);
+            }
         }
     }
     if ordered.len() == e.paths.len() {

@@ -19,8 +19,13 @@ use super::Engine;
 use crate::rib::{Interner, PeerId, Table};
 use crate::wire::{AfiSafi, Ipv4Prefix, Ipv6Prefix, Prefix};
 
-/// The families the engine keeps, in the order it visits them.
-pub(super) const FAMILIES: [Family; 2] = [Family::new::<u64>(), Family::new::<Ipv6Prefix>()];
+/// How many families the engine keeps.
+pub(super) const FAMILY_COUNT: usize = 2;
+
+/// The families the engine keeps, in the order it visits them (a family's
+/// position here is its [`RouteKey::INDEX`]).
+pub(super) const FAMILIES: [Family; FAMILY_COUNT] =
+    [Family::new::<u64>(), Family::new::<Ipv6Prefix>()];
 
 /// One family the engine keeps: its AFI/SAFI and the engine's operations on
 /// its table, each the generic one instantiated for the family's key type.
@@ -28,6 +33,8 @@ pub(super) const FAMILIES: [Family; 2] = [Family::new::<u64>(), Family::new::<Ip
 pub(super) struct Family {
     /// The AFI/SAFI.
     pub(super) afi_safi: AfiSafi,
+    /// Its position in [`FAMILIES`] (per-family arrays are indexed by it).
+    pub(super) index: usize,
     /// Rank the family's changed prefixes and write every up peer's UPDATEs.
     pub(super) flush: fn(&mut Engine),
     /// Write the whole table to a peer, then End-of-RIB if asked.
@@ -52,6 +59,7 @@ impl Family {
     const fn new<K: RouteKey>() -> Self {
         Family {
             afi_safi: K::FAMILY,
+            index: K::INDEX,
             flush: Engine::flush_family::<K>,
             dump: Engine::dump::<K>,
             sweep: Engine::sweep_all::<K>,
@@ -72,6 +80,8 @@ impl Family {
 /// A prefix key type: a family's compact form of its prefixes.
 pub(super) trait RouteKey: Copy + Hash + Eq + Ord + core::fmt::Debug {
     const FAMILY: AfiSafi;
+    /// The family's position in [`FAMILIES`].
+    const INDEX: usize;
     fn prefix(self) -> Option<Prefix>;
     fn table(rib: &Rib) -> &Table<Self>;
     fn table_mut(rib: &mut Rib) -> (&mut Table<Self>, &mut Vec<Dirty>);
@@ -85,6 +95,7 @@ pub(super) trait RouteKey: Copy + Hash + Eq + Ord + core::fmt::Debug {
 
 impl RouteKey for u64 {
     const FAMILY: AfiSafi = AfiSafi::IPV4_UNICAST;
+    const INDEX: usize = 0;
     fn prefix(self) -> Option<Prefix> {
         Ipv4Prefix::from_key(self).map(Prefix::V4)
     }
@@ -107,6 +118,7 @@ impl RouteKey for u64 {
 
 impl RouteKey for Ipv6Prefix {
     const FAMILY: AfiSafi = AfiSafi::IPV6_UNICAST;
+    const INDEX: usize = 1;
     fn prefix(self) -> Option<Prefix> {
         Some(Prefix::V6(self))
     }

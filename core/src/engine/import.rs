@@ -4,9 +4,10 @@ use alloc::vec::Vec;
 use core::net::IpAddr;
 
 use super::family::RouteKey;
-use super::rib::{remove_path, upsert};
+use super::family::FAMILIES;
+use super::rib::{remove_path, upsert, Upsert};
 use super::{Engine, Event, Outcome};
-use crate::error::{Action, Error, ErrorKind, Result};
+use crate::error::{Action, Error, ErrorKind, NotifyData, Result};
 use crate::reflect::{self, ImportContext, Role};
 use crate::rib::{AttrId, PeerId};
 use crate::wire::update::UpdatePacket;
@@ -172,6 +173,11 @@ impl Engine {
             // RFC 4724 §4.2: End-of-RIB from the restarted peer ends the family's stale paths.
             self.sweep_stale(peer, f, true);
         }
+        if announced > 0 {
+            if let Some(out) = self.check_prefix_limits(peer) {
+                return out;
+            }
+        }
         match soft {
             Some(e) if e.action == Action::AttributeDiscard => Outcome::AttributeDiscarded(e),
             _ => Outcome::Accepted {
@@ -202,18 +208,130 @@ impl Engine {
                 K::refreshed(r).insert((key, rid));
             }
         }
+        let max_paths = self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.cfg.max_paths_per_prefix);
         let next = &mut self.next_local_id;
-        upsert::<K>(&mut self.rib, &mut self.attrs, key, peer, rid, id, next).is_some()
+        match upsert::<K>(
+            &mut self.rib,
+            &mut self.attrs,
+            key,
+            (peer, rid),
+            id,
+            next,
+            max_paths,
+        ) {
+            Upsert::Unchanged => false,
+            Upsert::Replaced => true,
+            Upsert::Added => {
+                if let Some(h) = self
+                    .peers
+                    .get_mut(peer.index())
+                    .and_then(|p| p.held.get_mut(K::INDEX))
+                {
+                    *h += 1;
+                }
+                true
+            }
+            Upsert::Refused => {
+                if let Some(p) = self.peers.get_mut(peer.index()) {
+                    p.counters.paths_refused += 1;
+                }
+                if let Some(prefix) = key.prefix().filter(|_| self.cfg.record_events) {
+                    self.push_event(Event::PathLimit { peer, prefix });
+                }
+                false
+            }
+        }
     }
 
     fn withdraw_path(&mut self, peer: PeerId, n: Nlri) -> bool {
         let rid = n.path_id.unwrap_or(0);
-        match n.prefix {
-            Prefix::V4(p) => remove_path::<u64>(&mut self.rib, &mut self.attrs, p.key(), peer, rid),
-            Prefix::V6(p) => {
-                remove_path::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, p, peer, rid)
+        let (gone, index) = match n.prefix {
+            Prefix::V4(p) => (
+                remove_path::<u64>(&mut self.rib, &mut self.attrs, p.key(), peer, rid),
+                <u64 as RouteKey>::INDEX,
+            ),
+            Prefix::V6(p) => (
+                remove_path::<Ipv6Prefix>(&mut self.rib, &mut self.attrs, p, peer, rid),
+                <Ipv6Prefix as RouteKey>::INDEX,
+            ),
+        };
+        if gone {
+            if let Some(h) = self
+                .peers
+                .get_mut(peer.index())
+                .and_then(|p| p.held.get_mut(index))
+            {
+                *h = h.saturating_sub(1);
             }
         }
+        gone
+    }
+
+    /// After an UPDATE: a peer above a prefix limit is warned once (event,
+    /// counter) or, unless the limit only warns, its session ends with
+    /// Cease / Maximum Number of Prefixes Reached (RFC 4486 §4).
+    fn check_prefix_limits(&mut self, peer: PeerId) -> Option<Outcome> {
+        let p = self.peers.get_mut(peer.index())?;
+        if p.cfg.max_prefixes_ipv4.is_none() && p.cfg.max_prefixes_ipv6.is_none() {
+            return None;
+        }
+        let mut crossed = None;
+        for f in FAMILIES {
+            let Some(limit) = p.cfg.prefix_limit(f.afi_safi) else {
+                continue;
+            };
+            let (Some(&held), Some(over)) = (p.held.get(f.index), p.over_limit.get_mut(f.index))
+            else {
+                continue;
+            };
+            if held <= u64::from(limit.max) {
+                *over = false;
+                continue;
+            }
+            if *over {
+                continue;
+            }
+            *over = true;
+            p.counters.prefix_limit_hits += 1;
+            crossed = Some((f.afi_safi, limit, held));
+            if !limit.warning_only {
+                break;
+            }
+        }
+        let (family, limit, held) = crossed?;
+        self.push_event(Event::PrefixLimit {
+            peer,
+            family,
+            max: limit.max,
+            held,
+            warning_only: limit.warning_only,
+        });
+        if limit.warning_only {
+            return None;
+        }
+        let error = Error::new(
+            ErrorKind::MaxPrefixes,
+            crate::error::code::CEASE,
+            crate::error::subcode::CEASE_MAX_PREFIXES,
+            Action::SessionReset,
+            0,
+        )
+        .with_data(NotifyData::max_prefixes(
+            family.afi.0,
+            family.safi.0,
+            limit.max,
+        ));
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.session_resets += 1;
+        }
+        self.peer_down(peer);
+        Some(Outcome::Reset {
+            error,
+            notification: notification(&error, &[]),
+        })
     }
 
     /// Originate a route from this engine (as a speaker's own network).

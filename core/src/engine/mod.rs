@@ -48,7 +48,7 @@ use family::Rib;
 use peer::PeerState;
 pub use types::{
     decode_block, AddPathSend, EngineConfig, Event, MemoryStats, Negotiated, Outcome, PathView,
-    PeerConfig, PeerCounters, Resolver,
+    PeerConfig, PeerCounters, PrefixLimit, Resolver,
 };
 
 /// A route reflection engine.

@@ -2,7 +2,7 @@
 
 use alloc::boxed::Box;
 
-use super::family::FAMILIES;
+use super::family::{FAMILIES, FAMILY_COUNT};
 use super::graceful::Restart;
 use super::pause::Pending;
 use super::tx::Tx;
@@ -25,6 +25,10 @@ pub(super) struct PeerState {
     pub(super) tx: Tx,
     /// Set while the peer's output is paused (it stopped reading); `None` on the hot path.
     pub(super) paused: Option<Box<Pending>>,
+    /// Paths accepted from the peer, per family (stale ones included).
+    pub(super) held: [u64; FAMILY_COUNT],
+    /// Per family, whether the peer is above its prefix limit (and was told so once).
+    pub(super) over_limit: [bool; FAMILY_COUNT],
     pub(super) counters: PeerCounters,
 }
 
@@ -56,9 +60,54 @@ impl Engine {
             tx_ctx: Context::MODERN,
             tx: Tx::default(),
             paused: None,
+            held: [0; FAMILY_COUNT],
+            over_limit: [false; FAMILY_COUNT],
             counters: PeerCounters::default(),
         });
         id
+    }
+
+    /// Set (or clear) the peer's prefix limit for `family` (IPv4 or IPv6
+    /// unicast); it is checked at the peer's next UPDATE. Returns whether the
+    /// peer and the family exist.
+    pub fn set_prefix_limit(
+        &mut self,
+        peer: PeerId,
+        family: AfiSafi,
+        limit: Option<super::PrefixLimit>,
+    ) -> bool {
+        let Some(p) = self.peers.get_mut(peer.index()).filter(|p| !p.removed) else {
+            return false;
+        };
+        if family == AfiSafi::IPV4_UNICAST {
+            p.cfg.max_prefixes_ipv4 = limit;
+        } else if family == AfiSafi::IPV6_UNICAST {
+            p.cfg.max_prefixes_ipv6 = limit;
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// Set (or clear) the most paths per prefix the peer may send with ADD-PATH.
+    pub fn set_max_paths_per_prefix(&mut self, peer: PeerId, max: Option<u16>) -> bool {
+        let Some(p) = self.peers.get_mut(peer.index()).filter(|p| !p.removed) else {
+            return false;
+        };
+        p.cfg.max_paths_per_prefix = max;
+        true
+    }
+
+    /// Paths accepted from the peer in `family` (stale ones included).
+    pub fn accepted_paths(&self, peer: PeerId, family: AfiSafi) -> u64 {
+        let Some(f) = super::family::Family::of(family) else {
+            return 0;
+        };
+        self.peers
+            .get(peer.index())
+            .and_then(|p| p.held.get(f.index))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Remove a peer; its routes are withdrawn everywhere.

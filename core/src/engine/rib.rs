@@ -78,6 +78,13 @@ impl Engine {
                 i = i.min(K::table(&self.rib).len());
             }
         }
+        if let Some(h) = self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.held.get_mut(K::INDEX))
+        {
+            *h = h.saturating_sub(removed);
+        }
         removed
     }
 
@@ -121,15 +128,15 @@ pub(super) fn upsert<K: RouteKey>(
     rib: &mut Rib,
     attrs: &mut Interner<()>,
     key: K,
-    peer: PeerId,
-    remote_id: u32,
+    (peer, remote_id): (PeerId, u32),
     id: AttrId,
     next_id: &mut u32,
-) -> Option<bool> {
+    max_paths: Option<u16>,
+) -> Upsert {
     let (table, dirty) = K::table_mut(rib);
     let Some((at_pos, e)) = table.get_or_insert(key) else {
         attrs.release(id);
-        return None;
+        return Upsert::Unchanged;
     };
     let at = e
         .paths
@@ -138,7 +145,17 @@ pub(super) fn upsert<K: RouteKey>(
     if let Some(p) = at.and_then(|i| e.paths.get(i)) {
         if p.attrs == id {
             attrs.release(id);
-            return None;
+            return Upsert::Unchanged;
+        }
+    }
+    if let (None, Some(max)) = (at, max_paths) {
+        if e.paths.iter().filter(|p| p.peer == peer).count() >= usize::from(max) {
+            attrs.release(id);
+            // A new entry with no path is removed at the next flush.
+            if e.paths.is_empty() {
+                touch(e, at_pos, dirty, attrs);
+            }
+            return Upsert::Refused;
         }
     }
     touch(e, at_pos, dirty, attrs);
@@ -146,7 +163,7 @@ pub(super) fn upsert<K: RouteKey>(
         Some(p) => {
             let old = core::mem::replace(&mut p.attrs, id);
             attrs.release(old);
-            Some(false)
+            Upsert::Replaced
         }
         None => {
             let mut local_id = *next_id;
@@ -160,9 +177,22 @@ pub(super) fn upsert<K: RouteKey>(
                 remote_id,
                 local_id,
             });
-            Some(true)
+            Upsert::Added
         }
     }
+}
+
+/// What [`upsert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Upsert {
+    /// The path was there with the same attributes.
+    Unchanged,
+    /// The path's attributes were replaced.
+    Replaced,
+    /// A new path.
+    Added,
+    /// A new path, refused: the peer has its maximum paths for the prefix.
+    Refused,
 }
 
 /// Remove the path (`peer`, `remote_id`) of `key`; returns whether there was one.

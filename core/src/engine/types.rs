@@ -72,6 +72,40 @@ pub struct PeerConfig {
     pub local_v6: Option<Ipv6Addr>,
     /// ADD-PATH sending policy, used when the session negotiated it.
     pub add_path_send: AddPathSend,
+    /// The most IPv4 unicast prefixes accepted from the peer at once (`None`: no limit).
+    pub max_prefixes_ipv4: Option<PrefixLimit>,
+    /// The most IPv6 unicast prefixes accepted from the peer at once (`None`: no limit).
+    pub max_prefixes_ipv6: Option<PrefixLimit>,
+    /// The most paths per prefix the peer may send with ADD-PATH; more are refused (`None`: no limit).
+    pub max_paths_per_prefix: Option<u16>,
+}
+
+/// A per-family limit on what a peer may send (RFC 4486: Cease, Maximum Number of Prefixes Reached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixLimit {
+    /// Paths accepted from the peer in the family at once (prefixes, or paths with ADD-PATH).
+    pub max: u32,
+    /// Only count and raise [`Event::PrefixLimit`] when crossed; otherwise the
+    /// session ends with the Cease NOTIFICATION and the peer's paths are withdrawn.
+    pub warning_only: bool,
+}
+
+impl PrefixLimit {
+    /// A limit that ends the session when crossed.
+    pub fn cease(max: u32) -> Self {
+        PrefixLimit {
+            max,
+            warning_only: false,
+        }
+    }
+
+    /// A limit that only warns when crossed.
+    pub fn warning(max: u32) -> Self {
+        PrefixLimit {
+            max,
+            warning_only: true,
+        }
+    }
 }
 
 impl PeerConfig {
@@ -84,6 +118,20 @@ impl PeerConfig {
             local_v4: None,
             local_v6: None,
             add_path_send: AddPathSend::Off,
+            max_prefixes_ipv4: None,
+            max_prefixes_ipv6: None,
+            max_paths_per_prefix: None,
+        }
+    }
+
+    /// The prefix limit for `family`, if one is set.
+    pub fn prefix_limit(&self, family: AfiSafi) -> Option<PrefixLimit> {
+        if family == AfiSafi::IPV4_UNICAST {
+            self.max_prefixes_ipv4
+        } else if family == AfiSafi::IPV6_UNICAST {
+            self.max_prefixes_ipv6
+        } else {
+            None
         }
     }
 }
@@ -163,6 +211,10 @@ pub struct PeerCounters {
     pub stale_removed: u64,
     /// Times the peer's output was paused because it stopped reading.
     pub transmit_pauses: u64,
+    /// Times the peer crossed one of its prefix limits.
+    pub prefix_limit_hits: u64,
+    /// Paths refused because the peer already had its maximum paths for the prefix.
+    pub paths_refused: u64,
 }
 
 /// What the engine did with one received message.
@@ -243,6 +295,26 @@ pub enum Event {
         families: AfiSafiSet,
         /// How many paths were marked stale.
         stale: u64,
+    },
+    /// A peer crossed its prefix limit for a family: warned, or its session ended.
+    PrefixLimit {
+        /// The peer.
+        peer: PeerId,
+        /// The family.
+        family: AfiSafi,
+        /// The limit.
+        max: u32,
+        /// Paths it had when it crossed the limit.
+        held: u64,
+        /// Only a warning: the session stays up.
+        warning_only: bool,
+    },
+    /// A path was refused: the peer already has its maximum paths for the prefix.
+    PathLimit {
+        /// The peer.
+        peer: PeerId,
+        /// The prefix.
+        prefix: Prefix,
     },
     /// Stale paths of a restarting peer were removed.
     StaleRemoved {

@@ -1057,7 +1057,7 @@ pub fn missing(t: u8, offset: usize) -> Error {
         offset,
     )
     .with_data(NotifyData::Inline {
-        bytes: [t, 0, 0, 0],
+        bytes: [t, 0, 0, 0, 0, 0, 0, 0],
         len: 1,
     })
     .with_attr(t)

@@ -761,6 +761,26 @@ static void check_error_contract(void)
     CHECK(rm && strcmp(rm, "the buffer is too small") == 0, "result message \"%s\"", rm ? rm : "");
     CHECK(rfl_result_message(999, &rm) == RFL_RESULT_INVALID_PARAMETER, "unknown code");
 
+    /* A prefix limit of 1 (RFC 4486): an UPDATE with two prefixes ends the session
+     * with Cease / Maximum Number of Prefixes Reached, AFI 1, SAFI 1, bound 1. */
+    MUST(rfl_engine_peer_up(e, id, &n));
+    CHECK(rfl_engine_set_prefix_limit(e, id, 1u << 20, 1, false) == RFL_RESULT_INVALID_PARAMETER, "unknown family");
+    MUST(rfl_engine_set_prefix_limit(e, id, RFL_FAMILY_IPV4_UNICAST, 1, false));
+    MUST(rfl_engine_set_max_paths_per_prefix(e, id, 4));
+    static const uint8_t two[52] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0, 52, 2, 0, 0, 0, 21,
+                                    0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 192, 0, 2, 1, 0x40, 5, 4, 0, 0, 0, 100,
+                                    24, 10, 1, 1, 24, 10, 1, 2};
+    uint8_t cease[RFL_MAX_NOTIFICATION_LEN];
+    MUST(rfl_engine_handle_message(e, id, two, sizeof two, cease, sizeof cease, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_RESET && oc.error_code == 6 && oc.error_subcode == 1,
+          "prefix limit: kind %u code %u/%u", (unsigned)oc.kind, oc.error_code, oc.error_subcode);
+    static const uint8_t rfc4486_data[7] = {0, 1, 1, 0, 0, 0, 1};
+    CHECK(oc.notification_len == 21 + 7 && memcmp(cease + 21, rfc4486_data, 7) == 0,
+          "Cease data: %zu bytes", (size_t)oc.notification_len);
+    bool still_up = true;
+    CHECK(rfl_engine_peer_is_up(e, id, &still_up) == RFL_RESULT_OK && !still_up, "down after the Cease");
+
     MUST(rfl_engine_remove_peer(e, id));
     CHECK(rfl_engine_peer_up(e, id, &n) == RFL_RESULT_UNKNOWN_PEER, "removed peer");
     MUST(rfl_engine_free(e));
