@@ -335,3 +335,62 @@ fn many_add_path_paths_for_one_prefix_rank_in_order() {
     let expect: Vec<u32> = (1..=n).rev().collect();
     assert_eq!(order, expect);
 }
+
+/// A path whose attributes grow past a peer's maximum message size when
+/// reflected (ORIGINATOR_ID and CLUSTER_LIST added) is withdrawn from that
+/// peer instead of leaving it with the older version; counted, with an event.
+/// A peer that negotiated extended messages (RFC 8654) still gets it.
+#[test]
+fn a_path_that_no_longer_fits_is_withdrawn_from_the_peer() {
+    let mut e = engine();
+    let a = client(&mut e, 1, |_| {});
+    let b = client(&mut e, 2, |_| {});
+    let c = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(3)), AS));
+    let mut neg = Negotiated::unicast(rid(3));
+    neg.extended_message = true;
+    e.peer_up(c, neg);
+    let big_ctx = Context {
+        extended_message: true,
+        ..Context::MODERN
+    };
+    drain(&mut e, b, &Context::MODERN);
+    drain(&mut e, c, &big_ctx);
+    let pfx = p("10.50.0.0/24");
+    assert_eq!(
+        accepted(e.handle_message(a, &announce_v4(&[pfx], rid(1)))),
+        1
+    );
+    assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)), vec![pfx]);
+    assert_eq!(announced(&drain(&mut e, c, &big_ctx)), vec![pfx]);
+    // The same prefix again, with an optional transitive attribute that fills
+    // the 4,096-byte message exactly: 19 + 2 + 2 + attributes + 4 (the /24).
+    let mut attributes = base_attrs(rid(1));
+    let fixed: usize = 21 + 4;
+    attributes.push(AttributeRepr::new(AttributeValue::Unknown {
+        type_code: 0xf0,
+        value: vec![7; 4096 - 27 - fixed],
+    }));
+    let msg = UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: vec![Nlri::new(pfx)],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    assert_eq!(msg.len(), 4096);
+    assert_eq!(accepted(e.handle_message(a, &msg)), 1);
+    let out_b = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(
+        withdrawn(&out_b),
+        vec![pfx],
+        "withdrawn, not left at the old version"
+    );
+    assert!(announced(&out_b).is_empty());
+    assert_eq!(e.counters(b).unwrap().encode_overflows, 1);
+    assert!(std::iter::from_fn(|| e.poll_event()).any(
+        |ev| matches!(ev, Event::EncodeOverflow { peer, prefix } if peer == b && prefix == pfx)
+    ));
+    let out_c = drain(&mut e, c, &big_ctx);
+    assert_eq!(announced(&out_c), vec![pfx]);
+    assert_eq!(e.counters(c).unwrap().encode_overflows, 0);
+}

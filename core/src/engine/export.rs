@@ -809,7 +809,8 @@ impl Exporter<'_> {
 }
 
 /// Write withdrawals, then announcements grouped by attribute block; count
-/// what was written and return the prefixes whose attributes did not fit.
+/// what was written and return the prefixes whose attributes did not fit
+/// (they are withdrawn instead).
 fn pack(
     family: AfiSafi,
     groups: &[(Arc<OutBlock>, Group)],
@@ -828,8 +829,14 @@ fn pack(
                 counters.prefixes_sent += done.prefixes;
             }
             Err(_) => {
+                // The path no longer fits (CLUSTER_LIST or ORIGINATOR_ID grew it
+                // past the peer's maximum message size): withdraw the prefix,
+                // so the peer does not keep an older version of it.
                 counters.encode_overflows += nlri.len() as u64;
                 overflowed.extend(nlri.iter().map(|n| n.prefix));
+                let wd = pk.withdraw(family, nlri);
+                counters.updates_sent += wd.messages;
+                counters.withdrawals_sent += wd.prefixes;
             }
         }
     }
