@@ -159,6 +159,10 @@ pub enum rfl_outcome_kind {
     RouteRefresh = 4,
     /// A message the engine does not act on (OPEN, KEEPALIVE, NOTIFICATION).
     Ignored = 5,
+    /// A malformed MP_REACH_NLRI/MP_UNREACH_NLRI (RFC 7606 AFI/SAFI disable):
+    /// the peer's routes of `family` were withdrawn and the family is off until
+    /// the session ends; the session stays up.
+    FamilyDisabled = 6,
 }
 
 /// An RFC 7606 error action.
@@ -859,6 +863,11 @@ pub unsafe extern "C" fn rfl_engine_handle_message(
             Outcome::RouteRefresh(f) => {
                 oc.kind = rfl_outcome_kind::RouteRefresh;
                 oc.family = family_bit(f);
+            }
+            Outcome::FamilyDisabled { family, error } => {
+                oc.kind = rfl_outcome_kind::FamilyDisabled;
+                oc.family = family_bit(family);
+                set_err(&mut oc, &error);
             }
             Outcome::Ignored(t) => {
                 oc.kind = rfl_outcome_kind::Ignored;

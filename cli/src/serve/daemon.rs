@@ -874,6 +874,9 @@ async fn engine_loop(
                             Outcome::TreatAsWithdraw(e) => {
                                 warn!(peer = name(peer), error = %e, "malformed UPDATE treated as withdraw (RFC 7606)")
                             }
+                            Outcome::FamilyDisabled { family, error } => {
+                                warn!(peer = name(peer), family = ?family, error = %error, "malformed MP_REACH/MP_UNREACH: family disabled for this session, its routes withdrawn (RFC 7606)")
+                            }
                             Outcome::AttributeDiscarded(e) => {
                                 warn!(peer = name(peer), error = %e, "malformed attribute discarded (RFC 7606)")
                             }

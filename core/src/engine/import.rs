@@ -12,7 +12,7 @@ use crate::reflect::{self, ImportContext, Role};
 use crate::rib::{AttrId, PeerId};
 use crate::wire::update::UpdatePacket;
 use crate::wire::update_repr::AttributeRepr;
-use crate::wire::{Context, Header, Ipv6Prefix, MessageType, Nlri, Prefix, Safi, Writer};
+use crate::wire::{AfiSafi, Context, Header, Ipv6Prefix, MessageType, Nlri, Prefix, Safi, Writer};
 
 /// The NOTIFICATION message for `e`, found in `msg`.
 fn notification(e: &Error, msg: &[u8]) -> Vec<u8> {
@@ -71,6 +71,9 @@ impl Engine {
     fn handle_update(&mut self, peer: PeerId, msg: &[u8], ctx: &Context) -> Outcome {
         let (pkt, soft) = match UpdatePacket::parse_revised(msg, ctx) {
             Ok(v) => v,
+            Err(e) if e.action == Action::AfiSafiDisable => {
+                return self.disable_family(peer, e, msg);
+            }
             Err(e) => return self.reset(peer, e, msg),
         };
         let Some(p) = self.peers.get_mut(peer.index()) else {
@@ -79,7 +82,26 @@ impl Engine {
         p.counters.updates_received += 1;
         let role = p.cfg.role;
         let sender_rid = p.router_id;
-        let treat = pkt.is_treat_as_withdraw();
+        let mut treat = pkt.is_treat_as_withdraw();
+        let mut soft = soft;
+        // Confederation segments from an eBGP peer outside any confederation
+        // (we are in none): the AS_PATH is malformed for this session,
+        // treat-as-withdraw (RFC 7606 §7.2, RFC 5065 §5.3).
+        if role == Role::Ebgp && !treat {
+            if let Some(a) = confed_segments(&pkt, ctx) {
+                let e = Error::new(
+                    ErrorKind::MalformedAsPath,
+                    crate::error::code::UPDATE_MESSAGE,
+                    crate::error::subcode::MALFORMED_AS_PATH,
+                    Action::TreatAsWithdraw,
+                    a.offset,
+                )
+                .with_range(a.offset, a.offset + a.header_len() + a.value.len())
+                .with_attr(crate::wire::attribute::type_code::AS_PATH);
+                treat = true;
+                soft = Some(e);
+            }
+        }
         if let Some(e) = soft {
             match e.action {
                 Action::TreatAsWithdraw => p.counters.treat_as_withdraw += 1,
@@ -94,22 +116,40 @@ impl Engine {
         for n in pkt.withdrawn() {
             withdrawn += self.withdraw_path(peer, n) as u32;
         }
-        if let Some(mu) = pkt.mp_unreach() {
-            if let Some(it) = mu.prefixes().filter(|_| mu.afi_safi.safi == Safi::UNICAST) {
-                for n in it {
-                    withdrawn += self.withdraw_path(peer, n) as u32;
-                }
+        // Families the session did not negotiate (or turned off) are ignored.
+        let mut on = crate::wire::AfiSafiSet::EMPTY;
+        for f in FAMILIES {
+            if p_has(&self.peers, peer, f.afi_safi) {
+                on.insert(f.afi_safi);
             }
         }
-        let mp = pkt
-            .mp_reach()
-            .filter(|m| m.afi_safi.safi == Safi::UNICAST && m.afi_safi.is_ip());
+        let usable = |f: AfiSafi| f.safi == Safi::UNICAST && f.is_ip() && on.contains(f);
+        let mut unnegotiated = 0u64;
+        if let Some(mu) = pkt.mp_unreach() {
+            match mu.prefixes() {
+                Some(it) if usable(mu.afi_safi) => {
+                    for n in it {
+                        withdrawn += self.withdraw_path(peer, n) as u32;
+                    }
+                }
+                Some(it) => unnegotiated += it.count() as u64,
+                None => {}
+            }
+        }
+        let mp = pkt.mp_reach().filter(|m| {
+            let ok = usable(m.afi_safi);
+            if !ok {
+                unnegotiated += m.prefixes().map_or(0, |i| i.count() as u64);
+            }
+            ok
+        });
         let classic = pkt.nlri();
         let mp_prefixes = mp.and_then(|m| m.prefixes());
         let received = classic.clone().count() + mp_prefixes.clone().map_or(0, |i| i.count());
         if let Some(p) = self.peers.get_mut(peer.index()) {
             p.counters.withdrawals_received += u64::from(withdrawn);
             p.counters.prefixes_received += received as u64;
+            p.counters.unnegotiated_prefixes += unnegotiated;
         }
         if treat {
             for n in classic.chain(mp_prefixes.into_iter().flatten()) {
@@ -185,6 +225,33 @@ impl Engine {
                 withdrawn,
                 rejected,
             },
+        }
+    }
+
+    /// RFC 7606 §2 AFI/SAFI disable (RFC 4760 §7): the peer's paths of the
+    /// family the malformed MP attribute names are withdrawn and the family is
+    /// off until the session ends. A family that cannot be told, or that the
+    /// session does not carry, resets the session instead.
+    fn disable_family(&mut self, peer: PeerId, error: Error, msg: &[u8]) -> Outcome {
+        let kind = error
+            .attr_type
+            .unwrap_or(crate::wire::attribute::type_code::MP_REACH_NLRI);
+        let family = crate::wire::update::mp_family(msg, kind)
+            .and_then(super::family::Family::of)
+            .filter(|f| p_has(&self.peers, peer, f.afi_safi));
+        let Some(f) = family else {
+            return self.reset(peer, error.with_action(Action::SessionReset), msg);
+        };
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.counters.updates_received += 1;
+            p.counters.families_disabled += 1;
+            p.disabled.insert(f.afi_safi);
+        }
+        (f.sweep)(self, peer);
+        self.push_event(Event::UpdateError { peer, error });
+        Outcome::FamilyDisabled {
+            family: f.afi_safi,
+            error,
         }
     }
 
@@ -401,4 +468,24 @@ impl Engine {
     pub fn withdraw_local(&mut self, prefix: Prefix) -> bool {
         self.withdraw_path(PeerId::LOCAL, Nlri::new(prefix))
     }
+}
+
+/// Whether `peer` is up with `f` negotiated and not turned off.
+fn p_has(peers: &[super::peer::PeerState], peer: PeerId, f: AfiSafi) -> bool {
+    peers.get(peer.index()).is_some_and(|p| p.has_family(f))
+}
+
+/// The AS_PATH of `pkt` if it holds an AS_CONFED_SEQUENCE or AS_CONFED_SET segment.
+fn confed_segments<'a>(
+    pkt: &'a UpdatePacket<&[u8]>,
+    ctx: &Context,
+) -> Option<crate::wire::attribute::RawAttribute<'a>> {
+    use crate::wire::attribute::{type_code, AsPathView, SegmentType};
+    let a = pkt
+        .attributes()
+        .find(|a| a.type_code == type_code::AS_PATH)?;
+    let path = AsPathView::new_checked(a.value, ctx.four_octet_as)?;
+    path.segments()
+        .any(|s| matches!(s.kind, SegmentType::ConfedSequence | SegmentType::ConfedSet))
+        .then_some(a)
 }

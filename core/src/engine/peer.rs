@@ -25,6 +25,8 @@ pub(super) struct PeerState {
     pub(super) tx: Tx,
     /// Set while the peer's output is paused (it stopped reading); `None` on the hot path.
     pub(super) paused: Option<Box<Pending>>,
+    /// Families turned off on this session (RFC 7606 AFI/SAFI disable).
+    pub(super) disabled: AfiSafiSet,
     /// Paths accepted from the peer, per family (stale ones included).
     pub(super) held: [u64; FAMILY_COUNT],
     /// Per family, whether the peer is above its prefix limit (and was told so once).
@@ -41,8 +43,9 @@ impl PeerState {
         self.cfg.add_path_send != AddPathSend::Off && self.tx_ctx.add_path(f)
     }
 
+    /// Whether the session negotiated `f` and has not turned it off.
     pub(super) fn has_family(&self, f: AfiSafi) -> bool {
-        self.up.is_some_and(|n| n.families.contains(f))
+        self.up.is_some_and(|n| n.families.contains(f)) && !self.disabled.contains(f)
     }
 }
 
@@ -60,6 +63,7 @@ impl Engine {
             tx_ctx: Context::MODERN,
             tx: Tx::default(),
             paused: None,
+            disabled: AfiSafiSet::EMPTY,
             held: [0; FAMILY_COUNT],
             over_limit: [false; FAMILY_COUNT],
             counters: PeerCounters::default(),
@@ -203,6 +207,7 @@ impl Engine {
         };
         p.tx = Tx::default();
         p.paused = None;
+        p.disabled = AfiSafiSet::EMPTY;
         self.push_event(Event::PeerUp(peer));
         for f in FAMILIES {
             (f.dump)(self, peer, true);
@@ -238,6 +243,7 @@ impl Engine {
         }
         p.tx = Tx::default();
         p.paused = None;
+        p.disabled = AfiSafiSet::EMPTY;
         for f in FAMILIES {
             (f.sweep)(self, peer);
         }

@@ -215,6 +215,10 @@ pub struct PeerCounters {
     pub prefix_limit_hits: u64,
     /// Paths refused because the peer already had its maximum paths for the prefix.
     pub paths_refused: u64,
+    /// Prefixes ignored because their family was not negotiated (or was disabled) on the session.
+    pub unnegotiated_prefixes: u64,
+    /// Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
+    pub families_disabled: u64,
 }
 
 /// What the engine did with one received message.
@@ -246,6 +250,15 @@ pub enum Outcome {
     RouteRefresh(AfiSafi),
     /// Not a message the engine acts on (KEEPALIVE, OPEN, NOTIFICATION: the session's business).
     Ignored(MessageType),
+    /// A malformed MP_REACH_NLRI or MP_UNREACH_NLRI (RFC 7606 §2 AFI/SAFI
+    /// disable, RFC 4760 §7): the peer's paths of the family are withdrawn and
+    /// the family is off for the rest of the session, which stays up.
+    FamilyDisabled {
+        /// The family turned off.
+        family: AfiSafi,
+        /// What was wrong.
+        error: Error,
+    },
     /// The peer is unknown or not up.
     NotUp,
 }

@@ -25,7 +25,7 @@
 use super::attribute::{
     self, type_code, AsPathView, AttrIter, MpReach, MpUnreach, RawAttribute, Summary, TypeSet,
 };
-use super::{Afi, AfiSafi, Context, Header, MessageType, NlriIter};
+use super::{Afi, AfiSafi, Context, Header, MessageType, NlriIter, Safi, HEADER_LEN};
 use crate::error::{code, subcode, Action, Error, ErrorKind, NotifyData, Result};
 
 mod field {
@@ -52,6 +52,38 @@ fn bad_length(offset: usize) -> Error {
         Action::SessionReset,
         offset,
     )
+}
+
+/// The AFI/SAFI named by the first attribute of type `type_code`
+/// (MP_REACH_NLRI or MP_UNREACH_NLRI) of an UPDATE, read leniently: what an
+/// RFC 7606 AFI/SAFI-disable error concerns, even when the attribute is
+/// malformed past its first three bytes. `None` when the attribute or its
+/// AFI/SAFI cannot be found.
+pub fn mp_family(msg: &[u8], type_code: u8) -> Option<AfiSafi> {
+    let be16 = |at: usize| -> Option<usize> {
+        let b = msg.get(at..at + 2)?;
+        Some(usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?])))
+    };
+    let withdrawn = be16(HEADER_LEN)?;
+    let al_at = HEADER_LEN + 2 + withdrawn;
+    let end = (al_at + 2 + be16(al_at)?).min(msg.len());
+    let mut at = al_at + 2;
+    while at + 3 <= end {
+        let flags = *msg.get(at)?;
+        let t = *msg.get(at + 1)?;
+        let (len, hdr) = if flags & 0x10 != 0 {
+            (be16(at + 2)?, 4)
+        } else {
+            (usize::from(*msg.get(at + 2)?), 3)
+        };
+        if t == type_code {
+            let v = msg.get(at + hdr..at + hdr + 3)?;
+            let afi = u16::from_be_bytes([*v.first()?, *v.get(1)?]);
+            return Some(AfiSafi::new(Afi(afi), Safi(*v.get(2)?)));
+        }
+        at += hdr + len;
+    }
+    None
 }
 
 impl<T: AsRef<[u8]>> UpdatePacket<T> {
@@ -176,6 +208,17 @@ impl<T: AsRef<[u8]>> UpdatePacket<T> {
                         summary.error = Some(e);
                     }
                 }
+            }
+        }
+
+        // RFC 4760 §3: without classic NLRI the NEXT_HOP attribute is ignored,
+        // so a malformed one costs the UPDATE nothing: attribute-discard.
+        if !has_nlri {
+            if let Some(e) = summary.error.filter(|e| {
+                e.attr_type == Some(type_code::NEXT_HOP) && e.action == Action::TreatAsWithdraw
+            }) {
+                summary.error = Some(e.with_action(Action::AttributeDiscard));
+                summary.discard.insert(type_code::NEXT_HOP);
             }
         }
 
