@@ -333,6 +333,12 @@ enum rfl_outcome_kind
    * A message the engine does not act on (OPEN, KEEPALIVE, NOTIFICATION).
    */
   RFL_OUTCOME_KIND_IGNORED = 5,
+  /**
+   * A malformed MP_REACH_NLRI/MP_UNREACH_NLRI (RFC 7606 AFI/SAFI disable):
+   * the peer's routes of `family` were withdrawn and the family is off until
+   * the session ends; the session stays up.
+   */
+  RFL_OUTCOME_KIND_FAMILY_DISABLED = 6,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_outcome_kind;
