@@ -104,10 +104,19 @@ pub enum ExportClass {
         keep_med: bool,
         /// The receiver speaks 4-octet AS.
         four_octet: bool,
-        /// The receiver's BGP Role (RFC 9234): to a Customer, Peer or RS-Client
-        /// a route without OTC gets OTC = our AS.
-        to_role: Option<BgpRole>,
+        /// The receiver is a Customer, Peer or RS-Client (RFC 9234): a route
+        /// without OTC gets OTC = our AS ([`adds_otc`]).
+        add_otc: bool,
     },
+}
+
+/// RFC 9234 §5 egress: whether routes to an eBGP neighbour with BGP Role `to`
+/// get OTC = our AS when they have none (to a Customer, Peer or RS-Client).
+pub const fn adds_otc(to: Option<BgpRole>) -> bool {
+    matches!(
+        to,
+        Some(BgpRole::CUSTOMER | BgpRole::PEER | BgpRole::RS_CLIENT)
+    )
 }
 
 /// The engine-wide values export rewriting needs.
@@ -327,7 +336,13 @@ pub fn otc_leak(block: &[u8], from: Option<BgpRole>, peer_as: u32) -> bool {
 /// to an eBGP neighbour with BGP Role `to`: not when it carries OTC and the
 /// neighbour is a Provider, Peer or RS.
 pub fn otc_allows(block: &[u8], to: Option<BgpRole>) -> bool {
-    !matches!(to, Some(BgpRole::PROVIDER | BgpRole::PEER | BgpRole::RS)) || otc(block).is_none()
+    !withholds_otc(to) || otc(block).is_none()
+}
+
+/// RFC 9234 §5 egress: whether routes with OTC are kept from an eBGP
+/// neighbour with BGP Role `to` (a Provider, Peer or RS).
+pub const fn withholds_otc(to: Option<BgpRole>) -> bool {
+    matches!(to, Some(BgpRole::PROVIDER | BgpRole::PEER | BgpRole::RS))
 }
 
 /// Append one attribute TLV (extended length only when needed).
@@ -527,16 +542,12 @@ fn rewrite_general(
                 ));
             }
         }
-        ExportClass::External { to_role, .. } => {
+        ExportClass::External { add_otc, .. } => {
             if !have.contains(type_code::AS_PATH) {
                 pending.push((flags::TRANSITIVE, type_code::AS_PATH, SmallVec::new()));
             }
             // RFC 9234 §5 egress: to a Customer, Peer or RS-Client, OTC = our AS when absent.
-            if matches!(
-                to_role,
-                Some(BgpRole::CUSTOMER | BgpRole::PEER | BgpRole::RS_CLIENT)
-            ) && !have.contains(type_code::OTC)
-            {
+            if *add_otc && !have.contains(type_code::OTC) {
                 pending.push((
                     flags::OPTIONAL | flags::TRANSITIVE,
                     type_code::OTC,
@@ -1143,7 +1154,7 @@ mod tests {
             next_hop_v6: None,
             keep_med: false,
             four_octet: true,
-            to_role: None,
+            add_otc: false,
         };
         let o = rewrite(&c, None, &class, &ME);
         let attrs: Vec<_> = attribute::AttrIter::new_checked(&o.attrs, 0)
@@ -1245,7 +1256,7 @@ mod tests {
                 next_hop_v6: None,
                 keep_med: false,
                 four_octet: true,
-                to_role: to,
+                add_otc: adds_otc(to),
             };
             let o = rewrite(&c, None, &class, &ME);
             assert_eq!(otc(&o.attrs), want, "{to:?}");
@@ -1258,7 +1269,7 @@ mod tests {
             next_hop_v6: None,
             keep_med: false,
             four_octet: true,
-            to_role: Some(BgpRole::CUSTOMER),
+            add_otc: true,
         };
         assert_eq!(otc(&rewrite(&with, None, &class, &ME).attrs), Some(65077));
     }

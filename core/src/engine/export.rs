@@ -160,7 +160,7 @@ impl Engine {
             Option<Ipv4Addr>,
             Option<Ipv6Addr>,
             usize,
-            Option<BgpRole>,
+            (bool, bool),
             bool,
         );
         let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
@@ -185,7 +185,10 @@ impl Engine {
                 tp.cfg.local_v4,
                 tp.cfg.local_v6,
                 tp.tx_ctx.max_message_len(),
-                tp.bgp_role(),
+                (
+                    reflect::adds_otc(tp.bgp_role()),
+                    reflect::withholds_otc(tp.bgp_role()),
+                ),
                 tp.v6_next_hop_for_v4(),
             );
             match classes.iter_mut().find(|(k, _)| *k == key) {
@@ -678,7 +681,7 @@ impl Exporter<'_> {
                 next_hop_v6: self.t_cfg.local_v6,
                 keep_med: source == Source::Local,
                 four_octet: self.four_octet,
-                to_role: self.t_bgp_role,
+                add_otc: reflect::adds_otc(self.t_bgp_role),
             },
             (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
                 originator,
