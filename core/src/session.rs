@@ -21,8 +21,9 @@
 //! ```
 //!
 //! Every error sends a NOTIFICATION with the RFC code and subcode: header
-//! errors (1/x) from the framer, OPEN errors (2/x, including 2/2 Bad Peer AS
-//! and 2/3 for an iBGP peer using our identifier), Hold Timer Expired (4/0),
+//! errors (1/x) from the framer, OPEN errors (2/x, including 2/2 Bad Peer AS,
+//! 2/3 for an iBGP peer using our identifier and 2/11 Role Mismatch for BGP
+//! Roles that do not pair on an eBGP session, RFC 9234), Hold Timer Expired (4/0),
 //! Finite State Machine errors (5/1..5/3, RFC 6608) for a message the state
 //! does not expect, and Cease (6/x) with an RFC 9003 shutdown communication
 //! when the caller stops the session. Connection collisions (RFC 4271 §6.8)
