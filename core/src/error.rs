@@ -158,6 +158,8 @@ pub enum ErrorKind {
     UnsupportedOptionalParameter,
     /// OPEN: optional parameters or capabilities overrun their lengths.
     MalformedOptionalParameters,
+    /// OPEN: BGP Roles that do not pair, or a missing one where required (RFC 9234 §4.2).
+    RoleMismatch,
     /// UPDATE: withdrawn/attribute lengths overrun the message.
     MalformedAttributeList,
     /// UPDATE: the same attribute type appears twice (RFC 7606 §3 (g)).
@@ -210,6 +212,7 @@ impl ErrorKind {
             ErrorKind::BadPeerAs => "bad peer AS",
             ErrorKind::UnsupportedOptionalParameter => "unsupported optional parameter",
             ErrorKind::MalformedOptionalParameters => "malformed optional parameters",
+            ErrorKind::RoleMismatch => "role mismatch",
             ErrorKind::MalformedAttributeList => "malformed attribute list",
             ErrorKind::DuplicateAttribute => "duplicate attribute",
             ErrorKind::DuplicateMpAttribute => "duplicate MP_REACH/MP_UNREACH attribute",

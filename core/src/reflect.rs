@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::wire::attribute::{
     self, community, flags, type_code, AsPathView, RawAttribute, AS_TRANS,
 };
+use crate::wire::capability::BgpRole;
 use crate::wire::update_repr::{AsPath, Segment};
 use crate::wire::{AfiSafi, Header, MessageType, Nlri, Writer, HEADER_LEN};
 
@@ -103,7 +104,19 @@ pub enum ExportClass {
         keep_med: bool,
         /// The receiver speaks 4-octet AS.
         four_octet: bool,
+        /// The receiver is a Customer, Peer or RS-Client (RFC 9234): a route
+        /// without OTC gets OTC = our AS ([`adds_otc`]).
+        add_otc: bool,
     },
+}
+
+/// RFC 9234 §5 egress: whether routes to an eBGP neighbour with BGP Role `to`
+/// get OTC = our AS when they have none (to a Customer, Peer or RS-Client).
+pub const fn adds_otc(to: Option<BgpRole>) -> bool {
+    matches!(
+        to,
+        Some(BgpRole::CUSTOMER | BgpRole::PEER | BgpRole::RS_CLIENT)
+    )
 }
 
 /// The engine-wide values export rewriting needs.
@@ -137,6 +150,11 @@ pub struct ImportContext {
     pub role: Role,
     /// The session negotiated 4-octet AS.
     pub four_octet: bool,
+    /// The eBGP sender's BGP Role (RFC 9234), when roles are in use: from a
+    /// Provider, Peer or RS a route without OTC gets OTC = `peer_as`.
+    pub bgp_role: Option<BgpRole>,
+    /// The sender's AS.
+    pub peer_as: u32,
 }
 
 /// Why an imported path is not a candidate (RFC 4456 §8, RFC 4271 §9.1.2).
@@ -148,6 +166,9 @@ pub enum LoopReason {
     OriginatorId,
     /// Our AS is in the AS_PATH of a route from eBGP.
     AsPath,
+    /// A route leak by the OTC attribute (RFC 9234 §5): OTC from a Customer
+    /// or RS-Client, or from a Peer with a value other than its AS.
+    RouteLeak,
 }
 
 impl LoopReason {
@@ -157,6 +178,7 @@ impl LoopReason {
             LoopReason::ClusterList => "cluster-list",
             LoopReason::OriginatorId => "originator-id",
             LoopReason::AsPath => "as-path",
+            LoopReason::RouteLeak => "route-leak",
         }
     }
 }
@@ -221,9 +243,18 @@ pub fn canonicalize<'a>(
     }
     // Stable sort by type code: canonical order.
     list.sort_by_key(|a| a.type_code);
+    // RFC 9234 §5 ingress: from a Provider, Peer or RS, OTC = the peer's AS when absent.
+    let mut add_otc = matches!(
+        ictx.bgp_role,
+        Some(BgpRole::PROVIDER | BgpRole::PEER | BgpRole::RS)
+    ) && !list.iter().any(|a| a.type_code == type_code::OTC);
     let mut path_buf: Vec<u8> = Vec::new();
     for a in &list {
         let t = a.type_code;
+        if add_otc && t > type_code::OTC {
+            push_otc(out, ictx.peer_as);
+            add_otc = false;
+        }
         let fl = match attribute::expected_flags(t) {
             Some(std) if std == flags::OPTIONAL | flags::TRANSITIVE => {
                 std | (a.flags & flags::PARTIAL)
@@ -267,6 +298,51 @@ pub fn canonicalize<'a>(
         };
         push_attr(out, fl, t, value);
     }
+    if add_otc {
+        push_otc(out, ictx.peer_as);
+    }
+}
+
+/// Append an OTC attribute (RFC 9234 §5: optional transitive, 4 octets).
+fn push_otc(out: &mut Vec<u8>, asn: u32) {
+    push_attr(
+        out,
+        flags::OPTIONAL | flags::TRANSITIVE,
+        type_code::OTC,
+        &asn.to_be_bytes(),
+    );
+}
+
+/// The OTC attribute's value in a canonical block, if present.
+pub fn otc(block: &[u8]) -> Option<u32> {
+    attribute::AttrIter::unchecked(block, 0)
+        .find(|a| a.type_code == type_code::OTC)
+        .and_then(|a| attribute::u32s(a.value).next())
+}
+
+/// RFC 9234 §5 ingress: whether a canonical block received from an eBGP
+/// neighbour with BGP Role `from` (and AS `peer_as`) is a route leak: OTC
+/// present from a Customer or RS-Client, or from a Peer with a value other
+/// than its AS.
+pub fn otc_leak(block: &[u8], from: Option<BgpRole>, peer_as: u32) -> bool {
+    match from {
+        Some(BgpRole::CUSTOMER | BgpRole::RS_CLIENT) => otc(block).is_some(),
+        Some(BgpRole::PEER) => otc(block).is_some_and(|v| v != peer_as),
+        _ => false,
+    }
+}
+
+/// RFC 9234 §5 egress: whether a route with canonical block `block` may go
+/// to an eBGP neighbour with BGP Role `to`: not when it carries OTC and the
+/// neighbour is a Provider, Peer or RS.
+pub fn otc_allows(block: &[u8], to: Option<BgpRole>) -> bool {
+    !withholds_otc(to) || otc(block).is_none()
+}
+
+/// RFC 9234 §5 egress: whether routes with OTC are kept from an eBGP
+/// neighbour with BGP Role `to` (a Provider, Peer or RS).
+pub const fn withholds_otc(to: Option<BgpRole>) -> bool {
+    matches!(to, Some(BgpRole::PROVIDER | BgpRole::PEER | BgpRole::RS))
 }
 
 /// Append one attribute TLV (extended length only when needed).
@@ -466,9 +542,17 @@ fn rewrite_general(
                 ));
             }
         }
-        ExportClass::External { .. } => {
+        ExportClass::External { add_otc, .. } => {
             if !have.contains(type_code::AS_PATH) {
                 pending.push((flags::TRANSITIVE, type_code::AS_PATH, SmallVec::new()));
+            }
+            // RFC 9234 §5 egress: to a Customer, Peer or RS-Client, OTC = our AS when absent.
+            if *add_otc && !have.contains(type_code::OTC) {
+                pending.push((
+                    flags::OPTIONAL | flags::TRANSITIVE,
+                    type_code::OTC,
+                    me.asn.to_be_bytes().into_iter().collect(),
+                ));
             }
         }
     }
@@ -875,6 +959,8 @@ mod tests {
             &ImportContext {
                 role,
                 four_octet: true,
+                bgp_role: None,
+                peer_as: 65001,
             },
             true,
             &mut out,
@@ -1068,6 +1154,7 @@ mod tests {
             next_hop_v6: None,
             keep_med: false,
             four_octet: true,
+            add_otc: false,
         };
         let o = rewrite(&c, None, &class, &ME);
         let attrs: Vec<_> = attribute::AttrIter::new_checked(&o.attrs, 0)
@@ -1078,6 +1165,113 @@ mod tests {
         let p = AsPathView::new_checked(attrs[1].value, true).unwrap();
         assert_eq!(p.asns().collect::<Vec<_>>(), [63400, 65001]);
         assert_eq!(attrs[2].value, &[192, 0, 2, 1]);
+    }
+
+    fn canon_from(attrs: &[u8], bgp_role: Option<BgpRole>) -> Vec<u8> {
+        let mut out = Vec::new();
+        canonicalize(
+            attribute::AttrIter::new_checked(attrs, 0).unwrap(),
+            &ImportContext {
+                role: Role::Ebgp,
+                four_octet: true,
+                bgp_role,
+                peer_as: 65001,
+            },
+            true,
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn rfc9234_5_import_adds_otc_from_provider_peer_rs_and_flags_leaks() {
+        // ORIGIN, AS_PATH [65001], NEXT_HOP, LARGE_COMMUNITY (32, sorts before OTC 35)
+        // and an unknown transitive 40 (after it).
+        let base = [
+            0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, 0x40, 3, 4, 10, 0, 0, 1, 0xc0, 32,
+            12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xc0, 40, 1, 7,
+        ];
+        for role in [BgpRole::PROVIDER, BgpRole::PEER, BgpRole::RS] {
+            let c = canon_from(&base, Some(role));
+            let types: Vec<u8> = attribute::AttrIter::new_checked(&c, 0)
+                .unwrap()
+                .map(|a| a.type_code)
+                .collect();
+            assert_eq!(types, [1, 2, 3, 32, 35, 40], "{role:?}");
+            assert_eq!(otc(&c), Some(65001));
+            let a = attribute::AttrIter::new_checked(&c, 0)
+                .unwrap()
+                .find(|a| a.type_code == 35)
+                .unwrap();
+            assert_eq!(a.flags, flags::OPTIONAL | flags::TRANSITIVE);
+            assert!(!otc_leak(&c, Some(role), 65001));
+        }
+        for role in [None, Some(BgpRole::CUSTOMER), Some(BgpRole::RS_CLIENT)] {
+            let c = canon_from(&base, role);
+            assert_eq!(otc(&c), None, "{role:?}");
+            assert!(!otc_leak(&c, role, 65001));
+        }
+        // With OTC 65077 present.
+        let mut with = base.to_vec();
+        with.extend_from_slice(&[0xc0, 35, 4, 0, 0, 0xfe, 0x35]);
+        for (role, leak) in [
+            (BgpRole::CUSTOMER, true),
+            (BgpRole::RS_CLIENT, true),
+            (BgpRole::PEER, true),
+            (BgpRole::PROVIDER, false),
+            (BgpRole::RS, false),
+        ] {
+            let c = canon_from(&with, Some(role));
+            assert_eq!(otc(&c), Some(65077), "kept as received");
+            assert_eq!(otc_leak(&c, Some(role), 65001), leak, "{role:?}");
+        }
+        // From a peer, OTC equal to its AS is fine.
+        assert!(!otc_leak(
+            &canon_from(&base, Some(BgpRole::PEER)),
+            Some(BgpRole::PEER),
+            65001
+        ));
+        assert!(!otc_allows(&with, Some(BgpRole::PEER)));
+        assert!(otc_allows(&with, Some(BgpRole::CUSTOMER)));
+        assert!(otc_allows(&with, None));
+        assert!(otc_allows(&base, Some(BgpRole::PROVIDER)));
+    }
+
+    #[test]
+    fn rfc9234_5_export_adds_otc_toward_customer_peer_rs_client() {
+        let c = canon(
+            &[0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1],
+            Role::Client,
+        );
+        for (to, want) in [
+            (Some(BgpRole::CUSTOMER), Some(ME.asn)),
+            (Some(BgpRole::PEER), Some(ME.asn)),
+            (Some(BgpRole::RS_CLIENT), Some(ME.asn)),
+            (Some(BgpRole::PROVIDER), None),
+            (Some(BgpRole::RS), None),
+            (None, None),
+        ] {
+            let class = ExportClass::External {
+                next_hop_v4: None,
+                next_hop_v6: None,
+                keep_med: false,
+                four_octet: true,
+                add_otc: adds_otc(to),
+            };
+            let o = rewrite(&c, None, &class, &ME);
+            assert_eq!(otc(&o.attrs), want, "{to:?}");
+        }
+        // An OTC already there is not replaced.
+        let mut with = c.clone();
+        push_otc(&mut with, 65077);
+        let class = ExportClass::External {
+            next_hop_v4: None,
+            next_hop_v6: None,
+            keep_med: false,
+            four_octet: true,
+            add_otc: true,
+        };
+        assert_eq!(otc(&rewrite(&with, None, &class, &ME).attrs), Some(65077));
     }
 
     #[test]
@@ -1110,6 +1304,8 @@ mod tests {
                 &ImportContext {
                     role: Role::Client,
                     four_octet: false,
+                    bgp_role: None,
+                    peer_as: 63400,
                 },
                 true,
                 &mut out,

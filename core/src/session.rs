@@ -21,8 +21,9 @@
 //! ```
 //!
 //! Every error sends a NOTIFICATION with the RFC code and subcode: header
-//! errors (1/x) from the framer, OPEN errors (2/x, including 2/2 Bad Peer AS
-//! and 2/3 for an iBGP peer using our identifier), Hold Timer Expired (4/0),
+//! errors (1/x) from the framer, OPEN errors (2/x, including 2/2 Bad Peer AS,
+//! 2/3 for an iBGP peer using our identifier and 2/11 Role Mismatch for BGP
+//! Roles that do not pair on an eBGP session, RFC 9234), Hold Timer Expired (4/0),
 //! Finite State Machine errors (5/1..5/3, RFC 6608) for a message the state
 //! does not expect, and Cease (6/x) with an RFC 9003 shutdown communication
 //! when the caller stops the session. Connection collisions (RFC 4271 §6.8)
@@ -38,12 +39,14 @@ use bytes::{Bytes, BytesMut};
 
 use crate::engine;
 use crate::error::{code, subcode, Error};
-use crate::wire::capability::{AddPathFamily, CapabilityRepr, GracefulRestartFamily};
+use crate::wire::capability::{
+    AddPathFamily, BgpRole, CapabilityRepr, ExtendedNextHop, GracefulRestartFamily,
+};
 use crate::wire::header::{frame_len, MessageType, HEADER_LEN};
 use crate::wire::message::KEEPALIVE;
 use crate::wire::notification::{NotificationPacket, NotificationRepr};
 use crate::wire::open::{Advertised, Negotiated, OpenPacket, OpenRepr};
-use crate::wire::{AfiSafi, AfiSafiSet, Context};
+use crate::wire::{Afi, AfiSafi, AfiSafiSet, Context};
 
 /// The hold time proposed while waiting for the peer's OPEN (RFC 4271 §8.2.2: "a large value", 4 minutes).
 pub const OPEN_HOLD_MS: u64 = 240_000;
@@ -123,6 +126,14 @@ pub struct SessionConfig {
     /// Per-family entries of our graceful restart capability (RFC 4724 §3): the
     /// families a restart of ours preserves; empty for a receiving speaker only.
     pub graceful_restart_families: Vec<GracefulRestartFamily>,
+    /// Our BGP Role on this session (RFC 9234), advertised in capability 9 unless
+    /// `peer_as` is our own AS: roles are for eBGP only. On a session that turns
+    /// out to be iBGP (`peer_as` unset) the peer's role is ignored and never checked.
+    pub role: Option<BgpRole>,
+    /// With `role` set, refuse an eBGP peer that sends no role (2/11 Role Mismatch, RFC 9234 §4.2 strict mode).
+    pub strict_role: bool,
+    /// Advertise Extended Next Hop Encoding (RFC 8950) for IPv4 unicast with IPv6 next hops.
+    pub extended_next_hop: bool,
 }
 
 impl SessionConfig {
@@ -144,6 +155,9 @@ impl SessionConfig {
             extended_message: true,
             graceful_restart_time: Some(120),
             graceful_restart_families: Vec::new(),
+            role: None,
+            strict_role: false,
+            extended_next_hop: false,
         }
     }
 
@@ -162,6 +176,17 @@ impl SessionConfig {
         }
         if self.extended_message {
             caps.push(CapabilityRepr::ExtendedMessage);
+        }
+        if self.extended_next_hop {
+            caps.push(CapabilityRepr::ExtendedNextHop(alloc::vec![
+                ExtendedNextHop {
+                    afi_safi: AfiSafi::IPV4_UNICAST,
+                    next_hop_afi: Afi::IPV6,
+                }
+            ]));
+        }
+        if let Some(r) = self.role.filter(|_| self.peer_as != Some(self.local_as)) {
+            caps.push(CapabilityRepr::Role(r));
         }
         if let Some(t) = self.graceful_restart_time {
             // No per-family entries unless configured: a receiving speaker only
@@ -294,6 +319,8 @@ impl From<&Negotiated> for engine::Negotiated {
             add_path_receive: n.add_path_receive,
             add_path_send: n.add_path_send,
             enhanced_route_refresh: n.enhanced_route_refresh,
+            remote_role: n.remote_role(),
+            extended_next_hop: n.extended_next_hop,
         }
     }
 }
@@ -642,6 +669,16 @@ impl Session {
         if theirs.hold_time != 0 && theirs.hold_time < self.cfg.min_hold_time {
             return self.notify_and_close(open_err(subcode::UNACCEPTABLE_HOLD_TIME, Vec::new()));
         }
+        // RFC 9234 §4.2, on eBGP sessions where we advertised a role.
+        if let Some(ours) = self.ours.role.filter(|_| theirs.asn != self.cfg.local_as) {
+            let ok = match theirs.role {
+                Some(r) => ours.pairs_with(r),
+                None => !self.cfg.strict_role,
+            };
+            if !ok {
+                return self.notify_and_close(open_err(subcode::ROLE_MISMATCH, Vec::new()));
+            }
+        }
         let neg = Negotiated::from_advertised(&self.ours, &theirs);
         self.peer = Some(theirs);
         self.negotiated = Some(neg);
@@ -658,5 +695,151 @@ impl Session {
         }
         self.state = State::OpenConfirm;
         self.events.push_back(SessionEvent::OpenReceived(theirs));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::open::OpenRepr;
+    use std::vec;
+
+    const LOCAL_AS: u32 = 65000;
+
+    fn cfg(peer_as: u32, role: Option<BgpRole>, strict: bool) -> SessionConfig {
+        let mut c = SessionConfig::new(LOCAL_AS, Ipv4Addr::new(10, 0, 0, 1), Some(peer_as));
+        c.passive = true;
+        c.role = role;
+        c.strict_role = strict;
+        c
+    }
+
+    /// A passive session fed the peer's OPEN (AS `peer_as`, role `role`);
+    /// returns the session and our OPEN.
+    fn exchange(c: SessionConfig, peer_as: u32, role: Option<BgpRole>) -> (Session, Vec<u8>) {
+        let mut s = Session::new(c);
+        s.start(0);
+        s.tcp_connected(0);
+        let ours = s.poll_transmit().unwrap_or_default();
+        let mut caps = vec![CapabilityRepr::FourOctetAs(peer_as)];
+        caps.extend(role.map(CapabilityRepr::Role));
+        let theirs = OpenRepr::new(peer_as, 90, 0x0a00_0002, caps)
+            .to_vec()
+            .unwrap();
+        s.handle_bytes(1, &theirs);
+        (s, ours)
+    }
+
+    fn role_mismatch_sent(s: &mut Session) -> bool {
+        let n = NotificationRepr {
+            code: code::OPEN_MESSAGE,
+            subcode: subcode::ROLE_MISMATCH,
+            data: Vec::new(),
+        };
+        core::iter::from_fn(|| s.poll_event())
+            .any(|e| e == SessionEvent::Closed(CloseReason::NotificationSent(n.clone())))
+    }
+
+    fn advertised_role(open: &[u8]) -> Option<BgpRole> {
+        Advertised::from_open(&OpenPacket::new_checked(open).unwrap()).role
+    }
+
+    #[test]
+    fn rfc9234_4_2_allowed_pair_comes_up_with_the_peer_role() {
+        let (mut s, ours) = exchange(
+            cfg(65001, Some(BgpRole::PROVIDER), true),
+            65001,
+            Some(BgpRole::CUSTOMER),
+        );
+        assert_eq!(advertised_role(&ours), Some(BgpRole::PROVIDER));
+        assert_eq!(s.state(), State::OpenConfirm);
+        let n = s.negotiated().copied().unwrap();
+        assert_eq!(n.peer_role, Some(BgpRole::CUSTOMER));
+        assert_eq!(
+            engine::Negotiated::from(&n).remote_role,
+            Some(BgpRole::CUSTOMER)
+        );
+        assert!(!role_mismatch_sent(&mut s));
+    }
+
+    #[test]
+    fn rfc9234_4_2_mismatched_pair_is_role_mismatch_2_11() {
+        for (ours, theirs) in [
+            (BgpRole::PROVIDER, BgpRole::PROVIDER),
+            (BgpRole::CUSTOMER, BgpRole::PEER),
+            (BgpRole::RS, BgpRole::RS),
+            (BgpRole::PEER, BgpRole::CUSTOMER),
+            (BgpRole::PEER, BgpRole(9)),
+        ] {
+            let (mut s, _) = exchange(cfg(65001, Some(ours), false), 65001, Some(theirs));
+            assert_eq!(s.state(), State::Idle, "{ours:?} {theirs:?}");
+            assert!(role_mismatch_sent(&mut s), "{ours:?} {theirs:?}");
+        }
+    }
+
+    #[test]
+    fn rfc9234_4_2_strict_mode_refuses_a_peer_without_role() {
+        let (mut s, _) = exchange(cfg(65001, Some(BgpRole::PEER), true), 65001, None);
+        assert_eq!(s.state(), State::Idle);
+        assert!(role_mismatch_sent(&mut s));
+        // Not strict: the session comes up; the peer is taken as the counterpart of our role.
+        let (mut s, _) = exchange(cfg(65001, Some(BgpRole::PEER), false), 65001, None);
+        assert_eq!(s.state(), State::OpenConfirm);
+        assert!(!role_mismatch_sent(&mut s));
+        let n = s.negotiated().copied().unwrap();
+        assert_eq!(n.peer_role, None);
+        assert_eq!(n.remote_role(), Some(BgpRole::PEER));
+    }
+
+    #[test]
+    fn rfc9234_4_roles_are_not_used_on_ibgp() {
+        // Not advertised toward a configured iBGP peer, and its role is not checked.
+        let (mut s, ours) = exchange(
+            cfg(LOCAL_AS, Some(BgpRole::PROVIDER), true),
+            LOCAL_AS,
+            Some(BgpRole::PROVIDER),
+        );
+        assert_eq!(advertised_role(&ours), None);
+        assert_eq!(s.state(), State::OpenConfirm);
+        assert!(!role_mismatch_sent(&mut s));
+        assert_eq!(s.negotiated().and_then(|n| n.remote_role()), None);
+        // Any AS accepted: advertised, but an iBGP peer is neither checked nor given a role.
+        let mut c = cfg(LOCAL_AS, Some(BgpRole::PROVIDER), true);
+        c.peer_as = None;
+        let (mut s, ours) = exchange(c, LOCAL_AS, None);
+        assert_eq!(advertised_role(&ours), Some(BgpRole::PROVIDER));
+        assert_eq!(s.state(), State::OpenConfirm);
+        assert!(!role_mismatch_sent(&mut s));
+        assert_eq!(s.negotiated().and_then(|n| n.remote_role()), None);
+    }
+
+    #[test]
+    fn rfc8950_extended_next_hop_is_advertised_when_configured_and_negotiated() {
+        let mut c = cfg(65001, None, false);
+        let (s, ours) = exchange(c.clone(), 65001, None);
+        let p = OpenPacket::new_checked(&ours[..]).unwrap();
+        assert!(Advertised::from_open(&p).extended_next_hop.is_empty());
+        assert!(s.negotiated().unwrap().extended_next_hop.is_empty());
+        c.extended_next_hop = true;
+        let mut s = Session::new(c);
+        s.start(0);
+        s.tcp_connected(0);
+        let ours = s.poll_transmit().unwrap();
+        let p = OpenPacket::new_checked(&ours[..]).unwrap();
+        assert!(Advertised::from_open(&p)
+            .extended_next_hop
+            .contains(AfiSafi::IPV4_UNICAST));
+        // The peer advertises it too (same OPEN shape): negotiated.
+        let mut theirs = OpenRepr::parse(&p);
+        theirs.bgp_id = 0x0a00_0002;
+        theirs.my_as = 65001;
+        for c in theirs.params.iter_mut().flatten() {
+            if let CapabilityRepr::FourOctetAs(a) = c {
+                *a = 65001;
+            }
+        }
+        s.handle_bytes(1, &theirs.to_vec().unwrap());
+        let n = engine::Negotiated::from(s.negotiated().unwrap());
+        assert!(n.extended_next_hop.contains(AfiSafi::IPV4_UNICAST));
     }
 }

@@ -16,7 +16,7 @@ use reflector_core::session::{
     collision_survivor, shutdown_text, CloseReason, Session, SessionConfig, SessionEvent, State,
     StopReason, Survivor, OPEN_HOLD_MS,
 };
-use reflector_core::wire::capability::{AddPathFamily, Capability};
+use reflector_core::wire::capability::{AddPathFamily, BgpRole, Capability};
 use reflector_core::wire::notification::NotificationRepr;
 use reflector_core::wire::open::{Advertised, OpenPacket};
 use reflector_core::wire::{AfiSafi, AfiSafiSet};
@@ -591,4 +591,77 @@ fn two_sessions_come_up_stay_up_for_an_hour_and_shut_down_cleanly() {
         })
         .unwrap();
     assert_eq!(got, "bye");
+}
+
+/// Two eBGP sessions (AS 64512 active, AS 64513 passive) with these roles, pumped until quiet.
+fn role_pair(
+    a_role: Option<BgpRole>,
+    b_role: Option<BgpRole>,
+    b_strict: bool,
+) -> (Session, Session) {
+    let mut ca = SessionConfig::new(64512, Ipv4Addr::new(10, 0, 0, 1), Some(64513));
+    ca.role = a_role;
+    ca.extended_next_hop = true;
+    let mut cb = SessionConfig::new(64513, Ipv4Addr::new(10, 0, 0, 2), Some(64512));
+    cb.passive = true;
+    cb.role = b_role;
+    cb.strict_role = b_strict;
+    cb.extended_next_hop = true;
+    let mut a = Session::new(ca);
+    let mut b = Session::new(cb);
+    a.start(0);
+    b.start(0);
+    a.tcp_connected(0);
+    b.tcp_connected(0);
+    pump(&mut a, &mut b, 0);
+    (a, b)
+}
+
+#[test]
+fn rfc9234_two_sessions_provider_and_customer_come_up_with_each_others_role() {
+    let (a, b) = role_pair(Some(BgpRole::PROVIDER), Some(BgpRole::CUSTOMER), true);
+    assert_eq!(
+        (a.state(), b.state()),
+        (State::Established, State::Established)
+    );
+    let na = engine::Negotiated::from(a.negotiated().unwrap());
+    let nb = engine::Negotiated::from(b.negotiated().unwrap());
+    assert_eq!(na.remote_role, Some(BgpRole::CUSTOMER));
+    assert_eq!(nb.remote_role, Some(BgpRole::PROVIDER));
+    // RFC 8950: both advertised extended next hop for IPv4 unicast.
+    assert!(na.extended_next_hop.contains(AfiSafi::IPV4_UNICAST));
+    assert!(nb.extended_next_hop.contains(AfiSafi::IPV4_UNICAST));
+}
+
+#[test]
+fn rfc9234_4_2_role_mismatch_between_two_sessions_closes_both_with_2_11() {
+    for (a_role, b_role, strict) in [
+        (Some(BgpRole::PROVIDER), Some(BgpRole::PROVIDER), false),
+        (Some(BgpRole::PEER), Some(BgpRole::RS), false),
+        // b strict, a sends no role.
+        (None, Some(BgpRole::CUSTOMER), true),
+    ] {
+        let (mut a, mut b) = role_pair(a_role, b_role, strict);
+        assert_eq!((a.state(), b.state()), (State::Idle, State::Idle));
+        let ev: Vec<SessionEvent> = events(&mut a).into_iter().chain(events(&mut b)).collect();
+        assert!(
+            ev.iter().any(|e| matches!(
+                e,
+                SessionEvent::Closed(
+                    CloseReason::NotificationSent(n) | CloseReason::NotificationReceived(n)
+                ) if (n.code, n.subcode) == (2, 11)
+            )),
+            "{a_role:?} {b_role:?}: {ev:?}"
+        );
+    }
+    // Not strict and no role from the other side: up.
+    let (a, b) = role_pair(None, Some(BgpRole::CUSTOMER), false);
+    assert_eq!(
+        (a.state(), b.state()),
+        (State::Established, State::Established)
+    );
+    assert_eq!(
+        engine::Negotiated::from(b.negotiated().unwrap()).remote_role,
+        Some(BgpRole::PROVIDER)
+    );
 }

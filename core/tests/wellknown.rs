@@ -477,6 +477,8 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
             &reflector_core::reflect::ImportContext {
                 role: Role::Client,
                 four_octet: true,
+                bgp_role: None,
+                peer_as: 63400,
             },
             true,
             &mut block,

@@ -296,6 +296,10 @@ enum rfl_loop_reason
    * Our AS is in the AS_PATH of a route from eBGP.
    */
   RFL_LOOP_REASON_AS_PATH = 3,
+  /**
+   * A route leak by the OTC attribute (RFC 9234 §5).
+   */
+  RFL_LOOP_REASON_ROUTE_LEAK = 4,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_loop_reason;
@@ -691,6 +695,18 @@ typedef struct rfl_negotiated {
    * Both sides support enhanced route refresh (RFC 7313).
    */
   bool enhanced_route_refresh;
+  /**
+   * `remote_role` is set: the session uses BGP Roles (RFC 9234, eBGP only).
+   */
+  bool has_remote_role;
+  /**
+   * The role the peer plays (RFC 9234): 0 provider, 1 RS, 2 RS-client, 3 customer, 4 peer.
+   */
+  uint8_t remote_role;
+  /**
+   * Families the peer takes with an IPv6 next hop (RFC 8950; RFL_FAMILY_* bits).
+   */
+  uint32_t extended_next_hop;
 } rfl_negotiated;
 
 /**

@@ -12,6 +12,7 @@ use reflector_core::error::Action;
 use reflector_core::reflect::{LoopReason, Role};
 use reflector_core::rib::{AttrId, PeerId};
 use reflector_core::wire::attribute::AttrIter;
+use reflector_core::wire::capability::BgpRole;
 use reflector_core::wire::update_repr::AttributeRepr;
 use reflector_core::wire::Context;
 
@@ -141,6 +142,12 @@ pub struct rfl_negotiated {
     pub add_path_send: u32,
     /// Both sides support enhanced route refresh (RFC 7313).
     pub enhanced_route_refresh: bool,
+    /// `remote_role` is set: the session uses BGP Roles (RFC 9234, eBGP only).
+    pub has_remote_role: bool,
+    /// The role the peer plays (RFC 9234): 0 provider, 1 RS, 2 RS-client, 3 customer, 4 peer.
+    pub remote_role: u8,
+    /// Families the peer takes with an IPv6 next hop (RFC 8950; RFL_FAMILY_* bits).
+    pub extended_next_hop: u32,
 }
 
 /// What the engine did with a received message.
@@ -344,6 +351,8 @@ pub enum rfl_loop_reason {
     OriginatorId = 2,
     /// Our AS is in the AS_PATH of a route from eBGP.
     AsPath = 3,
+    /// A route leak by the OTC attribute (RFC 9234 §5).
+    RouteLeak = 4,
 }
 
 /// An engine event (fields not used by the kind are zero).
@@ -502,6 +511,8 @@ pub(crate) fn negotiated_from(n: &rfl_negotiated) -> Result<Negotiated, Fail> {
         add_path_receive: families_from_bits(n.add_path_receive, "negotiated.add_path_receive")?,
         add_path_send: families_from_bits(n.add_path_send, "negotiated.add_path_send")?,
         enhanced_route_refresh: n.enhanced_route_refresh,
+        remote_role: n.has_remote_role.then_some(BgpRole(n.remote_role)),
+        extended_next_hop: families_from_bits(n.extended_next_hop, "negotiated.extended_next_hop")?,
     })
 }
 
@@ -514,6 +525,9 @@ pub(crate) fn negotiated_to(n: &Negotiated) -> rfl_negotiated {
         add_path_receive: families_to_bits(n.add_path_receive),
         add_path_send: families_to_bits(n.add_path_send),
         enhanced_route_refresh: n.enhanced_route_refresh,
+        has_remote_role: n.remote_role.is_some(),
+        remote_role: n.remote_role.map_or(0, |r| r.0),
+        extended_next_hop: families_to_bits(n.extended_next_hop),
     }
 }
 
@@ -1418,6 +1432,7 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                     LoopReason::ClusterList => rfl_loop_reason::ClusterList,
                     LoopReason::OriginatorId => rfl_loop_reason::OriginatorId,
                     LoopReason::AsPath => rfl_loop_reason::AsPath,
+                    LoopReason::RouteLeak => rfl_loop_reason::RouteLeak,
                 };
             }
             Event::UpdateError { peer, error } => {

@@ -35,6 +35,17 @@ sends them all) announces 10.50.0.0/24 plain, 10.51.0.0/24 with NO_EXPORT and
 10.52.0.0/24 with NO_ADVERTISE. BIRD B must get the plain and the NO_EXPORT
 route and not the NO_ADVERTISE one; GoBGP only the plain one; Reflector must
 have accepted all three.
+
+Phase 4 — BGP Roles (RFC 9234) and OTC with BIRD (`local role`, BIRD 2.0.11+),
+eBGP: one BIRD with three sessions to Reflector (AS 64512), each to its own
+Reflector address. `cust` (BIRD AS 65010, local role customer) meets
+Reflector `local_role = "provider"`: Established. `peerp` (AS 65020, local
+role peer) meets `local_role = "peer"`: Established. `bad` (AS 65030, local
+role customer) meets `local_role = "customer"`: refused with 2/11 Role
+Mismatch, never Established. A route from the peer reaches the customer with
+OTC = 65020 (added by Reflector on ingress from a Peer); a route from the
+customer reaches the peer with OTC = 64512 (added by Reflector on egress to a
+Peer; BIRD accepts it, as OTC equals the neighbour's AS).
 """
 
 import argparse
@@ -691,12 +702,86 @@ def phase3(args, d):
     for x in (bird_a, bird_b, gobgp):
         x.proc.stop()
 
+BIRD_ROLES = """router id 10.6.0.2;
+log "{dir}/bird.log" all;
+protocol device {{ scan time 3600; }}
+# Reflector's addresses resolve through lo (the sessions are multihop); never exported.
+protocol static nh4 {{ ipv4; route 127.0.6.0/24 via "lo"; }}
+protocol static cs {{ ipv4; route 10.50.0.0/24 blackhole; }}
+protocol static ps {{ ipv4; route 10.51.0.0/24 blackhole; }}
+template bgp rl {{
+  strict bind on;
+  multihop;
+  connect retry time 1;
+  debug {{ states, events }};
+}}
+protocol bgp cust from rl {{
+  local 127.0.6.2 port 11822 as 65010; neighbor 127.0.6.1 port 11820 as 64512;
+  local role customer; require roles on;
+  ipv4 {{ import all; export where proto = "cs"; }};
+}}
+protocol bgp peerp from rl {{
+  local 127.0.6.3 port 11823 as 65020; neighbor 127.0.6.5 port 11820 as 64512;
+  local role peer; require roles on;
+  ipv4 {{ import all; export where proto = "ps"; }};
+}}
+protocol bgp bad from rl {{
+  local 127.0.6.4 port 11824 as 65030; neighbor 127.0.6.6 port 11820 as 64512;
+  local role customer;
+  ipv4 {{ import all; export none; }};
+}}
+"""
+
+
+def bird_otc(bird, prefix, proto):
+    """The OTC BIRD shows for `prefix` learned by `proto` (None when absent, "no route" without one)."""
+    out = bird.cli("show", "route", prefix, "protocol", proto, "all")
+    m = re.search(r"BGP\.otc:\s*(\d+)", out)
+    return int(m.group(1)) if m else (None if prefix in out else "no route")
+
+
+def phase4(args, d):
+    log("=== phase 4: BGP Roles (RFC 9234) and OTC with BIRD over eBGP")
+    refl = start_reflector(args, d, "reflector-roles", reflector_conf(
+        "10.6.0.1", "10.6.0.1", "127.0.6.1:11820,127.0.6.5:11820,127.0.6.6:11820", [
+            dict(name="bird-cust", address="127.0.6.2", asn=65010, role="ebgp", passive=True,
+                 local_address="127.0.6.1", families=["ipv4-unicast"], local_role="provider",
+                 strict_role=True),
+            dict(name="bird-peer", address="127.0.6.3", asn=65020, role="ebgp", passive=True,
+                 local_address="127.0.6.5", families=["ipv4-unicast"], local_role="peer"),
+            dict(name="bird-bad", address="127.0.6.4", asn=65030, role="ebgp", passive=True,
+                 local_address="127.0.6.6", families=["ipv4-unicast"], local_role="customer"),
+        ]))
+    bird = Bird(d, "bird-roles", BIRD_ROLES.format(dir=os.path.join(d, "bird-roles")))
+    bird.start()
+    for proto, role in (("cust", "customer/provider"), ("peerp", "peer/peer")):
+        check(f"phase4: BIRD {proto} ({role}) with Reflector Established",
+              wait_for(f"BIRD {proto}", lambda: bird.established(proto), 40))
+    text = lambda: open(refl.log).read()
+    mism = wait_for("a Role Mismatch on bird-bad", lambda: re.search(
+        r'peer="?bird-bad"?.*code=2 subcode=11', text()), 20)
+    time.sleep(2)
+    bad = bird.cli("show", "protocols", "all", "bad")
+    check("phase4: customer/customer refused with NOTIFICATION 2/11 Role Mismatch, never Established",
+          mism and "Established" not in bad and "role mismatch" in bad.lower(), bad[-400:])
+    otc = wait_for("10.51.0.0/24 at BIRD cust", lambda: (lambda v: v if isinstance(v, int) else None)(
+        bird_otc(bird, "10.51.0.0/24", "cust")), 20)
+    check("phase4: the peer's route reaches the customer with OTC 65020 (added on ingress from a Peer)",
+          otc == 65020, bird.cli("show", "route", "10.51.0.0/24", "all"))
+    otc = wait_for("10.50.0.0/24 at BIRD peerp", lambda: (lambda v: v if isinstance(v, int) else None)(
+        bird_otc(bird, "10.50.0.0/24", "peerp")), 20)
+    check("phase4: the customer's route reaches the peer with OTC 64512 (added on egress to a Peer)",
+          otc == 64512, bird.cli("show", "route", "10.50.0.0/24", "all"))
+    rc = refl.stop(signal.SIGTERM, 10)
+    check("phase4: Reflector exits 0 on SIGTERM", rc == 0, rc)
+    bird.proc.stop()
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reflector", required=True, help="path to the reflector binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--phase", choices=["1", "2", "3", "all"], default="all")
+    ap.add_argument("--phase", choices=["1", "2", "3", "4", "all"], default="all")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     d = tempfile.mkdtemp(prefix="reflector-interop-")
@@ -710,6 +795,8 @@ def main():
             phase2(args, d)
         if args.phase in ("3", "all"):
             phase3(args, d)
+        if args.phase in ("4", "all"):
+            phase4(args, d)
     except Exception as e:  # report, then fail
         import traceback
         traceback.print_exc()

@@ -259,6 +259,9 @@ pub fn config_for_node(
             families,
             add_path_receive: false,
             add_path_send: AddPathSend::Off,
+            local_role: None,
+            strict_role: false,
+            extended_next_hop: false,
             limits: PeerLimits::default(),
         });
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use reflector_core::engine::{AddPathSend, PrefixLimit};
 use reflector_core::reflect::Role;
+use reflector_core::wire::capability::BgpRole;
 use reflector_core::wire::AfiSafi;
 use serde::Deserialize;
 
@@ -64,6 +65,12 @@ pub struct PeerSpec {
     pub add_path_receive: bool,
     /// ADD-PATH sending policy (advertised as send when not `Off`).
     pub add_path_send: AddPathSend,
+    /// Our BGP Role toward this eBGP peer (RFC 9234): advertised, checked, and OTC applied.
+    pub local_role: Option<BgpRole>,
+    /// Refuse the session when the peer sends no BGP Role (needs `local_role`).
+    pub strict_role: bool,
+    /// Advertise extended next hop (RFC 8950): IPv4 unicast routes with IPv6 next hops.
+    pub extended_next_hop: bool,
     /// What the peer may send at most.
     pub limits: PeerLimits,
 }
@@ -129,6 +136,9 @@ struct TomlPeer {
     families: Option<Vec<String>>,
     add_path_receive: Option<bool>,
     add_path_send: Option<String>,
+    local_role: Option<String>,
+    strict_role: Option<bool>,
+    extended_next_hop: Option<bool>,
     max_prefixes_ipv4: Option<u32>,
     max_prefixes_ipv6: Option<u32>,
     max_prefixes_warning_only: Option<bool>,
@@ -194,6 +204,15 @@ fn role(field: &str, s: &str) -> Result<Role, ConfigError> {
             format!("unknown role `{s}` (expected `client`, `non-client` or `ebgp`)"),
         )),
     }
+}
+
+fn bgp_role(field: &str, s: &str) -> Result<BgpRole, ConfigError> {
+    BgpRole::from_name(s).ok_or_else(|| {
+        err(
+            field,
+            format!("unknown BGP role `{s}` (expected `provider`, `customer`, `peer`, `rs` or `rs-client`)"),
+        )
+    })
 }
 
 fn add_path_send(field: &str, s: &str) -> Result<AddPathSend, ConfigError> {
@@ -339,6 +358,13 @@ impl Config {
                     .map(|s| add_path_send(&f("add_path_send"), s))
                     .transpose()?
                     .unwrap_or(AddPathSend::Off),
+                local_role: p
+                    .local_role
+                    .as_deref()
+                    .map(|s| bgp_role(&f("local_role"), s))
+                    .transpose()?,
+                strict_role: p.strict_role.unwrap_or(false),
+                extended_next_hop: p.extended_next_hop.unwrap_or(false),
                 limits: limits(p, &f)?,
             });
         }
@@ -390,6 +416,9 @@ impl Config {
                 families: families.clone(),
                 add_path_receive: false,
                 add_path_send: AddPathSend::Off,
+                local_role: None,
+                strict_role: false,
+                extended_next_hop: false,
                 limits: PeerLimits::default(),
             });
         }
@@ -444,6 +473,19 @@ impl Config {
             if p.families.is_empty() {
                 return Err(err(format!("peer[{i}].families"), "no family listed"));
             }
+            // RFC 9234 §4: BGP Roles are for eBGP sessions only.
+            if p.local_role.is_some() && p.role != Role::Ebgp {
+                return Err(err(
+                    format!("peer[{i}].local_role"),
+                    "BGP roles (RFC 9234) apply to eBGP peers only",
+                ));
+            }
+            if p.strict_role && p.local_role.is_none() {
+                return Err(err(
+                    format!("peer[{i}].strict_role"),
+                    "strict_role needs a local_role",
+                ));
+            }
         }
         Ok(())
     }
@@ -491,6 +533,18 @@ mod tests {
                 "peer[0].add_path_send",
             ),
             (&format!("{base}listen = [\"127.0.0.1\"]\n"), "listen[0]"),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\nlocal_role = \"boss\"\n"),
+                "peer[0].local_role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nlocal_role = \"provider\"\n"),
+                "peer[0].local_role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\nstrict_role = true\n"),
+                "peer[0].strict_role",
+            ),
         ];
         for (text, field) in cases {
             let e = Config::from_toml(text).unwrap_err();
@@ -502,6 +556,43 @@ mod tests {
         assert!(e.message.contains("clusterid"), "{e}");
         let e = Config::from_toml("router_id = \"10.0.0.1\"\nasn = \"x\"\n").unwrap_err();
         assert!(e.message.contains("asn"), "{e}");
+    }
+
+    #[test]
+    fn rfc9234_roles_and_rfc8950_extended_next_hop_per_peer() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        for (name, want) in [
+            ("provider", BgpRole::PROVIDER),
+            ("customer", BgpRole::CUSTOMER),
+            ("peer", BgpRole::PEER),
+            ("rs", BgpRole::RS),
+            ("rs-client", BgpRole::RS_CLIENT),
+        ] {
+            let c = Config::from_toml(&format!(
+                "{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\nlocal_role = \"{name}\"\nstrict_role = true\nextended_next_hop = true\n"
+            ))
+            .unwrap();
+            let p = &c.peers[0];
+            assert_eq!(p.local_role, Some(want));
+            assert!(p.strict_role);
+            assert!(p.extended_next_hop);
+        }
+        // Defaults: no role, not strict, no extended next hop.
+        let c = Config::from_toml(&format!(
+            "{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\n"
+        ))
+        .unwrap();
+        let p = &c.peers[0];
+        assert_eq!(
+            (p.local_role, p.strict_role, p.extended_next_hop),
+            (None, false, false)
+        );
+        // The example file configures them on its eBGP peer.
+        let c = Config::from_toml(EXAMPLE).unwrap();
+        assert!(c
+            .peers
+            .iter()
+            .any(|p| p.local_role == Some(BgpRole::PROVIDER) && p.extended_next_hop));
     }
 
     #[test]

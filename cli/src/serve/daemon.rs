@@ -252,6 +252,9 @@ fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
     s.passive = true;
     s.hold_time = p.hold_time;
     s.families = p.families.clone();
+    s.role = p.local_role;
+    s.strict_role = p.strict_role;
+    s.extended_next_hop = p.extended_next_hop;
     let flags =
         u8::from(p.add_path_receive) | (u8::from(p.add_path_send != engine::AddPathSend::Off) << 1);
     if flags != 0 {

@@ -36,12 +36,27 @@
 //! families = ["ipv4-unicast", "ipv6-unicast"]
 //! add_path_receive = false      # advertise ADD-PATH receive
 //! add_path_send = "off"         # off | all | best-N
+//! local_role = "provider"       # eBGP only: our RFC 9234 BGP Role toward it
+//! strict_role = false           # refuse it when it sends no role
+//! extended_next_hop = false     # RFC 8950: IPv4 routes with IPv6 next hops
 //! max_prefixes_ipv4 = 1000      # paths accepted at once, per family; crossing it
 //! max_prefixes_ipv6 = 1000      #   ends the session: Cease, Maximum Number of Prefixes (RFC 4486)
 //! max_prefixes_warning_only = false  # only log (and count) instead
 //! max_prefixes_restart = 60     # then refuse the peer's connections for 60 s
 //! max_paths_per_prefix = 16     # ADD-PATH paths per prefix; more are refused
 //! ```
+//!
+//! BGP Roles (RFC 9234) are for eBGP peers only (`local_role` on an iBGP peer
+//! is a configuration error): `local_role` = `provider` | `customer` | `peer`
+//! | `rs` | `rs-client` is advertised in the OPEN, and a peer whose role does
+//! not pair with it (provider–customer, rs–rs-client, peer–peer), or, with
+//! `strict_role = true`, that sends none, is refused with 2/11 Role Mismatch.
+//! The OTC attribute is then applied to its routes: route leaks from it are
+//! dropped (counted as loop rejections), OTC is added where RFC 9234 §5 says,
+//! and routes carrying OTC are not sent to it when it is a provider, peer or
+//! route server. iBGP carries OTC unchanged. `extended_next_hop = true`
+//! advertises RFC 8950 Extended Next Hop for IPv4 unicast: IPv4 routes whose
+//! next hop is IPv6 are sent only to peers where both sides advertised it.
 //!
 //! A bad file is reported as ``field `peer[1].role`: ...`` (or with toml's own
 //! line and column for syntax errors and unknown keys) and the command exits 1.

@@ -16,6 +16,7 @@ use super::tx::AdjOut;
 use super::{AddPathSend, Engine, Event, PeerConfig, PeerCounters, Resolver};
 use crate::reflect::{self, ExportClass, LocalIdentity, OutBlock, OutCache, Packer, Role, Source};
 use crate::rib::{AttrId, Entry, Interner, PeerId};
+use crate::wire::capability::BgpRole;
 use crate::wire::{AfiSafi, Nlri, Prefix};
 
 /// Which prefixes an export pass for one peer visits.
@@ -151,8 +152,17 @@ impl Engine {
             }
         }
         // Peers that would get the same bytes (same role, AS width, local
-        // addresses and message size, no ADD-PATH) share one export pass.
-        type ClassKey = (Role, bool, Option<Ipv4Addr>, Option<Ipv6Addr>, usize);
+        // addresses and message size, BGP Role and IPv6 next hops for IPv4
+        // (RFC 9234, 8950), no ADD-PATH) share one export pass.
+        type ClassKey = (
+            Role,
+            bool,
+            Option<Ipv4Addr>,
+            Option<Ipv6Addr>,
+            usize,
+            (bool, bool),
+            bool,
+        );
         let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
         let mut singles: Vec<PeerId> = Vec::new();
         let mut paused = false;
@@ -175,6 +185,11 @@ impl Engine {
                 tp.cfg.local_v4,
                 tp.cfg.local_v6,
                 tp.tx_ctx.max_message_len(),
+                (
+                    reflect::adds_otc(tp.bgp_role()),
+                    reflect::withholds_otc(tp.bgp_role()),
+                ),
+                tp.v6_next_hop_for_v4(),
             );
             match classes.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, members)) => members.push(tid),
@@ -280,6 +295,8 @@ impl Engine {
             t_role: t_cfg.role,
             t_rid: None,
             t_cfg,
+            t_bgp_role: first.bgp_role(),
+            v6_next_hop: K::FAMILY != AfiSafi::IPV4_UNICAST || first.v6_next_hop_for_v4(),
             four_octet: tx_ctx.four_octet_as,
             c2c: self.cfg.client_to_client,
             groups: Vec::new(),
@@ -479,6 +496,8 @@ impl Engine {
         let t_role = tp.cfg.role;
         let t_cfg = tp.cfg;
         let t_rid = tp.router_id;
+        let t_bgp_role = tp.bgp_role();
+        let v6_next_hop = K::FAMILY != AfiSafi::IPV4_UNICAST || tp.v6_next_hop_for_v4();
         let tx_ctx = tp.tx_ctx;
         let add_path = tp.add_path_tx(K::FAMILY);
         let limit = match t_cfg.add_path_send {
@@ -495,6 +514,8 @@ impl Engine {
             t_role,
             t_rid: Some(t_rid),
             t_cfg,
+            t_bgp_role,
+            v6_next_hop,
             four_octet: tx_ctx.four_octet_as,
             c2c: self.cfg.client_to_client,
             groups: Vec::new(),
@@ -583,6 +604,10 @@ struct Exporter<'a> {
     /// The target's router ID (`None` in a shared pass: no target).
     t_rid: Option<u32>,
     t_cfg: PeerConfig,
+    /// The target's BGP Role (RFC 9234), for OTC.
+    t_bgp_role: Option<BgpRole>,
+    /// The target may get routes with an IPv6 next hop in this family (RFC 8950).
+    v6_next_hop: bool,
     four_octet: bool,
     c2c: bool,
     groups: Vec<(Arc<OutBlock>, Group)>,
@@ -642,12 +667,21 @@ impl Exporter<'_> {
         if self.t_role.is_ibgp() && from_ibgp && Some(originator) == self.t_rid {
             return None;
         }
+        // RFC 8950: an IPv6 next hop only to peers that negotiated it for the family.
+        if !self.v6_next_hop && set.mp_next_hop().is_some_and(|nh| nh.len() >= 16) {
+            return None;
+        }
+        // RFC 9234 §5: a route with OTC goes to no Provider, Peer or RS.
+        if !reflect::otc_allows(set.block(), self.t_bgp_role) {
+            return None;
+        }
         let class = match (self.t_role, source) {
             (Role::Ebgp, _) => ExportClass::External {
                 next_hop_v4: self.t_cfg.local_v4,
                 next_hop_v6: self.t_cfg.local_v6,
                 keep_med: source == Source::Local,
                 four_octet: self.four_octet,
+                add_otc: reflect::adds_otc(self.t_bgp_role),
             },
             (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
                 originator,

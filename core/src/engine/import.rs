@@ -81,6 +81,7 @@ impl Engine {
         };
         p.counters.updates_received += 1;
         let role = p.cfg.role;
+        let (bgp_role, peer_as) = (p.bgp_role(), p.cfg.asn);
         let sender_rid = p.router_id;
         let mut treat = pkt.is_treat_as_withdraw();
         let mut soft = soft;
@@ -162,6 +163,8 @@ impl Engine {
             let ictx = ImportContext {
                 role,
                 four_octet: ctx.four_octet_as,
+                bgp_role,
+                peer_as,
             };
             let mut scratch = core::mem::take(&mut self.scratch);
             for (with_nh, nlri, mp_nh) in [
@@ -174,7 +177,11 @@ impl Engine {
                 }
                 reflect::canonicalize(pkt.attributes(), &ictx, with_nh, &mut scratch);
                 let looped =
-                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits());
+                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits())
+                        .or_else(|| {
+                            reflect::otc_leak(&scratch, bgp_role, peer_as)
+                                .then_some(reflect::LoopReason::RouteLeak)
+                        });
                 if let Some(reason) = looped {
                     for n in nlri {
                         rejected += 1;
@@ -455,6 +462,8 @@ impl Engine {
             &ImportContext {
                 role: Role::Client,
                 four_octet: true,
+                bgp_role: None,
+                peer_as: self.cfg.local_as,
             },
             mp_nh.is_none(),
             &mut block,

@@ -7,8 +7,9 @@ use super::graceful::Restart;
 use super::pause::Pending;
 use super::tx::Tx;
 use super::{AddPathSend, Engine, Event, Negotiated, PeerConfig, PeerCounters};
-use crate::reflect::Source;
+use crate::reflect::{Role, Source};
 use crate::rib::PeerId;
+use crate::wire::capability::BgpRole;
 use crate::wire::{AfiSafi, AfiSafiSet, Context};
 
 /// A peer: its configuration, its session, and what is queued for it.
@@ -41,6 +42,19 @@ impl PeerState {
 
     pub(super) fn add_path_tx(&self, f: AfiSafi) -> bool {
         self.cfg.add_path_send != AddPathSend::Off && self.tx_ctx.add_path(f)
+    }
+
+    /// The eBGP peer's BGP Role for the RFC 9234 OTC procedures (`None` on iBGP or without roles).
+    pub(super) fn bgp_role(&self) -> Option<BgpRole> {
+        self.up
+            .and_then(|n| n.remote_role)
+            .filter(|_| self.cfg.role == Role::Ebgp)
+    }
+
+    /// Whether the peer takes IPv4 unicast routes with an IPv6 next hop (RFC 8950).
+    pub(super) fn v6_next_hop_for_v4(&self) -> bool {
+        self.up
+            .is_some_and(|n| n.extended_next_hop.contains(AfiSafi::IPV4_UNICAST))
     }
 
     /// Whether the session negotiated `f` and has not turned it off.

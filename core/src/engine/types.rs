@@ -8,6 +8,7 @@ use crate::decision::DecisionConfig;
 use crate::error::Error;
 use crate::reflect::{LoopReason, Role};
 use crate::rib::{AttrId, AttrSet, PeerId};
+use crate::wire::capability::BgpRole;
 use crate::wire::update_repr::AttributeRepr;
 use crate::wire::{AfiSafi, AfiSafiSet, Context, MessageType, Prefix};
 
@@ -155,6 +156,12 @@ pub struct Negotiated {
     /// answer is framed by BoRR and EoRR, and one the peer sends replaces its
     /// paths of the family (those not sent again are removed at its EoRR).
     pub enhanced_route_refresh: bool,
+    /// The role the peer plays on this eBGP session (RFC 9234), when roles are
+    /// in use: it drives the OTC procedures on import and export. `None`: no roles.
+    pub remote_role: Option<BgpRole>,
+    /// Families the peer takes with an IPv6 next hop (RFC 8950). An IPv4 unicast
+    /// route whose next hop is IPv6 is sent only to peers with IPv4 unicast here.
+    pub extended_next_hop: AfiSafiSet,
 }
 
 impl Negotiated {
@@ -170,6 +177,8 @@ impl Negotiated {
             add_path_receive: AfiSafiSet::EMPTY,
             add_path_send: AfiSafiSet::EMPTY,
             enhanced_route_refresh: false,
+            remote_role: None,
+            extended_next_hop: AfiSafiSet::EMPTY,
         }
     }
 }

@@ -45,6 +45,72 @@ pub mod add_path {
     pub const BOTH: u8 = 3;
 }
 
+/// A BGP Role (RFC 9234 §4.1): the value of capability 9, one octet.
+///
+/// Values 5..=255 are unassigned; they decode as roles too (so the
+/// capability re-encodes byte for byte) and match no role in [`BgpRole::pairs_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BgpRole(pub u8);
+
+impl BgpRole {
+    /// Provider (0): the speaker is a transit provider of the neighbour.
+    pub const PROVIDER: BgpRole = BgpRole(0);
+    /// Route Server (1).
+    pub const RS: BgpRole = BgpRole(1);
+    /// Route Server Client (2).
+    pub const RS_CLIENT: BgpRole = BgpRole(2);
+    /// Customer (3): the speaker is a transit customer of the neighbour.
+    pub const CUSTOMER: BgpRole = BgpRole(3);
+    /// Peer (4): lateral peering.
+    pub const PEER: BgpRole = BgpRole(4);
+
+    /// The role the neighbour must announce when we announce `self` (RFC 9234 §4.2, Table 2);
+    /// `None` for an unassigned value.
+    pub const fn counterpart(self) -> Option<BgpRole> {
+        match self.0 {
+            0 => Some(BgpRole::CUSTOMER),
+            1 => Some(BgpRole::RS_CLIENT),
+            2 => Some(BgpRole::RS),
+            3 => Some(BgpRole::PROVIDER),
+            4 => Some(BgpRole::PEER),
+            _ => None,
+        }
+    }
+
+    /// Whether a local role `self` and a remote role `remote` are an allowed pair
+    /// (Provider–Customer, Customer–Provider, RS–RS-Client, RS-Client–RS, Peer–Peer).
+    pub const fn pairs_with(self, remote: BgpRole) -> bool {
+        match self.counterpart() {
+            Some(c) => c.0 == remote.0,
+            None => false,
+        }
+    }
+
+    /// The configuration name: `provider`, `rs`, `rs-client`, `customer`, `peer` (`unassigned` otherwise).
+    pub const fn as_str(self) -> &'static str {
+        match self.0 {
+            0 => "provider",
+            1 => "rs",
+            2 => "rs-client",
+            3 => "customer",
+            4 => "peer",
+            _ => "unassigned",
+        }
+    }
+
+    /// Parse a configuration name (the inverse of [`BgpRole::as_str`] for the five roles).
+    pub fn from_name(s: &str) -> Option<BgpRole> {
+        Some(match s {
+            "provider" => BgpRole::PROVIDER,
+            "rs" => BgpRole::RS,
+            "rs-client" => BgpRole::RS_CLIENT,
+            "customer" => BgpRole::CUSTOMER,
+            "peer" => BgpRole::PEER,
+            _ => return None,
+        })
+    }
+}
+
 /// One entry of the Extended Next Hop capability (RFC 8950 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExtendedNextHop {
@@ -159,7 +225,9 @@ pub enum Capability<'a> {
     /// Extended Message (6).
     ExtendedMessage,
     /// BGP Role (9): 0 provider, 1 RS, 2 RS-client, 3 customer, 4 peer.
-    Role(u8),
+    /// A value that is not exactly one octet is [`Capability::Unknown`]
+    /// (and [`OpenPacket::new_checked`](super::open::OpenPacket::new_checked) rejects it).
+    Role(BgpRole),
     /// Graceful Restart (64).
     GracefulRestart {
         /// Restart Flags (top 4 bits of the first two bytes; 0x8 = restarting, 0x4 = notification).
@@ -230,7 +298,7 @@ impl<'a> Capability<'a> {
                 Capability::ExtendedNextHop(Entries::new(data))
             }
             code::EXTENDED_MESSAGE => Capability::ExtendedMessage,
-            code::ROLE => Capability::Role(r.u8().ok()?),
+            code::ROLE => Capability::Role(BgpRole(r.u8().ok()?)),
             code::GRACEFUL_RESTART => {
                 let head = r.u16().ok()?;
                 let rest = r.rest();
@@ -386,7 +454,7 @@ mod repr {
         /// Extended Message (6).
         ExtendedMessage,
         /// BGP Role (9).
-        Role(u8),
+        Role(BgpRole),
         /// Graceful Restart (64).
         GracefulRestart {
             /// Restart Flags (4 bits).
@@ -541,7 +609,7 @@ mod repr {
                     }
                     Ok(())
                 }
-                CapabilityRepr::Role(r) => w.u8(*r),
+                CapabilityRepr::Role(r) => w.u8(r.0),
                 CapabilityRepr::GracefulRestart {
                     restart_flags,
                     restart_time,
@@ -639,6 +707,91 @@ mod tests {
         assert!(matches!(
             one(&[69, 3, 0, 1, 1]),
             Capability::Unknown { code: 69, .. }
+        ));
+    }
+
+    #[test]
+    fn rfc9234_4_1_role_capability_decodes_typed_and_round_trips() {
+        for (v, role, name) in [
+            (0, BgpRole::PROVIDER, "provider"),
+            (1, BgpRole::RS, "rs"),
+            (2, BgpRole::RS_CLIENT, "rs-client"),
+            (3, BgpRole::CUSTOMER, "customer"),
+            (4, BgpRole::PEER, "peer"),
+        ] {
+            let bytes = [9, 1, v];
+            let c = one(&bytes);
+            assert!(matches!(c, Capability::Role(r) if r == role), "{c:?}");
+            assert_eq!(role.as_str(), name);
+            assert_eq!(BgpRole::from_name(name), Some(role));
+            let r = CapabilityRepr::parse(&c);
+            assert_eq!(r, CapabilityRepr::Role(role));
+            let mut out = [0u8; 3];
+            let mut w = crate::wire::Writer::new(&mut out);
+            r.emit(&mut w).unwrap();
+            assert_eq!(w.len(), 3);
+            assert_eq!(out, bytes, "byte-exact");
+        }
+        // An unassigned value is still a role (re-emitted as is) that pairs with nothing.
+        assert!(matches!(one(&[9, 1, 200]), Capability::Role(BgpRole(200))));
+        assert_eq!(BgpRole(200).counterpart(), None);
+        assert!(!BgpRole(200).pairs_with(BgpRole::PEER));
+        assert_eq!(BgpRole::from_name("boss"), None);
+        // A value that is not one octet is not a role (the OPEN check rejects it: 2/0).
+        assert!(matches!(
+            one(&[9, 2, 3, 0]),
+            Capability::Unknown { code: 9, .. }
+        ));
+        assert!(matches!(one(&[9, 0]), Capability::Unknown { code: 9, .. }));
+    }
+
+    #[test]
+    fn rfc9234_4_2_allowed_role_pairs() {
+        let all = [
+            BgpRole::PROVIDER,
+            BgpRole::RS,
+            BgpRole::RS_CLIENT,
+            BgpRole::CUSTOMER,
+            BgpRole::PEER,
+        ];
+        let allowed = [
+            (BgpRole::PROVIDER, BgpRole::CUSTOMER),
+            (BgpRole::CUSTOMER, BgpRole::PROVIDER),
+            (BgpRole::RS, BgpRole::RS_CLIENT),
+            (BgpRole::RS_CLIENT, BgpRole::RS),
+            (BgpRole::PEER, BgpRole::PEER),
+        ];
+        for a in all {
+            for b in all {
+                assert_eq!(a.pairs_with(b), allowed.contains(&(a, b)), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rfc8950_3_extended_next_hop_capability() {
+        let bytes = [5, 6, 0, 1, 0, 1, 0, 2];
+        match one(&bytes) {
+            Capability::ExtendedNextHop(it) => {
+                let v: std::vec::Vec<_> = it.collect();
+                assert_eq!(
+                    v,
+                    [ExtendedNextHop {
+                        afi_safi: AfiSafi::IPV4_UNICAST,
+                        next_hop_afi: Afi::IPV6
+                    }]
+                );
+                let r = CapabilityRepr::ExtendedNextHop(v);
+                let mut out = [0u8; 8];
+                r.emit(&mut crate::wire::Writer::new(&mut out)).unwrap();
+                assert_eq!(out, bytes);
+            }
+            c => panic!("{c:?}"),
+        }
+        // Not a multiple of 6 bytes: kept raw.
+        assert!(matches!(
+            one(&[5, 4, 0, 1, 0, 1]),
+            Capability::Unknown { code: 5, .. }
         ));
     }
 

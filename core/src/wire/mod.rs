@@ -144,6 +144,12 @@ impl AfiSafiSet {
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// The families in both sets.
+    #[must_use]
+    pub const fn intersection(self, other: AfiSafiSet) -> Self {
+        AfiSafiSet(self.0 & other.0)
+    }
 }
 
 /// What a session negotiated, needed to decode and encode UPDATEs.

@@ -23,7 +23,7 @@
 
 use core::net::Ipv4Addr;
 
-use super::capability::{Capability, CapabilityTlvIter};
+use super::capability::{code as cap_code, BgpRole, Capability, CapabilityTlvIter};
 use super::header::{Header, MessageType, MAX_LEN};
 use super::{AfiSafi, AfiSafiSet, Context, Reader};
 use crate::error::{code, subcode, Action, Error, ErrorKind, NotifyData, Result};
@@ -178,7 +178,9 @@ impl<T: AsRef<[u8]>> OpenPacket<T> {
     /// contradicts, 2/1 (data: version 4) for another version, 2/0 for
     /// optional parameters or capabilities that overrun their lengths, 2/4
     /// for a parameter type other than Capabilities, 2/6 for a hold time of
-    /// 1 or 2 seconds, 2/3 for a BGP identifier of 0.
+    /// 1 or 2 seconds, 2/3 for a BGP identifier of 0; for a BGP Role
+    /// capability (RFC 9234) 2/0 when its length is not 1 and 2/11 Role
+    /// Mismatch when two of them carry different roles.
     pub fn new_checked(buf: T) -> Result<Self> {
         let layout = Self::check(buf.as_ref())?;
         Ok(OpenPacket { buf, layout })
@@ -208,6 +210,7 @@ impl<T: AsRef<[u8]>> OpenPacket<T> {
             r: Reader::new(b.get(layout.start..).unwrap_or(&[]), layout.start),
             extended: layout.extended,
         };
+        let mut role: Option<u8> = None;
         while !params.r.is_empty() {
             let at = params.r.offset();
             let p = params.step().map_err(|_| malformed_params(at))?;
@@ -219,6 +222,7 @@ impl<T: AsRef<[u8]>> OpenPacket<T> {
                 ));
             }
             CapabilityTlvIter::check(p.value, p.offset).map_err(malformed_params)?;
+            check_role(p.value, p.offset, &mut role)?;
         }
         let hold = u16::from_be_bytes(fixed(b, field::HOLD_TIME.start));
         if hold == 1 || hold == 2 {
@@ -304,6 +308,38 @@ impl<T: AsRef<[u8]>> OpenPacket<T> {
             current: CapabilityTlvIter::new(&[]),
         }
     }
+}
+
+/// RFC 9234 §4.1/§4.2 on the BGP Role capabilities of one Capabilities
+/// parameter (`value`, at `base` in the message; its TLVs already tile it):
+/// a length other than 1 is an OPEN Message Error (2/0, as BIRD sends);
+/// two Role capabilities with different values are a Role Mismatch (2/11).
+/// `seen` carries the first role across parameters.
+fn check_role(value: &[u8], base: usize, seen: &mut Option<u8>) -> Result<()> {
+    let mut r = Reader::new(value, base);
+    while !r.is_empty() {
+        let at = r.offset();
+        let c = r.u8()?;
+        let len = r.u8()?;
+        let v = r.take(usize::from(len))?;
+        if c != cap_code::ROLE {
+            continue;
+        }
+        let [role] = v else {
+            return Err(malformed_params(at));
+        };
+        match *seen {
+            Some(first) if first != *role => {
+                return Err(open_error(
+                    ErrorKind::RoleMismatch,
+                    subcode::ROLE_MISMATCH,
+                    at,
+                ))
+            }
+            _ => *seen = Some(*role),
+        }
+    }
+    Ok(())
 }
 
 fn fixed<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
@@ -403,6 +439,9 @@ pub struct Advertised {
     pub enhanced_route_refresh: bool,
     /// Graceful restart time when capability 64 was sent.
     pub graceful_restart: Option<u16>,
+    /// Families capability 5 lists with next-hop AFI 2 (IPv6): the speaker
+    /// takes their NLRI with an IPv6 next hop (RFC 8950 §3).
+    pub extended_next_hop: AfiSafiSet,
     /// Restart Flags of capability 64 (0x8 = restarting, 0x4 = notification support).
     pub graceful_restart_flags: u8,
     /// Families capability 64 lists, whatever their flags (RFC 4724 §3).
@@ -410,7 +449,7 @@ pub struct Advertised {
     /// Families capability 64 lists with the Forwarding State bit set (RFC 4724 §3).
     pub graceful_restart_preserved: AfiSafiSet,
     /// BGP role (RFC 9234) when capability 9 was sent.
-    pub role: Option<u8>,
+    pub role: Option<BgpRole>,
     /// Proposed hold time.
     pub hold_time: u16,
     /// BGP identifier.
@@ -461,8 +500,14 @@ impl Advertised {
                     }
                 }
                 Capability::EnhancedRouteRefresh => a.enhanced_route_refresh = true,
-                Capability::ExtendedNextHop(_)
-                | Capability::LongLivedGracefulRestart(_)
+                Capability::ExtendedNextHop(it) => {
+                    for e in it {
+                        if e.next_hop_afi == super::Afi::IPV6 {
+                            a.extended_next_hop.insert(e.afi_safi);
+                        }
+                    }
+                }
+                Capability::LongLivedGracefulRestart(_)
                 | Capability::Fqdn { .. }
                 | Capability::Unknown { .. } => {}
             }
@@ -501,8 +546,14 @@ pub struct Negotiated {
     /// Negotiated families in which the peer preserved its forwarding state across a restart
     /// (its capability 64 F bits; empty unless `graceful_restart` is set).
     pub graceful_restart_preserved: AfiSafiSet,
-    /// The peer's BGP role (RFC 9234), if it sent one.
-    pub peer_role: Option<u8>,
+    /// Our BGP role (RFC 9234) on an eBGP session where we advertised one
+    /// (`None` on iBGP: RFC 9234 roles apply between ASes only).
+    pub local_role: Option<BgpRole>,
+    /// The peer's BGP role (RFC 9234) on an eBGP session where it sent one (`None` on iBGP).
+    pub peer_role: Option<BgpRole>,
+    /// Families both sides can receive with an IPv6 next hop (RFC 8950:
+    /// capability 5 entries with next-hop AFI 2 in both OPENs).
+    pub extended_next_hop: AfiSafiSet,
     /// Hold time: the smaller of the two proposals (RFC 4271 §4.2).
     pub hold_time: u16,
 }
@@ -539,6 +590,7 @@ impl Negotiated {
                 add_path_send.insert(*f);
             }
         }
+        let ebgp = ours.asn != theirs.asn;
         Negotiated {
             four_octet_as: ours.four_octet_as && theirs.four_octet_as,
             peer_as: theirs.asn,
@@ -551,9 +603,21 @@ impl Negotiated {
             enhanced_route_refresh: ours.enhanced_route_refresh && theirs.enhanced_route_refresh,
             graceful_restart,
             graceful_restart_preserved,
-            peer_role: theirs.role,
+            local_role: ours.role.filter(|_| ebgp),
+            peer_role: theirs.role.filter(|_| ebgp),
+            extended_next_hop: ours
+                .extended_next_hop
+                .intersection(theirs.extended_next_hop),
             hold_time: ours.hold_time.min(theirs.hold_time),
         }
+    }
+
+    /// The role the peer plays on this session for the RFC 9234 procedures
+    /// (OTC): the role it sent, else the counterpart of ours when we sent one
+    /// and the session came up without it (not strict). `None` without roles.
+    pub fn remote_role(&self) -> Option<BgpRole> {
+        self.peer_role
+            .or_else(|| self.local_role.and_then(BgpRole::counterpart))
     }
 
     /// The context for decoding what the peer sends.
@@ -915,6 +979,81 @@ mod tests {
         assert_eq!(n.families.as_slice(), &[AfiSafi::IPV4_UNICAST]);
     }
 
+    #[test]
+    fn rfc9234_4_1_role_capability_of_wrong_length_is_2_0() {
+        // One parameter: a Role capability with two value bytes.
+        let b = open_bytes(4, 1, 90, 1, &[2, 4, 9, 2, 3, 0]);
+        let e = OpenPacket::new_checked(&b[..]).unwrap_err();
+        assert_eq!((e.code, e.subcode), (2, 0));
+        assert_eq!(e.offset, 31);
+        let b = open_bytes(4, 1, 90, 1, &[2, 2, 9, 0]);
+        let e = OpenPacket::new_checked(&b[..]).unwrap_err();
+        assert_eq!((e.code, e.subcode), (2, 0));
+        // Length 1 is fine.
+        let b = open_bytes(4, 1, 90, 1, &[2, 3, 9, 1, 3]);
+        let o = OpenPacket::new_checked(&b[..]).unwrap();
+        assert_eq!(Advertised::from_open(&o).role, Some(BgpRole::CUSTOMER));
+    }
+
+    #[test]
+    fn rfc9234_4_2_two_different_roles_are_role_mismatch() {
+        // Across two parameters.
+        let b = open_bytes(4, 1, 90, 1, &[2, 3, 9, 1, 3, 2, 3, 9, 1, 4]);
+        let e = OpenPacket::new_checked(&b[..]).unwrap_err();
+        assert_eq!((e.code, e.subcode), (2, 11));
+        assert_eq!(e.kind, ErrorKind::RoleMismatch);
+        // The same role twice is one role.
+        let b = open_bytes(4, 1, 90, 1, &[2, 6, 9, 1, 3, 9, 1, 3]);
+        assert!(OpenPacket::new_checked(&b[..]).is_ok());
+    }
+
+    #[test]
+    fn rfc9234_roles_and_rfc8950_next_hop_negotiation() {
+        use crate::wire::capability::ExtendedNextHop;
+        use CapabilityRepr as C;
+        let enh = || {
+            C::ExtendedNextHop(vec![ExtendedNextHop {
+                afi_safi: AfiSafi::IPV4_UNICAST,
+                next_hop_afi: crate::wire::Afi::IPV6,
+            }])
+        };
+        let ours = OpenRepr::new(
+            65000,
+            90,
+            1,
+            vec![C::FourOctetAs(65000), C::Role(BgpRole::PROVIDER), enh()],
+        );
+        let theirs = OpenRepr::new(
+            65001,
+            90,
+            2,
+            vec![C::FourOctetAs(65001), C::Role(BgpRole::CUSTOMER), enh()],
+        );
+        let n = Negotiated::from_reprs(&ours, &theirs).unwrap();
+        assert_eq!(n.local_role, Some(BgpRole::PROVIDER));
+        assert_eq!(n.peer_role, Some(BgpRole::CUSTOMER));
+        assert_eq!(n.remote_role(), Some(BgpRole::CUSTOMER));
+        assert!(n.extended_next_hop.contains(AfiSafi::IPV4_UNICAST));
+        // The peer sends neither: no extended next hop; its role is the counterpart of ours.
+        let plain = OpenRepr::new(65001, 90, 2, vec![C::FourOctetAs(65001)]);
+        let n = Negotiated::from_reprs(&ours, &plain).unwrap();
+        assert_eq!(n.peer_role, None);
+        assert_eq!(n.remote_role(), Some(BgpRole::CUSTOMER));
+        assert!(n.extended_next_hop.is_empty());
+        // iBGP: roles are not used (RFC 9234 §4).
+        let ibgp = OpenRepr::new(
+            65000,
+            90,
+            2,
+            vec![C::FourOctetAs(65000), C::Role(BgpRole::CUSTOMER)],
+        );
+        let n = Negotiated::from_reprs(&ours, &ibgp).unwrap();
+        assert_eq!(
+            (n.local_role, n.peer_role, n.remote_role()),
+            (None, None, None)
+        );
+    }
+
     mod prop {
         use super::*;
         use crate::wire::capability::{AddPathFamily, ExtendedNextHop, GracefulRestartFamily};
@@ -940,7 +1079,7 @@ mod tests {
                 )
                 .prop_map(C::ExtendedNextHop),
                 Just(C::ExtendedMessage),
-                any::<u8>().prop_map(C::Role),
+                any::<u8>().prop_map(|r| C::Role(crate::wire::capability::BgpRole(r))),
                 (
                     0u8..16,
                     0u16..4096,
@@ -997,6 +1136,16 @@ mod tests {
                     };
                     if o.params_len(false) > 255 {
                         o.extended_params = true;
+                    }
+                    // RFC 9234 §4.2: every Role capability of one OPEN carries the same role.
+                    let first = o.capabilities().find_map(|c| match c {
+                        CapabilityRepr::Role(r) => Some(*r),
+                        _ => None,
+                    });
+                    for c in o.params.iter_mut().flatten() {
+                        if let (CapabilityRepr::Role(r), Some(f)) = (c, first) {
+                            *r = f;
+                        }
                     }
                     o
                 })

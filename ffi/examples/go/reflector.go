@@ -260,6 +260,12 @@ type Negotiated struct {
 	Families        Family
 	AddPathReceive  Family
 	AddPathSend     Family
+	// HasRemoteRole says RemoteRole is set: the session uses BGP Roles (RFC 9234).
+	HasRemoteRole bool
+	// RemoteRole is the role the peer plays: 0 provider, 1 RS, 2 RS-client, 3 customer, 4 peer.
+	RemoteRole uint8
+	// ExtendedNextHop holds the families the peer takes with an IPv6 next hop (RFC 8950).
+	ExtendedNextHop Family
 }
 
 // UnicastNegotiated is IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH.
@@ -269,12 +275,15 @@ func UnicastNegotiated(routerID netip.Addr) Negotiated {
 
 func (n Negotiated) c() C.rfl_negotiated {
 	return C.rfl_negotiated{
-		router_id:        idOf(n.RouterID),
-		four_octet_as:    C.bool(n.FourOctetAS),
-		extended_message: C.bool(n.ExtendedMessage),
-		families:         C.uint32_t(n.Families),
-		add_path_receive: C.uint32_t(n.AddPathReceive),
-		add_path_send:    C.uint32_t(n.AddPathSend),
+		router_id:         idOf(n.RouterID),
+		four_octet_as:     C.bool(n.FourOctetAS),
+		extended_message:  C.bool(n.ExtendedMessage),
+		families:          C.uint32_t(n.Families),
+		add_path_receive:  C.uint32_t(n.AddPathReceive),
+		add_path_send:     C.uint32_t(n.AddPathSend),
+		has_remote_role:   C.bool(n.HasRemoteRole),
+		remote_role:       C.uint8_t(n.RemoteRole),
+		extended_next_hop: C.uint32_t(n.ExtendedNextHop),
 	}
 }
 
@@ -286,6 +295,9 @@ func goNegotiated(c C.rfl_negotiated) Negotiated {
 		Families:        Family(c.families),
 		AddPathReceive:  Family(c.add_path_receive),
 		AddPathSend:     Family(c.add_path_send),
+		HasRemoteRole:   bool(c.has_remote_role),
+		RemoteRole:      uint8(c.remote_role),
+		ExtendedNextHop: Family(c.extended_next_hop),
 	}
 }
 

@@ -1,0 +1,340 @@
+//! RFC 9234 (BGP Roles: the OTC attribute on import and export) and RFC 8950
+//! (IPv4 routes with an IPv6 next hop only to peers that negotiated it) on
+//! the engine, with real encoded UPDATEs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use reflector_core::engine::{Engine, Event, Negotiated, Outcome, PeerConfig};
+use reflector_core::reflect::{LoopReason, Role};
+use reflector_core::rib::PeerId;
+use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::capability::BgpRole;
+use reflector_core::wire::update_repr::{
+    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
+};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, UpdateRepr};
+
+mod support;
+use support::{announce, announced, drain, engine, p, rid, withdrawn, AS};
+
+/// An iBGP client n, up and drained.
+fn client(e: &mut Engine, n: u8) -> PeerId {
+    let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS));
+    e.peer_up(id, Negotiated::unicast(rid(n)));
+    drain(e, id, &Context::MODERN);
+    id
+}
+
+/// An eBGP peer n in AS 65000+n whose BGP Role (what it is to us) is `role`, up and drained.
+fn ebgp(e: &mut Engine, n: u8, role: Option<BgpRole>) -> PeerId {
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65000 + u32::from(n));
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+    let id = e.add_peer(cfg);
+    let mut neg = Negotiated::unicast(rid(n));
+    neg.remote_role = role;
+    e.peer_up(id, neg);
+    drain(e, id, &Context::MODERN);
+    id
+}
+
+fn attrs(next_hop: Ipv4Addr, path: &[u32], otc: Option<u32>) -> Vec<AttributeRepr> {
+    let mut v = vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(path))),
+        AttributeRepr::new(AttributeValue::NextHop(next_hop)),
+    ];
+    v.extend(otc.map(|o| AttributeRepr::new(AttributeValue::Otc(o))));
+    v
+}
+
+/// The OTC of every UPDATE announcing something.
+fn otcs(out: &[UpdateRepr]) -> Vec<Option<u32>> {
+    out.iter()
+        .filter(|u| !announced(std::slice::from_ref(u)).is_empty())
+        .map(|u| match u.attribute(type_code::OTC) {
+            Some(AttributeValue::Otc(v)) => Some(*v),
+            None => None,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+fn route_leaks(e: &mut Engine) -> usize {
+    std::iter::from_fn(|| e.poll_event())
+        .filter(|ev| {
+            matches!(
+                ev,
+                Event::LoopRejected {
+                    reason: LoopReason::RouteLeak,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+#[test]
+fn rfc9234_5_otc_from_a_customer_or_rs_client_is_a_route_leak() {
+    for role in [BgpRole::CUSTOMER, BgpRole::RS_CLIENT] {
+        let mut e = engine();
+        let c = client(&mut e, 1);
+        let x = ebgp(&mut e, 50, Some(role));
+        let o = e.handle_message(
+            x,
+            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], Some(65077))),
+        );
+        assert_eq!(
+            o,
+            Outcome::Accepted {
+                announced: 0,
+                withdrawn: 0,
+                rejected: 1
+            },
+            "{role:?}"
+        );
+        assert_eq!(e.counters(x).unwrap().rejected_loop, 1);
+        assert_eq!(route_leaks(&mut e), 1);
+        assert!(announced(&drain(&mut e, c, &Context::MODERN)).is_empty());
+        // Without OTC: a candidate, reflected without OTC (none is added from below).
+        let _ = e.handle_message(
+            x,
+            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+        );
+        let out = drain(&mut e, c, &Context::MODERN);
+        assert_eq!(announced(&out), vec![p("198.51.100.0/24")]);
+        assert_eq!(otcs(&out), vec![None]);
+    }
+}
+
+#[test]
+fn rfc9234_5_otc_from_a_peer_must_be_its_as_and_is_added_when_absent() {
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let x = ebgp(&mut e, 50, Some(BgpRole::PEER));
+    let o = e.handle_message(
+        x,
+        &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], Some(65077))),
+    );
+    assert!(matches!(o, Outcome::Accepted { rejected: 1, .. }), "{o:?}");
+    assert_eq!(route_leaks(&mut e), 1);
+    let _ = e.handle_message(
+        x,
+        &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], Some(65050))),
+    );
+    let _ = e.handle_message(
+        x,
+        &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], None)),
+    );
+    let out = drain(&mut e, c, &Context::MODERN);
+    assert_eq!(
+        announced(&out),
+        vec![p("198.51.100.0/24"), p("203.0.113.0/24")]
+    );
+    // iBGP carries OTC unchanged: the peer's own, and the one added on import
+    // (the same attributes then: one UPDATE).
+    assert_eq!(otcs(&out), vec![Some(65050)]);
+    assert_eq!(route_leaks(&mut e), 0);
+}
+
+#[test]
+fn rfc9234_5_routes_from_a_provider_or_rs_get_otc_of_their_as() {
+    for role in [BgpRole::PROVIDER, BgpRole::RS] {
+        let mut e = engine();
+        let c = client(&mut e, 1);
+        let x = ebgp(&mut e, 50, Some(role));
+        let _ = e.handle_message(
+            x,
+            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+        );
+        // An OTC already there stays as it is.
+        let _ = e.handle_message(
+            x,
+            &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], Some(65077))),
+        );
+        let out = drain(&mut e, c, &Context::MODERN);
+        assert_eq!(otcs(&out), vec![Some(65050), Some(65077)], "{role:?}");
+    }
+    // Without roles nothing is added.
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let x = ebgp(&mut e, 50, None);
+    let _ = e.handle_message(
+        x,
+        &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+    );
+    assert_eq!(otcs(&drain(&mut e, c, &Context::MODERN)), vec![None]);
+}
+
+#[test]
+fn rfc9234_5_egress_otc_added_toward_customers_peers_rs_clients_and_otc_routes_kept_from_the_others(
+) {
+    let mut e = engine();
+    let a = client(&mut e, 1);
+    let c2 = client(&mut e, 2);
+    // Two eBGP peers per role, configured alike, so that each role is one shared export class.
+    let roles = [
+        BgpRole::CUSTOMER,
+        BgpRole::PEER,
+        BgpRole::RS_CLIENT,
+        BgpRole::PROVIDER,
+        BgpRole::RS,
+    ];
+    let mut peers = Vec::new();
+    for (i, r) in roles.into_iter().enumerate() {
+        let n = 50 + 2 * i as u8;
+        peers.push((r, ebgp(&mut e, n, Some(r)), ebgp(&mut e, n + 1, Some(r))));
+    }
+    let plain = ebgp(&mut e, 70, None);
+    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[], None)));
+    let _ = e.handle_message(
+        a,
+        &announce(&["198.51.100.0/24"], attrs(rid(1), &[], Some(64999))),
+    );
+    for (r, x, y) in &peers {
+        for t in [*x, *y] {
+            let out = drain(&mut e, t, &Context::MODERN);
+            match *r {
+                BgpRole::CUSTOMER | BgpRole::RS_CLIENT => {
+                    assert_eq!(
+                        announced(&out),
+                        vec![p("192.0.2.0/24"), p("198.51.100.0/24")],
+                        "{r:?}"
+                    );
+                    assert_eq!(otcs(&out), vec![Some(AS), Some(64999)], "{r:?}");
+                }
+                BgpRole::PEER => {
+                    assert_eq!(announced(&out), vec![p("192.0.2.0/24")]);
+                    assert_eq!(otcs(&out), vec![Some(AS)]);
+                }
+                _ => {
+                    assert_eq!(announced(&out), vec![p("192.0.2.0/24")], "{r:?}");
+                    assert_eq!(otcs(&out), vec![None], "{r:?}");
+                }
+            }
+        }
+    }
+    // Without a role: everything, OTC as it is.
+    let out = drain(&mut e, plain, &Context::MODERN);
+    assert_eq!(otcs(&out), vec![None, Some(64999)]);
+    // iBGP: unchanged.
+    assert_eq!(
+        otcs(&drain(&mut e, c2, &Context::MODERN)),
+        vec![None, Some(64999)]
+    );
+    // A route that gains OTC is withdrawn from a provider that had it.
+    let _ = e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24"], attrs(rid(1), &[], Some(64999))),
+    );
+    let (_, prov, _) = peers[3];
+    assert_eq!(
+        withdrawn(&drain(&mut e, prov, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+}
+
+/// An UPDATE carrying IPv4 `prefix` in MP_REACH_NLRI (AFI 1, SAFI 1) with IPv6 next hop `nh`.
+fn announce_v4_over_v6(prefix: &str, nh: &str, local_pref: u32) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::IPV4_UNICAST,
+                next_hop: nh.parse::<Ipv6Addr>().unwrap().octets().to_vec(),
+                reserved: 0,
+                nlri: MpNlri::Prefixes(vec![Nlri::new(p(prefix))]),
+            })),
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::LocalPref(local_pref)),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+/// A client n that negotiated (or not) extended next hop for IPv4 unicast.
+fn client_enh(e: &mut Engine, n: u8, enh: bool) -> PeerId {
+    let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS));
+    let mut neg = Negotiated::unicast(rid(n));
+    if enh {
+        neg.extended_next_hop = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+    }
+    e.peer_up(id, neg);
+    drain(e, id, &Context::MODERN);
+    id
+}
+
+fn mp_next_hop(out: &[UpdateRepr]) -> Vec<(AfiSafi, Vec<u8>)> {
+    out.iter()
+        .filter_map(|u| match u.attribute(type_code::MP_REACH_NLRI) {
+            Some(AttributeValue::MpReach(m)) => Some((m.afi_safi, m.next_hop.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rfc8950_ipv4_route_with_ipv6_next_hop_goes_only_to_extended_next_hop_peers() {
+    let mut e = engine();
+    let a = client_enh(&mut e, 1, true);
+    let b = client_enh(&mut e, 2, false);
+    let c = client_enh(&mut e, 3, false);
+    let o = e.handle_message(c, &announce_v4_over_v6("10.0.0.0/24", "2001:db8::1", 100));
+    assert!(matches!(o, Outcome::Accepted { announced: 1, .. }), "{o:?}");
+    let to_a = drain(&mut e, a, &Context::MODERN);
+    assert_eq!(announced(&to_a), vec![p("10.0.0.0/24")]);
+    assert_eq!(
+        mp_next_hop(&to_a),
+        vec![(
+            AfiSafi::IPV4_UNICAST,
+            "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets().to_vec()
+        )]
+    );
+    let to_b = drain(&mut e, b, &Context::MODERN);
+    assert!(announced(&to_b).is_empty(), "{to_b:?}");
+    assert!(withdrawn(&to_b).is_empty());
+    // A new client without extended next hop does not get it in its initial table either.
+    let d = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(4)), AS));
+    e.peer_up(d, Negotiated::unicast(rid(4)));
+    assert!(announced(&drain(&mut e, d, &Context::MODERN)).is_empty());
+}
+
+#[test]
+fn rfc8950_route_that_moves_to_an_ipv6_next_hop_is_withdrawn_from_the_others() {
+    let mut e = engine();
+    // Several of each kind, so that each kind is one shared export class.
+    let enh: Vec<PeerId> = (1..=2).map(|n| client_enh(&mut e, n, true)).collect();
+    let plain: Vec<PeerId> = (3..=4).map(|n| client_enh(&mut e, n, false)).collect();
+    let v4src = client_enh(&mut e, 5, false);
+    let v6src = client_enh(&mut e, 6, false);
+    let _ = e.handle_message(v4src, &announce(&["10.0.0.0/24"], attrs(rid(5), &[], None)));
+    for &t in enh.iter().chain(&plain) {
+        assert_eq!(
+            announced(&drain(&mut e, t, &Context::MODERN)),
+            vec![p("10.0.0.0/24")]
+        );
+    }
+    // A better path with an IPv6 next hop.
+    let _ = e.handle_message(
+        v6src,
+        &announce_v4_over_v6("10.0.0.0/24", "2001:db8::1", 200),
+    );
+    for &t in &enh {
+        let out = drain(&mut e, t, &Context::MODERN);
+        assert_eq!(announced(&out), vec![p("10.0.0.0/24")]);
+        assert_eq!(mp_next_hop(&out).len(), 1);
+    }
+    for &t in &plain {
+        let out = drain(&mut e, t, &Context::MODERN);
+        assert_eq!(withdrawn(&out), vec![p("10.0.0.0/24")], "{t:?}");
+        assert!(announced(&out).is_empty());
+    }
+}
