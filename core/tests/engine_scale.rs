@@ -497,3 +497,54 @@ fn paused_peer_does_not_keep_a_route_removed_while_paused() {
     drain_all(&mut e, &ids, &mut held, &owner);
     assert!(held[3].is_empty(), "{:?}", held[3]);
 }
+
+/// A resumed peer that missed a large table catches up a step at a time:
+/// one step of encoded UPDATEs is queued, the next when it has taken them.
+#[test]
+fn resumed_peer_catches_up_one_step_at_a_time() {
+    use reflector_core::engine::CATCH_UP_STEP;
+    let mut e = engine();
+    let ids = clients(&mut e, 3);
+    let owner = BTreeMap::new();
+    let mut held: Vec<Held> = vec![Held::new(); 3];
+    drain_all(&mut e, &ids, &mut held, &owner);
+    e.pause_transmit(ids[2]);
+    // Client 0 sends 150,000 /24s (more than two steps), 500 per UPDATE.
+    let n = 150_000u32;
+    let all: Vec<Prefix> = (0..n)
+        .map(|i| p(&format!("{}/24", Ipv4Addr::from(0x0b00_0000u32 + (i << 8)))))
+        .collect();
+    for chunk in all.chunks(500) {
+        accept(&mut e, ids[0], &update(chunk, &[], client_nh(0), &[]));
+    }
+    drain_all(&mut e, &ids[..2], &mut held[..2], &owner);
+    assert_eq!(held[1].len(), n as usize);
+    assert!(e.pending_bytes(ids[2]) == 0 && e.is_paused(ids[2]));
+    // Resumed: one step queued, not the table.
+    assert!(e.resume_transmit(ids[2]), "more than one step is pending");
+    assert!(e.is_catching_up(ids[2]) && !e.is_paused(ids[2]));
+    let first = e.pending_bytes(ids[2]);
+    assert!(
+        first > 0 && first < 3 << 20,
+        "one step queued: {first} bytes"
+    );
+    let mut steps = 0;
+    let mut buf = vec![0u8; 4096];
+    let mut last_queue = 0;
+    while let Some(len) = e.poll_transmit(ids[2], &mut buf) {
+        let u = UpdateRepr::parse(
+            &reflector_core::wire::UpdatePacket::new_checked(&buf[..len], &Context::MODERN)
+                .unwrap(),
+        );
+        apply(&mut held[2], std::slice::from_ref(&u));
+        let q = e.pending_bytes(ids[2]);
+        if q > last_queue {
+            steps += 1;
+        }
+        assert!(q < 3 << 20, "never more than a step queued: {q}");
+        last_queue = q;
+    }
+    assert_eq!(held[2], held[1], "caught up with the others");
+    assert!(!e.is_catching_up(ids[2]));
+    assert!(steps >= (n as usize) / CATCH_UP_STEP, "{steps} steps");
+}

@@ -457,6 +457,21 @@ async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<T
     sock.connect(remote).await
 }
 
+/// Tell the engine a paused or catching-up peer's queue has drained below [`LOW_WATER`].
+async fn report_drained(link: &Link, drained: &Option<(mpsc::Sender<ToEngine>, usize, u64)>) {
+    if link.queued.load(Ordering::Relaxed) < LOW_WATER && link.paused.swap(false, Ordering::AcqRel)
+    {
+        if let Some((tx, peer, conn)) = drained {
+            let _ = tx
+                .send(ToEngine::Drained {
+                    peer: *peer,
+                    conn: *conn,
+                })
+                .await;
+        }
+    }
+}
+
 /// Chunks a writer hands to one vectored write, at most.
 const WRITE_CHUNKS: usize = 64;
 
@@ -480,6 +495,7 @@ async fn writer(
             }
         }
         if pending.is_empty() {
+            report_drained(&link, &drained).await;
             link.out_ready.notified().await;
             continue;
         }
@@ -488,16 +504,7 @@ async fn writer(
         let q = &link.queued;
         q.fetch_sub(total.min(q.load(Ordering::Relaxed)), Ordering::Relaxed);
         link.written.fetch_add(total as u64, Ordering::Relaxed);
-        if q.load(Ordering::Relaxed) < LOW_WATER && link.paused.swap(false, Ordering::AcqRel) {
-            if let Some((tx, peer, conn)) = &drained {
-                let _ = tx
-                    .send(ToEngine::Drained {
-                        peer: *peer,
-                        conn: *conn,
-                    })
-                    .await;
-            }
-        }
+        report_drained(&link, &drained).await;
         if res.is_err() {
             // Nobody waits for this peer's output any more.
             let mut st = link.state();
@@ -789,6 +796,20 @@ fn read_into_session(
     })
 }
 
+/// Send a resumed peer its next catch-up step; while more is pending its
+/// link stays marked, so its writer reports when it has drained again.
+fn catch_up(engine: &mut Engine, id: PeerId, link: &Link) {
+    let more = engine.resume_transmit(id);
+    for chunk in engine.take_transmit_chunks(id) {
+        link.send(chunk);
+    }
+    if more {
+        link.paused.store(true, Ordering::Release);
+        // An idle writer looks again and reports at once.
+        link.out_ready.notify_one();
+    }
+}
+
 struct Live {
     conn: u64,
     link: Arc<Link>,
@@ -956,13 +977,15 @@ async fn engine_loop(
                     let (Some(&id), Some(Some(l))) = (ids.get(peer), live.get(peer)) else {
                         continue;
                     };
-                    if l.conn == conn && engine.is_paused(id) {
-                        info!(
-                            peer = name(peer),
-                            pending = engine.pending_prefixes(id),
-                            "peer reading again: output resumed"
-                        );
-                        engine.resume_transmit(id);
+                    if l.conn == conn && engine.is_catching_up(id) {
+                        if engine.is_paused(id) {
+                            info!(
+                                peer = name(peer),
+                                pending = engine.pending_prefixes(id),
+                                "peer reading again: output resumed"
+                            );
+                        }
+                        catch_up(&mut engine, id, &l.link);
                     }
                 }
                 ToEngine::RestartExpired { peer, epoch } => {
@@ -1012,6 +1035,10 @@ async fn engine_loop(
             let (Some(l), Some(&id)) = (l, ids.get(i)) else {
                 continue;
             };
+            // A paused or catching-up peer is sent more when its writer has drained.
+            if l.link.paused.load(Ordering::Acquire) {
+                continue;
+            }
             // Chunks written once for a class of peers are shared, not copied.
             for chunk in engine.take_transmit_chunks(id) {
                 l.link.send(chunk);
@@ -1059,7 +1086,7 @@ async fn engine_loop(
                         if l.link.queued.load(Ordering::Relaxed) < LOW_WATER
                             && l.link.paused.swap(false, Ordering::AcqRel)
                         {
-                            engine.resume_transmit(id);
+                            catch_up(&mut engine, id, &l.link);
                         }
                     }
                     continue;

@@ -12,7 +12,7 @@ use core::hash::Hash;
 use hashbrown::HashSet;
 
 use super::graceful::{clear_refreshed, Restart};
-use super::pause::{resume_family, Pending};
+use super::pause::{resume_family, Pending, PendingKeys};
 use super::rib::{count_peer_paths, mark_all, Dirty};
 use super::tx::{AdjOut, Tx};
 use super::Engine;
@@ -50,8 +50,9 @@ pub(super) struct Family {
     pub(super) count_peer_paths: fn(&Rib, PeerId) -> u64,
     /// Forget which paths a peer announced again since they became stale.
     pub(super) clear_refreshed: fn(&mut Restart),
-    /// Send a resumed peer the current state of the prefixes that changed while it was paused.
-    pub(super) resume: fn(&mut Engine, PeerId, &mut Pending),
+    /// One catch-up step: send a resumed peer the current state of up to so
+    /// many of the prefixes that changed while it was paused; returns how many.
+    pub(super) resume: fn(&mut Engine, PeerId, &mut Pending, usize) -> usize,
 }
 
 impl Family {
@@ -90,7 +91,7 @@ pub(super) trait RouteKey: Copy + Hash + Eq + Ord + core::fmt::Debug {
     /// paths of the family became stale.
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)>;
     /// The prefixes that changed since a peer was paused.
-    fn pending(p: &mut Pending) -> &mut Vec<Self>;
+    fn pending(p: &mut Pending) -> &mut PendingKeys<Self>;
 }
 
 impl RouteKey for u64 {
@@ -111,7 +112,7 @@ impl RouteKey for u64 {
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
         &mut r.refreshed_v4
     }
-    fn pending(p: &mut Pending) -> &mut Vec<Self> {
+    fn pending(p: &mut Pending) -> &mut PendingKeys<Self> {
         &mut p.v4
     }
 }
@@ -134,7 +135,7 @@ impl RouteKey for Ipv6Prefix {
     fn refreshed(r: &mut Restart) -> &mut HashSet<(Self, u32)> {
         &mut r.refreshed_v6
     }
-    fn pending(p: &mut Pending) -> &mut Vec<Self> {
+    fn pending(p: &mut Pending) -> &mut PendingKeys<Self> {
         &mut p.v6
     }
 }

@@ -45,6 +45,7 @@ mod tx;
 mod types;
 
 use family::Rib;
+pub use pause::CATCH_UP_STEP;
 use peer::PeerState;
 pub use types::{
     decode_block, AddPathSend, EngineConfig, Event, MemoryStats, Negotiated, Outcome, PathView,

@@ -1,4 +1,5 @@
-//! Peers that stop reading: output paused, changes kept as pending prefixes.
+//! Peers that stop reading: output paused, changes kept as pending prefixes,
+//! and the catch-up encoded a step at a time.
 //!
 //! A peer whose socket takes nothing must cost no one else anything: the
 //! embedder pauses it ([`Engine::pause_transmit`]) instead of queueing more
@@ -6,8 +7,11 @@
 //! records only which prefixes changed (one key per change, compacted to at
 //! most about two per prefix of the table). When it is resumed
 //! ([`Engine::resume_transmit`]) it is sent the current state of exactly
-//! those prefixes: the best path where it may have it, a withdrawal where it
-//! may not. It gets the latest state, not a replay of every change.
+//! those prefixes — the best path where it may have it, a withdrawal where
+//! it may not — at most [`CATCH_UP_STEP`] prefixes per step, the next step
+//! when its output queue is empty again (the next `poll_transmit`, or the
+//! next `resume_transmit`). It gets the latest state, not a replay of every
+//! change, and its catch-up costs one step of encoded bytes at a time.
 
 use alloc::vec::Vec;
 
@@ -17,14 +21,52 @@ use super::Engine;
 use crate::rib::PeerId;
 use crate::wire::Ipv6Prefix;
 
-/// The prefixes that changed, per family, since a peer was paused.
-#[derive(Debug, Default)]
-pub(super) struct Pending {
-    pub(super) v4: Vec<u64>,
-    pub(super) v6: Vec<Ipv6Prefix>,
+/// Prefixes encoded per catch-up step (about 2 MB of UPDATEs for IPv4 /24s).
+pub const CATCH_UP_STEP: usize = 1 << 16;
+
+/// The prefixes of one family still to be sent to a paused or catching-up peer.
+#[derive(Debug)]
+pub(super) struct PendingKeys<K> {
+    /// Keys; the first `sorted` are sorted and distinct.
+    pub(super) keys: Vec<K>,
+    sorted: usize,
 }
 
-/// Record the keys of `slots` as changed for every paused peer with the family.
+impl<K> Default for PendingKeys<K> {
+    fn default() -> Self {
+        PendingKeys {
+            keys: Vec::new(),
+            sorted: 0,
+        }
+    }
+}
+
+/// What a paused or catching-up peer still has to be sent, per family.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    pub(super) v4: PendingKeys<u64>,
+    pub(super) v6: PendingKeys<Ipv6Prefix>,
+    /// Paused by the embedder (its socket takes nothing): no catch-up step.
+    pub(super) held: bool,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.v4.keys.is_empty() && self.v6.keys.is_empty()
+    }
+}
+
+impl<K: Ord> PendingKeys<K> {
+    fn compact(&mut self) {
+        if self.sorted < self.keys.len() {
+            self.keys.sort_unstable();
+            self.keys.dedup();
+            self.sorted = self.keys.len();
+        }
+    }
+}
+
+/// Record the keys of `slots` as changed for every paused or catching-up peer with the family.
 pub(super) fn record<K: RouteKey>(engine: &mut Engine, slots: &[Dirty]) {
     let table = K::table(&engine.rib);
     let limit = 2 * table.len() + 1024;
@@ -35,29 +77,39 @@ pub(super) fn record<K: RouteKey>(engine: &mut Engine, slots: &[Dirty]) {
         let Some(pending) = p.paused.as_mut() else {
             continue;
         };
-        let keys = K::pending(pending);
-        keys.extend(
+        let pk = K::pending(pending);
+        pk.keys.extend(
             slots
                 .iter()
                 .filter_map(|&(i, _)| table.at(i as usize).map(|e| e.key)),
         );
-        if keys.len() > limit {
-            keys.sort_unstable();
-            keys.dedup();
+        if pk.keys.len() > limit {
+            pk.compact();
         }
     }
 }
 
-/// Send a resumed peer the current state of the prefixes of family K that
-/// changed while it was paused.
-pub(super) fn resume_family<K: RouteKey>(engine: &mut Engine, peer: PeerId, pending: &mut Pending) {
-    let mut keys = core::mem::take(K::pending(pending));
-    if keys.is_empty() {
-        return;
+/// One catch-up step in family K: send the current state of up to `budget`
+/// pending prefixes; returns how many were sent.
+pub(super) fn resume_family<K: RouteKey>(
+    engine: &mut Engine,
+    peer: PeerId,
+    pending: &mut Pending,
+    budget: usize,
+) -> usize {
+    let pk = K::pending(pending);
+    if pk.keys.is_empty() || budget == 0 {
+        return 0;
     }
-    keys.sort_unstable();
-    keys.dedup();
-    engine.export_keys::<K>(peer, &keys);
+    pk.compact();
+    let at = pk.keys.len().saturating_sub(budget);
+    let step = pk.keys.split_off(at);
+    pk.sorted = pk.keys.len();
+    if pk.keys.is_empty() {
+        pk.keys = Vec::new();
+    }
+    engine.export_keys::<K>(peer, &step);
+    step.len()
 }
 
 impl Engine {
@@ -67,42 +119,86 @@ impl Engine {
     pub fn pause_transmit(&mut self, peer: PeerId) {
         self.flush();
         if let Some(p) = self.peers.get_mut(peer.index()).filter(|p| p.up.is_some()) {
-            if p.paused.is_none() {
-                p.paused = Some(alloc::boxed::Box::default());
-                p.counters.transmit_pauses += 1;
+            match p.paused.as_mut() {
+                Some(q) => q.held = true,
+                None => {
+                    p.paused = Some(alloc::boxed::Box::new(Pending {
+                        held: true,
+                        ..Pending::default()
+                    }));
+                }
             }
+            p.counters.transmit_pauses += 1;
         }
     }
 
-    /// Send a paused peer the current state of every prefix that changed
-    /// while it was paused, and encode its output as usual from now on.
-    pub fn resume_transmit(&mut self, peer: PeerId) {
+    /// Let a paused peer catch up: send it the current state of the next
+    /// [`CATCH_UP_STEP`] prefixes that changed while it was paused. Returns
+    /// whether more are pending; they follow one step at a time as its
+    /// output is taken (`poll_transmit`, `take_transmit_chunks`) or at the
+    /// next call. Once none is left its output is encoded as usual.
+    pub fn resume_transmit(&mut self, peer: PeerId) -> bool {
         self.flush();
+        match self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.paused.as_mut())
+        {
+            Some(q) => q.held = false,
+            None => return false,
+        }
+        self.catch_up_step(peer)
+    }
+
+    /// Encode the next catch-up step of a resumed peer; returns whether more is pending.
+    pub(super) fn catch_up_step(&mut self, peer: PeerId) -> bool {
         let Some(mut pending) = self
             .peers
             .get_mut(peer.index())
             .and_then(|p| p.paused.take())
         else {
-            return;
+            return false;
         };
+        if pending.held {
+            if let Some(p) = self.peers.get_mut(peer.index()) {
+                p.paused = Some(pending);
+            }
+            return true;
+        }
+        let mut budget = CATCH_UP_STEP;
         for f in FAMILIES {
-            (f.resume)(self, peer, &mut pending);
+            budget -= (f.resume)(self, peer, &mut pending, budget).min(budget);
         }
         self.out_cache.clear();
+        let more = !pending.is_empty();
+        if more {
+            if let Some(p) = self.peers.get_mut(peer.index()) {
+                p.paused = Some(pending);
+            }
+        }
+        more
     }
 
-    /// Whether the peer's output is paused.
+    /// Whether the peer's output is paused by the embedder.
     pub fn is_paused(&self, peer: PeerId) -> bool {
+        self.peers
+            .get(peer.index())
+            .and_then(|p| p.paused.as_ref())
+            .is_some_and(|q| q.held)
+    }
+
+    /// Whether the peer has prefixes left to catch up on (paused or resumed).
+    pub fn is_catching_up(&self, peer: PeerId) -> bool {
         self.peers
             .get(peer.index())
             .is_some_and(|p| p.paused.is_some())
     }
 
-    /// Prefixes recorded for a paused peer (keys, before compaction; 0 when not paused).
+    /// Prefixes recorded for a paused or catching-up peer (keys, before compaction).
     pub fn pending_prefixes(&self, peer: PeerId) -> usize {
         self.peers
             .get(peer.index())
             .and_then(|p| p.paused.as_ref())
-            .map_or(0, |q| q.v4.len() + q.v6.len())
+            .map_or(0, |q| q.v4.keys.len() + q.v6.keys.len())
     }
 }

@@ -85,6 +85,7 @@ impl Engine {
     /// [`Engine::next_transmit_len`] tells the size needed.
     pub fn poll_transmit(&mut self, peer: PeerId, buf: &mut [u8]) -> Option<usize> {
         self.flush();
+        self.refill(peer);
         let tx = &mut self.peers.get_mut(peer.index())?.tx;
         let rest = tx.front()?;
         let len = usize::from(u16::from_be_bytes([*rest.get(16)?, *rest.get(17)?]));
@@ -98,6 +99,7 @@ impl Engine {
     /// Length of the next message queued for `peer` (after flushing pending changes).
     pub fn next_transmit_len(&mut self, peer: PeerId) -> Option<usize> {
         self.flush();
+        self.refill(peer);
         let rest = self.peers.get_mut(peer.index())?.tx.front()?;
         Some(usize::from(u16::from_be_bytes([
             *rest.get(16)?,
@@ -105,9 +107,22 @@ impl Engine {
         ])))
     }
 
-    /// Take every message queued for `peer`, concatenated (after flushing pending changes).
+    /// Take every message queued for `peer`, concatenated (after flushing
+    /// pending changes), a resumed peer's whole catch-up included.
     pub fn take_transmit(&mut self, peer: PeerId) -> Vec<u8> {
-        let chunks = self.take_transmit_chunks(peer);
+        let mut chunks = self.take_transmit_chunks(peer);
+        while self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.paused.as_ref())
+            .is_some_and(|q| !q.held)
+        {
+            let more = self.take_transmit_chunks(peer);
+            if more.is_empty() && !self.is_catching_up(peer) {
+                break;
+            }
+            chunks.extend(more);
+        }
         match <[Bytes; 1]>::try_from(chunks) {
             Ok([one]) => Vec::from(one),
             Err(chunks) => chunks.concat(),
@@ -116,13 +131,26 @@ impl Engine {
 
     /// Take every message queued for `peer` as chunks of whole messages, without
     /// copying (after flushing pending changes). Chunks written once for several
-    /// peers of the same class are shared between them.
+    /// peers of the same class are shared between them. A peer catching up
+    /// after a pause gets its next catch-up step when nothing else is queued.
     pub fn take_transmit_chunks(&mut self, peer: PeerId) -> Vec<Bytes> {
         self.flush();
+        self.refill(peer);
         self.peers
             .get_mut(peer.index())
             .map(|p| p.tx.take())
             .unwrap_or_default()
+    }
+
+    /// A resumed peer with nothing queued gets its next catch-up step.
+    fn refill(&mut self, peer: PeerId) {
+        let due = self
+            .peers
+            .get(peer.index())
+            .is_some_and(|p| p.tx.queued() == 0 && p.paused.as_ref().is_some_and(|q| !q.held));
+        if due {
+            self.catch_up_step(peer);
+        }
     }
 
     /// Bytes queued for `peer` (not counting changes not yet flushed).
