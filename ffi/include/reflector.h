@@ -1246,6 +1246,22 @@ rfl_result rfl_engine_pending_bytes(const struct rfl_engine *engine,
 rfl_result rfl_engine_route_refresh(struct rfl_engine *engine, uint32_t peer, uint32_t family);
 
 /**
+ * Pause `peer`'s output: its socket takes nothing. The engine encodes
+ * nothing more for it and keeps which prefixes change instead (what is
+ * already queued stays queued); `rfl_engine_resume_transmit` sends it the
+ * current state of those prefixes.
+ */
+rfl_result rfl_engine_pause_transmit(struct rfl_engine *engine, uint32_t peer);
+
+/**
+ * Let a paused `peer` catch up: its next step (at most 65,536 prefixes) is
+ * queued now, the rest one step at a time as `rfl_engine_poll_transmit`
+ * empties its queue. `*out_more` (may be NULL) tells whether more steps
+ * are pending.
+ */
+rfl_result rfl_engine_resume_transmit(struct rfl_engine *engine, uint32_t peer, bool *out_more);
+
+/**
  * Limit the paths `peer` may have accepted in `family` (one RFL_FAMILY_*
  * bit) to `max`; `max` 0 removes the limit. Crossing it raises an
  * `RFL_EVENT_KIND_PREFIX_LIMIT` event and, unless `warning_only`, ends the

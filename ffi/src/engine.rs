@@ -1024,6 +1024,40 @@ pub unsafe extern "C" fn rfl_engine_route_refresh(
     })
 }
 
+/// Pause `peer`'s output: its socket takes nothing. The engine encodes
+/// nothing more for it and keeps which prefixes change instead (what is
+/// already queued stays queued); `rfl_engine_resume_transmit` sends it the
+/// current state of those prefixes.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_pause_transmit(engine: *mut rfl_engine, peer: u32) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        h.engine.pause_transmit(p);
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Let a paused `peer` catch up: its next step (at most 65,536 prefixes) is
+/// queued now, the rest one step at a time as `rfl_engine_poll_transmit`
+/// empties its queue. `*out_more` (may be NULL) tells whether more steps
+/// are pending.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_resume_transmit(
+    engine: *mut rfl_engine,
+    peer: u32,
+    out_more: *mut bool,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        let more = h.engine.resume_transmit(p);
+        if !out_more.is_null() {
+            // SAFETY: not NULL, and the caller passes a writable bool.
+            unsafe { write(out_more, more) };
+        }
+        Ok(rfl_result::Ok)
+    })
+}
+
 /// Limit the paths `peer` may have accepted in `family` (one RFL_FAMILY_*
 /// bit) to `max`; `max` 0 removes the limit. Crossing it raises an
 /// `RFL_EVENT_KIND_PREFIX_LIMIT` event and, unless `warning_only`, ends the

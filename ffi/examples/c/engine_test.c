@@ -781,6 +781,35 @@ static void check_error_contract(void)
     bool still_up = true;
     CHECK(rfl_engine_peer_is_up(e, id, &still_up) == RFL_RESULT_OK && !still_up, "down after the Cease");
 
+    /* Pause and resume: nothing is queued while paused; resumed, the peer
+     * gets the prefix that changed meanwhile. */
+    MUST(rfl_engine_peer_up(e, id, &n));
+    uint32_t id2;
+    rfl_addr a2 = {4, {192, 0, 2, 2}};
+    rfl_peer_config pcfg2;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a2, &pcfg2));
+    MUST(rfl_engine_add_peer(e, &pcfg2, &id2));
+    rfl_negotiated n2;
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n2));
+    MUST(rfl_engine_peer_up(e, id2, &n2));
+    uint8_t pbuf[RFL_MAX_MESSAGE_LEN];
+    size_t plen = 0;
+    while (rfl_engine_poll_transmit(e, id2, pbuf, sizeof pbuf, &plen) == RFL_RESULT_OK && plen) plen = 0;
+    MUST(rfl_engine_pause_transmit(e, id2));
+    static const uint8_t one[48] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0, 48, 2, 0, 0, 0, 21,
+                                    0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 192, 0, 2, 1, 0x40, 5, 4, 0, 0, 0, 100,
+                                    24, 10, 1, 3};
+    MUST(rfl_engine_handle_message(e, id, one, sizeof one, NULL, 0, &oc));
+    size_t queued = 1;
+    MUST(rfl_engine_pending_bytes(e, id2, &queued));
+    CHECK(queued == 0, "nothing encoded for a paused peer: %zu bytes", queued);
+    bool more = true;
+    MUST(rfl_engine_resume_transmit(e, id2, &more));
+    CHECK(!more, "one step holds one prefix");
+    MUST(rfl_engine_pending_bytes(e, id2, &queued));
+    CHECK(queued > 0, "resumed: the changed prefix is queued");
+
     MUST(rfl_engine_remove_peer(e, id));
     CHECK(rfl_engine_peer_up(e, id, &n) == RFL_RESULT_UNKNOWN_PEER, "removed peer");
     MUST(rfl_engine_free(e));
