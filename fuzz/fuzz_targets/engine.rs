@@ -1,13 +1,15 @@
 //! Arbitrary bytes cut into messages (UPDATEs and ROUTE-REFRESHes) and fed to
-//! an engine from several peers, two of them with enhanced route refresh: the
-//! engine must never panic, a reset must only take down the peer that sent
-//! the bad message, and output for other peers must always decode.
+//! an engine from several peers, two of them with enhanced route refresh and
+//! two with prefix limits; chunks can also pause or resume a peer's output.
+//! The engine must never panic, a reset must only take down the peer that
+//! sent the bad message (or crossed its limit), nothing is encoded for a
+//! paused peer, and output for every peer must always decode.
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use libfuzzer_sys::fuzz_target;
-use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig, PrefixLimit};
 use reflector_core::reflect::Role;
 use reflector_core::wire::route_refresh::RouteRefreshPacket;
 use reflector_core::wire::{Context, UpdatePacket};
@@ -21,21 +23,36 @@ fuzz_target!(|data: &[u8]| {
         .map(|(i, r)| {
             let n = i as u8 + 1;
             let asn = if *r == Role::Ebgp { 65001 } else { 63400 };
-            let id = e.add_peer(PeerConfig::new(
-                *r,
-                IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)),
-                asn,
-            ));
+            let mut cfg = PeerConfig::new(*r, IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), asn);
+            match i {
+                0 => cfg.max_prefixes_ipv4 = Some(PrefixLimit::cease(40)),
+                1 => cfg.max_prefixes_ipv6 = Some(PrefixLimit::warning(10)),
+                _ => {}
+            }
+            let id = e.add_peer(cfg);
             e.peer_up(id, negotiated(n));
             id
         })
         .collect();
-    // Format: [peer selector, high bit: ROUTE-REFRESH][u16 length][bytes]...
-    // each chunk prefixed with a header.
+    // Format: [peer selector, high bit: ROUTE-REFRESH, bit 6: pause/resume
+    // instead][u16 length][bytes]... each chunk prefixed with a header.
+    let mut paused = vec![false; peers.len()];
     let mut rest = data;
     while rest.len() >= 3 {
         let sel = rest[0];
-        let who = peers[usize::from(sel & 0x7f) % peers.len()];
+        let wi = usize::from(sel & 0x3f) % peers.len();
+        let who = peers[wi];
+        if sel & 0x40 != 0 {
+            rest = &rest[3..];
+            if paused[wi] {
+                let _more = e.resume_transmit(who);
+            } else {
+                e.pause_transmit(who);
+                check_output(&e.take_transmit(who));
+            }
+            paused[wi] = !paused[wi] && e.is_paused(who);
+            continue;
+        }
         let len = usize::from(u16::from_be_bytes([rest[1], rest[2]]))
             .min(rest.len() - 3)
             .min(4096 - 19);
@@ -55,24 +72,41 @@ fuzz_target!(|data: &[u8]| {
         if let Outcome::Reset { .. } = outcome {
             assert!(!e.is_up(who));
             e.peer_up(who, negotiated(9));
+            paused[wi] = false;
         }
-        for &p in &peers {
+        for (i, &p) in peers.iter().enumerate() {
             let out = e.take_transmit(p);
-            let mut pos = 0;
-            while pos + 19 <= out.len() {
-                let l = usize::from(u16::from_be_bytes([out[pos + 16], out[pos + 17]]));
-                let m = &out[pos..pos + l];
-                if m[18] == 5 {
-                    RouteRefreshPacket::new_checked(m).expect("engine output decodes");
-                } else {
-                    UpdatePacket::new_checked(m, &Context::MODERN).expect("engine output decodes");
-                }
-                pos += l;
+            // A ROUTE-REFRESH from the paused peer itself is answered at once.
+            if paused[i] && !(p == who && sel & 0x80 != 0) {
+                assert!(out.is_empty(), "nothing is encoded for a paused peer");
             }
-            assert_eq!(pos, out.len());
+            check_output(&out);
+        }
+    }
+    for (i, &p) in peers.iter().enumerate() {
+        if paused[i] {
+            let _more = e.resume_transmit(p);
+            check_output(&e.take_transmit(p));
+            assert!(!e.is_catching_up(p));
         }
     }
 });
+
+/// Every message the engine wrote decodes.
+fn check_output(out: &[u8]) {
+    let mut pos = 0;
+    while pos + 19 <= out.len() {
+        let l = usize::from(u16::from_be_bytes([out[pos + 16], out[pos + 17]]));
+        let m = &out[pos..pos + l];
+        if m[18] == 5 {
+            RouteRefreshPacket::new_checked(m).expect("engine output decodes");
+        } else {
+            UpdatePacket::new_checked(m, &Context::MODERN).expect("engine output decodes");
+        }
+        pos += l;
+    }
+    assert_eq!(pos, out.len());
+}
 
 /// Odd-numbered peers negotiated enhanced route refresh (RFC 7313).
 fn negotiated(n: u8) -> Negotiated {
