@@ -19,13 +19,13 @@ use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::Origin;
 use reflector_core::wire::open::{Advertised, OpenPacket};
 use reflector_core::wire::update_repr::{
-    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
+    AsPath, AttributeRepr, AttributeValue, MpNlri, MpUnreachRepr,
 };
-use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Prefix, UpdateRepr};
 use reflector_testdata::pcap::bgp_messages;
 
 mod support;
-use support::{announce, engine, p, rid, AS};
+use support::{announce, engine, mp_reach_v6, p, rid, AS};
 
 /// Everything queued for a peer, decoded.
 fn drain(e: &mut Engine, peer: PeerId) -> Vec<UpdateRepr> {
@@ -69,21 +69,7 @@ fn announce_v6(prefixes: &[&str]) -> Vec<u8> {
             AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
             AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
             AttributeRepr::new(AttributeValue::LocalPref(100)),
-            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-                afi_safi: AfiSafi::IPV6_UNICAST,
-                next_hop: "2001:db8::1"
-                    .parse::<std::net::Ipv6Addr>()
-                    .unwrap()
-                    .octets()
-                    .to_vec(),
-                reserved: 0,
-                nlri: MpNlri::Prefixes(
-                    prefixes
-                        .iter()
-                        .map(|p| Nlri::new(p.parse().unwrap()))
-                        .collect(),
-                ),
-            })),
+            mp_reach_v6(&prefixes.iter().map(|s| p(s)).collect::<Vec<_>>()),
         ],
         nlri: vec![],
     }

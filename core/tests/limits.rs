@@ -16,13 +16,11 @@ use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::Origin;
 use reflector_core::wire::notification::NotificationPacket;
-use reflector_core::wire::update_repr::{
-    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
-};
+use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
 use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
-use support::{announced, drain, engine, p, rid, withdrawn, AS};
+use support::{announced, drain, engine, mp_reach_v6, p, rid, withdrawn, AS};
 
 fn base_attrs(nh: Ipv4Addr) -> Vec<AttributeRepr> {
     vec![
@@ -61,16 +59,7 @@ fn withdraw_v4(prefixes: &[Prefix]) -> Vec<u8> {
 fn announce_v6(prefixes: &[Prefix]) -> Vec<u8> {
     let mut attributes = base_attrs(Ipv4Addr::UNSPECIFIED);
     attributes.retain(|a| !matches!(a.value, AttributeValue::NextHop(_)));
-    attributes.push(AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-        afi_safi: AfiSafi::IPV6_UNICAST,
-        next_hop: "2001:db8::1"
-            .parse::<std::net::Ipv6Addr>()
-            .unwrap()
-            .octets()
-            .to_vec(),
-        reserved: 0,
-        nlri: MpNlri::Prefixes(prefixes.iter().map(|p| Nlri::new(*p)).collect()),
-    })));
+    attributes.push(mp_reach_v6(prefixes));
     UpdateRepr {
         withdrawn: vec![],
         attributes,

@@ -17,13 +17,11 @@ use reflector_core::error::Action;
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::{Origin, SegmentType};
-use reflector_core::wire::update_repr::{
-    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, Segment,
-};
+use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue, Segment};
 use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
-use support::{announced, drain, engine, p, rid, withdrawn, AS};
+use support::{announced, drain, engine, mp_reach_v6, p, rid, withdrawn, AS};
 
 fn attrs(path: AsPath, nh: Option<Ipv4Addr>) -> Vec<AttributeRepr> {
     let mut v = vec![
@@ -49,16 +47,7 @@ fn v4_update(prefix: &str, path: AsPath) -> Vec<u8> {
 fn v6_update(prefix: &str) -> Vec<u8> {
     let mut a = attrs(AsPath::default(), None);
     a.push(AttributeRepr::new(AttributeValue::LocalPref(100)));
-    a.push(AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-        afi_safi: AfiSafi::IPV6_UNICAST,
-        next_hop: "2001:db8::1"
-            .parse::<std::net::Ipv6Addr>()
-            .unwrap()
-            .octets()
-            .to_vec(),
-        reserved: 0,
-        nlri: MpNlri::Prefixes(vec![Nlri::new(p(prefix))]),
-    })));
+    a.push(mp_reach_v6(&[p(prefix)]));
     UpdateRepr {
         withdrawn: vec![],
         attributes: a,
@@ -82,8 +71,8 @@ fn raw_update(attrs: &[u8]) -> Vec<u8> {
 
 const ORIGIN_ASPATH_LP: [u8; 14] = [0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 5, 4, 0, 0, 0, 100];
 
-/// MP_REACH_NLRI for IPv6 unicast, next hop 2001:db8::1, with `nlri` as given.
-fn mp_reach_v6(nlri: &[u8]) -> Vec<u8> {
+/// MP_REACH_NLRI for IPv6 unicast, next hop 2001:db8::1, with `nlri` as given (bytes, malformed or not).
+fn raw_mp_reach_v6(nlri: &[u8]) -> Vec<u8> {
     let mut v = vec![
         0, 2, 1, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
     ];
@@ -132,7 +121,7 @@ fn rfc7606_afi_safi_disable_for_a_malformed_ipv6_mp_reach_keeps_ipv4_up() {
     assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 2);
     // An IPv6 MP_REACH_NLRI whose prefix length is 129.
     let mut bad = ORIGIN_ASPATH_LP.to_vec();
-    bad.extend_from_slice(&mp_reach_v6(&[129, 0x20, 0x01]));
+    bad.extend_from_slice(&raw_mp_reach_v6(&[129, 0x20, 0x01]));
     let out = e.handle_message(a, &raw_update(&bad));
     let Outcome::FamilyDisabled { family, error } = out else {
         panic!("expected FamilyDisabled, got {out:?}");
@@ -189,7 +178,7 @@ fn rfc7606_mp_error_in_a_family_the_session_lacks_resets_it() {
         AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
     );
     let mut bad = ORIGIN_ASPATH_LP.to_vec();
-    bad.extend_from_slice(&mp_reach_v6(&[129, 0x20, 0x01]));
+    bad.extend_from_slice(&raw_mp_reach_v6(&[129, 0x20, 0x01]));
     assert!(matches!(
         e.handle_message(c, &raw_update(&bad)),
         Outcome::Reset { .. }
@@ -231,7 +220,7 @@ fn rfc4760_3_a_malformed_next_hop_in_an_mp_only_update_is_ignored() {
     // NEXT_HOP of 5 bytes beside IPv6 MP_REACH_NLRI and no classic NLRI.
     let mut m = ORIGIN_ASPATH_LP.to_vec();
     m.extend_from_slice(&[0x40, 3, 5, 192, 0, 2, 1, 1]);
-    m.extend_from_slice(&mp_reach_v6(&[48, 0x20, 0x01, 0x0d, 0xb8, 0, 1]));
+    m.extend_from_slice(&raw_mp_reach_v6(&[48, 0x20, 0x01, 0x0d, 0xb8, 0, 1]));
     let out = e.handle_message(a, &raw_update(&m));
     let Outcome::AttributeDiscarded(err) = out else {
         panic!("expected AttributeDiscarded, got {out:?}");

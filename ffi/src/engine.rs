@@ -995,6 +995,19 @@ pub unsafe extern "C" fn rfl_engine_pending_bytes(
     })
 }
 
+/// The family named by one RFL_FAMILY_* bit.
+fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
+    if family.count_ones() != 1 {
+        return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
+    }
+    let set = families_from_bits(family, "family")?;
+    crate::FAMILY_BITS
+        .iter()
+        .find(|(_, f)| set.contains(*f))
+        .map(|(_, f)| *f)
+        .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))
+}
+
 /// Queue `peer`'s routes of `family` (one RFL_FAMILY_* bit) again, then End-of-RIB.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_route_refresh(
@@ -1004,15 +1017,7 @@ pub unsafe extern "C" fn rfl_engine_route_refresh(
 ) -> rfl_result {
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
-        if family.count_ones() != 1 {
-            return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
-        }
-        let set = families_from_bits(family, "family")?;
-        let f = crate::FAMILY_BITS
-            .iter()
-            .find(|(_, f)| set.contains(*f))
-            .map(|(_, f)| *f)
-            .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))?;
+        let f = one_family(family)?;
         if !h.engine.is_up(p) {
             return Err(Fail::new(
                 rfl_result::PeerNotUp,
@@ -1029,7 +1034,10 @@ pub unsafe extern "C" fn rfl_engine_route_refresh(
 /// already queued stays queued); `rfl_engine_resume_transmit` sends it the
 /// current state of those prefixes.
 #[no_mangle]
-pub unsafe extern "C" fn rfl_engine_pause_transmit(engine: *mut rfl_engine, peer: u32) -> rfl_result {
+pub unsafe extern "C" fn rfl_engine_pause_transmit(
+    engine: *mut rfl_engine,
+    peer: u32,
+) -> rfl_result {
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
         h.engine.pause_transmit(p);
@@ -1073,15 +1081,7 @@ pub unsafe extern "C" fn rfl_engine_set_prefix_limit(
 ) -> rfl_result {
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
-        if family.count_ones() != 1 {
-            return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
-        }
-        let set = families_from_bits(family, "family")?;
-        let f = crate::FAMILY_BITS
-            .iter()
-            .find(|(_, f)| set.contains(*f))
-            .map(|(_, f)| *f)
-            .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))?;
+        let f = one_family(family)?;
         let limit = (max != 0).then_some(reflector_core::engine::PrefixLimit { max, warning_only });
         if !h.engine.set_prefix_limit(p, f, limit) {
             return Err(Fail::invalid("no prefix limit for this family"));

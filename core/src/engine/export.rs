@@ -56,17 +56,27 @@ struct Segment {
 
 impl Segment {
     fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
-        let key = Arc::as_ptr(&blk) as usize;
-        match self.group_of.get(&key) {
-            Some(&i) => {
-                if let Some(g) = self.groups.get_mut(i) {
-                    g.1.push(n);
-                }
+        add_to_group(&mut self.groups, &mut self.group_of, blk, n);
+    }
+}
+
+/// Add `n` to the group of prefixes sent with `blk` (blocks are told apart by address).
+fn add_to_group(
+    groups: &mut Vec<(Arc<OutBlock>, Group)>,
+    group_of: &mut HashMap<usize, usize>,
+    blk: Arc<OutBlock>,
+    n: Nlri,
+) {
+    let key = Arc::as_ptr(&blk) as usize;
+    match group_of.get(&key) {
+        Some(&i) => {
+            if let Some(g) = groups.get_mut(i) {
+                g.1.push(n);
             }
-            None => {
-                self.group_of.insert(key, self.groups.len());
-                self.groups.push((blk, smallvec::smallvec![n]));
-            }
+        }
+        None => {
+            group_of.insert(key, groups.len());
+            groups.push((blk, smallvec::smallvec![n]));
         }
     }
 }
@@ -706,18 +716,7 @@ impl Exporter<'_> {
     }
 
     fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
-        let key = Arc::as_ptr(&blk) as usize;
-        match self.group_of.get(&key) {
-            Some(&i) => {
-                if let Some(g) = self.groups.get_mut(i) {
-                    g.1.push(n);
-                }
-            }
-            None => {
-                self.group_of.insert(key, self.groups.len());
-                self.groups.push((blk, smallvec::smallvec![n]));
-            }
-        }
+        add_to_group(&mut self.groups, &mut self.group_of, blk, n);
     }
 
     /// The group collecting prefixes for (set, source); consecutive prefixes

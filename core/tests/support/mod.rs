@@ -90,6 +90,22 @@ pub fn withdrawn(u: &[UpdateRepr]) -> Vec<Prefix> {
     v
 }
 
+/// MP_REACH_NLRI for IPv6 unicast `prefixes` with next hop 2001:db8::1.
+pub fn mp_reach_v6(prefixes: &[Prefix]) -> AttributeRepr {
+    use reflector_core::wire::update_repr::MpReachRepr;
+    use reflector_core::wire::AfiSafi;
+    AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+        afi_safi: AfiSafi::IPV6_UNICAST,
+        next_hop: "2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets()
+            .to_vec(),
+        reserved: 0,
+        nlri: MpNlri::Prefixes(prefixes.iter().map(|p| Nlri::new(*p)).collect()),
+    }))
+}
+
 /// A prefix from its text.
 pub fn p(s: &str) -> Prefix {
     s.parse().unwrap()
