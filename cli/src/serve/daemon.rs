@@ -50,7 +50,7 @@ const MAX_STALL: Duration = Duration::from_secs(2);
 /// A peer above [`HIGH_WATER`] whose socket took nothing for this long has
 /// stopped reading: its output is paused (the engine keeps the changed
 /// prefixes instead of bytes) and nobody waits for it any more.
-const NO_PROGRESS: Duration = Duration::from_millis(200);
+const NO_PROGRESS: Duration = Duration::from_millis(100);
 /// A paused peer is resumed once its queued output falls below this.
 const LOW_WATER: usize = 256 << 10;
 
