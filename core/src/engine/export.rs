@@ -291,29 +291,19 @@ impl Engine {
         let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
             return;
         };
-        let t_cfg = first.cfg;
         let tx_ctx = first.tx_ctx;
-        let ibgp = t_cfg.role.is_ibgp();
+        let target = Target::of::<K>(first, None);
+        let ibgp = target.role.is_ibgp();
         let table = K::table(&self.rib);
-        let mut ex = Exporter {
-            peers: &self.peers,
-            attrs: &self.attrs,
-            cache: &mut self.out_cache,
-            me: &self.me,
-            resolver: self.resolver.as_ref(),
-            target: PeerId(u32::MAX),
-            t_role: t_cfg.role,
-            t_rid: None,
-            t_cfg,
-            t_bgp_role: first.bgp_role(),
-            v6_next_hop: K::FAMILY != AfiSafi::IPV4_UNICAST || first.v6_next_hop_for_v4(),
-            four_octet: tx_ctx.four_octet_as,
-            c2c: self.cfg.client_to_client,
-            groups: Vec::new(),
-            group_of: HashMap::new(),
-            withdrawals: Vec::new(),
-            last: None,
-        };
+        let mut ex = Exporter::new(
+            &self.peers,
+            &self.attrs,
+            &mut self.out_cache,
+            &self.me,
+            self.resolver.as_ref(),
+            self.cfg.client_to_client,
+            target,
+        );
         let mut segs = Segments::default();
         // Pairs (new, old) of exclusions whose members need their own pass.
         let mut mixed: Vec<(Exclude, Exclude)> = Vec::new();
@@ -503,36 +493,22 @@ impl Engine {
         }
         let mut tx = core::mem::take(&mut tp.tx);
         let mut counters = tp.counters;
-        let t_role = tp.cfg.role;
-        let t_cfg = tp.cfg;
-        let t_rid = tp.router_id;
-        let t_bgp_role = tp.bgp_role();
-        let v6_next_hop = K::FAMILY != AfiSafi::IPV4_UNICAST || tp.v6_next_hop_for_v4();
+        let t = Target::of::<K>(tp, Some(target));
         let tx_ctx = tp.tx_ctx;
         let add_path = tp.add_path_tx(K::FAMILY);
-        let limit = match t_cfg.add_path_send {
+        let limit = match t.cfg.add_path_send {
             AddPathSend::Best(n) => usize::from(n.max(1)),
             _ => usize::MAX,
         };
-        let mut ex = Exporter {
-            peers: &self.peers,
-            attrs: &self.attrs,
-            cache: &mut self.out_cache,
-            me: &self.me,
-            resolver: self.resolver.as_ref(),
-            target,
-            t_role,
-            t_rid: Some(t_rid),
-            t_cfg,
-            t_bgp_role,
-            v6_next_hop,
-            four_octet: tx_ctx.four_octet_as,
-            c2c: self.cfg.client_to_client,
-            groups: Vec::new(),
-            group_of: HashMap::new(),
-            withdrawals: Vec::new(),
-            last: None,
-        };
+        let mut ex = Exporter::new(
+            &self.peers,
+            &self.attrs,
+            &mut self.out_cache,
+            &self.me,
+            self.resolver.as_ref(),
+            self.cfg.client_to_client,
+            t,
+        );
         let table = K::table(&self.rib);
         let adj = K::adj(&mut tx);
         let mut visit = |e: &Entry<K>, old: Adv| {
@@ -609,22 +585,71 @@ struct Exporter<'a> {
     cache: &'a mut OutCache,
     me: &'a LocalIdentity,
     resolver: Option<&'a Resolver>,
-    target: PeerId,
-    t_role: Role,
-    /// The target's router ID (`None` in a shared pass: no target).
-    t_rid: Option<u32>,
-    t_cfg: PeerConfig,
-    /// The target's BGP Role (RFC 9234), for OTC.
-    t_bgp_role: Option<BgpRole>,
-    /// The target may get routes with an IPv6 next hop in this family (RFC 8950).
-    v6_next_hop: bool,
-    four_octet: bool,
     c2c: bool,
+    t: Target,
     groups: Vec<(Arc<OutBlock>, Group)>,
     group_of: HashMap<usize, usize>,
     withdrawals: Vec<Nlri>,
     /// The last (set, source) looked up and its group (`None`: not exported to this peer).
     last: Option<((AttrId, PeerId), Option<usize>)>,
+}
+
+/// What an export pass needs to know of the peer (or class of peers) it writes for.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    /// The peer (`PeerId(u32::MAX)` in a shared pass: no one peer).
+    id: PeerId,
+    role: Role,
+    /// The target's router ID (`None` in a shared pass: no target).
+    rid: Option<u32>,
+    cfg: PeerConfig,
+    /// The target's BGP Role (RFC 9234), for OTC.
+    bgp_role: Option<BgpRole>,
+    /// The target may get routes with an IPv6 next hop in family K (RFC 8950).
+    v6_next_hop: bool,
+    four_octet: bool,
+}
+
+impl Target {
+    /// `tp` as the target of an export pass in family K; `id` is `None` for a
+    /// shared pass, where `tp` stands for its whole class.
+    fn of<K: RouteKey>(tp: &PeerState, id: Option<PeerId>) -> Self {
+        Target {
+            id: id.unwrap_or(PeerId(u32::MAX)),
+            role: tp.cfg.role,
+            rid: id.map(|_| tp.router_id),
+            cfg: tp.cfg,
+            bgp_role: tp.bgp_role(),
+            v6_next_hop: K::FAMILY != AfiSafi::IPV4_UNICAST || tp.v6_next_hop_for_v4(),
+            four_octet: tp.tx_ctx.four_octet_as,
+        }
+    }
+}
+
+impl<'a> Exporter<'a> {
+    fn new(
+        peers: &'a [PeerState],
+        attrs: &'a Interner<()>,
+        cache: &'a mut OutCache,
+        me: &'a LocalIdentity,
+        resolver: Option<&'a Resolver>,
+        c2c: bool,
+        t: Target,
+    ) -> Self {
+        Exporter {
+            peers,
+            attrs,
+            cache,
+            me,
+            resolver,
+            c2c,
+            t,
+            groups: Vec::new(),
+            group_of: HashMap::new(),
+            withdrawals: Vec::new(),
+            last: None,
+        }
+    }
 }
 
 impl Exporter<'_> {
@@ -658,15 +683,15 @@ impl Exporter<'_> {
     /// well-known communities (RFC 1997: NO_ADVERTISE to no peer, NO_EXPORT
     /// and NO_EXPORT_SUBCONFED to no eBGP peer; a bit of the set).
     fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
-        if src == self.target {
+        if src == self.t.id {
             return None;
         }
         let (source, src_rid) = self.source(src)?;
-        if !reflect::may_export(source, self.t_role, self.c2c) {
+        if !reflect::may_export(source, self.t.role, self.c2c) {
             return None;
         }
         let set = self.attrs.get(attrs)?;
-        if set.withheld_from(self.t_role == Role::Ebgp) {
+        if set.withheld_from(self.t.role == Role::Ebgp) {
             return None;
         }
         // The router that brought the path into the AS: ORIGINATOR_ID, else
@@ -674,31 +699,31 @@ impl Exporter<'_> {
         // to compare (router IDs are unique only within an AS).
         let originator = set.originator_id().unwrap_or(src_rid);
         let from_ibgp = matches!(source, Source::Peer(r) if r.is_ibgp());
-        if self.t_role.is_ibgp() && from_ibgp && Some(originator) == self.t_rid {
+        if self.t.role.is_ibgp() && from_ibgp && Some(originator) == self.t.rid {
             return None;
         }
         // RFC 8950: an IPv6 next hop only to peers that negotiated it for the family.
-        if !self.v6_next_hop && set.mp_next_hop().is_some_and(|nh| nh.len() >= 16) {
+        if !self.t.v6_next_hop && set.mp_next_hop().is_some_and(|nh| nh.len() >= 16) {
             return None;
         }
         // RFC 9234 §5: a route with OTC goes to no Provider, Peer or RS.
-        if !reflect::otc_allows(set.block(), self.t_bgp_role) {
+        if !reflect::otc_allows(set.block(), self.t.bgp_role) {
             return None;
         }
-        let class = match (self.t_role, source) {
+        let class = match (self.t.role, source) {
             (Role::Ebgp, _) => ExportClass::External {
-                next_hop_v4: self.t_cfg.local_v4,
-                next_hop_v6: self.t_cfg.local_v6,
+                next_hop_v4: self.t.cfg.local_v4,
+                next_hop_v6: self.t.cfg.local_v6,
                 keep_med: source == Source::Local,
-                four_octet: self.four_octet,
-                add_otc: reflect::adds_otc(self.t_bgp_role),
+                four_octet: self.t.four_octet,
+                add_otc: reflect::adds_otc(self.t.bgp_role),
             },
             (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
                 originator,
-                four_octet: self.four_octet,
+                four_octet: self.t.four_octet,
             },
             _ => ExportClass::Internal {
-                four_octet: self.four_octet,
+                four_octet: self.t.four_octet,
             },
         };
         if let Some(blk) = self.cache.get(&(attrs, class)) {
