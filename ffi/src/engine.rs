@@ -6,11 +6,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use reflector_core::decision::DecisionConfig;
 use reflector_core::engine::{
-    AddPathSend, Engine, EngineConfig, Event, Negotiated, Outcome, PathView, PeerConfig,
+    AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PathView, PeerConfig,
 };
 use reflector_core::error::Action;
-use reflector_core::reflect::{LoopReason, Role};
-use reflector_core::rib::{AttrId, PeerId};
+use reflector_core::reflect::Role;
+use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::AttrIter;
 use reflector_core::wire::capability::BgpRole;
 use reflector_core::wire::update_repr::AttributeRepr;
@@ -22,7 +22,6 @@ use crate::{
 };
 
 const ENGINE_MAGIC: u64 = 0x7266_6c5f_656e_6731;
-const ITER_MAGIC: u64 = 0x7266_6c5f_6c72_6962;
 
 /// A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
 pub struct rfl_engine {
@@ -32,24 +31,16 @@ pub struct rfl_engine {
 /// What an `rfl_engine` pointer points to; the magic number comes first so a
 /// check reads only the first 8 bytes of whatever the caller passed.
 #[repr(C)]
-struct EngineHandle {
+pub(crate) struct EngineHandle {
     magic: u64,
     poisoned: bool,
-    engine: Engine,
+    pub(crate) engine: Engine,
     notification: Vec<u8>,
 }
 
 /// A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
 pub struct rfl_loc_rib_iter {
     _private: [u8; 0],
-}
-
-/// What an `rfl_loc_rib_iter` pointer points to.
-#[repr(C)]
-struct IterHandle {
-    magic: u64,
-    items: Vec<(rfl_prefix, rfl_path)>,
-    pos: usize,
 }
 
 /// A peer's role toward this reflector (RFC 4456).
@@ -422,7 +413,10 @@ unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a EngineHandle, Fail>
 }
 
 /// Run `f` on a mutable engine inside the panic boundary; a panic poisons the engine.
-fn with_engine(p: *mut rfl_engine, f: impl FnOnce(&mut EngineHandle) -> FfiResult) -> rfl_result {
+pub(crate) fn with_engine(
+    p: *mut rfl_engine,
+    f: impl FnOnce(&mut EngineHandle) -> FfiResult,
+) -> rfl_result {
     let p = p.cast::<EngineHandle>();
     // SAFETY: checked by engine_ref.
     if let Err(fail) = unsafe { engine_ref(p.cast::<rfl_engine>()) } {
@@ -440,7 +434,10 @@ fn with_engine(p: *mut rfl_engine, f: impl FnOnce(&mut EngineHandle) -> FfiResul
 }
 
 /// Run `f` on a shared engine inside the panic boundary.
-fn with_engine_ref(p: *const rfl_engine, f: impl FnOnce(&EngineHandle) -> FfiResult) -> rfl_result {
+pub(crate) fn with_engine_ref(
+    p: *const rfl_engine,
+    f: impl FnOnce(&EngineHandle) -> FfiResult,
+) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by engine_ref.
         let e = unsafe { engine_ref(p)? };
@@ -448,7 +445,7 @@ fn with_engine_ref(p: *const rfl_engine, f: impl FnOnce(&EngineHandle) -> FfiRes
     })
 }
 
-fn peer_of(e: &Engine, id: u32) -> Result<PeerId, Fail> {
+pub(crate) fn peer_of(e: &Engine, id: u32) -> Result<PeerId, Fail> {
     let p = PeerId(id);
     if e.peer_config(p).is_none() {
         return Err(Fail::new(
@@ -468,7 +465,7 @@ fn role_from(v: u32) -> Result<Role, Fail> {
     }
 }
 
-fn action_of(a: Action) -> rfl_action {
+pub(crate) fn action_of(a: Action) -> rfl_action {
     match a {
         Action::SessionReset => rfl_action::SessionReset,
         Action::AfiSafiDisable => rfl_action::AfiSafiDisable,
@@ -1160,442 +1157,11 @@ pub unsafe extern "C" fn rfl_engine_withdraw_local(
     })
 }
 
-// ---------------------------------------------------------------------------
-// Inspection.
-
-/// The best path for `*prefix` into `*out_path`; RFL_RESULT_NOT_FOUND when it has none.
-/// Call after `rfl_engine_poll_transmit` or `rfl_engine_flush` to see the latest UPDATEs decided.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_best(
-    engine: *const rfl_engine,
-    prefix: *const rfl_prefix,
-    out_path: *mut rfl_path,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_path, "out_path")?;
-        // SAFETY: checked by `read`.
-        let pfx = unsafe { read(prefix, "prefix")? }.to_prefix()?;
-        let b = h
-            .engine
-            .best(&pfx)
-            .ok_or_else(|| Fail::new(rfl_result::NotFound, format!("no best path for {pfx}")))?;
-        // SAFETY: checked by `out`.
-        unsafe { write(o, path_of(&b)) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Every candidate path for `*prefix`, best first, into `out_paths` (capacity
-/// `out_cap` elements); `*out_count` gets the number. When `out_cap` is too
-/// small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed in `*out_count`.
-/// No candidates: RFL_RESULT_OK with a count of 0.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_candidates(
-    engine: *const rfl_engine,
-    prefix: *const rfl_prefix,
-    out_paths: *mut rfl_path,
-    out_cap: usize,
-    out_count: *mut usize,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_count, "out_count")?;
-        // SAFETY: checked by `read`.
-        let pfx = unsafe { read(prefix, "prefix")? }.to_prefix()?;
-        let cands = h.engine.candidates(&pfx);
-        if cands.len() > out_cap {
-            // SAFETY: checked by `out`.
-            unsafe { write(o, cands.len()) };
-            return Err(Fail::new(
-                rfl_result::BufferTooSmall,
-                format!("room for {out_cap} paths, {} needed", cands.len()),
-            ));
-        }
-        if !cands.is_empty() {
-            let dst = out(out_paths, "out_paths")?;
-            for (i, c) in cands.iter().enumerate() {
-                // SAFETY: `dst` holds `out_cap` >= cands.len() elements (caller contract).
-                unsafe { dst.add(i).write(path_of(c)) };
-            }
-        }
-        // SAFETY: checked by `out`.
-        unsafe { write(o, cands.len()) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// The canonical attribute bytes (wire TLVs, 4-octet AS) of attribute set
-/// `attrs` (from `rfl_path.attrs`), borrowed from the engine: valid until the
-/// next call taking a non-const engine pointer, or until the engine is freed.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_attr_set(
-    engine: *const rfl_engine,
-    attrs: u32,
-    out_bytes: *mut *const u8,
-    out_len: *mut usize,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let ob = out(out_bytes, "out_bytes")?;
-        let ol = out(out_len, "out_len")?;
-        let set = h.engine.attr_set(AttrId(attrs)).ok_or_else(|| {
-            Fail::new(
-                rfl_result::NotFound,
-                format!("attribute set {attrs} does not exist"),
-            )
-        })?;
-        // SAFETY: both checked by `out`.
-        unsafe {
-            write(ob, set.block().as_ptr());
-            write(ol, set.block().len());
-        }
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Snapshot the Loc-RIB (every prefix with its best path; IPv4 then IPv6, each
-/// ascending) into a new iterator `*out_iter`, owned by the caller and freed with
-/// `rfl_loc_rib_iter_free`. The snapshot does not change with the engine.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_loc_rib(
-    engine: *const rfl_engine,
-    out_iter: *mut *mut rfl_loc_rib_iter,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_iter, "out_iter")?;
-        let items = h
-            .engine
-            .loc_rib()
-            .iter()
-            .map(|(p, v)| (rfl_prefix::from_prefix(*p), path_of(v)))
-            .collect();
-        let it = Box::new(IterHandle {
-            magic: ITER_MAGIC,
-            items,
-            pos: 0,
-        });
-        // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-unsafe fn iter_mut<'a>(p: *mut rfl_loc_rib_iter) -> Result<&'a mut IterHandle, Fail> {
-    let p = p.cast::<IterHandle>();
-    if p.is_null() {
-        return Err(Fail::null("iter"));
-    }
-    if (p as usize) % core::mem::align_of::<IterHandle>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not an rfl_loc_rib_iter",
-        ));
-    }
-    // SAFETY: non-NULL and aligned; the caller promises it came from rfl_engine_loc_rib.
-    let it = unsafe { &mut *p };
-    if it.magic != ITER_MAGIC {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not a live rfl_loc_rib_iter",
-        ));
-    }
-    Ok(it)
-}
-
-/// The number of entries in the snapshot, through `*out_count`.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_loc_rib_iter_count(
-    iter: *mut rfl_loc_rib_iter,
-    out_count: *mut usize,
-) -> rfl_result {
-    boundary(|| {
-        let o = out(out_count, "out_count")?;
-        // SAFETY: checked by iter_mut.
-        let it = unsafe { iter_mut(iter)? };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, it.items.len()) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// The next prefix and its best path; RFL_RESULT_EMPTY after the last one.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_loc_rib_iter_next(
-    iter: *mut rfl_loc_rib_iter,
-    out_prefix: *mut rfl_prefix,
-    out_path: *mut rfl_path,
-) -> rfl_result {
-    boundary(|| {
-        let op = out(out_prefix, "out_prefix")?;
-        let oa = out(out_path, "out_path")?;
-        // SAFETY: checked by iter_mut.
-        let it = unsafe { iter_mut(iter)? };
-        let Some((p, a)) = it.items.get(it.pos).copied() else {
-            return Ok(rfl_result::Empty);
-        };
-        it.pos += 1;
-        // SAFETY: both checked by `out`.
-        unsafe {
-            write(op, p);
-            write(oa, a);
-        }
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Free a Loc-RIB iterator (NULL is ignored).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_loc_rib_iter_free(iter: *mut rfl_loc_rib_iter) -> rfl_result {
-    if iter.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        // SAFETY: checked by iter_mut.
-        unsafe { iter_mut(iter)? };
-        // SAFETY: a live handle created by Box::into_raw in rfl_engine_loc_rib.
-        let mut b = unsafe { Box::from_raw(iter.cast::<IterHandle>()) };
-        b.magic = 0;
-        drop(b);
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Decide every pending change now (otherwise done by the next `rfl_engine_poll_transmit`).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_flush(engine: *mut rfl_engine) -> rfl_result {
-    with_engine(engine, |h| {
-        h.engine.flush();
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// `peer`'s counters into `*out_counters`.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_counters(
-    engine: *const rfl_engine,
-    peer: u32,
-    out_counters: *mut rfl_peer_counters,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_counters, "out_counters")?;
-        let p = peer_of(&h.engine, peer)?;
-        let c = h
-            .engine
-            .counters(p)
-            .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
-        let r = rfl_peer_counters {
-            updates_received: c.updates_received,
-            prefixes_received: c.prefixes_received,
-            withdrawals_received: c.withdrawals_received,
-            accepted: c.accepted,
-            rejected_loop: c.rejected_loop,
-            treat_as_withdraw: c.treat_as_withdraw,
-            attribute_discard: c.attribute_discard,
-            session_resets: c.session_resets,
-            route_refreshes: c.route_refreshes,
-            updates_sent: c.updates_sent,
-            prefixes_sent: c.prefixes_sent,
-            withdrawals_sent: c.withdrawals_sent,
-            encode_overflows: c.encode_overflows,
-        };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Memory held by the RIB, into `*out_stats`.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_memory(
-    engine: *const rfl_engine,
-    out_stats: *mut rfl_memory_stats,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_stats, "out_stats")?;
-        let m = h.engine.memory();
-        let r = rfl_memory_stats {
-            prefixes: m.prefixes,
-            paths: m.paths,
-            attr_sets: m.attr_sets,
-            table_bytes: m.table_bytes,
-            attr_bytes: m.attr_bytes,
-        };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// The next event (oldest first) into `*out_event`; RFL_RESULT_EMPTY when there is none.
-/// Events are recorded only with `rfl_engine_config.record_events`.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_poll_event(
-    engine: *mut rfl_engine,
-    out_event: *mut rfl_event,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let o = out(out_event, "out_event")?;
-        let Some(ev) = h.engine.poll_event() else {
-            return Ok(rfl_result::Empty);
-        };
-        let mut r = rfl_event {
-            kind: rfl_event_kind::PeerUp,
-            peer: 0,
-            prefix: rfl_prefix::default(),
-            has_best: false,
-            best: 0,
-            loop_reason: rfl_loop_reason::None,
-            error_code: 0,
-            error_subcode: 0,
-            error_action: rfl_action::None,
-        };
-        match ev {
-            Event::BestChanged { prefix, best } => {
-                r.kind = rfl_event_kind::BestChanged;
-                r.prefix = rfl_prefix::from_prefix(prefix);
-                r.has_best = best.is_some();
-                r.best = best.map_or(0, |b| b.0);
-            }
-            Event::LoopRejected {
-                peer,
-                prefix,
-                reason,
-            } => {
-                r.kind = rfl_event_kind::LoopRejected;
-                r.peer = peer.0;
-                r.prefix = rfl_prefix::from_prefix(prefix);
-                r.loop_reason = match reason {
-                    LoopReason::ClusterList => rfl_loop_reason::ClusterList,
-                    LoopReason::OriginatorId => rfl_loop_reason::OriginatorId,
-                    LoopReason::AsPath => rfl_loop_reason::AsPath,
-                    LoopReason::RouteLeak => rfl_loop_reason::RouteLeak,
-                };
-            }
-            Event::UpdateError { peer, error } => {
-                r.kind = rfl_event_kind::UpdateError;
-                r.peer = peer.0;
-                r.error_code = error.code;
-                r.error_subcode = error.subcode;
-                r.error_action = action_of(error.action);
-            }
-            Event::EncodeOverflow { peer, prefix } => {
-                r.kind = rfl_event_kind::EncodeOverflow;
-                r.peer = peer.0;
-                r.prefix = rfl_prefix::from_prefix(prefix);
-            }
-            Event::PeerUp(p) => {
-                r.kind = rfl_event_kind::PeerUp;
-                r.peer = p.0;
-            }
-            Event::PeerDown(p) => {
-                r.kind = rfl_event_kind::PeerDown;
-                r.peer = p.0;
-            }
-            Event::PeerRestarting { peer, .. } => {
-                r.kind = rfl_event_kind::PeerRestarting;
-                r.peer = peer.0;
-            }
-            Event::StaleRemoved { peer, .. } => {
-                r.kind = rfl_event_kind::StaleRemoved;
-                r.peer = peer.0;
-            }
-            Event::PrefixLimit {
-                peer, warning_only, ..
-            } => {
-                r.kind = rfl_event_kind::PrefixLimit;
-                r.peer = peer.0;
-                if !warning_only {
-                    r.error_code = reflector_core::error::code::CEASE;
-                    r.error_subcode = reflector_core::error::subcode::CEASE_MAX_PREFIXES;
-                    r.error_action = rfl_action::SessionReset;
-                }
-            }
-            Event::PathLimit { peer, prefix } => {
-                r.kind = rfl_event_kind::PathLimit;
-                r.peer = peer.0;
-                r.prefix = rfl_prefix::from_prefix(prefix);
-            }
-        }
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-struct CResolver {
-    cb: unsafe extern "C" fn(*mut c_void, *const rfl_addr, *mut u32) -> bool,
-    userdata: *mut c_void,
-}
-
-// SAFETY: the header's thread rules: the callback runs only on the thread
-// calling into the engine, during that call; the engine is used from one
-// thread at a time, so the userdata pointer is never used concurrently.
-unsafe impl Send for CResolver {}
-// SAFETY: as above.
-unsafe impl Sync for CResolver {}
-
-impl CResolver {
-    fn resolve(&self, a: IpAddr) -> Option<u32> {
-        let addr = rfl_addr::from_ip(a);
-        let mut cost = 0u32;
-        // SAFETY: the callback and userdata were supplied together by the caller,
-        // who promises they stay valid while installed.
-        let ok = unsafe { (self.cb)(self.userdata, &addr, &mut cost) };
-        ok.then_some(cost)
-    }
-}
-
-/// Install the next-hop resolver `callback` with `userdata` (or remove it with
-/// NULL: every next hop is then reachable at cost 0). Every prefix is decided
-/// again at the next flush. `userdata` must stay valid while installed.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_set_resolver(
-    engine: *mut rfl_engine,
-    callback: rfl_resolver_callback,
-    userdata: *mut c_void,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let r = callback.map(|cb| {
-            let c = CResolver { cb, userdata };
-            Box::new(move |a: IpAddr| c.resolve(a))
-                as Box<dyn Fn(IpAddr) -> Option<u32> + Send + Sync>
-        });
-        h.engine.set_resolver(r);
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Tell the engine that next-hop reachability or costs changed: every prefix is decided again.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_resolver_changed(engine: *mut rfl_engine) -> rfl_result {
-    with_engine(engine, |h| {
-        h.engine.resolver_changed();
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// The number of prefixes in the Loc-RIB (IPv4 into `*out_v4`, IPv6 into `*out_v6`).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_prefix_counts(
-    engine: *const rfl_engine,
-    out_v4: *mut usize,
-    out_v6: *mut usize,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o4 = out(out_v4, "out_v4")?;
-        let o6 = out(out_v6, "out_v6")?;
-        let (a, b) = h.engine.prefix_counts();
-        // SAFETY: both checked by `out`.
-        unsafe {
-            write(o4, a);
-            write(o6, b);
-        }
-        Ok(rfl_result::Ok)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
+    use crate::inspect::{rfl_engine_counters, rfl_engine_flush, rfl_engine_memory};
     use core::mem::MaybeUninit;
 
     fn new_engine() -> *mut rfl_engine {

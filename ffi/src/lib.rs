@@ -21,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use reflector_core::wire::{Afi, AfiSafi, AfiSafiSet, Ipv4Prefix, Ipv6Prefix, Prefix, Safi};
 
 pub mod engine;
+pub mod inspect;
 pub mod session;
 
 /// The status every `rfl_` function returns.
