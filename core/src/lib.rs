@@ -21,6 +21,8 @@ pub mod error;
 pub mod framer;
 pub mod mrt;
 #[cfg(feature = "alloc")]
+pub mod policy;
+#[cfg(feature = "alloc")]
 pub mod reflect;
 #[cfg(feature = "alloc")]
 pub mod rib;

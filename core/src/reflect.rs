@@ -141,7 +141,11 @@ pub struct OutBlock {
 
 /// Rewritten blocks by (attribute set, export class), kept for one batch of
 /// work: every prefix and every peer of a class in the batch shares one block.
-pub type OutCache = hashbrown::HashMap<(crate::rib::AttrId, ExportClass), Arc<OutBlock>>;
+pub type OutCache = hashbrown::HashMap<(crate::rib::AttrId, ExportClass, PolicyTag), Arc<OutBlock>>;
+
+/// Which export-policy outcome a rewritten block carries: the policy's
+/// installation number and the statements that held (`(0, 0)`: no policy).
+pub type PolicyTag = (u32, u64);
 
 /// What the receiving side of a session is like, for import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -334,6 +334,8 @@ fn encode(m: &Msg, s: Sender) -> Vec<u8> {
 /// The engine with every sender and one observing client, all up; returns the observer.
 fn engine(cfg: DecisionConfig) -> (Engine, Vec<PeerId>, PeerId) {
     let mut ec = EngineConfig::new(AS, Ipv4Addr::new(10, 0, 0, 254));
+    // RFC 8212 off: these tests are about the reflection and eBGP rules (policy.rs tests it).
+    ec.ebgp_requires_policy = false;
     ec.decision = cfg;
     let mut e = Engine::new(ec);
     let ids: Vec<PeerId> = senders()

@@ -218,6 +218,8 @@ impl Net {
                     65001 + (i - n_int) as u32
                 };
                 let mut cfg = EngineConfig::new(asn, addr(i));
+                // RFC 8212 off: these tests are about the reflection and eBGP rules (policy.rs tests it).
+                cfg.ebgp_requires_policy = false;
                 if let Some(Some(Some(c))) = t.internal.get(i) {
                     cfg.cluster_id = Some(*c);
                 }

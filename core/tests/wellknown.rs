@@ -343,6 +343,8 @@ fn rfc8326_graceful_shutdown_sets_local_pref_0_so_another_path_wins() {
 #[test]
 fn rfc4271_5_1_5_ibgp_updates_carry_local_pref_even_when_the_path_had_none() {
     let mut cfg = EngineConfig::new(AS, rid(254));
+    // RFC 8212 off: these tests are about the reflection and eBGP rules (policy.rs tests it).
+    cfg.ebgp_requires_policy = false;
     cfg.decision = DecisionConfig {
         default_local_pref: 150,
         ..DecisionConfig::default()

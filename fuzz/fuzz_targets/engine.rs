@@ -15,7 +15,10 @@ use reflector_core::wire::route_refresh::RouteRefreshPacket;
 use reflector_core::wire::{Context, UpdatePacket};
 
 fuzz_target!(|data: &[u8]| {
-    let mut e = Engine::new(EngineConfig::new(63400, Ipv4Addr::new(10, 0, 0, 254)));
+    let mut cfg = EngineConfig::new(63400, Ipv4Addr::new(10, 0, 0, 254));
+    // RFC 8212 off, so that eBGP paths reach the decision and export code.
+    cfg.ebgp_requires_policy = false;
+    let mut e = Engine::new(cfg);
     let roles = [Role::Client, Role::Client, Role::NonClient, Role::Ebgp];
     let peers: Vec<_> = roles
         .iter()

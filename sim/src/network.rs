@@ -133,6 +133,9 @@ impl Network {
             .map(|(i, n)| {
                 let mut cfg = EngineConfig::new(n.as_number, router_id(&plan, i));
                 cfg.cluster_id = n.cluster_id;
+                // calico/node's BIRD sessions all carry import and export
+                // filters: RFC 8212's default-deny never applies there.
+                cfg.ebgp_requires_policy = false;
                 Engine::new(cfg)
             })
             .collect();

@@ -11,9 +11,11 @@ use smallvec::SmallVec;
 use super::decide::{best_of, rank_entry, reachable};
 use super::family::{RouteKey, FAMILIES};
 use super::peer::PeerState;
+use super::policy::{session_of, Installed};
 use super::rib::{Adv, Dirty};
 use super::tx::AdjOut;
-use super::{AddPathSend, Engine, Event, PeerConfig, PeerCounters, Resolver};
+use super::{AddPathSend, Engine, EngineConfig, Event, PeerConfig, PeerCounters, Resolver};
+use crate::policy::{Decision, Direction, Route, Session};
 use crate::reflect::{self, ExportClass, LocalIdentity, OutBlock, OutCache, Packer, Role, Source};
 use crate::rib::{AttrId, Entry, Interner, PeerId};
 use crate::wire::capability::BgpRole;
@@ -28,6 +30,8 @@ enum Scope<'a, K> {
     All,
     /// These prefixes, whatever the peer was told of them.
     Keys(&'a [K]),
+    /// The whole table, told before under this other export policy.
+    Reload(&'a Option<Arc<Installed>>),
 }
 
 /// The prefixes of one attribute block in a batch (most blocks carry a few).
@@ -127,6 +131,7 @@ fn add_sent(to: &mut PeerCounters, c: &PeerCounters) {
     to.withdrawals_sent += c.withdrawals_sent;
     to.prefixes_sent += c.prefixes_sent;
     to.encode_overflows += c.encode_overflows;
+    to.policy_rejected_out += c.policy_rejected_out;
 }
 
 impl Engine {
@@ -172,6 +177,7 @@ impl Engine {
             usize,
             (bool, bool),
             bool,
+            u32,
         );
         let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
         let mut singles: Vec<PeerId> = Vec::new();
@@ -200,6 +206,14 @@ impl Engine {
                     reflect::withholds_otc(tp.bgp_role()),
                 ),
                 tp.v6_next_hop_for_v4(),
+                match (
+                    &tp.export,
+                    tp.cfg.role == Role::Ebgp && self.cfg.ebgp_requires_policy,
+                ) {
+                    (Some(i), _) => i.id,
+                    (None, true) => u32::MAX,
+                    (None, false) => 0,
+                },
             );
             match classes.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, members)) => members.push(tid),
@@ -292,7 +306,7 @@ impl Engine {
             return;
         };
         let tx_ctx = first.tx_ctx;
-        let target = Target::of::<K>(first, None);
+        let target = Target::of::<K>(first, None, &self.cfg);
         let ibgp = target.role.is_ibgp();
         let table = K::table(&self.rib);
         let mut ex = Exporter::new(
@@ -320,19 +334,22 @@ impl Engine {
             if new == old {
                 continue;
             }
+            let per_prefix = ex.per_prefix();
             let new_out = match (new, &last) {
                 (None, _) => None,
-                (Some(k), Some((lk, v))) if *lk == k => v.clone(),
+                (Some(k), Some((lk, v))) if *lk == k && !per_prefix => v.clone(),
                 (Some(k), _) => {
                     let v = ex
-                        .out_block(k.0, k.1)
+                        .out_block(k.0, k.1, prefix)
                         .map(|b| (b, ex.exclude(k.0, k.1, ibgp)));
                     last = Some((k, v.clone()));
                     v
                 }
             };
-            let old_out = old
-                .and_then(|(a, src)| ex.out_block(a, src).map(|b| (b, ex.exclude(a, src, ibgp))));
+            let old_out = old.and_then(|(a, src)| {
+                ex.out_block(a, src, prefix)
+                    .map(|b| (b, ex.exclude(a, src, ibgp)))
+            });
             match (new_out, old_out) {
                 (Some((nb, xn)), old_out) => {
                     if let Some((ob, xo)) = old_out {
@@ -357,6 +374,7 @@ impl Engine {
                 (None, None) => {}
             }
         }
+        let rejected_out = ex.rejected_out;
         drop(ex);
         // Pack each segment after the last: its bytes are a range of one buffer.
         let mut shared: Vec<u8> = Vec::new();
@@ -426,6 +444,7 @@ impl Engine {
         for (_, _, c, _) in &packed {
             add_sent(&mut total, c);
         }
+        total.policy_rejected_out = rejected_out;
         for &m in members {
             if own.contains(&m) {
                 self.export_to::<K>(m, Some(slots));
@@ -484,6 +503,17 @@ impl Engine {
         self.export_scope::<K>(target, Scope::Keys(keys));
     }
 
+    /// Send `target` what changes in family K now that its export policy is
+    /// no longer `old`: announcements where the new policy sends other bytes
+    /// (or sends where the old did not), withdrawals where it now sends nothing.
+    pub(super) fn export_reload<K: RouteKey>(
+        &mut self,
+        target: PeerId,
+        old: Option<Arc<Installed>>,
+    ) {
+        self.export_scope::<K>(target, Scope::Reload(&old));
+    }
+
     fn export_scope<K: RouteKey>(&mut self, target: PeerId, scope: Scope<'_, K>) {
         let Some(tp) = self.peers.get_mut(target.index()) else {
             return;
@@ -493,7 +523,7 @@ impl Engine {
         }
         let mut tx = core::mem::take(&mut tp.tx);
         let mut counters = tp.counters;
-        let t = Target::of::<K>(tp, Some(target));
+        let t = Target::of::<K>(tp, Some(target), &self.cfg);
         let tx_ctx = tp.tx_ctx;
         let add_path = tp.add_path_tx(K::FAMILY);
         let limit = match t.cfg.add_path_send {
@@ -533,6 +563,18 @@ impl Engine {
                     visit(e, None);
                 }
             }
+            Scope::Reload(old) => {
+                for e in table.iter() {
+                    let Some(prefix) = e.key.prefix() else {
+                        continue;
+                    };
+                    if add_path {
+                        ex.export_add_path(e, prefix, adj, limit);
+                    } else {
+                        ex.export_changed_policy(e, prefix, old);
+                    }
+                }
+            }
             // What was advertised is not known: send what is there now.
             Scope::Keys(keys) => {
                 for &k in keys {
@@ -556,8 +598,10 @@ impl Engine {
         let Exporter {
             groups,
             withdrawals,
+            rejected_out,
             ..
         } = ex;
+        counters.policy_rejected_out += rejected_out;
         let overflowed = pack(
             K::FAMILY,
             &groups,
@@ -592,10 +636,12 @@ struct Exporter<'a> {
     withdrawals: Vec<Nlri>,
     /// The last (set, source) looked up and its group (`None`: not exported to this peer).
     last: Option<((AttrId, PeerId), Option<usize>)>,
+    /// Prefixes the export policy (or RFC 8212) refused.
+    rejected_out: u64,
 }
 
 /// What an export pass needs to know of the peer (or class of peers) it writes for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Target {
     /// The peer (`PeerId(u32::MAX)` in a shared pass: no one peer).
     id: PeerId,
@@ -608,13 +654,22 @@ struct Target {
     /// The target may get routes with an IPv6 next hop in family K (RFC 8950).
     v6_next_hop: bool,
     four_octet: bool,
+    /// The export policy.
+    export: Option<Arc<Installed>>,
+    /// RFC 8212: an eBGP target with no export policy gets nothing.
+    requires_policy: bool,
+    /// What the policy knows of the session (our AS and addresses).
+    session: Session,
 }
 
 impl Target {
     /// `tp` as the target of an export pass in family K; `id` is `None` for a
     /// shared pass, where `tp` stands for its whole class.
-    fn of<K: RouteKey>(tp: &PeerState, id: Option<PeerId>) -> Self {
+    fn of<K: RouteKey>(tp: &PeerState, id: Option<PeerId>, ecfg: &EngineConfig) -> Self {
         Target {
+            export: tp.export.clone(),
+            requires_policy: ecfg.ebgp_requires_policy && tp.cfg.role == Role::Ebgp,
+            session: session_of(ecfg.local_as, &tp.cfg),
             id: id.unwrap_or(PeerId(u32::MAX)),
             role: tp.cfg.role,
             rid: id.map(|_| tp.router_id),
@@ -648,6 +703,7 @@ impl<'a> Exporter<'a> {
             group_of: HashMap::new(),
             withdrawals: Vec::new(),
             last: None,
+            rejected_out: 0,
         }
     }
 }
@@ -682,8 +738,12 @@ impl Exporter<'_> {
     /// rules hold for both: RFC 4456 §6, the originator check, and the
     /// well-known communities (RFC 1997: NO_ADVERTISE to no peer, NO_EXPORT
     /// and NO_EXPORT_SUBCONFED to no eBGP peer; a bit of the set).
-    fn out_block(&mut self, attrs: AttrId, src: PeerId) -> Option<Arc<OutBlock>> {
+    fn out_block(&mut self, attrs: AttrId, src: PeerId, prefix: Prefix) -> Option<Arc<OutBlock>> {
         if src == self.t.id {
+            return None;
+        }
+        if self.t.requires_policy && self.t.export.is_none() {
+            self.rejected_out += 1;
             return None;
         }
         let (source, src_rid) = self.source(src)?;
@@ -726,18 +786,73 @@ impl Exporter<'_> {
                 four_octet: self.t.four_octet,
             },
         };
-        if let Some(blk) = self.cache.get(&(attrs, class)) {
-            return Some(blk.clone());
+        let Some(pol) = self.t.export.clone() else {
+            if let Some(blk) = self.cache.get(&(attrs, class, (0, 0))) {
+                return Some(blk.clone());
+            }
+            let blk = Arc::new(reflect::rewrite(
+                set.block(),
+                set.mp_next_hop(),
+                &class,
+                self.me,
+            ));
+            self.cache.insert((attrs, class, (0, 0)), blk.clone());
+            return Some(blk);
+        };
+        let route = Route {
+            prefix,
+            neighbor: self.peers.get(src.index()).map(|p| p.cfg.address),
+            block: set.block(),
+            mp_next_hop: set.mp_next_hop(),
+        };
+        let (decision, trace) = pol.evaluate(Direction::Export, self.t.id, &route, &self.t.session);
+        let tag = (pol.id, trace.0);
+        if decision == Decision::Reject {
+            self.rejected_out += 1;
+            return None;
         }
-        let set = self.attrs.get(attrs)?;
-        let blk = Arc::new(reflect::rewrite(
-            set.block(),
-            set.mp_next_hop(),
-            &class,
-            self.me,
-        ));
-        self.cache.insert((attrs, class), blk.clone());
+        if trace.is_exact() {
+            if let Some(blk) = self.cache.get(&(attrs, class, tag)) {
+                return Some(blk.clone());
+            }
+        }
+        let blk = match &decision {
+            Decision::Modified(a) => {
+                // RFC 8950 holds for a next hop the policy set, too.
+                if !self.t.v6_next_hop && a.mp_next_hop.as_ref().is_some_and(|nh| nh.len() >= 16) {
+                    self.rejected_out += 1;
+                    return None;
+                }
+                reflect::rewrite(&a.block, a.mp_next_hop.as_deref(), &class, self.me)
+            }
+            _ => reflect::rewrite(set.block(), set.mp_next_hop(), &class, self.me),
+        };
+        let blk = Arc::new(blk);
+        if trace.is_exact() {
+            self.cache.insert((attrs, class, tag), blk.clone());
+        }
         Some(blk)
+    }
+
+    /// Whether the target's answer for a (set, source) can differ per prefix.
+    fn per_prefix(&self) -> bool {
+        self.t.export.as_ref().is_some_and(|i| i.reads_prefix)
+    }
+
+    /// [`Exporter::out_block`] under another export policy (`old`).
+    fn out_block_under(
+        &mut self,
+        old: &Option<Arc<Installed>>,
+        attrs: AttrId,
+        src: PeerId,
+        prefix: Prefix,
+    ) -> Option<Arc<OutBlock>> {
+        let now = core::mem::replace(&mut self.t.export, old.clone());
+        let rejected = self.rejected_out;
+        let b = self.out_block(attrs, src, prefix);
+        self.rejected_out = rejected;
+        self.t.export = now;
+        b
     }
 
     fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
@@ -747,13 +862,13 @@ impl Exporter<'_> {
     /// The group collecting prefixes for (set, source); consecutive prefixes
     /// usually share both, so the last answer is kept.
     #[inline]
-    fn group_for(&mut self, key: (AttrId, PeerId)) -> Option<usize> {
+    fn group_for(&mut self, key: (AttrId, PeerId), prefix: Prefix) -> Option<usize> {
         if let Some((k, g)) = self.last {
-            if k == key {
+            if k == key && !self.per_prefix() {
                 return g;
             }
         }
-        let g = self.out_block(key.0, key.1).map(|blk| {
+        let g = self.out_block(key.0, key.1, prefix).map(|blk| {
             let ptr = Arc::as_ptr(&blk) as usize;
             match self.group_of.get(&ptr) {
                 Some(&i) => i,
@@ -775,7 +890,7 @@ impl Exporter<'_> {
         let new = e
             .and_then(|e| best_of(e, self.attrs, self.resolver))
             .map(|p| (p.attrs, p.peer));
-        match new.and_then(|k| self.group_for(k)) {
+        match new.and_then(|k| self.group_for(k, prefix)) {
             Some(g) => {
                 if let Some(grp) = self.groups.get_mut(g) {
                     grp.1.push(Nlri::new(prefix));
@@ -791,12 +906,13 @@ impl Exporter<'_> {
         if new == old {
             return;
         }
-        let new_group = new.and_then(|k| self.group_for(k));
+        let new_group = new.and_then(|k| self.group_for(k, prefix));
         match new_group {
             Some(g) => {
                 if let Some((oa, os)) = old {
                     // Same bytes as before (e.g. only the source changed within a class): skip.
-                    if let (Some(ob), Some((nb, _))) = (self.out_block(oa, os), self.groups.get(g))
+                    if let (Some(ob), Some((nb, _))) =
+                        (self.out_block(oa, os, prefix), self.groups.get(g))
                     {
                         if ob == *nb {
                             return;
@@ -809,11 +925,39 @@ impl Exporter<'_> {
             }
             None => {
                 if let Some((oa, os)) = old {
-                    if self.out_block(oa, os).is_some() {
+                    if self.out_block(oa, os, prefix).is_some() {
                         self.withdrawals.push(Nlri::new(prefix));
                     }
                 }
             }
+        }
+    }
+
+    /// Export the best path of `e`, which was sent under the export policy `old`.
+    fn export_changed_policy<K>(
+        &mut self,
+        e: &Entry<K>,
+        prefix: Prefix,
+        old: &Option<Arc<Installed>>,
+    ) {
+        let Some(k) = best_of(e, self.attrs, self.resolver).map(|p| (p.attrs, p.peer)) else {
+            return;
+        };
+        let before = self.out_block_under(old, k.0, k.1, prefix);
+        match self.group_for(k, prefix) {
+            Some(g) => {
+                let same = match (&before, self.groups.get(g)) {
+                    (Some(ob), Some((nb, _))) => ob == nb,
+                    _ => false,
+                };
+                if !same {
+                    if let Some(grp) = self.groups.get_mut(g) {
+                        grp.1.push(Nlri::new(prefix));
+                    }
+                }
+            }
+            None if before.is_some() => self.withdrawals.push(Nlri::new(prefix)),
+            None => {}
         }
     }
 
@@ -832,7 +976,7 @@ impl Exporter<'_> {
             if !reachable(self.attrs.get(p.attrs), p.peer, self.resolver) {
                 break;
             }
-            if let Some(blk) = self.out_block(p.attrs, p.peer) {
+            if let Some(blk) = self.out_block(p.attrs, p.peer, prefix) {
                 new.push((p.local_id, blk));
             }
         }

@@ -6,6 +6,7 @@
 //! by an AFI/SAFI, goes through [`FAMILIES`] instead of branching on IPv4 and
 //! IPv6. A new family is a new key type and a new entry there.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::hash::Hash;
 
@@ -13,6 +14,7 @@ use hashbrown::HashSet;
 
 use super::graceful::{clear_refreshed, Restart};
 use super::pause::{resume_family, Pending, PendingKeys};
+use super::policy::Installed;
 use super::rib::{count_peer_paths, mark_all, Dirty};
 use super::tx::{AdjOut, Tx};
 use super::Engine;
@@ -53,6 +55,8 @@ pub(super) struct Family {
     /// One catch-up step: send a resumed peer the current state of up to so
     /// many of the prefixes that changed while it was paused; returns how many.
     pub(super) resume: fn(&mut Engine, PeerId, &mut Pending, usize) -> usize,
+    /// Send a peer the difference its new export policy makes (the old one given).
+    pub(super) reexport: fn(&mut Engine, PeerId, Option<Arc<Installed>>),
 }
 
 impl Family {
@@ -69,6 +73,7 @@ impl Family {
             count_peer_paths: count_peer_paths::<K>,
             clear_refreshed: clear_refreshed::<K>,
             resume: resume_family::<K>,
+            reexport: Engine::reexport::<K>,
         }
     }
 

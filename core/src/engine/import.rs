@@ -5,14 +5,17 @@ use core::net::IpAddr;
 
 use super::family::RouteKey;
 use super::family::FAMILIES;
+use super::policy::Installed;
 use super::rib::{remove_path, upsert, Upsert};
 use super::{Engine, Event, Outcome};
 use crate::error::{Action, Error, ErrorKind, NotifyData, Result};
+use crate::policy::{Decision, Direction};
 use crate::reflect::{self, ImportContext, Role};
 use crate::rib::{AttrId, PeerId};
 use crate::wire::update::UpdatePacket;
 use crate::wire::update_repr::AttributeRepr;
 use crate::wire::{AfiSafi, Context, Header, Ipv6Prefix, MessageType, Nlri, Prefix, Safi, Writer};
+use smallvec::SmallVec;
 
 /// The NOTIFICATION message for `e`, found in `msg`.
 fn notification(e: &Error, msg: &[u8]) -> Vec<u8> {
@@ -112,6 +115,8 @@ impl Engine {
         }
         let mut withdrawn = 0u32;
         let mut announced = 0u32;
+        // Paths the import policy rejected and modified.
+        let mut policy_counts = (0u64, 0u64);
         let mut rejected = 0u32;
         // Withdrawals.
         for n in pkt.withdrawn() {
@@ -166,6 +171,13 @@ impl Engine {
                 bgp_role,
                 peer_as,
             };
+            let (import, deny_all) = match self.peers.get(peer.index()) {
+                Some(p) => (
+                    p.import.clone(),
+                    p.import.is_none() && role == Role::Ebgp && self.cfg.ebgp_requires_policy,
+                ),
+                None => (None, false),
+            };
             let mut scratch = core::mem::take(&mut self.scratch);
             for (with_nh, nlri, mp_nh) in [
                 (true, Some(classic), None),
@@ -196,6 +208,19 @@ impl Engine {
                     }
                     continue;
                 }
+                if import.is_some() || deny_all {
+                    let (a, r) = self.import_with_policy(
+                        peer,
+                        import.as_deref(),
+                        &scratch,
+                        mp_nh,
+                        nlri,
+                        &mut policy_counts,
+                    );
+                    announced += a;
+                    withdrawn += r;
+                    continue;
+                }
                 let id = self.attrs.intern(&scratch, mp_nh);
                 for n in nlri {
                     self.attrs.retain(id);
@@ -212,6 +237,8 @@ impl Engine {
         if let Some(p) = self.peers.get_mut(peer.index()) {
             p.counters.accepted += u64::from(announced);
             p.counters.rejected_loop += u64::from(rejected);
+            p.counters.policy_rejected_in += policy_counts.0;
+            p.counters.policy_modified_in += policy_counts.1;
             if p.restart.is_some() {
                 eor = pkt.end_of_rib();
             }
@@ -260,6 +287,102 @@ impl Engine {
             family: f.afi_safi,
             error,
         }
+    }
+
+    /// Import the prefixes `nlri` with the canonical set `block` through the
+    /// peer's import policy (`None` with RFC 8212 in force: reject all).
+    /// Returns (paths announced, paths withdrawn because rejected).
+    fn import_with_policy(
+        &mut self,
+        peer: PeerId,
+        policy: Option<&Installed>,
+        block: &[u8],
+        mp_nh: Option<&[u8]>,
+        nlri: crate::wire::NlriIter<'_>,
+        counts: &mut (u64, u64),
+    ) -> (u32, u32) {
+        let (mut announced, mut withdrawn) = (0u32, 0u32);
+        let Some(pol) = policy else {
+            for n in nlri {
+                counts.0 += 1;
+                withdrawn += self.withdraw_path(peer, n) as u32;
+            }
+            return (announced, withdrawn);
+        };
+        let (neighbor, session) = match self.peers.get(peer.index()) {
+            Some(p) => (
+                Some(p.cfg.address),
+                super::policy::session_of(self.cfg.local_as, &p.cfg),
+            ),
+            None => return (0, 0),
+        };
+        // One result per trace: the same statements held, the same outcome
+        // (`None`: rejected; else a set holding one reference).
+        let mut seen: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
+        let mut last: Option<Option<AttrId>> = None;
+        for n in nlri {
+            let id = match last {
+                Some(id) if !pol.reads_prefix => id,
+                _ => {
+                    let route = crate::policy::Route {
+                        prefix: n.prefix,
+                        neighbor,
+                        block,
+                        mp_next_hop: mp_nh,
+                    };
+                    let (d, trace) = pol.evaluate(Direction::Import, peer, &route, &session);
+                    let known = seen
+                        .iter()
+                        .find(|(t, _)| *t == trace.0 && trace.is_exact())
+                        .map(|(_, id)| *id);
+                    let id = match known {
+                        Some(id) => id,
+                        None => {
+                            let id = match d {
+                                Decision::Reject => None,
+                                Decision::Accept => Some(self.attrs.intern(block, mp_nh)),
+                                Decision::Modified(a) => {
+                                    Some(self.attrs.intern(&a.block, a.mp_next_hop.as_deref()))
+                                }
+                            };
+                            if trace.is_exact() {
+                                seen.push((trace.0, id));
+                            } else if let Some(id) = id {
+                                // Not kept for reuse: the path's reference is the only one.
+                                if self.insert_path(peer, n, id) {
+                                    announced += 1;
+                                }
+                                continue;
+                            }
+                            id
+                        }
+                    };
+                    last = Some(id);
+                    id
+                }
+            };
+            match id {
+                None => {
+                    counts.0 += 1;
+                    withdrawn += self.withdraw_path(peer, n) as u32;
+                }
+                Some(id) => {
+                    if self.attrs.get(id).is_some_and(|s| s.block() != block) {
+                        counts.1 += 1;
+                    }
+                    self.attrs.retain(id);
+                    if self.insert_path(peer, n, id) {
+                        announced += 1;
+                    }
+                }
+            }
+        }
+        for (_, id) in seen {
+            if let Some(id) = id {
+                self.attrs.release(id);
+            }
+        }
+        (announced, withdrawn)
     }
 
     /// Insert a path holding one reference to `id` (consumed). Returns whether it changed anything.

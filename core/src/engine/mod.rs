@@ -38,6 +38,7 @@ mod graceful;
 mod import;
 mod pause;
 mod peer;
+mod policy;
 mod query;
 mod refresh;
 mod rib;
@@ -47,6 +48,7 @@ mod types;
 use family::Rib;
 pub use pause::CATCH_UP_STEP;
 use peer::PeerState;
+pub use policy::Reimport;
 pub use types::{
     decode_block, AddPathSend, EngineConfig, Event, MemoryStats, Negotiated, Outcome, PathView,
     PeerConfig, PeerCounters, PrefixLimit, Resolver,
@@ -66,6 +68,8 @@ pub struct Engine {
     events_dropped: u64,
     next_local_id: u32,
     scratch: Vec<u8>,
+    /// The number of the last policy installed on a peer.
+    next_policy_id: u32,
 }
 
 impl core::fmt::Debug for Engine {
@@ -100,6 +104,7 @@ impl Engine {
             events_dropped: 0,
             next_local_id: 1,
             scratch: Vec::new(),
+            next_policy_id: 0,
         }
     }
 

@@ -89,6 +89,21 @@ pub(super) fn record<K: RouteKey>(engine: &mut Engine, slots: &[Dirty]) {
     }
 }
 
+/// Record every key of family K as pending for `peer` (paused), e.g. after its export policy changed.
+pub(super) fn record_all<K: RouteKey>(engine: &mut Engine, peer: PeerId) {
+    let table = K::table(&engine.rib);
+    let Some(pending) = engine
+        .peers
+        .get_mut(peer.index())
+        .and_then(|p| p.paused.as_mut())
+    else {
+        return;
+    };
+    let pk = K::pending(pending);
+    pk.keys.extend(table.iter().map(|e| e.key));
+    pk.compact();
+}
+
 /// One catch-up step in family K: send the current state of up to `budget`
 /// pending prefixes; returns how many were sent.
 pub(super) fn resume_family<K: RouteKey>(

@@ -1,10 +1,12 @@
 //! Peers: configuration, state, and sessions coming up and going down.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 
 use super::family::{FAMILIES, FAMILY_COUNT};
 use super::graceful::Restart;
 use super::pause::Pending;
+use super::policy::Installed;
 use super::tx::Tx;
 use super::{AddPathSend, Engine, Event, Negotiated, PeerConfig, PeerCounters};
 use crate::reflect::{Role, Source};
@@ -33,6 +35,10 @@ pub(super) struct PeerState {
     /// Per family, whether the peer is above its prefix limit (and was told so once).
     pub(super) over_limit: [bool; FAMILY_COUNT],
     pub(super) counters: PeerCounters,
+    /// The policy applied to routes the peer sends (`None`: accept all, but see RFC 8212).
+    pub(super) import: Option<Arc<Installed>>,
+    /// The policy applied to routes sent to the peer.
+    pub(super) export: Option<Arc<Installed>>,
 }
 
 impl PeerState {
@@ -81,6 +87,8 @@ impl Engine {
             held: [0; FAMILY_COUNT],
             over_limit: [false; FAMILY_COUNT],
             counters: PeerCounters::default(),
+            import: None,
+            export: None,
         });
         id
     }

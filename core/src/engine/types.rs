@@ -29,6 +29,10 @@ pub struct EngineConfig {
     pub record_events: bool,
     /// At most this many events are kept; older ones are dropped and counted.
     pub max_events: usize,
+    /// RFC 8212: an eBGP peer without an import policy has every route it
+    /// sends rejected, and one without an export policy is sent nothing.
+    /// On by default; `false` is the explicit opt-out.
+    pub ebgp_requires_policy: bool,
 }
 
 impl EngineConfig {
@@ -42,6 +46,7 @@ impl EngineConfig {
             decision: DecisionConfig::default(),
             record_events: false,
             max_events: 65_536,
+            ebgp_requires_policy: true,
         }
     }
 }
@@ -228,6 +233,12 @@ pub struct PeerCounters {
     pub unnegotiated_prefixes: u64,
     /// Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
     pub families_disabled: u64,
+    /// Paths the import policy rejected (or, under RFC 8212, that no import policy allowed).
+    pub policy_rejected_in: u64,
+    /// Paths the import policy accepted with changed attributes.
+    pub policy_modified_in: u64,
+    /// Prefixes the export policy (or RFC 8212) kept from the peer, counted as they were evaluated.
+    pub policy_rejected_out: u64,
 }
 
 /// What the engine did with one received message.

@@ -23,6 +23,8 @@ pub fn rid(n: u8) -> Ipv4Addr {
 pub fn engine() -> Engine {
     let mut cfg = EngineConfig::new(AS, rid(254));
     cfg.record_events = true;
+    // RFC 8212 off: these tests are about the reflection and eBGP rules (policy.rs tests it).
+    cfg.ebgp_requires_policy = false;
     Engine::new(cfg)
 }
 
