@@ -2,7 +2,8 @@
 //! an engine from several peers, two of them with enhanced route refresh and
 //! two with prefix limits; chunks can also pause or resume a peer's output.
 //! The engine must never panic, a reset must only take down the peer that
-//! sent the bad message (or crossed its limit), nothing is encoded for a
+//! sent the bad message (or crossed its limit); one peer has an import
+//! policy and one an export policy, nothing is encoded for a
 //! paused peer, and output for every peer must always decode.
 #![no_main]
 
@@ -10,9 +11,30 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use libfuzzer_sys::fuzz_target;
 use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig, PrefixLimit};
+use reflector_core::policy::{CommunityEdit, Condition, Modify, Policy, Statement, Verdict};
 use reflector_core::reflect::Role;
 use reflector_core::wire::route_refresh::RouteRefreshPacket;
 use reflector_core::wire::{Context, UpdatePacket};
+
+/// Reject 10.0.0.0/8 and longer; on routes with 65000:* set LOCAL_PREF 200,
+/// prepend twice, add a community and a large community, remove MED.
+fn policy() -> Policy {
+    let mut pol = Policy::new("fuzz", Verdict::Accept);
+    pol.push(
+        Statement::new("reject", Verdict::Reject)
+            .when(Condition::Prefix(vec!["10.0.0.0/8+".parse().unwrap()])),
+    );
+    pol.push(
+        Statement::new("rewrite", Verdict::Next)
+            .when(Condition::Community(vec!["65000:*".parse().unwrap()]))
+            .then(Modify::SetLocalPref(200))
+            .then(Modify::Prepend { asn: None, count: 2 })
+            .then(Modify::RemoveMed)
+            .then(Modify::Communities(CommunityEdit::Add(vec![0xfde8_0063])))
+            .then(Modify::LargeCommunities(CommunityEdit::Add(vec![[1, 2, 3]]))),
+    );
+    pol
+}
 
 fuzz_target!(|data: &[u8]| {
     let mut cfg = EngineConfig::new(63400, Ipv4Addr::new(10, 0, 0, 254));
@@ -37,6 +59,10 @@ fuzz_target!(|data: &[u8]| {
             id
         })
         .collect();
+    // Peer 2 (a client) has an import policy, the non-client an export
+    // policy: both rewrite attributes and reject some prefixes.
+    let _ = e.set_import_policy(peers[1], Some(policy()));
+    e.set_export_policy(peers[2], Some(policy()));
     // Format: [peer selector, high bit: ROUTE-REFRESH, bit 6: pause/resume
     // instead][u16 length][bytes]... each chunk prefixed with a header.
     let mut paused = vec![false; peers.len()];
