@@ -115,7 +115,11 @@ fn model(block: &[u8], originator: u32) -> Vec<u8> {
 fn general(block: &[u8], originator: u32) -> Vec<u8> {
     let all = tlvs(block);
     let width_dependent = |t: u8| t == type_code::AS_PATH || t == type_code::AGGREGATOR;
-    let rest: Vec<Tlv> = all.iter().filter(|a| !width_dependent(a.1)).cloned().collect();
+    let rest: Vec<Tlv> = all
+        .iter()
+        .filter(|a| !width_dependent(a.1))
+        .cloned()
+        .collect();
     let class = ExportClass::Reflect {
         originator,
         four_octet: false,
