@@ -788,13 +788,13 @@ impl<'a> Packer<'a> {
     /// IPv4 unicast routes without an MP next hop go in the classic NLRI
     /// field; everything else in MP_REACH_NLRI, placed first. Fails with an
     /// overflow error, writing nothing, when the attributes leave no room for
-    /// even one prefix.
+    /// the longest prefix of `nlri`.
     pub fn announce(&mut self, family: AfiSafi, blk: &OutBlock, nlri: &[Nlri]) -> Result<Packed> {
         let mut done = Packed::default();
         let classic = family == AfiSafi::IPV4_UNICAST && blk.mp_next_hop.is_none();
         let nh: &[u8] = blk.mp_next_hop.as_deref().unwrap_or(&[]);
         let fixed = HEADER_LEN + 4 + blk.attrs.len() + if classic { 0 } else { 4 + 5 + nh.len() };
-        let widest = 4 + 17;
+        let widest = nlri.iter().map(|n| self.nlri_len(n)).max().unwrap_or(0);
         if fixed + widest > self.max_len {
             return Err(Error::overflow(fixed));
         }

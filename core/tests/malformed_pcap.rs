@@ -1,5 +1,8 @@
 //! Every message in the deliberately malformed captures yields `Ok` or a
-//! typed error (never a panic), through the framer and `Message::parse`.
+//! typed error (never a panic), through the framer and `Message::parse`; and
+//! the small captures' messages each get the exact outcome RFC 4271 §6 and
+//! RFC 7606 prescribe (action, NOTIFICATION code/subcode and data, offset),
+//! worked out from the bytes (and tshark's dissection) in the comments.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -157,4 +160,77 @@ fn framer_survives_malformed_streams() {
             assert_eq!(g, w);
         }
     }
+}
+
+/// One expected outcome: action, NOTIFICATION code and subcode, offset of
+/// the offending field, the NOTIFICATION data.
+type Expect = (Action, u8, u8, usize, &'static [u8]);
+
+fn expect_each(file: &str, want: &[Expect]) {
+    let msgs = load(file);
+    assert_eq!(msgs.len(), want.len(), "{file}");
+    for (i, (m, w)) in msgs.iter().zip(want).enumerate() {
+        let e = match Message::parse_revised(&m.bytes, &Context::MODERN) {
+            Ok((_, Some(e))) | Err(e) => e,
+            Ok((_, None)) => panic!("{file} #{i}: accepted"),
+        };
+        let got = (
+            e.action,
+            e.code,
+            e.subcode,
+            e.offset,
+            e.data.resolve(&m.bytes),
+        );
+        assert_eq!(got, *w, "{file} #{i}: {e}");
+    }
+}
+
+/// Malformed Attribute List (RFC 4271 §6.3): "Withdrawn Routes Length +
+/// Total Attribute Length + 23 exceeds the message Length"; no data; the
+/// session ends (RFC 7606 §4: the NLRI cannot be found).
+const TOTAL_ATTR_LEN_TOO_LARGE: Expect = (Action::SessionReset, 3, 1, 24, &[]);
+
+#[test]
+fn rfc4271_6_1_update_shorter_than_23_bytes_is_bad_message_length() {
+    // bgp-infinite-loop: four UPDATEs whose header Length is 19 (tshark:
+    // "Malformed Packet"); an UPDATE is at least 23 bytes. Bad Message
+    // Length, data the Length field (offset 16).
+    let e: Expect = (Action::SessionReset, 1, 2, 16, &[0, 19]);
+    expect_each("bgp-infinite-loop.pcap", &[e; 4]);
+}
+
+#[test]
+fn rfc4271_6_3_attribute_lengths_past_the_message_are_malformed_attribute_lists() {
+    // Each: Length 45, Withdrawn Routes Length 3 (a prefix of length
+    // 241/16/12, bytes 21..24), then Total Path Attribute Length at 24..26 of
+    // 0xc3b2 (50,098) or 0x06b2 / 0x81b2: far past the 45-byte message.
+    expect_each(
+        "bgp_mp_reach_nlri-oobr.pcap",
+        &[TOTAL_ATTR_LEN_TOO_LARGE; 6],
+    );
+    expect_each("bgp_mvpn_6_and_7_oobr.pcap", &[TOTAL_ATTR_LEN_TOO_LARGE]);
+    expect_each("bgp_pmsi_tunnel-oobr.pcap", &[TOTAL_ATTR_LEN_TOO_LARGE]);
+    // bgp_vpn_rt: the second UPDATE's Withdrawn Routes Length (offset 19) is
+    // 0xff02 (65,282): too large already.
+    expect_each(
+        "bgp_vpn_rt-oobr.pcap",
+        &[
+            TOTAL_ATTR_LEN_TOO_LARGE,
+            (Action::SessionReset, 3, 1, 19, &[]),
+            TOTAL_ATTR_LEN_TOO_LARGE,
+        ],
+    );
+}
+
+#[test]
+fn rfc7606_3_d_bgpsec_path_without_as_path_is_missing_well_known_treat_as_withdraw() {
+    // tshark: MP_REACH_NLRI, ORIGIN, NEXT_HOP, MULTI_EXIT_DISC, BGPsec_PATH
+    // (33) and no AS_PATH. Without BGPsec negotiated, BGPsec_PATH is an
+    // unknown optional non-transitive attribute and AS_PATH is missing:
+    // Missing Well-known Attribute (RFC 4271 §6.3, data = type code 2),
+    // handled as treat-as-withdraw (RFC 7606 §3.d); offset: the attributes (23).
+    expect_each(
+        "bgpsec_invalid_signature_block_length.pcap",
+        &[(Action::TreatAsWithdraw, 3, 3, 23, &[2])],
+    );
 }

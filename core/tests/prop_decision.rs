@@ -1,8 +1,12 @@
-//! Properties of the decision process: `compare` is a strict total order
-//! (antisymmetric, transitive) when MED is always compared; `rank` orders any
-//! candidate set the same way whatever the input order; and the engine's
-//! Loc-RIB, fed real encoded UPDATEs from several peers, ends up the same for
-//! every arrival order.
+//! Properties of the decision process: `rank` (deterministic MED: groups by
+//! neighbouring AS, merged without MED) orders any candidate set the same way
+//! whatever the input order; and the engine's Loc-RIB, fed real encoded
+//! UPDATEs from several peers, ends up the same for every arrival order.
+//!
+//! Whether the order is the RFC's is `prop_decision_oracle.rs`. Properties
+//! that held by construction (`compare` being antisymmetric and transitive, a
+//! chain of integer comparisons; `rank` with `always_compare_med` equalling a
+//! sort by `compare`, which is how it is written) are gone.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -130,46 +134,7 @@ fn permutation(n: usize, mut seed: u64) -> Vec<usize> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
-
-    #[test]
-    fn compare_with_med_is_antisymmetric_and_transitive(
-        cands in candidates(4).prop_filter("three paths", |v| v.len() == 3),
-        cfg in config(true),
-    ) {
-        let (a, b, c) = (&cands[0], &cands[1], &cands[2]);
-        for (x, y) in [(a, b), (b, c), (a, c)] {
-            let xy = compare(x, y, &cfg, true);
-            // Antisymmetric, and distinct paths are never equal (a strict total order).
-            prop_assert_eq!(xy, compare(y, x, &cfg, true).reverse());
-            prop_assert_ne!(xy, Ordering::Equal);
-            prop_assert_eq!(compare(x, x, &cfg, true), Ordering::Equal);
-        }
-        // Transitive, in every arrangement of the three.
-        for p in [[a, b, c], [a, c, b], [b, a, c], [b, c, a], [c, a, b], [c, b, a]] {
-            if compare(p[0], p[1], &cfg, true) == Ordering::Less
-                && compare(p[1], p[2], &cfg, true) == Ordering::Less
-            {
-                prop_assert_eq!(compare(p[0], p[2], &cfg, true), Ordering::Less);
-            }
-        }
-    }
-
-    #[test]
-    fn rank_with_always_compare_med_is_the_sorted_order(
-        cands in candidates(10),
-        cfg in config(true).prop_map(|c| DecisionConfig { prefer_oldest: false, ..c }),
-        seed in any::<u64>(),
-    ) {
-        let mut a = cands.clone();
-        rank(&mut a, &cfg);
-        let mut b: Vec<Candidate> = permutation(cands.len(), seed).into_iter().map(|i| cands[i]).collect();
-        rank(&mut b, &cfg);
-        prop_assert_eq!(a.iter().map(id).collect::<Vec<_>>(), b.iter().map(id).collect::<Vec<_>>());
-        for w in a.windows(2) {
-            prop_assert_eq!(compare(&w[0], &w[1], &cfg, true), Ordering::Less);
-        }
-    }
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn rank_without_always_compare_med_is_independent_of_input_order(

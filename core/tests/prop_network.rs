@@ -11,7 +11,16 @@
 //! - following best paths (next hop = a node's address) never loops and ends
 //!   at a node that originates the prefix;
 //! - with uniform attributes, every node reaches the same prefixes as in a
-//!   full iBGP mesh of the same nodes.
+//!   full iBGP mesh of the same nodes;
+//! - every best path's AS_PATH is exactly the ASes the route crossed, also
+//!   through 2-octet-AS sessions (AS_TRANS and AS4_PATH, RFC 6793) and from
+//!   external nodes with 4-octet AS numbers.
+//!
+//! Sessions vary per link: iBGP sessions may be 2-octet-AS or ADD-PATH
+//! (the sender advertises every path, RFC 7911; a path is never sent back to
+//! the peer it came from, whatever its path identifier), eBGP sessions to
+//! 2-octet ASes may be 2-octet. Passive observer clients (one to three, some
+//! of them ADD-PATH receivers) originate nothing and must still see everything.
 //!
 //! Cases: `PROPTEST_CASES` (default 256).
 #![allow(
@@ -25,11 +34,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use proptest::prelude::*;
-use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::update_repr::AttributeValue;
-use reflector_core::wire::{Context, Ipv4Prefix, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{
+    AfiSafi, AfiSafiSet, Context, Ipv4Prefix, Prefix, UpdatePacket, UpdateRepr,
+};
 
 const AS: u32 = 63400;
 /// At most this many messages cross the links before a network must be quiet.
@@ -62,6 +73,19 @@ struct LinkSpec {
     b: usize,
     role_b: Role,
     role_a: Role,
+    /// The session negotiated 4-octet AS numbers.
+    four_octet: bool,
+    /// Both sides send and receive every path (ADD-PATH, IPv4 unicast).
+    add_path: bool,
+}
+
+/// The AS of external node `j` (every other one needs four octets).
+fn external_as(j: usize) -> u32 {
+    if j % 2 == 0 {
+        65001 + j as u32
+    } else {
+        4_200_000_001 + j as u32
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +95,8 @@ struct Topology {
     /// External nodes, each attached by eBGP to one internal node.
     external: Vec<usize>,
     links: Vec<LinkSpec>,
+    /// Passive observer clients (internal nodes that originate nothing).
+    observers: Vec<usize>,
 }
 
 impl Topology {
@@ -78,12 +104,28 @@ impl Topology {
         self.internal.len() + self.external.len()
     }
 
-    fn build(kind: Kind, clients: usize, non_clients: usize, externals: &[usize]) -> Self {
+    /// Nodes that originate and withdraw: all but the observers.
+    fn actors(&self) -> Vec<usize> {
+        (0..self.nodes())
+            .filter(|n| !self.observers.contains(n))
+            .collect()
+    }
+
+    fn build(
+        kind: Kind,
+        clients: usize,
+        non_clients: usize,
+        externals: &[usize],
+        observers: usize,
+        sessions: &[(bool, bool)],
+    ) -> Self {
         let ibgp = |a, b, role_b, role_a| LinkSpec {
             a,
             b,
             role_b,
             role_a,
+            four_octet: true,
+            add_path: false,
         };
         let mut internal: Vec<Option<Option<Ipv4Addr>>> = Vec::new();
         let mut links = Vec::new();
@@ -136,6 +178,18 @@ impl Topology {
                 }
             }
         }
+        // Observers: clients of the first reflector (of both redundant ones:
+        // with a shared cluster ID, a client of one only is cut off from the other).
+        let mut obs = Vec::new();
+        for _ in 0..observers {
+            let o = internal.len();
+            obs.push(o);
+            internal.push(None);
+            links.push(ibgp(0, o, Role::Client, Role::NonClient));
+            if matches!(kind, Kind::Redundant { .. }) {
+                links.push(ibgp(1, o, Role::Client, Role::NonClient));
+            }
+        }
         let n = internal.len();
         let external: Vec<usize> = externals.iter().map(|s| s % n).collect();
         for (j, &at) in external.iter().enumerate() {
@@ -144,12 +198,28 @@ impl Topology {
                 b: n + j,
                 role_b: Role::Ebgp,
                 role_a: Role::Ebgp,
+                four_octet: true,
+                add_path: false,
             });
+        }
+        // Session options, cycled over the links.
+        if !sessions.is_empty() {
+            for (k, l) in links.iter_mut().enumerate() {
+                let (four_octet, add_path) = sessions[k % sessions.len()];
+                if l.role_b == Role::Ebgp {
+                    // A 2-octet session only with a 2-octet AS; no ADD-PATH to eBGP.
+                    l.four_octet = four_octet || external_as(l.b - n) > 0xffff;
+                } else {
+                    l.four_octet = four_octet;
+                    l.add_path = add_path;
+                }
+            }
         }
         Topology {
             internal,
             external,
             links,
+            observers: obs,
         }
     }
 
@@ -164,6 +234,8 @@ impl Topology {
                     b,
                     role_b: Role::NonClient,
                     role_a: Role::NonClient,
+                    four_octet: true,
+                    add_path: false,
                 });
             }
         }
@@ -177,6 +249,7 @@ impl Topology {
             internal: vec![None; n],
             external: self.external.clone(),
             links,
+            observers: self.observers.clone(),
         }
     }
 }
@@ -194,7 +267,38 @@ struct Link {
     pa: PeerId,
     pb: PeerId,
     ebgp: bool,
+    four_octet: bool,
+    add_path: bool,
 }
+
+impl Link {
+    /// How UPDATEs on the link are decoded (the same both ways).
+    fn ctx(&self) -> Context {
+        Context {
+            four_octet_as: self.four_octet,
+            extended_message: false,
+            add_path: if self.add_path {
+                AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST)
+            } else {
+                AfiSafiSet::EMPTY
+            },
+        }
+    }
+
+    fn negotiated(&self, router_id: Ipv4Addr) -> Negotiated {
+        let mut n = Negotiated::unicast(router_id);
+        n.four_octet_as = self.four_octet;
+        if self.add_path {
+            n.add_path_receive = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+            n.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+        }
+        n
+    }
+}
+
+/// Bytes taken from a node for one link: its peer there, the receiving node,
+/// the receiver's peer for the sender, (eBGP, decoding context), the messages.
+type Outgoing = (PeerId, usize, PeerId, (bool, Context), Vec<u8>);
 
 struct Net {
     nodes: Vec<Node>,
@@ -215,7 +319,7 @@ impl Net {
                 let asn = if i < n_int {
                     AS
                 } else {
-                    65001 + (i - n_int) as u32
+                    external_as(i - n_int)
                 };
                 let mut cfg = EngineConfig::new(asn, addr(i));
                 // RFC 8212 off: these tests are about the reflection and eBGP rules (policy.rs tests it).
@@ -234,7 +338,7 @@ impl Net {
             if i < n_int {
                 AS
             } else {
-                65001 + (i - n_int) as u32
+                external_as(i - n_int)
             }
         };
         let mut links = Vec::new();
@@ -242,6 +346,9 @@ impl Net {
             let peer = |at: usize, other: usize, role: Role, nodes: &mut Vec<Node>| {
                 let mut pc = PeerConfig::new(role, IpAddr::V4(addr(other)), asn_of(other));
                 pc.local_v4 = Some(addr(at));
+                if l.add_path {
+                    pc.add_path_send = AddPathSend::All;
+                }
                 nodes[at].engine.add_peer(pc)
             };
             let pa = peer(l.a, l.b, l.role_b, &mut nodes);
@@ -252,6 +359,8 @@ impl Net {
                 pa,
                 pb,
                 ebgp: l.role_b == Role::Ebgp,
+                four_octet: l.four_octet,
+                add_path: l.add_path,
             });
         }
         let mut net = Net {
@@ -274,8 +383,9 @@ impl Net {
             (l.a, l.b, l.pa, l.pb)
         };
         let (ra, rb) = (self.nodes[a].addr, self.nodes[b].addr);
-        self.nodes[a].engine.peer_up(pa, Negotiated::unicast(rb));
-        self.nodes[b].engine.peer_up(pb, Negotiated::unicast(ra));
+        let (na, nb) = (self.links[i].negotiated(rb), self.links[i].negotiated(ra));
+        self.nodes[a].engine.peer_up(pa, na);
+        self.nodes[b].engine.peer_up(pb, nb);
         // Bringing a session up runs the decision process and queues the table:
         // take it now, while the senders' state is the one it was written from.
         self.take(a);
@@ -299,15 +409,32 @@ impl Net {
     }
 
     /// Check one UPDATE about to cross from `from` (peer `to_peer` there) to `to`.
-    fn check_sent(&mut self, from: usize, to_peer: PeerId, to: usize, ebgp: bool, msg: &[u8]) {
-        let p = UpdatePacket::new_checked(msg, &Context::MODERN)
+    fn check_sent(
+        &mut self,
+        from: usize,
+        to_peer: PeerId,
+        to: usize,
+        (ebgp, ctx): (bool, Context),
+        msg: &[u8],
+    ) {
+        let p = UpdatePacket::new_checked(msg, &ctx)
             .unwrap_or_else(|e| panic!("node {from} sent a malformed UPDATE: {e}"));
         let u = UpdateRepr::parse(&p);
         for n in &u.nlri {
             self.announcements += 1;
-            // Never back to the peer the route was learned from.
-            if let Some(best) = self.nodes[from].engine.best(&n.prefix) {
-                if best.peer == to_peer {
+            // Never back to the peer the route was learned from: the best path
+            // or, with ADD-PATH, the path its identifier names.
+            let sent = match n.path_id {
+                None => self.nodes[from].engine.best(&n.prefix).map(|b| b.peer),
+                Some(id) => self.nodes[from]
+                    .engine
+                    .candidates(&n.prefix)
+                    .iter()
+                    .find(|c| c.local_id == id)
+                    .map(|c| c.peer),
+            };
+            if let Some(peer) = sent {
+                if peer == to_peer {
                     self.violations.push(format!(
                         "node {from} sent {} back to node {to}, its sender",
                         n.prefix
@@ -335,7 +462,7 @@ impl Net {
     /// The first take runs the node's decision process, so what is taken
     /// matches the node's state as it stands.
     fn take(&mut self, from: usize) {
-        let mut out: Vec<(PeerId, usize, PeerId, bool, Vec<u8>)> = Vec::new();
+        let mut out: Vec<Outgoing> = Vec::new();
         for l in &self.links {
             let (fp, to, tp) = if l.a == from {
                 (l.pa, l.b, l.pb)
@@ -346,16 +473,16 @@ impl Net {
             };
             let bytes = self.nodes[from].engine.take_transmit(fp);
             if !bytes.is_empty() {
-                out.push((fp, to, tp, l.ebgp, bytes));
+                out.push((fp, to, tp, (l.ebgp, l.ctx()), bytes));
             }
         }
-        for (fp, to, tp, ebgp, bytes) in out {
+        for (fp, to, tp, link, bytes) in out {
             let mut rest = &bytes[..];
             while rest.len() >= 19 {
                 let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
                 let (msg, tail) = rest.split_at(len);
                 rest = tail;
-                self.check_sent(from, fp, to, ebgp, msg);
+                self.check_sent(from, fp, to, link, msg);
                 self.in_flight.push((to, tp, from, msg.to_vec()));
             }
             assert!(rest.is_empty(), "node {from} queued a partial message");
@@ -430,10 +557,14 @@ fn scenario() -> impl Strategy<Value = (Topology, Vec<Op>)> {
         kind(),
         2usize..5,
         2usize..4,
-        prop::collection::vec(any::<usize>(), 0..3),
+        prop::collection::vec(any::<usize>(), 0..4),
+        1usize..4,
+        prop::collection::vec((prop::bool::weighted(0.6), prop::bool::weighted(0.3)), 0..5),
         prop::collection::vec(op(), 1..16),
     )
-        .prop_map(|(k, c, nc, ext, ops)| (Topology::build(k, c, nc, &ext), ops))
+        .prop_map(|(k, c, nc, ext, obs, sessions, ops)| {
+            (Topology::build(k, c, nc, &ext, obs, &sessions), ops)
+        })
 }
 
 fn cases() -> u32 {
@@ -447,18 +578,19 @@ fn cases() -> u32 {
 fn play(t: &Topology, ops: &[Op]) -> (Net, BTreeSet<(usize, Prefix)>) {
     let mut net = Net::new(t);
     net.settle();
-    let n = t.nodes();
+    let actors = t.actors();
+    let n = actors.len();
     let mut originated = BTreeSet::new();
     for op in ops {
         match *op {
             Op::Originate(node, p) => {
-                let node = node % n;
+                let node = actors[node % n];
                 let a = IpAddr::V4(net.nodes[node].addr);
                 net.nodes[node].engine.originate(pool(p), a, &[]).unwrap();
                 originated.insert((node, pool(p)));
             }
             Op::Withdraw(node, p) => {
-                let node = node % n;
+                let node = actors[node % n];
                 let had = originated.remove(&(node, pool(p)));
                 assert_eq!(net.nodes[node].engine.withdraw_local(pool(p)), had);
             }
@@ -503,6 +635,19 @@ fn check(t: &Topology, net: &Net, originated: &BTreeSet<(usize, Prefix)>) {
                 }
             }
             // Following next hops ends at an originator, without a loop.
+            let path: Vec<u32> = net.nodes[i]
+                .engine
+                .best(p)
+                .unwrap()
+                .attributes()
+                .into_iter()
+                .find_map(|a| match a.value {
+                    AttributeValue::AsPath(p) => {
+                        Some(p.segments.into_iter().flat_map(|s| s.asns).collect())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default();
             let mut at = i;
             let mut seen = BTreeSet::new();
             loop {
@@ -521,6 +666,24 @@ fn check(t: &Topology, net: &Net, originated: &BTreeSet<(usize, Prefix)>) {
                     .node_by_addr(nh)
                     .unwrap_or_else(|| panic!("next hop {nh} of {p} at node {at} is no node"));
             }
+            // The AS_PATH names the ASes crossed: external nodes attach to
+            // one internal node each, so a route crosses at most our AS and
+            // the originating external AS.
+            let n_int = t.internal.len();
+            let mut want = Vec::new();
+            if i >= n_int && at < n_int {
+                want.push(AS);
+            }
+            if i >= n_int && at >= n_int && at != i {
+                want.push(AS);
+            }
+            if at >= n_int && at != i {
+                want.push(external_as(at - n_int));
+            }
+            assert_eq!(
+                path, want,
+                "AS_PATH of {p} at node {i} (from node {at}) in {t:?}"
+            );
         }
     }
 }
@@ -560,7 +723,14 @@ fn every_kind_of_topology_carries_routes_everywhere() {
         Kind::Hierarchical,
         Kind::NonClientMesh,
     ] {
-        let t = Topology::build(kind, 3, 2, &[0, 1]);
+        let t = Topology::build(
+            kind,
+            3,
+            2,
+            &[0, 1, 2],
+            2,
+            &[(true, false), (false, true), (false, false), (true, true)],
+        );
         let mut ops: Vec<Op> = (0..t.nodes())
             .map(|i| Op::Originate(i, (i % 6) as u8))
             .collect();
