@@ -77,7 +77,7 @@ fn apply(view: &mut View, updates: &[UpdateRepr]) {
     }
 }
 
-fn attr<'a>(list: &'a [AttributeRepr], t: u8) -> Option<&'a AttributeValue> {
+fn attr(list: &[AttributeRepr], t: u8) -> Option<&AttributeValue> {
     list.iter()
         .find(|a| a.value.type_code() == t)
         .map(|a| &a.value)
@@ -772,7 +772,10 @@ proptest! {
 }
 
 /// UPDATEs from three clients over a small pool of prefixes and attributes.
-fn arb_updates() -> impl Strategy<Value = Vec<(u8, Vec<&'static str>, u32, Vec<u16>, bool)>> {
+/// One UPDATE of a test run: sender (1-3), prefixes, origin AS, communities, withdraw.
+type Step = (u8, Vec<&'static str>, u32, Vec<u16>, bool);
+
+fn arb_updates() -> impl Strategy<Value = Vec<Step>> {
     let prefixes = prop::sample::subsequence(
         vec![
             "10.0.0.0/24",
@@ -796,11 +799,7 @@ fn arb_updates() -> impl Strategy<Value = Vec<(u8, Vec<&'static str>, u32, Vec<u
     )
 }
 
-fn run(
-    updates: &[(u8, Vec<&'static str>, u32, Vec<u16>, bool)],
-    setup: impl Fn(&mut Engine, &[PeerId]),
-    split: bool,
-) -> Vec<View> {
+fn run(updates: &[Step], setup: impl Fn(&mut Engine, &[PeerId]), split: bool) -> Vec<View> {
     run_checked(updates, setup, split, None)
 }
 
@@ -816,7 +815,7 @@ fn policy_fields(list: &[AttributeRepr]) -> (Option<u32>, Option<&AttributeValue
 /// [`run`], checking at the end each peer's view against `export` evaluated
 /// directly on the Loc-RIB's best paths (the oracle for the export pass).
 fn run_checked(
-    updates: &[(u8, Vec<&'static str>, u32, Vec<u16>, bool)],
+    updates: &[Step],
     setup: impl Fn(&mut Engine, &[PeerId]),
     split: bool,
     export: Option<&Policy>,
