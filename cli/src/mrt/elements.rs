@@ -745,3 +745,144 @@ fn rib_next_hop<'a>(attrs: impl Iterator<Item = RawAttribute<'a>>, a: &Attrs) ->
     };
     nh.and_then(mp_next_hop).or(fallback)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attribute TLV (non-extended length).
+    fn attr(flags: u8, t: u8, v: &[u8]) -> Vec<u8> {
+        let mut b = vec![flags, t, v.len() as u8];
+        b.extend_from_slice(v);
+        b
+    }
+
+    /// An AS_PATH/AS4_PATH value from (segment type, ASNs).
+    fn path(segs: &[(u8, &[u32])], width: usize) -> Vec<u8> {
+        let mut b = Vec::new();
+        for (t, asns) in segs {
+            b.push(*t);
+            b.push(asns.len() as u8);
+            for a in *asns {
+                if width == 4 {
+                    b.extend_from_slice(&a.to_be_bytes());
+                } else {
+                    b.extend_from_slice(&(*a as u16).to_be_bytes());
+                }
+            }
+        }
+        b
+    }
+
+    fn read(block: &[u8], four_octet: bool) -> Attrs {
+        let mut a = Attrs::default();
+        a.read(AttrIter::new_checked(block, 0).unwrap(), four_octet);
+        a
+    }
+
+    #[test]
+    fn as_path_segments_render_as_bgpdump_does() {
+        let p = path(
+            &[
+                (3, &[65001, 65002]),
+                (4, &[65003, 65004]),
+                (2, &[1, 2]),
+                (1, &[3, 4, 5]),
+            ],
+            4,
+        );
+        let a = read(&attr(0x40, 2, &p), true);
+        assert_eq!(a.as_path_text(), "(65001 65002) [65003,65004] 1 2 {3,4,5}");
+        assert_eq!(a.origin_asns(), &[3, 4, 5]);
+        assert_eq!(a.path_asns(), &[65001, 65002, 65003, 65004, 1, 2, 3, 4, 5]);
+        let p = path(&[(1, &[7, 8]), (2, &[9])], 4);
+        let a = read(&attr(0x40, 2, &p), true);
+        assert_eq!(a.as_path_text(), "{7,8} 9");
+        assert_eq!(a.origin_asns(), &[9]);
+    }
+
+    #[test]
+    fn malformed_and_absent_as_paths() {
+        let a = read(&attr(0x40, 2, &[2, 3, 0, 1]), true);
+        assert_eq!(a.as_path_text(), "! Error !");
+        assert!(a.origin_asns().is_empty());
+        let a = read(&attr(0x40, 1, &[0]), true);
+        assert!(!a.has_as_path());
+        assert_eq!(a.as_path_text(), "");
+    }
+
+    #[test]
+    fn rfc6793_as4_path_merge() {
+        // AS_PATH 10 23456 {20,23456} 30 (count 4), AS4_PATH 131072 {20,196608} 30 (count 3).
+        let mut b = attr(
+            0x40,
+            2,
+            &path(&[(2, &[10, 23456]), (1, &[20, 23456]), (2, &[30])], 2),
+        );
+        b.extend(attr(
+            0xc0,
+            17,
+            &path(&[(2, &[131072]), (1, &[20, 196608]), (2, &[30])], 4),
+        ));
+        let a = read(&b, false);
+        assert_eq!(a.as_path_text(), "10 131072 {20,196608} 30");
+        // An AS4_PATH longer than AS_PATH is ignored.
+        let mut b = attr(0x40, 2, &path(&[(2, &[23456])], 2));
+        b.extend(attr(0xc0, 17, &path(&[(2, &[131072, 131073])], 4)));
+        assert_eq!(read(&b, false).as_path_text(), "23456");
+        // 4-octet sessions ignore AS4_PATH.
+        let mut b = attr(0x40, 2, &path(&[(2, &[23456])], 4));
+        b.extend(attr(0xc0, 17, &path(&[(2, &[131072])], 4)));
+        assert_eq!(read(&b, true).as_path_text(), "23456");
+    }
+
+    #[test]
+    fn as4_aggregator_replaces_as_trans_and_otherwise_stops_the_merge() {
+        let agg = |asn: u16| {
+            let mut v = asn.to_be_bytes().to_vec();
+            v.extend_from_slice(&[192, 0, 2, 1]);
+            attr(0xc0, 7, &v)
+        };
+        let agg4 = attr(0xc0, 18, &[0, 2, 0, 0, 198, 51, 100, 1]);
+        let as_path = attr(0x40, 2, &path(&[(2, &[10, 23456])], 2));
+        let as4_path = attr(0xc0, 17, &path(&[(2, &[131072])], 4));
+        let a = read(
+            &[as_path.clone(), as4_path.clone(), agg(23456), agg4.clone()].concat(),
+            false,
+        );
+        assert_eq!(
+            a.aggregator,
+            Some((131072, "198.51.100.1".parse().unwrap()))
+        );
+        assert_eq!(a.as_path_text(), "10 131072");
+        // bgpdump's rule: an AGGREGATOR that is not AS_TRANS next to an AS4_AGGREGATOR
+        // means an old speaker in between; neither AS4 attribute is used.
+        let a = read(&[as_path, as4_path, agg(64500), agg4].concat(), false);
+        assert_eq!(a.aggregator, Some((64500, "192.0.2.1".parse().unwrap())));
+        assert_eq!(a.as_path_text(), "10 23456");
+    }
+
+    #[test]
+    fn communities_and_the_rest() {
+        let mut b = attr(
+            0xc0,
+            8,
+            &[
+                0xff, 0xff, 0xff, 0x01, 0xfd, 0xe8, 0, 100, 0xff, 0xff, 0xff, 3,
+            ],
+        );
+        b.extend(attr(0x40, 6, &[]));
+        b.extend(attr(0xc0, 7, &[0, 0, 0xfd, 0xe8, 10, 0, 0, 1]));
+        b.extend(attr(0xc0, 32, &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]));
+        b.extend(attr(0xc0, 16, &[0, 2, 0, 1, 0, 0, 0, 9]));
+        b.extend(attr(0x40, 5, &[0, 0, 0, 200]));
+        b.extend(attr(0x80, 4, &[0, 0, 0, 5]));
+        let a = read(&b, true);
+        assert_eq!(a.communities_text(), "no-export 65000:100 local-AS");
+        assert!(a.atomic_aggregate);
+        assert_eq!(a.aggregator, Some((65000, "10.0.0.1".parse().unwrap())));
+        assert_eq!(a.large_communities, vec![[1, 2, 3]]);
+        assert_eq!(a.extended_communities, vec![[0, 2, 0, 1, 0, 0, 0, 9]]);
+        assert_eq!((a.local_pref, a.med), (Some(200), Some(5)));
+    }
+}

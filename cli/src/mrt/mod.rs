@@ -86,7 +86,16 @@ pub fn run(args: &Args) -> io::Result<()> {
 }
 
 /// `--elements`: stream the file's elements to stdout, filtered.
+///
+/// A reader that goes away (`| head`) ends the run quietly.
 fn run_elements(args: &Args) -> io::Result<()> {
+    match stream_elements(args) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+fn stream_elements(args: &Args) -> io::Result<()> {
     let filter = args
         .filter
         .build()
