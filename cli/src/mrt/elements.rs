@@ -830,6 +830,16 @@ mod tests {
         let mut b = attr(0x40, 2, &path(&[(2, &[23456])], 2));
         b.extend(attr(0xc0, 17, &path(&[(2, &[131072, 131073])], 4)));
         assert_eq!(read(&b, false).as_path_text(), "23456");
+        // The hops kept from AS_PATH run across segments. bgpdump 1.6.2 copies
+        // the first segment again and again instead (its merge loop never
+        // advances), which would print "1 1 1 1 131072" here.
+        let mut b = attr(
+            0x40,
+            2,
+            &path(&[(2, &[1]), (1, &[2, 3]), (2, &[4, 5, 23456])], 2),
+        );
+        b.extend(attr(0xc0, 17, &path(&[(2, &[131072])], 4)));
+        assert_eq!(read(&b, false).as_path_text(), "1 {2,3} 4 5 131072");
         // 4-octet sessions ignore AS4_PATH.
         let mut b = attr(0x40, 2, &path(&[(2, &[23456])], 4));
         b.extend(attr(0xc0, 17, &path(&[(2, &[131072])], 4)));
