@@ -1,4 +1,4 @@
-//! `reflector mrt FILE`: statistics of an MRT dump.
+//! `reflector mrt FILE`: statistics of an MRT dump, or its routes one per line.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+mod bgpdump;
+mod elements;
+mod filter;
 mod input;
+mod json;
 mod stats;
 
 use input::{End, RecordReader};
@@ -17,16 +21,32 @@ use stats::{Incomplete, Report, Stats};
 pub struct Args {
     /// The MRT file (plain, gzip or bzip2).
     pub file: PathBuf,
-    /// Print the report as one JSON object.
+    /// Print the report as one JSON object; with --elements, one JSON object per line.
     #[arg(long)]
     pub json: bool,
     /// Show progress on stderr even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// Print the routes instead of statistics: one line per announcement,
+    /// withdrawal, RIB entry and state change, as `bgpdump -m` prints them.
+    #[arg(long)]
+    pub elements: bool,
+    /// Element filters (with --elements; they combine with AND).
+    #[command(flatten)]
+    pub filter: filter::FilterArgs,
 }
 
-/// Read the file and print its report.
+/// Read the file and print its report (or, with `--elements`, its routes).
 pub fn run(args: &Args) -> io::Result<()> {
+    if args.elements {
+        return run_elements(args);
+    }
+    if args.filter.any() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "element filters need --elements",
+        ));
+    }
     let mut reader = RecordReader::open(&args.file)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.file.display())))?;
     let mut stats = Stats::new(args.file.display().to_string(), reader.compression.as_str());
@@ -63,6 +83,91 @@ pub fn run(args: &Args) -> io::Result<()> {
         out.write_all(text(&report).as_bytes())?;
     }
     out.flush()
+}
+
+/// `--elements`: stream the file's elements to stdout, filtered.
+///
+/// A reader that goes away (`| head`) ends the run quietly.
+fn run_elements(args: &Args) -> io::Result<()> {
+    match stream_elements(args) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+fn stream_elements(args: &Args) -> io::Result<()> {
+    let filter = args
+        .filter
+        .build()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut reader = RecordReader::open(&args.file)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", args.file.display())))?;
+    let show_progress = args.progress || io::stderr().is_terminal();
+    let mut progress = Progress::new(show_progress);
+    let mut extractor = elements::Extractor::new();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut line = Vec::with_capacity(1 << 12);
+    let mut records = 0u64;
+    let mut skipped = 0u64;
+    let mut first_skip: Option<String> = None;
+    let mut end = None;
+    loop {
+        let (offset, bytes) = match reader.next_record() {
+            Ok(r) => r,
+            Err(End::Clean) => break,
+            Err(e) => {
+                end = Some(e);
+                break;
+            }
+        };
+        records += 1;
+        if !filter.wants_record(bytes) {
+            continue;
+        }
+        let mut note = |s: elements::Skipped| {
+            skipped += 1;
+            if first_skip.is_none() {
+                first_skip = Some(format!(
+                    "{} at offset {}: {}",
+                    s.context,
+                    offset + s.offset as u64,
+                    s.message
+                ));
+            }
+        };
+        extractor.record(bytes, &mut note, &mut |e| {
+            if !filter.matches(e) {
+                return Ok(());
+            }
+            line.clear();
+            if args.json {
+                json::write_line(&mut line, e)?;
+            } else {
+                bgpdump::write_line(&mut line, e);
+            }
+            out.write_all(&line)
+        })?;
+        progress.tick(&reader, records);
+    }
+    out.flush()?;
+    progress.done(&reader, records);
+    if skipped > 0 {
+        eprintln!(
+            "reflector mrt: {skipped} records or messages could not be decoded; first: {}",
+            first_skip.unwrap_or_default()
+        );
+    }
+    if let Some(End::Truncated {
+        offset, have, want, ..
+    }) = end
+    {
+        eprintln!(
+            "reflector mrt: input ends inside the record at offset {offset} ({have} of {} bytes)",
+            want.map_or_else(|| "at least 12".to_owned(), |n| n.to_string())
+        );
+    }
+    Ok(())
 }
 
 /// Progress on stderr, at most four times a second.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
-use reflector_core::mrt::{Bgp4mpMessage, Body, Record, RibMpReach, ADD_PATH_ALL};
+use reflector_core::mrt::{Bgp4mpMessage, Body, Record, RibMpReach};
 use reflector_core::wire::attribute::{type_code, AsPathView, AttrIter, TypeSet};
 use reflector_core::wire::message::Message;
 use reflector_core::wire::update::UpdatePacket;
@@ -325,22 +325,9 @@ impl Stats {
 
     fn message(&mut self, record_offset: u64, m: &Bgp4mpMessage<'_>) {
         let base = record_offset + m.message_offset as u64;
-        let ctx = m.context();
-        let mut res = Message::parse_revised(m.message, &ctx);
-        let clean =
-            |r: &reflector_core::Result<(Message<'_>, Option<Error>)>| matches!(r, Ok((_, None)));
-        if !clean(&res) && !m.add_path {
-            // ADD-PATH negotiated but recorded under a plain subtype (BIRD does this):
-            // take the path-identifier reading when only it decodes cleanly.
-            let ap = Context {
-                add_path: ADD_PATH_ALL,
-                ..ctx
-            };
-            let retry = Message::parse_revised(m.message, &ap);
-            if clean(&retry) && matches!(retry, Ok((Message::Update(_), _))) {
-                self.report.add_path_inferred += 1;
-                res = retry;
-            }
+        let (res, inferred) = super::elements::decode_message(m);
+        if inferred {
+            self.report.add_path_inferred += 1;
         }
         let (msg, err) = match res {
             Ok(x) => x,
