@@ -327,6 +327,21 @@ fn is_decoded(a: &RawAttribute<'_>, ctx: &Context) -> bool {
 }
 
 fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> Value {
+    attribute_object_as(a, ctx, discarded, false)
+}
+
+/// An attribute as a plain object; `malformed`: the one an error concerns, shown as raw hex.
+fn attribute_object_as(
+    a: &RawAttribute<'_>,
+    ctx: &Context,
+    discarded: bool,
+    malformed: bool,
+) -> Value {
+    let (decoded, value) = if malformed {
+        (false, json!(hex(a.value)))
+    } else {
+        (is_decoded(a, ctx), attribute_value(a, ctx))
+    };
     json!({
         "typeCode": a.type_code,
         "name": attribute_name(a.type_code),
@@ -338,9 +353,9 @@ fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> Val
         },
         "offset": a.offset,
         "length": a.value.len(),
-        "decoded": is_decoded(a, ctx),
+        "decoded": decoded,
         "discarded": discarded,
-        "value": attribute_value(a, ctx),
+        "value": value,
     })
 }
 
@@ -419,16 +434,22 @@ fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Val
     o.insert("withdrawn".into(), nlri_list(u.withdrawn()));
     o.insert("nlri".into(), nlri_list(u.nlri()));
     let discard = u.summary().discard;
+    // The attribute an error concerns is shown as its bytes, not as a value read from them.
+    let bad = err.and_then(|e| e.attr_type);
     let mut seen = TypeSet::EMPTY;
     let attrs: Vec<Value> = u
         .raw_attributes()
         .map(|a| {
             let first = seen.insert(a.type_code);
-            attribute_object(&a, &ctx, !first || discard.contains(a.type_code))
+            let malformed = bad == Some(a.type_code);
+            attribute_object_as(&a, &ctx, !first || discard.contains(a.type_code), malformed)
         })
         .collect();
     o.insert("attributes".into(), Value::Array(attrs));
     for a in u.attributes() {
+        if bad == Some(a.type_code) {
+            continue;
+        }
         let v = attribute_value(&a, &ctx);
         let key = match a.type_code {
             type_code::ORIGIN => "origin",

@@ -179,12 +179,19 @@ export interface MrtSummary {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of the decoders (TypeScript `DecodeOptions`).
+    #[wasm_bindgen(typescript_type = "DecodeOptions")]
+    pub type DecodeOptionsArg;
+}
+
 fn to_js(v: &Value) -> Result<JsValue, JsError> {
     let s = serde_json::to_string(v).map_err(|e| JsError::new(&e.to_string()))?;
     js_sys::JSON::parse(&s).map_err(|_| JsError::new("internal error: JSON.parse failed"))
 }
 
-fn options(v: Option<js_sys::Object>) -> Result<DecodeOptions, JsError> {
+fn options(v: Option<DecodeOptionsArg>) -> Result<DecodeOptions, JsError> {
     let mut o = DecodeOptions::default();
     let Some(v) = v else { return Ok(o) };
     let v: &JsValue = v.as_ref();
@@ -210,20 +217,14 @@ fn options(v: Option<js_sys::Object>) -> Result<DecodeOptions, JsError> {
 ///
 /// Never throws for malformed input: errors are in `errors`, with the RFC 7606 action.
 #[wasm_bindgen(js_name = decodeUpdate, unchecked_return_type = "DecodedUpdate")]
-pub fn decode_update(
-    bytes: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "DecodeOptions")] options_: Option<js_sys::Object>,
-) -> Result<JsValue, JsError> {
-    to_js(&decode::decode_update(bytes, &options(options_)?))
+pub fn decode_update(bytes: &[u8], options: Option<DecodeOptionsArg>) -> Result<JsValue, JsError> {
+    to_js(&decode::decode_update(bytes, &self::options(options)?))
 }
 
 /// Decodes any BGP message (OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH).
 #[wasm_bindgen(js_name = decodeMessage, unchecked_return_type = "DecodedBgpMessage")]
-pub fn decode_message(
-    bytes: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "DecodeOptions")] options_: Option<js_sys::Object>,
-) -> Result<JsValue, JsError> {
-    to_js(&decode::decode_message(bytes, &options(options_)?))
+pub fn decode_message(bytes: &[u8], options: Option<DecodeOptionsArg>) -> Result<JsValue, JsError> {
+    to_js(&decode::decode_message(bytes, &self::options(options)?))
 }
 
 /// Bytes from hex text (whitespace, `:`/`-` separators and a `0x` prefix allowed); throws on other characters.
