@@ -60,7 +60,17 @@ after=$(stat -c %s "$bg")
 gz=$(gzip -9 -c "$bg" | wc -c)
 
 version="$(awk -F'"' '/^\[workspace.package\]/ { p = 1 } p && /^version/ { print $2; exit }' "$root/Cargo.toml")"
-sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" "$here/npm/package.json" > "$here/pkg/package.json"
+# package.json: the template in npm/ with the workspace version and, when this clone has a
+# remote, its URL as repository.url (the field is dropped when there is none).
+repo_url="$(git -C "$root" remote get-url origin 2>/dev/null || true)"
+VERSION="$version" REPO_URL="$repo_url" node -e '
+  const fs = require("fs");
+  const p = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  p.version = process.env.VERSION;
+  if (process.env.REPO_URL) p.repository.url = process.env.REPO_URL.replace(/^(https?:)/, "git+$1");
+  else delete p.repository.url;
+  fs.writeFileSync(process.argv[2], JSON.stringify(p, null, 2) + "\n");
+' "$here/npm/package.json" "$here/pkg/package.json"
 cp "$here/npm/README.md" "$here/pkg/README.md"
 rm -f "$here/pkg/.gitignore"
 

@@ -5,7 +5,9 @@
 //! in the simulator is computed by real Reflector engines exchanging real BGP
 //! bytes; this crate only exposes them.
 
+pub mod decode;
 pub mod js;
+pub mod js_wire;
 pub mod model;
 mod yaml;
 

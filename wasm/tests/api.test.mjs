@@ -229,10 +229,16 @@ test("npm pack produced a package with the module, the wasm, types and README", 
   const meta = JSON.parse(fs.readFileSync(path.join(pkg, "package.json"), "utf8"));
   assert.equal(meta.name, "reflector-wasm");
   assert.match(meta.version, /^\d+\.\d+\.\d+/);
-  assert.equal(meta.types, "reflector_wasm.d.ts");
+  assert.equal(meta.types, "./reflector_wasm.d.ts");
+  assert.equal(meta.type, "module");
   const dts = fs.readFileSync(path.join(pkg, "reflector_wasm.d.ts"), "utf8");
   assert.match(dts, /export class Simulator/);
   assert.match(dts, /export interface Graph \{/);
   assert.match(dts, /graph\(\): Graph;/);
   assert.match(dts, /messages\(start\?: number \| null, count\?: number \| null\): MessagePage;/);
+  assert.match(dts, /export function decodeUpdate\(bytes: Uint8Array \| number\[\], options\?: DecodeOptions \| null\): DecodedUpdate;/);
+  assert.match(dts, /export function decodeMessage\(bytes: Uint8Array \| number\[\], options\?: DecodeOptions \| null\): DecodedBgpMessage;/);
+  assert.match(dts, /export class MrtParser \{/);
+  assert.match(dts, /push\(bytes: Uint8Array \| number\[\]\): MrtRecord\[\];/);
+  assert.match(dts, /finish\(\): MrtSummary;/);
 });

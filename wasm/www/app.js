@@ -1,12 +1,44 @@
 // Reflector demo: a Calico cluster run by real Reflector engines in WebAssembly.
-import init, { Simulator } from "../pkg/reflector_wasm.js";
+// Every name that comes from the YAML (nodes, BGPPeers, messages) reaches the page
+// through textContent or attributes set by h(): never through innerHTML.
+import init, { Simulator, decodeUpdate, hexToBytes } from "../pkg/reflector_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_CID = "224.0.0.1";
 const COLORS = {
-  node: "#3b6fd8", rr: "#e0533d", mesh: "#7d8fb8", global: "#f0a020",
-  specific: "#17a398", rrrr: "#9b59d0", pkt: "#ffcc00", drop: "#d92d20", ink: "#1b2333",
+  node: "#3b6fd8", rr: "#e0533d", ext: "#f0a020", pkt: "#ffcc00", drop: "#d92d20", ink: "#1b2333",
 };
+/** Session types, told apart by dash pattern as well as colour (canvas and legend share this table). */
+const SESSION_TYPES = [
+  { key: "mesh", label: "iBGP mesh / peering", color: "#7d8fb8", dash: [] },
+  { key: "rr-client", label: "reflector ↔ client", color: "#17a398", dash: [8, 5] },
+  { key: "rr-rr", label: "reflector ↔ reflector", color: "#9b59d0", dash: [14, 4, 2, 4] },
+  { key: "external", label: "external (eBGP) peer", color: "#d97706", dash: [2, 4] },
+];
+const SESSION_STYLE = new Map(SESSION_TYPES.map((t) => [t.key, t]));
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+/** An element: props are attributes (class, text, on<event> handled apart), children strings or nodes. */
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v == null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+/** Says what changed, in the aria-live status line of the header. */
+function announce(text) {
+  $("status").textContent = text;
+}
 
 const state = {
   sim: null,
@@ -17,6 +49,8 @@ const state = {
   remembered: new Map(), // reflector name -> cluster ID, kept while the mesh is shown
   selected: null,
   pos: [], // node index -> {x, y, r}
+  extPos: [], // external peer index -> {x, y, r}
+  listFocus: 0, // index in the node list of the option that takes the tab stop
   packets: [],
   animating: false,
   announced: 0,
@@ -28,7 +62,7 @@ const state = {
 
 function fail(e) {
   const msg = e instanceof Error ? e.message : String(e);
-  $("status").textContent = "Error: " + msg;
+  announce("Error: " + msg);
   console.error(e);
   return msg;
 }
@@ -47,7 +81,7 @@ function fmt(n) {
 
 // ---------------------------------------------------------------- cluster changes
 
-function loadYaml(text) {
+function loadYaml(text, reason = "Cluster loaded") {
   const sim = new Simulator(text);
   state.sim?.free();
   state.sim = sim;
@@ -55,7 +89,7 @@ function loadYaml(text) {
   state.remembered = new Map(g.nodes.filter((n) => n.reflector).map((n) => [n.name, n.clusterId]));
   state.mode = g.meshEnabled && state.remembered.size === 0 ? "mesh" : "rr";
   if (state.selected && !g.nodes.some((n) => n.name === state.selected)) state.selected = null;
-  refresh();
+  refresh(reason);
 }
 
 /** The usual pair of BGPPeers (quoted selectors), when the cluster has none for reflectors. */
@@ -89,7 +123,7 @@ function setMode(mode) {
     ensureReflectorPeers();
   }
   state.mode = mode;
-  refresh();
+  refresh(mode === "mesh" ? "Full mesh" : "Route reflectors");
 }
 
 function setReflector(name, cid) {
@@ -97,14 +131,14 @@ function setReflector(name, cid) {
   if (cid) state.remembered.set(name, cid);
   else state.remembered.delete(name);
   if (cid) ensureReflectorPeers();
-  refresh();
+  refresh(cid ? `${name} is a route reflector (cluster ${cid})` : `${name} is no longer a route reflector`);
 }
 
 function resize(n) {
   const reflectors = state.mode === "rr" ? Math.min(Math.max(state.remembered.size, 1), n) : 2;
   const yaml = Simulator.generateYaml(n, reflectors, 1);
   const mode = state.mode;
-  loadYaml(yaml);
+  loadYaml(yaml, `Cluster of ${n} nodes`);
   if (mode === "mesh") setMode("mesh");
 }
 
@@ -146,36 +180,43 @@ function converge() {
   $("converge-info").textContent =
     `${report.converged ? "Converged" : "Stopped"} in ${ms.toFixed(ms < 10 ? 1 : 0)} ms · ` +
     `${fmt(report.messages)} UPDATEs · ${report.steps} steps`;
-  $("status").textContent = `${state.graph.nodes.length} nodes · ${fmt(report.messages)} BGP messages (${fmt(report.bytes)} bytes) · converged in ${ms.toFixed(1)} ms`;
+  return `${report.converged ? "converged" : "stopped"} in ${ms.toFixed(1)} ms: ${fmt(report.messages)} BGP messages (${fmt(report.bytes)} bytes)`;
 }
 
 /** Sessions above which a change does not run the network by itself (the page would stall). */
 const AUTO_RUN_SESSIONS = 20000;
 
-function refresh() {
+/** Recomputes everything after a change to the cluster; `reason` says what changed (announced). */
+function refresh(reason = "Cluster changed") {
   const sim = state.sim;
   state.graph = sim.graph();
   state.peers = sim.bgpPeers();
   const summary = sim.summary();
   computeCounts(summary);
   caption(null);
-  if (sessionsTotal(summary) <= AUTO_RUN_SESSIONS) {
-    converge();
+  const total = sessionsTotal(summary);
+  let run;
+  if (total <= AUTO_RUN_SESSIONS) {
+    run = converge();
   } else {
     sim.reset();
     state.converge = null;
     window.reflectorDemo.lastConvergeMs = null;
     window.reflectorDemo.lastReport = null;
-    $("converge-info").textContent = `Not run yet: ${fmt(sessionsTotal(summary))} sessions take a few seconds. Press Converge.`;
-    $("status").textContent = `${state.graph.nodes.length} nodes · ${fmt(sessionsTotal(summary))} BGP sessions`;
+    $("converge-info").textContent = `Not run yet: ${fmt(total)} sessions take a few seconds. Press Converge.`;
+    run = "not run yet";
   }
   layout();
   drawStatic();
   draw();
   renderControls(summary);
+  renderNodeList();
   renderNode();
   $("yaml").value = sim.toYaml();
   $("yaml-error").hidden = true;
+  $("graph").setAttribute("aria-label",
+    `Cluster graph: ${summary.nodes} nodes, ${summary.reflectors} route reflectors, ${fmt(total)} BGP sessions. The node list beside it selects nodes from the keyboard.`);
+  announce(`${reason}: ${fmt(total)} BGP session${total === 1 ? "" : "s"}, ${summary.nodes} nodes; ${run}.`);
 }
 
 // ---------------------------------------------------------------- drawing
@@ -213,16 +254,25 @@ function layout() {
     const a = -Math.PI / 2 + (2 * Math.PI * k) / Math.max(1, rrs.length) + (rrs.length === 2 ? Math.PI / 2 : 0);
     pos[node.index] = { x: cx + rIn * Math.cos(a), y: cy + rIn * Math.sin(a), r: rRR, a };
   });
+  // External peers (BGPPeer peerIP): diamonds down the right edge.
+  const ext = state.graph.externals || [];
+  state.extPos = ext.map((_, k) => ({ x: w - 28, y: 70 + k * Math.min(44, (h - 140) / Math.max(1, ext.length)), r: 7 }));
   state.pos = pos;
   state.labels = labels;
 }
 
-function sessionColor(s, nodes) {
-  const a = nodes[s.a], b = s.b == null ? null : nodes[s.b];
-  if (a.reflector && b && b.reflector) return COLORS.rrrr;
-  if (s.peerType === "node-to-node mesh") return COLORS.mesh;
-  if (s.peerType === "global") return COLORS.global;
-  return COLORS.specific;
+/** "mesh" | "rr-client" | "rr-rr" | "external": what the session is, whichever resource configured it. */
+function sessionType(s, nodes) {
+  if (s.b == null || s.aRole === "ebgp" || s.bRole === "ebgp") return "external";
+  const a = nodes[s.a], b = nodes[s.b];
+  if (a.reflector && b.reflector) return "rr-rr";
+  if (s.aRole === "client" || s.bRole === "client") return "rr-client";
+  return "mesh";
+}
+
+/** The far end of a session: a node's or an external peer's position. */
+function farEnd(s) {
+  return s.b == null ? state.extPos[s.external] : state.pos[s.b];
 }
 
 function drawStatic() {
@@ -230,30 +280,46 @@ function drawStatic() {
   const w = back.width / dpr, h = back.height / dpr;
   bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   bctx.clearRect(0, 0, w, h);
-  const sessions = g.sessions.filter((s) => s.b != null);
+  const sessions = g.sessions.filter((s) => farEnd(s));
   const many = sessions.length;
   const width = many <= 60 ? 2.6 : many <= 1200 ? 1.3 : 0.6;
   const alpha = many <= 60 ? 0.9 : Math.max(0.03, Math.min(0.7, 40 / Math.sqrt(many)));
-  // One path per colour keeps 100k+ mesh lines fast.
-  const byColor = new Map();
-  for (const s of sessions) {
-    const c = sessionColor(s, nodes);
-    if (!byColor.has(c)) byColor.set(c, []);
-    byColor.get(c).push(s);
-  }
-  bctx.lineCap = "round";
-  for (const [color, list] of byColor) {
-    bctx.strokeStyle = color;
-    bctx.globalAlpha = color === COLORS.rrrr ? Math.max(alpha, 0.8) : alpha;
-    bctx.lineWidth = color === COLORS.rrrr ? Math.max(width, 2.2) : width;
+  // One path per session type keeps 100k+ mesh lines fast.
+  const byType = new Map(SESSION_TYPES.map((t) => [t.key, []]));
+  for (const s of sessions) byType.get(sessionType(s, nodes)).push(s);
+  bctx.lineCap = "butt";
+  for (const [key, list] of byType) {
+    if (list.length === 0) continue;
+    const style = SESSION_STYLE.get(key);
+    bctx.strokeStyle = style.color;
+    bctx.setLineDash(style.dash);
+    bctx.globalAlpha = key === "rr-rr" || key === "external" ? Math.max(alpha, 0.8) : alpha;
+    bctx.lineWidth = key === "rr-rr" ? Math.max(width, 2.2) : key === "external" ? Math.max(width, 1.6) : width;
     bctx.beginPath();
     for (const s of list) {
-      const p = pos[s.a], q = pos[s.b];
+      const p = pos[s.a], q = farEnd(s);
       bctx.moveTo(p.x, p.y);
       bctx.lineTo(q.x, q.y);
     }
     bctx.stroke();
   }
+  bctx.setLineDash([]);
+  state.drawnSessions = Object.fromEntries([...byType].map(([k, l]) => [k, l.length]));
+  // External peers.
+  bctx.globalAlpha = 1;
+  (g.externals || []).forEach((x, k) => {
+    const p = state.extPos[k];
+    bctx.beginPath();
+    bctx.moveTo(p.x, p.y - 9); bctx.lineTo(p.x + 9, p.y); bctx.lineTo(p.x, p.y + 9); bctx.lineTo(p.x - 9, p.y);
+    bctx.closePath();
+    bctx.fillStyle = COLORS.ext;
+    bctx.fill();
+    bctx.font = "11px system-ui, sans-serif";
+    bctx.fillStyle = COLORS.ink;
+    bctx.textAlign = "right";
+    bctx.textBaseline = "middle";
+    bctx.fillText(`${x.address} · AS ${x.asNumber}`, p.x - 14, p.y);
+  });
   bctx.globalAlpha = 1;
   // Nodes: ordinary first, reflectors on top.
   const order = [...nodes].sort((x, y) => Number(x.reflector) - Number(y.reflector));
@@ -323,14 +389,18 @@ function draw() {
     ctx.lineCap = "round";
     ctx.lineWidth = 2.8;
     for (const s of g.sessions) {
-      if (s.b == null || (s.a !== sel.index && s.b !== sel.index)) continue;
-      const q = pos[s.a === sel.index ? s.b : s.a];
-      ctx.strokeStyle = sessionColor(s, g.nodes);
+      if (s.a !== sel.index && s.b !== sel.index) continue;
+      const q = s.a === sel.index ? farEnd(s) : pos[s.a];
+      if (!q) continue;
+      const style = SESSION_STYLE.get(sessionType(s, g.nodes));
+      ctx.strokeStyle = style.color;
+      ctx.setLineDash(style.dash.map((d) => d * 1.3));
       ctx.beginPath();
       ctx.moveTo(p.x, p.y);
       ctx.lineTo(q.x, q.y);
       ctx.stroke();
     }
+    ctx.setLineDash([]);
     ctx.beginPath();
     ctx.arc(p.x, p.y, p.r + 5, 0, 2 * Math.PI);
     ctx.strokeStyle = COLORS.ink;
@@ -396,11 +466,18 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Moves the packets of one step along their sessions; with reduced motion, shows where they end at once. */
 function fly(messages, duration) {
+  state.packets = messages.map((m) => ({ m, t: 0 }));
+  if (reducedMotion.matches) {
+    for (const k of state.packets) k.t = 1;
+    draw();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
-    state.packets = messages.map((m) => ({ m, t: 0 }));
     const t0 = performance.now();
     const frame = (now) => {
+      window.reflectorDemo.animationFrames++;
       const t = (now - t0) / duration;
       for (const k of state.packets) k.t = t;
       draw();
@@ -411,10 +488,11 @@ function fly(messages, duration) {
   });
 }
 
-function caption(html) {
+/** Shows `parts` (strings and nodes) in the caption over the canvas; null hides it. */
+function caption(parts) {
   const c = $("caption");
-  c.hidden = !html;
-  c.innerHTML = html || "";
+  c.hidden = !parts;
+  c.replaceChildren(...(parts || []));
 }
 
 function describeStep(step, msgs, origin, prefix) {
@@ -423,37 +501,54 @@ function describeStep(step, msgs, origin, prefix) {
   const oids = [...new Set(msgs.map((m) => m.originatorId).filter(Boolean))];
   const cls = [...new Set(msgs.filter((m) => m.clusterList.length).map((m) => m.clusterList.join(" ")))];
   const list = (a) => a.slice(0, 4).join(", ") + (a.length > 4 ? ` and ${a.length - 4} more` : "");
-  let html = `<b>Step ${step}</b> · ${list(senders)} send${senders.length === 1 ? "s" : ""} ${msgs.length} UPDATE${msgs.length === 1 ? "" : "s"} for <code>${prefix}</code>.`;
+  const parts = [
+    h("b", { text: `Step ${step}` }),
+    ` · ${list(senders)} send${senders.length === 1 ? "s" : ""} ${msgs.length} UPDATE${msgs.length === 1 ? "" : "s"} for `,
+    h("code", { text: prefix }), ".",
+  ];
   if (oids.length === 0) {
-    html += ` <b>${origin}</b> announces its new route: NEXT_HOP is its own address; no ORIGINATOR_ID, no CLUSTER_LIST yet.`;
+    parts.push(" ", h("b", { text: origin }), " announces its new route: NEXT_HOP is its own address; no ORIGINATOR_ID, no CLUSTER_LIST yet.");
   } else {
-    html += ` Reflecting adds <span class="hl">ORIGINATOR_ID ${oids.join(", ")}</span> (who originated it) and prepends the reflector's cluster ID to <span class="hl">CLUSTER_LIST ${cls.join(" | ")}</span>. NEXT_HOP is kept.`;
+    parts.push(" Reflecting adds ", h("span", { class: "hl", text: `ORIGINATOR_ID ${oids.join(", ")}` }),
+      " (who originated it) and prepends the reflector's cluster ID to ",
+      h("span", { class: "hl", text: `CLUSTER_LIST ${cls.join(" | ")}` }), ". NEXT_HOP is kept.");
   }
   if (dropped.length) {
-    html += ` <b>${dropped.length}</b> cop${dropped.length === 1 ? "y is" : "ies are"} dropped: the receiver finds its own cluster ID in CLUSTER_LIST (RFC 4456 loop prevention).`;
+    parts.push(" ", h("b", { text: String(dropped.length) }),
+      ` cop${dropped.length === 1 ? "y is" : "ies are"} dropped: the receiver finds its own cluster ID in CLUSTER_LIST (RFC 4456 loop prevention).`);
   }
-  return html;
+  return parts;
+}
+
+/** The text of caption parts, for the status line. */
+function plain(parts) {
+  return parts.map((p) => (p instanceof Node ? p.textContent : p)).join("");
 }
 
 function messageCard(m, fresh, step) {
-  const li = document.createElement("li");
-  li.className = "msg" + (m.accepted === false ? " dropped" : "") + (fresh ? " fresh" : "");
   const attrs = [];
-  for (const p of m.announced) attrs.push(`<span class="attr pfx">+ ${p}</span>`);
-  for (const p of m.withdrawn) attrs.push(`<span class="attr pfx">− ${p}</span>`);
-  if (m.origin) attrs.push(`<span class="attr">ORIGIN ${m.origin}</span>`);
-  if (m.asPath != null) attrs.push(`<span class="attr">AS_PATH ${m.asPath || "(empty)"}</span>`);
-  if (m.nextHop) attrs.push(`<span class="attr">NEXT_HOP ${m.nextHop}</span>`);
-  if (m.localPref != null) attrs.push(`<span class="attr">LOCAL_PREF ${m.localPref}</span>`);
-  if (m.med != null) attrs.push(`<span class="attr">MED ${m.med}</span>`);
-  if (m.originatorId) attrs.push(`<span class="attr refl">ORIGINATOR_ID ${m.originatorId}</span>`);
-  if (m.clusterList.length) attrs.push(`<span class="attr refl">CLUSTER_LIST ${m.clusterList.join(" ")}</span>`);
-  const verdict = m.accepted == null ? "" : m.accepted
-    ? `<div class="verdict ok">✓ kept by ${m.toName}</div>`
-    : `<div class="verdict drop">✗ dropped by ${m.toName}: its cluster ID is in CLUSTER_LIST</div>`;
-  li.innerHTML = `<div class="msg-head"><span>${m.fromName} → ${m.toName} · ${m.kind} · ${m.length} B</span><span class="step">step ${step}</span></div><div class="attrs">${attrs.join("")}</div>${verdict}`;
-  return li;
+  const attr = (cls, text) => attrs.push(h("span", { class: `attr ${cls}`.trim(), text }));
+  for (const p of m.announced) attr("pfx", `+ ${p}`);
+  for (const p of m.withdrawn) attr("pfx", `− ${p}`);
+  if (m.origin) attr("", `ORIGIN ${m.origin}`);
+  if (m.asPath != null) attr("", `AS_PATH ${m.asPath || "(empty)"}`);
+  if (m.nextHop) attr("", `NEXT_HOP ${m.nextHop}`);
+  if (m.localPref != null) attr("", `LOCAL_PREF ${m.localPref}`);
+  if (m.med != null) attr("", `MED ${m.med}`);
+  if (m.originatorId) attr("refl", `ORIGINATOR_ID ${m.originatorId}`);
+  if (m.clusterList.length) attr("refl", `CLUSTER_LIST ${m.clusterList.join(" ")}`);
+  const verdict = m.accepted == null ? null : m.accepted
+    ? h("div", { class: "verdict ok", text: `✓ kept by ${m.toName}` })
+    : h("div", { class: "verdict drop", text: `✗ dropped by ${m.toName}: its cluster ID is in CLUSTER_LIST` });
+  return h("li", { class: "msg" + (m.accepted === false ? " dropped" : "") + (fresh ? " fresh" : "") },
+    h("div", { class: "msg-head" },
+      h("span", { text: `${m.fromName} → ${m.toName} · ${m.kind} · ${m.length} B` }),
+      h("span", { class: "step", text: `step ${step}` })),
+    h("div", { class: "attrs" }, attrs),
+    verdict);
 }
+
+const BUSY = ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml"];
 
 async function animateUpdate() {
   if (state.animating) return;
@@ -463,8 +558,9 @@ async function animateUpdate() {
   if (!origin) origin = g.nodes.find((n) => !n.reflector) || g.nodes[0];
   state.selected = origin.name;
   renderNode();
+  markSelected();
   state.animating = true;
-  for (const id of ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml"]) $(id).disabled = true;
+  for (const id of BUSY) $(id).disabled = true;
   const sim = state.sim;
   try {
     if (!state.converge) converge();
@@ -474,10 +570,12 @@ async function animateUpdate() {
     sim.announce(origin.name, prefix);
     showTab("messages");
     const list = $("messages");
-    list.innerHTML = "";
+    list.replaceChildren();
     let index = 0, total = 0, step = 0;
     const n = g.nodes.length;
+    const still = reducedMotion.matches;
     const duration = n <= 12 ? 1500 : n <= 60 ? 1100 : 800;
+    announce(`Sending an UPDATE for ${prefix} from ${origin.name}.`);
     for (; step < 64; step++) {
       const moved = sim.step();
       if (moved === 0) break;
@@ -486,16 +584,24 @@ async function animateUpdate() {
       index += msgs.length;
       total += msgs.length;
       $("msg-count").textContent = fmt(total);
-      caption(describeStep(step + 1, msgs, origin.name, prefix));
+      const parts = describeStep(step + 1, msgs, origin.name, prefix);
+      caption(parts);
+      announce(plain(parts));
       const shown = msgs.slice(0, Math.max(0, 300 - list.children.length));
-      for (const m of shown) list.appendChild(messageCard(m, true, step + 1));
+      for (const m of shown) list.appendChild(messageCard(m, !still, step + 1));
       await fly(msgs, duration);
-      await sleep(n <= 12 ? 700 : 250);
+      await sleep(still ? 0 : n <= 12 ? 700 : 250);
     }
     state.packets = [];
     state.graph = sim.graph();
     const reached = g.nodes.filter((node) => sim.routes(node.name).routes.some((r) => r.prefix === prefix)).length;
-    caption(`<b>Done</b> in ${step} steps and ${total} UPDATEs: <code>${prefix}</code> from <b>${origin.name}</b> is in the routing table of ${reached} of ${n} nodes. Click a node to see it, with its ORIGINATOR_ID and CLUSTER_LIST.`);
+    const done = [
+      h("b", { text: "Done" }), ` in ${step} steps and ${total} UPDATEs: `, h("code", { text: prefix }),
+      " from ", h("b", { text: origin.name }),
+      ` is in the routing table of ${reached} of ${n} nodes. Select a node to see it, with its ORIGINATOR_ID and CLUSTER_LIST.`,
+    ];
+    caption(done);
+    announce(plain(done));
     window.reflectorDemo.lastAnimation = { prefix, steps: step, messages: total, reached };
     draw();
     renderNode();
@@ -503,7 +609,7 @@ async function animateUpdate() {
     fail(e);
   } finally {
     state.animating = false;
-    for (const id of ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml"]) $(id).disabled = false;
+    for (const id of BUSY) $(id).disabled = false;
   }
 }
 
@@ -511,8 +617,10 @@ async function animateUpdate() {
 
 function renderControls(summary) {
   const n = summary.nodes;
-  $("mode-mesh").classList.toggle("on", state.mode === "mesh");
-  $("mode-rr").classList.toggle("on", state.mode === "rr");
+  for (const m of ["mesh", "rr"]) {
+    $(`mode-${m}`).classList.toggle("on", state.mode === m);
+    $(`mode-${m}`).setAttribute("aria-pressed", String(state.mode === m));
+  }
   $("size").value = String(Math.min(500, Math.max(5, n)));
   $("size-value").textContent = String(n);
   $("count-mesh").textContent = fmt(state.counts.mesh);
@@ -529,39 +637,39 @@ function renderControls(summary) {
 
   // Reflector list.
   const box = $("reflectors");
-  box.innerHTML = "";
   const rrs = state.graph.nodes.filter((x) => x.reflector);
+  const rows = [];
   if (state.mode === "mesh") {
-    box.innerHTML = `<div class="rr-none">The full mesh has no reflectors. Switch to “Route reflectors” to choose them.</div>`;
+    rows.push(h("div", { class: "rr-none", text: "The full mesh has no reflectors. Switch to “Route reflectors” to choose them." }));
   } else if (rrs.length === 0) {
-    box.innerHTML = `<div class="rr-none">No reflector yet: add one below.</div>`;
+    rows.push(h("div", { class: "rr-none", text: "No reflector yet: add one below." }));
   }
   for (const node of rrs) {
-    const row = document.createElement("div");
-    row.className = "rr-item";
-    row.innerHTML = `<i></i><span>${node.name}</span><input value="${node.clusterId}" aria-label="Cluster ID of ${node.name}"><button type="button" title="No longer a reflector">✕</button>`;
-    row.querySelector("input").addEventListener("change", (ev) => {
+    const input = h("input", { "aria-label": `Cluster ID of ${node.name}` });
+    input.value = node.clusterId;
+    input.addEventListener("change", (ev) => {
       try {
         state.sim.setClusterId(node.name, ev.target.value);
         state.remembered.set(node.name, ev.target.value.trim());
-        refresh();
+        refresh(`Cluster ID of ${node.name} set to ${ev.target.value.trim()}`);
       } catch (e) {
         fail(e);
         ev.target.value = node.clusterId;
       }
     });
-    row.querySelector("button").addEventListener("click", () => {
-      try { setReflector(node.name, null); } catch (e) { fail(e); }
+    const remove = h("button", {
+      type: "button", title: "No longer a reflector", "aria-label": `${node.name}: no longer a reflector`, text: "✕",
+      onclick: () => { try { setReflector(node.name, null); } catch (e) { fail(e); } },
     });
-    box.appendChild(row);
+    rows.push(h("div", { class: "rr-item" }, h("i", { "aria-hidden": "true" }), h("span", { text: node.name }), input, remove));
   }
+  box.replaceChildren(...rows);
   const sel = $("rr-add-node");
-  sel.innerHTML = "";
-  for (const node of state.graph.nodes.filter((x) => !x.reflector)) {
-    const o = document.createElement("option");
-    o.value = o.textContent = node.name;
-    sel.appendChild(o);
-  }
+  sel.replaceChildren(...state.graph.nodes.filter((x) => !x.reflector).map((node) => {
+    const o = h("option", { text: node.name });
+    o.value = node.name;
+    return o;
+  }));
   for (const id of ["rr-add-node", "rr-add-id", "rr-add"]) $(id).disabled = state.mode === "mesh";
 
   // Notes (load notes and linter findings).
@@ -572,14 +680,79 @@ function renderControls(summary) {
     return !seen.has(key) && seen.add(key);
   });
   $("notes-section").hidden = notes.length === 0;
-  $("notes").innerHTML = notes
-    .slice(0, 4)
-    .map((x) => `<li class="${x.severity}"><b>${x.resource}</b> ${x.field}: ${escapeHtml(x.message)}</li>`)
-    .join("") + (notes.length > 4 ? `<li>… and ${notes.length - 4} more</li>` : "");
+  const items = notes.slice(0, 4).map((x) => h("li", { class: x.severity }, h("b", { text: x.resource }), ` ${x.field}: ${x.message}`));
+  if (notes.length > 4) items.push(h("li", { text: `… and ${notes.length - 4} more` }));
+  $("notes").replaceChildren(...items);
 }
 
-function escapeHtml(s) {
-  return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+/** The legend's session rows: the same colours and dash patterns as the canvas. */
+function renderLegend() {
+  $("legend-sessions").replaceChildren(...SESSION_TYPES.map((t) => {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("width", "30");
+    svg.setAttribute("height", "8");
+    svg.setAttribute("aria-hidden", "true");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    for (const [k, v] of Object.entries({ x1: 1, y1: 4, x2: 29, y2: 4, stroke: t.color, "stroke-width": 2.5 })) line.setAttribute(k, String(v));
+    if (t.dash.length) line.setAttribute("stroke-dasharray", t.dash.join(" "));
+    svg.append(line);
+    return h("div", { "data-session": t.key }, svg, t.label);
+  }));
+}
+
+/** One option per node, beside the canvas: the keyboard's way to select nodes. */
+function renderNodeList() {
+  const nodes = state.graph.nodes;
+  $("node-list-count").textContent = String(nodes.length);
+  const selected = state.selected ? nodes.findIndex((n) => n.name === state.selected) : -1;
+  if (selected >= 0) state.listFocus = selected;
+  state.listFocus = Math.min(state.listFocus, Math.max(0, nodes.length - 1));
+  $("node-list").replaceChildren(...nodes.map((node, i) => h("li", {
+    role: "option",
+    id: `node-option-${i}`,
+    class: node.reflector ? "rr" : null,
+    "aria-selected": String(i === selected),
+    tabindex: i === state.listFocus ? "0" : "-1",
+    "data-name": node.name,
+  }, h("b", { text: node.name }),
+  h("small", { text: node.reflector ? `route reflector · cluster ${node.clusterId}` : node.ipv4 || "no IPv4 address" }))));
+}
+
+/** Brings the node list in line with the selection. */
+function markSelected() {
+  for (const li of $("node-list").children) {
+    const on = li.dataset.name === state.selected;
+    li.setAttribute("aria-selected", String(on));
+  }
+}
+
+/** Selects a node (null: none): canvas highlight, node panel, list, and an announcement. */
+function selectNode(name, { tab = true } = {}) {
+  state.selected = name;
+  draw();
+  renderNode();
+  markSelected();
+  if (!name) {
+    announce("No node selected.");
+    return;
+  }
+  if (tab) showTab("node");
+  const node = nodeByName(name);
+  const routes = Number($("route-count").textContent);
+  const sessions = state.graph.sessions.filter((s) => s.a === node.index || s.b === node.index).length;
+  announce(`${name} selected${node.reflector ? " (route reflector)" : ""}: ${routes} route${routes === 1 ? "" : "s"}, ${sessions} BGP session${sessions === 1 ? "" : "s"}.`);
+}
+
+function focusListOption(i) {
+  const items = $("node-list").children;
+  if (items.length === 0) return;
+  i = Math.max(0, Math.min(items.length - 1, i));
+  for (const li of items) li.tabIndex = -1;
+  state.listFocus = i;
+  items[i].tabIndex = 0;
+  items[i].focus();
+  items[i].scrollIntoView({ block: "nearest" });
+  selectNode(items[i].dataset.name);
 }
 
 function renderNode() {
@@ -601,23 +774,104 @@ function renderNode() {
   $("node-cid").disabled = state.mode === "mesh" || state.animating;
   const routes = state.sim.routes(node.name).routes;
   $("route-count").textContent = String(routes.length);
-  const tbody = $("routes").querySelector("tbody");
-  tbody.innerHTML = routes
-    .slice(0, 1000)
-    .map((r) => {
-      const local = r.from === "local";
-      return `<tr data-prefix="${r.prefix}"><td>${r.prefix}</td><td>${r.next_hop}</td>` +
-        `<td class="${r.originator_id ? "refl" : ""}">${r.originator_id || "–"}</td>` +
-        `<td class="${r.cluster_list.length ? "refl" : ""}">${r.cluster_list.join(" ") || "–"}</td>` +
-        `<td class="${local ? "local" : ""}">${local ? "originated here" : r.from}</td></tr>`;
-    })
-    .join("");
+  const td = (text, cls) => h("td", { class: cls || null, text });
+  $("routes").querySelector("tbody").replaceChildren(...routes.slice(0, 1000).map((r) => {
+    const local = r.from === "local";
+    return h("tr", { "data-prefix": r.prefix },
+      td(r.prefix), td(r.next_hop),
+      td(r.originator_id || "–", r.originator_id ? "refl" : ""),
+      td(r.cluster_list.join(" ") || "–", r.cluster_list.length ? "refl" : ""),
+      td(local ? "originated here" : r.from, local ? "local" : ""));
+  }));
   $("node-status").textContent = state.sim.nodeStatusText(node.name);
 }
 
-function showTab(name) {
-  for (const t of document.querySelectorAll(".tab")) t.classList.toggle("on", t.dataset.tab === name);
-  for (const p of document.querySelectorAll(".panel")) p.classList.toggle("on", p.id === `panel-${name}`);
+const TABS = ["node", "messages", "yaml", "decode"];
+
+/** Shows a tab's panel (ARIA tabs: aria-selected, one tab stop); `focus` moves the focus to the tab. */
+function showTab(name, focus = false) {
+  for (const t of document.querySelectorAll('[role="tab"]')) {
+    const on = t.dataset.tab === name;
+    t.classList.toggle("on", on);
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    if (on && focus) t.focus();
+  }
+  for (const p of document.querySelectorAll('[role="tabpanel"]')) {
+    const on = p.id === `panel-${name}`;
+    p.classList.toggle("on", on);
+    p.hidden = !on;
+  }
+}
+
+// ---------------------------------------------------------------- decoding pasted UPDATEs
+
+/** A reflected UPDATE: ORIGIN, AS_PATH, NEXT_HOP, COMMUNITIES, ORIGINATOR_ID, CLUSTER_LIST, one prefix. */
+const EXAMPLE_UPDATE =
+  "ffffffffffffffffffffffffffffffff 0048 02 0000 002d 40010100 40020a0202 0000fde9 0000fdea " +
+  "4003040a000001 c00804fde90064 8009040a000003 800a04e0000001 180a6300";
+
+function attributeText(a) {
+  const v = a.value;
+  if (v == null) return a.decoded ? "(present)" : "";
+  if (typeof v !== "object") return String(v);
+  if (Array.isArray(v)) {
+    return v.map((x) => (typeof x === "object" && x && "asns" in x
+      ? (x.type === "AS_SET" ? `{${x.asns.join(" ")}}` : x.type === "AS_SEQUENCE" ? x.asns.join(" ") : `${x.type}(${x.asns.join(" ")})`)
+      : String(x))).join(" ");
+  }
+  if ("asn" in v) return `AS ${v.asn}, ${v.address}`;
+  if ("nextHop" in v) {
+    const nlri = v.nlri.map((n) => n.prefix).join(" ") || v.nlriHex || "none";
+    return `${v.family ? v.family.name : ""} next hop ${v.nextHop.join(", ")}; NLRI ${nlri}`;
+  }
+  if ("withdrawn" in v) return `${v.family.name} withdrawn ${v.withdrawn.map((n) => n.prefix).join(" ") || v.withdrawnHex || "none (End-of-RIB)"}`;
+  return JSON.stringify(v);
+}
+
+function decodePasted() {
+  const out = $("hex-output");
+  let bytes;
+  try {
+    bytes = hexToBytes($("hex-input").value);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    out.replaceChildren(h("p", { class: "err", role: "alert", text: `Not hex: ${msg}` }));
+    announce(`Not decoded: ${msg}`);
+    return null;
+  }
+  const u = decodeUpdate(bytes, { fourOctetAs: $("hex-as4").checked, addPath: $("hex-addpath").checked });
+  window.reflectorDemo.lastDecoded = u;
+  const prefixes = (list) => list.map((n) => (n.pathId == null ? n.prefix : `${n.prefix} (path ${n.pathId})`)).join(", ");
+  const announced = [...u.nlri, ...(u.mpReach ? u.mpReach.nlri : [])];
+  const withdrawn = [...u.withdrawn, ...(u.mpUnreach ? u.mpUnreach.withdrawn : [])];
+  const parts = [
+    h("p", { class: "summary" },
+      h("b", { text: `UPDATE, ${u.length ?? "?"} bytes` }),
+      ` · ${u.attributes.length} attribute${u.attributes.length === 1 ? "" : "s"} · ${announced.length} announced · ${withdrawn.length} withdrawn` +
+      (u.endOfRib ? ` · End-of-RIB (${u.endOfRib})` : "") +
+      (u.errors.length ? ` · RFC 7606: ${u.action}` : " · well formed")),
+  ];
+  if (u.errors.length) {
+    parts.push(h("h4", { text: "Errors" }), h("ul", { id: "hex-errors" }, u.errors.map((e) => h("li", { class: "err" },
+      h("b", { text: e.kind }), `: ${e.description} at offset ${e.offset}. Action: ${e.action}. `,
+      e.code ? `NOTIFICATION ${e.code}/${e.subcode} (${e.codeName} / ${e.subcodeName})` : "no NOTIFICATION",
+      e.attributeType != null ? `, attribute type ${e.attributeType}` : "", "."))));
+  }
+  if (announced.length) parts.push(h("h4", { text: "Announced" }), h("p", { class: "summary", id: "hex-announced", text: prefixes(announced) }));
+  if (withdrawn.length) parts.push(h("h4", { text: "Withdrawn" }), h("p", { class: "summary", id: "hex-withdrawn", text: prefixes(withdrawn) }));
+  if (u.attributes.length) {
+    const flags = (f) => [f.optional ? "optional" : "well-known", f.transitive ? "transitive" : "", f.partial ? "partial" : "", f.extendedLength ? "ext-len" : ""].filter(Boolean).join(" ");
+    parts.push(h("h4", { text: "Path attributes" }), h("div", { class: "table-wrap" }, h("table", { id: "hex-attributes" },
+      h("thead", {}, h("tr", {}, ["Type", "Attribute", "Flags", "Value"].map((c) => h("th", { scope: "col", text: c })))),
+      h("tbody", {}, u.attributes.map((a) => h("tr", { class: a.discarded ? "discarded" : null },
+        h("td", { text: String(a.typeCode) }), h("td", { text: a.name + (a.discarded ? " (discarded)" : "") }),
+        h("td", { text: flags(a.flags) }), h("td", { text: attributeText(a) })))))));
+  }
+  out.replaceChildren(...parts);
+  announce(`Decoded UPDATE: ${u.attributes.length} attributes, ${announced.length} announced, ${withdrawn.length} withdrawn, ` +
+    (u.errors.length ? `${u.errors.length} error (${u.errors[0].kind}, ${u.action}).` : "no errors."));
+  return u;
 }
 
 // ---------------------------------------------------------------- events
@@ -643,7 +897,7 @@ function wire() {
     try { resize(Number(ev.target.value)); } catch (e) { fail(e); }
   });
   $("converge").addEventListener("click", () => {
-    try { converge(); drawStatic(); draw(); renderNode(); } catch (e) { fail(e); }
+    try { const run = converge(); drawStatic(); draw(); renderNode(); announce(`Converge: ${run}.`); } catch (e) { fail(e); }
   });
   $("animate").addEventListener("click", () => animateUpdate());
   $("rr-add").addEventListener("click", () => {
@@ -657,45 +911,80 @@ function wire() {
   $("node-cid").addEventListener("change", (ev) => {
     const node = nodeByName(state.selected);
     if (!node || !node.reflector) return;
-    try { state.sim.setClusterId(node.name, ev.target.value); state.remembered.set(node.name, ev.target.value.trim()); refresh(); }
-    catch (e) { fail(e); renderNode(); }
+    try {
+      state.sim.setClusterId(node.name, ev.target.value);
+      state.remembered.set(node.name, ev.target.value.trim());
+      refresh(`Cluster ID of ${node.name} set to ${ev.target.value.trim()}`);
+    } catch (e) { fail(e); renderNode(); }
   });
   $("node-remove").addEventListener("click", () => {
-    try { state.sim.removeNode(state.selected); state.remembered.delete(state.selected); state.selected = null; refresh(); }
-    catch (e) { fail(e); }
+    try {
+      const name = state.selected;
+      state.sim.removeNode(name);
+      state.remembered.delete(name);
+      state.selected = null;
+      refresh(`${name} removed`);
+    } catch (e) { fail(e); }
   });
   $("apply-yaml").addEventListener("click", () => {
     try {
-      loadYaml($("yaml").value);
-      $("status").textContent += " · YAML applied";
+      loadYaml($("yaml").value, "YAML applied");
     } catch (e) {
       const err = $("yaml-error");
       err.textContent = e instanceof Error ? e.message : String(e);
       err.hidden = false;
+      announce("YAML not applied: " + err.textContent);
     }
   });
-  $("reset-yaml").addEventListener("click", () => { try { loadYaml(state.story); } catch (e) { fail(e); } });
+  $("reset-yaml").addEventListener("click", () => { try { loadYaml(state.story, "Story cluster"); } catch (e) { fail(e); } });
   $("add-node").addEventListener("click", () => {
     try {
       let k = state.graph.nodes.length + 1;
       while (nodeByName(`node${k}`)) k++;
       state.sim.addNode(`node${k}`);
-      refresh();
+      refresh(`node${k} added`);
     } catch (e) { fail(e); }
   });
-  for (const t of document.querySelectorAll(".tab")) t.addEventListener("click", () => showTab(t.dataset.tab));
+  // Tabs: click, or arrow keys / Home / End within the tab list (automatic activation).
+  for (const t of document.querySelectorAll('[role="tab"]')) t.addEventListener("click", () => showTab(t.dataset.tab));
+  document.querySelector('[role="tablist"]').addEventListener("keydown", (ev) => {
+    const i = TABS.indexOf(ev.target.dataset?.tab);
+    if (i < 0) return;
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    showTab(TABS[(next + TABS.length) % TABS.length], true);
+  });
+  // Node list: a listbox with one tab stop; arrows, Home, End, PageUp/PageDown move and select.
+  const nodeList = $("node-list");
+  nodeList.addEventListener("click", (ev) => {
+    const li = ev.target.closest('[role="option"]');
+    if (li) focusListOption([...nodeList.children].indexOf(li));
+  });
+  nodeList.addEventListener("keydown", (ev) => {
+    const n = nodeList.children.length;
+    const i = state.listFocus;
+    const next = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: n - 1, PageDown: i + 10, PageUp: i - 10 }[ev.key];
+    if (next !== undefined) {
+      ev.preventDefault();
+      focusListOption(next);
+    } else if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      focusListOption(i);
+    }
+  });
   canvas.addEventListener("click", (ev) => {
     const r = canvas.getBoundingClientRect();
     const node = nodeAt(ev.clientX - r.left, ev.clientY - r.top);
-    state.selected = node ? node.name : null;
-    draw();
-    renderNode();
-    if (node) showTab("node");
+    if (node) state.listFocus = node.index;
+    selectNode(node ? node.name : null);
   });
   canvas.addEventListener("mousemove", (ev) => {
     const r = canvas.getBoundingClientRect();
     canvas.style.cursor = nodeAt(ev.clientX - r.left, ev.clientY - r.top) ? "pointer" : "default";
   });
+  $("hex-decode").addEventListener("click", () => decodePasted());
+  $("hex-example").addEventListener("click", () => { $("hex-input").value = EXAMPLE_UPDATE; decodePasted(); });
   let pending = 0;
   window.addEventListener("resize", () => {
     clearTimeout(pending);
@@ -708,6 +997,9 @@ window.reflectorDemo = {
   lastConvergeMs: null,
   lastReport: null,
   lastAnimation: null,
+  lastDecoded: null,
+  /** requestAnimationFrame callbacks run by the UPDATE animation (none with reduced motion). */
+  animationFrames: 0,
   /** Page coordinates of a node's centre (for tests and tooling). */
   nodePosition(name) {
     const node = nodeByName(name);
@@ -718,6 +1010,10 @@ window.reflectorDemo = {
   },
   nodeNames() {
     return state.graph.nodes.map((n) => n.name);
+  },
+  /** Sessions drawn, by type, and each type's colour and dash pattern. */
+  sessionStyles() {
+    return { drawn: state.drawnSessions, types: SESSION_TYPES };
   },
   /** Generates an n-node cluster in the current mode, as the size slider does. */
   resize(n) {
@@ -730,8 +1026,9 @@ async function main() {
   try {
     await init();
     state.story = await (await fetch("story.yaml")).text();
+    renderLegend();
     wire();
-    loadYaml(state.story);
+    loadYaml(state.story, "Story cluster");
     window.reflectorDemo.ready = true;
   } catch (e) {
     fail(e);

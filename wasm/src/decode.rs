@@ -1,0 +1,872 @@
+//! BGP messages and MRT records as plain JSON values, decoded by
+//! reflector-core's wire and MRT parsers (no decoding logic of its own beyond
+//! naming things and formatting addresses).
+//!
+//! Field names are camelCase; the shapes are described for TypeScript in
+//! `js.rs` (`DecodedUpdate`, `DecodedMessage`, `MrtRecord`, ...), and
+//! `wasm/tests/api.test.mjs` checks every decoded object against them.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use reflector_core::error::{Action, Error, ErrorKind};
+use reflector_core::mrt::{self, Body, Record, RibMpReach, RibNlri};
+use reflector_core::wire::attribute::{
+    self, flags, type_code, AsPathView, AttrIter, Attribute, MpReach, MpUnreach, RawAttribute,
+    SegmentType, TypeSet,
+};
+use reflector_core::wire::capability::{self, Capability};
+use reflector_core::wire::message::Message;
+use reflector_core::wire::notification;
+use reflector_core::wire::open::OpenPacket;
+use reflector_core::wire::route_refresh::Subtype;
+use reflector_core::wire::{
+    AfiSafi, AfiSafiSet, Context, Header, MessageType, NlriIter, UpdatePacket, MAX_EXTENDED_LEN,
+};
+use serde_json::{json, Map, Value};
+
+/// How to read UPDATEs: what the session negotiated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// 4-octet AS numbers in AS_PATH (RFC 6793); default true.
+    pub four_octet_as: bool,
+    /// ADD-PATH path identifiers on every family (RFC 7911); default false.
+    pub add_path: bool,
+    /// Messages up to 65,535 bytes (RFC 8654); default true.
+    pub extended_message: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            four_octet_as: true,
+            add_path: false,
+            extended_message: true,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// The decoding context these options describe.
+    pub fn context(&self) -> Context {
+        Context {
+            four_octet_as: self.four_octet_as,
+            extended_message: self.extended_message,
+            add_path: if self.add_path {
+                mrt::ADD_PATH_ALL
+            } else {
+                AfiSafiSet::EMPTY
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------- small formatters
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Bytes from hex text; whitespace, `:` and `-` separators and a `0x` prefix are allowed.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    let digits: Vec<u8> = t
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b':' && *b != b'-')
+        .collect();
+    if let Some(bad) = digits.iter().find(|b| !b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "not a hex digit: {:?}",
+            char::from(*bad).escape_default().to_string()
+        ));
+    }
+    if digits.len() % 2 != 0 {
+        return Err(format!("odd number of hex digits ({})", digits.len()));
+    }
+    let val = |b: u8| -> u8 {
+        match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => b - b'A' + 10,
+        }
+    };
+    Ok(digits
+        .chunks_exact(2)
+        .map(|p| match p {
+            [h, l] => (val(*h) << 4) | val(*l),
+            _ => 0,
+        })
+        .collect())
+}
+
+fn be32(b: &[u8]) -> u32 {
+    b.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x))
+}
+
+/// The family's name ("ipv4-unicast", ...), or "afi/safi".
+pub fn family_name(f: AfiSafi) -> String {
+    match (f.afi.0, f.safi.0) {
+        (1, 1) => "ipv4-unicast".into(),
+        (1, 2) => "ipv4-multicast".into(),
+        (2, 1) => "ipv6-unicast".into(),
+        (2, 2) => "ipv6-multicast".into(),
+        (1, 4) => "ipv4-labeled-unicast".into(),
+        (2, 4) => "ipv6-labeled-unicast".into(),
+        (1, 128) => "ipv4-vpn".into(),
+        (2, 128) => "ipv6-vpn".into(),
+        (1, 132) => "route-target".into(),
+        (1, 133) => "ipv4-flowspec".into(),
+        (2, 133) => "ipv6-flowspec".into(),
+        (25, 70) => "l2vpn-evpn".into(),
+        (a, s) => format!("{a}/{s}"),
+    }
+}
+
+fn family(f: AfiSafi) -> Value {
+    json!({ "afi": f.afi.0, "safi": f.safi.0, "name": family_name(f) })
+}
+
+/// The IANA name of a path attribute type.
+pub fn attribute_name(t: u8) -> String {
+    match t {
+        1 => "ORIGIN".into(),
+        2 => "AS_PATH".into(),
+        3 => "NEXT_HOP".into(),
+        4 => "MULTI_EXIT_DISC".into(),
+        5 => "LOCAL_PREF".into(),
+        6 => "ATOMIC_AGGREGATE".into(),
+        7 => "AGGREGATOR".into(),
+        8 => "COMMUNITIES".into(),
+        9 => "ORIGINATOR_ID".into(),
+        10 => "CLUSTER_LIST".into(),
+        14 => "MP_REACH_NLRI".into(),
+        15 => "MP_UNREACH_NLRI".into(),
+        16 => "EXTENDED_COMMUNITIES".into(),
+        17 => "AS4_PATH".into(),
+        18 => "AS4_AGGREGATOR".into(),
+        20 => "CONNECTOR".into(),
+        21 => "AS_PATHLIMIT".into(),
+        22 => "PMSI_TUNNEL".into(),
+        23 => "TUNNEL_ENCAPSULATION".into(),
+        25 => "IPV6_EXTENDED_COMMUNITIES".into(),
+        26 => "AIGP".into(),
+        29 => "BGP_LS".into(),
+        32 => "LARGE_COMMUNITY".into(),
+        33 => "BGPSEC_PATH".into(),
+        35 => "OTC".into(),
+        40 => "PREFIX_SID".into(),
+        128 => "ATTR_SET".into(),
+        t => format!("UNKNOWN_{t}"),
+    }
+}
+
+/// The well-known name of a COMMUNITIES value, if it has one.
+fn community_text(c: u32) -> String {
+    match c {
+        0xFFFF_0000 => "GRACEFUL_SHUTDOWN".into(),
+        0xFFFF_0001 => "ACCEPT_OWN".into(),
+        0xFFFF_0006 => "LLGR_STALE".into(),
+        0xFFFF_0007 => "NO_LLGR".into(),
+        0xFFFF_029A => "BLACKHOLE".into(),
+        0xFFFF_FF01 => "NO_EXPORT".into(),
+        0xFFFF_FF02 => "NO_ADVERTISE".into(),
+        0xFFFF_FF03 => "NO_EXPORT_SUBCONFED".into(),
+        0xFFFF_FF04 => "NOPEER".into(),
+        c => format!("{}:{}", c >> 16, c & 0xffff),
+    }
+}
+
+/// An address field of 4 or 16 bytes, or 32 (global and link-local IPv6); else `None`.
+fn addresses(b: &[u8]) -> Option<Vec<String>> {
+    match b.len() {
+        4 => Some(vec![Ipv4Addr::from(be32(b)).to_string()]),
+        16 | 32 => Some(
+            b.chunks_exact(16)
+                .map(|c| {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(c);
+                    Ipv6Addr::from(a).to_string()
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn next_hops(b: &[u8]) -> Value {
+    match addresses(b) {
+        Some(v) => json!(v),
+        None => json!([hex(b)]),
+    }
+}
+
+fn nlri_list(it: NlriIter<'_>) -> Value {
+    Value::Array(
+        it.map(|n| match n.path_id {
+            Some(id) => json!({ "prefix": n.prefix.to_string(), "pathId": id }),
+            None => json!({ "prefix": n.prefix.to_string() }),
+        })
+        .collect(),
+    )
+}
+
+fn segment_name(k: SegmentType) -> &'static str {
+    match k {
+        SegmentType::Set => "AS_SET",
+        SegmentType::Sequence => "AS_SEQUENCE",
+        SegmentType::ConfedSequence => "AS_CONFED_SEQUENCE",
+        SegmentType::ConfedSet => "AS_CONFED_SET",
+    }
+}
+
+fn as_path_segments(p: &AsPathView<'_>) -> Value {
+    Value::Array(
+        p.segments()
+            .map(
+                |s| json!({ "type": segment_name(s.kind), "asns": s.asns().collect::<Vec<u32>>() }),
+            )
+            .collect(),
+    )
+}
+
+/// AS_PATH as routers print it: sequences as numbers, sets in braces, confederations in parentheses.
+fn as_path_text(p: &AsPathView<'_>) -> String {
+    let mut parts = Vec::new();
+    for s in p.segments() {
+        let asns: Vec<String> = s.asns().map(|a| a.to_string()).collect();
+        let j = asns.join(" ");
+        parts.push(match s.kind {
+            SegmentType::Sequence => j,
+            SegmentType::Set => format!("{{{j}}}"),
+            SegmentType::ConfedSequence => format!("({j})"),
+            SegmentType::ConfedSet => format!("[{j}]"),
+        });
+    }
+    parts.join(" ")
+}
+
+fn mp_reach_value(m: &MpReach<'_>) -> Value {
+    let mut o = Map::new();
+    o.insert("family".into(), family(m.afi_safi));
+    o.insert("nextHop".into(), next_hops(m.next_hop));
+    match m.prefixes() {
+        Some(it) => {
+            o.insert("nlri".into(), nlri_list(it));
+            o.insert("nlriHex".into(), Value::Null);
+        }
+        None => {
+            o.insert("nlri".into(), json!([]));
+            o.insert("nlriHex".into(), json!(hex(m.nlri_bytes)));
+        }
+    }
+    Value::Object(o)
+}
+
+fn mp_unreach_value(m: &MpUnreach<'_>) -> Value {
+    let mut o = Map::new();
+    o.insert("family".into(), family(m.afi_safi));
+    match m.prefixes() {
+        Some(it) => {
+            o.insert("withdrawn".into(), nlri_list(it));
+            o.insert("withdrawnHex".into(), Value::Null);
+        }
+        None => {
+            o.insert("withdrawn".into(), json!([]));
+            o.insert("withdrawnHex".into(), json!(hex(m.nlri_bytes)));
+        }
+    }
+    Value::Object(o)
+}
+
+/// The decoded value of an attribute (see `AttributeValue` in the TypeScript types).
+fn attribute_value(a: &RawAttribute<'_>, ctx: &Context) -> Value {
+    match a.decode(ctx) {
+        Attribute::Origin(o) => json!(o.as_str()),
+        Attribute::AsPath(p) | Attribute::As4Path(p) => as_path_segments(&p),
+        Attribute::NextHop(ip) | Attribute::OriginatorId(ip) => json!(ip.to_string()),
+        Attribute::Med(v) | Attribute::LocalPref(v) | Attribute::Otc(v) => json!(v),
+        Attribute::AtomicAggregate => Value::Null,
+        Attribute::Aggregator { asn, address } | Attribute::As4Aggregator { asn, address } => {
+            json!({ "asn": asn, "address": address.to_string() })
+        }
+        Attribute::Communities(b) => {
+            json!(attribute::u32s(b).map(community_text).collect::<Vec<_>>())
+        }
+        Attribute::ClusterList(b) => json!(attribute::u32s(b)
+            .map(|c| Ipv4Addr::from(c).to_string())
+            .collect::<Vec<_>>()),
+        Attribute::MpReach(m) => mp_reach_value(&m),
+        Attribute::MpUnreach(m) => mp_unreach_value(&m),
+        Attribute::ExtendedCommunities(b) => {
+            json!(b.chunks_exact(8).map(hex).collect::<Vec<_>>())
+        }
+        Attribute::LargeCommunities(b) => json!(b
+            .chunks_exact(12)
+            .map(|c| {
+                let (g, rest) = c.split_at(4);
+                let (l1, l2) = rest.split_at(4);
+                format!("{}:{}:{}", be32(g), be32(l1), be32(l2))
+            })
+            .collect::<Vec<_>>()),
+        Attribute::Unknown(r) => json!(hex(r.value)),
+    }
+}
+
+/// Whether `attribute_value` gave the attribute's typed value (false: raw hex).
+fn is_decoded(a: &RawAttribute<'_>, ctx: &Context) -> bool {
+    !matches!(a.decode(ctx), Attribute::Unknown(_))
+}
+
+fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> Value {
+    attribute_object_as(a, ctx, discarded, false)
+}
+
+/// An attribute as a plain object; `malformed`: the one an error concerns, shown as raw hex.
+fn attribute_object_as(
+    a: &RawAttribute<'_>,
+    ctx: &Context,
+    discarded: bool,
+    malformed: bool,
+) -> Value {
+    let (decoded, value) = if malformed {
+        (false, json!(hex(a.value)))
+    } else {
+        (is_decoded(a, ctx), attribute_value(a, ctx))
+    };
+    json!({
+        "typeCode": a.type_code,
+        "name": attribute_name(a.type_code),
+        "flags": {
+            "optional": a.flags & flags::OPTIONAL != 0,
+            "transitive": a.flags & flags::TRANSITIVE != 0,
+            "partial": a.flags & flags::PARTIAL != 0,
+            "extendedLength": a.flags & flags::EXTENDED_LENGTH != 0,
+        },
+        "offset": a.offset,
+        "length": a.value.len(),
+        "decoded": decoded,
+        "discarded": discarded,
+        "value": value,
+    })
+}
+
+// ---------------------------------------------------------------- errors
+
+/// The `kind` string of an error: the Rust variant name.
+pub fn kind_name(k: ErrorKind) -> String {
+    format!("{k:?}")
+}
+
+/// A decode error as a plain object: what went wrong, the RFC 7606 action and the NOTIFICATION.
+pub fn error_value(e: &Error, message: &[u8]) -> Value {
+    let (code_name, subcode_name) = if e.code == 0 {
+        (Value::Null, Value::Null)
+    } else {
+        (
+            json!(notification::code_name(e.code)),
+            json!(notification::subcode_name(e.code, e.subcode)),
+        )
+    };
+    json!({
+        "kind": kind_name(e.kind),
+        "description": e.kind.as_str(),
+        "message": e.to_string(),
+        "action": e.action.as_str(),
+        "fatal": e.is_fatal(),
+        "code": e.code,
+        "subcode": e.subcode,
+        "codeName": code_name,
+        "subcodeName": subcode_name,
+        "offset": e.offset,
+        "attributeType": e.attr_type,
+        "data": hex(e.data.resolve(message)),
+    })
+}
+
+// ---------------------------------------------------------------- UPDATE
+
+fn empty_update(length: Value, errors: Vec<Value>, action: Option<Action>) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("type".into(), json!("UPDATE"));
+    o.insert("length".into(), length);
+    o.insert("withdrawn".into(), json!([]));
+    o.insert("nlri".into(), json!([]));
+    o.insert("attributes".into(), json!([]));
+    o.insert("origin".into(), Value::Null);
+    o.insert("asPath".into(), Value::Null);
+    o.insert("nextHop".into(), Value::Null);
+    o.insert("med".into(), Value::Null);
+    o.insert("localPref".into(), Value::Null);
+    o.insert("communities".into(), json!([]));
+    o.insert("largeCommunities".into(), json!([]));
+    o.insert("originatorId".into(), Value::Null);
+    o.insert("clusterList".into(), json!([]));
+    o.insert("mpReach".into(), Value::Null);
+    o.insert("mpUnreach".into(), Value::Null);
+    o.insert("endOfRib".into(), Value::Null);
+    o.insert("action".into(), json!(action.map(Action::as_str)));
+    o.insert("treatAsWithdraw".into(), json!(false));
+    o.insert("errors".into(), Value::Array(errors));
+    o
+}
+
+fn header_length(bytes: &[u8]) -> Value {
+    match bytes.get(16..18) {
+        Some(l) => json!(be32(l)),
+        None => Value::Null,
+    }
+}
+
+fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Value> {
+    let ctx = *u.context();
+    let bytes = u.as_bytes();
+    let errors: Vec<Value> = err.iter().map(|e| error_value(e, bytes)).collect();
+    let mut o = empty_update(json!(bytes.len()), errors, err.map(|e| e.action));
+    o.insert("withdrawn".into(), nlri_list(u.withdrawn()));
+    o.insert("nlri".into(), nlri_list(u.nlri()));
+    let discard = u.summary().discard;
+    // The attribute an error concerns is shown as its bytes, not as a value read from them.
+    let bad = err.and_then(|e| e.attr_type);
+    let mut seen = TypeSet::EMPTY;
+    let attrs: Vec<Value> = u
+        .raw_attributes()
+        .map(|a| {
+            let first = seen.insert(a.type_code);
+            let malformed = bad == Some(a.type_code);
+            attribute_object_as(&a, &ctx, !first || discard.contains(a.type_code), malformed)
+        })
+        .collect();
+    o.insert("attributes".into(), Value::Array(attrs));
+    for a in u.attributes() {
+        if bad == Some(a.type_code) {
+            continue;
+        }
+        let v = attribute_value(&a, &ctx);
+        let key = match a.type_code {
+            type_code::ORIGIN => "origin",
+            type_code::NEXT_HOP => "nextHop",
+            type_code::MED => "med",
+            type_code::LOCAL_PREF => "localPref",
+            type_code::COMMUNITIES => "communities",
+            type_code::LARGE_COMMUNITY => "largeCommunities",
+            type_code::ORIGINATOR_ID => "originatorId",
+            type_code::CLUSTER_LIST => "clusterList",
+            _ => continue,
+        };
+        if is_decoded(&a, &ctx) {
+            o.insert(key.into(), v);
+        }
+    }
+    if let Some(p) = u.as_path() {
+        o.insert("asPath".into(), json!(as_path_text(&p)));
+    }
+    if let Some(m) = u.mp_reach() {
+        o.insert("mpReach".into(), mp_reach_value(&m));
+    }
+    if let Some(m) = u.mp_unreach() {
+        o.insert("mpUnreach".into(), mp_unreach_value(&m));
+    }
+    if let Some(f) = u.end_of_rib() {
+        o.insert("endOfRib".into(), json!(family_name(f)));
+    }
+    o.insert("treatAsWithdraw".into(), json!(u.is_treat_as_withdraw()));
+    o
+}
+
+/// Decode one UPDATE message (19-byte header included) with RFC 7606 error handling.
+///
+/// Never fails: an error the session survives comes with the decoded message
+/// in `errors`; one that resets the session (or disables the family) comes
+/// alone, with empty fields.
+pub fn decode_update(bytes: &[u8], opts: &DecodeOptions) -> Value {
+    let ctx = opts.context();
+    match UpdatePacket::parse_revised(bytes, &ctx) {
+        Ok((u, e)) => Value::Object(update_object(&u, e)),
+        Err(e) => Value::Object(empty_update(
+            header_length(bytes),
+            vec![error_value(&e, bytes)],
+            Some(e.action),
+        )),
+    }
+}
+
+fn type_name(t: MessageType) -> &'static str {
+    match t {
+        MessageType::Open => "OPEN",
+        MessageType::Update => "UPDATE",
+        MessageType::Notification => "NOTIFICATION",
+        MessageType::Keepalive => "KEEPALIVE",
+        MessageType::RouteRefresh => "ROUTE-REFRESH",
+    }
+}
+
+fn capability_detail(c: &Capability<'_>) -> Value {
+    match c {
+        Capability::Multiprotocol(f) => json!(family_name(*f)),
+        Capability::FourOctetAs(asn) => json!(asn.to_string()),
+        Capability::Role(r) => json!(r.as_str()),
+        Capability::Fqdn { hostname, domain } => json!(format!(
+            "{}.{}",
+            String::from_utf8_lossy(hostname),
+            String::from_utf8_lossy(domain)
+        )),
+        Capability::Unknown { data, .. } => json!(hex(data)),
+        _ => Value::Null,
+    }
+}
+
+fn open_object(p: &OpenPacket<&[u8]>) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("type".into(), json!("OPEN"));
+    o.insert("length".into(), json!(p.as_bytes().len()));
+    o.insert("version".into(), json!(p.version()));
+    o.insert("myAs".into(), json!(p.my_as()));
+    o.insert("asn".into(), json!(p.asn()));
+    o.insert("holdTime".into(), json!(p.hold_time()));
+    o.insert("bgpId".into(), json!(p.bgp_id_addr().to_string()));
+    let caps: Vec<Value> = p
+        .capabilities()
+        .map(|c| {
+            let code = c.code();
+            json!({ "code": code, "name": capability::name(code), "detail": capability_detail(&c) })
+        })
+        .collect();
+    o.insert("capabilities".into(), Value::Array(caps));
+    o.insert("errors".into(), json!([]));
+    o
+}
+
+/// Decode any BGP message: `type` tells which; UPDATEs have the fields of [`decode_update`].
+pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
+    let ctx = opts.context();
+    let parsed = Message::parse_revised(bytes, &ctx);
+    let o = match parsed {
+        Ok((Message::Update(u), e)) => update_object(&u, e),
+        Ok((Message::Open(p), _)) => open_object(&p),
+        Ok((Message::Keepalive, _)) => {
+            let mut o = Map::new();
+            o.insert("type".into(), json!("KEEPALIVE"));
+            o.insert("length".into(), json!(bytes.len()));
+            o.insert("errors".into(), json!([]));
+            o
+        }
+        Ok((Message::Notification(n), _)) => {
+            let mut o = Map::new();
+            o.insert("type".into(), json!("NOTIFICATION"));
+            o.insert("length".into(), json!(bytes.len()));
+            o.insert("code".into(), json!(n.code()));
+            o.insert("subcode".into(), json!(n.subcode()));
+            o.insert("codeName".into(), json!(n.code_name()));
+            o.insert("subcodeName".into(), json!(n.subcode_name()));
+            o.insert("data".into(), json!(hex(n.data())));
+            o.insert(
+                "shutdownCommunication".into(),
+                json!(n.shutdown_communication().and_then(|r| r.ok())),
+            );
+            o.insert("errors".into(), json!([]));
+            o
+        }
+        Ok((Message::RouteRefresh(r), _)) => {
+            let mut o = Map::new();
+            o.insert("type".into(), json!("ROUTE-REFRESH"));
+            o.insert("length".into(), json!(bytes.len()));
+            o.insert("family".into(), family(r.afi_safi()));
+            o.insert(
+                "subtype".into(),
+                json!(match r.subtype() {
+                    Subtype::Normal => "normal".to_string(),
+                    Subtype::BeginOfRefresh => "begin-of-route-refresh".to_string(),
+                    Subtype::EndOfRefresh => "end-of-route-refresh".to_string(),
+                    Subtype::Unknown(v) => format!("unknown-{v}"),
+                }),
+            );
+            o.insert("errors".into(), json!([]));
+            o
+        }
+        Err(e) => {
+            let t = Header::parse(bytes, MAX_EXTENDED_LEN)
+                .ok()
+                .map(|h| h.msg_type);
+            if t == Some(MessageType::Update) {
+                empty_update(
+                    header_length(bytes),
+                    vec![error_value(&e, bytes)],
+                    Some(e.action),
+                )
+            } else {
+                let mut o = Map::new();
+                o.insert("type".into(), json!(t.map(type_name)));
+                o.insert("length".into(), header_length(bytes));
+                o.insert("errors".into(), json!([error_value(&e, bytes)]));
+                o
+            }
+        }
+    };
+    Value::Object(o)
+}
+
+// ---------------------------------------------------------------- MRT
+
+/// A path attribute block of a table dump entry, decoded with `ctx`
+/// (MP_REACH_NLRI in its RFC 6396 §4.3.4 short form is understood).
+fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Value>) {
+    let mut errors = Vec::new();
+    let it = match AttrIter::new_checked(block, base) {
+        Ok(it) => it,
+        Err(e) => {
+            errors.push(error_value(&e, block));
+            return (json!([]), errors);
+        }
+    };
+    let attrs = it
+        .map(|a| {
+            if a.type_code == type_code::MP_REACH_NLRI {
+                if let Ok(RibMpReach::Short { next_hop }) = RibMpReach::parse(a.value) {
+                    let mut o = attribute_object(&a, ctx, false);
+                    if let Some(m) = o.as_object_mut() {
+                        m.insert("decoded".into(), json!(true));
+                        m.insert(
+                            "value".into(),
+                            json!({ "family": Value::Null, "nextHop": next_hops(next_hop), "nlri": [], "nlriHex": Value::Null }),
+                        );
+                    }
+                    return o;
+                }
+            }
+            attribute_object(&a, ctx, false)
+        })
+        .collect();
+    (Value::Array(attrs), errors)
+}
+
+fn peer_value(p: &mrt::Bgp4mpPeer) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("peerAs".into(), json!(p.peer_as));
+    o.insert("localAs".into(), json!(p.local_as));
+    o.insert("interface".into(), json!(p.interface));
+    o.insert("peerAddress".into(), json!(p.peer_addr.to_string()));
+    o.insert("localAddress".into(), json!(p.local_addr.to_string()));
+    o
+}
+
+fn state_name(s: u16) -> &'static str {
+    match s {
+        1 => "Idle",
+        2 => "Connect",
+        3 => "Active",
+        4 => "OpenSent",
+        5 => "OpenConfirm",
+        6 => "Established",
+        _ => "unknown",
+    }
+}
+
+/// One MRT record as a plain object (see `MrtRecord` in the TypeScript types).
+pub fn record_value(r: &Record<'_>) -> Value {
+    let (kind, body) = match r.body {
+        Body::PeerIndexTable(t) => (
+            "peerIndexTable",
+            json!({
+                "collectorId": t.collector_id.to_string(),
+                "viewName": String::from_utf8_lossy(t.view_name),
+                "peers": t.peers().map(|p| json!({
+                    "bgpId": p.bgp_id.to_string(),
+                    "address": p.addr.to_string(),
+                    "asn": p.asn,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+        Body::Rib(rib) => {
+            let ctx = rib.context();
+            let mut errors = Vec::new();
+            let entries: Vec<Value> = rib
+                .entries()
+                .map(|e| {
+                    let (attrs, errs) = attribute_block(e.attributes, e.attributes_offset, &ctx);
+                    errors.extend(errs);
+                    json!({
+                        "peerIndex": e.peer_index,
+                        "originatedTime": e.originated_time,
+                        "pathId": e.path_id,
+                        "attributes": attrs,
+                    })
+                })
+                .collect();
+            (
+                "rib",
+                json!({
+                    "sequence": rib.sequence,
+                    "family": family(rib.afi_safi),
+                    "addPath": rib.add_path,
+                    "prefix": rib.prefix().map(|p| p.to_string()),
+                    "nlriHex": match rib.nlri { RibNlri::Other(b) => json!(hex(b)), RibNlri::Prefix(_) => Value::Null },
+                    "nlriPathId": rib.nlri_path_id,
+                    "entries": entries,
+                    "errors": errors,
+                }),
+            )
+        }
+        Body::TableDump(t) => {
+            let ctx = t.context();
+            let (attrs, errors) = attribute_block(t.attributes, t.attributes_offset, &ctx);
+            (
+                "tableDump",
+                json!({
+                    "view": t.view,
+                    "sequence": t.sequence,
+                    "prefix": t.prefix.to_string(),
+                    "status": t.status,
+                    "originatedTime": t.originated_time,
+                    "peerAddress": t.peer_addr.to_string(),
+                    "peerAs": t.peer_as,
+                    "attributes": attrs,
+                    "errors": errors,
+                }),
+            )
+        }
+        Body::Bgp4mpMessage(m) => {
+            let ctx = m.context();
+            let opts = DecodeOptions {
+                four_octet_as: ctx.four_octet_as,
+                add_path: m.add_path,
+                extended_message: true,
+            };
+            let mut o = peer_value(&m.peer);
+            o.insert("fourOctetAs".into(), json!(m.four_octet_as));
+            o.insert("addPath".into(), json!(m.add_path));
+            o.insert("local".into(), json!(m.local));
+            o.insert("message".into(), decode_message(m.message, &opts));
+            ("bgp4mpMessage", Value::Object(o))
+        }
+        Body::Bgp4mpStateChange(s) => {
+            let mut o = peer_value(&s.peer);
+            o.insert("oldState".into(), json!(s.old_state));
+            o.insert("newState".into(), json!(s.new_state));
+            o.insert("oldStateName".into(), json!(state_name(s.old_state)));
+            o.insert("newStateName".into(), json!(state_name(s.new_state)));
+            ("bgp4mpStateChange", Value::Object(o))
+        }
+        Body::Unknown(b) => ("unknown", json!({ "length": b.len() })),
+    };
+    json!({
+        "offset": r.offset,
+        "length": r.bytes.len(),
+        "timestamp": r.timestamp,
+        "microseconds": r.microseconds,
+        "type": r.mrt_type,
+        "subtype": r.subtype,
+        "typeName": r.name(),
+        "kind": kind,
+        "body": body,
+    })
+}
+
+/// A streaming MRT reader: bytes in any chunks, records out as soon as they are whole.
+///
+/// A record whose body is malformed (its framing intact) is reported as an
+/// error and skipped; a broken framing stops the stream.
+#[derive(Debug, Default)]
+pub struct MrtStream {
+    buf: Vec<u8>,
+    /// Offset in the input of `buf[0]`.
+    base: usize,
+    records: u64,
+    skipped: u64,
+    errors: Vec<Value>,
+    stopped: bool,
+}
+
+impl MrtStream {
+    /// An empty stream.
+    pub fn new() -> Self {
+        MrtStream::default()
+    }
+
+    /// Appends `bytes` and returns the records completed by them.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Value> {
+        if self.stopped {
+            return Vec::new();
+        }
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        let mut used = 0usize;
+        loop {
+            let rest = self.buf.get(used..).unwrap_or(&[]);
+            let total = match mrt::record_len(rest) {
+                Ok(Some(n)) => n,
+                Ok(None) => break,
+                Err(e) => {
+                    self.fail(&e);
+                    break;
+                }
+            };
+            let Some(rec) = rest.get(..total) else { break };
+            match Record::parse(rec, self.base + used) {
+                Ok((r, _)) => {
+                    self.records += 1;
+                    out.push(record_value(&r));
+                }
+                Err(e) => {
+                    self.skipped += 1;
+                    self.errors.push(error_value(&e, rec));
+                }
+            }
+            used += total.max(1);
+        }
+        self.buf.drain(..used.min(self.buf.len()));
+        self.base += used;
+        out
+    }
+
+    fn fail(&mut self, e: &Error) {
+        self.stopped = true;
+        self.errors.push(error_value(e, &[]));
+    }
+
+    /// Ends the stream: bytes left over make a truncation error.
+    pub fn finish(&mut self) -> Value {
+        if !self.buf.is_empty() && !self.stopped {
+            let e = Error::new(ErrorKind::Truncated, 0, 0, Action::SessionReset, self.base);
+            self.errors.push(error_value(&e, &[]));
+        }
+        let leftover = self.buf.len();
+        self.buf.clear();
+        self.stopped = true;
+        json!({
+            "records": self.records,
+            "skipped": self.skipped,
+            "bytes": self.base + leftover,
+            "leftoverBytes": leftover,
+            "errors": self.errors,
+        })
+    }
+
+    /// Records read so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> usize {
+        self.base
+    }
+
+    /// Bytes waiting for the rest of their record.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Errors so far (records skipped, framing broken).
+    pub fn errors(&self) -> &[Value] {
+        &self.errors
+    }
+}
