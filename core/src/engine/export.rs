@@ -638,6 +638,8 @@ struct Exporter<'a> {
     last: Option<((AttrId, PeerId), Option<usize>)>,
     /// Prefixes the export policy (or RFC 8212) refused.
     rejected_out: u64,
+    /// The export policy's answer per (set, source, policy, prefix signature) in this pass.
+    memo: HashMap<(AttrId, PeerId, u32, u64), Option<Arc<OutBlock>>>,
 }
 
 /// What an export pass needs to know of the peer (or class of peers) it writes for.
@@ -704,6 +706,7 @@ impl<'a> Exporter<'a> {
             withdrawals: Vec::new(),
             last: None,
             rejected_out: 0,
+            memo: HashMap::new(),
         }
     }
 }
@@ -799,6 +802,30 @@ impl Exporter<'_> {
             self.cache.insert((attrs, class, (0, 0)), blk.clone());
             return Some(blk);
         };
+        let sig = pol.signature(&prefix);
+        if let Some(v) = sig.and_then(|s| self.memo.get(&(attrs, src, pol.id, s))) {
+            if v.is_none() {
+                self.rejected_out += 1;
+            }
+            return v.clone();
+        }
+        let blk = self.evaluate_export(&pol, attrs, src, prefix, class);
+        if let Some(s) = sig {
+            self.memo.insert((attrs, src, pol.id, s), blk.clone());
+        }
+        blk
+    }
+
+    /// The export policy's answer for a path the RFC rules let through, rewritten for `class`.
+    fn evaluate_export(
+        &mut self,
+        pol: &Installed,
+        attrs: AttrId,
+        src: PeerId,
+        prefix: Prefix,
+        class: ExportClass,
+    ) -> Option<Arc<OutBlock>> {
+        let set = self.attrs.get(attrs)?;
         let route = Route {
             prefix,
             neighbor: self.peers.get(src.index()).map(|p| p.cfg.address),

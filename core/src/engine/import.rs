@@ -316,14 +316,17 @@ impl Engine {
             ),
             None => return (0, 0),
         };
-        // One result per trace: the same statements held, the same outcome
-        // (`None`: rejected; else a set holding one reference).
+        // One result per prefix signature (the same conditions on the prefix
+        // held: the same outcome) or, without one (a hook), per trace; each
+        // `Some` set holds one reference, released at the end.
         let mut seen: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
-        let mut last: Option<Option<AttrId>> = None;
+        let mut by_trace: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
         for n in nlri {
-            let id = match last {
-                Some(id) if !pol.reads_prefix => id,
-                _ => {
+            let sig = pol.signature(&n.prefix);
+            let known = sig.and_then(|s| seen.iter().find(|(k, _)| *k == s).map(|(_, id)| *id));
+            let id = match known {
+                Some(id) => id,
+                None => {
                     let route = crate::policy::Route {
                         prefix: n.prefix,
                         neighbor,
@@ -331,11 +334,14 @@ impl Engine {
                         mp_next_hop: mp_nh,
                     };
                     let (d, trace) = pol.evaluate(Direction::Import, peer, &route, &session);
-                    let known = seen
-                        .iter()
-                        .find(|(t, _)| *t == trace.0 && trace.is_exact())
-                        .map(|(_, id)| *id);
-                    let id = match known {
+                    let cached = match sig {
+                        None if trace.is_exact() => by_trace
+                            .iter()
+                            .find(|(t, _)| *t == trace.0)
+                            .map(|(_, id)| *id),
+                        _ => None,
+                    };
+                    match cached {
                         Some(id) => id,
                         None => {
                             let id = match d {
@@ -345,20 +351,22 @@ impl Engine {
                                     Some(self.attrs.intern(&a.block, a.mp_next_hop.as_deref()))
                                 }
                             };
-                            if trace.is_exact() {
-                                seen.push((trace.0, id));
-                            } else if let Some(id) = id {
-                                // Not kept for reuse: the path's reference is the only one.
-                                if self.insert_path(peer, n, id) {
-                                    announced += 1;
+                            match sig {
+                                Some(s) => seen.push((s, id)),
+                                None if trace.is_exact() => by_trace.push((trace.0, id)),
+                                None => {
+                                    if let Some(id) = id {
+                                        // Not kept for reuse: the path's reference is the only one.
+                                        if self.insert_path(peer, n, id) {
+                                            announced += 1;
+                                        }
+                                        continue;
+                                    }
                                 }
-                                continue;
                             }
                             id
                         }
-                    };
-                    last = Some(id);
-                    id
+                    }
                 }
             };
             match id {
@@ -377,7 +385,7 @@ impl Engine {
                 }
             }
         }
-        for (_, id) in seen {
+        for (_, id) in seen.into_iter().chain(by_trace) {
             if let Some(id) = id {
                 self.attrs.release(id);
             }

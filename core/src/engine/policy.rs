@@ -42,6 +42,14 @@ impl core::fmt::Debug for Installed {
 }
 
 impl Installed {
+    /// [`Policy::prefix_signature`], or `None` with a hook (its answer may differ per prefix).
+    pub(super) fn signature(&self, prefix: &crate::wire::Prefix) -> Option<u64> {
+        if self.hook.is_some() {
+            return None;
+        }
+        self.policy.prefix_signature(prefix)
+    }
+
     /// The policy, then the hook, on `route`; a trace that names the outcome only without a hook.
     pub(super) fn evaluate(
         &self,

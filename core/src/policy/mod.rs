@@ -356,6 +356,35 @@ impl Policy {
             .any(|s| s.conditions.iter().any(Condition::reads_prefix))
     }
 
+    /// Which of the policy's conditions on the prefix hold for `prefix`, a
+    /// bit each in statement order (`None` past 64 such conditions).
+    ///
+    /// For one attribute set, neighbour and session, routes of one family
+    /// with the same signature get the same decision: callers keep one
+    /// decision per signature instead of evaluating every prefix.
+    pub fn prefix_signature(&self, prefix: &Prefix) -> Option<u64> {
+        let probe = Route {
+            prefix: *prefix,
+            neighbor: None,
+            block: &[],
+            mp_next_hop: None,
+        };
+        let mut sig = 0u64;
+        let mut n = 0u32;
+        for s in &self.statements {
+            for c in s.conditions.iter().filter(|c| c.reads_prefix()) {
+                if n >= 64 {
+                    return None;
+                }
+                if c.holds(&probe) {
+                    sig |= 1 << n;
+                }
+                n += 1;
+            }
+        }
+        Some(sig)
+    }
+
     /// Evaluate the policy on `route` (on a session described by `session`).
     pub fn evaluate(&self, route: &Route<'_>, session: &Session) -> (Decision, Trace) {
         let mut trace = Trace::default();
@@ -632,8 +661,8 @@ fn next_hop(r: &Route<'_>) -> Option<IpAddr> {
 }
 
 impl Condition {
-    /// Whether the condition reads the prefix or its family.
-    fn reads_prefix(&self) -> bool {
+    /// Whether the condition reads the prefix or its family (and nothing else).
+    pub fn reads_prefix(&self) -> bool {
         match self {
             Condition::Prefix(_) | Condition::Family(_) => true,
             Condition::Not(c) => c.reads_prefix(),
