@@ -150,7 +150,10 @@ fn mesh_off_first_names_the_nodes_and_blocks_lost() {
     assert!(lost.contains(&("qtwtv".into(), "192.168.0.128/26".into())));
     assert!(lost.contains(&("zyisy".into(), "192.168.0.0/26".into())));
     let text = ok(&steps("unsafe"));
-    assert!(text.contains("NOT SAFE: routes to pod blocks lost in 1 → 2 (5 nodes)."), "{text}");
+    assert!(
+        text.contains("NOT SAFE: routes to pod blocks lost in 1 → 2 (5 nodes)."),
+        "{text}"
+    );
     assert!(text.contains("qtwtv        192.168.0.128/26   (of uqwst)"));
 }
 

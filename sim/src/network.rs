@@ -99,6 +99,8 @@ pub struct Network {
     log_limit: usize,
     log_dropped: u64,
     received: Vec<u64>,
+    /// Nodes whose engine may have output: polled at the next step.
+    busy: Vec<bool>,
     failed: Vec<bool>,
     retired: Vec<(usize, PeerId)>,
     /// Simulated wall-clock time the sessions came up at, for SINCE (`HH:MM:SS`).
@@ -256,6 +258,7 @@ impl Network {
             log_limit: 0,
             log_dropped: 0,
             received: vec![0; n],
+            busy: vec![true; n],
             failed: vec![false; n],
             retired: Vec::new(),
             start_clock: "00:00:00".to_string(),
@@ -284,6 +287,9 @@ impl Network {
 
     /// A node's engine, to originate or withdraw routes of its own between steps.
     pub fn engine_mut(&mut self, node: usize) -> Option<&mut Engine> {
+        if let Some(b) = self.busy.get_mut(node) {
+            *b = true;
+        }
         self.engines.get_mut(node)
     }
 
@@ -319,8 +325,12 @@ impl Network {
     ///
     /// Messages are taken as the engines' shared chunks, without copying:
     /// an UPDATE written once for many peers of one class is read by each.
+    /// Only engines that received or sent something in the last step (or were
+    /// changed from outside) are polled: an engine produces output only in
+    /// answer to input.
     pub fn step(&mut self) -> u64 {
         let mut inflight = Vec::new();
+        let polled = std::mem::replace(&mut self.busy, vec![false; self.engines.len()]);
         for (li, l) in self.links.iter().enumerate() {
             for a_to_b in [true, false] {
                 let (src, peer) = if a_to_b {
@@ -328,10 +338,17 @@ impl Network {
                 } else {
                     (l.b, l.b_peer)
                 };
+                if !polled.get(src).copied().unwrap_or(true) {
+                    continue;
+                }
                 if let Some(e) = self.engines.get_mut(src) {
                     let out = e.take_transmit_chunks(peer);
                     if !out.is_empty() {
                         inflight.push((li, a_to_b, out));
+                        // It may have more (a paused peer catching up): poll it again.
+                        if let Some(b) = self.busy.get_mut(src) {
+                            *b = true;
+                        }
                     }
                 }
             }
@@ -350,60 +367,63 @@ impl Network {
                 continue;
             };
             for chunk in &chunks {
-            let mut rest: &[u8] = chunk.as_ref();
-            while rest.len() >= 19 {
-                let len = usize::from(u16::from_be_bytes([
-                    rest.get(16).copied().unwrap_or(0),
-                    rest.get(17).copied().unwrap_or(0),
-                ]));
-                let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
-                    break;
-                };
-                if self.log_limit > 0 {
-                    if self.log.len() < self.log_limit {
-                        let (from, to) = if a_to_b { (l.a, l.b) } else { (l.b, l.a) };
-                        self.log.push(LoggedMessage {
-                            step: self.steps + 1,
-                            link: li,
-                            from,
-                            to,
-                            bytes: msg.to_vec(),
-                        });
+                let mut rest: &[u8] = chunk.as_ref();
+                while rest.len() >= 19 {
+                    let len = usize::from(u16::from_be_bytes([
+                        rest.get(16).copied().unwrap_or(0),
+                        rest.get(17).copied().unwrap_or(0),
+                    ]));
+                    let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
+                        break;
+                    };
+                    if self.log_limit > 0 {
+                        if self.log.len() < self.log_limit {
+                            let (from, to) = if a_to_b { (l.a, l.b) } else { (l.b, l.a) };
+                            self.log.push(LoggedMessage {
+                                step: self.steps + 1,
+                                link: li,
+                                from,
+                                to,
+                                bytes: msg.to_vec(),
+                            });
+                        } else {
+                            self.log_dropped += 1;
+                        }
+                    }
+                    match engine.handle_message(peer, msg) {
+                        Outcome::Reset { error, .. } => self.errors.push(format!(
+                            "{} rejected a message from {}: {error:?}",
+                            self.plan.endpoint_name(Endpoint::Node(dst)),
+                            self.plan
+                                .endpoint_name(Endpoint::Node(if a_to_b { l.a } else { l.b })),
+                        )),
+                        Outcome::TreatAsWithdraw(error) | Outcome::AttributeDiscarded(error) => {
+                            self.errors.push(format!(
+                                "{} repaired a message: {error:?}",
+                                self.plan.endpoint_name(Endpoint::Node(dst))
+                            ))
+                        }
+                        _ => {}
+                    }
+                    let c = &mut l.counters;
+                    if a_to_b {
+                        c.a_to_b_messages += 1;
+                        c.a_to_b_bytes += len as u64;
                     } else {
-                        self.log_dropped += 1;
+                        c.b_to_a_messages += 1;
+                        c.b_to_a_bytes += len as u64;
                     }
-                }
-                match engine.handle_message(peer, msg) {
-                    Outcome::Reset { error, .. } => self.errors.push(format!(
-                        "{} rejected a message from {}: {error:?}",
-                        self.plan.endpoint_name(Endpoint::Node(dst)),
-                        self.plan
-                            .endpoint_name(Endpoint::Node(if a_to_b { l.a } else { l.b })),
-                    )),
-                    Outcome::TreatAsWithdraw(error) | Outcome::AttributeDiscarded(error) => {
-                        self.errors.push(format!(
-                            "{} repaired a message: {error:?}",
-                            self.plan.endpoint_name(Endpoint::Node(dst))
-                        ))
+                    self.messages += 1;
+                    self.bytes += len as u64;
+                    if let Some(r) = self.received.get_mut(dst) {
+                        *r += 1;
                     }
-                    _ => {}
+                    if let Some(b) = self.busy.get_mut(dst) {
+                        *b = true;
+                    }
+                    moved += 1;
+                    rest = rest.get(len..).unwrap_or(&[]);
                 }
-                let c = &mut l.counters;
-                if a_to_b {
-                    c.a_to_b_messages += 1;
-                    c.a_to_b_bytes += len as u64;
-                } else {
-                    c.b_to_a_messages += 1;
-                    c.b_to_a_bytes += len as u64;
-                }
-                self.messages += 1;
-                self.bytes += len as u64;
-                if let Some(r) = self.received.get_mut(dst) {
-                    *r += 1;
-                }
-                moved += 1;
-                rest = rest.get(len..).unwrap_or(&[]);
-            }
             }
         }
         if moved > 0 {
@@ -574,8 +594,10 @@ impl Network {
 
     /// Removes the links that match, withdrawing what each end learned over them.
     fn drop_links(&mut self, matches: impl Fn(&Link) -> bool) -> usize {
-        let (gone, kept): (Vec<Link>, Vec<Link>) =
-            std::mem::take(&mut self.links).into_iter().partition(matches);
+        self.busy.iter_mut().for_each(|b| *b = true);
+        let (gone, kept): (Vec<Link>, Vec<Link>) = std::mem::take(&mut self.links)
+            .into_iter()
+            .partition(matches);
         self.links = kept;
         for l in &gone {
             if let Some(e) = self.engines.get_mut(l.a) {
@@ -615,6 +637,7 @@ impl Network {
             });
         }
         let old = std::mem::replace(&mut self.plan, plan);
+        self.busy.iter_mut().for_each(|b| *b = true);
         let mut changes = Changes::default();
         let n = self.plan.nodes.len();
         let restarted: Vec<bool> = (0..n)
@@ -742,6 +765,7 @@ impl Network {
     /// Removes the old peers a [`Network::reconfigure`] left with stale paths; returns how many.
     pub fn retire_stale(&mut self) -> usize {
         let retired = std::mem::take(&mut self.retired);
+        self.busy.iter_mut().for_each(|b| *b = true);
         for &(node, peer) in &retired {
             if let Some(e) = self.engines.get_mut(node) {
                 e.remove_peer(peer);

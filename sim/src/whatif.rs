@@ -75,7 +75,12 @@ pub fn fail(
         down += net.fail_session(a, b);
     }
     let run = net.run(max_steps);
-    let name = |i: usize| net.plan().nodes.get(i).map_or(String::new(), |x| x.name.clone());
+    let name = |i: usize| {
+        net.plan()
+            .nodes
+            .get(i)
+            .map_or(String::new(), |x| x.name.clone())
+    };
     let mut outcomes = Vec::new();
     for i in (0..n).filter(|&i| !net.is_failed(i)) {
         let after = net.reaches(i, &blocks);
@@ -90,7 +95,11 @@ pub fn fail(
             if net.is_failed(*owner) {
                 continue;
             }
-            let had = before.get(i).and_then(|r| r.get(k)).copied().unwrap_or(false);
+            let had = before
+                .get(i)
+                .and_then(|r| r.get(k))
+                .copied()
+                .unwrap_or(false);
             let has = after.get(k).copied().unwrap_or(false);
             match (had, has) {
                 (true, true) => o.kept.push(text.clone()),

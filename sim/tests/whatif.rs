@@ -53,7 +53,14 @@ fn losses(r: &MigrationReport, t: usize) -> Vec<(String, String, String, bool)> 
     r.transitions[t]
         .losses
         .iter()
-        .map(|l| (l.node.clone(), l.block.clone(), l.owner.clone(), l.still_missing))
+        .map(|l| {
+            (
+                l.node.clone(),
+                l.block.clone(),
+                l.owner.clone(),
+                l.still_missing,
+            )
+        })
         .collect()
 }
 
@@ -65,7 +72,11 @@ fn losing_one_reflector_keeps_every_pod_block() {
         assert_eq!(r.failed_nodes, [rr]);
         // peer-to-rrs is a global peer in calico-rr: every other node peered with it.
         assert_eq!(r.sessions_down, 4);
-        let gone = if rr == "rxgks" { "192.168.0.64/26" } else { "192.168.1.0/26" };
+        let gone = if rr == "rxgks" {
+            "192.168.0.64/26"
+        } else {
+            "192.168.1.0/26"
+        };
         assert_eq!(r.gone_blocks, [gone]);
         assert_eq!(r.nodes.len(), 4);
         for n in &r.nodes {
@@ -138,10 +149,16 @@ fn mesh_off_first_cuts_every_node_off() {
     assert!(!r.safe);
     let t = &r.transitions[0];
     assert_eq!(t.sessions.removed, 10);
-    assert_eq!(t.nodes_losing, ["qtwtv", "rxgks", "uqwst", "volwl", "zyisy"]);
+    assert_eq!(
+        t.nodes_losing,
+        ["qtwtv", "rxgks", "uqwst", "volwl", "zyisy"]
+    );
     // Every node loses the four blocks of the others, until BGPPeers come.
     assert_eq!(t.losses.len(), 20);
-    assert!(t.losses.iter().all(|l| l.still_missing && l.node != l.owner));
+    assert!(t
+        .losses
+        .iter()
+        .all(|l| l.still_missing && l.node != l.owner));
     assert!(losses(&r, 0).contains(&(
         "qtwtv".into(),
         "192.168.0.128/26".into(),

@@ -56,7 +56,11 @@ fn steps_text(n: u64) -> String {
 
 /// `N message(s) received`.
 fn received(n: u64) -> String {
-    format!("{} message{} received", thousands(n), if n == 1 { "" } else { "s" })
+    format!(
+        "{} message{} received",
+        thousands(n),
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 /// At most `max` names, then `and N more`.
@@ -81,13 +85,21 @@ pub fn render_failure(r: &FailureReport) -> String {
         what.push(r.failed_nodes.join(", "));
     }
     if !r.failed_sessions.is_empty() {
-        let s = if r.failed_sessions.len() == 1 { "session" } else { "sessions" };
+        let s = if r.failed_sessions.len() == 1 {
+            "session"
+        } else {
+            "sessions"
+        };
         what.push(format!("{s} {}", r.failed_sessions.join(", ")));
     }
     let many = r.failed_nodes.len() + r.failed_sessions.len() > 1;
     heading(
         &mut out,
-        &format!("What if {} {}", what.join(" and "), if many { "fail" } else { "fails" }),
+        &format!(
+            "What if {} {}",
+            what.join(" and "),
+            if many { "fail" } else { "fails" }
+        ),
     );
     let _ = writeln!(
         out,
