@@ -37,6 +37,11 @@ pub enum Error {
         /// What ran out.
         message: String,
     },
+    /// A what-if scenario (failures, migration steps) does not fit the cluster.
+    Scenario {
+        /// What does not fit.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -52,6 +57,7 @@ impl fmt::Display for Error {
             } => write!(f, "{origin}: {kind} '{name}': {field}: {message}"),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
             Error::Ipam { message } => write!(f, "IPAM: {message}"),
+            Error::Scenario { message } => f.write_str(message),
         }
     }
 }

@@ -6,7 +6,9 @@
 //! ([`lint`]), hands out pod address blocks ([`ipam`]), renders what
 //! `calicoctl node status` would print ([`render`]), generates large
 //! clusters ([`generate`]), and runs one Reflector engine per node over
-//! in-memory links carrying real BGP bytes ([`network`]).
+//! in-memory links carrying real BGP bytes ([`network`]), and asks what
+//! happens when nodes or sessions fail or the configuration changes step by
+//! step ([`whatif`]).
 
 pub mod error;
 pub mod generate;
@@ -17,6 +19,7 @@ pub mod plan;
 pub mod render;
 pub mod resources;
 pub mod selector;
+pub mod whatif;
 
 pub use error::Error;
 pub use network::Network;

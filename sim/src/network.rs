@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::ipam::NodeBlocks;
-use crate::plan::{Endpoint, Family, PeerRole, Plan};
+use crate::plan::{Endpoint, Family, PeerRole, Plan, Session, SessionEnd};
 use crate::render::{ClusterSummary, NodeStatus, RouteRow, SessionState};
 use crate::resources::Cluster;
 
@@ -98,6 +98,11 @@ pub struct Network {
     log: Vec<LoggedMessage>,
     log_limit: usize,
     log_dropped: u64,
+    received: Vec<u64>,
+    /// Nodes whose engine may have output: polled at the next step.
+    busy: Vec<bool>,
+    failed: Vec<bool>,
+    retired: Vec<(usize, PeerId)>,
     /// Simulated wall-clock time the sessions came up at, for SINCE (`HH:MM:SS`).
     pub start_clock: String,
 }
@@ -118,6 +123,95 @@ fn router_id(plan: &Plan, node: usize) -> Ipv4Addr {
         .unwrap_or_else(|| Ipv4Addr::from(0x0afe_0000u32 | (node as u32 & 0xffff)))
 }
 
+/// A node's engine: its AS, router ID and route reflector cluster ID, no peers yet.
+fn new_engine(plan: &Plan, i: usize) -> Engine {
+    let node = plan.nodes.get(i);
+    let mut cfg = EngineConfig::new(node.map_or(0, |n| n.as_number), router_id(plan, i));
+    cfg.cluster_id = node.and_then(|n| n.cluster_id);
+    // calico/node's BIRD sessions all carry import and export filters:
+    // RFC 8212's default-deny never applies there.
+    cfg.ebgp_requires_policy = false;
+    Engine::new(cfg)
+}
+
+/// The address families a session carries.
+fn families(s: &Session) -> AfiSafiSet {
+    AfiSafiSet::EMPTY.with(match s.family {
+        Family::Ipv4 => AfiSafi::IPV4_UNICAST,
+        Family::Ipv6 => AfiSafi::IPV6_UNICAST,
+    })
+}
+
+/// What the session's `me` end negotiates with the other end once it is up.
+fn negotiated(plan: &Plan, s: &Session, me: Endpoint) -> Option<Negotiated> {
+    let (_, them) = s.view(me)?;
+    let Endpoint::Node(them) = them.endpoint else {
+        return None;
+    };
+    let mut neg = Negotiated::unicast(router_id(plan, them));
+    neg.families = families(s);
+    Some(neg)
+}
+
+/// The peer `me` configures for the other end of a session.
+fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
+    let (mine, theirs) = s.view(me)?;
+    let mut pc = PeerConfig::new(role(mine.role), theirs.address, theirs.as_number);
+    if let Endpoint::Node(i) = me {
+        let node = plan.nodes.get(i);
+        pc.local_v4 = node.and_then(|n| n.ipv4);
+        pc.local_v6 = node.and_then(|n| n.ipv6);
+    }
+    Some(pc)
+}
+
+/// Adds the other end of a session to `me`'s engine and brings the session up.
+fn open_peer(engine: &mut Engine, plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerId> {
+    let pc = peer_config(plan, s, me)?;
+    let neg = negotiated(plan, s, me)?;
+    let id = engine.add_peer(pc);
+    engine.peer_up(id, neg);
+    Some(id)
+}
+
+/// Whether an end is configured the same in two plans (address, AS, role; not the peer type).
+fn same_end(x: &SessionEnd, y: &SessionEnd) -> bool {
+    (x.endpoint, x.address, x.as_number, x.role) == (y.endpoint, y.address, y.as_number, y.role)
+}
+
+/// Node `i` originates its pod blocks into its engine.
+fn originate(
+    engine: &mut Engine,
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    i: usize,
+) -> Result<(), Error> {
+    let (Some(nb), Some(node)) = (blocks.get(i), plan.nodes.get(i)) else {
+        return Ok(());
+    };
+    for b in &nb.ipv4 {
+        let nh = node.ipv4.map(IpAddr::V4).or(node.ipv6.map(IpAddr::V6));
+        if let (Some(p), Some(nh)) = (Ipv4Prefix::new(b.addr, b.len), nh) {
+            engine
+                .originate(Prefix::V4(p), nh, &[])
+                .map_err(|e| Error::Ipam {
+                    message: format!("node {}: cannot originate {b}: {e:?}", node.name),
+                })?;
+        }
+    }
+    for b in &nb.ipv6 {
+        let nh = node.ipv6.map(IpAddr::V6).or(node.ipv4.map(IpAddr::V4));
+        if let (Some(p), Some(nh)) = (Ipv6Prefix::new(b.addr, b.len), nh) {
+            engine
+                .originate(Prefix::V6(p), nh, &[])
+                .map_err(|e| Error::Ipam {
+                    message: format!("node {}: cannot originate {b}: {e:?}", node.name),
+                })?;
+        }
+    }
+    Ok(())
+}
+
 impl Network {
     /// Builds the network of a cluster: plan, pod blocks, engines, sessions up, blocks originated.
     pub fn from_cluster(cluster: &Cluster) -> Result<Network, Error> {
@@ -126,46 +220,20 @@ impl Network {
 
     /// Builds the network from a plan and the blocks each node originates (in plan node order).
     pub fn new(plan: Plan, blocks: Vec<NodeBlocks>) -> Result<Network, Error> {
-        let mut engines: Vec<Engine> = plan
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let mut cfg = EngineConfig::new(n.as_number, router_id(&plan, i));
-                cfg.cluster_id = n.cluster_id;
-                // calico/node's BIRD sessions all carry import and export
-                // filters: RFC 8212's default-deny never applies there.
-                cfg.ebgp_requires_policy = false;
-                Engine::new(cfg)
-            })
-            .collect();
+        let n = plan.nodes.len();
+        let mut engines: Vec<Engine> = (0..n).map(|i| new_engine(&plan, i)).collect();
         let mut links = Vec::new();
         for (si, s) in plan.sessions.iter().enumerate() {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            let families = AfiSafiSet::EMPTY.with(match s.family {
-                Family::Ipv4 => AfiSafi::IPV4_UNICAST,
-                Family::Ipv6 => AfiSafi::IPV6_UNICAST,
-            });
-            let mut add = |me: usize,
-                           them: usize,
-                           my_end: &crate::plan::SessionEnd,
-                           their_end: &crate::plan::SessionEnd| {
-                let mut pc =
-                    PeerConfig::new(role(my_end.role), their_end.address, their_end.as_number);
-                let node = plan.nodes.get(me);
-                pc.local_v4 = node.and_then(|n| n.ipv4);
-                pc.local_v6 = node.and_then(|n| n.ipv6);
-                let engine = engines.get_mut(me)?;
-                let id = engine.add_peer(pc);
-                let mut neg = Negotiated::unicast(router_id(&plan, them));
-                neg.families = families;
-                engine.peer_up(id, neg);
-                Some(id)
-            };
-            let (Some(a_peer), Some(b_peer)) = (add(a, b, &s.a, &s.b), add(b, a, &s.b, &s.a))
-            else {
+            let a_peer = engines
+                .get_mut(a)
+                .map(|e| open_peer(e, &plan, s, Endpoint::Node(a)));
+            let b_peer = engines
+                .get_mut(b)
+                .map(|e| open_peer(e, &plan, s, Endpoint::Node(b)));
+            let (Some(Some(a_peer)), Some(Some(b_peer))) = (a_peer, b_peer) else {
                 continue;
             };
             links.push(Link {
@@ -177,31 +245,8 @@ impl Network {
                 counters: LinkCounters::default(),
             });
         }
-        for (i, nb) in blocks.iter().enumerate() {
-            let node = plan.nodes.get(i);
-            let (Some(engine), Some(node)) = (engines.get_mut(i), node) else {
-                continue;
-            };
-            for b in &nb.ipv4 {
-                let nh = node.ipv4.map(IpAddr::V4).or(node.ipv6.map(IpAddr::V6));
-                if let (Some(p), Some(nh)) = (Ipv4Prefix::new(b.addr, b.len), nh) {
-                    engine
-                        .originate(Prefix::V4(p), nh, &[])
-                        .map_err(|e| Error::Ipam {
-                            message: format!("node {}: cannot originate {b}: {e:?}", node.name),
-                        })?;
-                }
-            }
-            for b in &nb.ipv6 {
-                let nh = node.ipv6.map(IpAddr::V6).or(node.ipv4.map(IpAddr::V4));
-                if let (Some(p), Some(nh)) = (Ipv6Prefix::new(b.addr, b.len), nh) {
-                    engine
-                        .originate(Prefix::V6(p), nh, &[])
-                        .map_err(|e| Error::Ipam {
-                            message: format!("node {}: cannot originate {b}: {e:?}", node.name),
-                        })?;
-                }
-            }
+        for (i, engine) in engines.iter_mut().enumerate() {
+            originate(engine, &plan, &blocks, i)?;
         }
         Ok(Network {
             plan,
@@ -215,6 +260,10 @@ impl Network {
             log: Vec::new(),
             log_limit: 0,
             log_dropped: 0,
+            received: vec![0; n],
+            busy: vec![true; n],
+            failed: vec![false; n],
+            retired: Vec::new(),
             start_clock: "00:00:00".to_string(),
         })
     }
@@ -241,6 +290,9 @@ impl Network {
 
     /// A node's engine, to originate or withdraw routes of its own between steps.
     pub fn engine_mut(&mut self, node: usize) -> Option<&mut Engine> {
+        if let Some(b) = self.busy.get_mut(node) {
+            *b = true;
+        }
         self.engines.get_mut(node)
     }
 
@@ -273,8 +325,15 @@ impl Network {
     }
 
     /// One synchronous round: collect every pending message, then deliver it. Returns messages moved.
+    ///
+    /// Messages are taken as the engines' shared chunks, without copying:
+    /// an UPDATE written once for many peers of one class is read by each.
+    /// Only engines that received or sent something in the last step (or were
+    /// changed from outside) are polled: an engine produces output only in
+    /// answer to input.
     pub fn step(&mut self) -> u64 {
-        let mut inflight: Vec<(usize, bool, Vec<u8>)> = Vec::new();
+        let mut inflight = Vec::new();
+        let polled = std::mem::replace(&mut self.busy, vec![false; self.engines.len()]);
         for (li, l) in self.links.iter().enumerate() {
             for a_to_b in [true, false] {
                 let (src, peer) = if a_to_b {
@@ -282,16 +341,23 @@ impl Network {
                 } else {
                     (l.b, l.b_peer)
                 };
+                if !polled.get(src).copied().unwrap_or(true) {
+                    continue;
+                }
                 if let Some(e) = self.engines.get_mut(src) {
-                    let out = e.take_transmit(peer);
+                    let out = e.take_transmit_chunks(peer);
                     if !out.is_empty() {
                         inflight.push((li, a_to_b, out));
+                        // It may have more (a paused peer catching up): poll it again.
+                        if let Some(b) = self.busy.get_mut(src) {
+                            *b = true;
+                        }
                     }
                 }
             }
         }
         let mut moved = 0;
-        for (li, a_to_b, bytes) in inflight {
+        for (li, a_to_b, chunks) in inflight {
             let Some(l) = self.links.get_mut(li) else {
                 continue;
             };
@@ -303,56 +369,64 @@ impl Network {
             let Some(engine) = self.engines.get_mut(dst) else {
                 continue;
             };
-            let mut rest = bytes.as_slice();
-            while rest.len() >= 19 {
-                let len = usize::from(u16::from_be_bytes([
-                    rest.get(16).copied().unwrap_or(0),
-                    rest.get(17).copied().unwrap_or(0),
-                ]));
-                let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
-                    break;
-                };
-                if self.log_limit > 0 {
-                    if self.log.len() < self.log_limit {
-                        let (from, to) = if a_to_b { (l.a, l.b) } else { (l.b, l.a) };
-                        self.log.push(LoggedMessage {
-                            step: self.steps + 1,
-                            link: li,
-                            from,
-                            to,
-                            bytes: msg.to_vec(),
-                        });
+            for chunk in &chunks {
+                let mut rest: &[u8] = chunk.as_ref();
+                while rest.len() >= 19 {
+                    let len = usize::from(u16::from_be_bytes([
+                        rest.get(16).copied().unwrap_or(0),
+                        rest.get(17).copied().unwrap_or(0),
+                    ]));
+                    let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
+                        break;
+                    };
+                    if self.log_limit > 0 {
+                        if self.log.len() < self.log_limit {
+                            let (from, to) = if a_to_b { (l.a, l.b) } else { (l.b, l.a) };
+                            self.log.push(LoggedMessage {
+                                step: self.steps + 1,
+                                link: li,
+                                from,
+                                to,
+                                bytes: msg.to_vec(),
+                            });
+                        } else {
+                            self.log_dropped += 1;
+                        }
+                    }
+                    match engine.handle_message(peer, msg) {
+                        Outcome::Reset { error, .. } => self.errors.push(format!(
+                            "{} rejected a message from {}: {error:?}",
+                            self.plan.endpoint_name(Endpoint::Node(dst)),
+                            self.plan
+                                .endpoint_name(Endpoint::Node(if a_to_b { l.a } else { l.b })),
+                        )),
+                        Outcome::TreatAsWithdraw(error) | Outcome::AttributeDiscarded(error) => {
+                            self.errors.push(format!(
+                                "{} repaired a message: {error:?}",
+                                self.plan.endpoint_name(Endpoint::Node(dst))
+                            ))
+                        }
+                        _ => {}
+                    }
+                    let c = &mut l.counters;
+                    if a_to_b {
+                        c.a_to_b_messages += 1;
+                        c.a_to_b_bytes += len as u64;
                     } else {
-                        self.log_dropped += 1;
+                        c.b_to_a_messages += 1;
+                        c.b_to_a_bytes += len as u64;
                     }
-                }
-                match engine.handle_message(peer, msg) {
-                    Outcome::Reset { error, .. } => self.errors.push(format!(
-                        "{} rejected a message from {}: {error:?}",
-                        self.plan.endpoint_name(Endpoint::Node(dst)),
-                        self.plan
-                            .endpoint_name(Endpoint::Node(if a_to_b { l.a } else { l.b })),
-                    )),
-                    Outcome::TreatAsWithdraw(error) | Outcome::AttributeDiscarded(error) => {
-                        self.errors.push(format!(
-                            "{} repaired a message: {error:?}",
-                            self.plan.endpoint_name(Endpoint::Node(dst))
-                        ))
+                    self.messages += 1;
+                    self.bytes += len as u64;
+                    if let Some(r) = self.received.get_mut(dst) {
+                        *r += 1;
                     }
-                    _ => {}
+                    if let Some(b) = self.busy.get_mut(dst) {
+                        *b = true;
+                    }
+                    moved += 1;
+                    rest = rest.get(len..).unwrap_or(&[]);
                 }
-                let c = &mut l.counters;
-                if a_to_b {
-                    c.a_to_b_messages += 1;
-                    c.a_to_b_bytes += len as u64;
-                } else {
-                    c.b_to_a_messages += 1;
-                    c.b_to_a_bytes += len as u64;
-                }
-                self.messages += 1;
-                self.bytes += len as u64;
-                moved += 1;
-                rest = rest.get(len..).unwrap_or(&[]);
             }
         }
         if moved > 0 {
@@ -473,5 +547,259 @@ impl Network {
         s.bytes = Some(self.bytes);
         s.convergence_steps = Some(self.steps);
         s
+    }
+}
+
+/// What a move to a new configuration did to the sessions ([`Network::reconfigure`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// Sessions in both configurations, configured the same, between nodes not restarted: untouched.
+    pub kept: usize,
+    /// Sessions only in the old configuration: torn down (their routes withdrawn at once).
+    pub removed: usize,
+    /// Sessions only in the new configuration: brought up.
+    pub added: usize,
+    /// Sessions in both whose configuration changed, or with a restarted end: restarted gracefully.
+    pub reset: usize,
+    /// Nodes whose BGP speaker restarted (AS, address or route reflector cluster ID changed).
+    pub restarted: Vec<usize>,
+}
+
+impl Network {
+    /// Messages node `i` has received since the network was built.
+    pub fn messages_received(&self, node: usize) -> u64 {
+        self.received.get(node).copied().unwrap_or(0)
+    }
+
+    /// Whether node `i` was failed by [`Network::fail_nodes`].
+    pub fn is_failed(&self, node: usize) -> bool {
+        self.failed.get(node).copied().unwrap_or(false)
+    }
+
+    /// Takes nodes down for good: every session of theirs goes down (no graceful restart) at the other end.
+    ///
+    /// Returns the number of sessions taken down.
+    pub fn fail_nodes(&mut self, nodes: &[usize]) -> usize {
+        for &i in nodes {
+            if let Some(f) = self.failed.get_mut(i) {
+                *f = true;
+            }
+        }
+        let failed = self.failed.clone();
+        let down = |i: usize| failed.get(i).copied().unwrap_or(false);
+        self.drop_links(|l| down(l.a) || down(l.b))
+    }
+
+    /// Takes down every session between nodes `a` and `b` (one per family); returns how many.
+    pub fn fail_session(&mut self, a: usize, b: usize) -> usize {
+        self.drop_links(|l| (l.a, l.b) == (a, b) || (l.a, l.b) == (b, a))
+    }
+
+    /// Removes the links that match, withdrawing what each end learned over them.
+    fn drop_links(&mut self, matches: impl Fn(&Link) -> bool) -> usize {
+        self.busy.iter_mut().for_each(|b| *b = true);
+        let (gone, kept): (Vec<Link>, Vec<Link>) = std::mem::take(&mut self.links)
+            .into_iter()
+            .partition(matches);
+        self.links = kept;
+        for l in &gone {
+            if let Some(e) = self.engines.get_mut(l.a) {
+                e.remove_peer(l.a_peer);
+            }
+            if let Some(e) = self.engines.get_mut(l.b) {
+                e.remove_peer(l.b_peer);
+            }
+        }
+        gone.len()
+    }
+
+    /// Moves the network to a new plan of the same nodes, as calico/node applies a configuration change.
+    ///
+    /// A node whose AS, addresses or route reflector cluster ID change
+    /// restarts its speaker (a fresh engine: the engine takes its cluster ID
+    /// once). Sessions in both plans, configured the same at both ends and
+    /// between nodes that did not restart, are kept as they are. Sessions
+    /// only in the old plan are torn down: each end withdraws what it learned
+    /// over them. Sessions only in the new plan come up. The others restart
+    /// gracefully (RFC 4724, as calico/node's BIRD runs with graceful restart):
+    /// an end whose own peer configuration is unchanged keeps the other's paths,
+    /// stale, until its End-of-RIB; an end whose peer configuration changed
+    /// keeps the old peer's paths, stale, until [`Network::retire_stale`].
+    /// The nodes and their pod blocks must be the same in both plans.
+    pub fn reconfigure(&mut self, plan: Plan, blocks: Vec<NodeBlocks>) -> Result<Changes, Error> {
+        let names = |p: &Plan| p.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
+        if names(&plan) != names(&self.plan) {
+            return Err(Error::Scenario {
+                message: "every step must have the same nodes (by name)".to_string(),
+            });
+        }
+        if blocks != self.blocks {
+            return Err(Error::Scenario {
+                message: "every step must give the nodes the same pod blocks (same IP pools)"
+                    .to_string(),
+            });
+        }
+        let old = std::mem::replace(&mut self.plan, plan);
+        self.busy.iter_mut().for_each(|b| *b = true);
+        let mut changes = Changes::default();
+        let n = self.plan.nodes.len();
+        let restarted: Vec<bool> = (0..n)
+            .map(|i| self.plan.nodes.get(i) != old.nodes.get(i) && !self.is_failed(i))
+            .collect();
+        let restart = |i: usize| restarted.get(i).copied().unwrap_or(false);
+        for i in (0..n).filter(|&i| restart(i)) {
+            changes.restarted.push(i);
+            let mut e = new_engine(&self.plan, i);
+            originate(&mut e, &self.plan, &self.blocks, i)?;
+            if let Some(slot) = self.engines.get_mut(i) {
+                *slot = e;
+            }
+        }
+        let key = |s: &Session| (s.family, s.a.endpoint, s.b.endpoint);
+        let new_index: std::collections::HashMap<_, usize> = self
+            .plan
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (key(s), i))
+            .collect();
+        let mut carried: Vec<Option<Link>> = vec![None; self.plan.sessions.len()];
+        let mut seen = vec![false; self.plan.sessions.len()];
+        for l in std::mem::take(&mut self.links) {
+            let Some(os) = old.sessions.get(l.session) else {
+                continue;
+            };
+            let ns_index = new_index.get(&key(os)).copied();
+            let Some((si, ns)) = ns_index.and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
+            else {
+                changes.removed += 1;
+                for (end, peer) in [(l.a, l.a_peer), (l.b, l.b_peer)] {
+                    if !restart(end) {
+                        if let Some(e) = self.engines.get_mut(end) {
+                            e.remove_peer(peer);
+                        }
+                    }
+                }
+                continue;
+            };
+            if let Some(x) = seen.get_mut(si) {
+                *x = true;
+            }
+            let same = same_end(&os.a, &ns.a) && same_end(&os.b, &ns.b);
+            if same && !restart(l.a) && !restart(l.b) {
+                changes.kept += 1;
+                if let Some(slot) = carried.get_mut(si) {
+                    *slot = Some(Link { session: si, ..l });
+                }
+                continue;
+            }
+            changes.reset += 1;
+            let fams = families(ns);
+            let mut peers = [l.a_peer, l.b_peer];
+            for (end, peer) in [l.a, l.b].into_iter().zip(peers.iter_mut()) {
+                let me = Endpoint::Node(end);
+                let plan = &self.plan;
+                let Some(engine) = self.engines.get_mut(end) else {
+                    continue;
+                };
+                if restart(end) {
+                    if let Some(id) = open_peer(engine, plan, ns, me) {
+                        *peer = id;
+                    }
+                    continue;
+                }
+                engine.peer_down_graceful(*peer, fams);
+                let unchanged = peer_config(&old, os, me) == peer_config(plan, ns, me);
+                if unchanged {
+                    if let Some(neg) = negotiated(plan, ns, me) {
+                        engine.peer_up_graceful(*peer, neg, fams);
+                    }
+                } else if let Some(id) = open_peer(engine, plan, ns, me) {
+                    self.retired.push((end, *peer));
+                    *peer = id;
+                }
+            }
+            if let Some(slot) = carried.get_mut(si) {
+                *slot = Some(Link {
+                    session: si,
+                    a_peer: peers[0],
+                    b_peer: peers[1],
+                    counters: LinkCounters::default(),
+                    ..l
+                });
+            }
+        }
+        for (si, s) in self.plan.sessions.iter().enumerate() {
+            if seen.get(si).copied().unwrap_or(true) {
+                continue;
+            }
+            let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
+                continue;
+            };
+            if self.is_failed(a) || self.is_failed(b) {
+                continue;
+            }
+            let plan = &self.plan;
+            let a_peer = self
+                .engines
+                .get_mut(a)
+                .and_then(|e| open_peer(e, plan, s, Endpoint::Node(a)));
+            let b_peer = self
+                .engines
+                .get_mut(b)
+                .and_then(|e| open_peer(e, plan, s, Endpoint::Node(b)));
+            if let (Some(a_peer), Some(b_peer), Some(slot)) = (a_peer, b_peer, carried.get_mut(si))
+            {
+                changes.added += 1;
+                *slot = Some(Link {
+                    session: si,
+                    a,
+                    b,
+                    a_peer,
+                    b_peer,
+                    counters: LinkCounters::default(),
+                });
+            }
+        }
+        self.links = carried.into_iter().flatten().collect();
+        Ok(changes)
+    }
+
+    /// Removes the old peers a [`Network::reconfigure`] left with stale paths; returns how many.
+    pub fn retire_stale(&mut self) -> usize {
+        let retired = std::mem::take(&mut self.retired);
+        self.busy.iter_mut().for_each(|b| *b = true);
+        for &(node, peer) in &retired {
+            if let Some(e) = self.engines.get_mut(node) {
+                e.remove_peer(peer);
+            }
+        }
+        retired.len()
+    }
+
+    /// Every node's pod blocks as (owning node, engine prefix, text), in node order.
+    pub fn block_list(&self) -> Vec<(usize, Prefix, String)> {
+        let mut out = Vec::new();
+        for (i, nb) in self.blocks.iter().enumerate() {
+            for b in &nb.ipv4 {
+                if let Some(p) = Ipv4Prefix::new(b.addr, b.len) {
+                    out.push((i, Prefix::V4(p), b.to_string()));
+                }
+            }
+            for b in &nb.ipv6 {
+                if let Some(p) = Ipv6Prefix::new(b.addr, b.len) {
+                    out.push((i, Prefix::V6(p), b.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether node `i` has a usable route to each of `blocks` (false everywhere for a failed node).
+    pub fn reaches(&self, node: usize, blocks: &[(usize, Prefix, String)]) -> Vec<bool> {
+        match self.engines.get(node).filter(|_| !self.is_failed(node)) {
+            Some(e) => blocks.iter().map(|(_, p, _)| e.best(p).is_some()).collect(),
+            None => vec![false; blocks.len()],
+        }
     }
 }

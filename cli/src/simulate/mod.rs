@@ -15,6 +15,7 @@ use reflector_sim::generate::{generate, GenerateOptions};
 use reflector_sim::{Cluster, Network};
 
 mod report;
+mod whatif;
 
 use report::{NodeReport, Report, RunSummary};
 
@@ -83,6 +84,22 @@ pub struct Args {
     /// Show progress on stderr even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
+    /// After converging, fail these nodes for good, converge again and report
+    /// which pod blocks each surviving node kept and lost.
+    #[arg(long, value_name = "NODE[,NODE...]", value_delimiter = ',')]
+    pub fail: Vec<String>,
+    /// After converging, take down the sessions between nodes A and B (repeatable), as --fail does.
+    #[arg(long, value_name = "A-B", value_delimiter = ',')]
+    pub fail_session: Vec<String>,
+    /// Migrate through these configurations (folders or YAML files) in turn and
+    /// report, for every transition, which nodes lost routes to which pod blocks.
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 1..,
+        conflicts_with_all = ["path", "nodes", "fail", "fail_session", "node", "all_nodes", "compare_mesh"]
+    )]
+    pub steps: Vec<PathBuf>,
 }
 
 fn invalid(msg: impl Into<String>) -> io::Error {
@@ -226,12 +243,15 @@ fn simulate(
     let mut converged = false;
     let mut busy_steps = 0u64;
     while busy_steps < max_steps {
-        let s = net.summary();
-        progress.say(format!(
-            "{label}: step {}, {} messages so far",
-            s.convergence_steps.unwrap_or(0) + 1,
-            s.messages.unwrap_or(0)
-        ));
+        if !matches!(progress, Progress::Off) {
+            // The plan's summary walks every session: only when someone watches.
+            let s = net.summary();
+            progress.say(format!(
+                "{label}: step {}, {} messages so far",
+                s.convergence_steps.unwrap_or(0) + 1,
+                s.messages.unwrap_or(0)
+            ));
+        }
         if net.step() == 0 {
             converged = true;
             break;
@@ -281,15 +301,55 @@ fn shown_nodes(args: &Args, net: &Network) -> io::Result<(Vec<usize>, usize)> {
     Ok((shown.clone(), n - shown.len()))
 }
 
+/// `--steps`: runs the migration and prints its report.
+fn run_steps(args: &Args) -> io::Result<()> {
+    let mut steps = Vec::new();
+    let mut err = io::stderr().lock();
+    for p in &args.steps {
+        let cluster = Cluster::load_path(p).map_err(sim_error)?;
+        let name = p.display().to_string();
+        if cluster.nodes.is_empty() {
+            return Err(invalid(format!("{name}: no Node resources")));
+        }
+        for note in cluster.lint_plan(&cluster.plan()) {
+            writeln!(err, "{name}: {note}")?;
+        }
+        steps.push((name, cluster));
+    }
+    drop(err);
+    let report = reflector_sim::whatif::migrate(&steps, args.max_steps).map_err(sim_error)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(whatif::render_migration(&report).as_bytes())?;
+    }
+    out.flush()?;
+    let converged = report.initial.converged && report.transitions.iter().all(|t| t.run.converged);
+    if !converged {
+        return Err(io::Error::other(format!(
+            "the network did not converge within {} steps (--max-steps)",
+            args.max_steps
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `reflector simulate`.
 pub fn run(args: &Args) -> io::Result<()> {
+    if !args.steps.is_empty() {
+        return run_steps(args);
+    }
     let progress = Progress::new(args.progress);
     let (cluster, source) = load(args, &progress)?;
     let plan = cluster.plan();
     let notes = cluster.lint_plan(&plan);
     let planned = plan.summary();
 
-    let (net, summary) = simulate(&cluster, "as configured", args.max_steps, &progress)?;
+    let failed_nodes = whatif::node_indexes(&plan, &args.fail).map_err(invalid)?;
+    let failed_sessions = whatif::session_pairs(&plan, &args.fail_session).map_err(invalid)?;
+    let (mut net, summary) = simulate(&cluster, "as configured", args.max_steps, &progress)?;
     let (shown, omitted) = match shown_nodes(args, &net) {
         Ok(x) => x,
         Err(e) => {
@@ -299,6 +359,17 @@ pub fn run(args: &Args) -> io::Result<()> {
     };
     progress.say(format!("rendering {} nodes", shown.len()));
     let nodes: Vec<NodeReport> = shown.iter().map(|&i| NodeReport::of(&net, i)).collect();
+    let what_if = if failed_nodes.is_empty() && failed_sessions.is_empty() {
+        None
+    } else {
+        progress.say("what if: failing and converging again".to_string());
+        Some(reflector_sim::whatif::fail(
+            &mut net,
+            &failed_nodes,
+            &failed_sessions,
+            args.max_steps,
+        ))
+    };
     drop(net);
 
     let n = cluster.nodes.len();
@@ -322,7 +393,10 @@ pub fn run(args: &Args) -> io::Result<()> {
         )
     } else {
         let mesh = full_mesh_of(&cluster);
-        let (_, s) = simulate(&mesh, "full mesh", args.max_steps, &progress)?;
+        let (mesh_net, s) = simulate(&mesh, "full mesh", args.max_steps, &progress)?;
+        // A 1000-node mesh is a million peers and their RIBs: the OS frees them
+        // at exit faster than a million frees would.
+        std::mem::forget(mesh_net);
         (Some(s), None)
     };
     progress.done();
@@ -337,6 +411,7 @@ pub fn run(args: &Args) -> io::Result<()> {
         summary,
         full_mesh,
         full_mesh_note,
+        what_if,
     };
 
     // Warnings and load notes: stderr, one line each, naming resource and field.
@@ -359,7 +434,8 @@ pub fn run(args: &Args) -> io::Result<()> {
     }
     out.flush()?;
 
-    if !report.summary.converged {
+    let what_if_converged = report.what_if.as_ref().is_none_or(|w| w.run.converged);
+    if !report.summary.converged || !what_if_converged {
         return Err(io::Error::other(format!(
             "the network did not converge within {} steps (--max-steps)",
             args.max_steps

@@ -10,6 +10,7 @@ use reflector_sim::plan::Endpoint;
 use reflector_sim::render::{
     render_node_status, render_routes, render_summary, table, ClusterSummary, NodeStatus, RouteRow,
 };
+use reflector_sim::whatif::FailureReport;
 use reflector_sim::{Cluster, Network, Note, Severity};
 use serde::Serialize;
 
@@ -34,6 +35,9 @@ pub struct Report {
     pub full_mesh: Option<RunSummary>,
     /// Why there is no full-mesh comparison, when there is none.
     pub full_mesh_note: Option<String>,
+    /// What `--fail` / `--fail-session` took down and what each node kept and lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_if: Option<FailureReport>,
 }
 
 /// The cluster's configuration at a glance.
@@ -276,7 +280,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// A section heading: `── title ─────`.
-fn heading(out: &mut String, title: &str) {
+pub fn heading(out: &mut String, title: &str) {
     let rule = 72usize.saturating_sub(title.chars().count() + 4).max(4);
     let _ = writeln!(out, "── {title} {}", "─".repeat(rule));
 }
@@ -479,6 +483,10 @@ impl Report {
                     thousands(m.cluster.messages.unwrap_or(0)),
                 );
             }
+        }
+        if let Some(w) = &self.what_if {
+            out.push('\n');
+            out.push_str(&super::whatif::render_failure(w));
         }
         out
     }
