@@ -383,3 +383,84 @@ fn a_path_that_no_longer_fits_is_withdrawn_from_the_peer() {
     assert_eq!(announced(&out_c), vec![pfx]);
     assert_eq!(e.counters(c).unwrap().encode_overflows, 0);
 }
+
+/// An UPDATE announcing `prefix` with a next hop of its own (a set of its own).
+fn announce_own_set(prefix: Prefix, i: u8) -> Vec<u8> {
+    announce_v4(&[prefix], Ipv4Addr::new(10, 200, 0, i))
+}
+
+#[test]
+fn attribute_set_memory_is_bounded_per_peer_with_a_counter_and_an_event() {
+    let mut e = engine();
+    // Room for a few sets of this size: measure one first.
+    let probe = client(&mut e, 9, |_| {});
+    accepted(e.handle_message(probe, &announce_own_set(p("10.9.0.0/24"), 250)));
+    let one = e.attr_bytes(probe);
+    assert!(one > 0, "a new set is charged to the peer that created it");
+    e.remove_peer(probe);
+    assert_eq!(e.attr_bytes(probe), 0, "freed sets are credited back");
+    let a = client(&mut e, 1, |c| c.max_attr_bytes = Some(3 * one));
+    let b = client(&mut e, 2, |_| {});
+    let _ = limit_events(&mut e);
+    let prefixes = v4(1, 0..5);
+    for (i, &x) in prefixes.iter().enumerate() {
+        let _ = accepted(e.handle_message(a, &announce_own_set(x, i as u8)));
+    }
+    // Three sets fit; the fourth and fifth are refused.
+    assert_eq!(e.attr_bytes(a), 3 * one);
+    let k = e.counters(a).unwrap();
+    assert_eq!(k.attr_limit_refused, 2);
+    let events: Vec<Event> = std::iter::from_fn(|| e.poll_event())
+        .filter(|ev| matches!(ev, Event::AttrMemoryLimit { .. }))
+        .collect();
+    assert_eq!(
+        events,
+        vec![Event::AttrMemoryLimit {
+            peer: a,
+            bytes: 3 * one,
+            max: 3 * one
+        }],
+        "once per crossing"
+    );
+    let got = announced(&drain(&mut e, b, &Context::MODERN));
+    assert_eq!(got, prefixes[..3].to_vec());
+    // A route with a set that exists already costs nothing: accepted at the limit.
+    let o = e.handle_message(a, &announce_own_set(prefixes[3], 0));
+    assert_eq!(accepted(o), 1);
+    // Changing a held prefix to a refused new set withdraws the older path.
+    let o = e.handle_message(a, &announce_own_set(prefixes[0], 99));
+    assert!(
+        matches!(
+            o,
+            Outcome::Accepted {
+                announced: 0,
+                withdrawn: 1,
+                ..
+            }
+        ),
+        "{o:?}"
+    );
+    assert_eq!(
+        withdrawn(&drain(&mut e, b, &Context::MODERN)),
+        vec![prefixes[0]]
+    );
+    // Sets another peer created are not charged to `a`; withdrawing frees room.
+    accepted(e.handle_message(b, &announce_own_set(p("10.2.0.0/24"), 77)));
+    assert_eq!(
+        accepted(e.handle_message(a, &announce_own_set(prefixes[4], 77))),
+        1
+    );
+    accepted(e.handle_message(a, &withdraw_v4(&prefixes[1..3])));
+    // What b was last told keeps its sets alive until the next flush.
+    e.flush();
+    assert_eq!(
+        e.attr_bytes(a),
+        one,
+        "the set of prefixes[0] went with it; 0 is shared"
+    );
+    assert_eq!(
+        accepted(e.handle_message(a, &announce_own_set(prefixes[1], 98))),
+        1
+    );
+    assert_eq!(e.counters(a).unwrap().attr_limit_refused, 3);
+}

@@ -328,6 +328,8 @@ pub enum rfl_event_kind {
     PrefixLimit = 8,
     /// A path from `peer` for `prefix` was refused: `peer` has its maximum paths for the prefix.
     PathLimit = 9,
+    /// `peer`'s routes reached its attribute-set memory limit: routes that would create new sets are refused.
+    AttrMemoryLimit = 10,
 }
 
 /// Why a path failed the loop checks.

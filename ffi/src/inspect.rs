@@ -371,6 +371,10 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                 r.peer = peer.0;
                 r.prefix = rfl_prefix::from_prefix(prefix);
             }
+            Event::AttrMemoryLimit { peer, .. } => {
+                r.kind = rfl_event_kind::AttrMemoryLimit;
+                r.peer = peer.0;
+            }
         }
         // SAFETY: checked by `out`.
         unsafe { write(o, r) };

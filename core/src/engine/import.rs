@@ -11,7 +11,7 @@ use super::{Engine, Event, Outcome};
 use crate::error::{Action, Error, ErrorKind, NotifyData, Result};
 use crate::policy::{Decision, Direction};
 use crate::reflect::{self, ImportContext, Role};
-use crate::rib::{AttrId, PeerId};
+use crate::rib::{AttrId, Interner, PeerId};
 use crate::wire::update::UpdatePacket;
 use crate::wire::update_repr::AttributeRepr;
 use crate::wire::{AfiSafi, Context, Header, Ipv6Prefix, MessageType, Nlri, Prefix, Safi, Writer};
@@ -221,7 +221,12 @@ impl Engine {
                     withdrawn += r;
                     continue;
                 }
-                let id = self.attrs.intern(&scratch, mp_nh);
+                let Some(id) = self.intern_from(peer, &scratch, mp_nh) else {
+                    for n in nlri {
+                        withdrawn += self.withdraw_path(peer, n) as u32;
+                    }
+                    continue;
+                };
                 for n in nlri {
                     self.attrs.retain(id);
                     if self.insert_path(peer, n, id) {
@@ -346,9 +351,9 @@ impl Engine {
                         None => {
                             let id = match d {
                                 Decision::Reject => None,
-                                Decision::Accept => Some(self.attrs.intern(block, mp_nh)),
+                                Decision::Accept => self.intern_from(peer, block, mp_nh),
                                 Decision::Modified(a) => {
-                                    Some(self.attrs.intern(&a.block, a.mp_next_hop.as_deref()))
+                                    self.intern_from(peer, &a.block, a.mp_next_hop.as_deref())
                                 }
                             };
                             match sig {
@@ -391,6 +396,35 @@ impl Engine {
             }
         }
         (announced, withdrawn)
+    }
+
+    /// Intern a set for a route from `peer`, charging a new set to it; `None`
+    /// (counted, and an event at the crossing) when a new set would take the
+    /// peer past its attribute-set memory limit.
+    fn intern_from(&mut self, peer: PeerId, block: &[u8], mp_nh: Option<&[u8]>) -> Option<AttrId> {
+        let owner = peer.0.wrapping_add(1);
+        let max = self
+            .peers
+            .get(peer.index())
+            .and_then(|p| p.cfg.max_attr_bytes);
+        if let Some(max) = max {
+            let bytes = self.attrs.owned_bytes(owner);
+            let new = self.attrs.lookup(block, mp_nh).is_none();
+            let over = new && bytes + Interner::<()>::set_bytes(block, mp_nh) > max;
+            let p = self.peers.get_mut(peer.index())?;
+            if over {
+                p.counters.attr_limit_refused += 1;
+                if !p.attr_over {
+                    p.attr_over = true;
+                    self.push_event(Event::AttrMemoryLimit { peer, bytes, max });
+                }
+                return None;
+            }
+            if new {
+                p.attr_over = false;
+            }
+        }
+        Some(self.attrs.intern_owned(block, mp_nh, owner))
     }
 
     /// Insert a path holding one reference to `id` (consumed). Returns whether it changed anything.

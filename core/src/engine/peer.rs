@@ -34,6 +34,8 @@ pub(super) struct PeerState {
     pub(super) held: [u64; FAMILY_COUNT],
     /// Per family, whether the peer is above its prefix limit (and was told so once).
     pub(super) over_limit: [bool; FAMILY_COUNT],
+    /// Whether the peer is at its attribute-set memory limit (and was told so once).
+    pub(super) attr_over: bool,
     pub(super) counters: PeerCounters,
     /// The policy applied to routes the peer sends (`None`: accept all, but see RFC 8212).
     pub(super) import: Option<Arc<Installed>>,
@@ -86,6 +88,7 @@ impl Engine {
             disabled: AfiSafiSet::EMPTY,
             held: [0; FAMILY_COUNT],
             over_limit: [false; FAMILY_COUNT],
+            attr_over: false,
             counters: PeerCounters::default(),
             import: None,
             export: None,
@@ -113,6 +116,20 @@ impl Engine {
             return false;
         }
         true
+    }
+
+    /// Set (or clear) the most bytes of attribute sets the peer's routes may create.
+    pub fn set_attr_memory_limit(&mut self, peer: PeerId, max: Option<u64>) -> bool {
+        let Some(p) = self.peers.get_mut(peer.index()).filter(|p| !p.removed) else {
+            return false;
+        };
+        p.cfg.max_attr_bytes = max;
+        true
+    }
+
+    /// Bytes of attribute sets charged to the peer (sets its routes created, still live).
+    pub fn attr_bytes(&self, peer: PeerId) -> u64 {
+        self.attrs.owned_bytes(peer.0.wrapping_add(1))
     }
 
     /// Set (or clear) the most paths per prefix the peer may send with ADD-PATH.

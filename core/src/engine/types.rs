@@ -84,6 +84,11 @@ pub struct PeerConfig {
     pub max_prefixes_ipv6: Option<PrefixLimit>,
     /// The most paths per prefix the peer may send with ADD-PATH; more are refused (`None`: no limit).
     pub max_paths_per_prefix: Option<u16>,
+    /// The most bytes of attribute sets the peer's routes may create (sets
+    /// no other peer had; counted until they are freed). A route that would
+    /// create one past it is refused and the peer's older path for the
+    /// prefix withdrawn (`None`: no limit).
+    pub max_attr_bytes: Option<u64>,
 }
 
 /// A per-family limit on what a peer may send (RFC 4486: Cease, Maximum Number of Prefixes Reached).
@@ -127,6 +132,7 @@ impl PeerConfig {
             max_prefixes_ipv4: None,
             max_prefixes_ipv6: None,
             max_paths_per_prefix: None,
+            max_attr_bytes: None,
         }
     }
 
@@ -229,6 +235,8 @@ pub struct PeerCounters {
     pub prefix_limit_hits: u64,
     /// Paths refused because the peer already had its maximum paths for the prefix.
     pub paths_refused: u64,
+    /// Paths refused because they would have taken the peer past its attribute-set memory limit.
+    pub attr_limit_refused: u64,
     /// Prefixes ignored because their family was not negotiated (or was disabled) on the session.
     pub unnegotiated_prefixes: u64,
     /// Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
@@ -341,6 +349,16 @@ pub enum Event {
         held: u64,
         /// Only a warning: the session stays up.
         warning_only: bool,
+    },
+    /// A peer's routes reached its attribute-set memory limit: routes that
+    /// would create new sets are refused until it drops below (raised once per crossing).
+    AttrMemoryLimit {
+        /// The peer.
+        peer: PeerId,
+        /// Bytes of attribute sets charged to it.
+        bytes: u64,
+        /// The limit.
+        max: u64,
     },
     /// A path was refused: the peer already has its maximum paths for the prefix.
     PathLimit {

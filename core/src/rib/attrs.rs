@@ -321,6 +321,10 @@ pub struct Interner<X> {
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     live: usize,
+    /// Per slot, the owner charged for the set (0: none); grown on first use.
+    owners: Vec<u32>,
+    /// Per owner, the bytes of the live sets charged to it.
+    owned: Vec<u64>,
 }
 
 impl<X: Default> Default for Interner<X> {
@@ -356,7 +360,60 @@ impl<X: Default> Interner<X> {
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             live: 0,
+            owners: Vec::new(),
+            owned: Vec::new(),
         }
+    }
+
+    /// The bytes a set of this block and next hop takes: its slot and its allocation.
+    pub fn set_bytes(block: &[u8], mp_next_hop: Option<&[u8]>) -> u64 {
+        (core::mem::size_of::<Slot<X>>() + block.len() + mp_next_hop.map_or(0, |n| 1 + n.len()))
+            as u64
+    }
+
+    /// The live set with this block and next hop, if any (no reference taken).
+    pub fn lookup(&self, block: &[u8], mp_next_hop: Option<&[u8]>) -> Option<AttrId> {
+        let mp_next_hop = mp_next_hop.map(|n| n.get(..MAX_MP_NEXT_HOP).unwrap_or(n));
+        let h = hash_of(&self.hasher, block, mp_next_hop);
+        let slots = &self.slots;
+        self.index
+            .find(h, |&i| {
+                slots.get(i as usize).is_some_and(|s| {
+                    s.set
+                        .as_ref()
+                        .is_some_and(|set| set.block() == block && set.mp_next_hop() == mp_next_hop)
+                })
+            })
+            .map(|&i| AttrId(i))
+    }
+
+    /// [`Interner::intern`], charging a set it creates to `owner` (non-zero)
+    /// until the set is freed ([`Interner::owned_bytes`]).
+    pub fn intern_owned(&mut self, block: &[u8], mp_next_hop: Option<&[u8]>, owner: u32) -> AttrId {
+        let live = self.live;
+        let id = self.intern(block, mp_next_hop);
+        if self.live > live && owner != 0 {
+            let i = id.0 as usize;
+            if self.owners.len() <= i {
+                self.owners.resize(i + 1, 0);
+            }
+            if let Some(o) = self.owners.get_mut(i) {
+                *o = owner;
+            }
+            let o = owner as usize;
+            if self.owned.len() <= o {
+                self.owned.resize(o + 1, 0);
+            }
+            if let Some(b) = self.owned.get_mut(o) {
+                *b += Self::set_bytes(block, mp_next_hop);
+            }
+        }
+        id
+    }
+
+    /// The bytes of the live sets charged to `owner`.
+    pub fn owned_bytes(&self, owner: u32) -> u64 {
+        self.owned.get(owner as usize).copied().unwrap_or(0)
     }
 
     /// Intern a set and take one reference to it.
@@ -427,8 +484,20 @@ impl<X: Default> Interner<X> {
             }
             None => return false,
         };
+        let bytes = s
+            .set
+            .as_ref()
+            .map_or(0, |set| Self::set_bytes(set.block(), set.mp_next_hop()));
         s.set = None;
         s.ext = X::default();
+        if let Some(o) = self.owners.get_mut(id.0 as usize) {
+            if *o != 0 {
+                if let Some(b) = self.owned.get_mut(*o as usize) {
+                    *b = b.saturating_sub(bytes);
+                }
+                *o = 0;
+            }
+        }
         if let Ok(e) = self.index.find_entry(h, |&j| j == id.0) {
             e.remove();
         }
