@@ -75,6 +75,8 @@ use std::path::PathBuf;
 pub mod calico;
 pub mod config;
 mod daemon;
+mod policy;
+mod reload;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
@@ -86,8 +88,11 @@ session the planner gives it (clients, non-clients, eBGP), every peer active unl
 )]
 pub struct Args {
     /// Configuration: Reflector TOML (.toml), rr-bench's JSON peer list (.json), or Calico resources (a folder or .yaml/.yml file; needs --node).
-    #[arg(long)]
-    pub config: PathBuf,
+    #[arg(long, required_unless_present = "check_config")]
+    pub config: Option<PathBuf>,
+    /// Read and check this configuration, then exit: 0 when it is valid, 1 with the error.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub check_config: Option<PathBuf>,
     /// Calico resources: the node to be (its metadata.name).
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
@@ -126,7 +131,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Run the daemon until SIGTERM or SIGINT.
+/// Run the daemon until SIGTERM or SIGINT (or, with `--check-config`, check a file).
 pub fn run(args: &Args) -> std::io::Result<()> {
     run_inner(args).map_err(std::io::Error::other)
 }
@@ -137,8 +142,22 @@ fn run_inner(args: &Args) -> Result<(), String> {
         listen: args.listen.clone(),
         passive: args.passive,
     };
-    let loaded = calico::load(&args.config, &overrides)
-        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    if let Some(path) = &args.check_config {
+        let loaded =
+            calico::load(path, &overrides).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!(
+            "{}: valid ({} peers)",
+            path.display(),
+            loaded.config.peers.len()
+        );
+        return Ok(());
+    }
+    let Some(path) = args.config.clone() else {
+        return Err("--config FILE is required".into());
+    };
+    let loaded = calico::load(&path, &overrides).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reload: daemon::Reload =
+        Box::new(move || calico::load(&path, &overrides).map(|l| l.config));
     init_logs(args);
     for note in &loaded.notes {
         let (resource, field, message) = (&note.resource, &note.field, &note.message);
@@ -155,7 +174,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
         rt.worker_threads(n.max(1));
     }
     let rt = rt.build().map_err(|e| format!("runtime: {e}"))?;
-    let res = rt.block_on(daemon::serve(cfg, args.pid_file.clone()));
+    let res = rt.block_on(daemon::serve(cfg, args.pid_file.clone(), reload));
     if let Some(p) = &args.pid_file {
         let _ = std::fs::remove_file(p);
     }
