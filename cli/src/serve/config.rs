@@ -640,6 +640,34 @@ mod tests {
     }
 
     #[test]
+    fn peer_policies_and_rfc8212_opt_out() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        let policies = "[[policy]]\nname = \"a\"\ndefault = \"accept\"\n[[policy]]\nname = \"b\"\ndefault = \"reject\"\n";
+        let peer = "[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\n";
+        let c = Config::from_toml(&format!(
+            "{base}{policies}{peer}import = \"a\"\nexport = [\"b\", \"a\"]\n"
+        ))
+        .unwrap();
+        assert!(c.ebgp_requires_policy);
+        let p = &c.peers[0];
+        assert_eq!(p.import.as_ref().unwrap().name, "a");
+        assert_eq!(p.export.as_ref().unwrap().name, "b+a");
+        let c = Config::from_toml(&format!("ebgp_requires_policy = false\n{base}{peer}")).unwrap();
+        assert!(!c.ebgp_requires_policy);
+        assert_eq!((&c.peers[0].import, &c.peers[0].export), (&None, &None));
+        for (extra, field) in [
+            ("import = \"c\"\n", "peer[0].import"),
+            ("export = [\"a\", \"c\"]\n", "peer[0].export[1]"),
+            ("export = []\n", "peer[0].export"),
+        ] {
+            let e = Config::from_toml(&format!("{base}{policies}{peer}{extra}")).unwrap_err();
+            assert_eq!(e.field, field, "{extra}: {e}");
+        }
+        let e = Config::from_toml(&format!("{base}{peer}import = \"a\"\n")).unwrap_err();
+        assert!(e.message.contains("no [[policy]] is defined"), "{e}");
+    }
+
+    #[test]
     fn peer_limits() {
         let base = "router_id = \"10.0.0.1\"\nasn = 64512\n[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\n";
         let c = Config::from_toml(&format!(

@@ -791,3 +791,469 @@ pub(super) fn chain(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+    use reflector_core::policy::{ExtKind, PathToken};
+    use reflector_core::wire::AfiSafi;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        #[serde(default)]
+        sets: TomlSets,
+        #[serde(default)]
+        policy: Vec<TomlPolicy>,
+    }
+
+    fn parse(text: &str) -> Result<BTreeMap<String, Policy>, ConfigError> {
+        let d: Doc = toml::from_str(text).map_err(|e| err("", e.to_string()))?;
+        policies(&d.sets, &d.policy)
+    }
+
+    /// The one statement of policy `p`.
+    fn statement(text: &str) -> Statement {
+        let mut ps = parse(text).unwrap();
+        let p = ps.remove("p").unwrap();
+        assert_eq!(p.statements.len(), 1, "{p:?}");
+        p.statements.into_iter().next().unwrap()
+    }
+
+    fn with_match(m: &str) -> Vec<Condition> {
+        statement(&format!(
+            "[[policy]]\nname = \"p\"\ndefault = \"reject\"\n[[policy.statement]]\nmatch = {{ {m} }}\nthen = \"accept\"\n"
+        ))
+        .conditions
+    }
+
+    fn with_set(m: &str) -> Vec<Modify> {
+        statement(&format!(
+            "[[policy]]\nname = \"p\"\ndefault = \"reject\"\n[[policy.statement]]\nset = {{ {m} }}\nthen = \"next\"\n"
+        ))
+        .actions
+    }
+
+    fn range(s: &str) -> PrefixRange {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_condition() {
+        assert_eq!(
+            with_match("prefix = [\"10.0.0.0/8{16,24}\", \"192.168.0.0/16+\"]"),
+            [Condition::Prefix(vec![
+                range("10.0.0.0/8{16,24}"),
+                range("192.168.0.0/16+")
+            ])]
+        );
+        assert_eq!(
+            with_match("neighbor = [\"127.0.0.2\", \"::1\"]"),
+            [Condition::Neighbor(vec![
+                "127.0.0.2".parse().unwrap(),
+                "::1".parse().unwrap()
+            ])]
+        );
+        assert_eq!(
+            with_match("family = \"ipv6-unicast\""),
+            [Condition::Family(vec![AfiSafi::IPV6_UNICAST])]
+        );
+        assert_eq!(
+            with_match("family = [\"ipv4\", \"ipv6\"]"),
+            [Condition::Family(vec![
+                AfiSafi::IPV4_UNICAST,
+                AfiSafi::IPV6_UNICAST
+            ])]
+        );
+        assert_eq!(
+            with_match("origin_as = [65001, \"64512..65534\"]"),
+            [Condition::OriginAs(vec![(65001, 65001), (64512, 65534)])]
+        );
+        assert_eq!(
+            with_match("origin_as = 65001"),
+            [Condition::OriginAs(vec![(65001, 65001)])]
+        );
+        assert_eq!(
+            with_match("as_path_contains = [174, 3356]"),
+            [Condition::AsPathContains(vec![174, 3356])]
+        );
+        for (text, min, max) in [
+            ("3", 3, 3),
+            ("\"2..4\"", 2, 4),
+            ("\"..4\"", 0, 4),
+            ("\"2..\"", 2, u32::MAX),
+        ] {
+            assert_eq!(
+                with_match(&format!("as_path_length = {text}")),
+                [Condition::AsPathLength { min, max }]
+            );
+        }
+        assert_eq!(
+            with_match("as_path = [\"* 65001 ?\"]"),
+            [Condition::AsPath(AsPathPattern(vec![
+                PathToken::Many,
+                PathToken::Asn(65001),
+                PathToken::Any
+            ]))]
+        );
+        assert_eq!(
+            with_match("community = [\"65000:100\", \"no-export\", \"65000:*\"]"),
+            [Condition::Community(vec![
+                CommunityMatch {
+                    asn: Some(65000),
+                    value: Some(100)
+                },
+                CommunityMatch {
+                    asn: Some(0xffff),
+                    value: Some(0xff01)
+                },
+                CommunityMatch {
+                    asn: Some(65000),
+                    value: None
+                },
+            ])]
+        );
+        assert_eq!(
+            with_match("ext_community = [\"rt:65000:100\"]"),
+            [Condition::ExtCommunity(vec![ExtCommunityMatch {
+                kind: ExtKind::RouteTarget,
+                global: Some(65000),
+                local: Some(100)
+            }])]
+        );
+        assert_eq!(
+            with_match("large_community = [\"64512:1:*\"]"),
+            [Condition::LargeCommunity(vec![LargeCommunityMatch {
+                global: Some(64512),
+                data1: Some(1),
+                data2: None
+            }])]
+        );
+        assert_eq!(
+            with_match("next_hop = [\"192.0.2.1\", \"2001:db8::/32+\"]"),
+            [Condition::NextHop(vec![
+                range("192.0.2.1/32"),
+                range("2001:db8::/32+")
+            ])]
+        );
+        assert_eq!(
+            with_match("not = { prefix = [\"10.0.0.0/8+\"], community = [\"65000:1\"] }"),
+            [
+                Condition::Not(Box::new(Condition::Prefix(vec![range("10.0.0.0/8+")]))),
+                Condition::Not(Box::new(Condition::Community(vec![CommunityMatch {
+                    asn: Some(65000),
+                    value: Some(1)
+                }]))),
+            ]
+        );
+        // Several conditions: all of them.
+        assert_eq!(
+            with_match("family = \"ipv4\", origin_as = 1").len(),
+            2,
+            "one condition per key"
+        );
+    }
+
+    #[test]
+    fn sets_are_referred_to_by_name() {
+        let text = r#"
+[sets]
+prefix.bogons = ["10.0.0.0/8+", "192.168.0.0/16+"]
+neighbor.clients = ["127.0.0.2"]
+community.blackhole = ["65535:666"]
+large_community.mine = ["64512:*:*"]
+ext_community.rts = ["rt:65000:100"]
+as_path.short = ["?", "? ?"]
+
+[[policy]]
+name = "p"
+default = "accept"
+
+[[policy.statement]]
+name = "bogons"
+match = { prefix = "bogons", neighbor = "clients", community = "blackhole", large_community = "mine", ext_community = "rts", next_hop = "bogons", not = { as_path = "short" } }
+then = "reject"
+"#;
+        let s = statement(text);
+        assert_eq!(s.name, "bogons");
+        assert_eq!(s.verdict, Verdict::Reject);
+        let bogons = vec![range("10.0.0.0/8+"), range("192.168.0.0/16+")];
+        assert_eq!(s.conditions[0], Condition::Prefix(bogons.clone()));
+        assert_eq!(
+            s.conditions[1],
+            Condition::Neighbor(vec!["127.0.0.2".parse().unwrap()])
+        );
+        assert!(matches!(&s.conditions[2], Condition::Community(v) if v.len() == 1));
+        assert!(matches!(&s.conditions[3], Condition::ExtCommunity(v) if v.len() == 1));
+        assert!(matches!(&s.conditions[4], Condition::LargeCommunity(v) if v.len() == 1));
+        assert_eq!(s.conditions[5], Condition::NextHop(bogons));
+        // `not` over a set of two patterns: neither matches.
+        assert_eq!(s.conditions.len(), 8);
+        assert!(s.conditions[6..]
+            .iter()
+            .all(|c| matches!(c, Condition::Not(b) if matches!(**b, Condition::AsPath(_)))));
+    }
+
+    #[test]
+    fn an_as_path_set_matches_any_of_its_patterns_once() {
+        let text = r#"
+[sets]
+as_path.transit = ["* 174 *", "* 3356 *"]
+[[policy]]
+name = "p"
+default = "accept"
+[[policy.statement]]
+name = "transit"
+match = { as_path = "transit" }
+set = { prepend = 1 }
+then = "next"
+"#;
+        let p = parse(text).unwrap().remove("p").unwrap();
+        assert_eq!(p.statements.len(), 2);
+        assert_eq!(p.statements[0].conditions.len(), 1);
+        // The second excludes the first pattern: a route matching both is prepended once.
+        assert_eq!(p.statements[1].conditions.len(), 2);
+        assert!(matches!(&p.statements[1].conditions[0], Condition::Not(_)));
+        assert_eq!(p.statements[1].name, "transit (as_path 2)");
+    }
+
+    #[test]
+    fn every_action() {
+        assert_eq!(
+            with_set("local_pref = 200, med = 10"),
+            [Modify::SetLocalPref(200), Modify::SetMed(10)]
+        );
+        assert_eq!(with_set("med = \"remove\""), [Modify::RemoveMed]);
+        assert_eq!(
+            with_set("next_hop = \"self\""),
+            [Modify::SetNextHop(NextHop::Local)]
+        );
+        assert_eq!(
+            with_set("next_hop = \"192.0.2.7\""),
+            [Modify::SetNextHop(NextHop::Address(
+                "192.0.2.7".parse().unwrap()
+            ))]
+        );
+        assert_eq!(
+            with_set("prepend = 2"),
+            [Modify::Prepend {
+                asn: None,
+                count: 2
+            }]
+        );
+        assert_eq!(
+            with_set("prepend = { asn = 65000, count = 3 }"),
+            [Modify::Prepend {
+                asn: Some(65000),
+                count: 3
+            }]
+        );
+        assert_eq!(
+            with_set(
+                "community = { add = [\"65000:1\"], remove = [\"65000:*\"], replace = [\"no-export\"] }"
+            ),
+            [
+                Modify::Communities(CommunityEdit::Replace(vec![0xffff_ff01])),
+                Modify::Communities(CommunityEdit::Remove(vec![CommunityMatch {
+                    asn: Some(65000),
+                    value: None
+                }])),
+                Modify::Communities(CommunityEdit::Add(vec![65000 << 16 | 1])),
+            ]
+        );
+        assert_eq!(
+            with_set("large_community = { add = [\"64512:1:2\"], remove = [\"64512:*:*\"] }"),
+            [
+                Modify::LargeCommunities(CommunityEdit::Remove(vec![LargeCommunityMatch {
+                    global: Some(64512),
+                    data1: None,
+                    data2: None
+                }])),
+                Modify::LargeCommunities(CommunityEdit::Add(vec![[64512, 1, 2]])),
+            ]
+        );
+        assert_eq!(
+            with_set("ext_community = { replace = [\"rt:65000:100\"] }"),
+            [Modify::ExtCommunities(CommunityEdit::Replace(vec![
+                parse_ext_community("rt:65000:100").unwrap()
+            ]))]
+        );
+        // Community values to add may come from a set.
+        let s = statement(
+            "[sets]\ncommunity.tags = [\"65000:7\"]\n[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy.statement]]\nset = { community = { add = \"tags\" } }\nthen = \"accept\"\n",
+        );
+        assert_eq!(
+            s.actions,
+            [Modify::Communities(CommunityEdit::Add(vec![
+                65000 << 16 | 7
+            ]))]
+        );
+    }
+
+    #[test]
+    fn defaults_verdicts_and_statement_names() {
+        let ps = parse(
+            "[[policy]]\nname = \"all\"\ndefault = \"accept\"\n[[policy]]\nname = \"none\"\ndefault = \"reject\"\n[[policy.statement]]\nthen = \"next\"\n",
+        )
+        .unwrap();
+        assert_eq!(ps["all"], Policy::new("all", Verdict::Accept));
+        let none = &ps["none"];
+        assert_eq!(none.default, Verdict::Reject);
+        assert_eq!(none.statements[0].name, "1");
+        assert_eq!(none.statements[0].verdict, Verdict::Next);
+        assert!(none.statements[0].conditions.is_empty());
+        // A peer's list composes in order.
+        let chained = chain(
+            "peer[0].import",
+            &OneOrMany::Many(vec!["none".into(), "all".into()]),
+            &ps,
+        )
+        .unwrap();
+        assert_eq!(chained.name, "none+all");
+        assert_eq!(chained.default, Verdict::Accept);
+        assert_eq!(chained.statements.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let p = |stmt: &str| {
+            format!("[[policy]]\nname = \"from-clients\"\ndefault = \"accept\"\n[[policy.statement]]\n{stmt}\n")
+        };
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                p("match = { prefix = \"bogons\" }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.prefix",
+                "unknown prefix set `bogons`",
+            ),
+            (
+                p("name = \"x\"\nmatch = { prefix = [\"10.0.0.0/33\"] }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[\"x\"].match.prefix[0]",
+                "10.0.0.0/33",
+            ),
+            (
+                p("match = { community = [\"65000\"] }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.community[0]",
+                "community",
+            ),
+            (
+                p("match = { family = \"l2vpn\" }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.family",
+                "l2vpn",
+            ),
+            (
+                p("match = { origin_as = [\"9..1\"] }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.origin_as[0]",
+                "9..1",
+            ),
+            (
+                p("match = { as_path_length = \"4..2\" }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.as_path_length",
+                "above",
+            ),
+            (
+                p("match = { neighbor = [\"nope\"] }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.neighbor[0]",
+                "not an IP address",
+            ),
+            (
+                p("match = { prefix = [] }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.prefix",
+                "empty",
+            ),
+            (
+                p("match = { not = { not = { family = \"ipv4\" } } }\nthen = \"reject\""),
+                "policy[\"from-clients\"].statement[0].match.not.not",
+                "inside",
+            ),
+            (
+                p("then = \"maybe\""),
+                "policy[\"from-clients\"].statement[0].then",
+                "maybe",
+            ),
+            (
+                p("set = { med = \"none\" }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.med",
+                "remove",
+            ),
+            (
+                p("set = { next_hop = \"me\" }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.next_hop",
+                "self",
+            ),
+            (
+                p("set = { prepend = 0 }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.prepend",
+                "count",
+            ),
+            (
+                p("set = { community = { add = [\"65000:*\"] } }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.community.add",
+                "cannot hold *",
+            ),
+            (
+                p("set = { community = {} }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.community",
+                "add",
+            ),
+            (
+                p("set = { large_community = { remove = \"gone\" } }\nthen = \"accept\""),
+                "policy[\"from-clients\"].statement[0].set.large_community.remove",
+                "unknown large_community set `gone`",
+            ),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"next\"\n".into(),
+                "policy[\"p\"].default",
+                "accept",
+            ),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy]]\nname = \"p\"\ndefault = \"accept\"\n".into(),
+                "policy[1].name",
+                "twice",
+            ),
+            (
+                "[sets]\nprefix.bad = [\"10.0.0.0/8\", \"10.0.0.0\"]\n".into(),
+                "sets.prefix.bad[1]",
+                "10.0.0.0",
+            ),
+            (
+                "[sets]\nas_path.bad = [\"* x *\"]\n".into(),
+                "sets.as_path.bad[0]",
+                "AS number",
+            ),
+            ("[sets]\ncommunity.none = []\n".into(), "sets.community.none", "empty"),
+        ];
+        for (text, field, said) in cases {
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.field, field, "{text}\n{e}");
+            assert!(e.message.contains(said), "{text}\n{e}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        for (text, key) in [
+            ("[sets]\nprefixes.x = [\"10.0.0.0/8\"]\n", "prefixes"),
+            ("[[policy]]\nname = \"p\"\ndefault = \"accept\"\nstatements = []\n", "statements"),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy.statement]]\naction = \"accept\"\nthen = \"accept\"\n",
+                "action",
+            ),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy.statement]]\nmatch = { prefx = [\"10.0.0.0/8\"] }\nthen = \"accept\"\n",
+                "prefx",
+            ),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy.statement]]\nset = { localpref = 1 }\nthen = \"accept\"\n",
+                "localpref",
+            ),
+            (
+                "[[policy]]\nname = \"p\"\ndefault = \"accept\"\n[[policy.statement]]\nset = { community = { append = [\"1:1\"] } }\nthen = \"accept\"\n",
+                "append",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.message.contains(key), "{text}: {e}");
+        }
+    }
+}
