@@ -549,6 +549,12 @@ mod tests {
         assert!(c.peers.iter().any(|p| p.role == Role::Client));
         assert!(c.peers.iter().any(|p| p.role == Role::NonClient));
         assert!(c.peers.iter().any(|p| p.role == Role::Ebgp));
+        // Its eBGP peer has policies both ways (RFC 8212).
+        assert!(c
+            .peers
+            .iter()
+            .filter(|p| p.role == Role::Ebgp)
+            .all(|p| p.import.is_some() && p.export.is_some()));
     }
 
     #[test]
