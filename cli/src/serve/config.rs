@@ -646,6 +646,22 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_policy_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("### Routing policy, and reload").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + 8;
+        let end = start + section[start..].find("```").unwrap();
+        let c = Config::from_toml(&format!(
+            "router_id = \"10.0.0.1\"\nasn = 64512\n{}",
+            &section[start..end]
+        ))
+        .unwrap();
+        let p = &c.peers[0];
+        assert_eq!(p.import.as_ref().unwrap().statements.len(), 2);
+        assert_eq!(p.export.as_ref().unwrap().name, "to-upstream");
+    }
+
+    #[test]
     fn peer_policies_and_rfc8212_opt_out() {
         let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
         let policies = "[[policy]]\nname = \"a\"\ndefault = \"accept\"\n[[policy]]\nname = \"b\"\ndefault = \"reject\"\n";
