@@ -123,8 +123,8 @@ struct EngineReload {
     remove: Vec<usize>,
     /// Peers added, in the slots that follow the existing ones.
     add: Vec<PeerSetup>,
-    /// New policies of peers that keep their session (`Some`: this direction changed).
-    policies: Vec<(usize, Option<Option<Policy>>, Option<Option<Policy>>)>,
+    /// New policies of peers that keep their session.
+    policies: Vec<reload::PolicyChange>,
 }
 
 /// A peer as the engine task sets it up.
@@ -506,11 +506,7 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
             .iter()
             .map(|p| PeerSetup::new(&sh.cfg, p))
             .collect(),
-        policies: plan
-            .policies
-            .iter()
-            .map(|c| (c.slot, c.import.clone(), c.export.clone()))
-            .collect(),
+        policies: plan.policies.clone(),
     };
     // The new slots exist before the engine can hear of their connections.
     {
@@ -1293,7 +1289,13 @@ async fn engine_loop(
                         live.push(None);
                         epochs.push(0);
                     }
-                    for (slot, import, export) in job.policies {
+                    for reload::PolicyChange {
+                        slot,
+                        import,
+                        export,
+                        ..
+                    } in job.policies
+                    {
                         let Some(&Some(id)) = ids.get(slot) else {
                             continue;
                         };
