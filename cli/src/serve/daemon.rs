@@ -364,11 +364,11 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
 pub type Reload = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// Log RFC 8212's effect on eBGP peers without policies.
-fn note_default_deny(cfg: &Config, peers: &[PeerSpec]) {
+fn note_default_deny<'a>(cfg: &Config, peers: impl IntoIterator<Item = &'a PeerSpec>) {
     if !cfg.ebgp_requires_policy {
         return;
     }
-    for p in peers.iter().filter(|p| p.role == Role::Ebgp) {
+    for p in peers.into_iter().filter(|p| p.role == Role::Ebgp) {
         if p.import.is_none() {
             warn!(peer = %p.name, "eBGP peer without an import policy: its routes are rejected (RFC 8212; set `import`, or `ebgp_requires_policy = false`)");
         }
@@ -497,7 +497,10 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
         info!("configuration unchanged");
         return;
     }
-    note_default_deny(&sh.cfg, &plan.add);
+    note_default_deny(
+        &sh.cfg,
+        plan.add.iter().chain(plan.policies.iter().map(|c| &c.spec)),
+    );
     let first_new = slots.len();
     let job = EngineReload {
         remove: plan.stop.iter().map(|(slot, _)| *slot).collect(),

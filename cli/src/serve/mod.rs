@@ -8,6 +8,11 @@
 //! peer's packed UPDATEs ([`Engine::take_transmit`]) to that peer's writer.
 //! SIGTERM or SIGINT sends a Cease (Administrative Shutdown, with an RFC 9003
 //! shutdown communication) to every peer, then the process exits with status 0.
+//! SIGHUP reads the configuration again (see `reload.rs`): policy changes are
+//! applied to the live sessions, changed peers restart, removed peers get
+//! Cease / Peer De-configured, and an invalid file is refused (logged with
+//! the field) while the running configuration stays.
+//! `--check-config FILE` only reads and checks a file (exit status 0 or 1).
 //!
 //! # Configuration
 //!
@@ -44,7 +49,14 @@
 //! max_prefixes_warning_only = false  # only log (and count) instead
 //! max_prefixes_restart = 60     # then refuse the peer's connections for 60 s
 //! max_paths_per_prefix = 16     # ADD-PATH paths per prefix; more are refused
+//! import = "from-upstream"      # routing policy on what it sends us; a list runs several in order
+//! export = ["to-upstream"]      # and on what we send it
 //! ```
+//!
+//! Routing policy (`[sets]`, `[[policy]]` with `[[policy.statement]]`) is
+//! described in `policy.rs`. `ebgp_requires_policy = true` (the default,
+//! RFC 8212) rejects the routes of an eBGP peer without an `import` policy
+//! and sends nothing to one without an `export` policy.
 //!
 //! BGP Roles (RFC 9234) are for eBGP peers only (`local_role` on an iBGP peer
 //! is a configuration error): `local_role` = `provider` | `customer` | `peer`
