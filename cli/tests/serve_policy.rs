@@ -2,7 +2,8 @@
 //! changes only policies applies them to the live sessions (an export change
 //! is sent as a diff, an import change asks the peer for its routes with
 //! ROUTE-REFRESH), one that changes other settings restarts only those
-//! peers, an invalid one is refused; RFC 8212 default-deny toward and from
+//! peers, an invalid one is refused, a peer without route refresh is reset
+//! on an import change; RFC 8212 default-deny toward and from
 //! eBGP peers without policies, and the `ebgp_requires_policy = false` opt-out.
 #![allow(
     clippy::unwrap_used,
@@ -415,5 +416,50 @@ fn check_config_exits_0_or_1_naming_the_field() {
         );
         assert!(all.contains(said), "{all}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A peer that did not negotiate route refresh cannot be asked for its
+/// routes again: an import policy change resets its session with Cease /
+/// Other Configuration Change, and it comes back under the new policy.
+#[test]
+fn import_change_without_route_refresh_resets_the_session() {
+    let dir = tempdir("serve-policy-norr");
+    let lc = TcpListener::bind("127.0.0.51:0").unwrap();
+    let pc = lc.local_addr().unwrap().port();
+    let conf = |import: &str| {
+        format!(
+            r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = []
+connect_retry = 1
+{POLICIES}
+[[peer]]
+name = "c"
+address = "127.0.0.51"
+asn = {AS}
+role = "client"
+port = {pc}
+local_address = "127.0.0.1"
+import = "{import}"
+"#
+        )
+    };
+    let daemon = spawn(&conf("everything"), &dir);
+    let plain = || {
+        let mut c = SessionConfig::new(AS, Ipv4Addr::new(10, 0, 0, 51), Some(AS));
+        c.route_refresh = false;
+        c.enhanced_route_refresh = false;
+        c
+    };
+    let mut c = Peer::with_config("c", accept(&lc), plain());
+    c.until("Established", |p| p.s.state() == State::Established);
+    reload(&daemon, &dir, &conf("tag-a"));
+    c.until("Cease", |p| !p.notifications.is_empty());
+    assert_eq!((c.notifications[0].0, c.notifications[0].1), (6, 6));
+    assert!(c.refreshes.is_empty());
+    let mut c2 = Peer::with_config("c", accept(&lc), plain());
+    c2.until("Established again", |p| p.s.state() == State::Established);
+    until_logged(&dir, "the peer has no route refresh", &mut [&mut c2]);
     let _ = std::fs::remove_dir_all(&dir);
 }
