@@ -34,7 +34,11 @@ peer (127.0.5.4, AS 64600). BIRD A (with `interpret communities off`, so it
 sends them all) announces 10.50.0.0/24 plain, 10.51.0.0/24 with NO_EXPORT and
 10.52.0.0/24 with NO_ADVERTISE. BIRD B must get the plain and the NO_EXPORT
 route and not the NO_ADVERTISE one; GoBGP only the plain one; Reflector must
-have accepted all three.
+have accepted all three. GoBGP, an eBGP peer, has accept-all import and
+export policies (RFC 8212). Reflector's export policy toward BIRD B adds
+64512:501; a SIGHUP with a new policy (10.50.0.0/24 rejected, 64512:502
+instead) changes what BIRD B holds while its session stays Established
+(the `since` of `birdc show protocols` unchanged).
 
 Phase 4 — BGP Roles (RFC 9234) and OTC with BIRD (`local role`, BIRD 2.0.11+),
 eBGP: one BIRD with three sessions to Reflector (AS 64512), each to its own
@@ -45,7 +49,8 @@ role customer) meets `local_role = "customer"`: refused with 2/11 Role
 Mismatch, never Established. A route from the peer reaches the customer with
 OTC = 65020 (added by Reflector on ingress from a Peer); a route from the
 customer reaches the peer with OTC = 64512 (added by Reflector on egress to a
-Peer; BIRD accepts it, as OTC equals the neighbour's AS).
+Peer; BIRD accepts it, as OTC equals the neighbour's AS). The three eBGP
+peers have accept-all import and export policies (RFC 8212).
 """
 
 import argparse
@@ -355,8 +360,16 @@ def expect_route(routes, prefix, originator, cluster, med, community, large):
     return "; ".join(problems)
 
 
-def reflector_conf(rid, cluster, listen, peers):
+# Every generated configuration defines this policy; eBGP peers get it both
+# ways, as RFC 8212 (on by default in Reflector) sends them nothing and
+# accepts nothing from them without policies.
+ACCEPT_ALL = '\n[[policy]]\nname = "accept-all"\ndefault = "accept"\n'
+EBGP_POLICIES = {"import": "accept-all", "export": "accept-all"}
+
+
+def reflector_conf(rid, cluster, listen, peers, policies=""):
     s = f'router_id = "{rid}"\nasn = {ASN}\ncluster_id = "{cluster}"\nlisten = {json.dumps(listen.split(","))}\nconnect_retry = 1\n'
+    s += ACCEPT_ALL + policies
     for p in peers:
         s += "\n[[peer]]\n" + "".join(
             f"{k} = {json.dumps(v)}\n" for k, v in p.items())
@@ -654,19 +667,61 @@ def phase2(args, d):
     gobgp.proc.stop()
 
 
+def bird_since(bird, proto):
+    """The `since` column of `birdc show protocols PROTO` (when the protocol last changed state)."""
+    m = re.search(rf"^{proto}\s+BGP\s+\S+\s+\S+\s+(.+?)\s+\S+\s*$", bird.cli("show", "protocols", proto), re.M)
+    return m.group(1) if m else None
+
+
+# Reflector's export policy toward BIRD B in phase 3: version 1 adds
+# 64512:501 to every route; version 2 (loaded by SIGHUP) rejects
+# 10.50.0.0/24 and adds 64512:502 instead.
+WK_POLICY = {
+    1: """
+[[policy]]
+name = "to-bird-b"
+default = "accept"
+
+[[policy.statement]]
+name = "mark"
+set = { community = { add = ["64512:501"] } }
+then = "accept"
+""",
+    2: """
+[sets]
+prefix.hidden = ["10.50.0.0/24"]
+
+[[policy]]
+name = "to-bird-b"
+default = "accept"
+
+[[policy.statement]]
+name = "hide"
+match = { prefix = "hidden" }
+then = "reject"
+
+[[policy.statement]]
+name = "mark"
+set = { community = { add = ["64512:502"] } }
+then = "accept"
+""",
+}
+
+
 def phase3(args, d):
     log("=== phase 3: well-known communities (NO_EXPORT, NO_ADVERTISE) through Reflector")
-    refl = start_reflector(args, d, "reflector-wk", reflector_conf(
+    conf = lambda version: reflector_conf(
         "10.5.0.1", "10.5.0.9", "127.0.5.1:11810", [
             dict(name="bird-a", address="127.0.5.2", asn=ASN, role="client", passive=False, port=11812,
                  local_address="127.0.5.1"),
             dict(name="bird-b", address="127.0.5.3", asn=ASN, role="client", passive=False, port=11813,
-                 local_address="127.0.5.1"),
+                 local_address="127.0.5.1", export="to-bird-b"),
             # Next hop self toward eBGP: GoBGP refuses 127/8 next hops, and a
             # passive session's local_address is only that next hop.
             dict(name="gobgp-ebgp", address="127.0.5.4", asn=64600, role="ebgp", passive=True,
-                 local_address="192.0.2.1", families=["ipv4-unicast"]),
-        ]))
+                 local_address="192.0.2.1", families=["ipv4-unicast"], **EBGP_POLICIES),
+        ], WK_POLICY[version])
+    refl = start_reflector(args, d, "reflector-wk", conf(1))
     bird_a = Bird(d, "bird-wk-a", BIRD_WK_A.format(dir=os.path.join(d, "bird-wk-a")))
     bird_b = Bird(d, "bird-wk-b", BIRD_WK_B.format(dir=os.path.join(d, "bird-wk-b")))
     gobgp = Gobgp(d, "gobgp-ebgp", "10.5.0.4", "127.0.5.4", 50153, "127.0.5.1", 11810, asn=64600)
@@ -693,6 +748,27 @@ def phase3(args, d):
     check("phase3: the NO_EXPORT route does not reach GoBGP (eBGP)", no_export not in at_x, sorted(at_x))
     check("phase3: the NO_ADVERTISE route reaches neither BIRD B nor GoBGP",
           no_advertise not in at_b and no_advertise not in at_x, f"{sorted(at_b)} / {sorted(at_x)}")
+    # Reflector's export policy toward BIRD B, then a changed one by SIGHUP:
+    # BIRD B sees the new result over the same session.
+    check("phase3: BIRD B sees Reflector's export policy (community 64512:501 added)",
+          all(p in at_b and "64512:501" in at_b[p]["communities"] for p in (plain, no_export)),
+          {p: at_b.get(p) for p in (plain, no_export)})
+    since = bird_since(bird_b, "refl")
+    open(os.path.join(d, "reflector-wk", "reflector.toml"), "w").write(conf(2))
+    os.kill(refl.p.pid, signal.SIGHUP)
+
+    def changed():
+        r = bird_b.routes()
+        c = r.get(no_export, {}).get("communities", [])
+        return r if plain not in r and "64512:502" in c and "64512:501" not in c else None
+    after = wait_for("BIRD B to see the new export policy", changed, 20)
+    check("phase3: after SIGHUP BIRD B sees the new export policy (10.50.0.0/24 withdrawn, 64512:502 instead of 64512:501)",
+          after, bird_b.routes())
+    check("phase3: BIRD B's session stayed Established through the reload (same `since` in birdc show protocols)",
+          bird_b.established("refl") and since is not None and bird_since(bird_b, "refl") == since,
+          f"{since} -> {bird_since(bird_b, 'refl')}")
+    check("phase3: Reflector applied the policy change to the live session",
+          "policies changed: applied to the live session" in open(refl.log).read())
     rc = refl.stop(signal.SIGTERM, 10)
     check("phase3: Reflector exits 0 on SIGTERM", rc == 0, rc)
     text = open(refl.log).read()
@@ -746,11 +822,13 @@ def phase4(args, d):
         "10.6.0.1", "10.6.0.1", "127.0.6.1:11820,127.0.6.5:11820,127.0.6.6:11820", [
             dict(name="bird-cust", address="127.0.6.2", asn=65010, role="ebgp", passive=True,
                  local_address="127.0.6.1", families=["ipv4-unicast"], local_role="provider",
-                 strict_role=True),
+                 strict_role=True, **EBGP_POLICIES),
             dict(name="bird-peer", address="127.0.6.3", asn=65020, role="ebgp", passive=True,
-                 local_address="127.0.6.5", families=["ipv4-unicast"], local_role="peer"),
+                 local_address="127.0.6.5", families=["ipv4-unicast"], local_role="peer",
+                 **EBGP_POLICIES),
             dict(name="bird-bad", address="127.0.6.4", asn=65030, role="ebgp", passive=True,
-                 local_address="127.0.6.6", families=["ipv4-unicast"], local_role="customer"),
+                 local_address="127.0.6.6", families=["ipv4-unicast"], local_role="customer",
+                 **EBGP_POLICIES),
         ]))
     bird = Bird(d, "bird-roles", BIRD_ROLES.format(dir=os.path.join(d, "bird-roles")))
     bird.start()

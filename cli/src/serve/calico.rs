@@ -263,6 +263,8 @@ pub fn config_for_node(
             strict_role: false,
             extended_next_hop: false,
             limits: PeerLimits::default(),
+            import: None,
+            export: None,
         });
     }
     if peers.is_empty() {
@@ -281,6 +283,7 @@ pub fn config_for_node(
         listen,
         client_to_client: true,
         connect_retry: 5,
+        ebgp_requires_policy: true,
         peers,
     };
     config.validate()?;

@@ -7,10 +7,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use reflector_core::engine::{AddPathSend, PrefixLimit};
+use reflector_core::policy::Policy;
 use reflector_core::reflect::Role;
 use reflector_core::wire::capability::BgpRole;
 use reflector_core::wire::AfiSafi;
 use serde::Deserialize;
+
+use super::policy::{self, OneOrMany, TomlPolicy, TomlSets};
 
 /// A configuration error, naming the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,22 @@ pub struct PeerSpec {
     pub extended_next_hop: bool,
     /// What the peer may send at most.
     pub limits: PeerLimits,
+    /// Policy applied to the routes it sends us (its `import` list, composed).
+    pub import: Option<Policy>,
+    /// Policy applied to the routes we send it (its `export` list, composed).
+    pub export: Option<Policy>,
+}
+
+impl PeerSpec {
+    /// Whether everything but the policies is the same (a reload then keeps the session).
+    pub fn same_session(&self, other: &PeerSpec) -> bool {
+        let strip = |p: &PeerSpec| PeerSpec {
+            import: None,
+            export: None,
+            ..p.clone()
+        };
+        strip(self) == strip(other)
+    }
 }
 
 /// What one peer may send at most.
@@ -104,6 +123,9 @@ pub struct Config {
     pub client_to_client: bool,
     /// Seconds between connection attempts to active peers.
     pub connect_retry: u16,
+    /// RFC 8212: an eBGP peer without an import policy has its routes
+    /// rejected, one without an export policy is sent nothing (default true).
+    pub ebgp_requires_policy: bool,
     /// The neighbours.
     pub peers: Vec<PeerSpec>,
 }
@@ -118,6 +140,11 @@ struct TomlConfig {
     hold_time: Option<u16>,
     client_to_client: Option<bool>,
     connect_retry: Option<u16>,
+    ebgp_requires_policy: Option<bool>,
+    #[serde(default)]
+    sets: TomlSets,
+    #[serde(default)]
+    policy: Vec<TomlPolicy>,
     #[serde(default)]
     peer: Vec<TomlPeer>,
 }
@@ -144,6 +171,8 @@ struct TomlPeer {
     max_prefixes_warning_only: Option<bool>,
     max_prefixes_restart: Option<u16>,
     max_paths_per_prefix: Option<u16>,
+    import: Option<OneOrMany<String>>,
+    export: Option<OneOrMany<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,6 +350,7 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
         let default_hold = hold("hold_time", raw.hold_time.unwrap_or(90))?;
+        let policies = policy::policies(&raw.sets, &raw.policy)?;
         let mut peers = Vec::new();
         for (i, p) in raw.peer.iter().enumerate() {
             let f = |name: &str| format!("peer[{i}].{name}");
@@ -366,6 +396,16 @@ impl Config {
                 strict_role: p.strict_role.unwrap_or(false),
                 extended_next_hop: p.extended_next_hop.unwrap_or(false),
                 limits: limits(p, &f)?,
+                import: p
+                    .import
+                    .as_ref()
+                    .map(|n| policy::chain(&f("import"), n, &policies))
+                    .transpose()?,
+                export: p
+                    .export
+                    .as_ref()
+                    .map(|n| policy::chain(&f("export"), n, &policies))
+                    .transpose()?,
             });
         }
         let cfg = Config {
@@ -375,6 +415,7 @@ impl Config {
             listen,
             client_to_client: raw.client_to_client.unwrap_or(true),
             connect_retry: raw.connect_retry.unwrap_or(5).max(1),
+            ebgp_requires_policy: raw.ebgp_requires_policy.unwrap_or(true),
             peers,
         };
         cfg.validate()?;
@@ -420,6 +461,8 @@ impl Config {
                 strict_role: false,
                 extended_next_hop: false,
                 limits: PeerLimits::default(),
+                import: None,
+                export: None,
             });
         }
         let cfg = Config {
@@ -429,6 +472,7 @@ impl Config {
             listen: vec![SocketAddr::new(listen_ip, raw.port)],
             client_to_client: true,
             connect_retry: 5,
+            ebgp_requires_policy: true,
             peers,
         };
         cfg.validate()?;
@@ -505,6 +549,12 @@ mod tests {
         assert!(c.peers.iter().any(|p| p.role == Role::Client));
         assert!(c.peers.iter().any(|p| p.role == Role::NonClient));
         assert!(c.peers.iter().any(|p| p.role == Role::Ebgp));
+        // Its eBGP peer has policies both ways (RFC 8212).
+        assert!(c
+            .peers
+            .iter()
+            .filter(|p| p.role == Role::Ebgp)
+            .all(|p| p.import.is_some() && p.export.is_some()));
     }
 
     #[test]
@@ -593,6 +643,50 @@ mod tests {
             .peers
             .iter()
             .any(|p| p.local_role == Some(BgpRole::PROVIDER) && p.extended_next_hop));
+    }
+
+    #[test]
+    fn the_readme_policy_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("### Routing policy, and reload").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + 8;
+        let end = start + section[start..].find("```").unwrap();
+        let c = Config::from_toml(&format!(
+            "router_id = \"10.0.0.1\"\nasn = 64512\n{}",
+            &section[start..end]
+        ))
+        .unwrap();
+        let p = &c.peers[0];
+        assert_eq!(p.import.as_ref().unwrap().statements.len(), 2);
+        assert_eq!(p.export.as_ref().unwrap().name, "to-upstream");
+    }
+
+    #[test]
+    fn peer_policies_and_rfc8212_opt_out() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        let policies = "[[policy]]\nname = \"a\"\ndefault = \"accept\"\n[[policy]]\nname = \"b\"\ndefault = \"reject\"\n";
+        let peer = "[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\n";
+        let c = Config::from_toml(&format!(
+            "{base}{policies}{peer}import = \"a\"\nexport = [\"b\", \"a\"]\n"
+        ))
+        .unwrap();
+        assert!(c.ebgp_requires_policy);
+        let p = &c.peers[0];
+        assert_eq!(p.import.as_ref().unwrap().name, "a");
+        assert_eq!(p.export.as_ref().unwrap().name, "b+a");
+        let c = Config::from_toml(&format!("ebgp_requires_policy = false\n{base}{peer}")).unwrap();
+        assert!(!c.ebgp_requires_policy);
+        assert_eq!((&c.peers[0].import, &c.peers[0].export), (&None, &None));
+        for (extra, field) in [
+            ("import = \"c\"\n", "peer[0].import"),
+            ("export = [\"a\", \"c\"]\n", "peer[0].export[1]"),
+            ("export = []\n", "peer[0].export"),
+        ] {
+            let e = Config::from_toml(&format!("{base}{policies}{peer}{extra}")).unwrap_err();
+            assert_eq!(e.field, field, "{extra}: {e}");
+        }
+        let e = Config::from_toml(&format!("{base}{peer}import = \"a\"\n")).unwrap_err();
+        assert!(e.message.contains("no [[policy]] is defined"), "{e}");
     }
 
     #[test]

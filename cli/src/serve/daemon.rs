@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reflector_core::engine::{self, Engine, EngineConfig, Outcome, PeerConfig};
+use reflector_core::engine::{self, Engine, EngineConfig, Outcome, PeerConfig, Reimport};
+use reflector_core::policy::Policy;
+use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::session::{
     collision_survivor, shutdown_text, Session, SessionConfig, SessionEvent, StopReason, Survivor,
@@ -24,7 +26,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tracing::{debug, info, warn};
 
-use super::config::{Config, PeerSpec};
+use super::config::{Config, ConfigError, PeerSpec};
+use super::reload::{self, Stop};
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
 const HOLD_TIMER_EXPIRED: u8 = 4;
@@ -60,6 +63,17 @@ enum Ctl {
     Fail(Error, Bytes),
     /// Close with this Cease.
     Stop(StopReason),
+    /// Send this NOTIFICATION and close.
+    Notify(NotificationRepr),
+}
+
+/// Cease, Other Configuration Change (RFC 4486 subcode 6).
+fn other_configuration_change() -> NotificationRepr {
+    NotificationRepr {
+        code: reflector_core::error::code::CEASE,
+        subcode: reflector_core::error::subcode::CEASE_OTHER_CONFIG_CHANGE,
+        data: Vec::new(),
+    }
 }
 
 /// What connections tell the engine task.
@@ -70,6 +84,8 @@ enum ToEngine {
         neg: engine::Negotiated,
         /// Families with forwarding state preserved, when the peer advertised graceful restart.
         graceful: Option<AfiSafiSet>,
+        /// Both sides advertised ROUTE-REFRESH (RFC 2918).
+        route_refresh: bool,
         link: Arc<Link>,
     },
     Msgs {
@@ -96,7 +112,38 @@ enum ToEngine {
         peer: usize,
         epoch: u64,
     },
+    /// A new configuration: apply its peer and policy changes, then answer.
+    Reload(EngineReload, oneshot::Sender<()>),
     Finish(oneshot::Sender<()>),
+}
+
+/// The engine's part of a reload (see [`reload::Plan`]).
+struct EngineReload {
+    /// Slots whose peer is removed from the engine.
+    remove: Vec<usize>,
+    /// Peers added, in the slots that follow the existing ones.
+    add: Vec<PeerSetup>,
+    /// New policies of peers that keep their session.
+    policies: Vec<reload::PolicyChange>,
+}
+
+/// A peer as the engine task sets it up.
+struct PeerSetup {
+    name: String,
+    config: PeerConfig,
+    import: Option<Policy>,
+    export: Option<Policy>,
+}
+
+impl PeerSetup {
+    fn new(cfg: &Config, p: &PeerSpec) -> Self {
+        PeerSetup {
+            name: p.name.clone(),
+            config: peer_config(cfg, p),
+            import: p.import.clone(),
+            export: p.export.clone(),
+        }
+    }
 }
 
 struct ConnEntry {
@@ -172,7 +219,11 @@ impl Link {
 }
 
 struct Shared {
+    /// The global settings (its `peers` are in `slots`).
     cfg: Config,
+    /// Every peer ever configured, by slot (`None` once removed by a reload):
+    /// connections, the engine task and the hold-offs use the slot number.
+    slots: Mutex<Vec<Option<PeerSpec>>>,
     start: Instant,
     conns: Mutex<Vec<Vec<ConnEntry>>>,
     next_conn: AtomicU64,
@@ -186,39 +237,46 @@ struct Shared {
 /// Peers whose connections are refused for a while: a prefix limit ended
 /// their session and `max_prefixes_restart` is set.
 struct HoldOff {
-    /// Per peer, the configured hold-off.
-    restart_after: Vec<Option<u16>>,
-    /// Per peer, until when its connections are refused.
-    until: Mutex<Vec<Option<Instant>>>,
+    /// Per peer: the configured hold-off, and until when its connections are refused.
+    peers: Mutex<Vec<(Option<u16>, Option<Instant>)>>,
 }
 
 impl HoldOff {
     fn new(cfg: &Config) -> Self {
         HoldOff {
-            restart_after: cfg.peers.iter().map(|p| p.limits.restart_after).collect(),
-            until: Mutex::new(vec![None; cfg.peers.len()]),
+            peers: Mutex::new(
+                cfg.peers
+                    .iter()
+                    .map(|p| (p.limits.restart_after, None))
+                    .collect(),
+            ),
         }
     }
 
-    fn until(&self) -> MutexGuard<'_, Vec<Option<Instant>>> {
-        self.until.lock().unwrap_or_else(|e| e.into_inner())
+    fn peers(&self) -> MutexGuard<'_, Vec<(Option<u16>, Option<Instant>)>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A peer added by a reload.
+    fn push(&self, p: &PeerSpec) {
+        self.peers().push((p.limits.restart_after, None));
     }
 
     /// Start the peer's hold-off, if it has one; returns its length.
     fn start(&self, peer: usize) -> Option<u16> {
-        let secs = self.restart_after.get(peer).copied().flatten()?;
-        if let Some(u) = self.until().get_mut(peer) {
-            *u = Some(Instant::now() + Duration::from_secs(u64::from(secs)));
-        }
+        let mut peers = self.peers();
+        let (after, until) = peers.get_mut(peer)?;
+        let secs = (*after)?;
+        *until = Some(Instant::now() + Duration::from_secs(u64::from(secs)));
         Some(secs)
     }
 
     /// Whether the peer's connections are refused now.
     fn holds(&self, peer: usize) -> bool {
-        let mut until = self.until();
-        match until.get_mut(peer) {
-            Some(u) if u.is_some_and(|t| Instant::now() < t) => true,
-            Some(u) => {
+        let mut peers = self.peers();
+        match peers.get_mut(peer) {
+            Some((_, u)) if u.is_some_and(|t| Instant::now() < t) => true,
+            Some((_, u)) => {
                 *u = None;
                 false
             }
@@ -236,9 +294,20 @@ impl Shared {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn slots(&self) -> MutexGuard<'_, Vec<Option<PeerSpec>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The configuration of the peer in this slot, unless a reload removed it.
+    fn spec(&self, peer: usize) -> Option<PeerSpec> {
+        self.slots().get(peer).cloned().flatten()
+    }
+
     fn peer_by_addr(&self, a: IpAddr) -> Option<usize> {
         let a = a.to_canonical();
-        self.cfg.peers.iter().position(|p| p.address == a)
+        self.slots()
+            .iter()
+            .position(|p| p.as_ref().is_some_and(|p| p.address == a))
     }
 
     fn live_connections(&self) -> usize {
@@ -291,8 +360,30 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     pc
 }
 
-/// Run until SIGTERM/SIGINT.
-pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String> {
+/// Reads the configuration again (on SIGHUP).
+pub type Reload = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
+
+/// Log RFC 8212's effect on eBGP peers without policies.
+fn note_default_deny<'a>(cfg: &Config, peers: impl IntoIterator<Item = &'a PeerSpec>) {
+    if !cfg.ebgp_requires_policy {
+        return;
+    }
+    for p in peers.into_iter().filter(|p| p.role == Role::Ebgp) {
+        if p.import.is_none() {
+            warn!(peer = %p.name, "eBGP peer without an import policy: its routes are rejected (RFC 8212; set `import`, or `ebgp_requires_policy = false`)");
+        }
+        if p.export.is_none() {
+            warn!(peer = %p.name, "eBGP peer without an export policy: it is sent nothing (RFC 8212; set `export`, or `ebgp_requires_policy = false`)");
+        }
+    }
+}
+
+/// Run until SIGTERM/SIGINT; SIGHUP reads the configuration again through `reload`.
+pub async fn serve(
+    mut cfg: Config,
+    pid_file: Option<PathBuf>,
+    reload: Reload,
+) -> Result<(), String> {
     let mut listeners = Vec::new();
     for a in &cfg.listen {
         let l = listen(*a).map_err(|e| format!("cannot listen on {a}: {e}"))?;
@@ -302,18 +393,17 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         std::fs::write(p, format!("{}\n", std::process::id()))
             .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("signal handler: {e}"))?;
+    let signal = |k| tokio::signal::unix::signal(k).map_err(|e| format!("signal handler: {e}"));
+    let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = mpsc::channel::<ToEngine>(ENGINE_QUEUE);
     let mut ecfg = EngineConfig::new(cfg.asn, cfg.router_id);
     ecfg.cluster_id = cfg.cluster_id;
     ecfg.client_to_client = cfg.client_to_client;
-    let peers: Vec<(String, PeerConfig)> = cfg
-        .peers
-        .iter()
-        .map(|p| (p.name.clone(), peer_config(&cfg, p)))
-        .collect();
+    ecfg.ebgp_requires_policy = cfg.ebgp_requires_policy;
+    note_default_deny(&cfg, &cfg.peers);
+    let peers: Vec<PeerSetup> = cfg.peers.iter().map(|p| PeerSetup::new(&cfg, p)).collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));
     let hold_off = Arc::new(HoldOff::new(&cfg));
     let engine_task = tokio::spawn(engine_loop(
@@ -324,8 +414,10 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         input.clone(),
         hold_off.clone(),
     ));
+    let specs = std::mem::take(&mut cfg.peers);
     let sh = Arc::new(Shared {
-        conns: Mutex::new(cfg.peers.iter().map(|_| Vec::new()).collect()),
+        conns: Mutex::new(specs.iter().map(|_| Vec::new()).collect()),
+        slots: Mutex::new(specs.into_iter().map(Some).collect()),
         cfg,
         start: Instant::now(),
         next_conn: AtomicU64::new(1),
@@ -339,20 +431,40 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
         asn = sh.cfg.asn,
         cluster_id = %sh.cfg.cluster_id.unwrap_or(sh.cfg.router_id),
         listen = ?sh.cfg.listen,
-        peers = sh.cfg.peers.len(),
+        peers = sh.slots().len(),
         "reflector listening"
     );
     for l in listeners {
         tokio::spawn(accept_loop(sh.clone(), l));
     }
-    for (i, p) in sh.cfg.peers.iter().enumerate() {
-        if !p.passive {
-            tokio::spawn(connect_loop(sh.clone(), i));
-        }
+    let active: Vec<usize> = sh
+        .slots()
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.as_ref().is_some_and(|p| !p.passive))
+        .map(|(i, _)| i)
+        .collect();
+    for i in active {
+        tokio::spawn(connect_loop(sh.clone(), i));
     }
-    tokio::select! {
-        _ = term.recv() => info!(signal = "SIGTERM", "shutting down"),
-        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "shutting down"),
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                info!(signal = "SIGTERM", "shutting down");
+                break;
+            }
+            _ = tokio::signal::ctrl_c() => {
+                info!(signal = "SIGINT", "shutting down");
+                break;
+            }
+            _ = hup.recv() => {
+                info!(signal = "SIGHUP", "reading the configuration again");
+                match reload() {
+                    Ok(new) => apply(&sh, new).await,
+                    Err(e) => warn!(error = %e, "new configuration refused: the running one stays"),
+                }
+            }
+        }
     }
     let _ = shutdown_tx.send(true);
     // Every connection sends its Cease and closes; bounded wait.
@@ -369,6 +481,105 @@ pub async fn serve(cfg: Config, pid_file: Option<PathBuf>) -> Result<(), String>
     drop(engine_task);
     info!("stopped");
     Ok(())
+}
+
+/// Apply a new configuration to the running daemon (see [`reload`]).
+async fn apply(sh: &Arc<Shared>, new: Config) {
+    let slots = sh.slots().clone();
+    let plan = match reload::plan(&sh.cfg, &slots, &new) {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(error = %e, "new configuration refused: the running one stays");
+            return;
+        }
+    };
+    if plan.is_empty() {
+        info!("configuration unchanged");
+        return;
+    }
+    note_default_deny(
+        &sh.cfg,
+        plan.add.iter().chain(plan.policies.iter().map(|c| &c.spec)),
+    );
+    let first_new = slots.len();
+    let job = EngineReload {
+        remove: plan.stop.iter().map(|(slot, _)| *slot).collect(),
+        add: plan
+            .add
+            .iter()
+            .map(|p| PeerSetup::new(&sh.cfg, p))
+            .collect(),
+        policies: plan.policies.clone(),
+    };
+    // The new slots exist before the engine can hear of their connections.
+    {
+        let mut conns = sh.conns();
+        for p in &plan.add {
+            conns.push(Vec::new());
+            sh.hold_off.push(p);
+        }
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    if sh
+        .engine
+        .send(ToEngine::Reload(job, done_tx))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = done_rx.await;
+    {
+        let mut slots = sh.slots();
+        for (slot, _) in &plan.stop {
+            if let Some(s) = slots.get_mut(*slot) {
+                *s = None;
+            }
+        }
+        for c in &plan.policies {
+            if let Some(s) = slots.get_mut(c.slot) {
+                *s = Some(c.spec.clone());
+            }
+        }
+        slots.extend(plan.add.iter().cloned().map(Some));
+    }
+    for (slot, why) in &plan.stop {
+        let name = slots.get(*slot).cloned().flatten().map(|p| p.name);
+        let conns = sh.conns();
+        let links = conns.get(*slot).into_iter().flatten();
+        for c in links {
+            c.link.control(match why {
+                Stop::Deconfigured => Ctl::Stop(StopReason::Deconfigured),
+                Stop::Changed => Ctl::Notify(other_configuration_change()),
+            });
+        }
+        match why {
+            Stop::Deconfigured => info!(peer = ?name, "peer removed (Cease, Peer De-configured)"),
+            Stop::Changed => {
+                info!(peer = ?name, "peer settings changed: session restarts (Cease, Other Configuration Change)")
+            }
+        }
+    }
+    for c in &plan.policies {
+        info!(
+            peer = %c.spec.name,
+            import = c.import.is_some(),
+            export = c.export.is_some(),
+            "policies changed: applied to the live session"
+        );
+    }
+    for (k, p) in plan.add.iter().enumerate() {
+        info!(peer = %p.name, address = %p.address, "peer added");
+        if !p.passive {
+            tokio::spawn(connect_loop(sh.clone(), first_new + k));
+        }
+    }
+    info!(
+        stopped = plan.stop.len(),
+        added = plan.add.len(),
+        policies = plan.policies.len(),
+        "configuration reloaded"
+    );
 }
 
 /// Pending connections the kernel queues for a listener (capped by
@@ -414,14 +625,15 @@ async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
 
 async fn connect_loop(sh: Arc<Shared>, peer: usize) {
     let mut shutdown = sh.shutdown.clone();
-    let Some(spec) = sh.cfg.peers.get(peer).cloned() else {
-        return;
-    };
     let retry = Duration::from_secs(u64::from(sh.cfg.connect_retry));
     loop {
         if *shutdown.borrow() {
             return;
         }
+        // A reload may have removed the peer.
+        let Some(spec) = sh.spec(peer) else {
+            return;
+        };
         let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
@@ -578,7 +790,7 @@ fn log_notification(peer: &str, sent: bool, n: &NotificationRepr) {
 }
 
 async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: bool) {
-    let Some(spec) = sh.cfg.peers.get(peer).cloned() else {
+    let Some(spec) = sh.spec(peer) else {
         return;
     };
     let id = sh.next_conn.fetch_add(1, Ordering::Relaxed);
@@ -661,6 +873,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         conn: id,
                         neg: engine::Negotiated::from(&n),
                         graceful: n.graceful_restart.map(|_| n.graceful_restart_preserved),
+                        route_refresh: n.route_refresh,
                         link: link.clone(),
                     };
                     if sh.engine.send(msg).await.is_err() {
@@ -734,6 +947,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                             s.fail(&e, &m);
                         }
                         Ctl::Stop(r) => s.stop(r),
+                        Ctl::Notify(n) => s.notify_and_close(n),
                     }
                 }
             },
@@ -813,6 +1027,52 @@ fn catch_up(engine: &mut Engine, id: PeerId, link: &Link) {
 struct Live {
     conn: u64,
     link: Arc<Link>,
+    /// The families the session negotiated.
+    families: AfiSafiSet,
+    /// Both sides advertised ROUTE-REFRESH.
+    route_refresh: bool,
+}
+
+/// The name of the peer in a slot, for logs.
+fn name(names: &[String], i: usize) -> &str {
+    names.get(i).map_or("?", String::as_str)
+}
+
+/// Add a peer to the engine with its policies.
+fn add_peer(engine: &mut Engine, p: PeerSetup) -> PeerId {
+    let id = engine.add_peer(p.config);
+    // The peer is down: nothing to refresh yet.
+    let _ = engine.set_import_policy(id, p.import);
+    engine.set_export_policy(id, p.export);
+    id
+}
+
+/// Install a new import policy on a peer; a live session is asked for its
+/// routes again (ROUTE-REFRESH per family), or reset when it cannot be.
+fn reimport(
+    engine: &mut Engine,
+    id: PeerId,
+    policy: Option<Policy>,
+    live: Option<&Live>,
+    name: &str,
+) {
+    if engine.set_import_policy(id, policy) != Reimport::Refresh {
+        return;
+    }
+    let Some(l) = live else { return };
+    if l.route_refresh {
+        let families = [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST]
+            .into_iter()
+            .filter(|f| l.families.contains(*f) && engine.request_refresh(id, *f))
+            .count();
+        info!(
+            peer = name,
+            families, "import policy changed: ROUTE-REFRESH sent"
+        );
+    } else {
+        info!(peer = name, "import policy changed and the peer has no route refresh: session reset (Cease, Other Configuration Change)");
+        l.link.control(Ctl::Notify(other_configuration_change()));
+    }
 }
 
 fn log_counters(engine: &Engine, id: PeerId, name: &str) {
@@ -840,18 +1100,23 @@ fn log_counters(engine: &Engine, id: PeerId, name: &str) {
 
 async fn engine_loop(
     cfg: EngineConfig,
-    peers: Vec<(String, PeerConfig)>,
+    peers: Vec<PeerSetup>,
     mut rx: mpsc::Receiver<ToEngine>,
     me: mpsc::WeakSender<ToEngine>,
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
 ) {
     let mut engine = Engine::new(cfg);
-    let ids: Vec<PeerId> = peers.iter().map(|(_, p)| engine.add_peer(*p)).collect();
     let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
     // Per peer, the number of its latest graceful down: older restart timers are void.
     let mut epochs: Vec<u64> = peers.iter().map(|_| 0).collect();
-    let name = |i: usize| peers.get(i).map_or("?", |(n, _)| n.as_str());
+    let mut names: Vec<String> = peers.iter().map(|p| p.name.clone()).collect();
+    // Per slot, the engine's peer (`None` once a reload removed it).
+    let mut ids: Vec<Option<PeerId>> = peers
+        .into_iter()
+        .map(|p| Some(add_peer(&mut engine, p)))
+        .collect();
+
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         let mut bytes = 0;
@@ -863,16 +1128,24 @@ async fn engine_loop(
                     conn,
                     neg,
                     graceful,
+                    route_refresh,
                     link,
                 } => {
-                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                    let (Some(&Some(id)), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                        // A reload removed the peer while this session came up.
+                        link.control(Ctl::Stop(StopReason::Deconfigured));
                         continue;
                     };
                     match graceful {
                         Some(preserved) => engine.peer_up_graceful(id, neg, preserved),
                         None => engine.peer_up(id, neg),
                     }
-                    *slot = Some(Live { conn, link });
+                    *slot = Some(Live {
+                        conn,
+                        link,
+                        families: neg.families,
+                        route_refresh,
+                    });
                 }
                 ToEngine::Msgs {
                     peer,
@@ -881,7 +1154,7 @@ async fn engine_loop(
                     budget,
                 } => {
                     input.add_permits(budget as usize);
-                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                    let (Some(&Some(id)), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
                     if slot.as_ref().is_none_or(|l| l.conn != conn) {
@@ -893,26 +1166,26 @@ async fn engine_loop(
                         match engine.handle_message(id, m) {
                             Outcome::Accepted { .. } | Outcome::Ignored(_) | Outcome::NotUp => {}
                             Outcome::RouteRefresh(f) => {
-                                debug!(peer = name(peer), family = ?f, "route refresh")
+                                debug!(peer = name(&names, peer), family = ?f, "route refresh")
                             }
                             Outcome::TreatAsWithdraw(e) => {
-                                warn!(peer = name(peer), error = %e, "malformed UPDATE treated as withdraw (RFC 7606)")
+                                warn!(peer = name(&names, peer), error = %e, "malformed UPDATE treated as withdraw (RFC 7606)")
                             }
                             Outcome::FamilyDisabled { family, error } => {
-                                warn!(peer = name(peer), family = ?family, error = %error, "malformed MP_REACH/MP_UNREACH: family disabled for this session, its routes withdrawn (RFC 7606)")
+                                warn!(peer = name(&names, peer), family = ?family, error = %error, "malformed MP_REACH/MP_UNREACH: family disabled for this session, its routes withdrawn (RFC 7606)")
                             }
                             Outcome::AttributeDiscarded(e) => {
-                                warn!(peer = name(peer), error = %e, "malformed attribute discarded (RFC 7606)")
+                                warn!(peer = name(&names, peer), error = %e, "malformed attribute discarded (RFC 7606)")
                             }
                             Outcome::Reset { error, .. } => {
                                 if error.kind == reflector_core::ErrorKind::MaxPrefixes {
                                     let held = hold_off.start(peer);
-                                    warn!(peer = name(peer), hold_off_seconds = ?held, "prefix limit reached: session ended (Cease, Maximum Number of Prefixes Reached)");
+                                    warn!(peer = name(&names, peer), hold_off_seconds = ?held, "prefix limit reached: session ended (Cease, Maximum Number of Prefixes Reached)");
                                 }
                                 if let Some(l) = slot.take() {
                                     l.link.control(Ctl::Fail(error, m.clone()));
                                 }
-                                log_counters(&engine, id, name(peer));
+                                log_counters(&engine, id, name(&names, peer));
                                 break;
                             }
                         }
@@ -923,7 +1196,7 @@ async fn engine_loop(
                         && engine.is_up(id)
                     {
                         warn!(
-                            peer = name(peer),
+                            peer = name(&names, peer),
                             ipv4 = engine.accepted_paths(id, AfiSafi::IPV4_UNICAST),
                             ipv6 = engine.accepted_paths(id, AfiSafi::IPV6_UNICAST),
                             "prefix limit crossed (warning only)"
@@ -935,7 +1208,7 @@ async fn engine_loop(
                     conn,
                     graceful,
                 } => {
-                    let (Some(&id), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
+                    let (Some(&Some(id)), Some(slot)) = (ids.get(peer), live.get_mut(peer)) else {
                         continue;
                     };
                     if slot.as_ref().is_some_and(|l| l.conn == conn) {
@@ -948,7 +1221,7 @@ async fn engine_loop(
                                     .filter(|f| engine.stale_families(id).contains(*f))
                                     .count();
                                 info!(
-                                    peer = name(peer),
+                                    peer = name(&names, peer),
                                     restart_time = time,
                                     families = kept,
                                     "graceful restart: restart timer armed"
@@ -970,17 +1243,17 @@ async fn engine_loop(
                             }
                             None => engine.peer_down(id),
                         }
-                        log_counters(&engine, id, name(peer));
+                        log_counters(&engine, id, name(&names, peer));
                     }
                 }
                 ToEngine::Drained { peer, conn } => {
-                    let (Some(&id), Some(Some(l))) = (ids.get(peer), live.get(peer)) else {
+                    let (Some(&Some(id)), Some(Some(l))) = (ids.get(peer), live.get(peer)) else {
                         continue;
                     };
                     if l.conn == conn && engine.is_catching_up(id) {
                         if engine.is_paused(id) {
                             info!(
-                                peer = name(peer),
+                                peer = name(&names, peer),
                                 pending = engine.pending_prefixes(id),
                                 "peer reading again: output resumed"
                             );
@@ -989,7 +1262,7 @@ async fn engine_loop(
                     }
                 }
                 ToEngine::RestartExpired { peer, epoch } => {
-                    let Some(&id) = ids.get(peer) else {
+                    let Some(&Some(id)) = ids.get(peer) else {
                         continue;
                     };
                     if epochs.get(peer) == Some(&epoch) {
@@ -997,15 +1270,52 @@ async fn engine_loop(
                         engine.restart_timer_expired(id);
                         if !stale.is_empty() {
                             info!(
-                                peer = name(peer),
+                                peer = name(&names, peer),
                                 "restart timer expired: stale routes removed"
                             );
                         }
                     }
                 }
+                ToEngine::Reload(job, done) => {
+                    for slot in job.remove {
+                        if let Some(id) = ids.get_mut(slot).and_then(Option::take) {
+                            if let Some(l) = live.get_mut(slot) {
+                                *l = None;
+                            }
+                            log_counters(&engine, id, name(&names, slot));
+                            engine.remove_peer(id);
+                        }
+                    }
+                    for p in job.add {
+                        names.push(p.name.clone());
+                        ids.push(Some(add_peer(&mut engine, p)));
+                        live.push(None);
+                        epochs.push(0);
+                    }
+                    for reload::PolicyChange {
+                        slot,
+                        import,
+                        export,
+                        ..
+                    } in job.policies
+                    {
+                        let Some(&Some(id)) = ids.get(slot) else {
+                            continue;
+                        };
+                        let l = live.get(slot).and_then(Option::as_ref);
+                        if let Some(policy) = import {
+                            reimport(&mut engine, id, policy, l, name(&names, slot));
+                        }
+                        if let Some(policy) = export {
+                            engine.set_export_policy(id, policy);
+                        }
+                    }
+                    let _ = done.send(());
+                }
                 ToEngine::Finish(done) => {
                     for (i, id) in ids.iter().enumerate() {
-                        log_counters(&engine, *id, name(i));
+                        let Some(id) = id else { continue };
+                        log_counters(&engine, *id, name(&names, i));
                     }
                     let m = engine.memory();
                     info!(
@@ -1032,7 +1342,7 @@ async fn engine_loop(
             }
         }
         for (i, l) in live.iter().enumerate() {
-            let (Some(l), Some(&id)) = (l, ids.get(i)) else {
+            let (Some(l), Some(&Some(id))) = (l, ids.get(i)) else {
                 continue;
             };
             // A paused or catching-up peer is sent more when its writer has drained.
@@ -1074,11 +1384,11 @@ async fn engine_loop(
                 if mark.1 != written {
                     (mark.1, mark.2) = (written, now);
                 } else if now.duration_since(mark.2) >= NO_PROGRESS {
-                    if let Some(&id) = ids.get(i) {
+                    if let Some(&Some(id)) = ids.get(i) {
                         engine.pause_transmit(id);
                         l.link.paused.store(true, Ordering::Release);
                         warn!(
-                            peer = name(i),
+                            peer = name(&names, i),
                             queued = l.link.queued.load(Ordering::Relaxed),
                             "peer stopped reading: output paused"
                         );

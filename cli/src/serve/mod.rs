@@ -8,6 +8,11 @@
 //! peer's packed UPDATEs ([`Engine::take_transmit`]) to that peer's writer.
 //! SIGTERM or SIGINT sends a Cease (Administrative Shutdown, with an RFC 9003
 //! shutdown communication) to every peer, then the process exits with status 0.
+//! SIGHUP reads the configuration again (see `reload.rs`): policy changes are
+//! applied to the live sessions, changed peers restart, removed peers get
+//! Cease / Peer De-configured, and an invalid file is refused (logged with
+//! the field) while the running configuration stays.
+//! `--check-config FILE` only reads and checks a file (exit status 0 or 1).
 //!
 //! # Configuration
 //!
@@ -44,7 +49,14 @@
 //! max_prefixes_warning_only = false  # only log (and count) instead
 //! max_prefixes_restart = 60     # then refuse the peer's connections for 60 s
 //! max_paths_per_prefix = 16     # ADD-PATH paths per prefix; more are refused
+//! import = "from-upstream"      # routing policy on what it sends us; a list runs several in order
+//! export = ["to-upstream"]      # and on what we send it
 //! ```
+//!
+//! Routing policy (`[sets]`, `[[policy]]` with `[[policy.statement]]`) is
+//! described in `policy.rs`. `ebgp_requires_policy = true` (the default,
+//! RFC 8212) rejects the routes of an eBGP peer without an `import` policy
+//! and sends nothing to one without an `export` policy.
 //!
 //! BGP Roles (RFC 9234) are for eBGP peers only (`local_role` on an iBGP peer
 //! is a configuration error): `local_role` = `provider` | `customer` | `peer`
@@ -75,6 +87,8 @@ use std::path::PathBuf;
 pub mod calico;
 pub mod config;
 mod daemon;
+mod policy;
+mod reload;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
@@ -86,8 +100,11 @@ session the planner gives it (clients, non-clients, eBGP), every peer active unl
 )]
 pub struct Args {
     /// Configuration: Reflector TOML (.toml), rr-bench's JSON peer list (.json), or Calico resources (a folder or .yaml/.yml file; needs --node).
-    #[arg(long)]
-    pub config: PathBuf,
+    #[arg(long, required_unless_present = "check_config")]
+    pub config: Option<PathBuf>,
+    /// Read and check this configuration, then exit: 0 when it is valid, 1 with the error.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub check_config: Option<PathBuf>,
     /// Calico resources: the node to be (its metadata.name).
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
@@ -126,7 +143,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Run the daemon until SIGTERM or SIGINT.
+/// Run the daemon until SIGTERM or SIGINT (or, with `--check-config`, check a file).
 pub fn run(args: &Args) -> std::io::Result<()> {
     run_inner(args).map_err(std::io::Error::other)
 }
@@ -137,8 +154,22 @@ fn run_inner(args: &Args) -> Result<(), String> {
         listen: args.listen.clone(),
         passive: args.passive,
     };
-    let loaded = calico::load(&args.config, &overrides)
-        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    if let Some(path) = &args.check_config {
+        let loaded =
+            calico::load(path, &overrides).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!(
+            "{}: valid ({} peers)",
+            path.display(),
+            loaded.config.peers.len()
+        );
+        return Ok(());
+    }
+    let Some(path) = args.config.clone() else {
+        return Err("--config FILE is required".into());
+    };
+    let loaded = calico::load(&path, &overrides).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reload: daemon::Reload =
+        Box::new(move || calico::load(&path, &overrides).map(|l| l.config));
     init_logs(args);
     for note in &loaded.notes {
         let (resource, field, message) = (&note.resource, &note.field, &note.message);
@@ -155,7 +186,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
         rt.worker_threads(n.max(1));
     }
     let rt = rt.build().map_err(|e| format!("runtime: {e}"))?;
-    let res = rt.block_on(daemon::serve(cfg, args.pid_file.clone()));
+    let res = rt.block_on(daemon::serve(cfg, args.pid_file.clone(), reload));
     if let Some(p) = &args.pid_file {
         let _ = std::fs::remove_file(p);
     }

@@ -19,6 +19,8 @@ pub struct Peer {
     pub start: Instant,
     pub updates: Vec<UpdateRepr>,
     pub notifications: Vec<(u8, u8, Option<String>)>,
+    /// ROUTE-REFRESH messages received: (AFI, SAFI).
+    pub refreshes: Vec<(u16, u8)>,
 }
 
 impl Peer {
@@ -40,6 +42,7 @@ impl Peer {
             start: Instant::now(),
             updates: Vec::new(),
             notifications: Vec::new(),
+            refreshes: Vec::new(),
         };
         p.flush();
         p
@@ -74,6 +77,10 @@ impl Peer {
                 SessionEvent::Message(m) if m[18] == 2 => {
                     let p = UpdatePacket::new_checked(&m[..], &ctx).unwrap();
                     self.updates.push(UpdateRepr::parse(&p));
+                }
+                SessionEvent::Message(m) if m[18] == 5 && m.len() >= 23 => {
+                    self.refreshes
+                        .push((u16::from_be_bytes([m[19], m[20]]), m[22]));
                 }
                 SessionEvent::NotificationReceived(n) => {
                     let t = shutdown_text(&n);
