@@ -338,3 +338,32 @@ fn rfc8950_route_that_moves_to_an_ipv6_next_hop_is_withdrawn_from_the_others() {
         assert!(announced(&out).is_empty());
     }
 }
+
+#[test]
+fn rfc3765_nopeer_is_kept_from_bilateral_peers_and_sent_to_everyone_else() {
+    let mut e = engine();
+    let a = client(&mut e, 1);
+    let c2 = client(&mut e, 2);
+    let peer = ebgp(&mut e, 50, Some(BgpRole::PEER));
+    let customer = ebgp(&mut e, 52, Some(BgpRole::CUSTOMER));
+    let unknown = ebgp(&mut e, 54, None);
+    let mut tagged = attrs(rid(1), &[], None);
+    tagged.push(AttributeRepr::new(AttributeValue::Communities(vec![
+        reflector_core::wire::attribute::community::NO_PEER,
+    ])));
+    let o = e.handle_message(a, &announce(&["203.0.113.0/24"], tagged));
+    assert!(matches!(o, Outcome::Accepted { announced: 1, .. }), "{o:?}");
+    let o = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[], None)));
+    assert!(matches!(o, Outcome::Accepted { announced: 1, .. }), "{o:?}");
+    // A bilateral peer (BGP Role Peer) gets only the untagged route.
+    assert_eq!(
+        announced(&drain(&mut e, peer, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    // A customer, a peer of unknown relationship and iBGP get both.
+    for t in [customer, unknown, c2] {
+        let mut got = announced(&drain(&mut e, t, &Context::MODERN));
+        got.sort();
+        assert_eq!(got, vec![p("192.0.2.0/24"), p("203.0.113.0/24")], "{t:?}");
+    }
+}

@@ -283,7 +283,10 @@ pub fn config_for_node(
         listen,
         client_to_client: true,
         connect_retry: 5,
-        ebgp_requires_policy: true,
+        // calico/node's BIRD gives every session its own import and export
+        // filters, so RFC 8212's default-deny does not arise there; the
+        // sessions planned from the resources behave as calico/node's do.
+        ebgp_requires_policy: false,
         peers,
     };
     config.validate()?;

@@ -106,6 +106,8 @@ pub struct PeerLimits {
     pub restart_after: Option<u16>,
     /// ADD-PATH paths per prefix; more are refused.
     pub max_paths_per_prefix: Option<u16>,
+    /// Bytes of attribute sets the peer's routes may create; routes past it are refused.
+    pub max_attr_bytes: Option<u64>,
 }
 
 /// The daemon's whole configuration.
@@ -171,6 +173,7 @@ struct TomlPeer {
     max_prefixes_warning_only: Option<bool>,
     max_prefixes_restart: Option<u16>,
     max_paths_per_prefix: Option<u16>,
+    max_attr_bytes: Option<u64>,
     import: Option<OneOrMany<String>>,
     export: Option<OneOrMany<String>>,
 }
@@ -278,6 +281,10 @@ fn limits(p: &TomlPeer, f: &dyn Fn(&str) -> String) -> Result<PeerLimits, Config
         restart_after: p.max_prefixes_restart.filter(|s| *s > 0),
         max_paths_per_prefix: match p.max_paths_per_prefix {
             Some(0) => return Err(err(f("max_paths_per_prefix"), "must be at least 1")),
+            v => v,
+        },
+        max_attr_bytes: match p.max_attr_bytes {
+            Some(0) => return Err(err(f("max_attr_bytes"), "must be at least 1")),
             v => v,
         },
     };
@@ -693,7 +700,7 @@ mod tests {
     fn peer_limits() {
         let base = "router_id = \"10.0.0.1\"\nasn = 64512\n[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\n";
         let c = Config::from_toml(&format!(
-            "{base}max_prefixes_ipv4 = 1000\nmax_prefixes_ipv6 = 200\nmax_prefixes_restart = 60\nmax_paths_per_prefix = 8\n"
+            "{base}max_prefixes_ipv4 = 1000\nmax_prefixes_ipv6 = 200\nmax_prefixes_restart = 60\nmax_paths_per_prefix = 8\nmax_attr_bytes = 1048576\n"
         ))
         .unwrap();
         let l = c.peers[0].limits;
@@ -701,6 +708,7 @@ mod tests {
         assert_eq!(l.max_prefixes_ipv6, Some(PrefixLimit::cease(200)));
         assert_eq!(l.restart_after, Some(60));
         assert_eq!(l.max_paths_per_prefix, Some(8));
+        assert_eq!(l.max_attr_bytes, Some(1 << 20));
         let c = Config::from_toml(&format!(
             "{base}max_prefixes_ipv4 = 10\nmax_prefixes_warning_only = true\n"
         ))
@@ -717,6 +725,7 @@ mod tests {
         for (extra, field) in [
             ("max_prefixes_ipv4 = 0\n", "peer[0].max_prefixes_ipv4"),
             ("max_paths_per_prefix = 0\n", "peer[0].max_paths_per_prefix"),
+            ("max_attr_bytes = 0\n", "peer[0].max_attr_bytes"),
             (
                 "max_prefixes_restart = 30\n",
                 "peer[0].max_prefixes_restart",

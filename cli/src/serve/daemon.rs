@@ -345,6 +345,7 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     pc.max_prefixes_ipv4 = p.limits.max_prefixes_ipv4;
     pc.max_prefixes_ipv6 = p.limits.max_prefixes_ipv6;
     pc.max_paths_per_prefix = p.limits.max_paths_per_prefix;
+    pc.max_attr_bytes = p.limits.max_attr_bytes;
     let locals = p
         .local_address
         .into_iter()

@@ -769,6 +769,11 @@ impl Exporter<'_> {
         if !self.t.v6_next_hop && set.mp_next_hop().is_some_and(|nh| nh.len() >= 16) {
             return None;
         }
+        // RFC 3765: NOPEER keeps a route from bilateral peers, known here by
+        // their BGP Role (RFC 9234: the neighbour is a Peer).
+        if set.no_peer() && self.t.bgp_role == Some(BgpRole::PEER) {
+            return None;
+        }
         // RFC 9234 §5: a route with OTC goes to no Provider, Peer or RS.
         if !reflect::otc_allows(set.block(), self.t.bgp_role) {
             return None;

@@ -103,7 +103,7 @@ const NAMES: [(&str, u32); 6] = [
     ("no-export", community::NO_EXPORT),
     ("no-advertise", community::NO_ADVERTISE),
     ("no-export-subconfed", community::NO_EXPORT_SUBCONFED),
-    ("no-peer", 0xFFFF_FF04),
+    ("no-peer", community::NO_PEER),
     ("graceful-shutdown", community::GRACEFUL_SHUTDOWN),
     ("blackhole", community::BLACKHOLE),
 ];

@@ -123,6 +123,8 @@ const NO_EXPORT: u8 = 8;
 const HAS_MP_NEXT_HOP: u8 = 16;
 /// COMMUNITIES holds NO_ADVERTISE.
 const NO_ADVERTISE: u8 = 32;
+/// COMMUNITIES holds NOPEER.
+const NO_PEER: u8 = 64;
 
 /// The export flags of a canonical block's well-known communities (RFC 1997).
 ///
@@ -135,6 +137,7 @@ fn community_flags(block: &[u8]) -> u8 {
             match c {
                 community::NO_EXPORT | community::NO_EXPORT_SUBCONFED => flags |= NO_EXPORT,
                 community::NO_ADVERTISE => flags |= NO_ADVERTISE,
+                community::NO_PEER => flags |= NO_PEER,
                 _ => {}
             }
         }
@@ -281,6 +284,12 @@ impl AttrSet {
             NO_ADVERTISE
         };
         self.packed.flags & mask != 0
+    }
+
+    /// Whether COMMUNITIES holds NOPEER (RFC 3765): not for bilateral peers.
+    #[inline]
+    pub fn no_peer(&self) -> bool {
+        self.packed.flags & NO_PEER != 0
     }
 
     /// Heap bytes held by this set.

@@ -72,6 +72,8 @@ pub mod community {
     pub const NO_EXPORT_SUBCONFED: u32 = 0xFFFF_FF03;
     /// GRACEFUL_SHUTDOWN (RFC 8326): the path is about to go away; receivers set its LOCAL_PREF to 0.
     pub const GRACEFUL_SHUTDOWN: u32 = 0xFFFF_0000;
+    /// NOPEER (RFC 3765): not advertised to bilateral peers.
+    pub const NO_PEER: u32 = 0xFFFF_FF04;
     /// BLACKHOLE (RFC 7999): carried like any other community.
     pub const BLACKHOLE: u32 = 0xFFFF_029A;
 }
