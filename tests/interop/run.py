@@ -855,11 +855,70 @@ def phase4(args, d):
     bird.proc.stop()
 
 
+BIRD_LIMITS = """router id 10.7.0.2;
+log "{dir}/bird.log" all;
+protocol device {{ scan time 3600; }}
+protocol static many {{
+  ipv4;
+{routes}
+}}
+template bgp lt {{
+  strict bind on;
+  connect retry time 1;
+  connect delay time 1;
+  error wait time 1, 2;
+  debug {{ states, events }};
+}}
+protocol bgp lover from lt {{
+  local 127.0.7.2 port 11832 as 64512; neighbor 127.0.7.1 port 11830 as 64512;
+  ipv4 {{ import all; export where proto = "many"; }};
+}}
+protocol bgp lwarn from lt {{
+  local 127.0.7.3 port 11833 as 64512; neighbor 127.0.7.1 port 11830 as 64512;
+  ipv4 {{ import all; export where proto = "many"; }};
+}}
+"""
+
+
+def phase5(args, d):
+    log("=== phase 5: prefix limits (RFC 4486) with BIRD clients")
+    refl = start_reflector(args, d, "reflector-limits", reflector_conf(
+        "10.7.0.1", "10.7.0.1", "127.0.7.1:11830", [
+            dict(name="bird-over", address="127.0.7.2", asn=ASN, role="client", passive=True,
+                 families=["ipv4-unicast"], max_prefixes_ipv4=10, max_prefixes_restart=3),
+            dict(name="bird-warn", address="127.0.7.3", asn=ASN, role="client", passive=True,
+                 families=["ipv4-unicast"], max_prefixes_ipv4=10, max_prefixes_warning_only=True),
+        ]))
+    routes = "\n".join(f"  route 10.60.{i}.0/24 blackhole;" for i in range(20))
+    bird = Bird(d, "bird-limits", BIRD_LIMITS.format(dir=os.path.join(d, "bird-limits"), routes=routes))
+    bird.start()
+    text = lambda: open(refl.log).read()
+    ended = wait_for("the prefix limit to end bird-over's session", lambda: re.search(
+        r'prefix limit reached.*peer="?bird-over"?', text()), 40)
+    check("phase5: 20 prefixes over a limit of 10 end the session (Reflector's log)", ended, text()[-600:])
+    last = wait_for("BIRD to show the Cease it received", lambda: (lambda o: o if re.search(
+        r"Received: Maximum number of prefixes reached", o) else None)(bird.cli("show", "protocols", "all", "lover")), 20)
+    check("phase5: BIRD received Cease / Maximum Number of Prefixes Reached (6/1)", last,
+          bird.cli("show", "protocols", "all", "lover")[-400:])
+    check("phase5: the warning-only peer with the same 20 prefixes stays Established",
+          wait_for("BIRD lwarn", lambda: bird.established("lwarn"), 20) and bird.established("lwarn"),
+          bird.cli("show", "protocols", "all", "lwarn")[-300:])
+    warned = [l for l in text().splitlines() if "prefix limit crossed" in l and "bird-warn" in l]
+    check("phase5: Reflector warned once about bird-warn's limit", len(warned) == 1, warned)
+    # BIRD does not reconnect by itself after this Cease (RFC 4486 leaves
+    # that to the operator); the hold-off itself is tested in cli/tests.
+    check("phase5: the ended session is held off for max_prefixes_restart (3 s)",
+          re.search(r'prefix limit reached.*peer="?bird-over"?.*hold_off_seconds=Some\(3\)', text()), text()[-600:])
+    rc = refl.stop(signal.SIGTERM, 10)
+    check("phase5: Reflector exits 0 on SIGTERM", rc == 0, rc)
+    bird.proc.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reflector", required=True, help="path to the reflector binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--phase", choices=["1", "2", "3", "4", "all"], default="all")
+    ap.add_argument("--phase", choices=["1", "2", "3", "4", "5", "all"], default="all")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     d = tempfile.mkdtemp(prefix="reflector-interop-")
@@ -875,6 +934,8 @@ def main():
             phase3(args, d)
         if args.phase in ("4", "all"):
             phase4(args, d)
+        if args.phase in ("5", "all"):
+            phase5(args, d)
     except Exception as e:  # report, then fail
         import traceback
         traceback.print_exc()
