@@ -1098,6 +1098,10 @@ typedef struct rfl_path {
 
 /**
  * Per-peer counters.
+ *
+ * ABI change: the three `policy_*` fields were added at the end; a caller
+ * compiled against a header without them passes a smaller struct and must
+ * be rebuilt.
  */
 typedef struct rfl_peer_counters {
   /**

@@ -261,6 +261,10 @@ pub struct rfl_path {
 }
 
 /// Per-peer counters.
+///
+/// ABI change: the three `policy_*` fields were added at the end; a caller
+/// compiled against a header without them passes a smaller struct and must
+/// be rebuilt.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct rfl_peer_counters {
