@@ -8,7 +8,8 @@
 # Steps: header regenerated and compared with the committed one; library built
 # (release); reflector.pc generated; Rust tests; the C engine test against the
 # shared data linked dynamically through pkg-config, under valgrind and under
-# AddressSanitizer (+UBSan, LeakSanitizer); the C reflector between two BIRD
+# AddressSanitizer (+UBSan, LeakSanitizer); the C policy test (policies,
+# hooks, RFC 8212) the same three ways; the C reflector between two BIRD
 # clients, plain, under valgrind and under AddressSanitizer; go test.
 # Ends with "ffi: N passed, M failed"; exits non-zero if anything failed.
 set -u
@@ -70,18 +71,24 @@ build_c() {
         -o "$BUILD/engine_test" $(pkg-config --libs reflector) -lz &&
         gcc $CFLAGS_COMMON -O2 $(pkg-config --cflags reflector) "$FFI/examples/c/rr.c" \
             -o "$BUILD/rr" $(pkg-config --libs reflector) &&
+        gcc $CFLAGS_COMMON -O2 $(pkg-config --cflags reflector) "$FFI/examples/c/policy_test.c" \
+            -o "$BUILD/policy_test" $(pkg-config --libs reflector) &&
         # Static, for valgrind and the sanitizers.
         gcc $CFLAGS_COMMON -O1 -I"$FFI/include" "$FFI/examples/c/engine_test.c" \
             -o "$BUILD/engine_test_static" $STATIC -lz &&
         gcc $CFLAGS_COMMON -O1 -I"$FFI/include" "$FFI/examples/c/rr.c" \
             -o "$BUILD/rr_static" $STATIC &&
+        gcc $CFLAGS_COMMON -O1 -I"$FFI/include" "$FFI/examples/c/policy_test.c" \
+            -o "$BUILD/policy_test_static" $STATIC &&
         gcc $CFLAGS_COMMON -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
             -I"$FFI/include" "$FFI/examples/c/engine_test.c" -o "$BUILD/engine_test_asan" $STATIC -lz &&
         gcc $CFLAGS_COMMON -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-            -I"$FFI/include" "$FFI/examples/c/rr.c" -o "$BUILD/rr_asan" $STATIC
+            -I"$FFI/include" "$FFI/examples/c/rr.c" -o "$BUILD/rr_asan" $STATIC &&
+        gcc $CFLAGS_COMMON -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -I"$FFI/include" "$FFI/examples/c/policy_test.c" -o "$BUILD/policy_test_asan" $STATIC
 }
 
-VALGRIND="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
+VALGRIND="valgrind --error-exitcode=1 --suppressions=$FFI/tests/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -99,6 +106,10 @@ step "C engine test (dynamic)" "$BUILD/engine_test" "$MRT"
 # shellcheck disable=SC2086
 step "C engine test under valgrind" $VALGRIND "$BUILD/engine_test_static" "$MRT"
 step "C engine test under AddressSanitizer" "$BUILD/engine_test_asan" "$MRT"
+step "C policy test (dynamic)" "$BUILD/policy_test"
+# shellcheck disable=SC2086
+step "C policy test under valgrind" $VALGRIND "$BUILD/policy_test_static"
+step "C policy test under AddressSanitizer" "$BUILD/policy_test_asan"
 step "C reflector with two BIRD clients" "$FFI/tests/bird_interop.sh" "$BUILD/rr" 21790
 step "C reflector with two BIRD clients, under valgrind" \
     env RR_WRAPPER="$VALGRIND" "$FFI/tests/bird_interop.sh" "$BUILD/rr_static" 21800

@@ -25,13 +25,19 @@
  *
  * Ownership:
  *
- * - Handles (rfl_engine, rfl_loc_rib_iter, rfl_session) are created by the
- *   library with rfl_<type>_new (or rfl_engine_loc_rib) and owned by the
- *   caller, who frees each exactly once with rfl_<type>_free (NULL is
- *   accepted and ignored). Nothing else allocates memory the caller must free.
+ * - Handles (rfl_engine, rfl_loc_rib_iter, rfl_session, rfl_policy,
+ *   rfl_statement) are created by the library with rfl_<type>_new (or
+ *   rfl_engine_loc_rib) and owned by the caller, who frees each exactly once
+ *   with rfl_<type>_free (NULL is accepted and ignored), except a statement
+ *   handed to rfl_policy_add_statement, which the policy takes over. Nothing
+ *   else allocates memory the caller must free. Installing a policy on a peer
+ *   copies it: the caller may free or change its rfl_policy afterwards.
  * - Input pointers are borrowed for the duration of the call only; the library
- *   never keeps them (except the resolver's userdata, kept until the resolver
- *   is replaced or the engine freed; the caller keeps it alive that long).
+ *   never keeps them (except the resolver's userdata and a hook's user_data,
+ *   kept until the resolver or hook is replaced or cleared, the peer removed
+ *   or the engine freed; the caller keeps them alive that long).
+ * - A hook callback's rfl_route (and the bytes it points to) and its
+ *   rfl_attr_edit are owned by the library and valid during that callback only.
  * - Pointers the library hands out (rfl_version's string, rfl_result_message's
  *   string) point to static memory. rfl_engine_attr_set's bytes are borrowed
  *   from the engine and valid until the next call that takes a non-const
@@ -46,8 +52,12 @@
  *   independent: one engine per thread needs no locking.
  * - The next-hop resolver callback runs on the thread that called into the
  *   engine, during that call (any call that ranks paths: handle_message does
- *   not, poll_transmit, best, candidates and loc_rib do). It must not call
- *   back into the same engine.
+ *   not, poll_transmit, best, candidates and loc_rib do). Import and export
+ *   hooks (rfl_hook_callback) also run on the calling thread, during the call
+ *   that receives or sends the route. No callback may call back into the same
+ *   engine: such a call returns RFL_RESULT_INVALID_STATE (the rfl_attr_edit_*
+ *   functions are the exception, meant for hooks). Since callbacks only run
+ *   during calls, their userdata needs no locking beyond the engine's rule.
  *
  * Addresses and identifiers: BGP identifiers, cluster IDs and ORIGINATOR_IDs
  * are uint32_t in host byte order (10.0.0.1 is 0x0A000001). IP addresses are
@@ -220,6 +230,27 @@ typedef uint32_t rfl_close_reason;
 #endif // __cplusplus
 
 /**
+ * Which way a route passes a hook.
+ */
+enum rfl_direction
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Received from the peer the hook is set on.
+   */
+  RFL_DIRECTION_IMPORT = 0,
+  /**
+   * About to be sent to the peer the hook is set on.
+   */
+  RFL_DIRECTION_EXPORT = 1,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_direction;
+#endif // __cplusplus
+
+/**
  * The kind of an engine event.
  */
 enum rfl_event_kind
@@ -273,6 +304,31 @@ typedef uint32_t rfl_event_kind;
 #endif // __cplusplus
 
 /**
+ * What a hook callback returns.
+ */
+enum rfl_hook_verdict
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Accept the route as the peer's policy left it (edits are ignored).
+   */
+  RFL_HOOK_VERDICT_ACCEPT = 0,
+  /**
+   * Reject the route.
+   */
+  RFL_HOOK_VERDICT_REJECT = 1,
+  /**
+   * Accept the route with the changes made through the `rfl_attr_edit`.
+   */
+  RFL_HOOK_VERDICT_MODIFY = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_hook_verdict;
+#endif // __cplusplus
+
+/**
  * Why a path failed the loop checks.
  */
 enum rfl_loop_reason
@@ -303,6 +359,66 @@ enum rfl_loop_reason
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_loop_reason;
+#endif // __cplusplus
+
+/**
+ * The kind of a statement condition, with the text form of its value.
+ *
+ * Several values of one kind (one call each) match when any of them does;
+ * conditions of different kinds must all hold.
+ */
+enum rfl_match
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * The prefix is in a range: `10.0.0.0/8` (exact), `10.0.0.0/8+` (and longer), `10.0.0.0/8{16,24}`.
+   */
+  RFL_MATCH_PREFIX = 0,
+  /**
+   * The route came from this neighbour address (on export: the peer it was learned from): `192.0.2.1`.
+   */
+  RFL_MATCH_NEIGHBOR = 1,
+  /**
+   * The route is of this family: `ipv4-unicast` (or `ipv4`), `ipv6-unicast` (or `ipv6`).
+   */
+  RFL_MATCH_FAMILY = 2,
+  /**
+   * The origin AS is this AS or in this range: `65001`, `64512..65534`.
+   */
+  RFL_MATCH_ORIGIN_AS = 3,
+  /**
+   * The AS path holds this AS: `65001`.
+   */
+  RFL_MATCH_AS_PATH_CONTAINS = 4,
+  /**
+   * The AS path length is this number or in this range: `3`, `0..2`. One per statement.
+   */
+  RFL_MATCH_AS_PATH_LENGTH = 5,
+  /**
+   * The whole AS path matches this pattern: ASes, `lo..hi`, `?` (one AS), `*` (any ASes): `* 65001 ?`. One per statement.
+   */
+  RFL_MATCH_AS_PATH = 6,
+  /**
+   * A community matches: `65000:100`, `65000:*`, `*:100`, or `no-export`, `no-advertise`, `no-export-subconfed`, `no-peer`, `graceful-shutdown`, `blackhole`.
+   */
+  RFL_MATCH_COMMUNITY = 7,
+  /**
+   * An extended community matches: `rt:65000:100`, `soo:192.0.2.1:7`, `rt:65000:*`, `rt:*:*`.
+   */
+  RFL_MATCH_EXT_COMMUNITY = 8,
+  /**
+   * A large community matches: `65000:1:2`, any part may be `*`.
+   */
+  RFL_MATCH_LARGE_COMMUNITY = 9,
+  /**
+   * The next hop is in a prefix: `192.0.2.0/24` or an address `192.0.2.1`.
+   */
+  RFL_MATCH_NEXT_HOP = 10,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_match;
 #endif // __cplusplus
 
 /**
@@ -346,6 +462,30 @@ enum rfl_outcome_kind
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_outcome_kind;
+#endif // __cplusplus
+
+/**
+ * What the embedder should do after an import policy or hook changed.
+ */
+enum rfl_reimport
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Nothing: the peer is down; its routes are evaluated when it comes back.
+   */
+  RFL_REIMPORT_NOTHING = 0,
+  /**
+   * The peer is up: routes it already sent stay as the old policy left them
+   * until it sends them again. Ask for them with `rfl_engine_request_refresh`
+   * per family (ROUTE-REFRESH, RFC 2918), or reset the session if the peer
+   * does not support route refresh.
+   */
+  RFL_REIMPORT_REFRESH = 1,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_reimport;
 #endif // __cplusplus
 
 /**
@@ -513,6 +653,75 @@ typedef uint32_t rfl_session_state;
 #endif // __cplusplus
 
 /**
+ * The kind of a statement action (or hook edit), with the text form of its value.
+ */
+enum rfl_set
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Set LOCAL_PREF: `200`.
+   */
+  RFL_SET_LOCAL_PREF = 0,
+  /**
+   * Set MULTI_EXIT_DISC: `50`.
+   */
+  RFL_SET_MED = 1,
+  /**
+   * Remove MULTI_EXIT_DISC (the value is ignored and may be NULL).
+   */
+  RFL_SET_REMOVE_MED = 2,
+  /**
+   * Set the next hop: an address, or `self` (our address on the session, from the peer's configuration).
+   */
+  RFL_SET_NEXT_HOP = 3,
+  /**
+   * Prepend an AS to the AS path: `ASN` or `ASN COUNT` (COUNT 1..=255, default 1); ASN `self` is our AS: `65001 3`, `self 2`.
+   */
+  RFL_SET_PREPEND = 4,
+  /**
+   * Add a community (at the end, once): `65000:100` or a well-known name.
+   */
+  RFL_SET_COMMUNITY_ADD = 5,
+  /**
+   * Remove the communities matching: `65000:*`.
+   */
+  RFL_SET_COMMUNITY_REMOVE = 6,
+  /**
+   * Replace the communities: successive calls build the new list; an empty string removes them all.
+   */
+  RFL_SET_COMMUNITY_REPLACE = 7,
+  /**
+   * Add an extended community: `rt:65000:100`, `soo:192.0.2.1:7`.
+   */
+  RFL_SET_EXT_COMMUNITY_ADD = 8,
+  /**
+   * Remove the extended communities matching: `rt:65000:*`.
+   */
+  RFL_SET_EXT_COMMUNITY_REMOVE = 9,
+  /**
+   * Replace the extended communities (as RFL_SET_COMMUNITY_REPLACE).
+   */
+  RFL_SET_EXT_COMMUNITY_REPLACE = 10,
+  /**
+   * Add a large community: `65000:1:2`.
+   */
+  RFL_SET_LARGE_COMMUNITY_ADD = 11,
+  /**
+   * Remove the large communities matching: `65000:*:*`.
+   */
+  RFL_SET_LARGE_COMMUNITY_REMOVE = 12,
+  /**
+   * Replace the large communities (as RFL_SET_COMMUNITY_REPLACE).
+   */
+  RFL_SET_LARGE_COMMUNITY_REPLACE = 13,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_set;
+#endif // __cplusplus
+
+/**
  * Why the caller stops a session (the Cease subcode sent).
  */
 enum rfl_stop_reason
@@ -550,6 +759,37 @@ typedef uint32_t rfl_stop_reason;
 #endif // __cplusplus
 
 /**
+ * What a statement (or a policy's default) decides.
+ */
+enum rfl_verdict
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Accept the route as the actions left it; evaluation ends.
+   */
+  RFL_VERDICT_ACCEPT = 0,
+  /**
+   * Reject the route; evaluation ends.
+   */
+  RFL_VERDICT_REJECT = 1,
+  /**
+   * Go on with the next statement (as a policy's default: accept).
+   */
+  RFL_VERDICT_NEXT = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t rfl_verdict;
+#endif // __cplusplus
+
+/**
+ * The attribute changes a hook callback asks for (opaque). Only valid during
+ * the callback that receives it; the library owns it.
+ */
+typedef struct rfl_attr_edit rfl_attr_edit;
+
+/**
  * A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
  */
 typedef struct rfl_engine rfl_engine;
@@ -560,9 +800,22 @@ typedef struct rfl_engine rfl_engine;
 typedef struct rfl_loc_rib_iter rfl_loc_rib_iter;
 
 /**
+ * A routing policy under construction or ready to install (opaque): statements
+ * in order and a default verdict. Create with `rfl_policy_new`, free with `rfl_policy_free`.
+ */
+typedef struct rfl_policy rfl_policy;
+
+/**
  * One BGP session's state machine (opaque). Create with `rfl_session_new`, free with `rfl_session_free`.
  */
 typedef struct rfl_session rfl_session;
+
+/**
+ * One policy statement under construction (opaque): conditions, actions and a
+ * verdict. Create with `rfl_statement_new`; hand it to `rfl_policy_add_statement`
+ * (which takes it over) or free it with `rfl_statement_free`.
+ */
+typedef struct rfl_statement rfl_statement;
 
 /**
  * Engine-wide configuration. Fill with `rfl_engine_config_init`, then adjust.
@@ -845,6 +1098,10 @@ typedef struct rfl_path {
 
 /**
  * Per-peer counters.
+ *
+ * ABI change: the three `policy_*` fields were added at the end; a caller
+ * compiled against a header without them passes a smaller struct and must
+ * be rebuilt.
  */
 typedef struct rfl_peer_counters {
   /**
@@ -899,6 +1156,18 @@ typedef struct rfl_peer_counters {
    * Paths not sent because their attributes exceed the maximum message size.
    */
   uint64_t encode_overflows;
+  /**
+   * Paths the peer sent that its import policy (or hook, or RFC 8212) rejected.
+   */
+  uint64_t policy_rejected_in;
+  /**
+   * Paths the peer sent that its import policy (or hook) accepted with changed attributes.
+   */
+  uint64_t policy_modified_in;
+  /**
+   * Paths not sent to the peer because its export policy (or hook, or RFC 8212) rejected them.
+   */
+  uint64_t policy_rejected_out;
 } rfl_peer_counters;
 
 /**
@@ -977,6 +1246,59 @@ typedef struct rfl_event {
 typedef bool (*rfl_resolver_callback)(void *userdata,
                                       const struct rfl_addr *next_hop,
                                       uint32_t *out_igp_cost);
+
+/**
+ * A route as a hook sees it. Every pointer is borrowed for the duration of
+ * the callback only.
+ */
+typedef struct rfl_route {
+  /**
+   * The prefix.
+   */
+  struct rfl_prefix prefix;
+  /**
+   * The neighbour the route came from (family 0: originated by this engine).
+   */
+  struct rfl_addr neighbor;
+  /**
+   * The canonical attribute block: path attribute TLVs sorted by type code,
+   * AS_PATH with 4-octet ASes, no NEXT_HOP for routes with an MP next hop,
+   * no MP_REACH_NLRI / MP_UNREACH_NLRI.
+   */
+  const uint8_t *attrs;
+  /**
+   * Length of `attrs` in bytes.
+   */
+  size_t attrs_len;
+  /**
+   * The MP_REACH_NLRI next hop field (NULL when the route has none).
+   */
+  const uint8_t *mp_next_hop;
+  /**
+   * Length of `mp_next_hop` in bytes (0 when none).
+   */
+  size_t mp_next_hop_len;
+} rfl_route;
+
+/**
+ * A per-route hook: called with `user_data`, the direction, the peer the hook
+ * is set on and the route (as the peer's policy left it, when it has one).
+ * Returns an rfl_hook_verdict value (any other value rejects the route); for
+ * RFL_HOOK_VERDICT_MODIFY the changes are those made through `edit` with the
+ * `rfl_attr_edit_*` functions during this call.
+ *
+ * It runs on the thread that called into the engine, during that call
+ * (`rfl_engine_handle_message` for import hooks; the calls that send, such
+ * as `rfl_engine_poll_transmit`, `rfl_engine_flush`, `rfl_engine_peer_up`
+ * and the policy setters, for export hooks). It must not call into the same
+ * engine (such calls return RFL_RESULT_INVALID_STATE), nor keep `route` or
+ * `edit` after it returns.
+ */
+typedef uint32_t (*rfl_hook_callback)(void *user_data,
+                                      rfl_direction dir,
+                                      uint32_t peer,
+                                      const struct rfl_route *route,
+                                      struct rfl_attr_edit *edit);
 
 /**
  * A session's configuration. Fill with `rfl_session_config_init`, then adjust.
@@ -1396,6 +1718,200 @@ rfl_result rfl_engine_resolver_changed(struct rfl_engine *engine);
 rfl_result rfl_engine_prefix_counts(const struct rfl_engine *engine,
                                     size_t *out_v4,
                                     size_t *out_v6);
+
+/**
+ * Create an empty policy named `name` (NUL-terminated UTF-8, copied) whose
+ * `default_verdict` (an rfl_verdict) applies when no statement accepts or
+ * rejects a route. The caller owns `*out_policy` and frees it with
+ * `rfl_policy_free`; installing it on a peer copies it.
+ */
+rfl_result rfl_policy_new(const char *name,
+                          uint32_t default_verdict,
+                          struct rfl_policy **out_policy);
+
+/**
+ * Free a policy (NULL is ignored). Peers it was installed on keep their copy.
+ */
+rfl_result rfl_policy_free(struct rfl_policy *policy);
+
+/**
+ * The number of statements in `policy`, through `*out_count`.
+ */
+rfl_result rfl_policy_statement_count(const struct rfl_policy *policy, size_t *out_count);
+
+/**
+ * Append `statement` to `policy`. On RFL_RESULT_OK the policy takes the
+ * statement over: the `statement` handle is freed and must not be used again.
+ * On an error the caller still owns it.
+ */
+rfl_result rfl_policy_add_statement(struct rfl_policy *policy, struct rfl_statement *statement);
+
+/**
+ * Create a statement named `name` (NUL-terminated UTF-8, copied) with no
+ * conditions (it always holds), no actions, and `verdict` (an rfl_verdict).
+ * The caller owns `*out_statement` until `rfl_policy_add_statement` takes it
+ * over, or frees it with `rfl_statement_free`.
+ */
+rfl_result rfl_statement_new(const char *name,
+                             uint32_t verdict,
+                             struct rfl_statement **out_statement);
+
+/**
+ * Free a statement not handed to a policy (NULL is ignored).
+ */
+rfl_result rfl_statement_free(struct rfl_statement *statement);
+
+/**
+ * Add a condition: the route matches `value` (NUL-terminated text) of `kind`
+ * (an rfl_match; see there for the text forms). Several values of one kind
+ * (one call each) are alternatives; different kinds must all hold. A value
+ * that does not parse gives RFL_RESULT_INVALID_PARAMETER and the message
+ * (from `rfl_last_error`) names the form expected; the statement is unchanged.
+ * A second AS path pattern or AS path length gives RFL_RESULT_INVALID_STATE.
+ */
+rfl_result rfl_statement_match(struct rfl_statement *statement, uint32_t kind, const char *value);
+
+/**
+ * Add a negated condition: the route matches none of the values of `kind`
+ * given through this call (as in `rfl_statement_match`; values of one kind
+ * gather in one negated condition: "not any of these").
+ */
+rfl_result rfl_statement_match_not(struct rfl_statement *statement,
+                                   uint32_t kind,
+                                   const char *value);
+
+/**
+ * Add an action, applied in the order added when the conditions hold: `kind`
+ * (an rfl_set; see there for the text forms) with `value` (NUL-terminated
+ * text; may be NULL for RFL_SET_REMOVE_MED). Successive calls with the same
+ * community kind extend one action (RFL_SET_COMMUNITY_REPLACE twice sets a
+ * list of two). Errors as `rfl_statement_match`.
+ */
+rfl_result rfl_statement_set(struct rfl_statement *statement, uint32_t kind, const char *value);
+
+/**
+ * Set `peer`'s import policy to a copy of `policy` (NULL clears it; the caller
+ * keeps owning `policy` and may free or change it afterwards). Routes the
+ * peer already sent stay as the old policy left them; `*out_reimport` (may
+ * be NULL) says whether to ask for them again (see rfl_reimport).
+ */
+rfl_result rfl_engine_set_import_policy(struct rfl_engine *engine,
+                                        uint32_t peer,
+                                        const struct rfl_policy *policy,
+                                        rfl_reimport *out_reimport);
+
+/**
+ * Set `peer`'s export policy to a copy of `policy` (NULL clears it; ownership
+ * as `rfl_engine_set_import_policy`). On a live session the difference is
+ * queued now: prefixes the new policy lets through with other attributes are
+ * announced again, prefixes it now refuses are withdrawn.
+ */
+rfl_result rfl_engine_set_export_policy(struct rfl_engine *engine,
+                                        uint32_t peer,
+                                        const struct rfl_policy *policy);
+
+/**
+ * Queue a ROUTE-REFRESH request (RFC 2918) to `peer` for `family` (one
+ * RFL_FAMILY_* bit); `rfl_engine_poll_transmit` hands it out.
+ * RFL_RESULT_PEER_NOT_UP when the peer is down, RFL_RESULT_INVALID_PARAMETER
+ * when the session did not negotiate the family.
+ */
+rfl_result rfl_engine_request_refresh(struct rfl_engine *engine, uint32_t peer, uint32_t family);
+
+/**
+ * RFC 8212: with `required` (the default), an eBGP peer without an import
+ * policy has every route it sends rejected, and one without an export policy
+ * is sent nothing; `false` is the explicit opt-out.
+ *
+ * Must be called before the first `rfl_engine_add_peer` and
+ * `rfl_engine_originate` (the engine is rebuilt with the setting; events not
+ * yet taken are dropped); later calls that change the setting return
+ * RFL_RESULT_INVALID_STATE.
+ */
+rfl_result rfl_engine_set_ebgp_requires_policy(struct rfl_engine *engine, bool required);
+
+/**
+ * Whether RFC 8212 default-deny toward and from eBGP is on, through `*out_required`.
+ */
+rfl_result rfl_engine_ebgp_requires_policy(const struct rfl_engine *engine, bool *out_required);
+
+/**
+ * Set (or with a NULL `callback` clear) the hook run on every route `peer`
+ * sends us, after its import policy (when it has one; a hook alone counts as
+ * an import policy for RFC 8212). `user_data` is passed to every call and
+ * must stay valid until the hook is replaced or cleared, the peer removed, or
+ * the engine freed. `*out_reimport` (may be NULL) as in
+ * `rfl_engine_set_import_policy`. See rfl_hook_callback for when and where it runs.
+ */
+rfl_result rfl_engine_set_import_hook(struct rfl_engine *engine,
+                                      uint32_t peer,
+                                      rfl_hook_callback callback,
+                                      void *user_data,
+                                      rfl_reimport *out_reimport);
+
+/**
+ * Set (or with a NULL `callback` clear) the hook run on every route about to
+ * be sent to `peer`, after its export policy (a hook alone counts as an
+ * export policy for RFC 8212). On a live session the difference is queued
+ * now, so the callback already runs during this call. `user_data` as in
+ * `rfl_engine_set_import_hook`.
+ */
+rfl_result rfl_engine_set_export_hook(struct rfl_engine *engine,
+                                      uint32_t peer,
+                                      rfl_hook_callback callback,
+                                      void *user_data);
+
+/**
+ * Edit: set LOCAL_PREF to `value`.
+ */
+rfl_result rfl_attr_edit_set_local_pref(struct rfl_attr_edit *edit, uint32_t value);
+
+/**
+ * Edit: set MULTI_EXIT_DISC to `value`.
+ */
+rfl_result rfl_attr_edit_set_med(struct rfl_attr_edit *edit, uint32_t value);
+
+/**
+ * Edit: remove MULTI_EXIT_DISC.
+ */
+rfl_result rfl_attr_edit_remove_med(struct rfl_attr_edit *edit);
+
+/**
+ * Edit: set the next hop to `*next_hop` (NEXT_HOP for IPv4 routes, the MP next hop otherwise).
+ */
+rfl_result rfl_attr_edit_set_next_hop(struct rfl_attr_edit *edit, const struct rfl_addr *next_hop);
+
+/**
+ * Edit: add the community `community` (ASN << 16 | VALUE) at the end, unless present.
+ */
+rfl_result rfl_attr_edit_add_community(struct rfl_attr_edit *edit, uint32_t community);
+
+/**
+ * Edit: remove the community `community` (ASN << 16 | VALUE).
+ */
+rfl_result rfl_attr_edit_remove_community(struct rfl_attr_edit *edit, uint32_t community);
+
+/**
+ * Edit: prepend `asn` `count` times (1..=255) to the AS path.
+ */
+rfl_result rfl_attr_edit_prepend(struct rfl_attr_edit *edit, uint32_t asn, uint8_t count);
+
+/**
+ * Edit: any statement action, by kind (an rfl_set) and text value, as `rfl_statement_set`.
+ */
+rfl_result rfl_attr_edit_set(struct rfl_attr_edit *edit, uint32_t kind, const char *value);
+
+/**
+ * Edit: replace the whole attribute block with `attrs` (`attrs_len` bytes of
+ * path attribute TLVs, copied; the other edits of this call then apply to it).
+ * It must hold ORIGIN and a 4-octet AS_PATH and no MP_REACH_NLRI,
+ * MP_UNREACH_NLRI, AS4_PATH or AS4_AGGREGATOR; it is sorted by type code.
+ * RFL_RESULT_MALFORMED otherwise (the edit is then unchanged). The MP next
+ * hop stays; change it with `rfl_attr_edit_set_next_hop`.
+ */
+rfl_result rfl_attr_edit_set_block(struct rfl_attr_edit *edit,
+                                   const uint8_t *attrs,
+                                   size_t attrs_len);
 
 /**
  * Fill `*out_config` with defaults: IPv4 and IPv6 unicast, route refresh,

@@ -1,5 +1,6 @@
 //! `rfl_engine`: the route reflection engine behind a C handle.
 
+use core::cell::Cell;
 use core::ffi::c_void;
 use core::net::{IpAddr, Ipv4Addr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -36,6 +37,9 @@ pub(crate) struct EngineHandle {
     poisoned: bool,
     pub(crate) engine: Engine,
     notification: Vec<u8>,
+    /// The C resolver installed, kept to install it again when the engine is
+    /// rebuilt (`rfl_engine_set_ebgp_requires_policy`).
+    pub(crate) resolver: Option<crate::inspect::CResolver>,
 }
 
 /// A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
@@ -257,6 +261,10 @@ pub struct rfl_path {
 }
 
 /// Per-peer counters.
+///
+/// ABI change: the three `policy_*` fields were added at the end; a caller
+/// compiled against a header without them passes a smaller struct and must
+/// be rebuilt.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct rfl_peer_counters {
@@ -286,6 +294,12 @@ pub struct rfl_peer_counters {
     pub withdrawals_sent: u64,
     /// Paths not sent because their attributes exceed the maximum message size.
     pub encode_overflows: u64,
+    /// Paths the peer sent that its import policy (or hook, or RFC 8212) rejected.
+    pub policy_rejected_in: u64,
+    /// Paths the peer sent that its import policy (or hook) accepted with changed attributes.
+    pub policy_modified_in: u64,
+    /// Paths not sent to the peer because its export policy (or hook, or RFC 8212) rejected them.
+    pub policy_rejected_out: u64,
 }
 
 /// Memory held by the RIB.
@@ -386,11 +400,43 @@ pub type rfl_resolver_callback = Option<
 // ---------------------------------------------------------------------------
 // Handle access.
 
+thread_local! {
+    /// The engine this thread is inside a call of (0: none), so that a
+    /// callback calling back into it is refused instead of aliasing it.
+    static BUSY: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks an engine busy on this thread for the guard's life.
+struct Busy(usize);
+
+impl Busy {
+    fn enter(p: *const EngineHandle) -> Busy {
+        Busy(BUSY.with(|b| b.replace(p as usize)))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.set(self.0));
+    }
+}
+
+fn not_busy(p: *const EngineHandle) -> Result<(), Fail> {
+    if BUSY.with(Cell::get) == p as usize {
+        return Err(Fail::new(
+            rfl_result::InvalidState,
+            "engine called from inside one of its own callbacks",
+        ));
+    }
+    Ok(())
+}
+
 unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a EngineHandle, Fail> {
     let p = p.cast::<EngineHandle>();
     if p.is_null() {
         return Err(Fail::null("engine"));
     }
+    not_busy(p)?;
     if (p as usize) % core::mem::align_of::<EngineHandle>() != 0 {
         return Err(Fail::new(
             rfl_result::InvalidHandle,
@@ -425,6 +471,7 @@ pub(crate) fn with_engine(
         return finish(Ok(Err(fail)));
     }
     let r = catch_unwind(AssertUnwindSafe(|| {
+        let _busy = Busy::enter(p);
         // SAFETY: checked above; the caller guarantees exclusive use for the call.
         f(unsafe { &mut *p })
     }));
@@ -443,6 +490,7 @@ pub(crate) fn with_engine_ref(
     boundary(|| {
         // SAFETY: checked by engine_ref.
         let e = unsafe { engine_ref(p)? };
+        let _busy = Busy::enter(p.cast::<EngineHandle>());
         f(e)
     })
 }
@@ -647,6 +695,7 @@ pub unsafe extern "C" fn rfl_engine_new(
             poisoned: false,
             engine: Engine::new(cfg),
             notification: Vec::new(),
+            resolver: None,
         });
         // SAFETY: checked by `out`.
         unsafe { write(o, Box::into_raw(h).cast::<rfl_engine>()) };
@@ -662,6 +711,7 @@ pub unsafe extern "C" fn rfl_engine_free(engine: *mut rfl_engine) -> rfl_result 
         return rfl_result::Ok;
     }
     boundary(|| {
+        not_busy(engine)?;
         if (engine as usize) % core::mem::align_of::<EngineHandle>() != 0 {
             return Err(Fail::new(
                 rfl_result::InvalidHandle,
@@ -995,7 +1045,7 @@ pub unsafe extern "C" fn rfl_engine_pending_bytes(
 }
 
 /// The family named by one RFL_FAMILY_* bit.
-fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
+pub(crate) fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
     if family.count_ones() != 1 {
         return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
     }

@@ -253,6 +253,9 @@ pub unsafe extern "C" fn rfl_engine_counters(
             prefixes_sent: c.prefixes_sent,
             withdrawals_sent: c.withdrawals_sent,
             encode_overflows: c.encode_overflows,
+            policy_rejected_in: c.policy_rejected_in,
+            policy_modified_in: c.policy_modified_in,
+            policy_rejected_out: c.policy_rejected_out,
         };
         // SAFETY: checked by `out`.
         unsafe { write(o, r) };
@@ -382,7 +385,9 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
     })
 }
 
-struct CResolver {
+/// The C next-hop resolver: the callback and its userdata.
+#[derive(Clone, Copy)]
+pub(crate) struct CResolver {
     cb: unsafe extern "C" fn(*mut c_void, *const rfl_addr, *mut u32) -> bool,
     userdata: *mut c_void,
 }
@@ -405,6 +410,11 @@ impl CResolver {
     }
 }
 
+/// The engine's resolver calling `c`.
+pub(crate) fn resolver_of(c: CResolver) -> reflector_core::engine::Resolver {
+    Box::new(move |a: IpAddr| c.resolve(a))
+}
+
 /// Install the next-hop resolver `callback` with `userdata` (or remove it with
 /// NULL: every next hop is then reachable at cost 0). Every prefix is decided
 /// again at the next flush. `userdata` must stay valid while installed.
@@ -415,12 +425,8 @@ pub unsafe extern "C" fn rfl_engine_set_resolver(
     userdata: *mut c_void,
 ) -> rfl_result {
     with_engine(engine, |h| {
-        let r = callback.map(|cb| {
-            let c = CResolver { cb, userdata };
-            Box::new(move |a: IpAddr| c.resolve(a))
-                as Box<dyn Fn(IpAddr) -> Option<u32> + Send + Sync>
-        });
-        h.engine.set_resolver(r);
+        h.resolver = callback.map(|cb| CResolver { cb, userdata });
+        h.engine.set_resolver(h.resolver.map(resolver_of));
         Ok(rfl_result::Ok)
     })
 }

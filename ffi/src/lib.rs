@@ -22,6 +22,7 @@ use reflector_core::wire::{Afi, AfiSafi, AfiSafiSet, Ipv4Prefix, Ipv6Prefix, Pre
 
 pub mod engine;
 pub mod inspect;
+pub mod policy;
 pub mod session;
 
 /// The status every `rfl_` function returns.

@@ -225,6 +225,8 @@ type PeerConfig struct {
 	Role    Role
 	AS      uint32
 	Address netip.Addr
+	// LocalV4 is our IPv4 address on the session (NEXT_HOP toward eBGP); optional.
+	LocalV4 netip.Addr
 }
 
 // AddPeer adds a peer (down until PeerUp).
@@ -236,6 +238,9 @@ func (e *Engine) AddPeer(pc PeerConfig) (PeerID, error) {
 	var c C.rfl_peer_config
 	if err := check(C.rfl_peer_config_init(C.uint32_t(pc.Role), C.uint32_t(pc.AS), &a, &c)); err != nil {
 		return 0, err
+	}
+	if pc.LocalV4.Is4() {
+		c.local_v4 = cAddr(pc.LocalV4)
 	}
 	var id C.uint32_t
 	if err := check(C.rfl_engine_add_peer(e.p, &c, &id)); err != nil {
@@ -496,6 +501,7 @@ type Counters struct {
 	UpdatesReceived, PrefixesReceived, WithdrawalsReceived uint64
 	Accepted, RejectedLoop, SessionResets                  uint64
 	UpdatesSent, PrefixesSent, WithdrawalsSent             uint64
+	PolicyRejectedIn, PolicyModifiedIn, PolicyRejectedOut  uint64
 }
 
 // Counters returns p's counters.
@@ -512,7 +518,9 @@ func (e *Engine) Counters(p PeerID) (Counters, error) {
 		WithdrawalsReceived: uint64(c.withdrawals_received), Accepted: uint64(c.accepted),
 		RejectedLoop: uint64(c.rejected_loop), SessionResets: uint64(c.session_resets),
 		UpdatesSent: uint64(c.updates_sent), PrefixesSent: uint64(c.prefixes_sent),
-		WithdrawalsSent: uint64(c.withdrawals_sent),
+		WithdrawalsSent:  uint64(c.withdrawals_sent),
+		PolicyRejectedIn: uint64(c.policy_rejected_in), PolicyModifiedIn: uint64(c.policy_modified_in),
+		PolicyRejectedOut: uint64(c.policy_rejected_out),
 	}, nil
 }
 
