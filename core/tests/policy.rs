@@ -945,3 +945,58 @@ proptest! {
         prop_assert_eq!(shared, own);
     }
 }
+
+#[test]
+fn rfc8212_turned_on_and_off_on_live_sessions_sends_the_difference() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let x = peer(&mut e, Role::Ebgp, 50);
+    let y = peer(&mut e, Role::Ebgp, 51);
+    e.set_export_policy(y, Some(Policy::accept_all()));
+    accepted(e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(&[], &[]))));
+    assert_eq!(
+        announced(&drain(&mut e, x, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    assert_eq!(
+        announced(&drain(&mut e, y, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    // On: x (no export policy) loses the route; y (a policy) keeps it; both
+    // have no import policy, so both are named for a refresh.
+    assert_eq!(e.set_ebgp_requires_policy(true), vec![x, y]);
+    assert_eq!(
+        withdrawn(&drain(&mut e, x, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    assert!(drain(&mut e, y, &Context::MODERN).is_empty());
+    let o = e.handle_message(x, &announce(&["203.0.113.0/24"], attrs(&[65050], &[])));
+    assert!(matches!(o, Outcome::Accepted { announced: 0, .. }), "{o:?}");
+    // Off again: x gets the route back.
+    assert_eq!(e.set_ebgp_requires_policy(false), vec![x, y]);
+    assert_eq!(
+        announced(&drain(&mut e, x, &Context::MODERN)),
+        vec![p("192.0.2.0/24")]
+    );
+    assert!(
+        e.set_ebgp_requires_policy(false).is_empty(),
+        "no change, nothing to do"
+    );
+}
+
+#[test]
+fn a_hook_that_rewrites_counts_as_modified() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let hook: Hook = Arc::new(|_, _, r: &Route<'_>| {
+        let mut pol = Policy::new("hook", Verdict::Accept);
+        pol.push(Statement::new("med", Verdict::Accept).then(Modify::SetMed(9)));
+        pol.evaluate(r, &Session::default()).0
+    });
+    let _ = e.set_import_hook(a, Some(hook));
+    accepted(e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24", "203.0.113.0/24"], attrs(&[], &[])),
+    ));
+    assert_eq!(e.counters(a).unwrap().policy_modified_in, 2);
+}

@@ -298,6 +298,10 @@ enum rfl_event_kind
    * A path from `peer` for `prefix` was refused: `peer` has its maximum paths for the prefix.
    */
   RFL_EVENT_KIND_PATH_LIMIT = 9,
+  /**
+   * `peer`'s routes reached its attribute-set memory limit: routes that would create new sets are refused.
+   */
+  RFL_EVENT_KIND_ATTR_MEMORY_LIMIT = 10,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_event_kind;

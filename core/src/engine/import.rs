@@ -361,6 +361,11 @@ impl Engine {
                                 None if trace.is_exact() => by_trace.push((trace.0, id)),
                                 None => {
                                     if let Some(id) = id {
+                                        if self.attrs.get(id).is_some_and(|s| {
+                                            s.block() != block || s.mp_next_hop() != mp_nh
+                                        }) {
+                                            counts.1 += 1;
+                                        }
                                         // Not kept for reuse: the path's reference is the only one.
                                         if self.insert_path(peer, n, id) {
                                             announced += 1;
@@ -380,7 +385,11 @@ impl Engine {
                     withdrawn += self.withdraw_path(peer, n) as u32;
                 }
                 Some(id) => {
-                    if self.attrs.get(id).is_some_and(|s| s.block() != block) {
+                    if self
+                        .attrs
+                        .get(id)
+                        .is_some_and(|s| s.block() != block || s.mp_next_hop() != mp_nh)
+                    {
                         counts.1 += 1;
                     }
                     self.attrs.retain(id);

@@ -215,6 +215,54 @@ impl Engine {
         }
     }
 
+    /// Turn RFC 8212's default-deny for eBGP peers on or off
+    /// ([`EngineConfig::ebgp_requires_policy`](super::EngineConfig::ebgp_requires_policy));
+    /// live eBGP sessions without an export policy are sent the difference
+    /// at once. Returns the live eBGP peers without an import policy: their
+    /// routes are judged anew only when they send them again, so ask them
+    /// with ROUTE-REFRESH ([`Engine::request_refresh`]) or reset them.
+    pub fn set_ebgp_requires_policy(&mut self, on: bool) -> alloc::vec::Vec<PeerId> {
+        if self.cfg.ebgp_requires_policy == on {
+            return alloc::vec::Vec::new();
+        }
+        self.flush();
+        let ebgp: alloc::vec::Vec<PeerId> = self
+            .peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                !p.removed && p.up.is_some() && p.cfg.role == crate::reflect::Role::Ebgp
+            })
+            .map(|(i, _)| PeerId(i as u32))
+            .collect();
+        self.cfg.ebgp_requires_policy = on;
+        // What an eBGP peer without an export policy was sent before: everything
+        // (as under accept-all) or nothing (as under reject-all); the re-export
+        // sends the difference to what it gets now.
+        let before = if on {
+            Policy::accept_all()
+        } else {
+            Policy::reject_all()
+        };
+        let before = self.install(Some(before), None);
+        let mut reimport = alloc::vec::Vec::new();
+        for &peer in &ebgp {
+            let Some(p) = self.peers.get(peer.index()) else {
+                continue;
+            };
+            if p.import.is_none() {
+                reimport.push(peer);
+            }
+            if p.export.is_some() {
+                continue;
+            }
+            for f in FAMILIES {
+                (f.reexport)(self, peer, before.clone());
+            }
+        }
+        reimport
+    }
+
     /// The peer's import and export policies, if set.
     pub fn policies(&self, peer: PeerId) -> (Option<&Policy>, Option<&Policy>) {
         match self.peers.get(peer.index()) {
