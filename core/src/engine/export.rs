@@ -34,6 +34,23 @@ enum Scope<'a, K> {
     Reload(&'a Option<Arc<Installed>>),
 }
 
+/// (set, source, policy installation, prefix signature): one export-policy answer.
+type MemoKey = (AttrId, PeerId, u32, u64);
+
+/// Slots of an export pass's memo of export-policy answers.
+const MEMO_SLOTS: usize = 1024;
+
+/// The memo slot of a key.
+fn memo_slot((a, src, id, sig): MemoKey) -> usize {
+    let h =
+        (u64::from(a.0) ^ u64::from(src.0).rotate_left(21) ^ u64::from(id).rotate_left(42) ^ sig)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 54) as usize % MEMO_SLOTS
+}
+
+/// (set, source, prefix signature): prefixes with the same key get the same export answer.
+type ShareKey = (AttrId, PeerId, u64);
+
 /// The prefixes of one attribute block in a batch (most blocks carry a few).
 type Group = SmallVec<[Nlri; 4]>;
 
@@ -322,7 +339,7 @@ impl Engine {
         // Pairs (new, old) of exclusions whose members need their own pass.
         let mut mixed: Vec<(Exclude, Exclude)> = Vec::new();
         // The last (set, source) looked up: its block and exclusion.
-        let mut last: Option<((AttrId, PeerId), SharedOut)> = None;
+        let mut last: Option<(ShareKey, SharedOut)> = None;
         for &(i, old) in slots {
             let Some(e) = table.at(i as usize) else {
                 continue;
@@ -334,15 +351,17 @@ impl Engine {
             if new == old {
                 continue;
             }
-            let per_prefix = ex.per_prefix();
+            let share = new.and_then(|k| ex.share_key(k, &prefix));
             let new_out = match (new, &last) {
                 (None, _) => None,
-                (Some(k), Some((lk, v))) if *lk == k && !per_prefix => v.clone(),
+                (Some(_), Some((lk, v))) if share == Some(*lk) => v.clone(),
                 (Some(k), _) => {
                     let v = ex
                         .out_block(k.0, k.1, prefix)
                         .map(|b| (b, ex.exclude(k.0, k.1, ibgp)));
-                    last = Some((k, v.clone()));
+                    if let Some(s) = share {
+                        last = Some((s, v.clone()));
+                    }
                     v
                 }
             };
@@ -634,12 +653,14 @@ struct Exporter<'a> {
     groups: Vec<(Arc<OutBlock>, Group)>,
     group_of: HashMap<usize, usize>,
     withdrawals: Vec<Nlri>,
-    /// The last (set, source) looked up and its group (`None`: not exported to this peer).
-    last: Option<((AttrId, PeerId), Option<usize>)>,
+    /// The last (set, source, prefix signature) looked up and its group (`None`: not exported to this peer).
+    last: Option<(ShareKey, Option<usize>)>,
     /// Prefixes the export policy (or RFC 8212) refused.
     rejected_out: u64,
-    /// The export policy's answer per (set, source, policy, prefix signature) in this pass.
-    memo: HashMap<(AttrId, PeerId, u32, u64), Option<Arc<OutBlock>>>,
+    /// Recent export-policy answers per (set, source, policy, prefix
+    /// signature) in this pass: [`MEMO_SLOTS`] slots, direct-mapped (empty
+    /// until a policy is evaluated).
+    memo: Vec<Option<(MemoKey, Option<Arc<OutBlock>>)>>,
 }
 
 /// What an export pass needs to know of the peer (or class of peers) it writes for.
@@ -706,7 +727,7 @@ impl<'a> Exporter<'a> {
             withdrawals: Vec::new(),
             last: None,
             rejected_out: 0,
-            memo: HashMap::new(),
+            memo: Vec::new(),
         }
     }
 }
@@ -807,16 +828,24 @@ impl Exporter<'_> {
             self.cache.insert((attrs, class, (0, 0)), blk.clone());
             return Some(blk);
         };
-        let sig = pol.signature(&prefix);
-        if let Some(v) = sig.and_then(|s| self.memo.get(&(attrs, src, pol.id, s))) {
-            if v.is_none() {
-                self.rejected_out += 1;
+        let key = pol.signature(&prefix).map(|s| (attrs, src, pol.id, s));
+        let slot = key.map(memo_slot);
+        if let (Some(k), Some(Some((mk, v)))) = (key, slot.and_then(|i| self.memo.get(i))) {
+            if *mk == k {
+                if v.is_none() {
+                    self.rejected_out += 1;
+                }
+                return v.clone();
             }
-            return v.clone();
         }
         let blk = self.evaluate_export(&pol, attrs, src, prefix, class);
-        if let Some(s) = sig {
-            self.memo.insert((attrs, src, pol.id, s), blk.clone());
+        if let (Some(k), Some(i)) = (key, slot) {
+            if self.memo.is_empty() {
+                self.memo.resize(MEMO_SLOTS, None);
+            }
+            if let Some(m) = self.memo.get_mut(i) {
+                *m = Some((k, blk.clone()));
+            }
         }
         blk
     }
@@ -866,9 +895,16 @@ impl Exporter<'_> {
         Some(blk)
     }
 
-    /// Whether the target's answer for a (set, source) can differ per prefix.
-    fn per_prefix(&self) -> bool {
-        self.t.export.as_ref().is_some_and(|i| i.reads_prefix)
+    /// The key under which prefixes of one (set, source) share the target's
+    /// answer: with the export policy's prefix signature; `None` (no sharing)
+    /// with a hook.
+    #[inline]
+    fn share_key(&self, (a, src): (AttrId, PeerId), prefix: &Prefix) -> Option<ShareKey> {
+        match &self.t.export {
+            None => Some((a, src, 0)),
+            Some(i) if !i.reads_prefix => Some((a, src, 0)),
+            Some(i) => i.signature(prefix).map(|s| (a, src, s)),
+        }
     }
 
     /// [`Exporter::out_block`] under another export policy (`old`).
@@ -895,8 +931,9 @@ impl Exporter<'_> {
     /// usually share both, so the last answer is kept.
     #[inline]
     fn group_for(&mut self, key: (AttrId, PeerId), prefix: Prefix) -> Option<usize> {
+        let share = self.share_key(key, &prefix);
         if let Some((k, g)) = self.last {
-            if k == key && !self.per_prefix() {
+            if Some(k) == share {
                 return g;
             }
         }
@@ -912,7 +949,9 @@ impl Exporter<'_> {
                 }
             }
         });
-        self.last = Some((key, g));
+        if let Some(s) = share {
+            self.last = Some((s, g));
+        }
         g
     }
 

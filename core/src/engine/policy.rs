@@ -29,6 +29,8 @@ pub(super) struct Installed {
     /// Whether results differ per prefix of one attribute set (the policy
     /// reads the prefix, or a hook is set).
     pub(super) reads_prefix: bool,
+    /// The policy's conditions on the prefix alone, in order (for signatures).
+    pub(super) prefix_conds: alloc::vec::Vec<crate::policy::Condition>,
 }
 
 impl core::fmt::Debug for Installed {
@@ -47,7 +49,7 @@ impl Installed {
         if self.hook.is_some() {
             return None;
         }
-        self.policy.prefix_signature(prefix)
+        crate::policy::signature(self.prefix_conds.iter(), prefix)
     }
 
     /// The policy, then the hook, on `route`; a trace that names the outcome only without a hook.
@@ -120,6 +122,7 @@ impl Engine {
         self.next_policy_id = self.next_policy_id.wrapping_add(1).max(1);
         Some(Arc::new(Installed {
             reads_prefix: hook.is_some() || policy.reads_prefix(),
+            prefix_conds: policy.prefix_conditions(),
             policy,
             explicit,
             hook,

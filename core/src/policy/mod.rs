@@ -23,7 +23,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::rib::PathInfo;
 use crate::wire::attribute::{type_code, u32s, AsPathView, AttrIter, SegmentType};
 use crate::wire::{AfiSafi, Prefix};
 
@@ -363,43 +362,50 @@ impl Policy {
     /// with the same signature get the same decision: callers keep one
     /// decision per signature instead of evaluating every prefix.
     pub fn prefix_signature(&self, prefix: &Prefix) -> Option<u64> {
-        let probe = Route {
-            prefix: *prefix,
-            neighbor: None,
-            block: &[],
-            mp_next_hop: None,
-        };
-        let mut sig = 0u64;
-        let mut n = 0u32;
-        for s in &self.statements {
-            for c in s.conditions.iter().filter(|c| c.reads_prefix()) {
-                if n >= 64 {
-                    return None;
-                }
-                if c.holds(&probe) {
-                    sig |= 1 << n;
-                }
-                n += 1;
-            }
-        }
-        Some(sig)
+        signature(
+            self.statements
+                .iter()
+                .flat_map(|s| s.conditions.iter().filter(|c| c.reads_prefix())),
+            prefix,
+        )
+    }
+
+    /// The conditions [`Policy::prefix_signature`] reads, in its order (kept by
+    /// callers that compute many signatures: see [`signature`]).
+    pub fn prefix_conditions(&self) -> Vec<Condition> {
+        self.statements
+            .iter()
+            .flat_map(|s| s.conditions.iter().filter(|c| c.reads_prefix()))
+            .cloned()
+            .collect()
     }
 
     /// Evaluate the policy on `route` (on a session described by `session`).
     pub fn evaluate(&self, route: &Route<'_>, session: &Session) -> (Decision, Trace) {
         let mut trace = Trace::default();
         let mut work: Option<Attributes> = None;
+        // The route's attributes as received, found once (on first need).
+        let mut original: Option<Parsed<'_>> = None;
         for (i, s) in self.statements.iter().enumerate() {
-            let r = match &work {
-                Some(a) => Route {
-                    block: &a.block,
-                    mp_next_hop: a.mp_next_hop.as_deref(),
-                    ..*route
-                },
-                None => *route,
-            };
-            if !s.conditions.iter().all(|c| c.holds(&r)) {
-                continue;
+            if !s.conditions.is_empty() {
+                let holds = match &work {
+                    None => {
+                        let a = original.get_or_insert_with(|| Parsed::of(route.block));
+                        s.conditions.iter().all(|c| c.holds_in(route, a))
+                    }
+                    Some(w) => {
+                        let r = Route {
+                            block: &w.block,
+                            mp_next_hop: w.mp_next_hop.as_deref(),
+                            ..*route
+                        };
+                        let a = Parsed::of(&w.block);
+                        s.conditions.iter().all(|c| c.holds_in(&r, &a))
+                    }
+                };
+                if !holds {
+                    continue;
+                }
             }
             trace.add(i);
             if !s.actions.is_empty() {
@@ -513,6 +519,30 @@ impl PrefixRange {
             _ => false,
         }
     }
+}
+
+/// The signature of `prefix` over `conditions` (those that read only the
+/// prefix, in statement order): a bit per condition that holds; `None` past 64.
+pub fn signature<'c>(
+    conditions: impl Iterator<Item = &'c Condition>,
+    prefix: &Prefix,
+) -> Option<u64> {
+    let probe = Route {
+        prefix: *prefix,
+        neighbor: None,
+        block: &[],
+        mp_next_hop: None,
+    };
+    let mut sig = 0u64;
+    for (n, c) in conditions.enumerate() {
+        if n >= 64 {
+            return None;
+        }
+        if c.holds(&probe) {
+            sig |= 1 << n;
+        }
+    }
+    Some(sig)
 }
 
 /// Whether the first `len` bits of `a` and `b` (left-aligned) are equal.
@@ -644,22 +674,6 @@ fn glob(tokens: &[PathToken], flat: &[u32], positions: &[(usize, usize)]) -> boo
         .is_some_and(|rest| rest.iter().all(|x| *x == PathToken::Many))
 }
 
-/// The value of the attribute `t` in a canonical block.
-fn attr(block: &[u8], t: u8) -> Option<&[u8]> {
-    AttrIter::unchecked(block, 0)
-        .find(|a| a.type_code == t)
-        .map(|a| a.value)
-}
-
-/// The route's next hop: NEXT_HOP, else the first address of the MP next hop.
-fn next_hop(r: &Route<'_>) -> Option<IpAddr> {
-    if let Some(v) = attr(r.block, type_code::NEXT_HOP) {
-        let b: [u8; 4] = v.try_into().ok()?;
-        return Some(IpAddr::V4(Ipv4Addr::from(b)));
-    }
-    crate::reflect::next_hop_addr(r.mp_next_hop?)
-}
-
 impl Condition {
     /// Whether the condition reads the prefix or its family (and nothing else).
     pub fn reads_prefix(&self) -> bool {
@@ -672,6 +686,11 @@ impl Condition {
 
     /// Whether the condition holds for `r`.
     pub fn holds(&self, r: &Route<'_>) -> bool {
+        self.holds_in(r, &Parsed::of(r.block))
+    }
+
+    /// [`Condition::holds`] with the route's attributes found already.
+    fn holds_in(&self, r: &Route<'_>, a: &Parsed<'_>) -> bool {
         match self {
             Condition::Prefix(set) => set.iter().any(|x| x.matches(&r.prefix)),
             Condition::Neighbor(list) => r.neighbor.is_some_and(|n| list.contains(&n)),
@@ -682,57 +701,94 @@ impl Condition {
                 };
                 list.contains(&f)
             }
-            Condition::OriginAs(ranges) => origin_as(r.block)
+            Condition::OriginAs(ranges) => origin_of(a.as_path())
                 .is_some_and(|o| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&o))),
-            Condition::AsPathContains(list) => {
-                as_path(r.block).is_some_and(|p| p.asns().any(|a| list.contains(&a)))
-            }
+            Condition::AsPathContains(list) => a
+                .as_path()
+                .is_some_and(|p| p.asns().any(|x| list.contains(&x))),
             Condition::AsPathLength { min, max } => {
-                let len = PathInfo::from_block(r.block, None).as_path_len;
+                let len = a.as_path().map_or(0, |p| {
+                    p.segments()
+                        .map(|s| s.kind.hop_count(s.asns().count()) as u32)
+                        .sum::<u32>()
+                });
                 (*min..=*max).contains(&len)
             }
-            Condition::AsPath(pat) => match as_path(r.block) {
+            Condition::AsPath(pat) => match a.as_path() {
                 Some(p) => pat.matches(&p),
                 None => pat.0.iter().all(|t| *t == PathToken::Many),
             },
-            Condition::Community(list) => attr(r.block, type_code::COMMUNITIES)
+            Condition::Community(list) => a
+                .communities
                 .is_some_and(|v| u32s(v).any(|c| list.iter().any(|m| m.matches(c)))),
-            Condition::ExtCommunity(list) => attr(r.block, type_code::EXTENDED_COMMUNITIES)
-                .is_some_and(|v| {
-                    v.chunks_exact(8).any(|c| {
-                        let c: [u8; 8] = c.try_into().unwrap_or([0; 8]);
-                        list.iter().any(|m| m.matches(&c))
-                    })
-                }),
-            Condition::LargeCommunity(list) => attr(r.block, type_code::LARGE_COMMUNITY)
-                .is_some_and(|v| {
-                    v.chunks_exact(12).any(|c| {
-                        let mut it = u32s(c);
-                        let lc = [
-                            it.next().unwrap_or(0),
-                            it.next().unwrap_or(0),
-                            it.next().unwrap_or(0),
-                        ];
-                        list.iter().any(|m| m.matches(&lc))
-                    })
-                }),
-            Condition::NextHop(set) => {
-                next_hop(r).is_some_and(|nh| set.iter().any(|x| x.contains_addr(nh)))
-            }
-            Condition::Not(c) => !c.holds(r),
+            Condition::ExtCommunity(list) => a.ext_communities.is_some_and(|v| {
+                v.chunks_exact(8).any(|c| {
+                    let c: [u8; 8] = c.try_into().unwrap_or([0; 8]);
+                    list.iter().any(|m| m.matches(&c))
+                })
+            }),
+            Condition::LargeCommunity(list) => a.large_communities.is_some_and(|v| {
+                v.chunks_exact(12).any(|c| {
+                    let mut it = u32s(c);
+                    let lc = [
+                        it.next().unwrap_or(0),
+                        it.next().unwrap_or(0),
+                        it.next().unwrap_or(0),
+                    ];
+                    list.iter().any(|m| m.matches(&lc))
+                })
+            }),
+            Condition::NextHop(set) => next_hop_of(a.next_hop, r.mp_next_hop)
+                .is_some_and(|nh| set.iter().any(|x| x.contains_addr(nh))),
+            Condition::Not(c) => !c.holds_in(r, a),
         }
     }
 }
 
-/// The AS_PATH of a canonical block (4-octet ASes).
-fn as_path(block: &[u8]) -> Option<AsPathView<'_>> {
-    AsPathView::new_checked(attr(block, type_code::AS_PATH)?, true)
+/// The attributes conditions read, found in one pass over a canonical block.
+#[derive(Default)]
+struct Parsed<'a> {
+    as_path: Option<&'a [u8]>,
+    next_hop: Option<&'a [u8]>,
+    communities: Option<&'a [u8]>,
+    ext_communities: Option<&'a [u8]>,
+    large_communities: Option<&'a [u8]>,
 }
 
-/// The origin AS: the last AS of the path when its last segment is an AS_SEQUENCE.
-pub fn origin_as(block: &[u8]) -> Option<u32> {
-    let p = as_path(block)?;
-    let last = p
+impl<'a> Parsed<'a> {
+    fn of(block: &'a [u8]) -> Self {
+        let mut p = Parsed::default();
+        for a in AttrIter::unchecked(block, 0) {
+            let slot = match a.type_code {
+                type_code::AS_PATH => &mut p.as_path,
+                type_code::NEXT_HOP => &mut p.next_hop,
+                type_code::COMMUNITIES => &mut p.communities,
+                type_code::EXTENDED_COMMUNITIES => &mut p.ext_communities,
+                type_code::LARGE_COMMUNITY => &mut p.large_communities,
+                _ => continue,
+            };
+            slot.get_or_insert(a.value);
+        }
+        p
+    }
+
+    fn as_path(&self) -> Option<AsPathView<'a>> {
+        AsPathView::new_checked(self.as_path?, true)
+    }
+}
+
+/// The next hop: NEXT_HOP, else the first address of the MP next hop.
+fn next_hop_of(next_hop: Option<&[u8]>, mp: Option<&[u8]>) -> Option<IpAddr> {
+    if let Some(v) = next_hop {
+        let b: [u8; 4] = v.try_into().ok()?;
+        return Some(IpAddr::V4(Ipv4Addr::from(b)));
+    }
+    crate::reflect::next_hop_addr(mp?)
+}
+
+/// The last AS of the path when its last segment is an AS_SEQUENCE.
+fn origin_of(p: Option<AsPathView<'_>>) -> Option<u32> {
+    let last = p?
         .segments()
         .filter(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set))
         .last()?;
@@ -740,4 +796,9 @@ pub fn origin_as(block: &[u8]) -> Option<u32> {
         SegmentType::Sequence => last.asns().last(),
         _ => None,
     }
+}
+
+/// The origin AS: the last AS of the path when its last segment is an AS_SEQUENCE.
+pub fn origin_as(block: &[u8]) -> Option<u32> {
+    origin_of(Parsed::of(block).as_path())
 }
