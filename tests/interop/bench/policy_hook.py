@@ -42,8 +42,8 @@ match = { as_path_length = "51..4294967295" }
 then = "reject"
 
 [[policy.statement]]
-name = "via-666"
-match = { as_path_contains = [666] }
+name = "via-64999"
+match = { as_path_contains = [64999] }
 then = "reject"
 
 [[policy.statement]]
@@ -101,10 +101,9 @@ def main():
         if c.get("ipv6"):
             out.append('families = ["ipv4-unicast", "ipv6-unicast"]')
         if not plain:
-            out += ["max_prefixes_ipv4 = 2000000", "max_prefixes_ipv6 = 2000000"]
-            # The injector only sends; the clients get the policy.
-            if not p["address"].startswith("127.0.2."):
-                out.append('export = "to-clients"')
+            # Every peer is a client (the injector too): each gets the policy.
+            out += ["max_prefixes_ipv4 = 2000000", "max_prefixes_ipv6 = 2000000",
+                    'export = "to-clients"']
     toml = os.path.join(os.path.dirname(os.path.abspath(cfg_path)), "reflector.toml")
     with open(toml, "w") as f:
         f.write("\n".join(out) + "\n")
