@@ -548,3 +548,95 @@ fn resumed_peer_catches_up_one_step_at_a_time() {
     assert!(!e.is_catching_up(ids[2]));
     assert!(steps >= (n as usize) / CATCH_UP_STEP, "{steps} steps");
 }
+
+/// IPv4 /24s 20.x.y.0, `n` of them, announced by `from` in UPDATEs of 500.
+fn load_table(e: &mut Engine, from: PeerId, n: usize) -> Vec<Prefix> {
+    let all: Vec<Prefix> = (0..n)
+        .map(|i| {
+            p(&format!(
+                "{}.{}.{}.0/24",
+                20 + i / 65536,
+                (i / 256) % 256,
+                i % 256
+            ))
+        })
+        .collect();
+    for chunk in all.chunks(500) {
+        accept(e, from, &update(chunk, &[], client_nh(0), &[]));
+    }
+    e.flush();
+    all
+}
+
+#[test]
+fn a_fresh_session_gets_its_table_a_step_at_a_time_and_end_of_rib_after_it() {
+    use reflector_core::engine::CATCH_UP_STEP;
+    let mut e = engine();
+    let ids = clients(&mut e, 1);
+    let n = 2 * CATCH_UP_STEP + 1000;
+    let all = load_table(&mut e, ids[0], n);
+    // A new client comes up and stops reading at once: one step is encoded, no more.
+    let late = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(client_rid(1)), AS));
+    e.peer_up(late, Negotiated::unicast(client_rid(1)));
+    let first = e.pending_bytes(late);
+    assert!(e.is_catching_up(late));
+    assert!(first > 0);
+    e.pause_transmit(late);
+    // The table changes meanwhile: a prefix of the first step goes, one of
+    // the last step goes, one comes back with other attributes.
+    accept(
+        &mut e,
+        ids[0],
+        &update(&[], &[all[0], all[n - 1]], client_nh(0), &[]),
+    );
+    accept(
+        &mut e,
+        ids[0],
+        &update(&[all[n - 2]], &[], client_nh(7), &[]),
+    );
+    e.flush();
+    assert_eq!(
+        e.pending_bytes(late),
+        first,
+        "a paused fresh peer gets nothing more"
+    );
+    // Encoded at most one step of /24s (a few bytes per prefix, plus headers).
+    assert!(first < CATCH_UP_STEP * 8, "{first} bytes for one step");
+    e.resume_transmit(late);
+    let mut held = Held::new();
+    let updates = drain(&mut e, late, &Context::MODERN);
+    apply(&mut held, &updates);
+    let want: BTreeSet<Prefix> = all[1..n - 1].iter().copied().collect();
+    let got: BTreeSet<Prefix> = held.keys().copied().collect();
+    assert_eq!(got, want);
+    assert!(!e.is_catching_up(late));
+    // End-of-RIB: once per family; IPv4's after the last IPv4 announcement
+    // (IPv6, with no routes here, may end first).
+    let is_eor = |u: &UpdateRepr, v6: bool| {
+        u.nlri.is_empty()
+            && u.withdrawn.is_empty()
+            && if v6 {
+                matches!(u.attributes.as_slice(), [a] if a.value.type_code() == type_code::MP_UNREACH_NLRI)
+            } else {
+                u.attributes.is_empty()
+            }
+    };
+    let v4_eor: Vec<usize> = (0..updates.len())
+        .filter(|&i| is_eor(&updates[i], false))
+        .collect();
+    let v6_eor = updates.iter().filter(|u| is_eor(u, true)).count();
+    assert_eq!((v4_eor.len(), v6_eor), (1, 1));
+    let last_v4_announce = updates.iter().rposition(|u| !u.nlri.is_empty()).unwrap();
+    assert!(
+        v4_eor[0] > last_v4_announce,
+        "IPv4 End-of-RIB (message {}) after the last announcement (message {last_v4_announce})",
+        v4_eor[0]
+    );
+    // The changed prefix carries its new next hop.
+    let nh = updates
+        .iter()
+        .rev()
+        .find(|u| u.nlri.iter().any(|x| x.prefix == all[n - 2]))
+        .and_then(|u| u.attribute(type_code::NEXT_HOP).cloned());
+    assert_eq!(nh, Some(AttributeValue::NextHop(client_nh(7))));
+}

@@ -1354,6 +1354,12 @@ async fn engine_loop(
             for chunk in engine.take_transmit_chunks(id) {
                 l.link.send(chunk);
             }
+            // A fresh session's table goes out a step at a time: the next
+            // step when its writer reports the queue drained.
+            if engine.is_catching_up(id) && !engine.is_paused(id) {
+                l.link.paused.store(true, Ordering::Release);
+                l.link.out_ready.notify_one();
+            }
         }
         // Backpressure: do not read further ahead than the slowest peer's
         // socket takes. A peer whose socket takes nothing is paused instead,

@@ -30,6 +30,8 @@ enum Scope<'a, K> {
     All,
     /// These prefixes, whatever the peer was told of them.
     Keys(&'a [K]),
+    /// These prefixes, of which the peer was told nothing (a fresh session).
+    Fresh(&'a [K]),
     /// The whole table, told before under this other export policy.
     Reload(&'a Option<Arc<Installed>>),
 }
@@ -522,6 +524,11 @@ impl Engine {
         self.export_scope::<K>(target, Scope::Keys(keys));
     }
 
+    /// Send `target`, told nothing of them yet, the prefixes `keys` it may have.
+    pub(super) fn export_fresh<K: RouteKey>(&mut self, target: PeerId, keys: &[K]) {
+        self.export_scope::<K>(target, Scope::Fresh(keys));
+    }
+
     /// Send `target` what changes in family K now that its export policy is
     /// no longer `old`: announcements where the new policy sends other bytes
     /// (or sends where the old did not), withdrawals where it now sends nothing.
@@ -580,6 +587,13 @@ impl Engine {
             Scope::All => {
                 for e in table.iter() {
                     visit(e, None);
+                }
+            }
+            Scope::Fresh(keys) => {
+                for &k in keys {
+                    if let Some(e) = table.index_of(&k).and_then(|i| table.at(i)) {
+                        visit(e, None);
+                    }
                 }
             }
             Scope::Reload(old) => {

@@ -13,7 +13,7 @@ use core::hash::Hash;
 use hashbrown::HashSet;
 
 use super::graceful::{clear_refreshed, Restart};
-use super::pause::{resume_family, Pending, PendingKeys};
+use super::pause::{resume_family, start_fresh, Pending, PendingKeys};
 use super::policy::Installed;
 use super::rib::{count_peer_paths, mark_all, Dirty};
 use super::tx::{AdjOut, Tx};
@@ -55,6 +55,8 @@ pub(super) struct Family {
     /// One catch-up step: send a resumed peer the current state of up to so
     /// many of the prefixes that changed while it was paused; returns how many.
     pub(super) resume: fn(&mut Engine, PeerId, &mut Pending, usize) -> usize,
+    /// Queue a fresh session's table of the family as a catch-up.
+    pub(super) start_fresh: fn(&mut Engine, PeerId, &mut Pending),
     /// Send a peer the difference its new export policy makes (the old one given).
     pub(super) reexport: fn(&mut Engine, PeerId, Option<Arc<Installed>>),
 }
@@ -74,6 +76,7 @@ impl Family {
             clear_refreshed: clear_refreshed::<K>,
             resume: resume_family::<K>,
             reexport: Engine::reexport::<K>,
+            start_fresh: start_fresh::<K>,
         }
     }
 

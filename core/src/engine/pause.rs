@@ -15,7 +15,7 @@
 
 use alloc::vec::Vec;
 
-use super::family::{RouteKey, FAMILIES};
+use super::family::{RouteKey, FAMILIES, FAMILY_COUNT};
 use super::rib::Dirty;
 use super::Engine;
 use crate::rib::PeerId;
@@ -30,6 +30,10 @@ pub(super) struct PendingKeys<K> {
     /// Keys; the first `sorted` are sorted and distinct.
     pub(super) keys: Vec<K>,
     sorted: usize,
+    /// The keys of a fresh session's table not sent yet, in table order:
+    /// announced where the peer may have them, skipped where not (it was
+    /// told nothing of them before).
+    pub(super) fresh: Vec<K>,
 }
 
 impl<K> Default for PendingKeys<K> {
@@ -37,6 +41,7 @@ impl<K> Default for PendingKeys<K> {
         PendingKeys {
             keys: Vec::new(),
             sorted: 0,
+            fresh: Vec::new(),
         }
     }
 }
@@ -48,11 +53,17 @@ pub(super) struct Pending {
     pub(super) v6: PendingKeys<Ipv6Prefix>,
     /// Paused by the embedder (its socket takes nothing): no catch-up step.
     pub(super) held: bool,
+    /// Per family, whether End-of-RIB follows the last fresh key.
+    pub(super) eor: [bool; FAMILY_COUNT],
 }
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.v4.keys.is_empty() && self.v6.keys.is_empty()
+        self.v4.keys.is_empty()
+            && self.v6.keys.is_empty()
+            && self.v4.fresh.is_empty()
+            && self.v6.fresh.is_empty()
+            && !self.eor.contains(&true)
     }
 }
 
@@ -104,27 +115,65 @@ pub(super) fn record_all<K: RouteKey>(engine: &mut Engine, peer: PeerId) {
     pk.compact();
 }
 
+/// Queue a fresh session's whole table of family K as fresh keys, End-of-RIB after them.
+pub(super) fn start_fresh<K: RouteKey>(engine: &mut Engine, peer: PeerId, pending: &mut Pending) {
+    let Some(p) = engine.peers.get_mut(peer.index()) else {
+        return;
+    };
+    if !p.has_family(K::FAMILY) {
+        return;
+    }
+    K::adj(&mut p.tx).clear();
+    let table = K::table(&engine.rib);
+    K::pending(pending).fresh = table.iter().map(|e| e.key).collect();
+    if let Some(e) = pending.eor.get_mut(K::INDEX) {
+        *e = true;
+    }
+}
+
 /// One catch-up step in family K: send the current state of up to `budget`
-/// pending prefixes; returns how many were sent.
+/// pending prefixes (changed ones first, then a fresh session's table, then
+/// its End-of-RIB); returns how many prefixes were sent.
 pub(super) fn resume_family<K: RouteKey>(
     engine: &mut Engine,
     peer: PeerId,
     pending: &mut Pending,
     budget: usize,
 ) -> usize {
+    let mut sent = 0;
     let pk = K::pending(pending);
-    if pk.keys.is_empty() || budget == 0 {
-        return 0;
+    if !pk.keys.is_empty() && budget > 0 {
+        pk.compact();
+        let at = pk.keys.len().saturating_sub(budget);
+        let step = pk.keys.split_off(at);
+        pk.sorted = pk.keys.len();
+        if pk.keys.is_empty() {
+            pk.keys = Vec::new();
+        }
+        engine.export_keys::<K>(peer, &step);
+        sent += step.len();
     }
-    pk.compact();
-    let at = pk.keys.len().saturating_sub(budget);
-    let step = pk.keys.split_off(at);
-    pk.sorted = pk.keys.len();
-    if pk.keys.is_empty() {
-        pk.keys = Vec::new();
+    let pk = K::pending(pending);
+    let room = budget - sent.min(budget);
+    if !pk.fresh.is_empty() && room > 0 {
+        let n = room.min(pk.fresh.len());
+        let step: Vec<K> = pk.fresh.drain(..n).collect();
+        if pk.fresh.is_empty() {
+            pk.fresh = Vec::new();
+        }
+        engine.export_fresh::<K>(peer, &step);
+        sent += n;
     }
-    engine.export_keys::<K>(peer, &step);
-    step.len()
+    let done = K::pending(pending).fresh.is_empty();
+    if let Some(eor) = pending.eor.get_mut(K::INDEX).filter(|e| **e && done) {
+        *eor = false;
+        if let Some(p) = engine.peers.get_mut(peer.index()) {
+            let max = p.tx_ctx.max_message_len();
+            crate::reflect::Packer::new(&mut p.tx.out, max, false).end_of_rib(K::FAMILY);
+            p.counters.updates_sent += 1;
+        }
+    }
+    sent
 }
 
 impl Engine {
@@ -214,6 +263,8 @@ impl Engine {
         self.peers
             .get(peer.index())
             .and_then(|p| p.paused.as_ref())
-            .map_or(0, |q| q.v4.keys.len() + q.v6.keys.len())
+            .map_or(0, |q| {
+                q.v4.keys.len() + q.v6.keys.len() + q.v4.fresh.len() + q.v6.fresh.len()
+            })
     }
 }

@@ -248,9 +248,18 @@ impl Engine {
         p.paused = None;
         p.disabled = AfiSafiSet::EMPTY;
         self.push_event(Event::PeerUp(peer));
+        // The table goes out as a catch-up: a step of encoded UPDATEs at a
+        // time (End-of-RIB after each family), the next when the peer's
+        // output has drained, so a peer that connects and stops reading
+        // holds at most one step of bytes.
+        let mut pending = Box::new(Pending::default());
         for f in FAMILIES {
-            (f.dump)(self, peer, true);
+            (f.start_fresh)(self, peer, &mut pending);
         }
+        if let Some(p) = self.peers.get_mut(peer.index()) {
+            p.paused = Some(pending);
+        }
+        self.catch_up_step(peer);
     }
 
     /// The session went down: every path learned from the peer is withdrawn

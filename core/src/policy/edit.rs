@@ -66,6 +66,20 @@ pub(super) fn apply(m: &Modify, a: &mut Attributes, prefix: Prefix, s: &Session)
         Modify::Prepend { asn, count } => {
             prepend(&mut a.block, asn.unwrap_or(s.local_as), *count);
         }
+        Modify::Communities(CommunityEdit::Add(add)) => {
+            // The common case, without decoding the list: append what is missing.
+            let cur = get(&a.block, type_code::COMMUNITIES).unwrap_or(&[]);
+            let mut v = Vec::with_capacity(cur.len() + 4 * add.len());
+            v.extend_from_slice(cur);
+            for c in add {
+                if !u32s(&v).any(|x| x == *c) {
+                    v.extend_from_slice(&c.to_be_bytes());
+                }
+            }
+            if v.len() != cur.len() {
+                set_attr(&mut a.block, type_code::COMMUNITIES, Some(&v));
+            }
+        }
         Modify::Communities(e) => {
             let cur: Vec<u32> = get(&a.block, type_code::COMMUNITIES)
                 .map(|v| u32s(v).collect())
