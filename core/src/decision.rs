@@ -9,6 +9,7 @@
 //! heads are merged without it. The result is a strict total order that does
 //! not depend on arrival order (the prefer-oldest knob aside).
 
+use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::net::IpAddr;
 
@@ -141,41 +142,95 @@ pub fn rank(cands: &mut [Candidate], cfg: &DecisionConfig) {
             .cmp(&b.info.neighbor_as)
             .then_with(|| compare(a, b, cfg, true))
     });
-    // Merge the groups: repeatedly move the best group head (compared without MED) to the front.
     let n = cands.len();
-    let mut done = 0;
-    while done < n {
-        let mut best: Option<usize> = None;
-        let mut i = done;
-        while i < n {
-            // `i` is the head of a group within the unsorted tail.
-            let head = i;
-            let asn = cands.get(head).map_or(0, |c| c.info.neighbor_as);
-            best = match best {
-                Some(b)
-                    if cands.get(b).zip(cands.get(head)).is_some_and(|(cb, ch)| {
-                        compare(cb, ch, cfg, false) != Ordering::Greater
-                    }) =>
-                {
-                    Some(b)
-                }
-                _ => Some(head),
-            };
+    // Merge the groups: repeatedly take the best group head (compared
+    // without MED; on a tie the earlier group), through a heap of groups so
+    // that many groups cost n log k, not n per step.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let start = i;
+        let asn = cands.get(i).map_or(0, |c| c.info.neighbor_as);
+        i += 1;
+        // A path without a neighbouring AS is a group of its own.
+        while i < n
+            && asn != NO_NEIGHBOR_AS
+            && cands.get(i).is_some_and(|c| c.info.neighbor_as == asn)
+        {
             i += 1;
-            // A path without a neighbouring AS is a group of its own.
-            while i < n
-                && asn != NO_NEIGHBOR_AS
-                && cands.get(i).is_some_and(|c| c.info.neighbor_as == asn)
-            {
-                i += 1;
+        }
+        groups.push((start, i));
+    }
+    if groups.len() == 1 {
+        return;
+    }
+    // Whether group `a`'s head goes before group `b`'s.
+    let before = |a: usize, b: usize, groups: &[(usize, usize)]| -> bool {
+        let head = |g: usize| groups.get(g).and_then(|&(p, _)| cands.get(p));
+        match head(a).zip(head(b)).map(|(x, y)| compare(x, y, cfg, false)) {
+            Some(Ordering::Less) => true,
+            Some(Ordering::Equal) => a < b,
+            _ => false,
+        }
+    };
+    let mut heap: Vec<usize> = Vec::with_capacity(groups.len());
+    for g in 0..groups.len() {
+        heap.push(g);
+        let last = heap.len() - 1;
+        sift_up(&mut heap, last, |a, b| before(a, b, &groups));
+    }
+    let mut out: Vec<Candidate> = Vec::with_capacity(n);
+    while let Some(&g) = heap.first() {
+        let Some((pos, end)) = groups.get_mut(g) else {
+            break;
+        };
+        if let Some(c) = cands.get(*pos) {
+            out.push(*c);
+        }
+        *pos += 1;
+        if *pos >= *end {
+            let last = heap.len() - 1;
+            heap.swap(0, last);
+            heap.pop();
+        }
+        sift_down(&mut heap, 0, |a, b| before(a, b, &groups));
+    }
+    if out.len() == n {
+        cands.copy_from_slice(&out);
+    }
+}
+
+/// Restore heap order upwards from `i` (`before(a, b)`: `a` comes out first).
+fn sift_up(heap: &mut [usize], mut i: usize, before: impl Fn(usize, usize) -> bool) {
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        match (heap.get(i), heap.get(parent)) {
+            (Some(&c), Some(&p)) if before(c, p) => {
+                heap.swap(i, parent);
+                i = parent;
+            }
+            _ => break,
+        }
+    }
+}
+
+/// Restore heap order downwards from `i`.
+fn sift_down(heap: &mut [usize], mut i: usize, before: impl Fn(usize, usize) -> bool) {
+    loop {
+        let (l, r) = (2 * i + 1, 2 * i + 2);
+        let mut top = i;
+        for c in [l, r] {
+            if let (Some(&x), Some(&t)) = (heap.get(c), heap.get(top)) {
+                if before(x, t) {
+                    top = c;
+                }
             }
         }
-        let Some(b) = best else { break };
-        // Move cands[b] to position `done`, keeping the rest in order.
-        if let Some(slice) = cands.get_mut(done..=b) {
-            slice.rotate_right(1);
+        if top == i {
+            break;
         }
-        done += 1;
+        heap.swap(i, top);
+        i = top;
     }
 }
 

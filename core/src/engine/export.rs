@@ -1065,10 +1065,15 @@ impl Exporter<'_> {
                 new.push((p.local_id, blk));
             }
         }
-        let old = adj.remove(&e.key).unwrap_or_default();
+        // Both sides by identifier: the diff costs no scan per path, however
+        // many paths the prefix has.
+        let mut old = adj.remove(&e.key).unwrap_or_default();
+        old.sort_unstable_by_key(|(id, _)| *id);
+        let mut new_ids: SmallVec<[u32; 4]> = new.iter().map(|(id, _)| *id).collect();
+        new_ids.sort_unstable();
         for (id, _) in old
             .iter()
-            .filter(|(id, _)| !new.iter().any(|(n, _)| n == id))
+            .filter(|(id, _)| new_ids.binary_search(id).is_err())
         {
             self.withdrawals.push(Nlri {
                 path_id: Some(*id),
@@ -1077,8 +1082,10 @@ impl Exporter<'_> {
         }
         for (id, blk) in new.iter() {
             let same = old
-                .iter()
-                .any(|(o, ob)| o == id && (Arc::ptr_eq(ob, blk) || **ob == **blk));
+                .binary_search_by_key(id, |(o, _)| *o)
+                .ok()
+                .and_then(|i| old.get(i))
+                .is_some_and(|(_, ob)| Arc::ptr_eq(ob, blk) || **ob == **blk);
             if !same {
                 self.announce(
                     blk.clone(),

@@ -123,7 +123,8 @@ pub(super) fn mark_all<K: RouteKey>(rib: &mut Rib, attrs: &mut Interner<()>) {
 /// of the prefix holds (the counter wraps after 2^32 - 1 paths, and the old
 /// ones may live on), and `*next_id` moves past it. The identifiers of a
 /// prefix's paths are thus distinct, which ADD-PATH needs (they are the path
-/// identifiers we send); the cost is a look at the prefix's few paths.
+/// identifiers we send); the cost is a look at the prefix's paths (an index
+/// lookup when there are many).
 pub(super) fn upsert<K: RouteKey>(
     rib: &mut Rib,
     attrs: &mut Interner<()>,
@@ -138,10 +139,7 @@ pub(super) fn upsert<K: RouteKey>(
         attrs.release(id);
         return Upsert::Unchanged;
     };
-    let at = e
-        .paths
-        .iter()
-        .position(|p| p.peer == peer && p.remote_id == remote_id);
+    let at = e.paths.find(peer, remote_id);
     if let Some(p) = at.and_then(|i| e.paths.get(i)) {
         if p.attrs == id {
             attrs.release(id);
@@ -149,7 +147,7 @@ pub(super) fn upsert<K: RouteKey>(
         }
     }
     if let (None, Some(max)) = (at, max_paths) {
-        if e.paths.iter().filter(|p| p.peer == peer).count() >= usize::from(max) {
+        if e.paths.count_from(peer) >= usize::from(max) {
             attrs.release(id);
             // A new entry with no path is removed at the next flush.
             if e.paths.is_empty() {
@@ -159,15 +157,14 @@ pub(super) fn upsert<K: RouteKey>(
         }
     }
     touch(e, at_pos, dirty, attrs);
-    match at.and_then(|i| e.paths.get_mut(i)) {
-        Some(p) => {
-            let old = core::mem::replace(&mut p.attrs, id);
+    match at.and_then(|i| e.paths.replace_attrs(i, id)) {
+        Some(old) => {
             attrs.release(old);
             Upsert::Replaced
         }
         None => {
             let mut local_id = *next_id;
-            while e.paths.iter().any(|p| p.local_id == local_id) {
+            while e.paths.has_local(local_id) {
                 local_id = local_id.wrapping_add(1).max(1);
             }
             *next_id = local_id.wrapping_add(1).max(1);
@@ -210,11 +207,7 @@ pub(super) fn remove_path<K: RouteKey>(
     let Some(e) = table.at_mut(pos) else {
         return false;
     };
-    let Some(i) = e
-        .paths
-        .iter()
-        .position(|p| p.peer == peer && p.remote_id == remote_id)
-    else {
+    let Some(i) = e.paths.find(peer, remote_id) else {
         return false;
     };
     touch(e, pos, dirty, attrs);

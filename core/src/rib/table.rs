@@ -4,7 +4,7 @@
 
 use core::hash::{BuildHasher, Hash};
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap, HashSet, HashTable};
 use smallvec::SmallVec;
 
 use alloc::boxed::Box;
@@ -14,8 +14,10 @@ use super::{AttrId, Path, PeerId};
 const DIRTY: u8 = 1;
 const ADVERTISED: u8 = 2;
 
-/// The candidate paths of one prefix (24 bytes): up to one inline, more in
-/// one exactly sized allocation. Also carries the entry's two flags.
+/// The candidate paths of one prefix (24 bytes): up to one inline, up to
+/// [`INDEX_AT`] in one exactly sized allocation, more (many ADD-PATH paths)
+/// in a growable list indexed by (peer, path identifier), so that no insert,
+/// lookup or removal costs a scan of the list. Also carries the entry's two flags.
 #[derive(Debug, Clone)]
 pub enum PathList {
     /// No path or one.
@@ -28,7 +30,7 @@ pub enum PathList {
         /// The path when `len` is 1.
         one: Path,
     },
-    /// Two paths or more.
+    /// Two paths or more, up to [`INDEX_AT`].
     #[doc(hidden)]
     Many {
         /// Entry flags.
@@ -36,6 +38,84 @@ pub enum PathList {
         /// The paths.
         paths: Box<[Path]>,
     },
+    /// More than [`INDEX_AT`] paths.
+    #[doc(hidden)]
+    Large {
+        /// Entry flags.
+        flags: u8,
+        /// The paths and their index.
+        large: Box<Large>,
+    },
+}
+
+/// Paths per prefix above which a prefix's paths are indexed.
+pub const INDEX_AT: usize = 16;
+
+/// Many paths of one prefix, with an index by (peer, path identifier), a
+/// count per peer and the set of local identifiers in use.
+#[derive(Debug, Clone, Default)]
+pub struct Large {
+    paths: alloc::vec::Vec<Path>,
+    /// (peer, remote identifier) → position; rebuilt on use after a reorder.
+    pos: HashMap<(PeerId, u32), u32>,
+    stale: bool,
+    per_peer: HashMap<PeerId, u32>,
+    locals: HashSet<u32>,
+}
+
+impl Large {
+    fn of(paths: &[Path]) -> Self {
+        let mut l = Large {
+            paths: paths.to_vec(),
+            ..Large::default()
+        };
+        for p in paths {
+            *l.per_peer.entry(p.peer).or_insert(0) += 1;
+            l.locals.insert(p.local_id);
+        }
+        l.reindex();
+        l
+    }
+
+    fn reindex(&mut self) {
+        self.pos.clear();
+        for (i, p) in self.paths.iter().enumerate() {
+            self.pos.insert((p.peer, p.remote_id), i as u32);
+        }
+        self.stale = false;
+    }
+
+    fn push(&mut self, p: Path) {
+        if !self.stale {
+            self.pos
+                .insert((p.peer, p.remote_id), self.paths.len() as u32);
+        }
+        *self.per_peer.entry(p.peer).or_insert(0) += 1;
+        self.locals.insert(p.local_id);
+        self.paths.push(p);
+    }
+
+    /// Remove the path at `i`; the last one takes its place.
+    fn swap_remove(&mut self, i: usize) -> Option<Path> {
+        if i >= self.paths.len() {
+            return None;
+        }
+        let p = self.paths.swap_remove(i);
+        if !self.stale {
+            self.pos.remove(&(p.peer, p.remote_id));
+            if let Some(moved) = self.paths.get(i) {
+                self.pos.insert((moved.peer, moved.remote_id), i as u32);
+            }
+        }
+        if let Some(n) = self.per_peer.get_mut(&p.peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_peer.remove(&p.peer);
+            }
+        }
+        self.locals.remove(&p.local_id);
+        Some(p)
+    }
 }
 
 const NO_PATH: Path = Path {
@@ -56,13 +136,17 @@ impl PathList {
 
     fn flags(&self) -> u8 {
         match self {
-            PathList::Few { flags, .. } | PathList::Many { flags, .. } => *flags,
+            PathList::Few { flags, .. }
+            | PathList::Many { flags, .. }
+            | PathList::Large { flags, .. } => *flags,
         }
     }
 
     fn flags_mut(&mut self) -> &mut u8 {
         match self {
-            PathList::Few { flags, .. } | PathList::Many { flags, .. } => flags,
+            PathList::Few { flags, .. }
+            | PathList::Many { flags, .. }
+            | PathList::Large { flags, .. } => flags,
         }
     }
 
@@ -79,9 +163,13 @@ impl PathList {
                 len: 1,
                 one: *one,
             },
-            more => PathList::Many {
+            more if more.len() <= INDEX_AT => PathList::Many {
                 flags,
                 paths: more.into(),
+            },
+            more => PathList::Large {
+                flags,
+                large: Box::new(Large::of(more)),
             },
         };
     }
@@ -95,6 +183,7 @@ impl PathList {
                 *one = p;
                 *len = 1;
             }
+            PathList::Large { large, .. } => large.push(p),
             _ => {
                 let mut v: SmallVec<[Path; 4]> = SmallVec::from_slice(self);
                 v.push(p);
@@ -103,8 +192,18 @@ impl PathList {
         }
     }
 
-    /// Remove and return the path at `i` (`None` if out of range).
+    /// Remove and return the path at `i` (`None` if out of range). With
+    /// more than [`INDEX_AT`] paths the last path takes its place (the
+    /// order is restored when the prefix is ranked again).
     pub fn remove(&mut self, i: usize) -> Option<Path> {
+        if let PathList::Large { large, .. } = self {
+            let p = large.swap_remove(i);
+            if large.paths.len() <= INDEX_AT / 2 {
+                let v: SmallVec<[Path; 8]> = SmallVec::from_slice(&large.paths);
+                self.set(&v);
+            }
+            return p;
+        }
         let mut v: SmallVec<[Path; 4]> = SmallVec::from_slice(self);
         if i >= v.len() {
             return None;
@@ -124,11 +223,58 @@ impl PathList {
         }
     }
 
+    /// The position of the path (`peer`, `remote_id`), if there is one.
+    pub fn find(&mut self, peer: PeerId, remote_id: u32) -> Option<usize> {
+        match self {
+            PathList::Large { large, .. } => {
+                if large.stale {
+                    large.reindex();
+                }
+                large.pos.get(&(peer, remote_id)).map(|&i| i as usize)
+            }
+            _ => self
+                .iter()
+                .position(|p| p.peer == peer && p.remote_id == remote_id),
+        }
+    }
+
+    /// How many paths `peer` has here.
+    pub fn count_from(&self, peer: PeerId) -> usize {
+        match self {
+            PathList::Large { large, .. } => large.per_peer.get(&peer).map_or(0, |&n| n as usize),
+            _ => self.iter().filter(|p| p.peer == peer).count(),
+        }
+    }
+
+    /// Whether a path here has the local identifier `id`.
+    pub fn has_local(&self, id: u32) -> bool {
+        match self {
+            PathList::Large { large, .. } => large.locals.contains(&id),
+            _ => self.iter().any(|p| p.local_id == id),
+        }
+    }
+
+    /// Give the path at `i` the attribute set `id`; returns the set it had.
+    pub fn replace_attrs(&mut self, i: usize, id: AttrId) -> Option<AttrId> {
+        let p = match self {
+            PathList::Large { large, .. } => large.paths.get_mut(i)?,
+            other => other.get_mut(i)?,
+        };
+        Some(core::mem::replace(&mut p.attrs, id))
+    }
+
     /// Heap bytes held beyond the entry (for two paths or more).
     pub fn heap_bytes(&self) -> usize {
         match self {
             PathList::Few { .. } => 0,
             PathList::Many { paths, .. } => core::mem::size_of_val(&**paths),
+            PathList::Large { large, .. } => {
+                core::mem::size_of::<Large>()
+                    + large.paths.capacity() * core::mem::size_of::<Path>()
+                    + large.pos.capacity() * (core::mem::size_of::<((PeerId, u32), u32)>() + 1)
+                    + large.per_peer.capacity() * (core::mem::size_of::<(PeerId, u32)>() + 1)
+                    + large.locals.capacity() * 5
+            }
         }
     }
 }
@@ -141,10 +287,13 @@ impl core::ops::Deref for PathList {
                 .get(..usize::from(*len))
                 .unwrap_or(&[]),
             PathList::Many { paths, .. } => paths,
+            PathList::Large { large, .. } => &large.paths,
         }
     }
 }
 
+/// Mutable access reorders the paths or changes their attribute sets (never
+/// their peer or identifiers); the index is rebuilt on its next use.
 impl core::ops::DerefMut for PathList {
     fn deref_mut(&mut self) -> &mut [Path] {
         match self {
@@ -152,6 +301,10 @@ impl core::ops::DerefMut for PathList {
                 .get_mut(..usize::from(*len))
                 .unwrap_or(&mut []),
             PathList::Many { paths, .. } => paths,
+            PathList::Large { large, .. } => {
+                large.stale = true;
+                &mut large.paths
+            }
         }
     }
 }
@@ -467,7 +620,7 @@ mod tests {
         /// as they were set.
         #[test]
         fn path_list_behaves_like_a_vector(
-            ops in proptest::collection::vec((0u8..4, 0u32..6), 0..64),
+            ops in proptest::collection::vec((0u8..6, 0u32..40), 0..160),
             dirty: bool,
             adv: bool,
         ) {
@@ -477,26 +630,58 @@ mod tests {
             let mut model: Vec<Path> = Vec::new();
             for (op, v) in ops {
                 match op {
-                    0 | 1 => {
-                        let p = Path { attrs: AttrId(v), peer: PeerId(v + 1), remote_id: 0, local_id: v };
-                        e.paths.push(p);
-                        model.push(p);
+                    0..=2 => {
+                        // Peers 1-4, several paths each (ADD-PATH identifiers).
+                        // (peer, path identifier) is unique per prefix, as in the engine.
+                        let p = Path { attrs: AttrId(v), peer: PeerId(v % 4 + 1), remote_id: v, local_id: v + 1000 };
+                        if !model.iter().any(|m| m.peer == p.peer && m.remote_id == p.remote_id) {
+                            e.paths.push(p);
+                            model.push(p);
+                        }
                     }
-                    2 => {
-                        let i = v as usize;
-                        let want = (i < model.len()).then(|| model.remove(i));
+                    3 => {
+                        let i = v as usize % (model.len() + 1);
+                        // Once indexed, the last path takes the removed one's place.
+                        let indexed = matches!(e.paths, PathList::Large { .. });
+                        let want = (i < model.len()).then(|| {
+                            if indexed { model.swap_remove(i) } else { model.remove(i) }
+                        });
                         proptest::prop_assert_eq!(e.paths.remove(i), want);
                     }
-                    _ => {
+                    4 => {
                         e.paths.retain(|p| p.attrs.0 != v);
                         model.retain(|p| p.attrs.0 != v);
                     }
+                    _ => {
+                        // A reorder through DerefMut, as ranking does.
+                        e.paths.sort_unstable_by_key(|p| core::cmp::Reverse(p.local_id ^ v));
+                        model.sort_unstable_by_key(|p| core::cmp::Reverse(p.local_id ^ v));
+                    }
                 }
                 proptest::prop_assert_eq!(&e.paths[..], &model[..]);
-                proptest::prop_assert_eq!(e.paths.heap_bytes(), if model.len() > 1 { model.len() * 16 } else { 0 });
+                // Exactly sized while small (a large list goes back at half INDEX_AT).
+                if model.len() <= INDEX_AT / 2 {
+                    proptest::prop_assert_eq!(e.paths.heap_bytes(), if model.len() > 1 { model.len() * 16 } else { 0 });
+                }
                 proptest::prop_assert_eq!(e.is_dirty(), dirty);
                 let want_adv = model.first().filter(|_| adv).map(|p| (p.attrs, p.peer));
                 proptest::prop_assert_eq!(e.advertised(), want_adv);
+                // The index answers as a scan of the list does.
+                for q in 0..40u32 {
+                    let peer = PeerId(q % 4 + 1);
+                    let want = model.iter().position(|p| p.peer == peer && p.remote_id == q);
+                    proptest::prop_assert_eq!(e.paths.find(peer, q), want);
+                    proptest::prop_assert_eq!(
+                        e.paths.has_local(q + 1000),
+                        model.iter().any(|p| p.local_id == q + 1000)
+                    );
+                }
+                for n in 1..=4 {
+                    proptest::prop_assert_eq!(
+                        e.paths.count_from(PeerId(n)),
+                        model.iter().filter(|p| p.peer == PeerId(n)).count()
+                    );
+                }
             }
         }
     }

@@ -29,9 +29,9 @@ filter to_clients {
   if net ~ [ 0.0.0.0/0{25,32} ] then reject;
   if (65535,666) ~ bgp_community then reject;
   if bgp_path.len > 50 then reject;
-  if bgp_path ~ [= * 666 * =] then reject;
+  if bgp_path ~ [= * 64999 * =] then reject;
   if bgp_next_hop ~ 192.0.2.0/24 then reject;
-  if (64512,666,*) ~ bgp_large_community then reject;
+  if bgp_large_community ~ [(64512, 666, *)] then reject;
   if (64512,100) ~ bgp_community then { bgp_local_pref = 200; accept; }
   if bgp_path.last ~ [65000..65010] then bgp_med = 10;
   bgp_community.add((64512,1));
