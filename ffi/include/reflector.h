@@ -1372,6 +1372,22 @@ typedef struct rfl_session_config {
    * Restart time in seconds for the graceful restart capability.
    */
   uint16_t graceful_restart_time;
+  /**
+   * Advertise our BGP Role `local_role` (RFC 9234; eBGP sessions only).
+   */
+  bool has_local_role;
+  /**
+   * Our BGP Role on the session: 0 Provider, 1 Route Server, 2 RS Client, 3 Customer, 4 Peer.
+   */
+  uint8_t local_role;
+  /**
+   * With a role: refuse (2/11 Role Mismatch) an eBGP peer that sends no role.
+   */
+  bool strict_role;
+  /**
+   * Advertise extended next hop (RFC 8950) for IPv4 unicast with IPv6 next hops.
+   */
+  bool extended_next_hop;
 } rfl_session_config;
 
 /**

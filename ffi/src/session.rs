@@ -151,6 +151,14 @@ pub struct rfl_session_config {
     pub graceful_restart: bool,
     /// Restart time in seconds for the graceful restart capability.
     pub graceful_restart_time: u16,
+    /// Advertise our BGP Role `local_role` (RFC 9234; eBGP sessions only).
+    pub has_local_role: bool,
+    /// Our BGP Role on the session: 0 Provider, 1 Route Server, 2 RS Client, 3 Customer, 4 Peer.
+    pub local_role: u8,
+    /// With a role: refuse (2/11 Role Mismatch) an eBGP peer that sends no role.
+    pub strict_role: bool,
+    /// Advertise extended next hop (RFC 8950) for IPv4 unicast with IPv6 next hops.
+    pub extended_next_hop: bool,
 }
 
 /// A session event. Pointers in it are borrowed from the session and valid
@@ -260,6 +268,10 @@ pub unsafe extern "C" fn rfl_session_config_init(
             extended_message: d.extended_message,
             graceful_restart: d.graceful_restart_time.is_some(),
             graceful_restart_time: d.graceful_restart_time.unwrap_or(0),
+            has_local_role: d.role.is_some(),
+            local_role: d.role.map_or(0, |r| r.0),
+            strict_role: d.strict_role,
+            extended_next_hop: d.extended_next_hop,
         };
         // SAFETY: checked by `out`.
         unsafe { write(o, c) };
@@ -318,6 +330,17 @@ pub unsafe extern "C" fn rfl_session_new(
         cfg.enhanced_route_refresh = c.enhanced_route_refresh;
         cfg.extended_message = c.extended_message;
         cfg.graceful_restart_time = c.graceful_restart.then_some(c.graceful_restart_time);
+        if c.has_local_role && c.local_role > 4 {
+            return Err(Fail::invalid(format!(
+                "config.local_role {} is not a BGP Role (0-4)",
+                c.local_role
+            )));
+        }
+        cfg.role = c
+            .has_local_role
+            .then_some(reflector_core::wire::capability::BgpRole(c.local_role));
+        cfg.strict_role = c.strict_role;
+        cfg.extended_next_hop = c.extended_next_hop;
         let h = Box::new(SessionHandle {
             magic: SESSION_MAGIC,
             poisoned: false,
