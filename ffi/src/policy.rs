@@ -399,6 +399,26 @@ fn num<T: core::str::FromStr>(kind: &str, s: &str) -> Result<T, Fail> {
         .map_err(|_| bad(kind, s, "expected a number"))
 }
 
+/// A community edit of one kind from its text: `op` 0 adds the value, 1
+/// removes what matches the pattern, 2 replaces the list (an empty text: none).
+fn edit<V, M>(
+    op: u32,
+    s: &str,
+    what: &str,
+    value: impl Fn(&str) -> Result<V, reflector_core::policy::ParseError>,
+) -> Result<CommunityEdit<V, M>, Fail>
+where
+    M: core::str::FromStr<Err = reflector_core::policy::ParseError>,
+{
+    let t = s.trim();
+    Ok(match op {
+        0 => CommunityEdit::Add(vec![value(t).map_err(|e| bad(what, s, e))?]),
+        1 => CommunityEdit::Remove(vec![t.parse::<M>().map_err(|e| bad(what, s, e))?]),
+        _ if t.is_empty() => CommunityEdit::Replace(Vec::new()),
+        _ => CommunityEdit::Replace(vec![value(t).map_err(|e| bad(what, s, e))?]),
+    })
+}
+
 /// The action of `kind` with the value `s` (`None` only allowed for RFL_SET_REMOVE_MED).
 fn parse_action(kind: u32, s: Option<&str>) -> Result<Modify, Fail> {
     if kind == rfl_set::RemoveMed as u32 {
@@ -406,13 +426,6 @@ fn parse_action(kind: u32, s: Option<&str>) -> Result<Modify, Fail> {
     }
     let s = s.ok_or_else(|| Fail::null("value"))?;
     let t = s.trim();
-    fn list(t: &str) -> Vec<&str> {
-        if t.is_empty() {
-            Vec::new()
-        } else {
-            vec![t]
-        }
-    }
     Ok(match kind {
         0 => Modify::SetLocalPref(num("LOCAL_PREF", s)?),
         1 => Modify::SetMed(num("MED", s)?),
@@ -440,42 +453,19 @@ fn parse_action(kind: u32, s: Option<&str>) -> Result<Modify, Fail> {
             }
             Modify::Prepend { asn, count }
         }
-        5 => Modify::Communities(CommunityEdit::Add(vec![
-            parse_community(t).map_err(|e| bad("community", s, e))?
-        ])),
-        6 => Modify::Communities(CommunityEdit::Remove(vec![t
-            .parse::<CommunityMatch>()
-            .map_err(|e| bad("community", s, e))?])),
-        7 => Modify::Communities(CommunityEdit::Replace(
-            list(t)
-                .into_iter()
-                .map(|v| parse_community(v).map_err(|e| bad("community", s, e)))
-                .collect::<Result<_, _>>()?,
-        )),
-        8 => Modify::ExtCommunities(CommunityEdit::Add(vec![
-            parse_ext_community(t).map_err(|e| bad("extended community", s, e))?
-        ])),
-        9 => Modify::ExtCommunities(CommunityEdit::Remove(vec![t
-            .parse::<ExtCommunityMatch>()
-            .map_err(|e| bad("extended community", s, e))?])),
-        10 => Modify::ExtCommunities(CommunityEdit::Replace(
-            list(t)
-                .into_iter()
-                .map(|v| parse_ext_community(v).map_err(|e| bad("extended community", s, e)))
-                .collect::<Result<_, _>>()?,
-        )),
-        11 => Modify::LargeCommunities(CommunityEdit::Add(vec![
-            parse_large_community(t).map_err(|e| bad("large community", s, e))?
-        ])),
-        12 => Modify::LargeCommunities(CommunityEdit::Remove(vec![t
-            .parse::<LargeCommunityMatch>()
-            .map_err(|e| bad("large community", s, e))?])),
-        13 => Modify::LargeCommunities(CommunityEdit::Replace(
-            list(t)
-                .into_iter()
-                .map(|v| parse_large_community(v).map_err(|e| bad("large community", s, e)))
-                .collect::<Result<_, _>>()?,
-        )),
+        5..=7 => Modify::Communities(edit(kind - 5, s, "community", parse_community)?),
+        8..=10 => Modify::ExtCommunities(edit(
+            kind - 8,
+            s,
+            "extended community",
+            parse_ext_community,
+        )?),
+        11..=13 => Modify::LargeCommunities(edit(
+            kind - 11,
+            s,
+            "large community",
+            parse_large_community,
+        )?),
         k => return Err(Fail::invalid(format!("set kind {k} is not an rfl_set"))),
     })
 }
