@@ -66,6 +66,19 @@ fn is_eor(u: &UpdateRepr) -> bool {
             || matches!(u.attributes.as_slice(), [a] if matches!(&a.value, AttributeValue::MpUnreach(m) if m.nlri == MpNlri::Prefixes(vec![]))))
 }
 
+/// Asserts that a message was applied with exactly these counts.
+#[track_caller]
+fn assert_accepted(o: Outcome, announced: u32, withdrawn: u32, rejected: u32) {
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced,
+            withdrawn,
+            rejected
+        }
+    );
+}
+
 #[test]
 fn rfc4724_peer_up_sends_end_of_rib_per_family() {
     let mut e = engine();
@@ -133,7 +146,12 @@ fn rfc4456_6_non_client_route_goes_to_clients_only() {
     for x in [c, n1, n2] {
         drain(&mut e, x, &Context::MODERN);
     }
-    let _ = e.handle_message(n1, &announce(&["198.51.100.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(n1, &announce(&["198.51.100.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     assert_eq!(
         announced(&drain(&mut e, c, &Context::MODERN)),
         vec![p("198.51.100.0/24")]
@@ -152,7 +170,12 @@ fn rfc4456_6_client_to_client_reflection_can_be_disabled() {
     for x in [a, b, n] {
         drain(&mut e, x, &Context::MODERN);
     }
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     assert!(drain(&mut e, b, &Context::MODERN).is_empty());
     assert_eq!(announced(&drain(&mut e, n, &Context::MODERN)).len(), 1);
 }
@@ -209,14 +232,24 @@ fn rfc4456_8_own_router_id_as_originator_is_rejected() {
 fn a_looped_update_implicitly_withdraws_the_previous_path() {
     let mut e = engine();
     let a = peer(&mut e, Role::NonClient, 1);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     assert!(e.best(&p("192.0.2.0/24")).is_some());
     let mut at = attrs(rid(1), &[]);
     at.push(AttributeRepr::new(AttributeValue::ClusterList(vec![rid(
         254,
     )
     .to_bits()])));
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], at)),
+        0,
+        0,
+        1,
+    );
     assert!(e.best(&p("192.0.2.0/24")).is_none());
 }
 
@@ -231,8 +264,18 @@ fn rfc4271_withdrawal_propagates_and_best_falls_back() {
     }
     let mut high = attrs(rid(1), &[]);
     high[3] = AttributeRepr::new(AttributeValue::LocalPref(200));
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], high));
-    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], high)),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     let to_c = drain(&mut e, c, &Context::MODERN);
     assert_eq!(announced(&to_c).len(), 1, "one best path, one announcement");
     assert_eq!(
@@ -246,7 +289,7 @@ fn rfc4271_withdrawal_propagates_and_best_falls_back() {
         Some(&AttributeValue::OriginatorId(rid(1)))
     );
     // A withdraws: C gets B's path as a replacement, not a withdrawal.
-    let _ = e.handle_message(a, &withdraw(&["192.0.2.0/24"]));
+    assert_accepted(e.handle_message(a, &withdraw(&["192.0.2.0/24"])), 0, 1, 0);
     let to_c = drain(&mut e, c, &Context::MODERN);
     assert_eq!(announced(&to_c), vec![p("192.0.2.0/24")]);
     assert_eq!(
@@ -264,7 +307,7 @@ fn rfc4271_withdrawal_propagates_and_best_falls_back() {
         vec![p("192.0.2.0/24")]
     );
     // B withdraws too: everyone else gets a withdrawal.
-    let _ = e.handle_message(b, &withdraw(&["192.0.2.0/24"]));
+    assert_accepted(e.handle_message(b, &withdraw(&["192.0.2.0/24"])), 0, 1, 0);
     assert_eq!(
         withdrawn(&drain(&mut e, c, &Context::MODERN)),
         vec![p("192.0.2.0/24")]
@@ -283,9 +326,9 @@ fn duplicate_announcement_sends_nothing() {
     let b = peer(&mut e, Role::Client, 2);
     drain(&mut e, b, &Context::MODERN);
     let m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
-    let _ = e.handle_message(a, &m);
+    assert_accepted(e.handle_message(a, &m), 1, 0, 0);
     assert_eq!(drain(&mut e, b, &Context::MODERN).len(), 1);
-    let _ = e.handle_message(a, &m);
+    assert_accepted(e.handle_message(a, &m), 0, 0, 0);
     assert!(drain(&mut e, b, &Context::MODERN).is_empty());
 }
 
@@ -295,9 +338,14 @@ fn peer_down_withdraws_everything_learned_from_it() {
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
     drain(&mut e, b, &Context::MODERN);
-    let _ = e.handle_message(
-        a,
-        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+        ),
+        2,
+        0,
+        0,
     );
     assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 2);
     e.peer_down(a);
@@ -305,7 +353,12 @@ fn peer_down_withdraws_everything_learned_from_it() {
     w.sort();
     assert_eq!(w, vec![p("192.0.2.0/24"), p("198.51.100.0/24")]);
     // And when it comes back it gets the table (here: nothing but End-of-RIB), B's routes included.
-    let _ = e.handle_message(b, &announce(&["203.0.113.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(b, &announce(&["203.0.113.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     e.peer_up(a, Negotiated::unicast(rid(1)));
     let out = drain(&mut e, a, &Context::MODERN);
     assert_eq!(announced(&out), vec![p("203.0.113.0/24")]);
@@ -317,7 +370,12 @@ fn rfc2918_route_refresh_resends_adj_rib_out() {
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     drain(&mut e, b, &Context::MODERN);
     assert_eq!(
         e.handle_message(b, &route_refresh(0)),
@@ -361,7 +419,7 @@ fn rfc4760_ipv6_routes_reflect_through_mp_reach() {
     }
     .to_vec(&Context::MODERN)
     .unwrap();
-    let _ = e.handle_message(a, &msg);
+    assert_accepted(e.handle_message(a, &msg), 2, 0, 0);
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(announced(&out).len(), 2);
     match out[0].attribute(type_code::MP_REACH_NLRI) {
@@ -385,7 +443,7 @@ fn rfc4760_ipv6_routes_reflect_through_mp_reach() {
     }
     .to_vec(&Context::MODERN)
     .unwrap();
-    let _ = e.handle_message(a, &wd);
+    assert_accepted(e.handle_message(a, &wd), 0, 1, 0);
     assert_eq!(
         withdrawn(&drain(&mut e, b, &Context::MODERN)),
         vec![p("2001:db8:1::/48")]
@@ -404,7 +462,12 @@ fn ebgp_export_prepends_our_as_sets_next_hop_self_and_strips_ibgp_attributes() {
     drain(&mut e, a, &Context::MODERN);
     let mut at = attrs(rid(1), &[]);
     at.push(AttributeRepr::new(AttributeValue::Med(5)));
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], at));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], at)),
+        1,
+        0,
+        0,
+    );
     let out = drain(&mut e, x, &Context::MODERN);
     let u = &out[0];
     assert_eq!(
@@ -425,7 +488,12 @@ fn ebgp_export_prepends_our_as_sets_next_hop_self_and_strips_ibgp_attributes() {
     }
     // Routes from eBGP go to iBGP peers with LOCAL_PREF set and no reflection attributes,
     // and a route carrying our AS is rejected.
-    let _ = e.handle_message(x, &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050])));
+    assert_accepted(
+        e.handle_message(x, &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050]))),
+        1,
+        0,
+        0,
+    );
     let to_a = drain(&mut e, a, &Context::MODERN);
     assert_eq!(
         to_a[0].attribute(type_code::LOCAL_PREF),
@@ -462,8 +530,18 @@ fn rfc7911_add_path_send_advertises_every_candidate_with_stable_ids() {
         ..Context::MODERN
     };
     drain(&mut e, c, &ctx_c);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
-    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     let out = drain(&mut e, c, &ctx_c);
     let ids: Vec<Option<u32>> = out
         .iter()
@@ -481,7 +559,7 @@ fn rfc7911_add_path_send_advertises_every_candidate_with_stable_ids() {
         .unwrap()
         .nlri[0]
         .path_id;
-    let _ = e.handle_message(b, &withdraw(&["192.0.2.0/24"]));
+    assert_accepted(e.handle_message(b, &withdraw(&["192.0.2.0/24"])), 0, 1, 0);
     let out = drain(&mut e, c, &ctx_c);
     let w: Vec<Option<u32>> = out
         .iter()
@@ -514,8 +592,8 @@ fn rfc7911_add_path_receive_keeps_several_paths_from_one_peer() {
         .to_vec(&ctx)
         .unwrap()
     };
-    let _ = e.handle_message(id, &mk(1, 1));
-    let _ = e.handle_message(id, &mk(2, 2));
+    assert_accepted(e.handle_message(id, &mk(1, 1)), 1, 0, 0);
+    assert_accepted(e.handle_message(id, &mk(2, 2)), 1, 0, 0);
     assert_eq!(e.candidates(&p("192.0.2.0/24")).len(), 2);
     let wd = UpdateRepr {
         withdrawn: vec![Nlri {
@@ -527,7 +605,7 @@ fn rfc7911_add_path_receive_keeps_several_paths_from_one_peer() {
     }
     .to_vec(&ctx)
     .unwrap();
-    let _ = e.handle_message(id, &wd);
+    assert_accepted(e.handle_message(id, &wd), 0, 1, 0);
     let c = e.candidates(&p("192.0.2.0/24"));
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].remote_id, 2);
@@ -544,7 +622,12 @@ fn packing_groups_prefixes_by_attribute_set() {
         .collect();
     for chunk in prefixes.chunks(100) {
         let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        let _ = e.handle_message(a, &announce(&refs, attrs(rid(1), &[])));
+        assert_accepted(
+            e.handle_message(a, &announce(&refs, attrs(rid(1), &[]))),
+            100,
+            0,
+            0,
+        );
     }
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(announced(&out).len(), 2000);
@@ -559,7 +642,12 @@ fn rfc7606_treat_as_withdraw_removes_the_prefixes_and_keeps_the_session() {
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
     drain(&mut e, b, &Context::MODERN);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 1);
     // Same prefix, now with a COMMUNITIES attribute of bad length.
     let mut m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
@@ -587,7 +675,12 @@ fn rfc4271_6_malformed_update_resets_only_that_session() {
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
     let c = peer(&mut e, Role::Client, 3);
-    let _ = e.handle_message(b, &announce(&["198.51.100.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(b, &announce(&["198.51.100.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     drain(&mut e, c, &Context::MODERN);
     let mut m = announce(&["192.0.2.0/24"], attrs(rid(1), &[]));
     let n = m.len();
@@ -636,8 +729,18 @@ fn next_hop_resolver_makes_unreachable_paths_ineligible() {
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
     let c = peer(&mut e, Role::Client, 3);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
-    let _ = e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(b, &announce(&["192.0.2.0/24"], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, a);
     e.set_resolver(Some(Box::new(|nh| {
         if nh == IpAddr::V4(rid(1)) {
@@ -658,16 +761,31 @@ fn attribute_sets_are_freed_with_their_last_path() {
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
-    let _ = e.handle_message(
-        a,
-        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+        ),
+        2,
+        0,
+        0,
     );
-    let _ = e.handle_message(a, &announce(&["203.0.113.0/24"], attrs(rid(1), &[65001])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["203.0.113.0/24"], attrs(rid(1), &[65001]))),
+        1,
+        0,
+        0,
+    );
     e.flush();
     assert_eq!(e.memory().attr_sets, 2);
-    let _ = e.handle_message(
-        a,
-        &withdraw(&["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &withdraw(&["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]),
+        ),
+        0,
+        3,
+        0,
     );
     drain(&mut e, b, &Context::MODERN);
     assert_eq!(e.memory().attr_sets, 0);
@@ -690,11 +808,21 @@ fn a_large_peer_going_down_is_withdrawn_completely_while_flushing_on_the_way() {
         .collect();
     let strs: Vec<&str> = all.iter().map(String::as_str).collect();
     for chunk in strs.chunks(500) {
-        let _ = e.handle_message(a, &announce(chunk, attrs(rid(1), &[])));
+        assert_accepted(
+            e.handle_message(a, &announce(chunk, attrs(rid(1), &[]))),
+            500,
+            0,
+            0,
+        );
     }
     let tenth: Vec<&str> = strs.iter().step_by(10).copied().collect();
     for chunk in tenth.chunks(500) {
-        let _ = e.handle_message(c, &announce(chunk, attrs(rid(3), &[65003])));
+        assert_accepted(
+            e.handle_message(c, &announce(chunk, attrs(rid(3), &[65003]))),
+            500,
+            0,
+            0,
+        );
     }
     assert_eq!(
         announced(&drain(&mut e, b, &Context::MODERN)).len(),
@@ -736,9 +864,14 @@ fn rfc7313_s4_refresh_to_an_enhanced_peer_is_framed_by_borr_and_eorr() {
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = enhanced_peer(&mut e, 2);
-    let _ = e.handle_message(
-        a,
-        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+        ),
+        2,
+        0,
+        0,
     );
     transmit(&mut e, b);
     assert_eq!(
@@ -765,12 +898,17 @@ fn rfc7313_s4_paths_not_sent_again_between_borr_and_eorr_are_removed() {
     let mut e = engine();
     let a = enhanced_peer(&mut e, 1);
     let b = peer(&mut e, Role::Client, 2);
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
-            attrs(rid(1), &[]),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+                attrs(rid(1), &[]),
+            ),
         ),
+        3,
+        0,
+        0,
     );
     assert_eq!(announced(&drain(&mut e, b, &Context::MODERN)).len(), 3);
     assert_eq!(
@@ -779,14 +917,27 @@ fn rfc7313_s4_paths_not_sent_again_between_borr_and_eorr_are_removed() {
     );
     assert!(e.stale_families(a).contains(AfiSafi::IPV4_UNICAST));
     // The refresh sends two of the three again, one with a new AS path.
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
-    let _ = e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), &[65001])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        0,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), &[65001]))),
+        1,
+        0,
+        0,
+    );
     // Until EoRR the third stays.
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(announced(&out), vec![p("198.51.100.0/24")]);
     assert!(withdrawn(&out).is_empty());
     assert!(e.best(&p("203.0.113.0/24")).is_some());
-    let _ = e.handle_message(a, &route_refresh(2));
+    assert_eq!(
+        e.handle_message(a, &route_refresh(2)),
+        Outcome::Ignored(MessageType::RouteRefresh)
+    );
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(withdrawn(&out), vec![p("203.0.113.0/24")]);
     assert!(announced(&out).is_empty());
@@ -800,7 +951,12 @@ fn rfc7313_markers_without_the_capability_are_ignored() {
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     drain(&mut e, b, &Context::MODERN);
     for subtype in [1, 2, 7] {
         assert_eq!(

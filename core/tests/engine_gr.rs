@@ -143,6 +143,19 @@ fn setup() -> (Engine, PeerId, PeerId) {
     (e, a, b)
 }
 
+/// Asserts that a message was applied with exactly these counts.
+#[track_caller]
+fn assert_accepted(o: Outcome, announced: u32, withdrawn: u32, rejected: u32) {
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced,
+            withdrawn,
+            rejected
+        }
+    );
+}
+
 #[test]
 fn rfc4724_4_2_graceful_down_keeps_paths_stale_and_withdraws_nothing() {
     let (mut e, a, b) = setup();
@@ -193,8 +206,18 @@ fn rfc4724_4_2_end_of_rib_withdraws_exactly_the_paths_not_announced_again() {
     drain(&mut e, a);
     events(&mut e);
     // A re-announces one prefix unchanged and one with a new MED, then IPv4 End-of-RIB.
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), 10)));
-    let _ = e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), 20)));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), 10))),
+        0,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), 20))),
+        1,
+        0,
+        0,
+    );
     let out = drain(&mut e, b);
     assert_eq!(announced(&out), set(&["198.51.100.0/24"]));
     assert!(withdrawn(&out).is_empty());
@@ -222,8 +245,13 @@ fn rfc4724_4_2_end_of_rib_withdraws_exactly_the_paths_not_announced_again() {
         AfiSafiSet::EMPTY.with(AfiSafi::IPV6_UNICAST)
     );
     assert_eq!(e.best(&p("2001:db8:1::/48")).unwrap().peer, a);
-    let _ = e.handle_message(a, &announce_v6(&["2001:db8:2::/48"]));
-    let _ = e.handle_message(a, &eor_v6());
+    assert_accepted(
+        e.handle_message(a, &announce_v6(&["2001:db8:2::/48"])),
+        0,
+        0,
+        0,
+    );
+    assert_accepted(e.handle_message(a, &eor_v6()), 0, 0, 0);
     let out = drain(&mut e, b);
     assert_eq!(withdrawn(&out), set(&["2001:db8:1::/48"]));
     assert_eq!(e.stale_families(a), AfiSafiSet::EMPTY);
@@ -248,7 +276,7 @@ fn rfc4724_4_2_end_of_rib_withdraws_exactly_the_paths_not_announced_again() {
         ]
     );
     // Later End-of-RIBs and announcements are ordinary again.
-    let _ = e.handle_message(a, &eor_v4());
+    assert_accepted(e.handle_message(a, &eor_v4()), 0, 0, 0);
     assert!(drain(&mut e, b).is_empty());
     assert_eq!(e.loc_rib().len(), 3);
 }
@@ -281,7 +309,12 @@ fn rfc4724_4_2_stale_timer_after_reconnect_removes_paths_not_yet_refreshed() {
     let (mut e, a, b) = setup();
     e.peer_down_graceful(a, both());
     e.peer_up_graceful(a, Negotiated::unicast(rid(1)), both());
-    let _ = e.handle_message(a, &announce(&["203.0.113.0/24"], attrs(rid(1), 10)));
+    assert_accepted(
+        e.handle_message(a, &announce(&["203.0.113.0/24"], attrs(rid(1), 10))),
+        0,
+        0,
+        0,
+    );
     drain(&mut e, b);
     e.restart_timer_expired(a);
     assert_eq!(
@@ -327,11 +360,16 @@ fn rfc4724_4_2_second_graceful_down_before_end_of_rib_keeps_all_paths_stale() {
     let (mut e, a, b) = setup();
     e.peer_down_graceful(a, both());
     e.peer_up_graceful(a, Negotiated::unicast(rid(1)), both());
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), 10)));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), 10))),
+        0,
+        0,
+        0,
+    );
     e.peer_down_graceful(a, both());
     e.peer_up_graceful(a, Negotiated::unicast(rid(1)), both());
     // The path refreshed during the first restart is stale again: End-of-RIB removes it too.
-    let _ = e.handle_message(a, &eor_v4());
+    assert_accepted(e.handle_message(a, &eor_v4()), 0, 0, 0);
     assert_eq!(
         withdrawn(&drain(&mut e, b)),
         set(&["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"])
@@ -441,7 +479,7 @@ fn rfc4724_4_2_captured_table_survives_graceful_restart_until_end_of_rib() {
     e.peer_down_graceful(a, both());
     assert!(drain(&mut e, b).is_empty());
     e.peer_up_graceful(a, neg, both());
-    let _ = e.handle_message(a, &eor_v4());
+    assert_accepted(e.handle_message(a, &eor_v4()), 0, 0, 0);
     assert_eq!(withdrawn(&drain(&mut e, b)), before);
     assert_eq!(e.counters(a).unwrap().stale_removed, before.len() as u64);
 }

@@ -79,6 +79,19 @@ fn route_leaks(e: &mut Engine) -> usize {
         .count()
 }
 
+/// Asserts that a message was applied with exactly these counts.
+#[track_caller]
+fn assert_accepted(o: Outcome, announced: u32, withdrawn: u32, rejected: u32) {
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced,
+            withdrawn,
+            rejected
+        }
+    );
+}
+
 #[test]
 fn rfc9234_5_otc_from_a_customer_or_rs_client_is_a_route_leak() {
     for role in [BgpRole::CUSTOMER, BgpRole::RS_CLIENT] {
@@ -102,9 +115,14 @@ fn rfc9234_5_otc_from_a_customer_or_rs_client_is_a_route_leak() {
         assert_eq!(route_leaks(&mut e), 1);
         assert!(announced(&drain(&mut e, c, &Context::MODERN)).is_empty());
         // Without OTC: a candidate, reflected without OTC (none is added from below).
-        let _ = e.handle_message(
-            x,
-            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+        assert_accepted(
+            e.handle_message(
+                x,
+                &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+            ),
+            1,
+            0,
+            0,
         );
         let out = drain(&mut e, c, &Context::MODERN);
         assert_eq!(announced(&out), vec![p("198.51.100.0/24")]);
@@ -123,13 +141,23 @@ fn rfc9234_5_otc_from_a_peer_must_be_its_as_and_is_added_when_absent() {
     );
     assert!(matches!(o, Outcome::Accepted { rejected: 1, .. }), "{o:?}");
     assert_eq!(route_leaks(&mut e), 1);
-    let _ = e.handle_message(
-        x,
-        &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], Some(65050))),
+    assert_accepted(
+        e.handle_message(
+            x,
+            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], Some(65050))),
+        ),
+        1,
+        0,
+        0,
     );
-    let _ = e.handle_message(
-        x,
-        &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], None)),
+    assert_accepted(
+        e.handle_message(
+            x,
+            &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], None)),
+        ),
+        1,
+        0,
+        0,
     );
     let out = drain(&mut e, c, &Context::MODERN);
     assert_eq!(
@@ -148,14 +176,24 @@ fn rfc9234_5_routes_from_a_provider_or_rs_get_otc_of_their_as() {
         let mut e = engine();
         let c = client(&mut e, 1);
         let x = ebgp(&mut e, 50, Some(role));
-        let _ = e.handle_message(
-            x,
-            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+        assert_accepted(
+            e.handle_message(
+                x,
+                &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+            ),
+            1,
+            0,
+            0,
         );
         // An OTC already there stays as it is.
-        let _ = e.handle_message(
-            x,
-            &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], Some(65077))),
+        assert_accepted(
+            e.handle_message(
+                x,
+                &announce(&["203.0.113.0/24"], attrs(rid(50), &[65050], Some(65077))),
+            ),
+            1,
+            0,
+            0,
         );
         let out = drain(&mut e, c, &Context::MODERN);
         assert_eq!(otcs(&out), vec![Some(65050), Some(65077)], "{role:?}");
@@ -164,9 +202,14 @@ fn rfc9234_5_routes_from_a_provider_or_rs_get_otc_of_their_as() {
     let mut e = engine();
     let c = client(&mut e, 1);
     let x = ebgp(&mut e, 50, None);
-    let _ = e.handle_message(
-        x,
-        &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+    assert_accepted(
+        e.handle_message(
+            x,
+            &announce(&["198.51.100.0/24"], attrs(rid(50), &[65050], None)),
+        ),
+        1,
+        0,
+        0,
     );
     assert_eq!(otcs(&drain(&mut e, c, &Context::MODERN)), vec![None]);
 }
@@ -191,10 +234,20 @@ fn rfc9234_5_egress_otc_added_toward_customers_peers_rs_clients_and_otc_routes_k
         peers.push((r, ebgp(&mut e, n, Some(r)), ebgp(&mut e, n + 1, Some(r))));
     }
     let plain = ebgp(&mut e, 70, None);
-    let _ = e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[], None)));
-    let _ = e.handle_message(
-        a,
-        &announce(&["198.51.100.0/24"], attrs(rid(1), &[], Some(64999))),
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[], None))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["198.51.100.0/24"], attrs(rid(1), &[], Some(64999))),
+        ),
+        1,
+        0,
+        0,
     );
     for (r, x, y) in &peers {
         for t in [*x, *y] {
@@ -228,9 +281,14 @@ fn rfc9234_5_egress_otc_added_toward_customers_peers_rs_clients_and_otc_routes_k
         vec![None, Some(64999)]
     );
     // A route that gains OTC is withdrawn from a provider that had it.
-    let _ = e.handle_message(
-        a,
-        &announce(&["192.0.2.0/24"], attrs(rid(1), &[], Some(64999))),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["192.0.2.0/24"], attrs(rid(1), &[], Some(64999))),
+        ),
+        1,
+        0,
+        0,
     );
     let (_, prov, _) = peers[3];
     assert_eq!(
@@ -315,7 +373,12 @@ fn rfc8950_route_that_moves_to_an_ipv6_next_hop_is_withdrawn_from_the_others() {
     let plain: Vec<PeerId> = (3..=4).map(|n| client_enh(&mut e, n, false)).collect();
     let v4src = client_enh(&mut e, 5, false);
     let v6src = client_enh(&mut e, 6, false);
-    let _ = e.handle_message(v4src, &announce(&["10.0.0.0/24"], attrs(rid(5), &[], None)));
+    assert_accepted(
+        e.handle_message(v4src, &announce(&["10.0.0.0/24"], attrs(rid(5), &[], None))),
+        1,
+        0,
+        0,
+    );
     for &t in enh.iter().chain(&plain) {
         assert_eq!(
             announced(&drain(&mut e, t, &Context::MODERN)),
@@ -323,9 +386,14 @@ fn rfc8950_route_that_moves_to_an_ipv6_next_hop_is_withdrawn_from_the_others() {
         );
     }
     // A better path with an IPv6 next hop.
-    let _ = e.handle_message(
-        v6src,
-        &announce_v4_over_v6("10.0.0.0/24", "2001:db8::1", 200),
+    assert_accepted(
+        e.handle_message(
+            v6src,
+            &announce_v4_over_v6("10.0.0.0/24", "2001:db8::1", 200),
+        ),
+        1,
+        0,
+        0,
     );
     for &t in &enh {
         let out = drain(&mut e, t, &Context::MODERN);

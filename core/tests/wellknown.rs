@@ -11,7 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use reflector_core::decision::DecisionConfig;
-use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PeerConfig};
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::{PathInfo, PeerId, NO_NEIGHBOR_AS};
 use reflector_core::wire::attribute::{community, type_code, Origin, SegmentType};
@@ -106,6 +106,19 @@ const NO_EXPORT: &str = "198.51.100.0/24";
 const NO_EXPORT_SUBCONFED: &str = "198.51.101.0/24";
 const NO_ADVERTISE: &str = "203.0.113.0/24";
 
+/// Asserts that a message was applied with exactly these counts.
+#[track_caller]
+fn assert_accepted(o: Outcome, announced: u32, withdrawn: u32, rejected: u32) {
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced,
+            withdrawn,
+            rejected
+        }
+    );
+}
+
 #[test]
 fn rfc1997_no_export_and_no_export_subconfed_stay_inside_the_as() {
     let mut e = engine();
@@ -118,17 +131,32 @@ fn rfc1997_no_export_and_no_export_subconfed_stay_inside_the_as() {
     let x = peer(&mut e, Role::Ebgp, 50);
     let y = peer(&mut e, Role::Ebgp, 51);
     let z = lone_ebgp_peer(&mut e, 52);
-    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
-    let _ = e.handle_message(
-        a,
-        &announce(&[NO_EXPORT], attrs(rid(1), &[community::NO_EXPORT])),
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
     );
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &[NO_EXPORT_SUBCONFED],
-            attrs(rid(1), &[0xfde8_0001, community::NO_EXPORT_SUBCONFED]),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&[NO_EXPORT], attrs(rid(1), &[community::NO_EXPORT])),
         ),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[NO_EXPORT_SUBCONFED],
+                attrs(rid(1), &[0xfde8_0001, community::NO_EXPORT_SUBCONFED]),
+            ),
+        ),
+        1,
+        0,
+        0,
     );
     for t in [b, c, n] {
         let out = drain(&mut e, t, &Context::MODERN);
@@ -153,9 +181,14 @@ fn rfc1997_no_export_and_no_export_subconfed_stay_inside_the_as() {
     }
     // A path that gains NO_EXPORT is withdrawn from the eBGP peers that had it,
     // and sent with the community to the iBGP ones.
-    let _ = e.handle_message(
-        a,
-        &announce(&[ORDINARY], attrs(rid(1), &[community::NO_EXPORT])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&[ORDINARY], attrs(rid(1), &[community::NO_EXPORT])),
+        ),
+        1,
+        0,
+        0,
     );
     for t in [x, y, z] {
         let out = drain(&mut e, t, &Context::MODERN);
@@ -185,21 +218,36 @@ fn rfc1997_no_advertise_is_sent_to_no_peer() {
     let x = peer(&mut e, Role::Ebgp, 50);
     let y = peer(&mut e, Role::Ebgp, 51);
     let d = add_path_client(&mut e, 5);
-    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
-    let _ = e.handle_message(
-        a,
-        &announce(&[NO_ADVERTISE], attrs(rid(1), &[community::NO_ADVERTISE])),
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&[NO_ADVERTISE], attrs(rid(1), &[community::NO_ADVERTISE])),
+        ),
+        1,
+        0,
+        0,
     );
     // From eBGP too.
-    let _ = e.handle_message(
-        x,
-        &announce(
-            &["203.0.113.128/25"],
-            without(
-                attrs(rid(50), &[community::NO_ADVERTISE]),
-                type_code::LOCAL_PREF,
+    assert_accepted(
+        e.handle_message(
+            x,
+            &announce(
+                &["203.0.113.128/25"],
+                without(
+                    attrs(rid(50), &[community::NO_ADVERTISE]),
+                    type_code::LOCAL_PREF,
+                ),
             ),
         ),
+        1,
+        0,
+        0,
     );
     for t in [b, c, n, y] {
         let out = drain(&mut e, t, &Context::MODERN);
@@ -224,7 +272,12 @@ fn rfc1997_a_path_that_gains_no_advertise_is_withdrawn_from_every_peer_that_had_
     let y = peer(&mut e, Role::Ebgp, 51);
     let d = add_path_client(&mut e, 5);
     let plain = [b, c, n, x, y];
-    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     for t in plain {
         assert_eq!(
             announced(&drain(&mut e, t, &Context::MODERN)),
@@ -234,12 +287,17 @@ fn rfc1997_a_path_that_gains_no_advertise_is_withdrawn_from_every_peer_that_had_
     let out = drain(&mut e, d, &add_path_ctx());
     let id = out[0].nlri[0].path_id;
     assert!(id.is_some());
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &[ORDINARY],
-            attrs(rid(1), &[0xfde8_0001, community::NO_ADVERTISE]),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[ORDINARY],
+                attrs(rid(1), &[0xfde8_0001, community::NO_ADVERTISE]),
+            ),
         ),
+        1,
+        0,
+        0,
     );
     for t in plain {
         let out = drain(&mut e, t, &Context::MODERN);
@@ -250,7 +308,12 @@ fn rfc1997_a_path_that_gains_no_advertise_is_withdrawn_from_every_peer_that_had_
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].withdrawn[0].path_id, id);
     // And it comes back when the community goes.
-    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     for t in plain {
         assert_eq!(
             announced(&drain(&mut e, t, &Context::MODERN)),
@@ -267,7 +330,12 @@ fn rfc7999_blackhole_is_reflected_unchanged_to_clients() {
     let c = peer(&mut e, Role::Client, 3);
     let lone = peer(&mut e, Role::NonClient, 4);
     let comms = vec![0xfde8_0001, community::BLACKHOLE];
-    let _ = e.handle_message(a, &announce(&["192.0.2.1/32"], attrs(rid(1), &comms)));
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.1/32"], attrs(rid(1), &comms))),
+        1,
+        0,
+        0,
+    );
     for t in [b, c, lone] {
         let out = drain(&mut e, t, &Context::MODERN);
         assert_eq!(announced(&out), vec![p("192.0.2.1/32")]);
@@ -292,11 +360,21 @@ fn rfc8326_graceful_shutdown_sets_local_pref_0_so_another_path_wins() {
     let c = peer(&mut e, Role::Client, 3);
     let x = peer(&mut e, Role::Ebgp, 50);
     // A has the lower router ID and would win; with GRACEFUL_SHUTDOWN it loses.
-    let _ = e.handle_message(
-        a,
-        &announce(&[ORDINARY], attrs(rid(1), &[community::GRACEFUL_SHUTDOWN])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&[ORDINARY], attrs(rid(1), &[community::GRACEFUL_SHUTDOWN])),
+        ),
+        1,
+        0,
+        0,
     );
-    let _ = e.handle_message(b, &announce(&[ORDINARY], attrs(rid(2), &[])));
+    assert_accepted(
+        e.handle_message(b, &announce(&[ORDINARY], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
     e.flush();
     let best = e.best(&p(ORDINARY)).unwrap();
     assert_eq!(best.peer, b);
@@ -310,9 +388,14 @@ fn rfc8326_graceful_shutdown_sets_local_pref_0_so_another_path_wins() {
     );
     // Alone, the path is still used; reflected copies carry LOCAL_PREF 0
     // and the community.
-    let _ = e.handle_message(
-        a,
-        &announce(&[NO_EXPORT], attrs(rid(1), &[community::GRACEFUL_SHUTDOWN])),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&[NO_EXPORT], attrs(rid(1), &[community::GRACEFUL_SHUTDOWN])),
+        ),
+        1,
+        0,
+        0,
     );
     let out = drain(&mut e, c, &Context::MODERN);
     assert_eq!(announced(&out), vec![p(NO_EXPORT)]);
@@ -325,15 +408,20 @@ fn rfc8326_graceful_shutdown_sets_local_pref_0_so_another_path_wins() {
     );
     // From eBGP (no LOCAL_PREF on the wire): iBGP peers get LOCAL_PREF 0,
     // not the default.
-    let _ = e.handle_message(
-        x,
-        &announce(
-            &[NO_ADVERTISE],
-            without(
-                attrs(rid(50), &[community::GRACEFUL_SHUTDOWN]),
-                type_code::LOCAL_PREF,
+    assert_accepted(
+        e.handle_message(
+            x,
+            &announce(
+                &[NO_ADVERTISE],
+                without(
+                    attrs(rid(50), &[community::GRACEFUL_SHUTDOWN]),
+                    type_code::LOCAL_PREF,
+                ),
             ),
         ),
+        1,
+        0,
+        0,
     );
     let out = drain(&mut e, c, &Context::MODERN);
     assert_eq!(announced(&out), vec![p(NO_ADVERTISE)]);
@@ -359,12 +447,17 @@ fn rfc4271_5_1_5_ibgp_updates_carry_local_pref_even_when_the_path_had_none() {
     neg.four_octet_as = false;
     e.peer_up(old, neg);
     drain(&mut e, old, &Context::LEGACY);
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &[ORDINARY],
-            without(attrs(rid(1), &[0xfde8_0001]), type_code::LOCAL_PREF),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[ORDINARY],
+                without(attrs(rid(1), &[0xfde8_0001]), type_code::LOCAL_PREF),
+            ),
         ),
+        1,
+        0,
+        0,
     );
     e.originate(p("192.168.0.0/24"), IpAddr::V4(rid(254)), &[])
         .unwrap();
@@ -391,7 +484,12 @@ fn rfc4271_5_1_5_ibgp_updates_carry_local_pref_even_when_the_path_had_none() {
         );
     }
     // A LOCAL_PREF that was sent is kept.
-    let _ = e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(local_pref(&out[0]), Some(100));
 }
@@ -422,8 +520,18 @@ fn originator_check_ignores_the_router_id_of_an_ebgp_peer() {
             AttributeRepr::new(AttributeValue::NextHop(nh)),
         ]
     };
-    let _ = e.handle_message(x, &announce(&[ORDINARY], path(rid(50), 65050)));
-    let _ = e.handle_message(y, &announce(&[NO_EXPORT], path(rid(51), 65051)));
+    assert_accepted(
+        e.handle_message(x, &announce(&[ORDINARY], path(rid(50), 65050))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(y, &announce(&[NO_EXPORT], path(rid(51), 65051))),
+        1,
+        0,
+        0,
+    );
     for t in [b, lone, c] {
         let out = drain(&mut e, t, &Context::MODERN);
         assert_eq!(
@@ -436,7 +544,7 @@ fn originator_check_ignores_the_router_id_of_an_ebgp_peer() {
     // back to it by ORIGINATOR_ID, even through another client.
     let mut at = attrs(rid(2), &[]);
     at.push(AttributeRepr::new(AttributeValue::OriginatorId(rid(2))));
-    let _ = e.handle_message(c, &announce(&[NO_ADVERTISE], at));
+    assert_accepted(e.handle_message(c, &announce(&[NO_ADVERTISE], at)), 1, 0, 0);
     assert!(announced(&drain(&mut e, b, &Context::MODERN)).is_empty());
     assert_eq!(
         announced(&drain(&mut e, lone, &Context::MODERN)),
@@ -514,43 +622,73 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
-    let _ = e.handle_message(a, &announce(&[ORDINARY], path_with(vec![], 50, rid(1))));
-    let _ = e.handle_message(
-        b,
-        &announce(
-            &[ORDINARY],
-            path_with(vec![seg(SegmentType::ConfedSequence, &[65010])], 10, rid(2)),
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], path_with(vec![], 50, rid(1)))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(
+            b,
+            &announce(
+                &[ORDINARY],
+                path_with(vec![seg(SegmentType::ConfedSequence, &[65010])], 10, rid(2)),
+            ),
         ),
+        1,
+        0,
+        0,
     );
     // Two aggregates starting with an AS_SET: no MED comparison either.
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &[NO_EXPORT],
-            path_with(vec![seg(SegmentType::Set, &[65001])], 50, rid(1)),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[NO_EXPORT],
+                path_with(vec![seg(SegmentType::Set, &[65001])], 50, rid(1)),
+            ),
         ),
+        1,
+        0,
+        0,
     );
-    let _ = e.handle_message(
-        b,
-        &announce(
-            &[NO_EXPORT],
-            path_with(vec![seg(SegmentType::Set, &[65001])], 10, rid(2)),
+    assert_accepted(
+        e.handle_message(
+            b,
+            &announce(
+                &[NO_EXPORT],
+                path_with(vec![seg(SegmentType::Set, &[65001])], 10, rid(2)),
+            ),
         ),
+        1,
+        0,
+        0,
     );
     // Control: from the same neighbouring AS, MED decides.
-    let _ = e.handle_message(
-        a,
-        &announce(
-            &[NO_ADVERTISE],
-            path_with(vec![seg(SegmentType::Sequence, &[65001])], 50, rid(1)),
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[NO_ADVERTISE],
+                path_with(vec![seg(SegmentType::Sequence, &[65001])], 50, rid(1)),
+            ),
         ),
+        1,
+        0,
+        0,
     );
-    let _ = e.handle_message(
-        b,
-        &announce(
-            &[NO_ADVERTISE],
-            path_with(vec![seg(SegmentType::Sequence, &[65001])], 10, rid(2)),
+    assert_accepted(
+        e.handle_message(
+            b,
+            &announce(
+                &[NO_ADVERTISE],
+                path_with(vec![seg(SegmentType::Sequence, &[65001])], 10, rid(2)),
+            ),
         ),
+        1,
+        0,
+        0,
     );
     e.flush();
     assert_eq!(e.best(&p(ORDINARY)).unwrap().peer, a);
@@ -567,10 +705,25 @@ fn local_path_ids_stay_distinct_per_prefix_when_the_counter_wraps() {
     let d = add_path_client(&mut e, 9);
     // A's path takes identifier 1; B's the last one before the wrap; C's
     // would be 1 again.
-    let _ = e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&[ORDINARY], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     e.set_next_local_id(u32::MAX);
-    let _ = e.handle_message(b, &announce(&[ORDINARY], attrs(rid(2), &[])));
-    let _ = e.handle_message(c, &announce(&[ORDINARY], attrs(rid(3), &[])));
+    assert_accepted(
+        e.handle_message(b, &announce(&[ORDINARY], attrs(rid(2), &[]))),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(c, &announce(&[ORDINARY], attrs(rid(3), &[]))),
+        1,
+        0,
+        0,
+    );
     let mut ids: Vec<u32> = e
         .candidates(&p(ORDINARY))
         .iter()
@@ -588,6 +741,11 @@ fn local_path_ids_stay_distinct_per_prefix_when_the_counter_wraps() {
     assert_eq!(sent, vec![Some(1), Some(2), Some(u32::MAX)]);
     // The counter goes on past the identifier it skipped to, and a prefix
     // without paths takes the next one.
-    let _ = e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[])));
+    assert_accepted(
+        e.handle_message(a, &announce(&[NO_EXPORT], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
     assert_eq!(e.candidates(&p(NO_EXPORT))[0].local_id, 3);
 }
