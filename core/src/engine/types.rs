@@ -276,7 +276,9 @@ pub enum Outcome {
     },
     /// A ROUTE-REFRESH: the Adj-RIB-Out for the family was queued again.
     RouteRefresh(AfiSafi),
-    /// Not a message the engine acts on (KEEPALIVE, OPEN, NOTIFICATION: the session's business).
+    /// Nothing to report: a message that is the session's business (KEEPALIVE, OPEN,
+    /// NOTIFICATION), or an enhanced route refresh marker (BoRR / EoRR, RFC 7313),
+    /// which the engine acts on (stale paths marked, then swept) without an outcome of its own.
     Ignored(MessageType),
     /// A malformed MP_REACH_NLRI or MP_UNREACH_NLRI (RFC 7606 §2 AFI/SAFI
     /// disable, RFC 4760 §7): the peer's paths of the family are withdrawn and
