@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
+mod manual;
 mod mrt;
 mod serve;
 mod simulate;
@@ -41,6 +42,19 @@ enum Command {
     /// rr-bench JSON peer list, or Calico resources (a folder or YAML file)
     /// with --node NAME. A bad configuration exits 1 naming the field.
     Serve(serve::Args),
+    /// Write man pages generated from these definitions: reflector.1 and one per subcommand.
+    ///
+    /// Hidden from the main help (a packaging tool). Writes reflector.1,
+    /// reflector-serve.1, reflector-mrt.1 and reflector-simulate.1 into DIR
+    /// and prints each path written.
+    #[command(hide = true)]
+    Manual(manual::ManualArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    ///
+    /// Hidden from the main help (a packaging tool). For example
+    /// `reflector completions bash > /usr/share/bash-completion/completions/reflector`.
+    #[command(hide = true)]
+    Completions(manual::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +63,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Mrt(args) => mrt::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Manual(args) => manual::manual(Cli::command(), &args),
+        Command::Completions(args) => manual::completions(Cli::command(), &args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
