@@ -783,7 +783,12 @@ log "{dir}/bird.log" all;
 protocol device {{ scan time 3600; }}
 # Reflector's addresses resolve through lo (the sessions are multihop); never exported.
 protocol static nh4 {{ ipv4; route 127.0.6.0/24 via "lo"; }}
-protocol static cs {{ ipv4; route 10.50.0.0/24 blackhole; }}
+protocol static cs {{
+  ipv4;
+  route 10.50.0.0/24 blackhole;
+  # NOPEER (RFC 3765): not for Reflector's bilateral peer (role Peer).
+  route 10.52.0.0/24 blackhole {{ bgp_community.add((65535,65284)); }};
+}}
 protocol static ps {{ ipv4; route 10.51.0.0/24 blackhole; }}
 template bgp rl {{
   strict bind on;
@@ -850,8 +855,16 @@ def phase4(args, d):
         bird_otc(bird, "10.50.0.0/24", "peerp")), 20)
     check("phase4: the customer's route reaches the peer with OTC 64512 (added on egress to a Peer)",
           otc == 64512, bird.cli("show", "route", "10.50.0.0/24", "all"))
+    # Sent in the same UPDATE burst as 10.50.0.0/24; give a late one a moment.
+    time.sleep(2)
+    check("phase4: the customer's NOPEER route (RFC 3765) is not sent to the bilateral peer",
+          bird_otc(bird, "10.52.0.0/24", "peerp") == "no route",
+          bird.cli("show", "route", "10.52.0.0/24", "all"))
     rc = refl.stop(signal.SIGTERM, 10)
     check("phase4: Reflector exits 0 on SIGTERM", rc == 0, rc)
+    accepted = [int(m) for m in re.findall(r'peer="?bird-cust"?.*?accepted=(\d+)', text())]
+    check("phase4: Reflector accepted both of the customer's routes (the NOPEER one included)",
+          accepted and max(accepted) >= 2, accepted)
     bird.proc.stop()
 
 
