@@ -322,10 +322,11 @@ impl Engine {
             None => return (0, 0),
         };
         // One result per prefix signature (the same conditions on the prefix
-        // held: the same outcome) or, without one (a hook), per trace; each
-        // `Some` set holds one reference, released at the end.
+        // held: the same outcome) or, without one (a hook), per trace. Every
+        // set interned here is held until the end; each path takes its own.
         let mut seen: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
         let mut by_trace: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
+        let mut held: SmallVec<[AttrId; 4]> = SmallVec::new();
         for n in nlri {
             let sig = pol.signature(&n.prefix);
             let known = sig.and_then(|s| seen.iter().find(|(k, _)| *k == s).map(|(_, id)| *id));
@@ -356,23 +357,12 @@ impl Engine {
                                     self.intern_from(peer, &a.block, a.mp_next_hop.as_deref())
                                 }
                             };
+                            held.extend(id);
                             match sig {
                                 Some(s) => seen.push((s, id)),
                                 None if trace.is_exact() => by_trace.push((trace.0, id)),
-                                None => {
-                                    if let Some(id) = id {
-                                        if self.attrs.get(id).is_some_and(|s| {
-                                            s.block() != block || s.mp_next_hop() != mp_nh
-                                        }) {
-                                            counts.1 += 1;
-                                        }
-                                        // Not kept for reuse: the path's reference is the only one.
-                                        if self.insert_path(peer, n, id) {
-                                            announced += 1;
-                                        }
-                                        continue;
-                                    }
-                                }
+                                // A hook's answer is this prefix's alone.
+                                None => {}
                             }
                             id
                         }
@@ -399,10 +389,8 @@ impl Engine {
                 }
             }
         }
-        for (_, id) in seen.into_iter().chain(by_trace) {
-            if let Some(id) = id {
-                self.attrs.release(id);
-            }
+        for id in held {
+            self.attrs.release(id);
         }
         (announced, withdrawn)
     }

@@ -797,8 +797,3 @@ fn origin_of(p: Option<AsPathView<'_>>) -> Option<u32> {
         _ => None,
     }
 }
-
-/// The origin AS: the last AS of the path when its last segment is an AS_SEQUENCE.
-pub fn origin_as(block: &[u8]) -> Option<u32> {
-    origin_of(Parsed::of(block).as_path())
-}
