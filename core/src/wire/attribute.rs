@@ -1011,23 +1011,22 @@ fn check_mp_reach(raw: &RawAttribute<'_>, ctx: &Context) -> Result<()> {
         let known = raw.value.len() >= 3;
         return Err(mp_error(raw, known));
     };
-    if mp.afi_safi.is_ip() {
-        let nh_ok = match (mp.afi_safi.afi, mp.next_hop.len()) {
-            (Afi::IPV4, 4 | 16 | 32) => true, // RFC 8950: IPv6 next hop for IPv4 NLRI
-            (Afi::IPV6, 16 | 32) => true,
-            _ => false,
-        };
-        if !nh_ok {
-            return Err(mp_error(raw, true));
-        }
-        NlriIter::new_checked(
-            mp.nlri_bytes,
-            mp.afi_safi.afi,
-            mp.add_path,
-            mp.nlri_offset,
-            Action::AfiSafiDisable,
-        )
-        .map_err(|e| e.with_attr(type_code::MP_REACH_NLRI))?;
+    if super::family::NlriFormat::of(mp.afi_safi).is_none() {
+        return Ok(());
+    }
+    // RFC 8950: IPv6 next hop for IPv4 NLRI; VPN next hops carry an RD.
+    if !super::family::next_hop_ok(mp.afi_safi, mp.next_hop.len()) {
+        return Err(mp_error(raw, true));
+    }
+    if let Some(r) = super::family::check_nlri(
+        mp.afi_safi,
+        mp.nlri_bytes,
+        mp.add_path,
+        false,
+        mp.nlri_offset,
+        Action::AfiSafiDisable,
+    ) {
+        r.map_err(|e| e.with_attr(type_code::MP_REACH_NLRI))?;
     }
     Ok(())
 }
@@ -1036,15 +1035,15 @@ fn check_mp_unreach(raw: &RawAttribute<'_>, ctx: &Context) -> Result<()> {
     let Some(mp) = mp_unreach(raw, ctx) else {
         return Err(mp_error(raw, false));
     };
-    if mp.afi_safi.is_ip() {
-        NlriIter::new_checked(
-            mp.nlri_bytes,
-            mp.afi_safi.afi,
-            mp.add_path,
-            mp.nlri_offset,
-            Action::AfiSafiDisable,
-        )
-        .map_err(|e| e.with_attr(type_code::MP_UNREACH_NLRI))?;
+    if let Some(r) = super::family::check_nlri(
+        mp.afi_safi,
+        mp.nlri_bytes,
+        mp.add_path,
+        true,
+        mp.nlri_offset,
+        Action::AfiSafiDisable,
+    ) {
+        r.map_err(|e| e.with_attr(type_code::MP_UNREACH_NLRI))?;
     }
     Ok(())
 }

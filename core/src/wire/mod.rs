@@ -18,15 +18,20 @@
 
 pub mod attribute;
 pub mod capability;
+pub mod evpn;
+pub mod family;
+pub mod flowspec;
 pub mod header;
 pub mod message;
 pub mod nlri;
 pub mod notification;
 pub mod open;
 pub mod route_refresh;
+pub mod rtc;
 pub mod update;
 #[cfg(feature = "alloc")]
 pub mod update_repr;
+pub mod vpn;
 
 pub use header::{Header, MessageType, HEADER_LEN, MARKER, MAX_EXTENDED_LEN, MAX_LEN};
 pub use nlri::{Ipv4Prefix, Ipv6Prefix, Nlri, NlriIter, Prefix};
@@ -60,8 +65,14 @@ impl Safi {
     pub const MULTICAST: Safi = Safi(2);
     /// Labeled unicast (RFC 8277).
     pub const LABELED_UNICAST: Safi = Safi(4);
+    /// EVPN (RFC 7432).
+    pub const EVPN: Safi = Safi(70);
     /// MPLS-labeled VPN (RFC 4364).
     pub const MPLS_VPN: Safi = Safi(128);
+    /// Route Target constraint (RFC 4684).
+    pub const RT_CONSTRAINT: Safi = Safi(132);
+    /// Flow specification (RFC 8955).
+    pub const FLOWSPEC: Safi = Safi(133);
 }
 
 /// An AFI/SAFI pair.
@@ -82,6 +93,22 @@ impl AfiSafi {
     pub const IPV6_UNICAST: AfiSafi = AfiSafi::new(Afi::IPV6, Safi::UNICAST);
     /// IPv6 multicast.
     pub const IPV6_MULTICAST: AfiSafi = AfiSafi::new(Afi::IPV6, Safi::MULTICAST);
+    /// IPv4 labeled unicast (RFC 8277).
+    pub const IPV4_LABELED: AfiSafi = AfiSafi::new(Afi::IPV4, Safi::LABELED_UNICAST);
+    /// IPv6 labeled unicast (RFC 8277).
+    pub const IPV6_LABELED: AfiSafi = AfiSafi::new(Afi::IPV6, Safi::LABELED_UNICAST);
+    /// VPN-IPv4 (RFC 4364).
+    pub const VPNV4: AfiSafi = AfiSafi::new(Afi::IPV4, Safi::MPLS_VPN);
+    /// VPN-IPv6 (RFC 4659).
+    pub const VPNV6: AfiSafi = AfiSafi::new(Afi::IPV6, Safi::MPLS_VPN);
+    /// L2VPN EVPN (RFC 7432).
+    pub const EVPN: AfiSafi = AfiSafi::new(Afi::L2VPN, Safi::EVPN);
+    /// Route Target constraint (RFC 4684).
+    pub const RT_CONSTRAINT: AfiSafi = AfiSafi::new(Afi::IPV4, Safi::RT_CONSTRAINT);
+    /// IPv4 flow specification (RFC 8955).
+    pub const IPV4_FLOWSPEC: AfiSafi = AfiSafi::new(Afi::IPV4, Safi::FLOWSPEC);
+    /// IPv6 flow specification (RFC 8956).
+    pub const IPV6_FLOWSPEC: AfiSafi = AfiSafi::new(Afi::IPV6, Safi::FLOWSPEC);
 
     /// A pair from its parts.
     pub const fn new(afi: Afi, safi: Safi) -> Self {
@@ -104,14 +131,18 @@ impl AfiSafi {
             (2, 4) => Some(5),
             (1, 128) => Some(6),
             (2, 128) => Some(7),
+            (25, 70) => Some(8),
+            (1, 132) => Some(9),
+            (1, 133) => Some(10),
+            (2, 133) => Some(11),
             _ => None,
         }
     }
 }
 
-/// A small set of AFI/SAFIs (the eight families ADD-PATH can be negotiated for here).
+/// A small set of AFI/SAFIs (the families [`family::NlriFormat::of`] knows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct AfiSafiSet(u8);
+pub struct AfiSafiSet(u16);
 
 impl AfiSafiSet {
     /// The empty set.
@@ -126,7 +157,7 @@ impl AfiSafiSet {
         }
     }
 
-    /// The set with `f` added (families outside the eight are ignored).
+    /// The set with `f` added (families outside the known ones are ignored).
     #[must_use]
     pub const fn with(self, f: AfiSafi) -> Self {
         match f.slot() {
