@@ -516,11 +516,11 @@ fn optional_values(ctx: Context) -> impl Strategy<Value = Vec<AttributeValue>> {
     });
     let opaque_reach =
         (prop::collection::vec(any::<u8>(), 0..24), any::<u8>()).prop_map(|(nlri, nhl)| {
-            // L2VPN EVPN (25/70): carried as opaque bytes.
+            // BGP-LS (16388/71), a family Reflector does not decode: carried as opaque bytes.
             AttributeValue::MpReach(MpReachRepr {
                 afi_safi: AfiSafi::new(
-                    reflector_core::wire::Afi::L2VPN,
-                    reflector_core::wire::Safi(70),
+                    reflector_core::wire::Afi(16388),
+                    reflector_core::wire::Safi(71),
                 ),
                 next_hop: vec![nhl; 4],
                 reserved: 0,

@@ -13,6 +13,7 @@ use core::hash::Hash;
 use hashbrown::HashSet;
 
 use super::graceful::{clear_refreshed, Restart};
+use super::keyed::{KeyedRibs, KEYED, KEYED_COUNT};
 use super::pause::{resume_family, start_fresh, Pending, PendingKeys};
 use super::policy::Installed;
 use super::rib::{count_peer_paths, mark_all, Dirty};
@@ -22,12 +23,30 @@ use crate::rib::{Interner, PeerId, Table};
 use crate::wire::{AfiSafi, Ipv4Prefix, Ipv6Prefix, Prefix};
 
 /// How many families the engine keeps.
-pub(super) const FAMILY_COUNT: usize = 2;
+pub(super) const FAMILY_COUNT: usize = KEYED_BASE + KEYED_COUNT;
 
-/// The families the engine keeps, in the order it visits them (a family's
-/// position here is its [`RouteKey::INDEX`]).
-pub(super) const FAMILIES: [Family; FAMILY_COUNT] =
-    [Family::new::<u64>(), Family::new::<Ipv6Prefix>()];
+/// The position of the first keyed family in [`FAMILIES`].
+pub(super) const KEYED_BASE: usize = 2;
+
+/// The families the engine keeps, in the order it visits them: IPv4 and
+/// IPv6 unicast (a family's position here is its [`RouteKey::INDEX`]), then
+/// the keyed families of [`super::keyed::KEYED`] in their order. RT
+/// membership comes before VPN and EVPN only in what it changes: a peer whose
+/// memberships changed has those families re-judged at the RT flush.
+pub(super) const FAMILIES: [Family; FAMILY_COUNT] = [
+    Family::new::<u64>(),
+    Family::new::<Ipv6Prefix>(),
+    Family::keyed::<0>(),
+    Family::keyed::<1>(),
+    Family::keyed::<2>(),
+    Family::keyed::<3>(),
+    Family::keyed::<4>(),
+    Family::keyed::<5>(),
+    Family::keyed::<6>(),
+    Family::keyed::<7>(),
+    Family::keyed::<8>(),
+    Family::keyed::<9>(),
+];
 
 /// One family the engine keeps: its AFI/SAFI and the engine's operations on
 /// its table, each the generic one instantiated for the family's key type.
@@ -77,6 +96,26 @@ impl Family {
             resume: resume_family::<K>,
             reexport: Engine::reexport::<K>,
             start_fresh: start_fresh::<K>,
+        }
+    }
+
+    /// The entry for the keyed family at position `I` of [`KEYED`].
+    // Evaluated at compile time only: an `I` out of range fails the build.
+    #[allow(clippy::indexing_slicing)]
+    const fn keyed<const I: usize>() -> Self {
+        Family {
+            afi_safi: KEYED[I],
+            index: KEYED_BASE + I,
+            flush: |e| e.keyed_flush(I),
+            dump: |e, p, eor| e.keyed_dump(I, p, eor),
+            sweep: |e, p| e.keyed_sweep(I, p, false),
+            sweep_stale: |e, p, keep| e.keyed_sweep(I, p, keep),
+            mark_all: |rib, _| Engine::keyed_mark_all(rib, I),
+            count_peer_paths: |rib, p| Engine::keyed_count(rib, I, p),
+            clear_refreshed: |r| r.refreshed_keyed.retain(|(f, _, _)| usize::from(*f) != I),
+            resume: |e, p, pending, _| e.keyed_resume(I, p, pending),
+            start_fresh: |e, p, pending| e.keyed_start_fresh(I, p, pending),
+            reexport: |e, p, _| e.keyed_sync(I, p),
         }
     }
 
@@ -155,4 +194,6 @@ pub(super) struct Rib {
     pub(super) v6: Table<Ipv6Prefix>,
     pub(super) dirty_v4: Vec<Dirty>,
     pub(super) dirty_v6: Vec<Dirty>,
+    /// The keyed families' tables.
+    pub(super) keyed: KeyedRibs,
 }

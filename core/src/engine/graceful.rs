@@ -20,6 +20,8 @@ pub(super) struct Restart {
     pub(super) refreshed_v4: HashSet<(u64, u32)>,
     /// IPv6 paths the peer announced again since it went down.
     pub(super) refreshed_v6: HashSet<(Ipv6Prefix, u32)>,
+    /// Keyed paths (family position, key, path identifier) announced again.
+    pub(super) refreshed_keyed: HashSet<(u8, super::keyed::Nb, u32)>,
 }
 
 impl Engine {

@@ -130,7 +130,24 @@ impl Engine {
             }
         }
         let usable = |f: AfiSafi| f.safi == Safi::UNICAST && f.is_ip() && on.contains(f);
+        let keyed_on = |f: AfiSafi| super::keyed::keyed_index(f).is_some() && on.contains(f);
         let mut unnegotiated = 0u64;
+        let mut unknown = 0u64;
+        // NLRI of a family the session does not carry are counted, never silently dropped.
+        let mut uncounted = |f: AfiSafi, field: &[u8], add_path: bool, withdraw: bool| {
+            match crate::wire::family::check_nlri(
+                f,
+                field,
+                add_path,
+                withdraw,
+                0,
+                Action::AfiSafiDisable,
+            ) {
+                Some(r) => unnegotiated += r.map_or(0, |n| n as u64),
+                None => unknown += 1,
+            }
+        };
+        let mut keyed_unreach = None;
         if let Some(mu) = pkt.mp_unreach() {
             match mu.prefixes() {
                 Some(it) if usable(mu.afi_safi) => {
@@ -138,33 +155,61 @@ impl Engine {
                         withdrawn += self.withdraw_path(peer, n) as u32;
                     }
                 }
-                Some(it) => unnegotiated += it.count() as u64,
-                None => {}
+                _ if keyed_on(mu.afi_safi) => keyed_unreach = Some(mu),
+                _ => uncounted(mu.afi_safi, mu.nlri_bytes, mu.add_path, true),
             }
         }
+        if let Some(mu) = keyed_unreach {
+            withdrawn += self
+                .import_keyed(peer, mu.afi_safi, mu.nlri_bytes, mu.add_path, true, None)
+                .1;
+        }
+        let mut keyed_reach = None;
         let mp = pkt.mp_reach().filter(|m| {
             let ok = usable(m.afi_safi);
             if !ok {
-                unnegotiated += m.prefixes().map_or(0, |i| i.count() as u64);
+                if keyed_on(m.afi_safi) {
+                    keyed_reach = Some(*m);
+                } else {
+                    uncounted(m.afi_safi, m.nlri_bytes, m.add_path, false);
+                }
             }
             ok
+        });
+        let keyed_received = keyed_reach.map_or(0, |m| {
+            crate::wire::family::check_nlri(
+                m.afi_safi,
+                m.nlri_bytes,
+                m.add_path,
+                false,
+                0,
+                Action::AfiSafiDisable,
+            )
+            .and_then(|r| r.ok())
+            .unwrap_or(0)
         });
         let classic = pkt.nlri();
         let mp_prefixes = mp.and_then(|m| m.prefixes());
         let received = classic.clone().count() + mp_prefixes.clone().map_or(0, |i| i.count());
         if let Some(p) = self.peers.get_mut(peer.index()) {
             p.counters.withdrawals_received += u64::from(withdrawn);
-            p.counters.prefixes_received += received as u64;
+            p.counters.prefixes_received += (received + keyed_received) as u64;
             p.counters.unnegotiated_prefixes += unnegotiated;
+            p.counters.unknown_family_attrs += unknown;
         }
         if treat {
             for n in classic.chain(mp_prefixes.into_iter().flatten()) {
                 withdrawn += self.withdraw_path(peer, n) as u32;
             }
+            if let Some(m) = keyed_reach {
+                withdrawn += self
+                    .import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, None)
+                    .1;
+            }
             if let Some(e) = soft {
                 return Outcome::TreatAsWithdraw(e);
             }
-        } else if received > 0 {
+        } else if received + keyed_received > 0 {
             let ictx = ImportContext {
                 role,
                 four_octet: ctx.four_octet_as,
@@ -234,6 +279,32 @@ impl Engine {
                     }
                 }
                 self.attrs.release(id);
+            }
+            if let Some(m) = keyed_reach.filter(|_| keyed_received > 0) {
+                // Keyed families: the same canonical set and loop checks; import
+                // policies act on unicast only, RFC 8212 on every family.
+                reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
+                let looped =
+                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits())
+                        .or_else(|| {
+                            reflect::otc_leak(&scratch, bgp_role, peer_as)
+                                .then_some(reflect::LoopReason::RouteLeak)
+                        });
+                let id = match (looped, deny_all) {
+                    (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
+                    _ => None,
+                };
+                let (a, w) =
+                    self.import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, id);
+                match (id, looped) {
+                    (Some(id), _) => {
+                        announced += a;
+                        self.attrs.release(id);
+                    }
+                    (None, Some(_)) => rejected += keyed_received as u32,
+                    (None, None) if deny_all => policy_counts.0 += keyed_received as u64,
+                    (None, None) => withdrawn += w,
+                }
             }
             self.scratch = scratch;
         }

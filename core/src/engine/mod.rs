@@ -29,13 +29,14 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::reflect::{LocalIdentity, OutCache};
-use crate::rib::Interner;
+use crate::rib::{Interner, PeerId};
 
 mod decide;
 mod export;
 mod family;
 mod graceful;
 mod import;
+mod keyed;
 mod pause;
 mod peer;
 mod policy;
@@ -70,6 +71,10 @@ pub struct Engine {
     scratch: Vec<u8>,
     /// The number of the last policy installed on a peer.
     next_policy_id: u32,
+    /// Peers whose RT memberships changed since the last flush.
+    rtc_changed: hashbrown::HashSet<PeerId>,
+    /// A spare keyed Adj-RIB-Out, swapped in while one is being written.
+    keyed_adj_scratch: keyed::KeyedAdj,
 }
 
 impl core::fmt::Debug for Engine {
@@ -105,6 +110,8 @@ impl Engine {
             next_local_id: 1,
             scratch: Vec::new(),
             next_policy_id: 0,
+            rtc_changed: hashbrown::HashSet::new(),
+            keyed_adj_scratch: keyed::KeyedAdj::new(),
         }
     }
 

@@ -55,6 +55,10 @@ pub(super) struct Pending {
     pub(super) held: bool,
     /// Per family, whether End-of-RIB follows the last fresh key.
     pub(super) eor: [bool; FAMILY_COUNT],
+    /// Keyed families (bits by position) that changed while the peer was paused.
+    pub(super) keyed_sync: u16,
+    /// Keyed families whose whole table a fresh session is still to be sent.
+    pub(super) keyed_fresh: u16,
 }
 
 impl Pending {
@@ -64,6 +68,8 @@ impl Pending {
             && self.v4.fresh.is_empty()
             && self.v6.fresh.is_empty()
             && !self.eor.contains(&true)
+            && self.keyed_sync == 0
+            && self.keyed_fresh == 0
     }
 }
 

@@ -30,6 +30,8 @@ pub(super) struct Tx {
     pub(super) out: Vec<u8>,
     pub(super) adj_v4: AdjOut<u64>,
     pub(super) adj_v6: AdjOut<Ipv6Prefix>,
+    /// What the peer was told of keyed routes.
+    pub(super) adj_keyed: super::keyed::KeyedAdj,
 }
 
 impl Tx {

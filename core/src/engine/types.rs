@@ -239,6 +239,9 @@ pub struct PeerCounters {
     pub attr_limit_refused: u64,
     /// Prefixes ignored because their family was not negotiated (or was disabled) on the session.
     pub unnegotiated_prefixes: u64,
+    /// MP_REACH_NLRI / MP_UNREACH_NLRI attributes of a family Reflector does
+    /// not know (never negotiated; their NLRI cannot be counted).
+    pub unknown_family_attrs: u64,
     /// Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
     pub families_disabled: u64,
     /// Paths the import policy rejected (or, under RFC 8212, that no import policy allowed).

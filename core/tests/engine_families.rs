@@ -1,0 +1,634 @@
+//! Reflection of the keyed families on real encoded bytes: VPN-IPv4 and
+//! VPN-IPv6 (RFC 4364, RFC 4659), labeled unicast (RFC 8277), EVPN (RFC
+//! 7432, RFC 9136), flow specification (RFC 8955) and RT membership (RFC
+//! 4684) routes go from one client to the others with ORIGINATOR_ID and
+//! CLUSTER_LIST added and their RD, labels, next hop and route targets as
+//! sent; withdrawals, ADD-PATH, route refresh, graceful restart and
+//! RT-Constraint filtering hold; a family the engine does not know is counted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use reflector_core::engine::{AddPathSend, Engine, Negotiated, Outcome, PeerConfig};
+use reflector_core::reflect::Role;
+use reflector_core::rib::PeerId;
+use reflector_core::wire::attribute::{type_code, Origin};
+use reflector_core::wire::evpn::{EvpnIter, EvpnRoute};
+use reflector_core::wire::flowspec::FlowIter;
+use reflector_core::wire::rtc::RtcIter;
+use reflector_core::wire::update_repr::{
+    AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr, MpUnreachRepr,
+};
+use reflector_core::wire::vpn::{Label, LabeledIter, RouteDistinguisher};
+use reflector_core::wire::{Afi, AfiSafi, AfiSafiSet, Context, UpdatePacket, UpdateRepr};
+use reflector_core::Action;
+
+mod support;
+use support::{engine, rid, transmit, AS};
+
+const RT100: [u8; 8] = [0x00, 0x02, 0xfd, 0xe8, 0, 0, 0, 100];
+const RT200: [u8; 8] = [0x00, 0x02, 0xfd, 0xe8, 0, 0, 0, 200];
+
+fn families(extra: &[AfiSafi]) -> Negotiated {
+    let mut n = Negotiated::unicast(Ipv4Addr::UNSPECIFIED);
+    for f in extra {
+        n.families.insert(*f);
+    }
+    n
+}
+
+fn client_with(e: &mut Engine, n: u8, neg: Negotiated, add_path: bool) -> PeerId {
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+    cfg.local_v4 = Some(rid(254));
+    if add_path {
+        cfg.add_path_send = AddPathSend::All;
+    }
+    let id = e.add_peer(cfg);
+    e.peer_up(
+        id,
+        Negotiated {
+            router_id: rid(n),
+            ..neg
+        },
+    );
+    transmit(e, id);
+    id
+}
+
+/// VPN next hop: an RD of zeros and the IPv4 address.
+fn vpn_nh(a: Ipv4Addr) -> Vec<u8> {
+    let mut v = vec![0u8; 8];
+    v.extend_from_slice(&a.octets());
+    v
+}
+
+fn vpn4(rd: RouteDistinguisher, label: u32, prefix: [u8; 3], len: u8) -> Vec<u8> {
+    let mut v = vec![24 + 64 + len];
+    v.extend_from_slice(&Label::new(label, true).to_bytes());
+    v.extend_from_slice(&rd.0);
+    v.extend_from_slice(&prefix[..usize::from(len).div_ceil(8)]);
+    v
+}
+
+fn reach(f: AfiSafi, nh: Vec<u8>, nlri: Vec<u8>, rts: &[[u8; 8]]) -> Vec<u8> {
+    let mut attributes = vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
+        AttributeRepr::new(AttributeValue::LocalPref(100)),
+        AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+            afi_safi: f,
+            next_hop: nh,
+            reserved: 0,
+            nlri: MpNlri::Opaque(nlri),
+        })),
+    ];
+    if !rts.is_empty() {
+        attributes.push(AttributeRepr::new(AttributeValue::ExtendedCommunities(
+            rts.to_vec(),
+        )));
+    }
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+fn unreach(f: AfiSafi, nlri: Vec<u8>) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![AttributeRepr::new(AttributeValue::MpUnreach(
+            MpUnreachRepr {
+                afi_safi: f,
+                nlri: MpNlri::Opaque(nlri),
+            },
+        ))],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+fn accept(e: &mut Engine, peer: PeerId, msg: &[u8]) -> (u32, u32) {
+    match e.handle_message(peer, msg) {
+        Outcome::Accepted {
+            announced,
+            withdrawn,
+            rejected: 0,
+        } => (announced, withdrawn),
+        o => panic!("{o:?}"),
+    }
+}
+
+/// What one peer received: per message, the MP_REACH family, next hop, NLRI
+/// and attributes; and the MP_UNREACH NLRI.
+#[derive(Debug, Default)]
+struct Got {
+    reach: Vec<(AfiSafi, Vec<u8>, Vec<u8>, UpdateRepr)>,
+    unreach: Vec<(AfiSafi, Vec<u8>)>,
+}
+
+fn got(e: &mut Engine, peer: PeerId, ctx: &Context) -> Got {
+    let mut g = Got::default();
+    for m in transmit(e, peer) {
+        let pkt = UpdatePacket::new_checked(&m[..], ctx).unwrap();
+        let repr = UpdateRepr::parse(&pkt);
+        if let Some(r) = pkt.mp_reach() {
+            g.reach
+                .push((r.afi_safi, r.next_hop.to_vec(), r.nlri_bytes.to_vec(), repr));
+        } else if let Some(u) = pkt.mp_unreach() {
+            if !u.nlri_bytes.is_empty() {
+                g.unreach.push((u.afi_safi, u.nlri_bytes.to_vec()));
+            }
+        }
+    }
+    g
+}
+
+fn attr(u: &UpdateRepr, t: u8) -> Option<AttributeValue> {
+    u.attribute(t).cloned()
+}
+
+#[test]
+fn rfc4364_vpnv4_route_reflected_with_rd_label_next_hop_and_targets() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let c = client_with(&mut e, 3, neg, false);
+    // A plain unicast client does not get VPN routes.
+    let u = client_with(&mut e, 4, families(&[]), false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let nlri = vpn4(rd, 1001, [10, 1, 0], 16);
+    let msg = reach(AfiSafi::VPNV4, vpn_nh(rid(1)), nlri.clone(), &[RT100]);
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+    assert_eq!(e.accepted_paths(a, AfiSafi::VPNV4), 1);
+    for peer in [b, c] {
+        let g = got(&mut e, peer, &Context::MODERN);
+        assert_eq!(g.reach.len(), 1);
+        let (f, nh, got_nlri, repr) = &g.reach[0];
+        assert_eq!(*f, AfiSafi::VPNV4);
+        assert_eq!(nh, &vpn_nh(rid(1)), "the next hop travels unchanged");
+        assert_eq!(got_nlri, &nlri, "RD and label as sent");
+        let n: Vec<_> = LabeledIter::new_checked(
+            got_nlri,
+            Afi::IPV4,
+            true,
+            false,
+            false,
+            0,
+            Action::SessionReset,
+        )
+        .unwrap()
+        .collect();
+        assert_eq!(n[0].rd, Some(rd));
+        assert_eq!(n[0].labels.first().unwrap().value(), 1001);
+        assert_eq!(
+            attr(repr, type_code::ORIGINATOR_ID),
+            Some(AttributeValue::OriginatorId(rid(1)))
+        );
+        assert_eq!(
+            attr(repr, type_code::CLUSTER_LIST),
+            Some(AttributeValue::ClusterList(vec![rid(254).to_bits()]))
+        );
+        assert_eq!(
+            attr(repr, type_code::EXTENDED_COMMUNITIES),
+            Some(AttributeValue::ExtendedCommunities(vec![RT100]))
+        );
+    }
+    assert!(
+        got(&mut e, a, &Context::MODERN).reach.is_empty(),
+        "not back to its sender"
+    );
+    assert!(got(&mut e, u, &Context::MODERN).reach.is_empty());
+    // A new label for the same RD and prefix replaces the route.
+    let relabeled = vpn4(rd, 2002, [10, 1, 0], 16);
+    let msg = reach(AfiSafi::VPNV4, vpn_nh(rid(1)), relabeled.clone(), &[RT100]);
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+    assert_eq!(got(&mut e, b, &Context::MODERN).reach[0].2, relabeled);
+    // The same prefix under another RD is another route.
+    let other = vpn4(RouteDistinguisher::as2(65000, 2), 3003, [10, 1, 0], 16);
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), other, &[RT100]),
+    );
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(2));
+    got(&mut e, b, &Context::MODERN);
+    got(&mut e, c, &Context::MODERN);
+    // Withdrawal (one label entry, 0x800000) reaches the others.
+    let mut wd = vec![24 + 64 + 16, 0x80, 0, 0];
+    wd.extend_from_slice(&rd.0);
+    wd.extend_from_slice(&[10, 1]);
+    assert_eq!(accept(&mut e, a, &unreach(AfiSafi::VPNV4, wd)), (0, 1));
+    for peer in [b, c] {
+        let g = got(&mut e, peer, &Context::MODERN);
+        assert_eq!(g.unreach.len(), 1);
+        let w: Vec<_> = LabeledIter::new_checked(
+            &g.unreach[0].1,
+            Afi::IPV4,
+            true,
+            false,
+            true,
+            0,
+            Action::SessionReset,
+        )
+        .unwrap()
+        .collect();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].rd, Some(rd));
+        assert_eq!(w[0].prefix.to_string(), "10.1.0.0/16");
+        assert_eq!(w[0].labels.first(), Some(Label::WITHDRAW));
+    }
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+    // The session goes down: its remaining route is withdrawn everywhere.
+    e.peer_down(a);
+    assert_eq!(got(&mut e, b, &Context::MODERN).unreach.len(), 1);
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(0));
+}
+
+#[test]
+fn rfc4684_rt_constraint_sends_vpn_routes_only_where_asked() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4, AfiSafi::RT_CONSTRAINT]);
+    let pe1 = client_with(&mut e, 1, neg, false);
+    let pe2 = client_with(&mut e, 2, neg, false);
+    let pe3 = client_with(&mut e, 3, neg, false);
+    // A client without RT-Constraint gets every VPN route.
+    let pe4 = client_with(&mut e, 4, families(&[AfiSafi::VPNV4]), false);
+    // Memberships: PE2 imports RT 65000:100, PE3 imports 65000:200.
+    let member = |rt: [u8; 8]| {
+        let mut n = vec![96, 0, 0, 0xfd, 0xe8];
+        n.extend_from_slice(&rt);
+        n
+    };
+    accept(
+        &mut e,
+        pe2,
+        &reach(
+            AfiSafi::RT_CONSTRAINT,
+            rid(2).octets().to_vec(),
+            member(RT100),
+            &[],
+        ),
+    );
+    accept(
+        &mut e,
+        pe3,
+        &reach(
+            AfiSafi::RT_CONSTRAINT,
+            rid(3).octets().to_vec(),
+            member(RT200),
+            &[],
+        ),
+    );
+    for p in [pe1, pe2, pe3, pe4] {
+        got(&mut e, p, &Context::MODERN);
+    }
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let r100 = vpn4(rd, 16, [10, 1, 0], 24);
+    let r200 = vpn4(rd, 17, [10, 2, 0], 24);
+    accept(
+        &mut e,
+        pe1,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r100.clone(), &[RT100]),
+    );
+    accept(
+        &mut e,
+        pe1,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r200.clone(), &[RT200]),
+    );
+    let vpn_of = |g: &Got| -> BTreeSet<Vec<u8>> {
+        g.reach
+            .iter()
+            .filter(|r| r.0 == AfiSafi::VPNV4)
+            .map(|r| r.2.clone())
+            .collect()
+    };
+    assert_eq!(
+        vpn_of(&got(&mut e, pe2, &Context::MODERN)),
+        BTreeSet::from([r100.clone()])
+    );
+    assert_eq!(
+        vpn_of(&got(&mut e, pe3, &Context::MODERN)),
+        BTreeSet::from([r200.clone()])
+    );
+    let all = got(&mut e, pe4, &Context::MODERN);
+    let v: Vec<u8> = all.reach.iter().flat_map(|r| r.2.clone()).collect();
+    assert_eq!(v.len(), r100.len() + r200.len());
+    // PE3 starts importing 65000:100 as well: it is sent that route now.
+    accept(
+        &mut e,
+        pe3,
+        &reach(
+            AfiSafi::RT_CONSTRAINT,
+            rid(3).octets().to_vec(),
+            member(RT100),
+            &[],
+        ),
+    );
+    assert_eq!(
+        vpn_of(&got(&mut e, pe3, &Context::MODERN)),
+        BTreeSet::from([r100.clone()])
+    );
+    // PE2 stops importing 65000:100: the route is withdrawn from it.
+    accept(&mut e, pe2, &unreach(AfiSafi::RT_CONSTRAINT, member(RT100)));
+    let g = got(&mut e, pe2, &Context::MODERN);
+    assert!(g.unreach.iter().any(|(f, _)| *f == AfiSafi::VPNV4));
+    // A default membership (length 0) asks for everything.
+    accept(
+        &mut e,
+        pe2,
+        &reach(
+            AfiSafi::RT_CONSTRAINT,
+            rid(2).octets().to_vec(),
+            vec![0],
+            &[],
+        ),
+    );
+    assert_eq!(
+        vpn_of(&got(&mut e, pe2, &Context::MODERN)),
+        BTreeSet::from([r100, r200])
+    );
+}
+
+#[test]
+fn rfc4684_3_2_clients_are_sent_the_default_membership() {
+    let mut e = engine();
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(1)), AS);
+    cfg.local_v4 = Some(rid(254));
+    let a = e.add_peer(cfg);
+    e.peer_up(
+        a,
+        Negotiated {
+            router_id: rid(1),
+            ..families(&[AfiSafi::VPNV4, AfiSafi::RT_CONSTRAINT])
+        },
+    );
+    let g = got(&mut e, a, &Context::MODERN);
+    let rtc: Vec<_> = g
+        .reach
+        .iter()
+        .filter(|r| r.0 == AfiSafi::RT_CONSTRAINT)
+        .collect();
+    assert_eq!(rtc.len(), 1);
+    let n: Vec<_> = RtcIter::new_checked(&rtc[0].2, false, 0, Action::SessionReset)
+        .unwrap()
+        .collect();
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].len, 0, "the default membership");
+    assert_eq!(rtc[0].1, rid(254).octets().to_vec());
+}
+
+#[test]
+fn rfc7432_evpn_mac_ip_key_and_add_path_to_a_receiver() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::EVPN]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let mut neg_ap = neg;
+    neg_ap.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::EVPN);
+    let c = client_with(&mut e, 3, neg_ap, true);
+    let mac_ip = |esi: u8, label: u32| {
+        let mut v = RouteDistinguisher::as2(65000, 10).0.to_vec();
+        v.extend_from_slice(&[esi; 10]);
+        v.extend_from_slice(&0u32.to_be_bytes());
+        v.push(48);
+        v.extend_from_slice(&[2, 0, 0, 0, 0, 1]);
+        v.push(32);
+        v.extend_from_slice(&[10, 0, 0, 1]);
+        v.extend_from_slice(&Label::new(label, true).to_bytes());
+        let mut n = vec![2, v.len() as u8];
+        n.extend_from_slice(&v);
+        n
+    };
+    let rt = [0x00, 0x02, 0xfd, 0xe8, 0, 0, 0, 10];
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::EVPN,
+            rid(1).octets().to_vec(),
+            mac_ip(0, 100),
+            &[rt],
+        ),
+    );
+    // The same MAC/IP with another label and ESI from B: the same route, a second path.
+    accept(
+        &mut e,
+        b,
+        &reach(
+            AfiSafi::EVPN,
+            rid(2).octets().to_vec(),
+            mac_ip(5, 200),
+            &[rt],
+        ),
+    );
+    assert_eq!(e.keyed_routes(AfiSafi::EVPN), Some(1));
+    let ctx_ap = Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::EVPN),
+        ..Context::MODERN
+    };
+    let g = got(&mut e, c, &ctx_ap);
+    let mut ids = BTreeSet::new();
+    let mut labels = BTreeSet::new();
+    for (f, _, nlri, repr) in &g.reach {
+        assert_eq!(*f, AfiSafi::EVPN);
+        assert!(attr(repr, type_code::ORIGINATOR_ID).is_some());
+        for n in EvpnIter::new_checked(nlri, true, 0, Action::SessionReset).unwrap() {
+            ids.insert(n.path_id.unwrap());
+            match n.route().unwrap() {
+                EvpnRoute::MacIp { label1, .. } => labels.insert(label1.value()),
+                r => panic!("{r:?}"),
+            };
+        }
+    }
+    assert_eq!(ids.len(), 2, "both paths, with their own identifiers");
+    assert_eq!(labels, BTreeSet::from([100, 200]));
+    // A (lower router ID, same attributes) is best: B gets A's path, A gets B's.
+    let gb = got(&mut e, b, &Context::MODERN);
+    assert_eq!(gb.reach.len(), 1);
+    assert_eq!(gb.reach[0].2, mac_ip(0, 100));
+    let ga = got(&mut e, a, &Context::MODERN);
+    assert!(ga.reach.is_empty(), "A's own path is best: nothing for A");
+    // A withdraws: B's path is best now; A is sent it, C loses one path.
+    let mut wd = mac_ip(0, 0);
+    wd.truncate(wd.len());
+    accept(&mut e, a, &unreach(AfiSafi::EVPN, wd));
+    assert_eq!(got(&mut e, a, &Context::MODERN).reach[0].2, mac_ip(5, 200));
+    let gc = got(&mut e, c, &ctx_ap);
+    assert_eq!(gc.unreach.len(), 1);
+}
+
+#[test]
+fn rfc8955_flowspec_and_rfc8277_labeled_unicast_reflected() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::IPV4_FLOWSPEC, AfiSafi::IPV4_LABELED]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    // Traffic to 192.0.2.0/24, TCP port 25: discard (traffic-rate 0).
+    let flow = vec![
+        0x0b, 0x01, 0x18, 0xc0, 0x00, 0x02, 0x03, 0x81, 0x06, 0x04, 0x81, 0x19,
+    ];
+    let rate0 = [0x80, 0x06, 0, 0, 0, 0, 0, 0];
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::IPV4_FLOWSPEC, vec![], flow.clone(), &[rate0]),
+    );
+    let mut labeled = vec![24 + 24];
+    labeled.extend_from_slice(&Label::new(3, true).to_bytes());
+    labeled.extend_from_slice(&[198, 51, 100]);
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::IPV4_LABELED,
+            rid(1).octets().to_vec(),
+            labeled.clone(),
+            &[],
+        ),
+    );
+    let g = got(&mut e, b, &Context::MODERN);
+    let fs: Vec<_> = g
+        .reach
+        .iter()
+        .filter(|r| r.0 == AfiSafi::IPV4_FLOWSPEC)
+        .collect();
+    assert_eq!(fs.len(), 1);
+    assert!(fs[0].1.is_empty(), "no next hop for flow specification");
+    assert_eq!(fs[0].2, flow);
+    let n: Vec<_> = FlowIter::new_checked(&fs[0].2, Afi::IPV4, false, 0, Action::SessionReset)
+        .unwrap()
+        .collect();
+    assert_eq!(n[0].iter().count(), 3);
+    assert_eq!(
+        attr(&fs[0].3, type_code::EXTENDED_COMMUNITIES),
+        Some(AttributeValue::ExtendedCommunities(vec![rate0]))
+    );
+    let lu: Vec<_> = g
+        .reach
+        .iter()
+        .filter(|r| r.0 == AfiSafi::IPV4_LABELED)
+        .collect();
+    assert_eq!(lu[0].2, labeled);
+    assert_eq!(lu[0].1, rid(1).octets().to_vec());
+    // Flow withdrawal.
+    accept(&mut e, a, &unreach(AfiSafi::IPV4_FLOWSPEC, flow.clone()));
+    let g = got(&mut e, b, &Context::MODERN);
+    assert_eq!(g.unreach, vec![(AfiSafi::IPV4_FLOWSPEC, flow)]);
+}
+
+#[test]
+fn rfc2918_route_refresh_and_rfc4724_graceful_restart_for_vpn() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let r1 = vpn4(rd, 16, [10, 1, 0], 24);
+    let r2 = vpn4(rd, 17, [10, 2, 0], 24);
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r1.clone(), &[RT100]),
+    );
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r2.clone(), &[RT100]),
+    );
+    got(&mut e, b, &Context::MODERN);
+    // Route refresh from B for VPN-IPv4: both routes again, then nothing else.
+    let rr = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0, 23, 5, 0, 1, 0, 128,
+    ];
+    assert_eq!(
+        e.handle_message(b, &rr),
+        Outcome::RouteRefresh(AfiSafi::VPNV4)
+    );
+    let g = got(&mut e, b, &Context::MODERN);
+    let again: BTreeSet<Vec<u8>> = g.reach.iter().map(|r| r.2.clone()).collect();
+    assert_eq!(
+        again.len(),
+        1,
+        "one message with both routes (same attributes)"
+    );
+    assert_eq!(g.reach[0].2.len(), r1.len() + r2.len());
+    // A restarts gracefully: its routes stay, nothing is withdrawn.
+    e.peer_down_graceful(a, AfiSafiSet::EMPTY.with(AfiSafi::VPNV4));
+    assert!(got(&mut e, b, &Context::MODERN).unreach.is_empty());
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(2));
+    e.peer_up_graceful(
+        a,
+        Negotiated {
+            router_id: rid(1),
+            ..neg
+        },
+        AfiSafiSet::EMPTY.with(AfiSafi::VPNV4),
+    );
+    transmit(&mut e, a);
+    // It announces r1 again, then End-of-RIB: r2 is removed.
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r1.clone(), &[RT100]),
+    );
+    let eor = unreach(AfiSafi::VPNV4, vec![]);
+    assert!(matches!(
+        e.handle_message(a, &eor),
+        Outcome::Accepted { .. }
+    ));
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+    let g = got(&mut e, b, &Context::MODERN);
+    assert_eq!(g.unreach.len(), 1);
+    let w: Vec<_> = LabeledIter::new_checked(
+        &g.unreach[0].1,
+        Afi::IPV4,
+        true,
+        false,
+        true,
+        0,
+        Action::SessionReset,
+    )
+    .unwrap()
+    .collect();
+    assert_eq!(w[0].prefix.to_string(), "10.2.0.0/24");
+}
+
+#[test]
+fn unknown_and_unnegotiated_families_are_counted_not_silently_dropped() {
+    let mut e = engine();
+    let a = client_with(&mut e, 1, families(&[]), false);
+    // VPN-IPv4 is known but not negotiated: its NLRI are counted.
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let msg = reach(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        vpn4(rd, 1, [10, 0, 0], 8),
+        &[],
+    );
+    assert_eq!(accept(&mut e, a, &msg), (0, 0));
+    assert_eq!(e.counters(a).unwrap().unnegotiated_prefixes, 1);
+    // SAFI 73 (SR TE policy) is not known at all: the attribute is counted.
+    let msg = reach(
+        AfiSafi::new(Afi::IPV4, reflector_core::wire::Safi(73)),
+        rid(1).octets().to_vec(),
+        vec![1, 2, 3],
+        &[],
+    );
+    assert_eq!(accept(&mut e, a, &msg), (0, 0));
+    assert_eq!(e.counters(a).unwrap().unknown_family_attrs, 1);
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(0));
+}
