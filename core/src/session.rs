@@ -178,12 +178,20 @@ impl SessionConfig {
             caps.push(CapabilityRepr::ExtendedMessage);
         }
         if self.extended_next_hop {
-            caps.push(CapabilityRepr::ExtendedNextHop(alloc::vec![
-                ExtendedNextHop {
-                    afi_safi: AfiSafi::IPV4_UNICAST,
-                    next_hop_afi: Afi::IPV6,
+            // RFC 8950 §3: IPv4 unicast, and VPN-IPv4 when it is advertised.
+            let mut enh = alloc::vec![ExtendedNextHop {
+                afi_safi: AfiSafi::IPV4_UNICAST,
+                next_hop_afi: Afi::IPV6,
+            }];
+            for f in [AfiSafi::IPV4_MULTICAST, AfiSafi::VPNV4] {
+                if self.families.contains(&f) {
+                    enh.push(ExtendedNextHop {
+                        afi_safi: f,
+                        next_hop_afi: Afi::IPV6,
+                    });
                 }
-            ]));
+            }
+            caps.push(CapabilityRepr::ExtendedNextHop(enh));
         }
         if let Some(r) = self.role.filter(|_| self.peer_as != Some(self.local_as)) {
             caps.push(CapabilityRepr::Role(r));

@@ -287,6 +287,7 @@ pub fn config_for_node(
         // filters, so RFC 8212's default-deny does not arise there; the
         // sessions planned from the resources behave as calico/node's do.
         ebgp_requires_policy: false,
+        rtc_default_to_clients: true,
         peers,
     };
     config.validate()?;

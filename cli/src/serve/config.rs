@@ -128,6 +128,8 @@ pub struct Config {
     /// RFC 8212: an eBGP peer without an import policy has its routes
     /// rejected, one without an export policy is sent nothing (default true).
     pub ebgp_requires_policy: bool,
+    /// RFC 4684: send clients with RT membership the default membership (default true).
+    pub rtc_default_to_clients: bool,
     /// The neighbours.
     pub peers: Vec<PeerSpec>,
 }
@@ -143,6 +145,7 @@ struct TomlConfig {
     client_to_client: Option<bool>,
     connect_retry: Option<u16>,
     ebgp_requires_policy: Option<bool>,
+    rtc_default_to_clients: Option<bool>,
     #[serde(default)]
     sets: TomlSets,
     #[serde(default)]
@@ -216,14 +219,31 @@ fn ip(field: &str, s: &str) -> Result<IpAddr, ConfigError> {
 }
 
 fn family(field: &str, s: &str) -> Result<AfiSafi, ConfigError> {
-    match s {
-        "ipv4" | "ipv4-unicast" => Ok(AfiSafi::IPV4_UNICAST),
-        "ipv6" | "ipv6-unicast" => Ok(AfiSafi::IPV6_UNICAST),
-        _ => Err(err(
-            field,
-            format!("unknown family `{s}` (expected `ipv4-unicast` or `ipv6-unicast`)"),
-        )),
-    }
+    use reflector_core::wire::family::{name, KNOWN};
+    let alias = match s {
+        "ipv4" => "ipv4-unicast",
+        "ipv6" => "ipv6-unicast",
+        "vpnv4" => "ipv4-vpn",
+        "vpnv6" => "ipv6-vpn",
+        "evpn" => "l2vpn-evpn",
+        "flow4" => "ipv4-flowspec",
+        "flow6" => "ipv6-flowspec",
+        "rtc" => "rt-constraint",
+        other => other,
+    };
+    KNOWN
+        .into_iter()
+        .find(|f| name(*f) == Some(alias))
+        .ok_or_else(|| {
+            let names: Vec<&str> = KNOWN.iter().filter_map(|f| name(*f)).collect();
+            err(
+                field,
+                format!(
+                    "unknown family `{s}` (expected one of {})",
+                    names.join(", ")
+                ),
+            )
+        })
 }
 
 fn role(field: &str, s: &str) -> Result<Role, ConfigError> {
@@ -423,6 +443,7 @@ impl Config {
             client_to_client: raw.client_to_client.unwrap_or(true),
             connect_retry: raw.connect_retry.unwrap_or(5).max(1),
             ebgp_requires_policy: raw.ebgp_requires_policy.unwrap_or(true),
+            rtc_default_to_clients: raw.rtc_default_to_clients.unwrap_or(true),
             peers,
         };
         cfg.validate()?;
@@ -480,6 +501,7 @@ impl Config {
             client_to_client: true,
             connect_retry: 5,
             ebgp_requires_policy: true,
+            rtc_default_to_clients: true,
             peers,
         };
         cfg.validate()?;

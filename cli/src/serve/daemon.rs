@@ -403,6 +403,7 @@ pub async fn serve(
     ecfg.cluster_id = cfg.cluster_id;
     ecfg.client_to_client = cfg.client_to_client;
     ecfg.ebgp_requires_policy = cfg.ebgp_requires_policy;
+    ecfg.rtc_default_to_clients = cfg.rtc_default_to_clients;
     note_default_deny(&cfg, &cfg.peers);
     let peers: Vec<PeerSetup> = cfg.peers.iter().map(|p| PeerSetup::new(&cfg, p)).collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));

@@ -544,7 +544,7 @@ struct KTarget {
     add_path: bool,
     requires_policy: bool,
     v6_next_hop: bool,
-    membership: Option<Membership>,
+    membership: Option<Arc<Membership>>,
     local_v4: Option<core::net::Ipv4Addr>,
     local_v6: Option<core::net::Ipv6Addr>,
 }
@@ -681,6 +681,7 @@ impl Engine {
         }
         if f == AfiSafi::RT_CONSTRAINT {
             self.rtc_changed.insert(peer);
+            self.memberships.remove(&peer);
         }
         counts
     }
@@ -858,6 +859,7 @@ impl Engine {
         }
         if KEYED.get(fi) == Some(&AfiSafi::RT_CONSTRAINT) && removed > 0 {
             self.rtc_changed.insert(peer);
+            self.memberships.remove(&peer);
         }
         removed
     }
@@ -924,13 +926,24 @@ impl Engine {
         m
     }
 
-    fn ktarget(&self, peer: PeerId, f: AfiSafi) -> Option<KTarget> {
+    fn ktarget(&mut self, peer: PeerId, f: AfiSafi) -> Option<KTarget> {
         let tp = self.peers.get(peer.index())?;
         if tp.removed || !tp.has_family(f) {
             return None;
         }
-        let membership = (rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT))
-            .then(|| self.membership_of(peer));
+        let membership = if rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT) {
+            Some(match self.memberships.get(&peer) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = Arc::new(self.membership_of(peer));
+                    self.memberships.insert(peer, m.clone());
+                    m
+                }
+            })
+        } else {
+            None
+        };
+        let tp = self.peers.get(peer.index())?;
         Some(KTarget {
             id: peer,
             role: tp.cfg.role,
@@ -1146,7 +1159,10 @@ impl Engine {
             return;
         }
         p.tx.adj_keyed.retain(|tag, _| (*tag >> 27) as usize != fi);
-        if f == AfiSafi::RT_CONSTRAINT && p.cfg.role == Role::Client {
+        if f == AfiSafi::RT_CONSTRAINT
+            && p.cfg.role == Role::Client
+            && self.cfg.rtc_default_to_clients
+        {
             // RFC 4684 §3.2: a client is asked for every route target.
             self.send_default_membership(peer);
         }

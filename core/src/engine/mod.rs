@@ -73,6 +73,8 @@ pub struct Engine {
     next_policy_id: u32,
     /// Peers whose RT memberships changed since the last flush.
     rtc_changed: hashbrown::HashSet<PeerId>,
+    /// Peers' RT memberships, built from the RT membership table when first asked.
+    memberships: hashbrown::HashMap<PeerId, alloc::sync::Arc<keyed::Membership>>,
     /// A spare keyed Adj-RIB-Out, swapped in while one is being written.
     keyed_adj_scratch: keyed::KeyedAdj,
 }
@@ -111,6 +113,7 @@ impl Engine {
             scratch: Vec::new(),
             next_policy_id: 0,
             rtc_changed: hashbrown::HashSet::new(),
+            memberships: hashbrown::HashMap::new(),
             keyed_adj_scratch: keyed::KeyedAdj::new(),
         }
     }

@@ -33,6 +33,10 @@ pub struct EngineConfig {
     /// sends rejected, and one without an export policy is sent nothing.
     /// On by default; `false` is the explicit opt-out.
     pub ebgp_requires_policy: bool,
+    /// RFC 4684: send route-reflector clients that negotiated RT membership
+    /// the default membership (every route target), so that they send the
+    /// reflector all of their VPN and EVPN routes. On by default.
+    pub rtc_default_to_clients: bool,
 }
 
 impl EngineConfig {
@@ -47,6 +51,7 @@ impl EngineConfig {
             record_events: false,
             max_events: 65_536,
             ebgp_requires_policy: true,
+            rtc_default_to_clients: true,
         }
     }
 }
