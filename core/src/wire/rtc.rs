@@ -88,8 +88,15 @@ impl RtcNlri {
             return Ok(());
         }
         w.u32(self.origin_as)?;
-        let n = usize::from(self.len - 32).div_ceil(8);
-        w.put(self.route_target.get(..n).unwrap_or(&[]))
+        let bits = usize::from(self.len.saturating_sub(32));
+        let n = bits.div_ceil(8);
+        let mut rt = [0u8; 8];
+        for (i, (d, s)) in rt.iter_mut().zip(self.route_target).enumerate().take(n) {
+            // Bits past the prefix length go out as zero.
+            let keep = (bits - 8 * i).min(8);
+            *d = s & (0xffu8 << (8 - keep));
+        }
+        w.put(rt.get(..n).unwrap_or(&[]))
     }
 }
 
