@@ -203,3 +203,63 @@ fn progress_goes_to_stderr_only_when_asked() {
     assert!(err.contains("9 records"), "{err}");
     assert_eq!(quiet.stdout, loud.stdout);
 }
+
+/// The clients' UPDATEs of interop phase 7 (GoBGP, BIRD; `core/tests/data`)
+/// as BGP4MP_MESSAGE_AS4 records.
+fn families_mrt() -> std::path::PathBuf {
+    let cap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/data/families-interop.pcapng"
+    );
+    let mut out = Vec::new();
+    for m in reflector_testdata::pcap::bgp_messages(cap).unwrap() {
+        let (std::net::IpAddr::V4(src), _, std::net::IpAddr::V4(dst), 11870) = m.stream else {
+            continue;
+        };
+        if m.msg_type() != 2 {
+            continue;
+        }
+        let mut body = Vec::new();
+        body.extend_from_slice(&64512u32.to_be_bytes());
+        body.extend_from_slice(&64512u32.to_be_bytes());
+        body.extend_from_slice(&0u16.to_be_bytes());
+        body.extend_from_slice(&1u16.to_be_bytes());
+        body.extend_from_slice(&src.octets());
+        body.extend_from_slice(&dst.octets());
+        body.extend_from_slice(&m.bytes);
+        out.extend_from_slice(&1_796_000_000u32.to_be_bytes());
+        out.extend_from_slice(&16u16.to_be_bytes());
+        out.extend_from_slice(&4u16.to_be_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&body);
+    }
+    let path = scratch("families.mrt");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn nlri_are_counted_per_family_for_every_family_reflector_decodes() {
+    let v = json(&families_mrt());
+    let f = &v["mp_families"];
+    // GoBGP A: two VPN-IPv4 routes, one withdrawn again; BIRD: one more.
+    assert_eq!(f["1/128"]["name"], "ipv4-vpn");
+    assert_eq!(f["1/128"]["announced"], 3);
+    assert_eq!(f["1/128"]["withdrawn"], 1);
+    assert_eq!(f["2/128"]["announced"], 1);
+    assert_eq!(f["25/70"]["name"], "l2vpn-evpn");
+    assert_eq!(f["25/70"]["announced"], 2);
+    // GoBGP A's rule and BIRD's.
+    assert_eq!(f["1/133"]["announced"], 2);
+    // One membership from each of GoBGP B and C.
+    assert_eq!(f["1/132"]["name"], "rt-constraint");
+    assert_eq!(f["1/132"]["announced"], 2);
+    let text = run(&[], &families_mrt());
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("1/128 ipv4-vpn")
+                && l.split_whitespace().rev().take(2).eq(["1", "3"])),
+        "{text}"
+    );
+}

@@ -267,9 +267,17 @@ fn text(r: &Report) -> String {
         let _ = writeln!(w, "End-of-RIB    {}", r.end_of_rib);
     }
     if !r.mp_families.is_empty() {
-        let _ = writeln!(w, "MP attributes             reach    unreach");
+        let _ = writeln!(
+            w,
+            "MP attributes                          reach    unreach  announced  withdrawn"
+        );
         for (k, v) in &r.mp_families {
-            let _ = writeln!(w, "  AFI/SAFI {k:<12} {:>10} {:>10}", v.reach, v.unreach);
+            let label = format!("{k} {}", v.name.unwrap_or("(not decoded)"));
+            let _ = writeln!(
+                w,
+                "  {label:<32} {:>10} {:>10} {:>10} {:>10}",
+                v.reach, v.unreach, v.announced, v.withdrawn
+            );
         }
     }
     if r.rib_entries.total > 0 {

@@ -50,10 +50,16 @@ pub struct RibEntries {
 /// MP_REACH_NLRI / MP_UNREACH_NLRI attributes of one AFI/SAFI.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct MpCounts {
+    /// The family's name, when Reflector decodes it (`ipv4-vpn`, `l2vpn-evpn`, ...).
+    pub name: Option<&'static str>,
     /// UPDATEs carrying MP_REACH_NLRI for the family.
     pub reach: u64,
     /// UPDATEs carrying MP_UNREACH_NLRI for the family.
     pub unreach: u64,
+    /// NLRI announced (families Reflector decodes; ADD-PATH identifiers as the message says).
+    pub announced: u64,
+    /// NLRI withdrawn (families Reflector decodes).
+    pub withdrawn: u64,
 }
 
 /// Distinct peers.
@@ -364,14 +370,32 @@ impl Stats {
         };
         count(u.nlri(), &mut r.announced, &mut self.prefixes);
         count(u.withdrawn(), &mut r.withdrawn, &mut self.prefixes);
+        let nlri = |f: AfiSafi, field: &[u8], add_path: bool, withdraw: bool| {
+            reflector_core::wire::family::check_nlri(
+                f,
+                field,
+                add_path,
+                withdraw,
+                0,
+                reflector_core::Action::AfiSafiDisable,
+            )
+            .and_then(|r| r.ok())
+            .unwrap_or(0) as u64
+        };
         if let Some(m) = u.mp_reach() {
-            r.mp_families.entry(family(m.afi_safi)).or_default().reach += 1;
+            let c = r.mp_families.entry(family(m.afi_safi)).or_default();
+            c.name = reflector_core::wire::family::name(m.afi_safi);
+            c.reach += 1;
+            c.announced += nlri(m.afi_safi, m.nlri_bytes, m.add_path, false);
             if let Some(it) = m.prefixes() {
                 count(it, &mut r.announced, &mut self.prefixes);
             }
         }
         if let Some(m) = u.mp_unreach() {
-            r.mp_families.entry(family(m.afi_safi)).or_default().unreach += 1;
+            let c = r.mp_families.entry(family(m.afi_safi)).or_default();
+            c.name = reflector_core::wire::family::name(m.afi_safi);
+            c.unreach += 1;
+            c.withdrawn += nlri(m.afi_safi, m.nlri_bytes, m.add_path, true);
             if let Some(it) = m.prefixes() {
                 count(it, &mut r.withdrawn, &mut self.prefixes);
             }
