@@ -466,6 +466,101 @@ fn pack(attrs: &[AttributeRepr], nlri: &[Ipv4Prefix], ctx: &Context, out: &mut V
     }
 }
 
+/// A VPN-IPv4 table shaped like a provider network's: `vrfs` VRFs, each on
+/// `pes_per_vrf` PEs with its own RD per PE (type 0, `65000:(vrf*16+pe)`),
+/// one label per VRF per PE (per-VRF label allocation) and one or two route
+/// targets (`65000:vrf`, and a shared hub target for one VRF in eight);
+/// `routes` prefixes in all, /24 to /32 out of 10/8 (prefixes repeat across
+/// VRFs, as customer address space does), spread evenly over the VRFs and
+/// their PEs. One UPDATE carries up to 4,096 bytes of the NLRI of one (VRF,
+/// PE) pair: ORIGIN, empty AS_PATH, LOCAL_PREF, the route targets and an
+/// MP_REACH_NLRI whose next hop is the PE (`192.168.x.y`, with its RD of zeros).
+pub fn vpn_table(routes: usize, vrfs: usize, pes_per_vrf: usize, seed: u64) -> Table {
+    use reflector_core::wire::update_repr::{MpNlri, MpReachRepr};
+    use reflector_core::wire::vpn::{emit_labeled, Label, RouteDistinguisher};
+    use reflector_core::wire::{AfiSafi, Writer};
+    let ctx = Context::MODERN;
+    let mut rng = Rng::new(seed);
+    let pairs = (vrfs * pes_per_vrf).max(1);
+    let per_pair = routes.div_ceil(pairs);
+    let mut messages = Vec::new();
+    let mut made = 0usize;
+    for pair in 0..pairs {
+        let (vrf, pe) = (pair / pes_per_vrf.max(1), pair % pes_per_vrf.max(1));
+        let rd = RouteDistinguisher::as2(65000, (vrf * 16 + pe) as u32);
+        let label = Label::new(16 + (vrf * 16 + pe) as u32 % 0xf_0000, true).to_bytes();
+        let pe_addr = Ipv4Addr::new(192, 168, (pe / 250) as u8, (pe % 250 + 1) as u8);
+        let mut nh = vec![0u8; 8];
+        nh.extend_from_slice(&pe_addr.octets());
+        let rt = |n: u32| {
+            let mut c = [0u8, 2, 0xfd, 0xe8, 0, 0, 0, 0];
+            c[4..].copy_from_slice(&n.to_be_bytes());
+            c
+        };
+        let mut rts = vec![rt(vrf as u32)];
+        if vrf % 8 == 0 {
+            rts.push(rt(1_000_000));
+        }
+        let attrs = vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
+            AttributeRepr::new(AttributeValue::LocalPref(100)),
+            AttributeRepr::new(AttributeValue::ExtendedCommunities(rts)),
+        ];
+        let mut nlri: Vec<u8> = Vec::new();
+        let mut flush = |nlri: &mut Vec<u8>| {
+            if nlri.is_empty() {
+                return;
+            }
+            let mut a = attrs.clone();
+            a.push(AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::VPNV4,
+                next_hop: nh.clone(),
+                reserved: 0,
+                nlri: MpNlri::Opaque(std::mem::take(nlri)),
+            })));
+            let u = UpdateRepr {
+                withdrawn: Vec::new(),
+                attributes: a,
+                nlri: Vec::new(),
+            };
+            if let Ok(m) = u.to_vec(&ctx) {
+                messages.push(m);
+            }
+        };
+        let mut seen: HashSet<u64> = HashSet::new();
+        let take = per_pair.min(routes - made);
+        while seen.len() < take {
+            let len = 24 + rng.below(9) as u8;
+            let addr = Ipv4Addr::from_bits((10u32 << 24) | rng.below(1 << 24) as u32);
+            let Some(p) = Ipv4Prefix::new(addr, len) else {
+                continue;
+            };
+            if !seen.insert(p.key()) {
+                continue;
+            }
+            let mut buf = [0u8; 32];
+            let mut w = Writer::new(&mut buf);
+            if emit_labeled(&mut w, None, &label, Some(rd), &Prefix::V4(p)).is_ok() {
+                if nlri.len() + w.len() > 3_900 {
+                    flush(&mut nlri);
+                }
+                nlri.extend_from_slice(w.written());
+            }
+        }
+        flush(&mut nlri);
+        made += take;
+        if made >= routes {
+            break;
+        }
+    }
+    Table {
+        messages,
+        prefixes: made,
+        attr_sets: pairs,
+    }
+}
+
 /// An engine with one injecting client and `clients` receiving clients, all up.
 #[derive(Debug)]
 pub struct Bench {
@@ -483,11 +578,20 @@ pub const LOCAL_AS: u32 = 63_400;
 impl Bench {
     /// Build the engine, bring every peer up and drain the initial End-of-RIBs.
     pub fn new(clients: usize) -> Self {
+        Self::with_families(clients, &[])
+    }
+
+    /// [`Bench::new`] with `extra` families negotiated on every session besides IPv4 and IPv6 unicast.
+    pub fn with_families(clients: usize, extra: &[reflector_core::wire::AfiSafi]) -> Self {
         let mut engine = Engine::new(EngineConfig::new(LOCAL_AS, Ipv4Addr::new(10, 255, 0, 1)));
         let peer = |e: &mut Engine, n: u32| {
             let addr = Ipv4Addr::from_bits(0x0a00_0000 + n);
             let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(addr), LOCAL_AS));
-            e.peer_up(id, Negotiated::unicast(addr));
+            let mut neg = Negotiated::unicast(addr);
+            for f in extra {
+                neg.families.insert(*f);
+            }
+            e.peer_up(id, neg);
             id
         };
         let source = peer(&mut engine, 1);

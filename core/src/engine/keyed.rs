@@ -83,6 +83,9 @@ pub(super) struct KPath {
 pub(super) struct KEntry {
     pub(super) key: Nb,
     pub(super) paths: SmallVec<[KPath; 1]>,
+    /// What the best path was at the last flush, as a fingerprint (0: none):
+    /// peers without ADD-PATH that were sent the route hold that path.
+    sent_fp: u64,
     dirty: bool,
 }
 
@@ -168,6 +171,34 @@ impl KeyedRib {
         }
         self.live += 1;
         slot
+    }
+
+    /// Paths in the table.
+    pub(super) fn paths(&self) -> usize {
+        self.entries.iter().map(|e| e.paths.len()).sum()
+    }
+
+    /// Heap bytes of the table: index, entries, and spilled keys, path lists and NLRI.
+    pub(super) fn heap_bytes(&self) -> usize {
+        use core::mem::size_of;
+        let spilled = |b: &Nb| if b.spilled() { b.capacity() } else { 0 };
+        let entries: usize = self
+            .entries
+            .iter()
+            .map(|e| {
+                spilled(&e.key)
+                    + if e.paths.spilled() {
+                        e.paths.capacity() * size_of::<KPath>()
+                    } else {
+                        0
+                    }
+                    + e.paths.iter().map(|p| spilled(&p.nlri)).sum::<usize>()
+            })
+            .sum();
+        self.entries.capacity() * size_of::<KEntry>()
+            + entries
+            + self.index.capacity() * (size_of::<u32>() + 1)
+            + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
     }
 
     fn touch(&mut self, slot: u32) {
@@ -959,8 +990,14 @@ impl Engine {
     }
 
     /// Bring what `peer` was told of the routes at `slots` of keyed family
-    /// `fi` in line with the table, writing the difference into its queue.
-    fn keyed_export_to(&mut self, fi: usize, peer: PeerId, slots: Option<&[u32]>) {
+    /// `fi` (each with whether its best path changed at this flush; all
+    /// routes when `None`) in line with the table, writing the difference
+    /// into its queue.
+    ///
+    /// A peer without ADD-PATH has one bit per route: set while it holds the
+    /// route, which is then the best path of the last flush. One with
+    /// ADD-PATH has an explicit record of the path identifiers it holds.
+    fn keyed_export_to(&mut self, fi: usize, peer: PeerId, slots: Option<&[(u32, bool)]>) {
         let Some(f) = KEYED.get(fi).copied() else {
             return;
         };
@@ -970,28 +1007,41 @@ impl Engine {
         let Some(rib) = self.rib.keyed.0.get(fi) else {
             return;
         };
-        let mut tx_adj = core::mem::take(&mut self.keyed_adj_scratch);
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
+        let mut tx_adj = core::mem::take(&mut self.keyed_adj_scratch);
         core::mem::swap(&mut tx_adj, &mut p.tx.adj_keyed);
+        if p.tx.keyed_sent.len() <= fi {
+            p.tx.keyed_sent.resize_with(KEYED_COUNT, Vec::new);
+        }
+        let mut bits =
+            p.tx.keyed_sent
+                .get_mut(fi)
+                .map(core::mem::take)
+                .unwrap_or_default();
+        if bits.len() < rib.entries.len().div_ceil(64) {
+            bits.resize(rib.entries.len().div_ceil(64), 0);
+        }
         let mut batch = Batch::default();
         let hasher = &self.rib.keyed.1;
-        let all: Vec<u32>;
+        let all: Vec<(u32, bool)>;
         let slots = match slots {
             Some(s) => s,
             None => {
-                all = (0..rib.entries.len() as u32).collect();
+                all = rib
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (i as u32, e.dirty))
+                    .collect();
                 &all
             }
         };
-        for &slot in slots {
+        for &(slot, changed) in slots {
             let Some(e) = rib.entries.get(slot as usize) else {
                 continue;
             };
-            let tag = (fi as u32) << 27 | slot;
-            // What the peer should have: the best path, or with ADD-PATH every path.
-            let mut want: SmallVec<[(u32, Arc<OutBlock>, &Nb); 2]> = SmallVec::new();
             let best = e.paths.first().filter(|kp| {
                 decide::reachable(
                     self.attrs.get(kp.path.attrs),
@@ -999,13 +1049,8 @@ impl Engine {
                     self.resolver.as_ref(),
                 )
             });
-            let eligible = if t.add_path {
-                &e.paths[..]
-            } else {
-                best.map(core::slice::from_ref).unwrap_or(&[])
-            };
-            for kp in eligible {
-                if let Some(blk) = out_block(
+            let mut block = |kp: &KPath| {
+                out_block(
                     &t,
                     kp,
                     &self.peers,
@@ -1014,23 +1059,49 @@ impl Engine {
                     &self.me,
                     self.cfg.client_to_client,
                     f,
-                ) {
-                    let pid = if t.add_path { kp.path.local_id } else { 0 };
-                    want.push((pid, blk, &kp.nlri));
+                )
+            };
+            if !t.add_path {
+                let (w, b) = (slot as usize / 64, 1u64 << (slot % 64));
+                let had = bits.get(w).is_some_and(|x| x & b != 0);
+                match best.and_then(|kp| block(kp).map(|blk| (kp, blk))) {
+                    Some((kp, blk)) => {
+                        if !had || changed {
+                            batch.announce(blk, kp.nlri.clone());
+                        }
+                        if let Some(x) = bits.get_mut(w) {
+                            *x |= b;
+                        }
+                    }
+                    None if had => {
+                        batch.withdrawals.push(withdraw_nlri(f, &e.key));
+                        if let Some(x) = bits.get_mut(w) {
+                            *x &= !b;
+                        }
+                    }
+                    None => {}
+                }
+                continue;
+            }
+            let tag = (fi as u32) << 27 | slot;
+            // ADD-PATH: every path the peer may have, each under our identifier.
+            let mut want: SmallVec<[(u32, Arc<OutBlock>, &Nb); 2]> = SmallVec::new();
+            if best.is_some() {
+                for kp in &e.paths {
+                    if let Some(blk) = block(kp) {
+                        want.push((kp.path.local_id, blk, &kp.nlri));
+                    }
                 }
             }
-            // Withdraw what the peer has and should not.
             let had: SmallVec<[u32; 2]> = match tx_adj.get(&tag) {
                 Some(v) => v.iter().map(|(pid, _)| *pid).collect(),
                 None => SmallVec::new(),
             };
             for pid in had {
                 if !want.iter().any(|(w, _, _)| *w == pid) {
-                    batch.withdrawals.push(with_path_id(
-                        t.add_path,
-                        pid,
-                        &withdraw_nlri(f, &e.key),
-                    ));
+                    batch
+                        .withdrawals
+                        .push(with_path_id(true, pid, &withdraw_nlri(f, &e.key)));
                     if let Some(v) = tx_adj.get_mut(&tag) {
                         v.retain(|(p, _)| *p != pid);
                     }
@@ -1044,7 +1115,7 @@ impl Engine {
                     Some((_, old)) => *old = fp,
                     None => v.push((pid, fp)),
                 }
-                batch.announce(blk, with_path_id(t.add_path, pid, nlri));
+                batch.announce(blk, with_path_id(true, pid, nlri));
             }
             if tx_adj.get(&tag).is_some_and(|v| v.is_empty()) {
                 tx_adj.remove(&tag);
@@ -1055,12 +1126,28 @@ impl Engine {
         };
         core::mem::swap(&mut tx_adj, &mut p.tx.adj_keyed);
         self.keyed_adj_scratch = tx_adj;
+        if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
+            *v = bits;
+        }
         let max = p.tx_ctx.max_message_len();
         let (msgs, ann, wd, over) = pack(&mut p.tx.out, max, f, &batch);
         p.counters.updates_sent += msgs;
         p.counters.prefixes_sent += ann;
         p.counters.withdrawals_sent += wd;
         p.counters.encode_overflows += over;
+    }
+
+    /// Whether any peer still holds the route at `slot` of keyed family `fi`.
+    fn keyed_held(&self, fi: usize, slot: u32) -> bool {
+        let (w, b) = (slot as usize / 64, 1u64 << (slot % 64));
+        let tag = (fi as u32) << 27 | slot;
+        self.peers.iter().any(|p| {
+            p.tx.keyed_sent
+                .get(fi)
+                .and_then(|v| v.get(w))
+                .is_some_and(|x| x & b != 0)
+                || p.tx.adj_keyed.contains_key(&tag)
+        })
     }
 
     /// Rank the changed routes of keyed family `fi` and send every peer the difference.
@@ -1072,8 +1159,10 @@ impl Engine {
             return;
         }
         let f = rib.family;
-        let dirty = core::mem::take(&mut rib.dirty);
-        for &slot in &dirty {
+        let dirty_slots = core::mem::take(&mut rib.dirty);
+        let mut dirty: Vec<(u32, bool)> = Vec::with_capacity(dirty_slots.len());
+        for slot in dirty_slots {
+            let hasher = &self.rib.keyed.1;
             let Some(rib) = self.rib.keyed.0.get_mut(fi) else {
                 return;
             };
@@ -1088,6 +1177,9 @@ impl Engine {
                 &self.cfg,
                 self.resolver.as_ref(),
             );
+            let fp = best_fingerprint(hasher, e, &self.attrs, self.resolver.as_ref());
+            dirty.push((slot, fp != e.sent_fp));
+            e.sent_fp = fp;
         }
         let targets: Vec<PeerId> = self
             .peers
@@ -1108,9 +1200,12 @@ impl Engine {
             self.keyed_export_to(fi, peer, Some(&dirty));
         }
         self.out_cache.clear();
-        if let Some(rib) = self.rib.keyed.0.get_mut(fi) {
-            for &slot in &dirty {
-                rib.remove_if_empty(slot);
+        // Emptied routes go once no peer holds them (a paused peer may).
+        for &(slot, _) in &dirty {
+            if !self.keyed_held(fi, slot) {
+                if let Some(rib) = self.rib.keyed.0.get_mut(fi) {
+                    rib.remove_if_empty(slot);
+                }
             }
         }
         if fi == RTC_INDEX && !self.rtc_changed.is_empty() {
@@ -1159,6 +1254,9 @@ impl Engine {
             return;
         }
         p.tx.adj_keyed.retain(|tag, _| (*tag >> 27) as usize != fi);
+        if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
+            v.clear();
+        }
         if f == AfiSafi::RT_CONSTRAINT
             && p.cfg.role == Role::Client
             && self.cfg.rtc_default_to_clients
@@ -1219,6 +1317,9 @@ impl Engine {
         };
         if let Some(p) = self.peers.get_mut(peer.index()).filter(|p| p.has_family(f)) {
             p.tx.adj_keyed.retain(|tag, _| (*tag >> 27) as usize != fi);
+            if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
+                v.clear();
+            }
             pending.keyed_fresh |= 1 << fi;
         }
     }
@@ -1260,6 +1361,31 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// The fingerprint of an entry's best path as export sees it (0: none):
+/// its attribute set's bytes, its NLRI and where it came from.
+fn best_fingerprint(
+    h: &DefaultHashBuilder,
+    e: &KEntry,
+    attrs: &Interner<()>,
+    resolver: Option<&super::Resolver>,
+) -> u64 {
+    let Some(kp) = e.paths.first() else {
+        return 0;
+    };
+    let set = attrs.get(kp.path.attrs);
+    if !decide::reachable(set, kp.path.peer, resolver) {
+        return 0;
+    }
+    let fp = h.hash_one((
+        set.map(|s| s.block()),
+        set.and_then(|s| s.mp_next_hop()),
+        kp.nlri.as_slice(),
+        kp.path.peer.0,
+        kp.path.local_id,
+    ));
+    fp.max(1)
 }
 
 /// The RT membership family's position in [`KEYED`].
@@ -1305,6 +1431,16 @@ pub(super) type AdjTag = u32;
 
 /// What a peer was told of keyed routes: per (family, slot), path identifiers and fingerprints.
 pub(super) type KeyedAdj = HashMap<AdjTag, SmallVec<[(u32, u64); 1]>>;
+
+/// Heap bytes of one peer's keyed Adj-RIB-Out.
+pub(super) fn adj_heap_bytes(a: &KeyedAdj) -> usize {
+    use core::mem::size_of;
+    a.capacity() * (size_of::<(AdjTag, SmallVec<[(u32, u64); 1]>)>() + 1)
+        + a.values()
+            .filter(|v| v.spilled())
+            .map(|v| v.capacity() * size_of::<(u32, u64)>())
+            .sum::<usize>()
+}
 
 #[cfg(test)]
 mod tests {

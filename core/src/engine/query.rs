@@ -104,11 +104,30 @@ impl Engine {
                 .iter()
                 .map(|e| e.paths.heap_bytes())
                 .sum::<usize>();
+        let keyed = &self.rib.keyed.0;
+        let adj: usize = self
+            .peers
+            .iter()
+            .map(|p| {
+                super::keyed::adj_heap_bytes(&p.tx.adj_keyed)
+                    + p.tx
+                        .keyed_sent
+                        .iter()
+                        .map(|v| v.capacity() * 8)
+                        .sum::<usize>()
+            })
+            .sum();
         MemoryStats {
-            prefixes: self.rib.v4.len() + self.rib.v6.len(),
-            paths,
+            prefixes: self.rib.v4.len()
+                + self.rib.v6.len()
+                + keyed.iter().map(|r| r.len()).sum::<usize>(),
+            paths: paths + keyed.iter().map(|r| r.paths()).sum::<usize>(),
             attr_sets: self.attrs.len(),
-            table_bytes: self.rib.v4.heap_bytes() + self.rib.v6.heap_bytes() + spill,
+            table_bytes: self.rib.v4.heap_bytes()
+                + self.rib.v6.heap_bytes()
+                + spill
+                + keyed.iter().map(|r| r.heap_bytes()).sum::<usize>()
+                + adj,
             attr_bytes: self.attrs.heap_bytes(),
         }
     }

@@ -30,8 +30,10 @@ pub(super) struct Tx {
     pub(super) out: Vec<u8>,
     pub(super) adj_v4: AdjOut<u64>,
     pub(super) adj_v6: AdjOut<Ipv6Prefix>,
-    /// What the peer was told of keyed routes.
+    /// What the peer was told of keyed routes, with ADD-PATH.
     pub(super) adj_keyed: super::keyed::KeyedAdj,
+    /// Per keyed family, one bit per route: held by the peer (without ADD-PATH).
+    pub(super) keyed_sent: Vec<Vec<u64>>,
 }
 
 impl Tx {

@@ -422,13 +422,14 @@ pub fn decode_block(block: &[u8]) -> Vec<AttributeRepr> {
 /// Memory used by the RIB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemoryStats {
-    /// Prefixes in the Loc-RIB.
+    /// Prefixes (routes, in the keyed families) in the Loc-RIB.
     pub prefixes: usize,
     /// Candidate paths.
     pub paths: usize,
     /// Distinct attribute sets.
     pub attr_sets: usize,
-    /// Bytes held by the prefix tables (index, entries and spilled path lists).
+    /// Bytes held by the prefix tables (index, entries and spilled path lists),
+    /// and by the keyed families' records of what each peer was told.
     pub table_bytes: usize,
     /// Bytes held by the attribute sets and the interner.
     pub attr_bytes: usize,
