@@ -35,7 +35,7 @@ use reflector_core::wire::AfiSafi;
 use reflector_sim::plan::{Endpoint, Family, PeerRole, Source};
 use reflector_sim::{Cluster, Note, Severity};
 
-use super::config::{Config, ConfigError, PeerLimits, PeerSpec};
+use super::config::{Config, ConfigError, PeerLimits, PeerSecurity, PeerSpec};
 
 /// Hold time proposed to every peer: BIRD's default, what calico/node proposes.
 const HOLD_TIME: u16 = 240;
@@ -265,6 +265,7 @@ pub fn config_for_node(
             limits: PeerLimits::default(),
             import: None,
             export: None,
+            security: PeerSecurity::default(),
         });
     }
     if peers.is_empty() {
@@ -288,6 +289,7 @@ pub fn config_for_node(
         // sessions planned from the resources behave as calico/node's do.
         ebgp_requires_policy: false,
         peers,
+        bmp: Vec::new(),
     };
     config.validate()?;
     Ok((config, notes))

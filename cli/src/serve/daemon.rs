@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 
 use super::config::{Config, ConfigError, PeerSpec};
 use super::reload::{self, Stop};
+use super::sock;
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
 const HOLD_TIMER_EXPIRED: u8 = 4;
@@ -232,6 +233,8 @@ struct Shared {
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
     shutdown: watch::Receiver<bool>,
+    /// The listening sockets, for TCP-MD5 keys changed by a reload.
+    listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
 }
 
 /// Peers whose connections are refused for a while: a prefix limit ended
@@ -387,8 +390,8 @@ pub async fn serve(
 ) -> Result<(), String> {
     let mut listeners = Vec::new();
     for a in &cfg.listen {
-        let l = listen(*a).map_err(|e| format!("cannot listen on {a}: {e}"))?;
-        listeners.push(l);
+        let l = listen(*a, &cfg.peers).map_err(|e| format!("cannot listen on {a}: {e}"))?;
+        listeners.push((*a, Arc::new(l)));
     }
     if let Some(p) = &pid_file {
         std::fs::write(p, format!("{}\n", std::process::id()))
@@ -426,6 +429,7 @@ pub async fn serve(
         input,
         hold_off,
         shutdown: shutdown_rx,
+        listeners,
     });
     info!(
         router_id = %sh.cfg.router_id,
@@ -435,8 +439,8 @@ pub async fn serve(
         peers = sh.slots().len(),
         "reflector listening"
     );
-    for l in listeners {
-        tokio::spawn(accept_loop(sh.clone(), l));
+    for (_, l) in &sh.listeners {
+        tokio::spawn(accept_loop(sh.clone(), l.clone()));
     }
     let active: Vec<usize> = sh
         .slots()
@@ -480,7 +484,7 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
     }
     drop(engine_task);
-    info!("stopped");
+    info!(unknown_connections = sock::unknown_connections(), "stopped");
     Ok(())
 }
 
@@ -544,6 +548,15 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
         }
         slots.extend(plan.add.iter().cloned().map(Some));
     }
+    let (before, now): (Vec<PeerSpec>, Vec<PeerSpec>) = (
+        slots.iter().flatten().cloned().collect(),
+        sh.slots().iter().flatten().cloned().collect(),
+    );
+    for (a, l) in &sh.listeners {
+        if let Err(e) = sock::rekey_listener(&**l, *a, &before, &now) {
+            warn!(listen = %a, error = %e, "TCP-MD5 keys not updated");
+        }
+    }
     for (slot, why) in &plan.stop {
         let name = slots.get(*slot).cloned().flatten().map(|p| p.name);
         let conns = sh.conns();
@@ -588,7 +601,7 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
 /// not dropped and retried after SYN back-off.
 const LISTEN_BACKLOG: u32 = 4096;
 
-fn listen(a: SocketAddr) -> std::io::Result<TcpListener> {
+fn listen(a: SocketAddr, peers: &[PeerSpec]) -> std::io::Result<TcpListener> {
     let sock = if a.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -596,10 +609,11 @@ fn listen(a: SocketAddr) -> std::io::Result<TcpListener> {
     };
     sock.set_reuseaddr(true)?;
     sock.bind(a)?;
+    sock::listener(&sock, a, peers)?;
     sock.listen(LISTEN_BACKLOG)
 }
 
-async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
+async fn accept_loop(sh: Arc<Shared>, l: Arc<TcpListener>) {
     let mut shutdown = sh.shutdown.clone();
     loop {
         tokio::select! {
@@ -609,10 +623,13 @@ async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
                         debug!(remote = %addr, "connection refused: the peer is held off after its prefix limit");
                         drop(stream);
                     }
-                    Some(i) => {
-                        tokio::spawn(connection(sh.clone(), stream, i, false));
-                    }
-                    None => warn!(remote = %addr, "connection from an address that is not a configured peer: closed"),
+                    Some(i) => match sh.spec(i).map(|p| sock::accepted(&stream, &p)) {
+                        Some(Err(e)) => warn!(remote = %addr, error = %e, "connection closed"),
+                        _ => {
+                            tokio::spawn(connection(sh.clone(), stream, i, false));
+                        }
+                    },
+                    None => sock::unknown_connection(addr),
                 },
                 Err(e) => {
                     warn!(error = %e, "accept failed");
@@ -638,7 +655,7 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
         let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
-            match tokio::time::timeout(Duration::from_secs(5), connect(remote, spec.local_address))
+            match tokio::time::timeout(Duration::from_secs(5), connect(remote, &spec))
                 .await
             {
                 Ok(Ok(stream)) => {
@@ -658,15 +675,16 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
     }
 }
 
-async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+async fn connect(remote: SocketAddr, spec: &PeerSpec) -> std::io::Result<TcpStream> {
     let sock = if remote.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
-    if let Some(l) = local {
+    if let Some(l) = spec.local_address {
         sock.bind(SocketAddr::new(l, 0))?;
     }
+    sock::outgoing(&sock, spec)?;
     sock.connect(remote).await
 }
 

@@ -89,6 +89,7 @@ pub mod config;
 mod daemon;
 mod policy;
 mod reload;
+pub mod sock;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
