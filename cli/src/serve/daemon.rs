@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 
 use super::config::{Config, ConfigError, PeerSpec};
 use super::reload::{self, Stop};
+use super::bmp;
 use super::sock;
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
@@ -115,6 +116,8 @@ enum ToEngine {
     },
     /// A new configuration: apply its peer and policy changes, then answer.
     Reload(EngineReload, oneshot::Sender<()>),
+    /// Every second while BMP is on: Loc-RIB dumps and Statistics Reports (see `bmp.rs`).
+    BmpTick,
     Finish(oneshot::Sender<()>),
 }
 
@@ -235,6 +238,8 @@ struct Shared {
     shutdown: watch::Receiver<bool>,
     /// The listening sockets, for TCP-MD5 keys changed by a reload.
     listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
+    /// The BMP client, when collectors are configured.
+    bmp: Option<bmp::Bmp>,
 }
 
 /// Peers whose connections are refused for a while: a prefix limit ended
@@ -406,6 +411,9 @@ pub async fn serve(
     ecfg.cluster_id = cfg.cluster_id;
     ecfg.client_to_client = cfg.client_to_client;
     ecfg.ebgp_requires_policy = cfg.ebgp_requires_policy;
+    let bmp = bmp::Bmp::start(&cfg.bmp, cfg.asn, cfg.router_id);
+    // BMP's Loc-RIB monitoring reads the engine's best-path events.
+    ecfg.record_events = bmp.is_some();
     note_default_deny(&cfg, &cfg.peers);
     let peers: Vec<PeerSetup> = cfg.peers.iter().map(|p| PeerSetup::new(&cfg, p)).collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));
@@ -417,7 +425,11 @@ pub async fn serve(
         engine_tx.downgrade(),
         input.clone(),
         hold_off.clone(),
+        bmp.as_ref().map(bmp::Bmp::engine_side),
     ));
+    if bmp.is_some() {
+        tokio::spawn(bmp_ticker(engine_tx.downgrade()));
+    }
     let specs = std::mem::take(&mut cfg.peers);
     let sh = Arc::new(Shared {
         conns: Mutex::new(specs.iter().map(|_| Vec::new()).collect()),
@@ -430,6 +442,7 @@ pub async fn serve(
         hold_off,
         shutdown: shutdown_rx,
         listeners,
+        bmp,
     });
     info!(
         router_id = %sh.cfg.router_id,
@@ -484,6 +497,9 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
     }
     drop(engine_task);
+    if let Some(b) = &sh.bmp {
+        b.close(Duration::from_secs(1)).await;
+    }
     info!(unknown_connections = sock::unknown_connections(), "stopped");
     Ok(())
 }
@@ -688,6 +704,18 @@ async fn connect(remote: SocketAddr, spec: &PeerSpec) -> std::io::Result<TcpStre
     sock.connect(remote).await
 }
 
+/// Ask the engine for BMP's Loc-RIB dumps and statistics, every second.
+async fn bmp_ticker(engine: mpsc::WeakSender<ToEngine>) {
+    let mut t = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        t.tick().await;
+        let Some(tx) = engine.upgrade() else { return };
+        if tx.send(ToEngine::BmpTick).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Tell the engine a paused or catching-up peer's queue has drained below [`LOW_WATER`].
 async fn report_drained(link: &Link, drained: &Option<(mpsc::Sender<ToEngine>, usize, u64)>) {
     if link.queued.load(Ordering::Relaxed) < LOW_WATER && link.paused.swap(false, Ordering::AcqRel)
@@ -814,6 +842,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     };
     let id = sh.next_conn.fetch_add(1, Ordering::Relaxed);
     let remote = stream.peer_addr().ok();
+    let local = stream.local_addr().ok();
+    // BMP: both OPENs for the Peer Up, and why the session ended for the Peer Down.
+    let mut opens = bmp::OpenCapture::new(sh.bmp.is_some());
+    let mut bmp_down: Option<bmp::DownReason> = None;
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
     let link = Arc::new(Link::default());
@@ -872,6 +904,11 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         families = ?n.families.as_slice(),
                         "session established"
                     );
+                    if let (Some(b), Some(o), Some(l), Some(r)) = (&sh.bmp, opens.opens(), local, remote) {
+                        let id = std::net::Ipv4Addr::from_bits(n.peer_bgp_id);
+                        let h = bmp::PeerHeader::global(r.ip().to_canonical(), spec.asn, id, n.four_octet_as);
+                        b.peer_up(peer, h, l, r, o);
+                    }
                     restart = n
                         .graceful_restart
                         .map(|t| {
@@ -899,13 +936,24 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         closed = true;
                     }
                 }
-                SessionEvent::Message(b) => batch.push(b),
+                SessionEvent::Message(b) => {
+                    if let Some(x) = sh.bmp.as_ref().filter(|_| b.get(18) == Some(&2)) {
+                        x.route_monitoring(peer, &b);
+                    }
+                    batch.push(b)
+                }
                 SessionEvent::NotificationSent(n) => {
                     notified |= n.code != HOLD_TIMER_EXPIRED;
+                    bmp_down = Some(bmp::DownReason::LocalNotification(
+                        bmp::notification_message(n.code, n.subcode, &n.data),
+                    ));
                     log_notification(&spec.name, true, &n)
                 }
                 SessionEvent::NotificationReceived(n) => {
                     notified = true;
+                    bmp_down = Some(bmp::DownReason::RemoteNotification(
+                        bmp::notification_message(n.code, n.subcode, &n.data),
+                    ));
                     log_notification(&spec.name, false, &n)
                 }
                 SessionEvent::Closed(r) => {
@@ -916,6 +964,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             }
         }
         if let Some(b) = s.poll_transmit() {
+            opens.on_sent(&b);
             link.send(Bytes::from(b));
         }
         if !batch.is_empty() {
@@ -947,9 +996,12 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         let sleep_for = deadline.map(|d| Duration::from_millis(d.saturating_sub(sh.now())));
         tokio::select! {
             r = rd.readable() => match r {
-                Ok(()) => match read_into_session(&rd, &mut s, sh.now()) {
+                Ok(()) => match read_into_session(&rd, &mut s, sh.now(), &mut opens) {
                     Ok(true) => {}
-                    Ok(false) => s.tcp_closed(sh.now()),
+                    Ok(false) => {
+                        bmp_down.get_or_insert(bmp::DownReason::RemoteNoData);
+                        s.tcp_closed(sh.now())
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => s.tcp_closed(sh.now()),
                 },
@@ -978,6 +1030,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     }
     if let Some(list) = sh.conns().get_mut(peer) {
         list.retain(|c| c.id != id);
+    }
+    if let (true, Some(b)) = (up, &sh.bmp) {
+        // Closed on our side without a NOTIFICATION: FSM event 2 (ManualStop) stands for it.
+        b.peer_down(peer, &bmp_down.unwrap_or(bmp::DownReason::LocalNoNotification(2)));
     }
     if up {
         let graceful = restart.filter(|_| !notified);
@@ -1017,6 +1073,7 @@ fn read_into_session(
     rd: &tokio::net::tcp::OwnedReadHalf,
     s: &mut Session,
     now: u64,
+    opens: &mut bmp::OpenCapture,
 ) -> std::io::Result<bool> {
     READ_SCRATCH.with(|b| {
         let mut b = b.borrow_mut();
@@ -1024,7 +1081,9 @@ fn read_into_session(
         if n == 0 {
             return Ok(false);
         }
-        s.handle_bytes(now, b.get(..n).unwrap_or(&[]));
+        let got = b.get(..n).unwrap_or(&[]);
+        opens.on_received(got);
+        s.handle_bytes(now, got);
         Ok(true)
     })
 }
@@ -1124,6 +1183,7 @@ async fn engine_loop(
     me: mpsc::WeakSender<ToEngine>,
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
+    mut bmp: Option<bmp::EngineSide>,
 ) {
     let mut engine = Engine::new(cfg);
     let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
@@ -1331,6 +1391,11 @@ async fn engine_loop(
                     }
                     let _ = done.send(());
                 }
+                ToEngine::BmpTick => {
+                    if let Some(b) = bmp.as_mut() {
+                        b.tick(&mut engine, &ids);
+                    }
+                }
                 ToEngine::Finish(done) => {
                     for (i, id) in ids.iter().enumerate() {
                         let Some(id) = id else { continue };
@@ -1348,6 +1413,9 @@ async fn engine_loop(
                     let _ = done.send(());
                     return;
                 }
+            }
+            if let Some(b) = bmp.as_mut() {
+                b.drain(&mut engine);
             }
             if bytes < ENGINE_BATCH_BYTES {
                 next = rx.try_recv().ok();

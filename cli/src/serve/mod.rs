@@ -84,6 +84,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod bmp;
 pub mod calico;
 pub mod config;
 mod daemon;
