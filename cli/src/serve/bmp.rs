@@ -13,13 +13,16 @@
 //! The BGP side never waits for BMP: messages are encoded where the event
 //! happens and put on a bounded queue per collector (`queue`, default 65 536
 //! messages); when it is full, or while the collector is not connected, they
-//! are dropped and counted ([`Bmp::dropped`]). A lost collector is
-//! reconnected with exponential backoff (1 s doubling to 30 s); on each
-//! (re)connection it gets the Initiation, the Peer Ups of the live sessions
-//! and a full dump of the Loc-RIB. Adj-RIB-In routes received while it was
-//! away are not replayed: Reflector does not keep the pre-policy Adj-RIB-In.
+//! are dropped and counted ([`Bmp::dropped`]). Until the first connection
+//! succeeds, messages are queued (up to `queue`), so a collector that is up
+//! when Reflector starts misses nothing. A lost collector is reconnected with
+//! exponential backoff (1 s doubling to 30 s), and what happens meanwhile is
+//! dropped; on each reconnection (or a first one after drops) it gets the
+//! Initiation, the Peer Ups of the live sessions and a full dump of the
+//! Loc-RIB. Adj-RIB-In routes received while it was away are not replayed:
+//! Reflector does not keep the pre-policy Adj-RIB-In.
 //!
-//! The encoder ([`Encoder`] functions: [`initiation`], [`peer_up`], ...) is
+//! The encoder functions ([`initiation`], [`peer_up`], ...) are
 //! byte-exact against RFC 7854 §4 and RFC 9069 §4 (see the unit tests).
 
 use std::collections::{BTreeMap, HashMap};
@@ -92,10 +95,6 @@ pub mod down {
     pub const REMOTE_NOTIFICATION: u8 = 3;
     /// Remote system closed, no data.
     pub const REMOTE_NO_DATA: u8 = 4;
-    /// Peer de-configured.
-    pub const DECONFIGURED: u8 = 5;
-    /// Local system closed, TLV data follows (RFC 9069).
-    pub const LOCAL_TLV: u8 = 6;
 }
 /// Initiation TLV sysDescr.
 pub const TLV_SYS_DESCR: u16 = 1;
@@ -228,9 +227,6 @@ fn tlv(out: &mut Vec<u8>, t: u16, value: &[u8]) {
     out.extend_from_slice(value);
 }
 
-/// Namespace marker for the encoder functions of this module.
-pub enum Encoder {}
-
 /// Initiation (RFC 7854 §4.3) with sysDescr and sysName.
 pub fn initiation(sys_name: &str, sys_descr: &str) -> Vec<u8> {
     let mut v = start(msg::INITIATION);
@@ -280,8 +276,6 @@ pub enum DownReason {
     RemoteNotification(Vec<u8>),
     /// The peer closed the connection.
     RemoteNoData,
-    /// The peer was removed from the configuration.
-    Deconfigured,
 }
 
 /// Peer Down (RFC 7854 §4.9).
@@ -302,7 +296,6 @@ pub fn peer_down(h: &PeerHeader, why: &DownReason) -> Vec<u8> {
             v.extend_from_slice(n);
         }
         DownReason::RemoteNoData => v.push(down::REMOTE_NO_DATA),
-        DownReason::Deconfigured => v.push(down::DECONFIGURED),
     }
     finish(v)
 }
@@ -512,7 +505,12 @@ struct PeerUp {
 struct Collector {
     address: SocketAddr,
     tx: mpsc::Sender<Bytes>,
+    /// Messages are queued: connected, or not connected yet since the start.
+    accepting: AtomicBool,
+    /// Connected now.
     connected: AtomicBool,
+    /// Messages dropped before the first connection (then it gets a full replay).
+    dropped_early: AtomicU64,
 }
 
 struct Inner {
@@ -553,7 +551,9 @@ impl Bmp {
             collectors.push(Collector {
                 address: s.address,
                 tx,
+                accepting: AtomicBool::new(true),
                 connected: AtomicBool::new(false),
+                dropped_early: AtomicU64::new(0),
             });
         }
         let bmp = Bmp {
@@ -588,8 +588,11 @@ impl Bmp {
     }
 
     fn send_one(&self, c: &Collector, b: Bytes) {
-        if !c.connected.load(Ordering::Relaxed) || c.tx.try_send(b).is_err() {
+        if !c.accepting.load(Ordering::Relaxed) || c.tx.try_send(b).is_err() {
             self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            if !c.connected.load(Ordering::Relaxed) {
+                c.dropped_early.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -637,6 +640,7 @@ impl Bmp {
         if connected {
             let _ = tokio::time::timeout(wait, self.inner.closed.notified()).await;
         }
+        info!(dropped = self.dropped(), "BMP closed");
     }
 
     /// The engine side: Loc-RIB monitoring and statistics.
@@ -666,6 +670,7 @@ async fn client(inner: Arc<Inner>, i: usize, mut rx: mpsc::Receiver<Bytes>) {
     };
     let mut backoff = Duration::from_secs(1);
     let mut failures = 0u32;
+    let mut first = true;
     loop {
         if inner.closing.load(Ordering::Acquire) {
             return;
@@ -695,13 +700,21 @@ async fn client(inner: Arc<Inner>, i: usize, mut rx: mpsc::Receiver<Bytes>) {
                     &open,
                     &[(TLV_TABLE_NAME, b"global")],
                 ));
-                for (_, m) in lock(&inner.ups).values() {
-                    hello.extend_from_slice(m);
-                }
-                lock(&inner.dump).push(i);
+                // What happened before the first connection is queued, unless
+                // some was dropped; after a loss, the live sessions and the
+                // Loc-RIB are sent again.
+                c.accepting.store(true, Ordering::Release);
                 c.connected.store(true, Ordering::Release);
+                if !first || c.dropped_early.load(Ordering::Relaxed) > 0 {
+                    for (_, m) in lock(&inner.ups).values() {
+                        hello.extend_from_slice(m);
+                    }
+                    lock(&inner.dump).push(i);
+                }
+                first = false;
                 let res = stream(&inner, &mut s, hello, &mut rx).await;
                 c.connected.store(false, Ordering::Release);
+                c.accepting.store(false, Ordering::Release);
                 if inner.closing.load(Ordering::Acquire) {
                     let _ = s.shutdown().await;
                     inner.closed.notify_waiters();
@@ -722,15 +735,19 @@ async fn client(inner: Arc<Inner>, i: usize, mut rx: mpsc::Receiver<Bytes>) {
                 debug!(collector = %c.address, "BMP collector: connect timed out");
             }
         }
-        // Wait, discarding (and counting) what is reported meanwhile.
+        // Wait; after a lost connection, discard (and count) what is reported meanwhile.
         let until = tokio::time::Instant::now() + backoff;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                m = rx.recv() => match m {
-                    Some(_) => { inner.dropped.fetch_add(1, Ordering::Relaxed); }
-                    None => return,
-                },
+        if first {
+            tokio::time::sleep_until(until).await;
+        } else {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => break,
+                    m = rx.recv() => match m {
+                        Some(_) => { inner.dropped.fetch_add(1, Ordering::Relaxed); }
+                        None => return,
+                    },
+                }
             }
         }
         backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -1068,10 +1085,6 @@ mod tests {
         assert_eq!(
             &peer_down(&hdr(), &DownReason::RemoteNoData)[48..],
             &[down::REMOTE_NO_DATA]
-        );
-        assert_eq!(
-            &peer_down(&hdr(), &DownReason::Deconfigured)[48..],
-            &[down::DECONFIGURED]
         );
     }
 

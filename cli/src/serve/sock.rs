@@ -217,6 +217,24 @@ mod linux {
         }
     }
 
+    /// Attach a classic BPF program to the socket (replacing any other).
+    pub fn attach_filter(fd: &impl AsRawFd, prog: &[super::Insn]) -> std::io::Result<()> {
+        let mut code: Vec<libc::sock_filter> = prog
+            .iter()
+            .map(|i| libc::sock_filter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect();
+        let fprog = libc::sock_fprog {
+            len: u16::try_from(code.len()).map_err(|_| std::io::Error::other("filter too long"))?,
+            filter: code.as_mut_ptr(),
+        };
+        setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+    }
+
     /// Whether the socket is IPv6.
     pub fn is_v6(fd: &impl AsRawFd) -> bool {
         family(fd.as_raw_fd()).is_ok_and(|f| f == libc::AF_INET6)
@@ -252,6 +270,9 @@ mod linux {
     pub fn is_v6<T>(_: &T) -> bool {
         false
     }
+    pub fn attach_filter<T>(_: &T, _: &[super::Insn]) -> std::io::Result<()> {
+        Err(unsupported())
+    }
     pub fn matches(listen: SocketAddr, peer: IpAddr) -> bool {
         listen.is_ipv4() == peer.is_ipv4()
     }
@@ -272,8 +293,97 @@ fn annotate(what: &str, peer: &PeerSpec, e: std::io::Error) -> std::io::Error {
     )
 }
 
+/// One classic BPF instruction (`struct sock_filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Insn {
+    /// Opcode.
+    pub code: u16,
+    /// Jump offset when true.
+    pub jt: u8,
+    /// Jump offset when false.
+    pub jf: u8,
+    /// Operand.
+    pub k: u32,
+}
+
+/// Offset of the network header for BPF loads on a socket (SKF_NET_OFF).
+const NET: u32 = (-0x10_0000i32) as u32;
+const LD_W_ABS: u16 = 0x20;
+const LD_B_ABS: u16 = 0x30;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const AND_K: u16 = 0x54;
+const RET_K: u16 = 0x06;
+/// Longest program the kernel takes (BPF_MAXINSNS).
+const MAX_INSNS: usize = 4096;
+
+const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+    Insn { code, jt, jf, k }
+}
+
+/// The GTSM filter of a listening socket: a segment from one of `peers`
+/// (address, minimum TTL) with a lower TTL (hop limit) is dropped, anything
+/// else passes. A listener serves GTSM and other peers at once, and the
+/// filter acts from the first SYN on (its accepted sockets inherit it), so
+/// nothing from a GTSM peer with a low TTL is queued before `accept`.
+pub fn gtsm_program(peers: &[(IpAddr, u8)]) -> Option<Vec<Insn>> {
+    let mut v4 = Vec::new();
+    for (a, min) in peers.iter().filter(|(a, _)| a.to_canonical().is_ipv4()) {
+        if let IpAddr::V4(a) = a.to_canonical() {
+            // src == a ? (ttl >= min ? accept : drop) : next peer
+            v4.extend([
+                insn(LD_W_ABS, 0, 0, NET + 12),
+                insn(JEQ_K, 0, 4, a.to_bits()),
+                insn(LD_B_ABS, 0, 0, NET + 8),
+                insn(JGE_K, 0, 1, u32::from(*min)),
+                insn(RET_K, 0, 0, u32::MAX),
+                insn(RET_K, 0, 0, 0),
+            ]);
+        }
+    }
+    v4.push(insn(RET_K, 0, 0, u32::MAX));
+    let mut v6 = Vec::new();
+    for (a, min) in peers {
+        let IpAddr::V6(a) = a else { continue };
+        if a.to_ipv4_mapped().is_some() {
+            continue;
+        }
+        let o = a.octets();
+        let w = |i: usize| u32::from_be_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+        v6.extend([
+            insn(LD_W_ABS, 0, 0, NET + 8),
+            insn(JEQ_K, 0, 10, w(0)),
+            insn(LD_W_ABS, 0, 0, NET + 12),
+            insn(JEQ_K, 0, 8, w(4)),
+            insn(LD_W_ABS, 0, 0, NET + 16),
+            insn(JEQ_K, 0, 6, w(8)),
+            insn(LD_W_ABS, 0, 0, NET + 20),
+            insn(JEQ_K, 0, 4, w(12)),
+            insn(LD_B_ABS, 0, 0, NET + 7),
+            insn(JGE_K, 0, 1, u32::from(*min)),
+            insn(RET_K, 0, 0, u32::MAX),
+            insn(RET_K, 0, 0, 0),
+        ]);
+    }
+    v6.push(insn(RET_K, 0, 0, u32::MAX));
+    if v4.len() == 1 && v6.len() == 1 {
+        return None;
+    }
+    // IP version: 4 runs the IPv4 part, anything else the IPv6 part.
+    let skip = u8::try_from(v4.len()).ok()?;
+    let mut p = vec![
+        insn(LD_B_ABS, 0, 0, NET),
+        insn(AND_K, 0, 0, 0xf0),
+        insn(JEQ_K, 0, skip, 0x40),
+    ];
+    p.extend(v4);
+    p.extend(v6);
+    (p.len() <= MAX_INSNS).then_some(p)
+}
+
 /// Prepare a listening socket bound to `addr` (before `listen`): a TCP-MD5
-/// key for every peer with a password, and TTL 255 when a peer uses GTSM.
+/// key for every peer with a password; with GTSM peers, TTL 255 (for the
+/// SYN-ACKs) and the filter of [`gtsm_program`].
 pub fn listener<S: SockFd>(sock: &S, addr: SocketAddr, peers: &[PeerSpec]) -> std::io::Result<()> {
     let mine = || peers.iter().filter(|p| linux::matches(addr, p.address));
     for p in mine() {
@@ -282,8 +392,15 @@ pub fn listener<S: SockFd>(sock: &S, addr: SocketAddr, peers: &[PeerSpec]) -> st
                 .map_err(|e| annotate("TCP-MD5 key", p, e))?;
         }
     }
-    if mine().any(|p| p.security.gtsm_hops.is_some()) {
+    let gtsm: Vec<(IpAddr, u8)> = mine()
+        .filter_map(|p| Some((p.address, gtsm_min_ttl(p.security.gtsm_hops?))))
+        .collect();
+    if !gtsm.is_empty() {
         linux::ttl(sock, linux::is_v6(sock), 255)?;
+        let prog = gtsm_program(&gtsm).ok_or_else(|| {
+            std::io::Error::other("too many GTSM peers for one listening socket's filter")
+        })?;
+        linux::attach_filter(sock, &prog)?;
     }
     Ok(())
 }
@@ -302,6 +419,14 @@ pub fn rekey_listener<S: SockFd>(
         if o.security.password.is_some() && !kept {
             linux::md5(sock, o.address, None).map_err(|e| annotate("deleting TCP-MD5 key", o, e))?;
         }
+    }
+    let gtsm = |ps: &[PeerSpec]| {
+        ps.iter()
+            .any(|p| linux::matches(addr, p.address) && p.security.gtsm_hops.is_some())
+    };
+    if gtsm(old) && !gtsm(new) {
+        // The last GTSM peer is gone: a filter that passes everything.
+        linux::attach_filter(sock, &[insn(RET_K, 0, 0, u32::MAX)])?;
     }
     listener(sock, addr, new)
 }
@@ -371,6 +496,68 @@ mod tests {
             assert_eq!(rl.hit(IpAddr::V4(Ipv4Addr::new(10, 0, 0, i)), t0), Some(0));
             assert!(rl.keys.len() <= 4);
         }
+    }
+
+    /// Run a GTSM program over a packet's network header, as the kernel would.
+    fn run(prog: &[Insn], net: &[u8]) -> u32 {
+        let mut a: u32 = 0;
+        let mut pc = 0usize;
+        for _ in 0..10_000 {
+            let i = prog[pc];
+            let at = |k: u32| (k.wrapping_sub(NET)) as usize;
+            match i.code {
+                LD_W_ABS => {
+                    let o = at(i.k);
+                    a = u32::from_be_bytes([net[o], net[o + 1], net[o + 2], net[o + 3]]);
+                }
+                LD_B_ABS => a = u32::from(net[at(i.k)]),
+                AND_K => a &= i.k,
+                JEQ_K | JGE_K => {
+                    let t = if i.code == JEQ_K { a == i.k } else { a >= i.k };
+                    pc += usize::from(if t { i.jt } else { i.jf });
+                }
+                RET_K => return i.k,
+                c => panic!("opcode {c:#x}"),
+            }
+            pc += 1;
+        }
+        panic!("no return");
+    }
+
+    fn v4(src: [u8; 4], ttl: u8) -> Vec<u8> {
+        let mut h = vec![0x45, 0, 0, 40, 0, 0, 0, 0, ttl, 6, 0, 0];
+        h.extend_from_slice(&src);
+        h.extend_from_slice(&[127, 0, 0, 1]);
+        h
+    }
+
+    fn v6(src: std::net::Ipv6Addr, hops: u8) -> Vec<u8> {
+        let mut h = vec![0x60, 0, 0, 0, 0, 20, 6, hops];
+        h.extend_from_slice(&src.octets());
+        h.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+        h
+    }
+
+    #[test]
+    fn gtsm_filter_drops_low_ttl_from_gtsm_peers_only() {
+        let g6: std::net::Ipv6Addr = "2001:db8::5".parse().unwrap();
+        let prog = gtsm_program(&[
+            (IpAddr::V4(Ipv4Addr::new(127, 0, 8, 5)), 255),
+            (IpAddr::V4(Ipv4Addr::new(127, 0, 8, 6)), 254),
+            (IpAddr::V6(g6), 255),
+        ])
+        .unwrap();
+        assert_eq!(run(&prog, &v4([127, 0, 8, 5], 255)), u32::MAX);
+        assert_eq!(run(&prog, &v4([127, 0, 8, 5], 64)), 0);
+        assert_eq!(run(&prog, &v4([127, 0, 8, 5], 254)), 0);
+        assert_eq!(run(&prog, &v4([127, 0, 8, 6], 254)), u32::MAX);
+        assert_eq!(run(&prog, &v4([127, 0, 8, 6], 253)), 0);
+        // Not a GTSM peer: passes whatever its TTL.
+        assert_eq!(run(&prog, &v4([127, 0, 8, 7], 1)), u32::MAX);
+        assert_eq!(run(&prog, &v6(g6, 255)), u32::MAX);
+        assert_eq!(run(&prog, &v6(g6, 64)), 0);
+        assert_eq!(run(&prog, &v6("2001:db8::6".parse().unwrap(), 1)), u32::MAX);
+        assert!(gtsm_program(&[]).is_none());
     }
 
     #[test]
