@@ -605,7 +605,14 @@ impl Bmp {
         remote: SocketAddr,
         opens: (&[u8], &[u8]),
     ) {
-        let m = Bytes::from(peer_up(&header, local, remote.port(), opens.0, opens.1, &[]));
+        let m = Bytes::from(peer_up(
+            &header,
+            local,
+            remote.port(),
+            opens.0,
+            opens.1,
+            &[],
+        ));
         lock(&self.inner.ups).insert(slot, (PeerUp { header }, m.clone()));
         for c in &self.inner.collectors {
             self.send_one(c, m.clone());
@@ -688,7 +695,11 @@ async fn client(inner: Arc<Inner>, i: usize, mut rx: mpsc::Receiver<Bytes>) {
                 failures = 0;
                 let mut hello = initiation(
                     &sys_name(),
-                    concat!("Reflector ", env!("CARGO_PKG_VERSION"), " BGP route reflector"),
+                    concat!(
+                        "Reflector ",
+                        env!("CARGO_PKG_VERSION"),
+                        " BGP route reflector"
+                    ),
                 );
                 let loc = PeerHeader::loc_rib(inner.asn, inner.router_id);
                 let open = fabricated_open(inner.asn, inner.router_id);

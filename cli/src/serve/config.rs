@@ -266,10 +266,7 @@ fn security(p: &TomlPeer, f: &dyn Fn(&str) -> String) -> Result<PeerSecurity, Co
         (_, Some(0)) => return Err(err(f("gtsm_hops"), "must be 1 to 254")),
         (_, Some(255)) => return Err(err(f("gtsm_hops"), "must be 1 to 254")),
         (Some(false), Some(_)) => {
-            return Err(err(
-                f("gtsm_hops"),
-                "conflicts with `ttl_security = false`",
-            ))
+            return Err(err(f("gtsm_hops"), "conflicts with `ttl_security = false`"))
         }
         (_, Some(n)) => Some(n),
         (Some(true), None) => Some(1),
@@ -285,7 +282,10 @@ fn bmp_spec(i: usize, b: &TomlBmp) -> Result<BmpSpec, ConfigError> {
     let address = b.address.parse::<SocketAddr>().map_err(|_| {
         err(
             format!("bmp[{i}].address"),
-            format!("`{}` is not ADDRESS:PORT (e.g. `127.0.0.1:11019`)", b.address),
+            format!(
+                "`{}` is not ADDRESS:PORT (e.g. `127.0.0.1:11019`)",
+                b.address
+            ),
         )
     })?;
     let queue = b.queue.unwrap_or(65_536);

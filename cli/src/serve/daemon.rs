@@ -26,9 +26,9 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tracing::{debug, info, warn};
 
+use super::bmp;
 use super::config::{Config, ConfigError, PeerSpec};
 use super::reload::{self, Stop};
-use super::bmp;
 use super::sock;
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
@@ -671,9 +671,7 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
         let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
-            match tokio::time::timeout(Duration::from_secs(5), connect(remote, &spec))
-                .await
-            {
+            match tokio::time::timeout(Duration::from_secs(5), connect(remote, &spec)).await {
                 Ok(Ok(stream)) => {
                     let h = tokio::spawn(connection(sh.clone(), stream, peer, true));
                     let _ = h.await;
@@ -904,9 +902,16 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         families = ?n.families.as_slice(),
                         "session established"
                     );
-                    if let (Some(b), Some(o), Some(l), Some(r)) = (&sh.bmp, opens.opens(), local, remote) {
+                    if let (Some(b), Some(o), Some(l), Some(r)) =
+                        (&sh.bmp, opens.opens(), local, remote)
+                    {
                         let id = std::net::Ipv4Addr::from_bits(n.peer_bgp_id);
-                        let h = bmp::PeerHeader::global(r.ip().to_canonical(), spec.asn, id, n.four_octet_as);
+                        let h = bmp::PeerHeader::global(
+                            r.ip().to_canonical(),
+                            spec.asn,
+                            id,
+                            n.four_octet_as,
+                        );
                         b.peer_up(peer, h, l, r, o);
                     }
                     restart = n
@@ -1033,7 +1038,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     }
     if let (true, Some(b)) = (up, &sh.bmp) {
         // Closed on our side without a NOTIFICATION: FSM event 2 (ManualStop) stands for it.
-        b.peer_down(peer, &bmp_down.unwrap_or(bmp::DownReason::LocalNoNotification(2)));
+        b.peer_down(
+            peer,
+            &bmp_down.unwrap_or(bmp::DownReason::LocalNoNotification(2)),
+        );
     }
     if up {
         let graceful = restart.filter(|_| !notified);

@@ -92,7 +92,8 @@ impl RateLimit {
         if self.keys.len() >= self.max_keys {
             // Forget the sources quiet for a whole interval; if none is, all of them.
             let interval = self.interval;
-            self.keys.retain(|_, (t, _)| now.duration_since(*t) < interval);
+            self.keys
+                .retain(|_, (t, _)| now.duration_since(*t) < interval);
             if self.keys.len() >= self.max_keys {
                 self.keys.clear();
             }
@@ -123,7 +124,12 @@ mod linux {
         key: [u8; 80],
     }
 
-    fn setsockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, v: &T) -> std::io::Result<()> {
+    fn setsockopt<T>(
+        fd: RawFd,
+        level: libc::c_int,
+        name: libc::c_int,
+        v: &T,
+    ) -> std::io::Result<()> {
         let len = libc::socklen_t::try_from(std::mem::size_of::<T>()).unwrap_or(0);
         // SAFETY: `v` points to a live value of `len` bytes for the duration of the call.
         let r = unsafe { libc::setsockopt(fd, level, name, (v as *const T).cast(), len) };
@@ -176,7 +182,8 @@ mod linux {
                 };
                 // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
                 let sin6 = unsafe {
-                    &mut *(&mut sig.addr as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+                    &mut *(&mut sig.addr as *mut libc::sockaddr_storage)
+                        .cast::<libc::sockaddr_in6>()
                 };
                 sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                 sin6.sin6_addr.s6_addr = a6.octets();
@@ -232,7 +239,12 @@ mod linux {
             len: u16::try_from(code.len()).map_err(|_| std::io::Error::other("filter too long"))?,
             filter: code.as_mut_ptr(),
         };
-        setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+        setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            &fprog,
+        )
     }
 
     /// Whether the socket is IPv6.
@@ -243,8 +255,7 @@ mod linux {
     /// The peer's address as the socket's family sees it.
     pub fn matches(listen: SocketAddr, peer: IpAddr) -> bool {
         // An IPv6 listener bound to the unspecified address also takes IPv4 (mapped).
-        listen.is_ipv4() == peer.is_ipv4()
-            || (listen.is_ipv6() && listen.ip().is_unspecified())
+        listen.is_ipv4() == peer.is_ipv4() || (listen.is_ipv6() && listen.ip().is_unspecified())
     }
 }
 
@@ -417,7 +428,8 @@ pub fn rekey_listener<S: SockFd>(
             .iter()
             .any(|n| n.address == o.address && n.security.password.is_some());
         if o.security.password.is_some() && !kept {
-            linux::md5(sock, o.address, None).map_err(|e| annotate("deleting TCP-MD5 key", o, e))?;
+            linux::md5(sock, o.address, None)
+                .map_err(|e| annotate("deleting TCP-MD5 key", o, e))?;
         }
     }
     let gtsm = |ps: &[PeerSpec]| {
