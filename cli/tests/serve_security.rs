@@ -1,0 +1,247 @@
+//! `reflector serve` session security on loopback: TCP-MD5 (RFC 2385) on the
+//! daemon's outgoing connections (a listener with the same key gets a
+//! session, one without a key never sees the connection), connections from
+//! unknown addresses (closed at once, counted, logged once per source), and
+//! the configuration's checks of `password`, `password_file` and GTSM.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reflector_core::session::State;
+
+mod support;
+use support::{accept, tempdir, Daemon, Peer};
+
+const AS: u32 = 64512;
+
+fn spawn(config: &str, dir: &std::path::Path) -> Daemon {
+    let path = dir.join("reflector.toml");
+    std::fs::write(&path, config).unwrap();
+    Daemon(
+        Command::new(env!("CARGO_BIN_EXE_reflector"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .args(["--log", "debug"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("reflector.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Set a TCP-MD5 key for `peer` on a socket (struct tcp_md5sig of linux/tcp.h).
+fn md5(fd: &impl AsRawFd, peer: Ipv4Addr, key: &[u8]) {
+    let mut sig = [0u8; 216];
+    sig[0..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+    sig[4..8].copy_from_slice(&peer.octets());
+    sig[130..132].copy_from_slice(&(key.len() as u16).to_ne_bytes());
+    sig[136..136 + key.len()].copy_from_slice(key);
+    // SAFETY: `sig` is a live 216-byte struct tcp_md5sig.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MD5SIG,
+            sig.as_ptr().cast(),
+            sig.len() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "TCP_MD5SIG: {}", std::io::Error::last_os_error());
+}
+
+fn log(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("reflector.log")).unwrap_or_default()
+}
+
+fn sigterm(d: &mut Daemon) {
+    assert!(Command::new("kill")
+        .args(["-TERM", &d.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while d.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the daemon did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn md5_signed_connection_establishes_and_an_unkeyed_listener_never_sees_it() {
+    let dir = tempdir("md5");
+    let good = TcpListener::bind("127.0.0.61:0").unwrap();
+    md5(&good, Ipv4Addr::LOCALHOST, b"s3cret-key");
+    let bad = TcpListener::bind("127.0.0.62:0").unwrap();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = ["127.0.0.1:{port}"]
+connect_retry = 1
+
+[[peer]]
+name = "good"
+address = "127.0.0.61"
+asn = {AS}
+role = "client"
+port = {pg}
+local_address = "127.0.0.1"
+password = "s3cret-key"
+
+[[peer]]
+name = "bad"
+address = "127.0.0.62"
+asn = {AS}
+role = "client"
+port = {pb}
+local_address = "127.0.0.1"
+password_file = "{pwfile}"
+"#,
+        port = free_port(),
+        pg = good.local_addr().unwrap().port(),
+        pb = bad.local_addr().unwrap().port(),
+        pwfile = dir.join("bad.pw").display(),
+    );
+    std::fs::write(dir.join("bad.pw"), "other-key\n").unwrap();
+    let mut daemon = spawn(&config, &dir);
+    let mut p = Peer::new("good", accept(&good), AS, Ipv4Addr::new(10, 0, 0, 61));
+    p.until("Established", |p| p.s.state() == State::Established);
+    // The daemon signs every segment to 127.0.0.62 too; a listener without the
+    // key drops them in the kernel, so it never has a connection to accept.
+    bad.set_nonblocking(true).unwrap();
+    // The daemon gives a connection attempt 5 s.
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < deadline {
+        assert!(
+            bad.accept().is_err(),
+            "an unsigned listener accepted a signed connection"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(log(&dir).contains("connect timed out") || log(&dir).contains("connect failed"));
+    sigterm(&mut daemon);
+    assert!(
+        !log(&dir).contains("s3cret"),
+        "the password is never logged"
+    );
+}
+
+#[test]
+fn unknown_addresses_are_closed_counted_and_logged_once_per_source() {
+    let dir = tempdir("unknown");
+    let port = free_port();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = ["127.0.0.1:{port}"]
+
+[[peer]]
+address = "127.0.0.63"
+asn = {AS}
+role = "client"
+passive = true
+"#
+    );
+    let mut daemon = spawn(&config, &dir);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = 0;
+    while n < 20 {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            assert!(Instant::now() < deadline, "the daemon is not listening");
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        // Closed at once: EOF (or a reset) well before any BGP timer.
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let t = Instant::now();
+        let mut b = [0u8; 64];
+        match s.read(&mut b) {
+            Ok(0) => {}
+            Ok(k) => panic!("the daemon sent {k} bytes to an unknown address"),
+            Err(e) => assert!(
+                e.kind() == std::io::ErrorKind::ConnectionReset,
+                "not closed: {e}"
+            ),
+        }
+        assert!(t.elapsed() < Duration::from_secs(1));
+        n += 1;
+    }
+    sigterm(&mut daemon);
+    let text = log(&dir);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("not a configured peer"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one log line per source per minute: {lines:?}"
+    );
+    assert!(lines[0].contains("127.0.0.1"));
+    assert!(
+        text.contains("stopped unknown_connections=20"),
+        "the counter: {}",
+        text.lines().last().unwrap_or("")
+    );
+}
+
+fn check_config(dir: &std::path::Path, peer: &str) -> (bool, String) {
+    let path = dir.join("c.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "router_id = \"10.0.0.1\"\nasn = 64512\n[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\n{peer}"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reflector"))
+        .args(["serve", "--check-config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn security_settings_are_checked_with_the_field_named() {
+    let dir = tempdir("seccfg");
+    assert!(check_config(&dir, "password = \"x\"\nttl_security = true\n").0);
+    assert!(check_config(&dir, "gtsm_hops = 3\n").0);
+    let long = "k".repeat(81);
+    let (ok, err) = check_config(&dir, &format!("password = \"{long}\"\n"));
+    assert!(
+        !ok && err.contains("peer[0].password") && err.contains("1 to 80 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains(&long), "the password is not echoed");
+    let (ok, err) = check_config(&dir, "password = \"a\"\npassword_file = \"/x\"\n");
+    assert!(!ok && err.contains("peer[0].password_file"), "{err}");
+    let (ok, err) = check_config(&dir, "password_file = \"/nonexistent/pw\"\n");
+    assert!(
+        !ok && err.contains("peer[0].password_file") && err.contains("/nonexistent/pw"),
+        "{err}"
+    );
+    let (ok, err) = check_config(&dir, "gtsm_hops = 0\n");
+    assert!(!ok && err.contains("peer[0].gtsm_hops"), "{err}");
+    let (ok, err) = check_config(&dir, "ttl_security = false\ngtsm_hops = 2\n");
+    assert!(!ok && err.contains("peer[0].gtsm_hops"), "{err}");
+}
