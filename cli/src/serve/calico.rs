@@ -52,6 +52,8 @@ pub struct Overrides {
     pub listen: Vec<SocketAddr>,
     /// `--passive`: only accept connections, never connect.
     pub passive: bool,
+    /// `--secrets DIR`: Kubernetes Secrets mounted at `DIR/<name>/<key>` (see `secrets.rs`).
+    pub secrets: Option<std::path::PathBuf>,
 }
 
 /// A configuration ready for the daemon, with remarks to log once logging is set up.
@@ -108,7 +110,13 @@ pub fn load(path: &Path, o: &Overrides) -> Result<Loaded, ConfigError> {
                 ),
             )
         })?;
-        config_for_node(&cluster, node, &o.listen)?
+        let extras = super::secrets::scan(path);
+        let security = |sources: &[Source]| {
+            super::secrets::security(&cluster, &extras, sources, o.secrets.as_deref())
+        };
+        let (c, mut notes) = config_for_node_with(&cluster, node, &o.listen, &security)?;
+        notes.extend(extras.notes.iter().cloned());
+        (c, notes)
     } else {
         if o.node.is_some() {
             return Err(err(
@@ -171,6 +179,16 @@ pub fn config_for_node(
     cluster: &Cluster,
     node: &str,
     listen: &[SocketAddr],
+) -> Result<(Config, Vec<Note>), ConfigError> {
+    config_for_node_with(cluster, node, listen, &|_| Ok(PeerSecurity::default()))
+}
+
+/// [`config_for_node`], with each session's TCP-MD5 and GTSM settings from its sources.
+pub fn config_for_node_with(
+    cluster: &Cluster,
+    node: &str,
+    listen: &[SocketAddr],
+    security: &dyn Fn(&[Source]) -> Result<PeerSecurity, ConfigError>,
 ) -> Result<(Config, Vec<Note>), ConfigError> {
     let plan = cluster.plan();
     let idx = plan.node_index(node).ok_or_else(|| {
@@ -265,7 +283,7 @@ pub fn config_for_node(
             limits: PeerLimits::default(),
             import: None,
             export: None,
-            security: PeerSecurity::default(),
+            security: security(&session.sources)?,
         });
     }
     if peers.is_empty() {

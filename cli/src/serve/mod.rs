@@ -90,6 +90,7 @@ pub mod config;
 mod daemon;
 mod policy;
 mod reload;
+mod secrets;
 pub mod sock;
 
 /// Arguments of `reflector serve`.
@@ -116,6 +117,9 @@ pub struct Args {
     /// Never connect to peers; only accept their connections.
     #[arg(long)]
     pub passive: bool,
+    /// Calico resources: Kubernetes Secrets for `password.secretKeyRef`, each mounted at DIR/<secret name>/<key>.
+    #[arg(long, value_name = "DIR")]
+    pub secrets: Option<PathBuf>,
     /// Write the process id to this file once listening.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -155,6 +159,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
         node: args.node.clone(),
         listen: args.listen.clone(),
         passive: args.passive,
+        secrets: args.secrets.clone(),
     };
     if let Some(path) = &args.check_config {
         let loaded =
