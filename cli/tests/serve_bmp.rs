@@ -170,8 +170,8 @@ fn streams_bmp_to_a_collector_reconnects_and_tshark_dissects_it() {
     let dir = tempdir("bmp");
     let collector = TcpListener::bind("127.0.0.1:0").unwrap();
     let cport = collector.local_addr().unwrap().port();
-    let la = TcpListener::bind("127.0.0.41:0").unwrap();
-    let lb = TcpListener::bind("127.0.0.42:0").unwrap();
+    let la = TcpListener::bind("127.0.0.141:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.142:0").unwrap();
     let config = format!(
         r#"router_id = "10.255.0.1"
 asn = {AS}
@@ -184,7 +184,7 @@ statistics_interval = 1
 
 [[peer]]
 name = "a"
-address = "127.0.0.41"
+address = "127.0.0.141"
 asn = {AS}
 role = "client"
 port = {pa}
@@ -192,7 +192,7 @@ local_address = "127.0.0.1"
 
 [[peer]]
 name = "b"
-address = "127.0.0.42"
+address = "127.0.0.142"
 asn = {AS}
 role = "client"
 port = {pb}
@@ -242,7 +242,7 @@ local_address = "127.0.0.1"
         m1.iter().any(|m| m.kind == 3 && m.peer_type == Some(3)),
         "Loc-RIB Peer Up"
     );
-    for addr in [[127, 0, 0, 41], [127, 0, 0, 42]] {
+    for addr in [[127, 0, 0, 141], [127, 0, 0, 142]] {
         let up = m1
             .iter()
             .find(|m| m.kind == 3 && m.peer_addr == Some(v4_addr(addr)))
@@ -257,7 +257,7 @@ local_address = "127.0.0.1"
     }
     let from_a: Vec<&Msg> = m1
         .iter()
-        .filter(|m| m.kind == 0 && m.peer_addr == Some(v4_addr([127, 0, 0, 41])))
+        .filter(|m| m.kind == 0 && m.peer_addr == Some(v4_addr([127, 0, 0, 141])))
         .collect();
     assert!(from_a.len() >= 2, "A's two UPDATEs as received");
     let sent = update(&["10.41.0.0/16"]);
@@ -306,12 +306,12 @@ local_address = "127.0.0.1"
     let m2 = split(&all2);
     let down_a = m2
         .iter()
-        .find(|m| m.kind == 2 && m.peer_addr == Some(v4_addr([127, 0, 0, 41])))
+        .find(|m| m.kind == 2 && m.peer_addr == Some(v4_addr([127, 0, 0, 141])))
         .expect("Peer Down for A");
     assert_eq!(down_a.bytes[6 + 42], 4, "remote closed, no data");
     let down_b = m2
         .iter()
-        .find(|m| m.kind == 2 && m.peer_addr == Some(v4_addr([127, 0, 0, 42])))
+        .find(|m| m.kind == 2 && m.peer_addr == Some(v4_addr([127, 0, 0, 142])))
         .expect("Peer Down for B");
     assert_eq!(down_b.bytes[6 + 42], 1, "local NOTIFICATION follows");
     let n = &down_b.bytes[6 + 42 + 1..];
@@ -380,8 +380,8 @@ local_address = "127.0.0.1"
     }
     let all: Vec<(String, String)> = fields.concat();
     let has = |k: &str, v: &str| all.iter().any(|(n, x)| n == k && x == v);
-    assert!(has("bmp.peer.ip.addr", "127.0.0.41"));
-    assert!(has("bmp.peer.ip.addr", "127.0.0.42"));
+    assert!(has("bmp.peer.ip.addr", "127.0.0.141"));
+    assert!(has("bmp.peer.ip.addr", "127.0.0.142"));
     assert!(has("bmp.peer.type", "3"), "Loc-RIB peer type");
     assert!(
         all.iter()

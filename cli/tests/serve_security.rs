@@ -86,9 +86,9 @@ fn sigterm(d: &mut Daemon) {
 #[test]
 fn md5_signed_connection_establishes_and_an_unkeyed_listener_never_sees_it() {
     let dir = tempdir("md5");
-    let good = TcpListener::bind("127.0.0.61:0").unwrap();
+    let good = TcpListener::bind("127.0.0.161:0").unwrap();
     md5(&good, Ipv4Addr::LOCALHOST, b"s3cret-key");
-    let bad = TcpListener::bind("127.0.0.62:0").unwrap();
+    let bad = TcpListener::bind("127.0.0.162:0").unwrap();
     let config = format!(
         r#"router_id = "10.255.0.1"
 asn = {AS}
@@ -97,7 +97,7 @@ connect_retry = 1
 
 [[peer]]
 name = "good"
-address = "127.0.0.61"
+address = "127.0.0.161"
 asn = {AS}
 role = "client"
 port = {pg}
@@ -106,7 +106,7 @@ password = "s3cret-key"
 
 [[peer]]
 name = "bad"
-address = "127.0.0.62"
+address = "127.0.0.162"
 asn = {AS}
 role = "client"
 port = {pb}
@@ -122,7 +122,7 @@ password_file = "{pwfile}"
     let mut daemon = spawn(&config, &dir);
     let mut p = Peer::new("good", accept(&good), AS, Ipv4Addr::new(10, 0, 0, 61));
     p.until("Established", |p| p.s.state() == State::Established);
-    // The daemon signs every segment to 127.0.0.62 too; a listener without the
+    // The daemon signs every segment to 127.0.0.162 too; a listener without the
     // key drops them in the kernel, so it never has a connection to accept.
     bad.set_nonblocking(true).unwrap();
     // The daemon gives a connection attempt 5 s.
@@ -152,7 +152,7 @@ asn = {AS}
 listen = ["127.0.0.1:{port}"]
 
 [[peer]]
-address = "127.0.0.63"
+address = "127.0.0.163"
 asn = {AS}
 role = "client"
 passive = true

@@ -175,6 +175,7 @@ fn role(r: PeerRole) -> Role {
 /// The configuration of node `node` of a cluster, from the planner's sessions;
 /// `listen`, when not empty, replaces the node's addresses. Also returns the
 /// cluster's load notes and lint findings.
+#[cfg(test)]
 pub fn config_for_node(
     cluster: &Cluster,
     node: &str,

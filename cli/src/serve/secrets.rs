@@ -314,7 +314,7 @@ impl Extras {
 
     fn secret_ref(&mut self, resource: &str, at: &str, v: &Value) -> Option<SecretRef> {
         let r = v.get("secretKeyRef")?;
-        self.check(resource, &format!("{at}"), v, &["secretKeyRef"], &[]);
+        self.check(resource, at, v, &["secretKeyRef"], &[]);
         self.check(resource, &format!("{at}.secretKeyRef"), r, SECRET_REF, &[]);
         Some(SecretRef {
             name: str_of(r, "name").unwrap_or("").to_string(),
