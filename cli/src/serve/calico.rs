@@ -184,7 +184,8 @@ pub fn config_for_node(
     config_for_node_with(cluster, node, listen, &|_| Ok(PeerSecurity::default()))
 }
 
-/// [`config_for_node`], with each session's TCP-MD5 and GTSM settings from its sources.
+/// The configuration of node `node` (as `config_for_node`, used by the tests),
+/// with each session's TCP-MD5 and GTSM settings from the resources it comes from.
 pub fn config_for_node_with(
     cluster: &Cluster,
     node: &str,

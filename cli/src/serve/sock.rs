@@ -325,6 +325,7 @@ const JEQ_K: u16 = 0x15;
 const JGE_K: u16 = 0x35;
 const AND_K: u16 = 0x54;
 const RET_K: u16 = 0x06;
+const JA: u16 = 0x05;
 /// Longest program the kernel takes (BPF_MAXINSNS).
 const MAX_INSNS: usize = 4096;
 
@@ -380,12 +381,13 @@ pub fn gtsm_program(peers: &[(IpAddr, u8)]) -> Option<Vec<Insn>> {
     if v4.len() == 1 && v6.len() == 1 {
         return None;
     }
-    // IP version: 4 runs the IPv4 part, anything else the IPv6 part.
-    let skip = u8::try_from(v4.len()).ok()?;
+    // IP version: 4 runs the IPv4 part, anything else jumps (32-bit offset) to the IPv6 part.
+    let skip = u32::try_from(v4.len()).ok()?;
     let mut p = vec![
         insn(LD_B_ABS, 0, 0, NET),
         insn(AND_K, 0, 0, 0xf0),
-        insn(JEQ_K, 0, skip, 0x40),
+        insn(JEQ_K, 1, 0, 0x40),
+        insn(JA, 0, 0, skip),
     ];
     p.extend(v4);
     p.extend(v6);
@@ -529,6 +531,7 @@ mod tests {
                     pc += usize::from(if t { i.jt } else { i.jf });
                 }
                 RET_K => return i.k,
+                JA => pc += i.k as usize,
                 c => panic!("opcode {c:#x}"),
             }
             pc += 1;
@@ -570,6 +573,27 @@ mod tests {
         assert_eq!(run(&prog, &v6(g6, 64)), 0);
         assert_eq!(run(&prog, &v6("2001:db8::6".parse().unwrap(), 1)), u32::MAX);
         assert!(gtsm_program(&[]).is_none());
+    }
+
+    #[test]
+    fn gtsm_filter_with_many_peers_jumps_far() {
+        let many: Vec<(IpAddr, u8)> = (0..600u32)
+            .map(|i| (IpAddr::V4(Ipv4Addr::from_bits(0x0a00_0000 + i)), 255))
+            .chain([(IpAddr::V6("2001:db8::9".parse().unwrap()), 255)])
+            .collect();
+        let prog = gtsm_program(&many).unwrap();
+        assert!(prog.len() > 3600);
+        assert_eq!(run(&prog, &v4([10, 0, 2, 87], 255)), u32::MAX);
+        assert_eq!(run(&prog, &v4([10, 0, 2, 87], 254)), 0);
+        assert_eq!(run(&prog, &v6("2001:db8::9".parse().unwrap(), 200)), 0);
+        assert_eq!(
+            run(&prog, &v6("2001:db8::9".parse().unwrap(), 255)),
+            u32::MAX
+        );
+        let too_many: Vec<(IpAddr, u8)> = (0..700u32)
+            .map(|i| (IpAddr::V4(Ipv4Addr::from_bits(0x0a00_0000 + i)), 255))
+            .collect();
+        assert!(gtsm_program(&too_many).is_none(), "over BPF_MAXINSNS");
     }
 
     #[test]
