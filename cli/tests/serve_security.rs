@@ -245,3 +245,119 @@ fn security_settings_are_checked_with_the_field_named() {
     let (ok, err) = check_config(&dir, "ttl_security = false\ngtsm_hops = 2\n");
     assert!(!ok && err.contains("peer[0].gtsm_hops"), "{err}");
 }
+
+/// A TCP connection from `src` to `dst` (IPv4), signed with `key` when
+/// given; `None` when it does not connect within two seconds.
+fn connect_from(
+    src: Ipv4Addr,
+    dst: std::net::SocketAddrV4,
+    key: Option<&[u8]>,
+) -> Option<TcpStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns; the
+    // sockaddr_in and timeval are live for each call.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let s = TcpStream::from_raw_fd(fd);
+        if let Some(k) = key {
+            md5(&s, *dst.ip(), k);
+        }
+        let tv = libc::timeval {
+            tv_sec: 2,
+            tv_usec: 0,
+        };
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+        let sin = |a: Ipv4Addr, port: u16| libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(a.octets()),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let local = sin(src, 0);
+        assert_eq!(
+            libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len),
+            0
+        );
+        let remote = sin(*dst.ip(), dst.port());
+        if libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len) != 0 {
+            return None;
+        }
+        s.set_read_timeout(None).unwrap();
+        Some(s)
+    }
+}
+
+#[test]
+fn md5_listener_keys_follow_a_reload() {
+    let dir = tempdir("md5-reload");
+    let port = free_port();
+    let conf = |pw: &str| {
+        format!(
+            "router_id = \"10.255.0.1\"\nasn = {AS}\nlisten = [\"127.0.0.1:{port}\"]\n\n[[peer]]\nname = \"x\"\naddress = \"127.0.0.164\"\nasn = {AS}\nrole = \"client\"\npassive = true\n{pw}"
+        )
+    };
+    let mut daemon = spawn(&conf("password = \"key-one\"\n"), &dir);
+    let src = Ipv4Addr::new(127, 0, 0, 164);
+    let dst = std::net::SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log(&dir).contains("reflector listening") {
+        assert!(Instant::now() < deadline, "not listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        connect_from(src, dst, None).is_none(),
+        "unsigned SYN dropped"
+    );
+    assert!(
+        connect_from(src, dst, Some(b"key-two")).is_none(),
+        "wrong key dropped"
+    );
+    let s = connect_from(src, dst, Some(b"key-one")).expect("signed with the key");
+    let mut p = Peer::new("x", s, AS, Ipv4Addr::new(10, 0, 0, 64));
+    p.until("Established", |p| p.s.state() == State::Established);
+
+    // SIGHUP with a new key: the session restarts and the listener has the new key only.
+    std::fs::write(dir.join("reflector.toml"), conf("password = \"key-two\"\n")).unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &daemon.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    p.until("Cease, Other Configuration Change", |p| {
+        p.notifications.iter().any(|n| (n.0, n.1) == (6, 6))
+    });
+    drop(p);
+    assert!(
+        connect_from(src, dst, Some(b"key-one")).is_none(),
+        "the old key is gone"
+    );
+    let s = connect_from(src, dst, Some(b"key-two")).expect("the new key");
+    let mut p = Peer::new("x", s, AS, Ipv4Addr::new(10, 0, 0, 64));
+    p.until("Established again", |p| p.s.state() == State::Established);
+
+    // SIGHUP without a password: the key is deleted, an unsigned connection works.
+    std::fs::write(dir.join("reflector.toml"), conf("")).unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &daemon.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    p.until("Cease again", |p| !p.notifications.is_empty());
+    drop(p);
+    let s = connect_from(src, dst, None).expect("no key any more");
+    let mut p = Peer::new("x", s, AS, Ipv4Addr::new(10, 0, 0, 64));
+    p.until("Established unsigned", |p| {
+        p.s.state() == State::Established
+    });
+    sigterm(&mut daemon);
+}
