@@ -361,3 +361,57 @@ fn md5_listener_keys_follow_a_reload() {
     });
     sigterm(&mut daemon);
 }
+
+/// Set a TCP-MD5 key for an IPv6 `peer` on an IPv6 socket.
+fn md5_v6(fd: &impl AsRawFd, peer: std::net::Ipv6Addr, key: &[u8]) {
+    let mut sig = [0u8; 216];
+    sig[0..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+    sig[8..24].copy_from_slice(&peer.octets());
+    sig[130..132].copy_from_slice(&(key.len() as u16).to_ne_bytes());
+    sig[136..136 + key.len()].copy_from_slice(key);
+    // SAFETY: `sig` is a live 216-byte struct tcp_md5sig.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MD5SIG,
+            sig.as_ptr().cast(),
+            sig.len() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "TCP_MD5SIG: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn md5_over_ipv6() {
+    let dir = tempdir("md5-v6");
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        eprintln!("no IPv6 loopback here: skipped");
+        return;
+    };
+    md5_v6(&l, std::net::Ipv6Addr::LOCALHOST, b"v6-key");
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = ["[::1]:{port}"]
+connect_retry = 1
+
+[[peer]]
+name = "six"
+address = "::1"
+asn = {AS}
+role = "client"
+port = {pl}
+local_address = "::1"
+password = "v6-key"
+"#,
+        port = free_port(),
+        pl = l.local_addr().unwrap().port(),
+    );
+    let mut daemon = spawn(&config, &dir);
+    let mut p = Peer::new("six", accept(&l), AS, Ipv4Addr::new(10, 0, 0, 66));
+    p.until("Established over IPv6", |p| {
+        p.s.state() == State::Established
+    });
+    sigterm(&mut daemon);
+}

@@ -233,9 +233,16 @@ def phase6(args, d, run):
     # --- BMP with pmbmpd
     if pm is not None:
         bmp_checks(run, pmdir, refl)
+    bird.proc.stop()
+    if pm is not None:
+        recs = wait_for("pmbmpd to log BIRD's Peer Down", lambda: (lambda r: r if any(
+            x.get("bmp_msg_type") == "peer_down" and x.get("peer_ip") == "127.0.8.2" for x in r) else None)(
+            bmp_records(pmdir)), 15) or []
+        downs = [x for x in recs if x.get("bmp_msg_type") == "peer_down" and x.get("peer_ip") == "127.0.8.2"]
+        check("phase6: pmbmpd got a Peer Down for BIRD when it stopped (remote NOTIFICATION, reason 3)",
+              downs and str(downs[0].get("reason_type")) == "3", downs)
     rc = refl.stop(signal.SIGTERM, 10)
     check("phase6: Reflector exits 0 on SIGTERM", rc == 0, rc)
-    bird.proc.stop()
     frr.proc.stop()
     if pm is not None:
         pm.stop()

@@ -912,7 +912,13 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                             id,
                             n.four_octet_as,
                         );
-                        b.peer_up(peer, h, l, r, o);
+                        b.peer_up(
+                            peer,
+                            h,
+                            SocketAddr::new(l.ip().to_canonical(), l.port()),
+                            r,
+                            o,
+                        );
                     }
                     restart = n
                         .graceful_restart
