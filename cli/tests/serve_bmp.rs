@@ -1,7 +1,7 @@
 //! `reflector serve` with a BMP collector (RFC 7854, RFC 9069 Loc-RIB): a
 //! tiny collector in the test captures what the daemon streams, the bytes
 //! are checked message by message here and, written as a pcap, by tshark's
-//! BMP dissector. The collector drops the first connection once it has the
+//! BMP dissector (RFC 8671 Adj-RIB-Out included). The collector drops the first connection once it has the
 //! routes, to check the reconnection (Initiation, Peer Ups and the Loc-RIB
 //! again), then the daemon ends with a Termination on SIGTERM.
 #![allow(
@@ -181,6 +181,7 @@ connect_retry = 1
 [[bmp]]
 address = "127.0.0.1:{cport}"
 statistics_interval = 1
+adj_rib_out = true
 
 [[peer]]
 name = "a"
@@ -270,6 +271,19 @@ local_address = "127.0.0.1"
         .filter(|m| m.kind == 0 && m.peer_type == Some(3))
         .collect();
     assert!(loc.len() >= 2, "Loc-RIB Route Monitoring for both prefixes");
+    // RFC 8671: what B was sent (A's routes, reflected), flags O and L, per B's header.
+    let out_b: Vec<&Msg> = m1
+        .iter()
+        .filter(|m| m.kind == 0 && m.peer_addr == Some(v4_addr([127, 0, 0, 142])))
+        .collect();
+    assert!(
+        out_b.iter().any(|m| m.bytes[7] == 0x50),
+        "B's Adj-RIB-Out (post-policy)"
+    );
+    assert!(
+        out_b.iter().all(|m| m.bytes[7] == 0x50),
+        "B sends nothing: every message for B is its Adj-RIB-Out"
+    );
 
     // The collector goes away: the daemon reconnects and sends the state again.
     drop(c1);
@@ -383,6 +397,8 @@ local_address = "127.0.0.1"
     assert!(has("bmp.peer.ip.addr", "127.0.0.141"));
     assert!(has("bmp.peer.ip.addr", "127.0.0.142"));
     assert!(has("bmp.peer.type", "3"), "Loc-RIB peer type");
+    assert!(has("bmp.peer.flags.adj_rib_out", "1"), "RFC 8671 O flag");
+    assert!(has("bmp.peer.flags.post_policy", "1"), "post-policy L flag");
     assert!(
         all.iter()
             .any(|(k, v)| k.starts_with("bmp.init") && v.contains("reflector")),

@@ -68,8 +68,12 @@ pub mod peer_type {
 }
 /// Peer flag V: the peer address is IPv6.
 pub const FLAG_V: u8 = 0x80;
+/// Peer flag L: post-policy.
+pub const FLAG_L: u8 = 0x40;
 /// Peer flag A: the peer uses the legacy 2-byte AS_PATH format.
 pub const FLAG_A: u8 = 0x20;
+/// Peer flag O: Adj-RIB-Out (RFC 8671).
+pub const FLAG_O: u8 = 0x10;
 /// Statistics types (RFC 7854 §4.8).
 pub mod stat {
     /// Prefixes rejected by inbound policy (32-bit counter).
@@ -511,6 +515,8 @@ struct Collector {
     connected: AtomicBool,
     /// Messages dropped before the first connection (then it gets a full replay).
     dropped_early: AtomicU64,
+    /// It wants the Adj-RIB-Out (RFC 8671).
+    adj_rib_out: bool,
 }
 
 struct Inner {
@@ -554,6 +560,7 @@ impl Bmp {
                 accepting: AtomicBool::new(true),
                 connected: AtomicBool::new(false),
                 dropped_early: AtomicU64::new(0),
+                adj_rib_out: s.adj_rib_out,
             });
         }
         let bmp = Bmp {
@@ -627,6 +634,35 @@ impl Bmp {
         self.send(route_monitoring(&h.stamped(), update));
     }
 
+    /// Whether a collector wants the Adj-RIB-Out.
+    pub fn wants_adj_rib_out(&self) -> bool {
+        self.inner.collectors.iter().any(|c| c.adj_rib_out)
+    }
+
+    /// Bytes about to be written to the peer in `slot`: each whole UPDATE in
+    /// them is its post-policy Adj-RIB-Out (RFC 8671), for the collectors that want it.
+    pub fn adj_rib_out(&self, slot: usize, bytes: &[u8]) {
+        let Some(mut h) = lock(&self.inner.ups).get(&slot).map(|u| u.0.header) else {
+            return;
+        };
+        h = h.stamped();
+        h.flags |= FLAG_O | FLAG_L;
+        let mut rest = bytes;
+        while let (Some(&hi), Some(&lo), Some(&kind)) = (rest.get(16), rest.get(17), rest.get(18)) {
+            let len = usize::from(u16::from_be_bytes([hi, lo]));
+            let Some(m) = rest.get(..len).filter(|_| len >= 19) else {
+                return;
+            };
+            if kind == 2 {
+                let b = Bytes::from(route_monitoring(&h, m));
+                for c in self.inner.collectors.iter().filter(|c| c.adj_rib_out) {
+                    self.send_one(c, b.clone());
+                }
+            }
+            rest = rest.get(len..).unwrap_or(&[]);
+        }
+    }
+
     /// The session in `slot` went down.
     pub fn peer_down(&self, slot: usize, why: &DownReason) {
         let Some((up, _)) = lock(&self.inner.ups).remove(&slot) else {
@@ -658,6 +694,7 @@ impl Bmp {
             per_peer_best: HashMap::new(),
             loops: HashMap::new(),
             ticks: 0,
+            events_dropped: 0,
         }
     }
 }
@@ -728,7 +765,8 @@ async fn client(inner: Arc<Inner>, i: usize, mut rx: mpsc::Receiver<Bytes>) {
                 c.accepting.store(false, Ordering::Release);
                 if inner.closing.load(Ordering::Acquire) {
                     let _ = s.shutdown().await;
-                    inner.closed.notify_waiters();
+                    // A permit if `close` is not waiting yet.
+                    inner.closed.notify_one();
                     return;
                 }
                 warn!(collector = %c.address, error = ?res.err(), "BMP collector lost: reconnecting");
@@ -822,6 +860,8 @@ pub struct EngineSide {
     /// Per peer: (CLUSTER_LIST, AS_PATH, ORIGINATOR_ID) loops.
     loops: HashMap<PeerId, [u32; 3]>,
     ticks: u64,
+    /// The engine's count of events it dropped (its queue was full), last seen.
+    events_dropped: u64,
 }
 
 impl EngineSide {
@@ -841,6 +881,18 @@ impl EngineSide {
 
     /// Take the engine's events: best path changes become Loc-RIB Route Monitoring.
     pub fn drain(&mut self, engine: &mut Engine) {
+        let dropped = engine.events_dropped();
+        if dropped != self.events_dropped {
+            // Best-path changes were lost: every collector gets the whole Loc-RIB again.
+            warn!(
+                events = dropped - self.events_dropped,
+                "BMP: the engine's event queue overflowed; the Loc-RIB is sent again"
+            );
+            self.events_dropped = dropped;
+            let mut d = lock(&self.bmp.inner.dump);
+            d.clear();
+            d.extend(0..self.bmp.inner.collectors.len());
+        }
         let mut changed = Vec::new();
         while let Some(e) = engine.poll_event() {
             match e {
@@ -895,6 +947,12 @@ impl EngineSide {
         if !fresh.is_empty() {
             let h = self.loc_header();
             let rib = engine.loc_rib();
+            // The per-peer Loc-RIB gauges start again from the table itself.
+            self.best = rib.iter().map(|(p, v)| (*p, v.peer)).collect();
+            self.per_peer_best.clear();
+            for peer in self.best.values() {
+                *self.per_peer_best.entry(*peer).or_default() += 1;
+            }
             for (prefix, p) in &rib {
                 let m = Bytes::from(route_monitoring(
                     &h,

@@ -130,6 +130,8 @@ pub struct BmpSpec {
     pub statistics_interval: u32,
     /// Messages queued for the collector, at most; more are dropped and counted.
     pub queue: usize,
+    /// Also stream each peer's post-policy Adj-RIB-Out (RFC 8671): the UPDATEs sent to it.
+    pub adj_rib_out: bool,
 }
 
 impl PeerSpec {
@@ -211,6 +213,7 @@ struct TomlBmp {
     address: String,
     statistics_interval: Option<u32>,
     queue: Option<usize>,
+    adj_rib_out: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +299,7 @@ fn bmp_spec(i: usize, b: &TomlBmp) -> Result<BmpSpec, ConfigError> {
         address,
         statistics_interval: b.statistics_interval.unwrap_or(60),
         queue,
+        adj_rib_out: b.adj_rib_out.unwrap_or(false),
     })
 }
 

@@ -736,6 +736,7 @@ async fn writer(
     mut wr: OwnedWriteHalf,
     link: Arc<Link>,
     drained: Option<(mpsc::Sender<ToEngine>, usize, u64)>,
+    bmp: Option<(bmp::Bmp, usize)>,
 ) {
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     loop {
@@ -743,6 +744,11 @@ async fn writer(
             let mut st = link.state();
             // Everything queued so far goes out in one vectored write.
             let n = st.out.len().min(WRITE_CHUNKS);
+            if let Some((b, slot)) = &bmp {
+                for c in st.out.iter().take(n) {
+                    b.adj_rib_out(*slot, c);
+                }
+            }
             pending.extend(st.out.drain(..n));
             if st.out.is_empty() && st.out.capacity() > WRITE_CHUNKS {
                 st.out.shrink_to_fit();
@@ -851,6 +857,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         wr,
         link.clone(),
         Some((sh.engine.clone(), peer, id)),
+        sh.bmp
+            .clone()
+            .filter(bmp::Bmp::wants_adj_rib_out)
+            .map(|b| (b, peer)),
     ));
     if let Some(list) = sh.conns().get_mut(peer) {
         list.push(ConnEntry {
