@@ -30,10 +30,11 @@ sender's TTL arrives unchanged: 255 with GTSM, 64 without):
   Established. ``gtsmonly`` (127.0.8.10): BIRD requires GTSM, Reflector does
   not use it for that peer (sends TTL 64): never Established.
 
-BMP (RFC 7854, RFC 9069) with pmacct's ``pmbmpd`` as the collector, when it
-is installed: its JSON log shows Reflector's Initiation, a Peer Up for BIRD
-and FRR, Route Monitoring of their prefixes (Adj-RIB-In) and of the Loc-RIB,
-and Statistics Reports.
+BMP (RFC 7854, RFC 9069, RFC 8671) with pmacct's ``pmbmpd`` as the
+collector, when it is installed: its JSON log shows Reflector's Initiation,
+a Peer Up for BIRD and FRR, Route Monitoring of their prefixes (Adj-RIB-In
+pre-policy), of the Loc-RIB and of the Adj-RIB-Out post-policy, Statistics
+Reports, and a Peer Down when BIRD stops.
 """
 
 import json
@@ -174,7 +175,7 @@ def phase6(args, d, run):
         conf = os.path.join(pmdir, "pmbmpd.conf")
         open(conf, "w").write(PMBMPD_CONF.format(dir=pmdir, port=BMP_PORT))
         pm = run.Proc("pmbmpd", [shutil.which("pmbmpd"), "-f", conf], os.path.join(pmdir, "pmbmpd.out"))
-        bmp = f'\n[[bmp]]\naddress = "127.0.8.1:{BMP_PORT}"\nstatistics_interval = 2\n'
+        bmp = f'\n[[bmp]]\naddress = "127.0.8.1:{BMP_PORT}"\nstatistics_interval = 2\nadj_rib_out = true\n'
     else:
         log("pmbmpd not installed (apt-get install pmacct): the BMP collector check is skipped")
     drops0 = md5_drops()
@@ -294,9 +295,14 @@ def bmp_checks(run, pmdir, refl):
     recs = wait_for("pmbmpd to log Route Monitoring", have(
         lambda x: typ(x) == "route_monitor" and x.get("ip_prefix") == "10.80.3.0/24"), 20) or []
     rm = [(x.get("peer_ip"), x.get("ip_prefix"), x.get("is_loc"), x.get("is_in")) for x in recs if typ(x) == "route_monitor"]
-    check("phase6: pmbmpd got FRR's and BIRD's prefixes as Route Monitoring (Adj-RIB-In, from each peer)",
-          ("127.0.8.3", "10.80.3.0/24") in [(a, b) for a, b, *_ in rm]
-          and ("127.0.8.2", "10.80.2.0/24") in [(a, b) for a, b, *_ in rm], rm[:10])
+    adj_in = [(x.get("peer_ip"), x.get("ip_prefix")) for x in recs
+              if typ(x) == "route_monitor" and x.get("is_in") == 1 and x.get("is_post") == 0]
+    check("phase6: pmbmpd got FRR's and BIRD's prefixes as Route Monitoring (Adj-RIB-In pre-policy, from each peer)",
+          ("127.0.8.3", "10.80.3.0/24") in adj_in and ("127.0.8.2", "10.80.2.0/24") in adj_in, rm[:10])
+    adj_out = [(x.get("peer_ip"), x.get("ip_prefix")) for x in recs
+               if typ(x) == "route_monitor" and x.get("is_out") == 1 and x.get("is_post") == 1]
+    check("phase6: pmbmpd got the Adj-RIB-Out post-policy (RFC 8671): BIRD's prefix sent to FRR, FRR's to BIRD",
+          ("127.0.8.3", "10.80.2.0/24") in adj_out and ("127.0.8.2", "10.80.3.0/24") in adj_out, adj_out[:10])
     loc = [x for x in recs if typ(x) == "route_monitor" and (x.get("is_loc") or x.get("peer_type") == 3
                                                             or str(x.get("peer_type")) == "3")]
     check("phase6: pmbmpd got Loc-RIB Route Monitoring (RFC 9069 peer type 3) with the reflected prefixes",
