@@ -415,3 +415,116 @@ password = "v6-key"
     });
     sigterm(&mut daemon);
 }
+
+/// A TCP connection to `dst` (IPv4 or IPv6) sent with this TTL / hop limit;
+/// `None` when it does not connect within two seconds.
+fn connect_with_ttl(dst: std::net::SocketAddr, ttl: i32) -> Option<TcpStream> {
+    use std::os::fd::FromRawFd;
+    let v6 = dst.is_ipv6();
+    // SAFETY: plain socket calls on a descriptor this function owns; every
+    // pointer passed is to a live local of the size given.
+    unsafe {
+        let fd = libc::socket(
+            if v6 { libc::AF_INET6 } else { libc::AF_INET },
+            libc::SOCK_STREAM,
+            0,
+        );
+        assert!(fd >= 0);
+        let s = TcpStream::from_raw_fd(fd);
+        let int = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        let (level, name) = if v6 {
+            (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS)
+        } else {
+            (libc::IPPROTO_IP, libc::IP_TTL)
+        };
+        assert_eq!(
+            libc::setsockopt(fd, level, name, (&ttl as *const i32).cast(), int),
+            0
+        );
+        let tv = libc::timeval {
+            tv_sec: 2,
+            tv_usec: 0,
+        };
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+        let r = match dst {
+            std::net::SocketAddr::V4(a) => {
+                let sin = libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: a.port().to_be(),
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(a.ip().octets()),
+                    },
+                    sin_zero: [0; 8],
+                };
+                libc::connect(
+                    fd,
+                    (&sin as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+            std::net::SocketAddr::V6(a) => {
+                let mut sin6: libc::sockaddr_in6 = std::mem::zeroed();
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = a.port().to_be();
+                sin6.sin6_addr.s6_addr = a.ip().octets();
+                libc::connect(
+                    fd,
+                    (&sin6 as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                )
+            }
+        };
+        (r == 0).then_some(s)
+    }
+}
+
+#[test]
+fn gtsm_drops_low_ttl_from_the_first_syn_over_ipv4_and_ipv6() {
+    let dir = tempdir("gtsm");
+    let (p4, p6) = (free_port(), free_port());
+    let v6 = TcpListener::bind("[::1]:0").is_ok();
+    let mut config = format!(
+        "router_id = \"10.255.0.1\"\nasn = {AS}\nlisten = [\"127.0.0.1:{p4}\"{}]\n\n[[peer]]\nname = \"g4\"\naddress = \"127.0.0.1\"\nasn = {AS}\nrole = \"client\"\npassive = true\nttl_security = true\n",
+        if v6 { format!(", \"[::1]:{p6}\"") } else { String::new() }
+    );
+    if v6 {
+        config.push_str(&format!(
+            "\n[[peer]]\nname = \"g6\"\naddress = \"::1\"\nasn = {AS}\nrole = \"client\"\npassive = true\ngtsm_hops = 2\n"
+        ));
+    }
+    let mut daemon = spawn(&config, &dir);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log(&dir).contains("reflector listening") {
+        assert!(Instant::now() < deadline, "not listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut cases = vec![(std::net::SocketAddr::from(([127, 0, 0, 1], p4)), 255, 254)];
+    if v6 {
+        // Two hops allowed: 254 passes, 253 does not.
+        cases.push((format!("[::1]:{p6}").parse().unwrap(), 254, 253));
+    } else {
+        eprintln!("no IPv6 loopback here: IPv4 only");
+    }
+    for (dst, ok_ttl, low_ttl) in cases {
+        assert!(
+            connect_with_ttl(dst, 64).is_none(),
+            "{dst}: a TTL of 64 must not even get a SYN-ACK"
+        );
+        assert!(
+            connect_with_ttl(dst, i32::from(low_ttl)).is_none(),
+            "{dst}: TTL {low_ttl} is one hop too far"
+        );
+        let s = connect_with_ttl(dst, i32::from(ok_ttl)).expect("the right TTL connects");
+        let mut p = Peer::new("gtsm", s, AS, Ipv4Addr::new(10, 0, 0, 67));
+        p.until("Established with GTSM", |p| {
+            p.s.state() == State::Established
+        });
+    }
+    sigterm(&mut daemon);
+}
