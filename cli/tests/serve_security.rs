@@ -517,10 +517,10 @@ fn gtsm_drops_low_ttl_from_the_first_syn_over_ipv4_and_ipv6() {
             "{dst}: a TTL of 64 must not even get a SYN-ACK"
         );
         assert!(
-            connect_with_ttl(dst, i32::from(low_ttl)).is_none(),
+            connect_with_ttl(dst, low_ttl).is_none(),
             "{dst}: TTL {low_ttl} is one hop too far"
         );
-        let s = connect_with_ttl(dst, i32::from(ok_ttl)).expect("the right TTL connects");
+        let s = connect_with_ttl(dst, ok_ttl).expect("the right TTL connects");
         let mut p = Peer::new("gtsm", s, AS, Ipv4Addr::new(10, 0, 0, 67));
         p.until("Established with GTSM", |p| {
             p.s.state() == State::Established
