@@ -931,7 +931,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reflector", required=True, help="path to the reflector binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--phase", choices=["1", "2", "3", "4", "5", "7", "all"], default="all")
+    ap.add_argument("--phase", choices=["1", "2", "3", "4", "5", "6", "7", "all"], default="all")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     d = tempfile.mkdtemp(prefix="reflector-interop-")
@@ -949,6 +949,8 @@ def main():
             phase4(args, d)
         if args.phase in ("5", "all"):
             phase5(args, d)
+        if args.phase in ("6", "all"):
+            __import__("security").phase6(args, d, sys.modules[__name__])  # tests/interop/security.py
         if args.phase in ("7", "all"):
             import families
             families.phase7(args, d)

@@ -35,7 +35,7 @@ use reflector_core::wire::AfiSafi;
 use reflector_sim::plan::{Endpoint, Family, PeerRole, Source};
 use reflector_sim::{Cluster, Note, Severity};
 
-use super::config::{Config, ConfigError, PeerLimits, PeerSpec};
+use super::config::{Config, ConfigError, PeerLimits, PeerSecurity, PeerSpec};
 
 /// Hold time proposed to every peer: BIRD's default, what calico/node proposes.
 const HOLD_TIME: u16 = 240;
@@ -52,6 +52,8 @@ pub struct Overrides {
     pub listen: Vec<SocketAddr>,
     /// `--passive`: only accept connections, never connect.
     pub passive: bool,
+    /// `--secrets DIR`: Kubernetes Secrets mounted at `DIR/<name>/<key>` (see `secrets.rs`).
+    pub secrets: Option<std::path::PathBuf>,
 }
 
 /// A configuration ready for the daemon, with remarks to log once logging is set up.
@@ -108,7 +110,13 @@ pub fn load(path: &Path, o: &Overrides) -> Result<Loaded, ConfigError> {
                 ),
             )
         })?;
-        config_for_node(&cluster, node, &o.listen)?
+        let extras = super::secrets::scan(path);
+        let security = |sources: &[Source]| {
+            super::secrets::security(&cluster, &extras, sources, o.secrets.as_deref())
+        };
+        let (c, mut notes) = config_for_node_with(&cluster, node, &o.listen, &security)?;
+        notes.extend(extras.notes.iter().cloned());
+        (c, notes)
     } else {
         if o.node.is_some() {
             return Err(err(
@@ -167,10 +175,22 @@ fn role(r: PeerRole) -> Role {
 /// The configuration of node `node` of a cluster, from the planner's sessions;
 /// `listen`, when not empty, replaces the node's addresses. Also returns the
 /// cluster's load notes and lint findings.
+#[cfg(test)]
 pub fn config_for_node(
     cluster: &Cluster,
     node: &str,
     listen: &[SocketAddr],
+) -> Result<(Config, Vec<Note>), ConfigError> {
+    config_for_node_with(cluster, node, listen, &|_| Ok(PeerSecurity::default()))
+}
+
+/// The configuration of node `node` (as `config_for_node`, used by the tests),
+/// with each session's TCP-MD5 and GTSM settings from the resources it comes from.
+pub fn config_for_node_with(
+    cluster: &Cluster,
+    node: &str,
+    listen: &[SocketAddr],
+    security: &dyn Fn(&[Source]) -> Result<PeerSecurity, ConfigError>,
 ) -> Result<(Config, Vec<Note>), ConfigError> {
     let plan = cluster.plan();
     let idx = plan.node_index(node).ok_or_else(|| {
@@ -265,6 +285,7 @@ pub fn config_for_node(
             limits: PeerLimits::default(),
             import: None,
             export: None,
+            security: security(&session.sources)?,
         });
     }
     if peers.is_empty() {
@@ -289,6 +310,7 @@ pub fn config_for_node(
         ebgp_requires_policy: false,
         rtc_default_to_clients: true,
         peers,
+        bmp: Vec::new(),
     };
     config.validate()?;
     Ok((config, notes))

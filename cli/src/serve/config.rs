@@ -80,6 +80,58 @@ pub struct PeerSpec {
     pub import: Option<Policy>,
     /// Policy applied to the routes we send it (its `export` list, composed).
     pub export: Option<Policy>,
+    /// TCP-MD5 and GTSM for its connections (see `sock.rs`).
+    pub security: PeerSecurity,
+}
+
+/// Session security of one peer: TCP-MD5 (RFC 2385) and GTSM (RFC 5082).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerSecurity {
+    /// The TCP-MD5 key (`password` or the contents of `password_file`).
+    pub password: Option<Secret>,
+    /// GTSM: the peer is at most this many hops away (1 for `ttl_security = true`);
+    /// we send with TTL 255 and require a received TTL of at least 256 - hops.
+    pub gtsm_hops: Option<u8>,
+}
+
+/// A password: compared and cloned like a string, never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Longest TCP-MD5 key the kernel takes (TCP_MD5SIG_MAXKEYLEN).
+pub const MAX_PASSWORD: usize = 80;
+
+/// Check a TCP-MD5 key for `field`: 1 to [`MAX_PASSWORD`] bytes.
+pub fn check_password(field: &str, pw: &str) -> Result<Secret, ConfigError> {
+    if pw.is_empty() || pw.len() > MAX_PASSWORD {
+        return Err(err(
+            field,
+            format!(
+                "a TCP-MD5 password has 1 to {MAX_PASSWORD} bytes (this one has {})",
+                pw.len()
+            ),
+        ));
+    }
+    Ok(Secret(pw.to_string()))
+}
+
+/// A BMP collector to stream to (RFC 7854).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BmpSpec {
+    /// The collector's address and port.
+    pub address: SocketAddr,
+    /// Seconds between Statistics Reports (0: none).
+    pub statistics_interval: u32,
+    /// Messages queued for the collector, at most; more are dropped and counted.
+    pub queue: usize,
+    /// Also stream each peer's post-policy Adj-RIB-Out (RFC 8671): the UPDATEs sent to it.
+    pub adj_rib_out: bool,
 }
 
 impl PeerSpec {
@@ -132,6 +184,8 @@ pub struct Config {
     pub rtc_default_to_clients: bool,
     /// The neighbours.
     pub peers: Vec<PeerSpec>,
+    /// BMP collectors (`[[bmp]]`), none by default.
+    pub bmp: Vec<BmpSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +206,17 @@ struct TomlConfig {
     policy: Vec<TomlPolicy>,
     #[serde(default)]
     peer: Vec<TomlPeer>,
+    #[serde(default)]
+    bmp: Vec<TomlBmp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlBmp {
+    address: String,
+    statistics_interval: Option<u32>,
+    queue: Option<usize>,
+    adj_rib_out: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +244,66 @@ struct TomlPeer {
     max_attr_bytes: Option<u64>,
     import: Option<OneOrMany<String>>,
     export: Option<OneOrMany<String>>,
+    password: Option<String>,
+    password_file: Option<String>,
+    ttl_security: Option<bool>,
+    gtsm_hops: Option<u8>,
+}
+
+fn security(p: &TomlPeer, f: &dyn Fn(&str) -> String) -> Result<PeerSecurity, ConfigError> {
+    let password = match (&p.password, &p.password_file) {
+        (Some(_), Some(_)) => {
+            return Err(err(
+                f("password_file"),
+                "give `password` or `password_file`, not both",
+            ))
+        }
+        (Some(pw), None) => Some(check_password(&f("password"), pw)?),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| err(f("password_file"), format!("cannot read {file}: {e}")))?;
+            let pw = text.strip_suffix('\n').unwrap_or(&text);
+            let pw = pw.strip_suffix('\r').unwrap_or(pw);
+            Some(check_password(&f("password_file"), pw)?)
+        }
+        (None, None) => None,
+    };
+    let gtsm_hops = match (p.ttl_security, p.gtsm_hops) {
+        (_, Some(0)) => return Err(err(f("gtsm_hops"), "must be 1 to 254")),
+        (_, Some(255)) => return Err(err(f("gtsm_hops"), "must be 1 to 254")),
+        (Some(false), Some(_)) => {
+            return Err(err(f("gtsm_hops"), "conflicts with `ttl_security = false`"))
+        }
+        (_, Some(n)) => Some(n),
+        (Some(true), None) => Some(1),
+        (_, None) => None,
+    };
+    Ok(PeerSecurity {
+        password,
+        gtsm_hops,
+    })
+}
+
+fn bmp_spec(i: usize, b: &TomlBmp) -> Result<BmpSpec, ConfigError> {
+    let address = b.address.parse::<SocketAddr>().map_err(|_| {
+        err(
+            format!("bmp[{i}].address"),
+            format!(
+                "`{}` is not ADDRESS:PORT (e.g. `127.0.0.1:11019`)",
+                b.address
+            ),
+        )
+    })?;
+    let queue = b.queue.unwrap_or(65_536);
+    if queue == 0 {
+        return Err(err(format!("bmp[{i}].queue"), "must be at least 1"));
+    }
+    Ok(BmpSpec {
+        address,
+        statistics_interval: b.statistics_interval.unwrap_or(60),
+        queue,
+        adj_rib_out: b.adj_rib_out.unwrap_or(false),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -433,6 +558,7 @@ impl Config {
                     .as_ref()
                     .map(|n| policy::chain(&f("export"), n, &policies))
                     .transpose()?,
+                security: security(p, &f)?,
             });
         }
         let cfg = Config {
@@ -445,6 +571,12 @@ impl Config {
             ebgp_requires_policy: raw.ebgp_requires_policy.unwrap_or(true),
             rtc_default_to_clients: raw.rtc_default_to_clients.unwrap_or(true),
             peers,
+            bmp: raw
+                .bmp
+                .iter()
+                .enumerate()
+                .map(|(i, b)| bmp_spec(i, b))
+                .collect::<Result<_, _>>()?,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -491,6 +623,7 @@ impl Config {
                 limits: PeerLimits::default(),
                 import: None,
                 export: None,
+                security: PeerSecurity::default(),
             });
         }
         let cfg = Config {
@@ -503,6 +636,7 @@ impl Config {
             ebgp_requires_policy: true,
             rtc_default_to_clients: true,
             peers,
+            bmp: Vec::new(),
         };
         cfg.validate()?;
         Ok(cfg)

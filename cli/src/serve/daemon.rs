@@ -26,8 +26,10 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tracing::{debug, info, warn};
 
+use super::bmp;
 use super::config::{Config, ConfigError, PeerSpec};
 use super::reload::{self, Stop};
+use super::sock;
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
 const HOLD_TIMER_EXPIRED: u8 = 4;
@@ -114,6 +116,8 @@ enum ToEngine {
     },
     /// A new configuration: apply its peer and policy changes, then answer.
     Reload(EngineReload, oneshot::Sender<()>),
+    /// Every second while BMP is on: Loc-RIB dumps and Statistics Reports (see `bmp.rs`).
+    BmpTick,
     Finish(oneshot::Sender<()>),
 }
 
@@ -232,6 +236,10 @@ struct Shared {
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
     shutdown: watch::Receiver<bool>,
+    /// The listening sockets, for TCP-MD5 keys changed by a reload.
+    listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
+    /// The BMP client, when collectors are configured.
+    bmp: Option<bmp::Bmp>,
 }
 
 /// Peers whose connections are refused for a while: a prefix limit ended
@@ -387,8 +395,8 @@ pub async fn serve(
 ) -> Result<(), String> {
     let mut listeners = Vec::new();
     for a in &cfg.listen {
-        let l = listen(*a).map_err(|e| format!("cannot listen on {a}: {e}"))?;
-        listeners.push(l);
+        let l = listen(*a, &cfg.peers).map_err(|e| format!("cannot listen on {a}: {e}"))?;
+        listeners.push((*a, Arc::new(l)));
     }
     if let Some(p) = &pid_file {
         std::fs::write(p, format!("{}\n", std::process::id()))
@@ -404,6 +412,9 @@ pub async fn serve(
     ecfg.client_to_client = cfg.client_to_client;
     ecfg.ebgp_requires_policy = cfg.ebgp_requires_policy;
     ecfg.rtc_default_to_clients = cfg.rtc_default_to_clients;
+    let bmp = bmp::Bmp::start(&cfg.bmp, cfg.asn, cfg.router_id);
+    // BMP's Loc-RIB monitoring reads the engine's best-path events.
+    ecfg.record_events = bmp.is_some();
     note_default_deny(&cfg, &cfg.peers);
     let peers: Vec<PeerSetup> = cfg.peers.iter().map(|p| PeerSetup::new(&cfg, p)).collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));
@@ -415,7 +426,11 @@ pub async fn serve(
         engine_tx.downgrade(),
         input.clone(),
         hold_off.clone(),
+        bmp.as_ref().map(bmp::Bmp::engine_side),
     ));
+    if bmp.is_some() {
+        tokio::spawn(bmp_ticker(engine_tx.downgrade()));
+    }
     let specs = std::mem::take(&mut cfg.peers);
     let sh = Arc::new(Shared {
         conns: Mutex::new(specs.iter().map(|_| Vec::new()).collect()),
@@ -427,6 +442,8 @@ pub async fn serve(
         input,
         hold_off,
         shutdown: shutdown_rx,
+        listeners,
+        bmp,
     });
     info!(
         router_id = %sh.cfg.router_id,
@@ -436,8 +453,8 @@ pub async fn serve(
         peers = sh.slots().len(),
         "reflector listening"
     );
-    for l in listeners {
-        tokio::spawn(accept_loop(sh.clone(), l));
+    for (_, l) in &sh.listeners {
+        tokio::spawn(accept_loop(sh.clone(), l.clone()));
     }
     let active: Vec<usize> = sh
         .slots()
@@ -481,7 +498,10 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
     }
     drop(engine_task);
-    info!("stopped");
+    if let Some(b) = &sh.bmp {
+        b.close(Duration::from_secs(1)).await;
+    }
+    info!(unknown_connections = sock::unknown_connections(), "stopped");
     Ok(())
 }
 
@@ -545,6 +565,15 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
         }
         slots.extend(plan.add.iter().cloned().map(Some));
     }
+    let (before, now): (Vec<PeerSpec>, Vec<PeerSpec>) = (
+        slots.iter().flatten().cloned().collect(),
+        sh.slots().iter().flatten().cloned().collect(),
+    );
+    for (a, l) in &sh.listeners {
+        if let Err(e) = sock::rekey_listener(&**l, *a, &before, &now) {
+            warn!(listen = %a, error = %e, "TCP-MD5 keys not updated");
+        }
+    }
     for (slot, why) in &plan.stop {
         let name = slots.get(*slot).cloned().flatten().map(|p| p.name);
         let conns = sh.conns();
@@ -589,7 +618,7 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
 /// not dropped and retried after SYN back-off.
 const LISTEN_BACKLOG: u32 = 4096;
 
-fn listen(a: SocketAddr) -> std::io::Result<TcpListener> {
+fn listen(a: SocketAddr, peers: &[PeerSpec]) -> std::io::Result<TcpListener> {
     let sock = if a.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -597,10 +626,11 @@ fn listen(a: SocketAddr) -> std::io::Result<TcpListener> {
     };
     sock.set_reuseaddr(true)?;
     sock.bind(a)?;
+    sock::listener(&sock, a, peers)?;
     sock.listen(LISTEN_BACKLOG)
 }
 
-async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
+async fn accept_loop(sh: Arc<Shared>, l: Arc<TcpListener>) {
     let mut shutdown = sh.shutdown.clone();
     loop {
         tokio::select! {
@@ -610,10 +640,13 @@ async fn accept_loop(sh: Arc<Shared>, l: TcpListener) {
                         debug!(remote = %addr, "connection refused: the peer is held off after its prefix limit");
                         drop(stream);
                     }
-                    Some(i) => {
-                        tokio::spawn(connection(sh.clone(), stream, i, false));
-                    }
-                    None => warn!(remote = %addr, "connection from an address that is not a configured peer: closed"),
+                    Some(i) => match sh.spec(i).map(|p| sock::accepted(&stream, &p)) {
+                        Some(Err(e)) => warn!(remote = %addr, error = %e, "connection closed"),
+                        _ => {
+                            tokio::spawn(connection(sh.clone(), stream, i, false));
+                        }
+                    },
+                    None => sock::unknown_connection(addr),
                 },
                 Err(e) => {
                     warn!(error = %e, "accept failed");
@@ -639,9 +672,7 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
         let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
-            match tokio::time::timeout(Duration::from_secs(5), connect(remote, spec.local_address))
-                .await
-            {
+            match tokio::time::timeout(Duration::from_secs(5), connect(remote, &spec)).await {
                 Ok(Ok(stream)) => {
                     let h = tokio::spawn(connection(sh.clone(), stream, peer, true));
                     let _ = h.await;
@@ -659,16 +690,29 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
     }
 }
 
-async fn connect(remote: SocketAddr, local: Option<IpAddr>) -> std::io::Result<TcpStream> {
+async fn connect(remote: SocketAddr, spec: &PeerSpec) -> std::io::Result<TcpStream> {
     let sock = if remote.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
-    if let Some(l) = local {
+    if let Some(l) = spec.local_address {
         sock.bind(SocketAddr::new(l, 0))?;
     }
+    sock::outgoing(&sock, spec)?;
     sock.connect(remote).await
+}
+
+/// Ask the engine for BMP's Loc-RIB dumps and statistics, every second.
+async fn bmp_ticker(engine: mpsc::WeakSender<ToEngine>) {
+    let mut t = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        t.tick().await;
+        let Some(tx) = engine.upgrade() else { return };
+        if tx.send(ToEngine::BmpTick).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Tell the engine a paused or catching-up peer's queue has drained below [`LOW_WATER`].
@@ -693,6 +737,7 @@ async fn writer(
     mut wr: OwnedWriteHalf,
     link: Arc<Link>,
     drained: Option<(mpsc::Sender<ToEngine>, usize, u64)>,
+    bmp: Option<(bmp::Bmp, usize)>,
 ) {
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     loop {
@@ -700,6 +745,11 @@ async fn writer(
             let mut st = link.state();
             // Everything queued so far goes out in one vectored write.
             let n = st.out.len().min(WRITE_CHUNKS);
+            if let Some((b, slot)) = &bmp {
+                for c in st.out.iter().take(n) {
+                    b.adj_rib_out(*slot, c);
+                }
+            }
             pending.extend(st.out.drain(..n));
             if st.out.is_empty() && st.out.capacity() > WRITE_CHUNKS {
                 st.out.shrink_to_fit();
@@ -797,6 +847,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     };
     let id = sh.next_conn.fetch_add(1, Ordering::Relaxed);
     let remote = stream.peer_addr().ok();
+    let local = stream.local_addr().ok();
+    // BMP: both OPENs for the Peer Up, and why the session ended for the Peer Down.
+    let mut opens = bmp::OpenCapture::new(sh.bmp.is_some());
+    let mut bmp_down: Option<bmp::DownReason> = None;
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
     let link = Arc::new(Link::default());
@@ -804,6 +858,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         wr,
         link.clone(),
         Some((sh.engine.clone(), peer, id)),
+        sh.bmp
+            .clone()
+            .filter(bmp::Bmp::wants_adj_rib_out)
+            .map(|b| (b, peer)),
     ));
     if let Some(list) = sh.conns().get_mut(peer) {
         list.push(ConnEntry {
@@ -855,6 +913,24 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         families = ?n.families.as_slice(),
                         "session established"
                     );
+                    if let (Some(b), Some(o), Some(l), Some(r)) =
+                        (&sh.bmp, opens.opens(), local, remote)
+                    {
+                        let id = std::net::Ipv4Addr::from_bits(n.peer_bgp_id);
+                        let h = bmp::PeerHeader::global(
+                            r.ip().to_canonical(),
+                            spec.asn,
+                            id,
+                            n.four_octet_as,
+                        );
+                        b.peer_up(
+                            peer,
+                            h,
+                            SocketAddr::new(l.ip().to_canonical(), l.port()),
+                            r,
+                            o,
+                        );
+                    }
                     restart = n
                         .graceful_restart
                         .map(|t| {
@@ -882,13 +958,24 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                         closed = true;
                     }
                 }
-                SessionEvent::Message(b) => batch.push(b),
+                SessionEvent::Message(b) => {
+                    if let Some(x) = sh.bmp.as_ref().filter(|_| b.get(18) == Some(&2)) {
+                        x.route_monitoring(peer, &b);
+                    }
+                    batch.push(b)
+                }
                 SessionEvent::NotificationSent(n) => {
                     notified |= n.code != HOLD_TIMER_EXPIRED;
+                    bmp_down = Some(bmp::DownReason::LocalNotification(
+                        bmp::notification_message(n.code, n.subcode, &n.data),
+                    ));
                     log_notification(&spec.name, true, &n)
                 }
                 SessionEvent::NotificationReceived(n) => {
                     notified = true;
+                    bmp_down = Some(bmp::DownReason::RemoteNotification(
+                        bmp::notification_message(n.code, n.subcode, &n.data),
+                    ));
                     log_notification(&spec.name, false, &n)
                 }
                 SessionEvent::Closed(r) => {
@@ -899,6 +986,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             }
         }
         if let Some(b) = s.poll_transmit() {
+            opens.on_sent(&b);
             link.send(Bytes::from(b));
         }
         if !batch.is_empty() {
@@ -930,9 +1018,12 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         let sleep_for = deadline.map(|d| Duration::from_millis(d.saturating_sub(sh.now())));
         tokio::select! {
             r = rd.readable() => match r {
-                Ok(()) => match read_into_session(&rd, &mut s, sh.now()) {
+                Ok(()) => match read_into_session(&rd, &mut s, sh.now(), &mut opens) {
                     Ok(true) => {}
-                    Ok(false) => s.tcp_closed(sh.now()),
+                    Ok(false) => {
+                        bmp_down.get_or_insert(bmp::DownReason::RemoteNoData);
+                        s.tcp_closed(sh.now())
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => s.tcp_closed(sh.now()),
                 },
@@ -961,6 +1052,13 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     }
     if let Some(list) = sh.conns().get_mut(peer) {
         list.retain(|c| c.id != id);
+    }
+    if let (true, Some(b)) = (up, &sh.bmp) {
+        // Closed on our side without a NOTIFICATION: FSM event 2 (ManualStop) stands for it.
+        b.peer_down(
+            peer,
+            &bmp_down.unwrap_or(bmp::DownReason::LocalNoNotification(2)),
+        );
     }
     if up {
         let graceful = restart.filter(|_| !notified);
@@ -1000,6 +1098,7 @@ fn read_into_session(
     rd: &tokio::net::tcp::OwnedReadHalf,
     s: &mut Session,
     now: u64,
+    opens: &mut bmp::OpenCapture,
 ) -> std::io::Result<bool> {
     READ_SCRATCH.with(|b| {
         let mut b = b.borrow_mut();
@@ -1007,7 +1106,9 @@ fn read_into_session(
         if n == 0 {
             return Ok(false);
         }
-        s.handle_bytes(now, b.get(..n).unwrap_or(&[]));
+        let got = b.get(..n).unwrap_or(&[]);
+        opens.on_received(got);
+        s.handle_bytes(now, got);
         Ok(true)
     })
 }
@@ -1107,6 +1208,7 @@ async fn engine_loop(
     me: mpsc::WeakSender<ToEngine>,
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
+    mut bmp: Option<bmp::EngineSide>,
 ) {
     let mut engine = Engine::new(cfg);
     let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
@@ -1314,6 +1416,11 @@ async fn engine_loop(
                     }
                     let _ = done.send(());
                 }
+                ToEngine::BmpTick => {
+                    if let Some(b) = bmp.as_mut() {
+                        b.tick(&mut engine, &ids);
+                    }
+                }
                 ToEngine::Finish(done) => {
                     for (i, id) in ids.iter().enumerate() {
                         let Some(id) = id else { continue };
@@ -1331,6 +1438,9 @@ async fn engine_loop(
                     let _ = done.send(());
                     return;
                 }
+            }
+            if let Some(b) = bmp.as_mut() {
+                b.drain(&mut engine);
             }
             if bytes < ENGINE_BATCH_BYTES {
                 next = rx.try_recv().ok();

@@ -51,7 +51,18 @@
 //! max_paths_per_prefix = 16     # ADD-PATH paths per prefix; more are refused
 //! import = "from-upstream"      # routing policy on what it sends us; a list runs several in order
 //! export = ["to-upstream"]      # and on what we send it
+//! password = "secret"           # TCP-MD5 (RFC 2385); or password_file = "/etc/reflector/node-a.key"
+//! ttl_security = true           # GTSM (RFC 5082), or gtsm_hops = N
+//!
+//! [[bmp]]                       # a BMP collector (RFC 7854), see `bmp.rs`
+//! address = "127.0.0.1:11019"
+//! statistics_interval = 60      # seconds, 0: none
 //! ```
+//!
+//! Session security (TCP-MD5, GTSM, connections from unknown addresses) is
+//! in `sock.rs`; Calico's `password.secretKeyRef` (`--secrets DIR`) in
+//! `secrets.rs`. Both are described for users in `docs/security.md`, BMP in
+//! `docs/bmp.md`.
 //!
 //! Routing policy (`[sets]`, `[[policy]]` with `[[policy.statement]]`) is
 //! described in `policy.rs`. `ebgp_requires_policy = true` (the default,
@@ -84,11 +95,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub mod bmp;
 pub mod calico;
 pub mod config;
 mod daemon;
 mod policy;
 mod reload;
+mod secrets;
+pub mod sock;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
@@ -114,6 +128,9 @@ pub struct Args {
     /// Never connect to peers; only accept their connections.
     #[arg(long)]
     pub passive: bool,
+    /// Calico resources: Kubernetes Secrets for `password.secretKeyRef`, each key a file DIR/SECRET/KEY (Secret volumes mounted at DIR/SECRET).
+    #[arg(long, value_name = "DIR")]
+    pub secrets: Option<PathBuf>,
     /// Write the process id to this file once listening.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -153,6 +170,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
         node: args.node.clone(),
         listen: args.listen.clone(),
         passive: args.passive,
+        secrets: args.secrets.clone(),
     };
     if let Some(path) = &args.check_config {
         let loaded =

@@ -7,7 +7,7 @@
 //! comes back as a new peer with the new settings; a peer no longer listed
 //! is stopped (Cease, Peer De-configured); a new one is added. Global
 //! settings (AS, router ID, cluster ID, listen addresses, client-to-client
-//! reflection, connect retry, `ebgp_requires_policy`) need a restart: a
+//! reflection, connect retry, `ebgp_requires_policy`, `[[bmp]]`) need a restart: a
 //! reload that changes one is refused, and the running configuration stays.
 
 use reflector_core::policy::Policy;
@@ -90,6 +90,9 @@ pub(super) fn plan(
     }
     if old.ebgp_requires_policy != new.ebgp_requires_policy {
         return Err(restart_needed("ebgp_requires_policy"));
+    }
+    if old.bmp != new.bmp {
+        return Err(restart_needed("bmp"));
     }
     let mut out = Plan::default();
     for (slot, spec) in slots.iter().enumerate() {
