@@ -288,6 +288,7 @@ pub fn config_for_node(
         // sessions planned from the resources behave as calico/node's do.
         ebgp_requires_policy: false,
         peers,
+        ops: super::control::OpsConfig::default(),
     };
     config.validate()?;
     Ok((config, notes))

@@ -130,6 +130,8 @@ pub struct Config {
     pub ebgp_requires_policy: bool,
     /// The neighbours.
     pub peers: Vec<PeerSpec>,
+    /// The control socket and the metrics endpoint (`[control]`, `[metrics]`).
+    pub ops: super::control::OpsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +151,8 @@ struct TomlConfig {
     policy: Vec<TomlPolicy>,
     #[serde(default)]
     peer: Vec<TomlPeer>,
+    control: Option<super::control::TomlControl>,
+    metrics: Option<super::control::TomlMetrics>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -424,6 +428,7 @@ impl Config {
             connect_retry: raw.connect_retry.unwrap_or(5).max(1),
             ebgp_requires_policy: raw.ebgp_requires_policy.unwrap_or(true),
             peers,
+            ops: super::control::OpsConfig::from_toml(raw.control.as_ref(), raw.metrics.as_ref())?,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -481,6 +486,7 @@ impl Config {
             connect_retry: 5,
             ebgp_requires_policy: true,
             peers,
+            ops: super::control::OpsConfig::default(),
         };
         cfg.validate()?;
         Ok(cfg)

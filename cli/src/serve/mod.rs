@@ -86,9 +86,12 @@ use std::path::PathBuf;
 
 pub mod calico;
 pub mod config;
+pub mod control;
 mod daemon;
+mod metrics;
 mod policy;
 mod reload;
+mod status;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
@@ -114,6 +117,13 @@ pub struct Args {
     /// Never connect to peers; only accept their connections.
     #[arg(long)]
     pub passive: bool,
+    /// The control socket for `reflector show` / `reflector ctl` (overrides `[control] socket`;
+    /// default: /run/reflector/reflector.sock as root, else $XDG_RUNTIME_DIR/reflector.sock).
+    #[arg(long, value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Serve OpenMetrics/Prometheus metrics on ADDR:PORT (overrides `[metrics] listen`; off by default).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<SocketAddr>,
     /// Write the process id to this file once listening.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -178,7 +188,13 @@ fn run_inner(args: &Args) -> Result<(), String> {
             reflector_sim::Severity::Info => tracing::info!(%resource, %field, "{message}"),
         }
     }
-    let cfg = loaded.config;
+    let mut cfg = loaded.config;
+    if let Some(p) = &args.control {
+        cfg.ops.control_socket = Some(p.clone());
+    }
+    if let Some(a) = args.metrics {
+        cfg.ops.metrics = Some(a);
+    }
     tune_malloc(args.malloc_arenas);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
