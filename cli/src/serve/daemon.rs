@@ -544,7 +544,7 @@ pub async fn serve(
                             Err(format!("new configuration refused, the running one stays: {e}"))
                         }
                     };
-                    let _ = reply.send(r.map(serde_json::Value::from));
+                    let _ = reply.send(r.map(|m| serde_json::json!({"action": "reload", "message": m})));
                 }
                 MainJob::Shutdown { graceful, reply } => {
                     match graceful {

@@ -149,7 +149,7 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     };
     b.gauge(
         "uptime_seconds",
-        "Seconds since the daemon started.",
+        "Seconds since the daemon started",
         vec![(vec![], daemon.started().elapsed().as_secs() as i64)],
     );
     let mut state = Vec::new();
@@ -165,8 +165,7 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     for (slot, spec) in daemon.slots().into_iter().enumerate() {
         let Some(spec) = spec else { continue };
         let st = daemon.status(slot);
-        let addr = spec.address.to_string();
-        let peer = labels(&[("peer", &spec.name), ("address", &addr)]);
+        let peer = labels(&[("peer", &spec.name)]);
         {
             let i = st.lock();
             state.push((peer.clone(), state_number(i.state)));
@@ -218,63 +217,63 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     }
     b.gauge(
         "peer_state",
-        "BGP session state (RFC 4273 bgpPeerState: 1 idle, 2 connect, 3 active, 4 opensent, 5 openconfirm, 6 established).",
+        "BGP session state (RFC 4273 bgpPeerState: 1 idle, 2 connect, 3 active, 4 opensent, 5 openconfirm, 6 established)",
         state,
     );
     b.gauge(
         "peer_established",
-        "1 while the session is Established.",
+        "1 while the session is Established",
         established,
     );
     b.gauge(
         "peer_state_seconds",
-        "Seconds since the session state last changed.",
+        "Seconds since the session state last changed",
         state_secs,
     );
     b.gauge(
         "peer_disabled",
-        "1 while the peer is disabled by `reflector ctl disable`.",
+        "1 while the peer is disabled by `reflector ctl disable`",
         disabled,
     );
     b.counter(
         "peer_established_transitions",
-        "Times the session reached Established.",
+        "Times the session reached Established",
         transitions,
     );
     b.gauge(
         "peer_prefixes_accepted",
-        "Paths accepted from the peer and held now, per family.",
+        "Paths accepted from the peer and held now, per family",
         accepted,
     );
     b.gauge(
         "peer_attribute_bytes",
-        "Bytes of attribute sets charged to the peer (its attribute-memory limit counts these).",
+        "Bytes of attribute sets charged to the peer (its attribute-memory limit counts these)",
         attr_bytes,
     );
     let [rm, rb, tm, tb] = msgs;
-    b.counter("messages_received", "BGP messages received, by type.", rm);
+    b.counter("messages_received", "BGP messages received, by type", rm);
     b.counter(
         "bytes_received",
-        "Bytes of BGP messages received, by type.",
+        "Bytes of BGP messages received, by type",
         rb,
     );
     b.counter(
         "messages_sent",
-        "BGP messages sent (queued to the socket), by type.",
+        "BGP messages sent (queued to the socket), by type",
         tm,
     );
     b.counter(
         "bytes_sent",
-        "Bytes of BGP messages sent (queued to the socket), by type.",
+        "Bytes of BGP messages sent (queued to the socket), by type",
         tb,
     );
     b.counter(
         "notifications",
-        "NOTIFICATION messages sent and received, by code and subcode.",
+        "NOTIFICATION messages sent and received, by code and subcode",
         notifications,
     );
     for (k, rows) in counters {
-        let help = format!("The engine's per-peer counter `{k}` (see docs/metrics.md).");
+        let help = format!("The engine's per-peer counter `{k}` (see docs/metrics.md)");
         b.counter(&format!("peer_{k}"), &help, rows);
     }
     let fam = |k4: &str, k6: &str| {
@@ -291,34 +290,34 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     };
     b.gauge(
         "rib_prefixes",
-        "Prefixes in the Loc-RIB, per family.",
+        "Prefixes in the Loc-RIB, per family",
         fam("ipv4_prefixes", "ipv6_prefixes"),
     );
     b.gauge(
         "rib_paths",
-        "Candidate paths in the Loc-RIB, per family.",
+        "Candidate paths in the Loc-RIB, per family",
         fam("ipv4_paths", "ipv6_paths"),
     );
     b.gauge(
         "rib_attribute_sets",
-        "Distinct attribute sets.",
+        "Distinct attribute sets",
         vec![(vec![], int(&rib["attr_sets"]))],
     );
     b.gauge(
         "rib_table_bytes",
-        "Bytes held by the prefix tables.",
+        "Bytes held by the prefix tables",
         vec![(vec![], int(&rib["table_bytes"]))],
     );
     b.gauge(
         "rib_attribute_bytes",
-        "Bytes held by the attribute sets and their interner.",
+        "Bytes held by the attribute sets and their interner",
         vec![(vec![], int(&rib["attr_bytes"]))],
     );
     let process = control::process_memory();
     if let Some(rss) = process["resident_bytes"].as_i64() {
         b.gauge(
             "process_resident_bytes",
-            "Resident memory of the daemon (VmRSS).",
+            "Resident memory of the daemon (VmRSS)",
             vec![(vec![], rss)],
         );
     }

@@ -91,7 +91,7 @@ mod daemon;
 mod metrics;
 mod policy;
 mod reload;
-mod status;
+pub mod status;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
