@@ -58,8 +58,9 @@ enum Command {
     /// Write man pages generated from these definitions: reflector.1 and one per subcommand.
     ///
     /// Hidden from the main help (a packaging tool). Writes reflector.1,
-    /// reflector-serve.1, reflector-mrt.1 and reflector-simulate.1 into DIR
-    /// and prints each path written.
+    /// reflector-serve.1, reflector-mrt.1, reflector-simulate.1,
+    /// reflector-show.1, reflector-ctl.1 and one per show/ctl subcommand
+    /// (reflector-show-route.1, ...) into DIR and prints each path written.
     #[command(hide = true)]
     Manual(manual::ManualArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.

@@ -209,8 +209,9 @@ struct Request {
     args: Value,
 }
 
-/// Bind the control socket: mode 0600, its folder created (0700) if missing;
-/// a stale socket file left by a dead daemon is replaced, a live one is an error.
+/// Bind the control socket: mode 0600 from the start, its folder created
+/// (0700) if missing; a stale socket file left by a dead daemon is replaced,
+/// a live one is an error.
 pub fn bind(path: &Path) -> Result<UnixListener, String> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -231,11 +232,50 @@ pub fn bind(path: &Path) -> Result<UnixListener, String> {
         }
         std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     }
-    let l = UnixListener::bind(path)
-        .map_err(|e| format!("cannot bind control socket {}: {e}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
+    // Bound under a temporary name, made 0600, then renamed into place: the
+    // socket is never reachable at `path` with looser permissions.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let l = UnixListener::bind(&tmp)
+        .map_err(|e| format!("cannot bind control socket {}: {e}", tmp.display()))?;
+    let placed = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot place control socket {}: {e}", path.display()));
+    }
     Ok(l)
+}
+
+/// Open the control socket: `configured` (an error if it cannot be bound),
+/// else [`default_socket`], where a failure (another daemon already answers
+/// there, a folder that cannot be created) is logged and the daemon runs
+/// without a control socket.
+pub fn open(configured: Option<&Path>) -> Result<Option<(PathBuf, UnixListener)>, String> {
+    match configured {
+        Some(p) => {
+            let l = bind(p)?;
+            info!(path = %p.display(), "control socket listening");
+            Ok(Some((p.to_path_buf(), l)))
+        }
+        None => {
+            let p = default_socket();
+            match bind(&p) {
+                Ok(l) => {
+                    info!(path = %p.display(), "control socket listening");
+                    Ok(Some((p, l)))
+                }
+                Err(e) => {
+                    warn!(error = %e, "no control socket (set [control] socket or --control PATH)");
+                    Ok(None)
+                }
+            }
+        }
+    }
 }
 
 /// Serve the control socket until the listener fails.

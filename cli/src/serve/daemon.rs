@@ -432,12 +432,7 @@ pub async fn serve(
         let l = listen(*a).map_err(|e| format!("cannot listen on {a}: {e}"))?;
         listeners.push(l);
     }
-    let control_path = cfg
-        .ops
-        .control_socket
-        .clone()
-        .unwrap_or_else(control::default_socket);
-    let control_listener = control::bind(&control_path)?;
+    let control = control::open(cfg.ops.control_socket.as_deref())?;
     let metrics_listener = match cfg.ops.metrics {
         Some(a) => Some(
             TcpListener::bind(a)
@@ -486,8 +481,7 @@ pub async fn serve(
         status: Statuses::default(),
         main: main_tx,
     });
-    info!(path = %control_path.display(), "control socket listening");
-    let control_task = tokio::spawn(control::serve(sh.clone(), control_listener));
+    let control_task = control.map(|(path, l)| (path, tokio::spawn(control::serve(sh.clone(), l))));
     let metrics_task = metrics_listener.map(|l| {
         if let Ok(a) = l.local_addr() {
             info!(address = %a, "metrics endpoint listening");
@@ -595,11 +589,13 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
     }
     drop(engine_task);
-    control_task.abort();
+    if let Some((path, t)) = control_task {
+        t.abort();
+        let _ = std::fs::remove_file(path);
+    }
     if let Some(t) = metrics_task {
         t.abort();
     }
-    let _ = std::fs::remove_file(&control_path);
     info!("stopped");
     Ok(())
 }
