@@ -106,12 +106,19 @@ fn is_root() -> bool {
 }
 
 /// The control socket when none is configured: `/run/reflector/reflector.sock`
-/// for root, else `$XDG_RUNTIME_DIR/reflector.sock`, else
-/// `/tmp/reflector-$UID/reflector.sock`.
+/// for root, else `$RUNTIME_DIRECTORY/reflector.sock` (systemd's
+/// `RuntimeDirectory=reflector` makes that `/run/reflector`), else
+/// `$XDG_RUNTIME_DIR/reflector.sock`, else `/tmp/reflector-$UID/reflector.sock`.
 pub fn default_socket() -> PathBuf {
     use std::os::unix::fs::MetadataExt;
     if is_root() {
         return PathBuf::from("/run/reflector/reflector.sock");
+    }
+    if let Some(d) = std::env::var_os("RUNTIME_DIRECTORY") {
+        let d = d.to_string_lossy().into_owned();
+        if let Some(first) = d.split(':').next().filter(|f| !f.is_empty()) {
+            return Path::new(first).join("reflector.sock");
+        }
     }
     if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return Path::new(&d).join("reflector.sock");
@@ -246,7 +253,10 @@ pub fn bind(path: &Path) -> Result<UnixListener, String> {
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = placed {
         let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot place control socket {}: {e}", path.display()));
+        return Err(format!(
+            "cannot place control socket {}: {e}",
+            path.display()
+        ));
     }
     Ok(l)
 }

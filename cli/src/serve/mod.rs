@@ -53,6 +53,18 @@
 //! export = ["to-upstream"]      # and on what we send it
 //! ```
 //!
+//! The operator surface (see `docs/control.md` and `docs/metrics.md`):
+//!
+//! ```toml
+//! [control]
+//! socket = "/run/reflector/reflector.sock"  # `reflector show` / `reflector ctl` (mode 0600)
+//! [metrics]
+//! listen = "127.0.0.1:9179"                 # OpenMetrics on GET /metrics (off when absent)
+//! ```
+//!
+//! `--control PATH` and `--metrics ADDR` override them; see [`control`] for
+//! the default socket path.
+//!
 //! Routing policy (`[sets]`, `[[policy]]` with `[[policy.statement]]`) is
 //! described in `policy.rs`. `ebgp_requires_policy = true` (the default,
 //! RFC 8212) rejects the routes of an eBGP peer without an `import` policy
