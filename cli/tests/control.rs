@@ -465,6 +465,13 @@ fn show_commands_answer_tables_and_documented_json() {
         routes[0]["attributes"]["cluster_list"],
         serde_json::json!(["10.255.0.7"])
     );
+    assert_eq!(
+        ok_text(&s.socket, &["show", "adj-out", "b"]),
+        "b (127.0.0.72): 2 routes\n\
+         Prefix        Next hop    LocPrf  MED  Origin  AS path  Communities\n\
+         10.71.0.0/24  192.0.2.71  200     -    igp     65001    -\n\
+         10.72.0.0/24  192.0.2.71  200     -    igp     65001    -\n"
+    );
     // a is sent nothing: both best paths are its own.
     let v = checked(&s.socket, "adj-out", &["show", "adj-out", "a"]);
     assert_eq!(v["routes"].as_array().unwrap().len(), 0);
@@ -727,6 +734,16 @@ fn a_live_socket_is_not_taken_over_and_the_flag_wins() {
     assert_eq!(mode(&other), 0o600);
     let v = checked(&other, "summary", &["show", "summary"]);
     assert_eq!(v["router_id"], "10.255.0.7");
+    // No daemon there: exit status 1 and a message saying where it looked.
+    let none = s.dir.join("none.sock");
+    let out = cli(&none, &["show", "summary"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the control socket"),
+        "{err}"
+    );
+    assert!(err.contains("none.sock"), "{err}");
     let _ = child.kill();
     let _ = child.wait();
     drop(s.daemon);
