@@ -125,6 +125,8 @@ fn adj_rib_in_and_adj_rib_out_per_peer() {
         .map(|(p, _)| p.to_string())
         .collect();
     assert_eq!(to_a, ["10.3.9.0/24"]);
+    assert_eq!(e.adj_rib_out_counts(b), (2, 0));
+    assert_eq!(e.adj_rib_out_counts(a), (1, 0));
     // A peer that is down is sent nothing.
     e.peer_down(a);
     assert!(e.adj_rib_out(a).is_empty());

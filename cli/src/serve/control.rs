@@ -785,13 +785,7 @@ impl EngineSide<'_> {
                     }
                     let mut adv = Map::new();
                     if advertised {
-                        let (mut v4, mut v6) = (0u64, 0u64);
-                        for (p, _) in self.engine.adj_rib_out(id) {
-                            match p {
-                                Prefix::V4(_) => v4 += 1,
-                                Prefix::V6(_) => v6 += 1,
-                            }
-                        }
+                        let (v4, v6) = self.engine.adj_rib_out_counts(id);
                         adv.insert(family_name(fams[0]), v4.into());
                         adv.insert(family_name(fams[1]), v6.into());
                     }

@@ -516,7 +516,7 @@ impl Engine {
     pub(super) fn export_view<K: RouteKey>(
         &self,
         target: PeerId,
-        out: &mut Vec<(Prefix, Arc<OutBlock>)>,
+        mut out: impl FnMut(Prefix, Arc<OutBlock>),
     ) {
         let Some(tp) = self.peers.get(target.index()) else {
             return;
@@ -543,7 +543,7 @@ impl Engine {
                 continue;
             };
             if let Some(blk) = ex.out_block(best.attrs, best.peer, prefix) {
-                out.push((prefix, blk));
+                out(prefix, blk);
             }
         }
     }

@@ -145,9 +145,9 @@ impl Engine {
     /// a peer that negotiated ADD-PATH sending; empty while the peer is down.
     pub fn adj_rib_out(&self, peer: PeerId) -> Vec<(Prefix, Arc<OutBlock>)> {
         let mut out = Vec::new();
-        self.export_view::<u64>(peer, &mut out);
+        self.export_view::<u64>(peer, |p, b| out.push((p, b)));
         let v4 = out.len();
-        self.export_view::<Ipv6Prefix>(peer, &mut out);
+        self.export_view::<Ipv6Prefix>(peer, |p, b| out.push((p, b)));
         if let Some(a) = out.get_mut(..v4) {
             a.sort_unstable_by_key(|(p, _)| *p);
         }
@@ -155,6 +155,15 @@ impl Engine {
             b.sort_unstable_by_key(|(p, _)| *p);
         }
         out
+    }
+
+    /// How many prefixes `peer` is sent now, (IPv4, IPv6): the lengths of
+    /// [`Engine::adj_rib_out`]'s two parts, without building it.
+    pub fn adj_rib_out_counts(&self, peer: PeerId) -> (usize, usize) {
+        let (mut v4, mut v6) = (0, 0);
+        self.export_view::<u64>(peer, |_, _| v4 += 1);
+        self.export_view::<Ipv6Prefix>(peer, |_, _| v6 += 1);
+        (v4, v6)
     }
 
     /// What the session with `peer` negotiated, while it is up.
