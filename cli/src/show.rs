@@ -346,7 +346,7 @@ fn neighbor_text(d: &Value) -> String {
             }
         ));
         out.push_str(&format!(
-            "  State: {}{} for {} (Established {} times)\n",
+            "  State: {}{} for {} (sessions established: {})\n",
             s(&p["state"]),
             if p["disabled"].as_bool() == Some(true) {
                 ", disabled by the operator"
@@ -611,6 +611,10 @@ fn adj_text(d: &Value) -> String {
 
 fn memory_text(d: &Value) -> String {
     let r = &d["rib"];
+    let mib = |v: &Value| match v.as_u64() {
+        Some(b) => format!("{:.1} MiB", b as f64 / 1048576.0),
+        None => "unknown".into(),
+    };
     let mb = |v: &Value| match v.as_u64() {
         Some(b) => format!("{:.1} MiB ({b} bytes)", b as f64 / 1048576.0),
         None => "unknown".into(),
@@ -627,8 +631,8 @@ fn memory_text(d: &Value) -> String {
         s(&r["attr_sets"]),
         mb(&r["table_bytes"]),
         mb(&r["attr_bytes"]),
-        mb(&d["process"]["resident_bytes"]),
-        mb(&d["process"]["peak_resident_bytes"]),
+        mib(&d["process"]["resident_bytes"]),
+        mib(&d["process"]["peak_resident_bytes"]),
     )
 }
 
