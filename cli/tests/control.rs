@@ -749,3 +749,73 @@ fn a_live_socket_is_not_taken_over_and_the_flag_wins() {
     drop(s.daemon);
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+#[test]
+fn a_disabled_passive_peer_is_refused_until_enabled() {
+    use std::io::Read;
+    let dir = tempdir("control-passive");
+    let socket = dir.join("reflector.sock");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = format!(
+        "router_id = \"10.255.0.7\"\nasn = {AS}\nlisten = [\"127.0.0.1:{port}\"]\n\n[control]\nsocket = \"{}\"\n\n[[peer]]\nname = \"p\"\naddress = \"127.0.0.1\"\nasn = {AS}\nrole = \"client\"\npassive = true\n",
+        socket.display()
+    );
+    let path = dir.join("reflector.toml");
+    std::fs::write(&path, config).unwrap();
+    let _daemon = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_reflector"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_socket(&socket);
+    let connect = || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => return s,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("cannot connect to the daemon: {e}"),
+            }
+        }
+    };
+    let mut p = Peer::new("p", connect(), AS, Ipv4Addr::new(10, 0, 0, 74));
+    p.until("Established", |p| p.s.state() == State::Established);
+    let v = checked(&socket, "peer-action", &["ctl", "disable", "p"]);
+    assert_eq!(v["action"], "disable");
+    p.until("Cease", |p| !p.notifications.is_empty());
+    assert_eq!(
+        p.notifications[0],
+        (6, 2, Some("disabled by the operator".to_string()))
+    );
+    // A new connection is closed before any OPEN.
+    let mut s = connect();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(s.read(&mut buf).unwrap_or(0), 0, "refused while disabled");
+    let v = checked(&socket, "neighbor", &["show", "neighbor", "p"]);
+    assert_eq!(v["peers"][0]["disabled"], true);
+    assert_eq!(
+        v["peers"][0]["last_error"]["subcode_name"],
+        "Administrative Shutdown"
+    );
+    // Enabled: it comes up again.
+    let text = ok_text(&socket, &["ctl", "enable", "p"]);
+    assert_eq!(
+        text,
+        "p: enabled: connections are accepted (and made, for active peers) again\n"
+    );
+    let mut p2 = Peer::new("p", connect(), AS, Ipv4Addr::new(10, 0, 0, 74));
+    p2.until("Established again", |p| p.s.state() == State::Established);
+    let text = ok_text(&socket, &["ctl", "enable", "p"]);
+    assert_eq!(text, "p: the peer was not disabled\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
