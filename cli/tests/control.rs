@@ -550,7 +550,16 @@ fn ctl_actions_are_seen_on_the_wire() {
     );
     let mut a2 = peer(&s, 0);
     assert_eq!(a2.s.state(), State::Established);
-    let v = checked(&s.socket, "neighbor", &["show", "neighbor", "a"]);
+    // The daemon's side may reach Established a moment after a2's (bounded wait).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let v = loop {
+        let v = checked(&s.socket, "neighbor", &["show", "neighbor", "a"]);
+        if v["peers"][0]["state"] == "Established" {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "a never Established again: {v}");
+        a2.step();
+    };
     let e = &v["peers"][0]["last_error"];
     assert_eq!(
         (
