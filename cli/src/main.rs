@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod manual;
 mod mrt;
 mod serve;
+mod show;
 mod simulate;
 
 /// Reflector: an embeddable BGP route-reflection engine.
@@ -42,11 +43,24 @@ enum Command {
     /// rr-bench JSON peer list, or Calico resources (a folder or YAML file)
     /// with --node NAME. A bad configuration exits 1 naming the field.
     Serve(serve::Args),
+    /// Ask a running `reflector serve`: sessions, neighbours, routes and why they won or lost, Adj-RIBs, memory.
+    ///
+    /// Talks to the daemon's control socket (--control PATH; docs/control.md).
+    /// Tables for people; --json prints the daemon's answer (a stable schema).
+    /// Exit status 1 when the daemon cannot be reached or refuses the request.
+    Show(show::ShowArgs),
+    /// Act on a running `reflector serve`: reset, refresh, disable/enable a peer, reload, shut down (gracefully).
+    ///
+    /// Talks to the daemon's control socket (--control PATH; docs/control.md).
+    /// Exit status 1 when the daemon cannot be reached or refuses the action
+    /// (a refused reload names the field).
+    Ctl(show::CtlArgs),
     /// Write man pages generated from these definitions: reflector.1 and one per subcommand.
     ///
     /// Hidden from the main help (a packaging tool). Writes reflector.1,
-    /// reflector-serve.1, reflector-mrt.1 and reflector-simulate.1 into DIR
-    /// and prints each path written.
+    /// reflector-serve.1, reflector-mrt.1, reflector-simulate.1,
+    /// reflector-show.1, reflector-ctl.1 and one per show/ctl subcommand
+    /// (reflector-show-route.1, ...) into DIR and prints each path written.
     #[command(hide = true)]
     Manual(manual::ManualArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
@@ -63,6 +77,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Mrt(args) => mrt::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Show(args) => show::show(&args),
+        Command::Ctl(args) => show::ctl(&args),
         Command::Manual(args) => manual::manual(Cli::command(), &args),
         Command::Completions(args) => manual::completions(Cli::command(), &args),
     };

@@ -46,6 +46,20 @@ fn manual_writes_a_roff_page_per_command() {
         "reflector-serve.1",
         "reflector-mrt.1",
         "reflector-simulate.1",
+        "reflector-show.1",
+        "reflector-show-summary.1",
+        "reflector-show-neighbor.1",
+        "reflector-show-route.1",
+        "reflector-show-adj-in.1",
+        "reflector-show-adj-out.1",
+        "reflector-show-memory.1",
+        "reflector-ctl.1",
+        "reflector-ctl-reset.1",
+        "reflector-ctl-refresh.1",
+        "reflector-ctl-disable.1",
+        "reflector-ctl-enable.1",
+        "reflector-ctl-reload.1",
+        "reflector-ctl-shutdown.1",
     ];
     for page in pages {
         let path = out_dir.join(page);

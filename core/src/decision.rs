@@ -122,6 +122,120 @@ pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: boo
         .then_with(|| a.remote_id.cmp(&b.remote_id))
 }
 
+/// A step of the decision process (RFC 4271 §9.1.2.2, RFC 4456 §9), in the
+/// order [`compare`] applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    /// The next hop resolves (RFC 4271 §9.1.2.1).
+    NextHop,
+    /// Highest LOCAL_PREF (RFC 4271 §9.1.1).
+    LocalPref,
+    /// Shortest AS_PATH (RFC 4271 §9.1.2.2 a).
+    AsPathLength,
+    /// Lowest ORIGIN (§9.1.2.2 b).
+    Origin,
+    /// Lowest MULTI_EXIT_DISC among paths from the same neighbouring AS (§9.1.2.2 c).
+    Med,
+    /// eBGP over iBGP (§9.1.2.2 d).
+    Ebgp,
+    /// Lowest IGP cost to the next hop (§9.1.2.2 e).
+    IgpCost,
+    /// The oldest eBGP path (RFC 5004, only with `prefer_oldest`).
+    Oldest,
+    /// Lowest router ID, ORIGINATOR_ID in its place when present (§9.1.2.2 f, RFC 4456 §9).
+    RouterId,
+    /// Shortest CLUSTER_LIST (RFC 4456 §9).
+    ClusterListLength,
+    /// Lowest peer address (§9.1.2.2 g).
+    PeerAddress,
+    /// Peer and path identifiers: the last tie-break, so that the order is total.
+    PathId,
+}
+
+impl Step {
+    /// Every step, in decision order.
+    pub const ALL: [Step; 12] = [
+        Step::NextHop,
+        Step::LocalPref,
+        Step::AsPathLength,
+        Step::Origin,
+        Step::Med,
+        Step::Ebgp,
+        Step::IgpCost,
+        Step::Oldest,
+        Step::RouterId,
+        Step::ClusterListLength,
+        Step::PeerAddress,
+        Step::PathId,
+    ];
+
+    /// A short stable name (`local-pref`, `as-path-length`, ...), as the daemon prints it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Step::NextHop => "next-hop-unreachable",
+            Step::LocalPref => "local-pref",
+            Step::AsPathLength => "as-path-length",
+            Step::Origin => "origin",
+            Step::Med => "med",
+            Step::Ebgp => "ebgp-over-ibgp",
+            Step::IgpCost => "igp-cost",
+            Step::Oldest => "oldest",
+            Step::RouterId => "router-id",
+            Step::ClusterListLength => "cluster-list-length",
+            Step::PeerAddress => "peer-address",
+            Step::PathId => "path-id",
+        }
+    }
+
+    /// How `a` and `b` compare at this step alone (`Less`: `a` is preferred).
+    fn order(self, a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: bool) -> Ordering {
+        let lp = |c: &Candidate| c.info.local_pref.unwrap_or(cfg.default_local_pref);
+        let med = |c: &Candidate| {
+            c.info
+                .med
+                .unwrap_or(if cfg.missing_med_worst { u32::MAX } else { 0 })
+        };
+        let rid = |c: &Candidate| c.info.originator_id.unwrap_or(c.router_id);
+        match self {
+            Step::NextHop => b.reachable.cmp(&a.reachable),
+            Step::LocalPref => lp(b).cmp(&lp(a)),
+            Step::AsPathLength => a.info.as_path_len.cmp(&b.info.as_path_len),
+            Step::Origin => a.info.origin.cmp(&b.info.origin),
+            Step::Med if with_med => med(a).cmp(&med(b)),
+            Step::Med => Ordering::Equal,
+            Step::Ebgp => b.ebgp.cmp(&a.ebgp),
+            Step::IgpCost if cfg.ignore_igp_cost => Ordering::Equal,
+            Step::IgpCost => a.igp_cost.cmp(&b.igp_cost),
+            Step::Oldest if cfg.prefer_oldest && a.ebgp && b.ebgp => a.local_id.cmp(&b.local_id),
+            Step::Oldest => Ordering::Equal,
+            Step::RouterId => rid(a).cmp(&rid(b)),
+            Step::ClusterListLength => a.info.cluster_list_len.cmp(&b.info.cluster_list_len),
+            Step::PeerAddress => a.peer_addr.cmp(&b.peer_addr),
+            Step::PathId => a
+                .peer
+                .cmp(&b.peer)
+                .then_with(|| a.remote_id.cmp(&b.remote_id)),
+        }
+    }
+}
+
+/// The first step at which `a` is preferred to `b`, the way [`compare`]
+/// decides; `None` when `b` is preferred (or the two tie at every step).
+///
+/// For a best path `a` and a candidate `b` ranked below it, this names why
+/// `b` lost. `with_med` as for [`compare`]: MED counts only between paths
+/// from the same neighbouring AS unless `always_compare_med`.
+pub fn explain(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: bool) -> Option<Step> {
+    for s in Step::ALL {
+        match s.order(a, b, cfg, with_med) {
+            Ordering::Less => return Some(s),
+            Ordering::Greater => return None,
+            Ordering::Equal => {}
+        }
+    }
+    None
+}
+
 /// Order `cands` best first, in place.
 ///
 /// MED is compared between paths with the same [`PathInfo::neighbor_as`]
@@ -265,6 +379,149 @@ mod tests {
     fn best(mut v: std::vec::Vec<Candidate>) -> PeerId {
         rank(&mut v, &DecisionConfig::default());
         v[0].peer
+    }
+
+    /// Candidates that differ from `cand(1)` at exactly one step, with that step.
+    fn one_step_worse() -> std::vec::Vec<(Step, Candidate)> {
+        let mut v = std::vec::Vec::new();
+        let mut c = cand(1);
+        c.reachable = false;
+        v.push((Step::NextHop, c));
+        let mut c = cand(1);
+        c.info.local_pref = Some(50);
+        v.push((Step::LocalPref, c));
+        let mut c = cand(1);
+        c.info.as_path_len = 5;
+        v.push((Step::AsPathLength, c));
+        let mut c = cand(1);
+        c.info.origin = Origin::Egp;
+        v.push((Step::Origin, c));
+        let mut c = cand(1);
+        c.info.med = Some(10);
+        v.push((Step::Med, c));
+        let mut c = cand(1);
+        c.igp_cost = 7;
+        v.push((Step::IgpCost, c));
+        let mut c = cand(1);
+        c.router_id = 9;
+        v.push((Step::RouterId, c));
+        let mut c = cand(1);
+        c.info.cluster_list_len = 2;
+        v.push((Step::ClusterListLength, c));
+        let mut c = cand(1);
+        c.peer_addr = 9;
+        v.push((Step::PeerAddress, c));
+        let mut c = cand(1);
+        c.peer = PeerId(9);
+        v.push((Step::PathId, c));
+        v
+    }
+
+    #[test]
+    fn explain_names_the_step_at_which_the_best_wins() {
+        let cfg = DecisionConfig::default();
+        let best = cand(1);
+        for (step, worse) in one_step_worse() {
+            assert_eq!(explain(&best, &worse, &cfg, true), Some(step), "{step:?}");
+            assert_eq!(explain(&worse, &best, &cfg, true), None, "{step:?}");
+            let mut v = std::vec![worse, best];
+            rank(&mut v, &cfg);
+            assert_eq!(v[0], best, "{step:?}: rank agrees");
+        }
+        // eBGP over iBGP.
+        let mut e = cand(2);
+        e.ebgp = true;
+        assert_eq!(explain(&e, &cand(1), &cfg, true), Some(Step::Ebgp));
+        // MED is not a step between different neighbouring ASes: the next step decides.
+        let mut m = cand(1);
+        m.info.med = Some(10);
+        m.router_id = 2;
+        assert_eq!(explain(&best, &m, &cfg, false), Some(Step::RouterId));
+        // An identical candidate: no step.
+        assert_eq!(explain(&best, &best, &cfg, true), None);
+    }
+
+    #[test]
+    fn explain_follows_the_decision_order() {
+        // When a candidate is worse at several steps, the earliest one is named.
+        let cfg = DecisionConfig::default();
+        let worse = one_step_worse();
+        for (i, (s1, c1)) in worse.iter().enumerate() {
+            for (s2, c2) in worse.iter().skip(i + 1) {
+                let mut both = *c1;
+                match s2 {
+                    Step::LocalPref => both.info.local_pref = c2.info.local_pref,
+                    Step::AsPathLength => both.info.as_path_len = c2.info.as_path_len,
+                    Step::Origin => both.info.origin = c2.info.origin,
+                    Step::Med => both.info.med = c2.info.med,
+                    Step::IgpCost => both.igp_cost = c2.igp_cost,
+                    Step::RouterId => both.router_id = c2.router_id,
+                    Step::ClusterListLength => {
+                        both.info.cluster_list_len = c2.info.cluster_list_len
+                    }
+                    Step::PeerAddress => both.peer_addr = c2.peer_addr,
+                    Step::PathId => both.peer = c2.peer,
+                    _ => continue,
+                }
+                assert_eq!(
+                    explain(&cand(1), &both, &cfg, true),
+                    Some(*s1),
+                    "{s1:?} then {s2:?}"
+                );
+                assert!(s1 < s2);
+            }
+        }
+    }
+
+    #[test]
+    fn explain_agrees_with_compare() {
+        // Whatever the pair: explain is Some exactly when compare prefers a.
+        let cfgs = [
+            DecisionConfig::default(),
+            DecisionConfig {
+                prefer_oldest: true,
+                missing_med_worst: true,
+                ..DecisionConfig::default()
+            },
+            DecisionConfig {
+                ignore_igp_cost: true,
+                ..DecisionConfig::default()
+            },
+        ];
+        let mut x: u32 = 12345;
+        let mut next = |m: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % m
+        };
+        for _ in 0..5000 {
+            let mut pair = [cand(1), cand(2)];
+            for c in pair.iter_mut() {
+                c.reachable = next(5) != 0;
+                c.info.local_pref = [None, Some(100), Some(200)][next(3) as usize];
+                c.info.as_path_len = next(3);
+                c.info.origin = [Origin::Igp, Origin::Egp][next(2) as usize];
+                c.info.med = [None, Some(0), Some(5)][next(3) as usize];
+                c.ebgp = next(2) == 0;
+                c.igp_cost = next(2);
+                c.router_id = next(3);
+                c.info.originator_id = [None, Some(1)][next(2) as usize];
+                c.info.cluster_list_len = next(2);
+                c.peer_addr = u128::from(next(2));
+                c.peer = PeerId(next(2));
+                c.remote_id = next(2);
+                c.local_id = next(3);
+            }
+            let [a, b] = pair;
+            for cfg in &cfgs {
+                for with_med in [false, true] {
+                    let ord = compare(&a, &b, cfg, with_med);
+                    let step = explain(&a, &b, cfg, with_med);
+                    assert_eq!(step.is_some(), ord == Ordering::Less, "{a:?} {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -311,6 +311,7 @@ pub fn config_for_node_with(
         rtc_default_to_clients: true,
         peers,
         bmp: Vec::new(),
+        ops: super::control::OpsConfig::default(),
     };
     config.validate()?;
     Ok((config, notes))

@@ -186,6 +186,8 @@ pub struct Config {
     pub peers: Vec<PeerSpec>,
     /// BMP collectors (`[[bmp]]`), none by default.
     pub bmp: Vec<BmpSpec>,
+    /// The control socket and the metrics endpoint (`[control]`, `[metrics]`).
+    pub ops: super::control::OpsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +210,8 @@ struct TomlConfig {
     peer: Vec<TomlPeer>,
     #[serde(default)]
     bmp: Vec<TomlBmp>,
+    control: Option<super::control::TomlControl>,
+    metrics: Option<super::control::TomlMetrics>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -577,6 +581,7 @@ impl Config {
                 .enumerate()
                 .map(|(i, b)| bmp_spec(i, b))
                 .collect::<Result<_, _>>()?,
+            ops: super::control::OpsConfig::from_toml(raw.control.as_ref(), raw.metrics.as_ref())?,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -637,6 +642,7 @@ impl Config {
             rtc_default_to_clients: true,
             peers,
             bmp: Vec::new(),
+            ops: super::control::OpsConfig::default(),
         };
         cfg.validate()?;
         Ok(cfg)

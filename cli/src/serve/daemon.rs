@@ -28,8 +28,10 @@ use tracing::{debug, info, warn};
 
 use super::bmp;
 use super::config::{Config, ConfigError, PeerSpec};
+use super::control::{self, MainJob};
 use super::reload::{self, Stop};
 use super::sock;
+use super::status::{PeerStatus, Scan, SessionInfo, Statuses};
 
 /// NOTIFICATION code of Hold Timer Expired (RFC 4271 §4.5): the session may restart gracefully.
 const HOLD_TIMER_EXPIRED: u8 = 4;
@@ -118,6 +120,8 @@ enum ToEngine {
     Reload(EngineReload, oneshot::Sender<()>),
     /// Every second while BMP is on: Loc-RIB dumps and Statistics Reports (see `bmp.rs`).
     BmpTick,
+    /// A question or an action from the control socket.
+    Control(control::EngineJob),
     Finish(oneshot::Sender<()>),
 }
 
@@ -173,6 +177,8 @@ struct Link {
     out_ready: Notify,
     /// Wakes the connection: a control request.
     ctl_ready: Notify,
+    /// The peer's status: messages sent are counted as they are queued.
+    stats: Option<Arc<PeerStatus>>,
 }
 
 #[derive(Default)]
@@ -183,6 +189,8 @@ struct LinkState {
     closed: bool,
     /// The socket failed: output is dropped.
     broken: bool,
+    /// Follows the message headers of the output, for the counters.
+    scan: Scan,
 }
 
 impl Link {
@@ -200,6 +208,9 @@ impl Link {
             return;
         }
         self.queued.fetch_add(b.len(), Ordering::Relaxed);
+        if let Some(stats) = &self.stats {
+            st.scan.feed(&b, &stats.tx);
+        }
         st.out.push_back(b);
         drop(st);
         self.out_ready.notify_one();
@@ -240,6 +251,37 @@ struct Shared {
     listeners: Vec<(SocketAddr, Arc<TcpListener>)>,
     /// The BMP client, when collectors are configured.
     bmp: Option<bmp::Bmp>,
+    /// Per peer, what `reflector show` and the metrics read.
+    status: Statuses,
+    /// Jobs for the main loop from the control socket.
+    main: mpsc::UnboundedSender<MainJob>,
+}
+
+impl control::Daemon for Shared {
+    fn config(&self) -> &Config {
+        &self.cfg
+    }
+    fn started(&self) -> Instant {
+        self.start
+    }
+    fn slots(&self) -> Vec<Option<PeerSpec>> {
+        Shared::slots(self).clone()
+    }
+    fn status(&self, slot: usize) -> Arc<PeerStatus> {
+        self.status.get(slot)
+    }
+    fn stop(&self, slot: usize, why: StopReason) {
+        for c in self.conns().get(slot).into_iter().flatten() {
+            c.link.control(Ctl::Stop(why.clone()));
+        }
+    }
+    fn to_engine(&self, job: control::EngineJob) {
+        let tx = self.engine.clone();
+        tokio::spawn(async move { tx.send(ToEngine::Control(job)).await });
+    }
+    fn to_main(&self, job: MainJob) {
+        let _ = self.main.send(job);
+    }
 }
 
 /// Peers whose connections are refused for a while: a prefix limit ended
@@ -398,6 +440,16 @@ pub async fn serve(
         let l = listen(*a, &cfg.peers).map_err(|e| format!("cannot listen on {a}: {e}"))?;
         listeners.push((*a, Arc::new(l)));
     }
+    let control = control::open(cfg.ops.control_socket.as_deref())?;
+    let metrics_listener = match cfg.ops.metrics {
+        Some(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .map_err(|e| format!("cannot listen for metrics on {a}: {e}"))?,
+        ),
+        None => None,
+    };
+    let (main_tx, mut main_rx) = mpsc::unbounded_channel::<MainJob>();
     if let Some(p) = &pid_file {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
@@ -444,6 +496,15 @@ pub async fn serve(
         shutdown: shutdown_rx,
         listeners,
         bmp,
+        status: Statuses::default(),
+        main: main_tx,
+    });
+    let control_task = control.map(|(path, l)| (path, tokio::spawn(control::serve(sh.clone(), l))));
+    let metrics_task = metrics_listener.map(|l| {
+        if let Ok(a) = l.local_addr() {
+            info!(address = %a, "metrics endpoint listening");
+        }
+        tokio::spawn(super::metrics::serve(sh.clone(), l))
     });
     info!(
         router_id = %sh.cfg.router_id,
@@ -479,10 +540,58 @@ pub async fn serve(
             _ = hup.recv() => {
                 info!(signal = "SIGHUP", "reading the configuration again");
                 match reload() {
-                    Ok(new) => apply(&sh, new).await,
+                    Ok(new) => {
+                        let _ = apply(&sh, new).await;
+                    }
                     Err(e) => warn!(error = %e, "new configuration refused: the running one stays"),
                 }
             }
+            Some(job) = main_rx.recv() => match job {
+                MainJob::Reload(reply) => {
+                    info!("reading the configuration again (reflector ctl reload)");
+                    let r = match reload() {
+                        Ok(new) => apply(&sh, new).await,
+                        Err(e) => {
+                            warn!(error = %e, "new configuration refused: the running one stays");
+                            Err(format!("new configuration refused, the running one stays: {e}"))
+                        }
+                    };
+                    let _ = reply.send(r.map(|m| serde_json::json!({"action": "reload", "message": m})));
+                }
+                MainJob::Shutdown { graceful, reply } => {
+                    match graceful {
+                        Some(wait) => {
+                            let (tx, rx) = oneshot::channel();
+                            let job = control::EngineJob { query: control::Query::GracefulShutdown, reply: tx };
+                            let n = if sh.engine.send(ToEngine::Control(job)).await.is_ok() {
+                                rx.await.ok().and_then(Result::ok).and_then(|v| v.as_u64()).unwrap_or(0)
+                            } else {
+                                0
+                            };
+                            info!(peers = n, wait_seconds = wait.as_secs_f64(), "graceful shutdown (RFC 8326): routes re-advertised with GRACEFUL_SHUTDOWN");
+                            let _ = reply.send(Ok(serde_json::json!({
+                                "action": "shutdown",
+                                "graceful": true,
+                                "peers": n,
+                                "wait_seconds": wait.as_secs_f64(),
+                                "message": format!("routes re-advertised to {n} peers with GRACEFUL_SHUTDOWN (65535:0); Cease/Administrative Shutdown in {} s", wait.as_secs_f64()),
+                            })));
+                            tokio::time::sleep(wait).await;
+                        }
+                        None => {
+                            let _ = reply.send(Ok(serde_json::json!({
+                                "action": "shutdown",
+                                "graceful": false,
+                                "peers": 0,
+                                "wait_seconds": 0,
+                                "message": "shutting down: Cease/Administrative Shutdown to every peer",
+                            })));
+                        }
+                    }
+                    info!("shutting down (reflector ctl shutdown)");
+                    break;
+                }
+            },
         }
     }
     let _ = shutdown_tx.send(true);
@@ -498,6 +607,13 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
     }
     drop(engine_task);
+    if let Some((path, t)) = control_task {
+        t.abort();
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
     if let Some(b) = &sh.bmp {
         b.close(Duration::from_secs(1)).await;
     }
@@ -505,19 +621,22 @@ pub async fn serve(
     Ok(())
 }
 
-/// Apply a new configuration to the running daemon (see [`reload`]).
-async fn apply(sh: &Arc<Shared>, new: Config) {
+/// Apply a new configuration to the running daemon (see [`reload`]); says
+/// what changed, or why the configuration was refused.
+async fn apply(sh: &Arc<Shared>, new: Config) -> Result<String, String> {
     let slots = sh.slots().clone();
     let plan = match reload::plan(&sh.cfg, &slots, &new) {
         Ok(p) => p,
         Err(e) => {
             warn!(error = %e, "new configuration refused: the running one stays");
-            return;
+            return Err(format!(
+                "new configuration refused, the running one stays: {e}"
+            ));
         }
     };
     if plan.is_empty() {
         info!("configuration unchanged");
-        return;
+        return Ok("configuration unchanged".into());
     }
     note_default_deny(
         &sh.cfg,
@@ -548,7 +667,7 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
         .await
         .is_err()
     {
-        return;
+        return Err("the engine task has stopped".into());
     }
     let _ = done_rx.await;
     {
@@ -611,6 +730,12 @@ async fn apply(sh: &Arc<Shared>, new: Config) {
         policies = plan.policies.len(),
         "configuration reloaded"
     );
+    Ok(format!(
+        "configuration reloaded: {} peers stopped, {} added, {} with new policies",
+        plan.stop.len(),
+        plan.add.len(),
+        plan.policies.len()
+    ))
 }
 
 /// Pending connections the kernel queues for a listener (capped by
@@ -636,6 +761,10 @@ async fn accept_loop(sh: Arc<Shared>, l: Arc<TcpListener>) {
         tokio::select! {
             r = l.accept() => match r {
                 Ok((stream, addr)) => match sh.peer_by_addr(addr.ip()) {
+                    Some(i) if sh.status.get(i).is_disabled() => {
+                        debug!(remote = %addr, "connection refused: the peer is disabled (reflector ctl disable)");
+                        drop(stream);
+                    }
                     Some(i) if sh.hold_off.holds(i) => {
                         debug!(remote = %addr, "connection refused: the peer is held off after its prefix limit");
                         drop(stream);
@@ -669,7 +798,9 @@ async fn connect_loop(sh: Arc<Shared>, peer: usize) {
         let Some(spec) = sh.spec(peer) else {
             return;
         };
-        let idle = sh.conns().get(peer).is_none_or(Vec::is_empty) && !sh.hold_off.holds(peer);
+        let idle = sh.conns().get(peer).is_none_or(Vec::is_empty)
+            && !sh.hold_off.holds(peer)
+            && !sh.status.get(peer).is_disabled();
         if idle {
             let remote = SocketAddr::new(spec.address, spec.port);
             match tokio::time::timeout(Duration::from_secs(5), connect(remote, &spec)).await {
@@ -853,7 +984,12 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     let mut bmp_down: Option<bmp::DownReason> = None;
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
-    let link = Arc::new(Link::default());
+    let status = sh.status.get(peer);
+    let mut scan_in = Scan::default();
+    let link = Arc::new(Link {
+        stats: Some(status.clone()),
+        ..Link::default()
+    });
     let writer = tokio::spawn(writer(
         wr,
         link.clone(),
@@ -874,6 +1010,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
     }
     debug!(peer = %spec.name, remote = ?remote, outbound, conn = id, "TCP connected");
     let mut s = Session::new(session_config(&sh.cfg, &spec));
+    let mut last_state = s.state();
     s.start(sh.now());
     s.tcp_connected(sh.now());
     let mut shutdown = sh.shutdown.clone();
@@ -896,6 +1033,16 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                 }
                 SessionEvent::Established(n) => {
                     up = true;
+                    status.on_established(
+                        id,
+                        SessionInfo {
+                            remote,
+                            local,
+                            outbound,
+                            router_id: std::net::Ipv4Addr::from_bits(n.peer_bgp_id),
+                            negotiated: n,
+                        },
+                    );
                     if let Some(c) = sh
                         .conns()
                         .get_mut(peer)
@@ -965,6 +1112,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                     batch.push(b)
                 }
                 SessionEvent::NotificationSent(n) => {
+                    status.on_notification(true, &n);
                     notified |= n.code != HOLD_TIMER_EXPIRED;
                     bmp_down = Some(bmp::DownReason::LocalNotification(
                         bmp::notification_message(n.code, n.subcode, &n.data),
@@ -972,6 +1120,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                     log_notification(&spec.name, true, &n)
                 }
                 SessionEvent::NotificationReceived(n) => {
+                    status.on_notification(false, &n);
                     notified = true;
                     bmp_down = Some(bmp::DownReason::RemoteNotification(
                         bmp::notification_message(n.code, n.subcode, &n.data),
@@ -984,6 +1133,10 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
                 }
                 SessionEvent::Connect => {}
             }
+        }
+        if s.state() != last_state {
+            last_state = s.state();
+            status.on_state(id, last_state);
         }
         if let Some(b) = s.poll_transmit() {
             opens.on_sent(&b);
@@ -1018,7 +1171,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         let sleep_for = deadline.map(|d| Duration::from_millis(d.saturating_sub(sh.now())));
         tokio::select! {
             r = rd.readable() => match r {
-                Ok(()) => match read_into_session(&rd, &mut s, sh.now(), &mut opens) {
+                Ok(()) => match read_into_session(&rd, &mut s, sh.now(), &mut opens, &mut scan_in, &status) {
                     Ok(true) => {}
                     Ok(false) => {
                         bmp_down.get_or_insert(bmp::DownReason::RemoteNoData);
@@ -1060,6 +1213,7 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
             &bmp_down.unwrap_or(bmp::DownReason::LocalNoNotification(2)),
         );
     }
+    status.on_closed(id);
     if up {
         let graceful = restart.filter(|_| !notified);
         let _ = sh
@@ -1099,6 +1253,8 @@ fn read_into_session(
     s: &mut Session,
     now: u64,
     opens: &mut bmp::OpenCapture,
+    scan: &mut Scan,
+    status: &PeerStatus,
 ) -> std::io::Result<bool> {
     READ_SCRATCH.with(|b| {
         let mut b = b.borrow_mut();
@@ -1108,6 +1264,7 @@ fn read_into_session(
         }
         let got = b.get(..n).unwrap_or(&[]);
         opens.on_received(got);
+        scan.feed(got, &status.rx);
         s.handle_bytes(now, got);
         Ok(true)
     })
@@ -1420,6 +1577,18 @@ async fn engine_loop(
                     if let Some(b) = bmp.as_mut() {
                         b.tick(&mut engine, &ids);
                     }
+                }
+                ToEngine::Control(job) => {
+                    let side = control::EngineSide {
+                        engine: &mut engine,
+                        ids: &ids,
+                        names: &names,
+                        route_refresh: live
+                            .iter()
+                            .map(|l| l.as_ref().map(|l| l.route_refresh))
+                            .collect(),
+                    };
+                    side.answer(job);
                 }
                 ToEngine::Finish(done) => {
                     for (i, id) in ids.iter().enumerate() {

@@ -63,6 +63,17 @@
 //! in `sock.rs`; Calico's `password.secretKeyRef` (`--secrets DIR`) in
 //! `secrets.rs`. Both are described for users in `docs/security.md`, BMP in
 //! `docs/bmp.md`.
+//! The operator surface (see `docs/control.md` and `docs/metrics.md`):
+//!
+//! ```toml
+//! [control]
+//! socket = "/run/reflector/reflector.sock"  # `reflector show` / `reflector ctl` (mode 0600)
+//! [metrics]
+//! listen = "127.0.0.1:9179"                 # OpenMetrics on GET /metrics (off when absent)
+//! ```
+//!
+//! `--control PATH` and `--metrics ADDR` override them; see [`control`] for
+//! the default socket path.
 //!
 //! Routing policy (`[sets]`, `[[policy]]` with `[[policy.statement]]`) is
 //! described in `policy.rs`. `ebgp_requires_policy = true` (the default,
@@ -98,11 +109,14 @@ use std::path::PathBuf;
 pub mod bmp;
 pub mod calico;
 pub mod config;
+pub mod control;
 mod daemon;
+mod metrics;
 mod policy;
 mod reload;
 mod secrets;
 pub mod sock;
+pub mod status;
 
 /// Arguments of `reflector serve`.
 #[derive(Debug, clap::Args)]
@@ -131,6 +145,13 @@ pub struct Args {
     /// Calico resources: Kubernetes Secrets for `password.secretKeyRef`, each key a file DIR/SECRET/KEY (Secret volumes mounted at DIR/SECRET).
     #[arg(long, value_name = "DIR")]
     pub secrets: Option<PathBuf>,
+    /// The control socket for `reflector show` / `reflector ctl` (overrides `[control] socket`;
+    /// default: /run/reflector/reflector.sock as root, else $XDG_RUNTIME_DIR/reflector.sock).
+    #[arg(long, value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Serve OpenMetrics/Prometheus metrics on ADDR:PORT (overrides `[metrics] listen`; off by default).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<SocketAddr>,
     /// Write the process id to this file once listening.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
@@ -196,7 +217,13 @@ fn run_inner(args: &Args) -> Result<(), String> {
             reflector_sim::Severity::Info => tracing::info!(%resource, %field, "{message}"),
         }
     }
-    let cfg = loaded.config;
+    let mut cfg = loaded.config;
+    if let Some(p) = &args.control {
+        cfg.ops.control_socket = Some(p.clone());
+    }
+    if let Some(a) = args.metrics {
+        cfg.ops.metrics = Some(a);
+    }
     tune_malloc(args.malloc_arenas);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();

@@ -509,6 +509,45 @@ impl Engine {
         }
     }
 
+    /// What `target` is sent for each prefix of family K whose best path it
+    /// may have now: the rewritten block the export rules and its export
+    /// policy give the best path (ascending prefix order; best paths only,
+    /// also for peers that negotiated ADD-PATH sending).
+    pub(super) fn export_view<K: RouteKey>(
+        &self,
+        target: PeerId,
+        mut out: impl FnMut(Prefix, Arc<OutBlock>),
+    ) {
+        let Some(tp) = self.peers.get(target.index()) else {
+            return;
+        };
+        if tp.up.is_none() {
+            return;
+        }
+        let t = Target::of::<K>(tp, Some(target), &self.cfg);
+        let mut cache = OutCache::new();
+        let mut ex = Exporter::new(
+            &self.peers,
+            &self.attrs,
+            &mut cache,
+            &self.me,
+            self.resolver.as_ref(),
+            self.cfg.client_to_client,
+            t,
+        );
+        for e in K::table(&self.rib).iter() {
+            let Some(prefix) = e.key.prefix() else {
+                continue;
+            };
+            let Some(best) = best_of(e, &self.attrs, self.resolver.as_ref()) else {
+                continue;
+            };
+            if let Some(blk) = ex.out_block(best.attrs, best.peer, prefix) {
+                out(prefix, blk);
+            }
+        }
+    }
+
     /// Export the entries at `slots` (or, with `None`, the whole table as a fresh dump) to `target`.
     fn export_to<K: RouteKey>(&mut self, target: PeerId, slots: Option<&[Dirty]>) {
         let scope = match slots {

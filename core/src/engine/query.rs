@@ -1,19 +1,54 @@
 //! Inspection: candidates, best paths, the Loc-RIB and memory.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use smallvec::SmallVec;
 
 use super::decide::candidate;
 use super::family::RouteKey;
-use super::{Engine, MemoryStats, PathView};
-use crate::decision::{self, Candidate};
-use crate::rib::{AttrId, AttrSet, Path};
-use crate::wire::Prefix;
+use super::{Engine, MemoryStats, Negotiated, PathView};
+use crate::decision::{self, Candidate, Step};
+use crate::reflect::OutBlock;
+use crate::rib::{AttrId, AttrSet, Path, PeerId, NO_NEIGHBOR_AS};
+use crate::wire::{Ipv6Prefix, Prefix};
 
 impl Engine {
     /// Every candidate path for `prefix`, best first.
     pub fn candidates(&self, prefix: &Prefix) -> Vec<PathView<'_>> {
+        self.ranked(prefix).into_iter().map(|(v, _)| v).collect()
+    }
+
+    /// Every candidate path for `prefix`, best first, each but the first with
+    /// the decision step at which the best path is preferred to it
+    /// ([`decision::explain`]; a path that loses only to another path from
+    /// its own neighbouring AS is labelled [`Step::Med`]).
+    pub fn explain_candidates(&self, prefix: &Prefix) -> Vec<(PathView<'_>, Option<Step>)> {
+        let ranked = self.ranked(prefix);
+        let Some((_, best)) = ranked.first().copied() else {
+            return Vec::new();
+        };
+        let cfg = &self.cfg.decision;
+        ranked
+            .iter()
+            .enumerate()
+            .map(|(i, (v, c))| {
+                if i == 0 {
+                    return (*v, None);
+                }
+                let same_as = best.info.neighbor_as == c.info.neighbor_as
+                    && c.info.neighbor_as != NO_NEIGHBOR_AS;
+                let with_med = cfg.always_compare_med || same_as;
+                // Below the best without losing to it directly: its own
+                // neighbouring AS's better path beat it on MED (RFC 4271 §9.1.2.2 c).
+                let step = decision::explain(&best, c, cfg, with_med).unwrap_or(Step::Med);
+                (*v, Some(step))
+            })
+            .collect()
+    }
+
+    /// The candidates for `prefix` in decision order, with what the decision process read of each.
+    fn ranked(&self, prefix: &Prefix) -> Vec<(PathView<'_>, Candidate)> {
         let paths: SmallVec<[Path; 4]> = match prefix {
             Prefix::V4(p) => self
                 .rib
@@ -46,16 +81,109 @@ impl Engine {
                 let p = paths
                     .iter()
                     .find(|p| p.local_id == c.local_id && p.peer == c.peer)?;
-                Some(PathView {
+                Some((
+                    PathView {
+                        peer: p.peer,
+                        remote_id: p.remote_id,
+                        local_id: p.local_id,
+                        attrs: p.attrs,
+                        set: self.attrs.get(p.attrs)?,
+                        reachable: c.reachable,
+                    },
+                    *c,
+                ))
+            })
+            .collect()
+    }
+
+    /// The paths `peer` sent us that the RIB holds (after its import
+    /// policy), IPv4 then IPv6, each in ascending prefix order.
+    pub fn adj_rib_in(&self, peer: PeerId) -> Vec<(Prefix, PathView<'_>)> {
+        let mut out = Vec::new();
+        let v4 = self
+            .rib
+            .v4
+            .iter()
+            .filter_map(|e| Some((e.key.prefix()?, e)));
+        let mut v4: Vec<_> = v4
+            .flat_map(|(k, e)| e.paths.iter().map(move |p| (k, p)))
+            .filter(|(_, p)| p.peer == peer)
+            .collect();
+        let v6 = self
+            .rib
+            .v6
+            .iter()
+            .filter_map(|e| Some((e.key.prefix()?, e)));
+        let mut v6: Vec<_> = v6
+            .flat_map(|(k, e)| e.paths.iter().map(move |p| (k, p)))
+            .filter(|(_, p)| p.peer == peer)
+            .collect();
+        v4.sort_unstable_by_key(|(k, p)| (*k, p.remote_id));
+        v6.sort_unstable_by_key(|(k, p)| (*k, p.remote_id));
+        for (prefix, p) in v4.into_iter().chain(v6) {
+            let Some(set) = self.attrs.get(p.attrs) else {
+                continue;
+            };
+            out.push((
+                prefix,
+                PathView {
                     peer: p.peer,
                     remote_id: p.remote_id,
                     local_id: p.local_id,
                     attrs: p.attrs,
-                    set: self.attrs.get(p.attrs)?,
-                    reachable: c.reachable,
-                })
-            })
-            .collect()
+                    set,
+                    reachable: super::decide::reachable(Some(set), p.peer, self.resolver.as_ref()),
+                },
+            ));
+        }
+        out
+    }
+
+    /// What `peer` is sent now: per prefix whose best path it may have, the
+    /// attributes as rewritten for it (RFC 4456 rules, export policy), IPv4
+    /// then IPv6, each in ascending prefix order. Best paths only, also for
+    /// a peer that negotiated ADD-PATH sending; empty while the peer is down.
+    pub fn adj_rib_out(&self, peer: PeerId) -> Vec<(Prefix, Arc<OutBlock>)> {
+        let mut out = Vec::new();
+        self.export_view::<u64>(peer, |p, b| out.push((p, b)));
+        let v4 = out.len();
+        self.export_view::<Ipv6Prefix>(peer, |p, b| out.push((p, b)));
+        if let Some(a) = out.get_mut(..v4) {
+            a.sort_unstable_by_key(|(p, _)| *p);
+        }
+        if let Some(b) = out.get_mut(v4..) {
+            b.sort_unstable_by_key(|(p, _)| *p);
+        }
+        out
+    }
+
+    /// How many prefixes `peer` is sent now, (IPv4, IPv6): the lengths of
+    /// [`Engine::adj_rib_out`]'s two parts, without building it.
+    pub fn adj_rib_out_counts(&self, peer: PeerId) -> (usize, usize) {
+        let (mut v4, mut v6) = (0, 0);
+        self.export_view::<u64>(peer, |_, _| v4 += 1);
+        self.export_view::<Ipv6Prefix>(peer, |_, _| v6 += 1);
+        (v4, v6)
+    }
+
+    /// What the session with `peer` negotiated, while it is up.
+    pub fn negotiated(&self, peer: PeerId) -> Option<Negotiated> {
+        self.peers.get(peer.index()).and_then(|p| p.up)
+    }
+
+    /// Families turned off on `peer`'s session (RFC 7606 AFI/SAFI disable).
+    pub fn disabled_families(&self, peer: PeerId) -> crate::wire::AfiSafiSet {
+        self.peers
+            .get(peer.index())
+            .map_or(crate::wire::AfiSafiSet::EMPTY, |p| p.disabled)
+    }
+
+    /// Paths the engine holds per family, over every peer: (IPv4, IPv6).
+    pub fn path_counts(&self) -> (usize, usize) {
+        (
+            self.rib.v4.iter().map(|e| e.paths.len()).sum(),
+            self.rib.v6.iter().map(|e| e.paths.len()).sum(),
+        )
     }
 
     /// The best path for `prefix`, if it has an eligible one.
