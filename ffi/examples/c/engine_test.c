@@ -359,7 +359,7 @@ static uint64_t ev_best_changed, ev_peer_up, ev_peer_down, ev_update_error, ev_l
 
 static void drain_events(rfl_engine *eng)
 {
-    rfl_event ev;
+    rfl_event ev = {.struct_size = sizeof(rfl_event)};
     rfl_result r;
     while ((r = rfl_engine_poll_event(eng, &ev)) == RFL_RESULT_OK) {
         switch (ev.kind) {
@@ -417,7 +417,7 @@ static unsigned peer_index(rfl_engine *eng, uint8_t family, const uint8_t *addr,
     a.family = family;
     memcpy(a.octets, addr, alen);
     rfl_peer_config pc;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pc));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pc, sizeof pc));
     MUST(rfl_engine_add_peer(eng, &pc, &p->id));
     return npeers++;
 }
@@ -427,7 +427,7 @@ static void bring_up(rfl_engine *eng, unsigned i)
     if (peers[i].up)
         return;
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(peers[i].router_id, &n));
+    MUST(rfl_negotiated_unicast(peers[i].router_id, &n, sizeof n));
     n.four_octet_as = peers[i].as4;
     MUST(rfl_engine_peer_up(eng, peers[i].id, &n));
     peers[i].up = 1;
@@ -452,7 +452,7 @@ static void feed_message(rfl_engine *eng, unsigned pi, const uint8_t *msg, size_
         return; /* only UPDATEs: the rest belongs to a session */
     bring_up(eng, pi);
     uint8_t notif[RFL_MAX_NOTIFICATION_LEN];
-    rfl_outcome oc;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     rfl_result r = rfl_engine_handle_message(eng, peers[pi].id, msg, len, notif, sizeof notif, &oc);
     MUST(r);
     n_updates++;
@@ -678,16 +678,16 @@ static void check_error_contract(void)
     CHECK(rfl_last_error(msg, 3, &len) == RFL_RESULT_BUFFER_TOO_SMALL && len > 3,
           "short last-error buffer, len %zu", len);
 
-    MUST(rfl_engine_config_init(LOCAL_AS, 0, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, 0, &cfg, sizeof cfg));
     CHECK(rfl_engine_new(&cfg, &e) == RFL_RESULT_INVALID_PARAMETER, "router ID 0");
     CHECK(e == NULL, "out-parameter written on failure");
 
-    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
     MUST(rfl_engine_new(&cfg, &e));
 
     /* Something that is not an engine. */
     uint64_t fake[32] = {0};
-    rfl_peer_counters pc;
+    rfl_peer_counters pc = {.struct_size = sizeof(rfl_peer_counters)};
     CHECK(rfl_engine_counters((const rfl_engine *)fake, 0, &pc) == RFL_RESULT_INVALID_HANDLE, "fake handle");
     CHECK(rfl_engine_counters(NULL, 0, &pc) == RFL_RESULT_NULL_PARAMETER, "NULL handle");
     CHECK(rfl_engine_counters(e, 7, &pc) == RFL_RESULT_UNKNOWN_PEER, "unknown peer");
@@ -695,24 +695,24 @@ static void check_error_contract(void)
 
     rfl_addr a = {4, {192, 0, 2, 1}};
     rfl_peer_config pcfg;
-    CHECK(rfl_peer_config_init(9, LOCAL_AS, &a, &pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad role");
+    CHECK(rfl_peer_config_init(9, LOCAL_AS, &a, &pcfg, sizeof pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad role");
     rfl_addr bad = {5, {0}};
-    CHECK(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &bad, &pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad family");
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pcfg));
+    CHECK(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &bad, &pcfg, sizeof pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad family");
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pcfg, sizeof pcfg));
     uint32_t id;
     MUST(rfl_engine_add_peer(e, &pcfg, &id));
 
     /* Messages to a peer that is down, or not a message at all. */
     static const uint8_t keepalive[19] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 19, 4};
-    rfl_outcome oc;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     CHECK(rfl_engine_handle_message(e, id, keepalive, 19, NULL, 0, &oc) == RFL_RESULT_PEER_NOT_UP, "down peer");
     CHECK(rfl_engine_handle_message(e, id, NULL, 19, NULL, 0, &oc) == RFL_RESULT_NULL_PARAMETER, "NULL message");
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
     n.families |= 1u << 20;
     CHECK(rfl_engine_peer_up(e, id, &n) == RFL_RESULT_INVALID_PARAMETER, "unknown family bit");
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
     MUST(rfl_engine_peer_up(e, id, &n));
     MUST(rfl_engine_handle_message(e, id, keepalive, 19, NULL, 0, &oc));
     CHECK(oc.kind == RFL_OUTCOME_KIND_IGNORED && oc.message_type == 4, "KEEPALIVE kind %u", (unsigned)oc.kind);
@@ -787,10 +787,10 @@ static void check_error_contract(void)
     uint32_t id2;
     rfl_addr a2 = {4, {192, 0, 2, 2}};
     rfl_peer_config pcfg2;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a2, &pcfg2));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a2, &pcfg2, sizeof pcfg2));
     MUST(rfl_engine_add_peer(e, &pcfg2, &id2));
     rfl_negotiated n2;
-    MUST(rfl_negotiated_unicast(0x0A000002u, &n2));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n2, sizeof n2));
     MUST(rfl_engine_peer_up(e, id2, &n2));
     uint8_t pbuf[RFL_MAX_MESSAGE_LEN];
     size_t plen = 0;
@@ -838,7 +838,7 @@ int main(int argc, char **argv)
     txbuf = malloc(RFL_MAX_MESSAGE_LEN);
 
     rfl_engine_config cfg;
-    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
     cfg.cluster_id = CLUSTER_ID;
     cfg.record_events = true;
     cfg.max_events = 1u << 22;
@@ -848,10 +848,10 @@ int main(int argc, char **argv)
     for (unsigned l = 0; l < NLISTENERS; l++) {
         rfl_addr a = {4, {10, 254, 0, (uint8_t)(l + 1)}};
         rfl_peer_config pc;
-        MUST(rfl_peer_config_init(l == 0 ? RFL_ROLE_CLIENT : RFL_ROLE_NON_CLIENT, LOCAL_AS, &a, &pc));
+        MUST(rfl_peer_config_init(l == 0 ? RFL_ROLE_CLIENT : RFL_ROLE_NON_CLIENT, LOCAL_AS, &a, &pc, sizeof pc));
         MUST(rfl_engine_add_peer(eng, &pc, &listener_id[l]));
         rfl_negotiated n;
-        MUST(rfl_negotiated_unicast(listener_rid[l], &n));
+        MUST(rfl_negotiated_unicast(listener_rid[l], &n, sizeof n));
         MUST(rfl_engine_peer_up(eng, listener_id[l], &n));
     }
 
@@ -868,14 +868,14 @@ int main(int argc, char **argv)
     /* Counters: every UPDATE counted for its peer. */
     uint64_t bad_counters = 0, total_sent = 0;
     for (unsigned i = 0; i < npeers; i++) {
-        rfl_peer_counters c;
+        rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
         MUST(rfl_engine_counters(eng, peers[i].id, &c));
         if (c.updates_received != peers[i].updates_fed - c.session_resets)
             bad_counters++;
     }
     CHECK(bad_counters == 0, "%" PRIu64 " peers with wrong UPDATE counters", bad_counters);
     for (unsigned l = 0; l < NLISTENERS; l++) {
-        rfl_peer_counters c;
+        rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
         MUST(rfl_engine_counters(eng, listener_id[l], &c));
         CHECK(c.updates_sent == listener_msgs[l], "listener %u: %" PRIu64 " sent, %" PRIu64 " received",
               l, c.updates_sent, listener_msgs[l]);
@@ -920,10 +920,10 @@ int main(int argc, char **argv)
     peers[busiest].up = 0;
     model_drop_peer(busiest);
     check_against_model(eng, "busiest peer removed");
-    rfl_peer_counters c;
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
     CHECK(rfl_engine_counters(eng, peers[busiest].id, &c) == RFL_RESULT_UNKNOWN_PEER, "removed peer has counters");
 
-    rfl_memory_stats ms;
+    rfl_memory_stats ms = {.struct_size = sizeof(rfl_memory_stats)};
     MUST(rfl_engine_memory(eng, &ms));
     CHECK(ms.prefixes > 0 && ms.attr_sets > 0 && ms.table_bytes > 0, "memory %zu prefixes", ms.prefixes);
 

@@ -126,19 +126,23 @@ static void flush_session(struct peer *p)
 
 static void handle_session_events(struct peer *p, uint64_t now)
 {
-    rfl_session_event ev;
+    rfl_session_event ev = {.struct_size = sizeof(rfl_session_event)};
     while (rfl_session_poll_event(p->session, &ev) == RFL_RESULT_OK) {
         char a[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &p->addr, a, sizeof a);
         switch (ev.kind) {
         case RFL_SESSION_EVENT_KIND_ESTABLISHED:
             fprintf(stderr, "rr: %s established (AS %u, hold %u s)\n", a, ev.peer_as, ev.hold_time);
-            TRY(rfl_engine_peer_up(engine, p->engine_peer, &ev.negotiated));
+            {
+                rfl_negotiated n = {.struct_size = sizeof(rfl_negotiated)};
+                TRY(rfl_session_negotiated(p->session, &n));
+                TRY(rfl_engine_peer_up(engine, p->engine_peer, &n));
+            }
             p->engine_up = 1;
             break;
         case RFL_SESSION_EVENT_KIND_MESSAGE: {
             uint8_t notif[RFL_MAX_NOTIFICATION_LEN];
-            rfl_outcome oc;
+            rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
             rfl_result r = rfl_engine_handle_message(engine, p->engine_peer, ev.message, ev.message_len,
                                                      notif, sizeof notif, &oc);
             if (r != RFL_RESULT_OK) {
@@ -240,7 +244,7 @@ int main(int argc, char **argv)
     long max_seconds = 0;
 
     rfl_engine_config cfg;
-    TRY(rfl_engine_config_init(local_as, router_id, &cfg));
+    TRY(rfl_engine_config_init(local_as, router_id, &cfg, sizeof cfg));
 
     int argi = 5;
     for (; argi < argc && strncmp(argv[argi], "--", 2) == 0; argi += 2) {
@@ -277,10 +281,10 @@ int main(int argc, char **argv)
         rfl_addr a = {4, {0}};
         memcpy(a.octets, &p->addr, 4);
         rfl_peer_config pc;
-        TRY(rfl_peer_config_init(p->role, local_as, &a, &pc));
+        TRY(rfl_peer_config_init(p->role, local_as, &a, &pc, sizeof pc));
         TRY(rfl_engine_add_peer(engine, &pc, &p->engine_peer));
         rfl_session_config sc;
-        TRY(rfl_session_config_init(local_as, router_id, &sc));
+        TRY(rfl_session_config_init(local_as, router_id, &sc, sizeof sc));
         sc.passive = true;
         sc.peer_as = local_as;
         sc.check_peer_as = true;
