@@ -435,11 +435,19 @@ pub struct rfl_event {
 
 crate::sized!(rfl_engine_config, core::mem::size_of::<rfl_engine_config>());
 crate::sized!(rfl_peer_config, core::mem::size_of::<rfl_peer_config>());
-crate::sized!(rfl_negotiated, core::mem::size_of::<rfl_negotiated>());
+// ABI 1.0 ends before the fields ABI 1.1 added (graceful restart in the
+// negotiated summary, event families/paths, the rest of the core counters).
+crate::sized!(
+    rfl_negotiated,
+    core::mem::offset_of!(rfl_negotiated, route_refresh)
+);
 crate::sized!(rfl_outcome, core::mem::size_of::<rfl_outcome>());
-crate::sized!(rfl_peer_counters, core::mem::size_of::<rfl_peer_counters>());
+crate::sized!(
+    rfl_peer_counters,
+    core::mem::offset_of!(rfl_peer_counters, graceful_restarts)
+);
 crate::sized!(rfl_memory_stats, core::mem::size_of::<rfl_memory_stats>());
-crate::sized!(rfl_event, core::mem::size_of::<rfl_event>());
+crate::sized!(rfl_event, core::mem::offset_of!(rfl_event, families));
 
 /// The next-hop resolver: return true and write the IGP cost to `*out_igp_cost`
 /// when `next_hop` is reachable, false when it is not. Called on the caller's

@@ -627,8 +627,8 @@ mod tests {
         use crate::engine::*;
         use crate::session::*;
         fn check<T: Sized_>() {
-            // ABI 1 is the current layout; struct_size is the first field.
-            assert_eq!(T::MIN_SIZE, core::mem::size_of::<T>());
+            assert!(T::MIN_SIZE <= core::mem::size_of::<T>());
+            assert!(T::MIN_SIZE >= 8);
         }
         assert_eq!(core::mem::offset_of!(rfl_engine_config, struct_size), 0);
         assert_eq!(core::mem::offset_of!(rfl_peer_config, struct_size), 0);
