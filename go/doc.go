@@ -8,8 +8,10 @@
 //     It keeps candidates, ranks them, reflects, and supports policies and
 //     hooks, graceful restart (RFC 4724), route refresh, ADD-PATH, prefix
 //     limits, local origination and Adj-RIB/Loc-RIB views.
+//
 //   - Session: one BGP session's finite state machine (RFC 4271): OPEN
 //     negotiation, keepalives and hold timer; the caller owns the socket and the clock.
+//
 //   - Speaker: both wired to net.Conn. Serve(ctx, listener) accepts the
 //     configured neighbours and runs their sessions (timers, keepalives, a read
 //     loop feeding the engine, a write loop draining it), so a working route

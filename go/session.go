@@ -92,12 +92,12 @@ type StopReason uint32
 
 // Stop reasons.
 const (
-	StopShutdown            StopReason = C.RFL_STOP_REASON_SHUTDOWN
-	StopReset               StopReason = C.RFL_STOP_REASON_RESET
-	StopDeconfigured        StopReason = C.RFL_STOP_REASON_DECONFIGURED
-	StopConnectionRejected  StopReason = C.RFL_STOP_REASON_CONNECTION_REJECTED
-	StopCollision           StopReason = C.RFL_STOP_REASON_COLLISION
-	StopOutOfResources      StopReason = C.RFL_STOP_REASON_OUT_OF_RESOURCES
+	StopShutdown           StopReason = C.RFL_STOP_REASON_SHUTDOWN
+	StopReset              StopReason = C.RFL_STOP_REASON_RESET
+	StopDeconfigured       StopReason = C.RFL_STOP_REASON_DECONFIGURED
+	StopConnectionRejected StopReason = C.RFL_STOP_REASON_CONNECTION_REJECTED
+	StopCollision          StopReason = C.RFL_STOP_REASON_COLLISION
+	StopOutOfResources     StopReason = C.RFL_STOP_REASON_OUT_OF_RESOURCES
 )
 
 // SessionEvent is something the caller must act on.
