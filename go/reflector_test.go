@@ -15,7 +15,7 @@ import (
 func dataPath(t *testing.T, name string) string {
 	dir := os.Getenv("REFLECTOR_DATA")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
+		dir = filepath.Join("..", "..", "shared", "data")
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
