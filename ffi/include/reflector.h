@@ -23,6 +23,21 @@
  *   RFL_RESULT_PANIC. A handle whose call panicked is poisoned: every later
  *   call on it returns RFL_RESULT_PANIC; it can only be freed.
  *
+ * - Sized structs (ABI 1): every configuration and result struct starts with
+ *   `uint32_t struct_size`. Fill configuration structs with their init
+ *   function (rfl_engine_config_init, rfl_peer_config_init,
+ *   rfl_session_config_init, rfl_negotiated_unicast), passing
+ *   `sizeof` the struct, then change fields; before a call that fills a result
+ *   struct (rfl_outcome, rfl_event, rfl_peer_counters, rfl_memory_stats,
+ *   rfl_session_event, rfl_negotiated as output) set its struct_size to
+ *   `sizeof` it. The library reads at most struct_size bytes (fields past it
+ *   keep their defaults: a program built against an older header keeps
+ *   working), writes at most struct_size bytes and sets struct_size to the
+ *   number it wrote (smaller when the library is older than the header). A
+ *   struct_size below the ABI 1.0 size gives RFL_RESULT_INVALID_PARAMETER;
+ *   bytes past the library's own size must be zero. New fields are only ever
+ *   added at the end. The shared library's SONAME is libreflector.so.1.
+ *
  * Ownership:
  *
  * - Handles (rfl_engine, rfl_loc_rib_iter, rfl_session, rfl_policy,
@@ -45,6 +60,10 @@
  *
  * Threads:
  *
+ * - rfl_last_error's message is per thread: read it on the thread whose call
+ *   failed, before the next failing call there (a language runtime that moves
+ *   work between threads must pin it around the call and the read, as the Go
+ *   module does).
  * - An rfl_engine (and an rfl_session, an rfl_loc_rib_iter) may be used from
  *   one thread at a time; it may move between threads between calls. Calls
  *   taking a `const` handle do not change it, but still must not run at the
