@@ -816,6 +816,112 @@ static void check_error_contract(void)
     MUST(rfl_engine_free(NULL));
 }
 
+/* Graceful restart, Adj-RIB views, the dropped-event count and the struct_size rules. */
+static void check_graceful_restart_and_views(void)
+{
+    /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16 and 10.2.0.0/16. */
+    static const uint8_t upd[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    50,   2,    0,    0,    0,    21,   0x40,
+                                  1,    1,    0,    0x40, 2,    0,    0x40, 3,    4,    10,   0,    0,
+                                  1,    0x40, 5,    4,    0,    0,    0,    100,  16,   10,   1,    16,
+                                  10,   2};
+    static const uint8_t eor[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    23,   2,    0,    0,    0,    0};
+    rfl_engine_config cfg;
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
+    CHECK(cfg.struct_size == sizeof cfg, "config struct_size %u", cfg.struct_size);
+    CHECK(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, 4) == RFL_RESULT_INVALID_PARAMETER, "tiny config");
+    cfg.record_events = true;
+    cfg.max_events = 2;
+    rfl_engine *e = NULL;
+    MUST(rfl_engine_new(&cfg, &e));
+    uint32_t pa, pb;
+    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
+    rfl_peer_config pc;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pa));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pb));
+    rfl_negotiated n;
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    n.graceful_restart = true;
+    n.graceful_restart_time = 120;
+    n.graceful_restart_preserved = RFL_FAMILY_IPV4_UNICAST;
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, pb, &n));
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
+    MUST(rfl_engine_handle_message(e, pa, upd, sizeof upd, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 2, "GR update: kind %u, %u announced",
+          (unsigned)oc.kind, oc.announced);
+    size_t len;
+    while (rfl_engine_poll_transmit(e, pb, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_OK)
+        ;
+
+    rfl_loc_rib_iter *it;
+    size_t count = 0;
+    MUST(rfl_engine_adj_rib_in(e, pa, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 2, "Adj-RIB-In of A: %zu", count);
+    MUST(rfl_loc_rib_iter_free(it));
+    MUST(rfl_engine_adj_rib_out(e, pb, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 2, "Adj-RIB-Out of B: %zu", count);
+    rfl_prefix p;
+    rfl_path path;
+    MUST(rfl_loc_rib_iter_next(it, &p, &path));
+    CHECK(path.peer == pa && path.local_pref == 100, "Adj-RIB-Out entry from peer %u", path.peer);
+    MUST(rfl_loc_rib_iter_free(it));
+    MUST(rfl_engine_adj_rib_out(e, pa, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 0, "A's own routes in its Adj-RIB-Out: %zu", count);
+    MUST(rfl_loc_rib_iter_free(it));
+
+    /* A drops without a NOTIFICATION: its routes stay, stale; B hears nothing. */
+    MUST(rfl_engine_peer_down_graceful(e, pa, RFL_FAMILY_IPV4_UNICAST | RFL_FAMILY_IPV6_UNICAST));
+    uint32_t stale = 0;
+    MUST(rfl_engine_stale_families(e, pa, &stale));
+    CHECK(stale == (RFL_FAMILY_IPV4_UNICAST | RFL_FAMILY_IPV6_UNICAST), "stale families %#x", stale);
+    rfl_prefix q = {{4, {10, 1, 0, 0}}, 16};
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_OK, "stale route kept");
+    CHECK(rfl_engine_poll_transmit(e, pb, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_EMPTY,
+          "nothing sent to B during the restart");
+    /* Back with IPv4 preserved: the stale routes stay until End-of-RIB, then go. */
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    n.graceful_restart = true;
+    n.graceful_restart_preserved = RFL_FAMILY_IPV4_UNICAST;
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_OK, "stale route kept until End-of-RIB");
+    MUST(rfl_engine_handle_message(e, pa, eor, sizeof eor, NULL, 0, &oc));
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_NOT_FOUND, "stale route swept at End-of-RIB");
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
+    MUST(rfl_engine_counters(e, pa, &c));
+    CHECK(c.graceful_restarts == 1 && c.stale_marked == 2 && c.stale_removed == 2,
+          "GR counters %llu %llu %llu", (unsigned long long)c.graceful_restarts,
+          (unsigned long long)c.stale_marked, (unsigned long long)c.stale_removed);
+    CHECK(c.struct_size == sizeof c, "counters struct_size %u", c.struct_size);
+    /* A restart timer with nothing stale is harmless; an unknown peer is not. */
+    MUST(rfl_engine_restart_timer_expired(e, pa));
+    CHECK(rfl_engine_restart_timer_expired(e, 99) == RFL_RESULT_UNKNOWN_PEER, "restart timer, unknown peer");
+
+    uint64_t dropped = 0;
+    MUST(rfl_engine_events_dropped(e, &dropped));
+    CHECK(dropped > 0, "events dropped with a queue of 2: %llu", (unsigned long long)dropped);
+    rfl_event ev = {.struct_size = 4};
+    CHECK(rfl_engine_poll_event(e, &ev) == RFL_RESULT_INVALID_PARAMETER, "event struct_size 4");
+    ev.struct_size = sizeof ev;
+    int restarting = 0;
+    while (rfl_engine_poll_event(e, &ev) == RFL_RESULT_OK)
+        if (ev.kind == RFL_EVENT_KIND_STALE_REMOVED && ev.peer == pa && ev.paths == 2)
+            restarting = 1;
+    CHECK(restarting, "STALE_REMOVED event with 2 paths");
+    bool paused = true;
+    size_t pending = 1;
+    MUST(rfl_engine_transmit_state(e, pb, &paused, NULL, &pending));
+    CHECK(!paused, "B not paused");
+    MUST(rfl_engine_free(e));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -836,6 +942,7 @@ int main(int argc, char **argv)
     table_cap = 1u << 18;
     table = calloc(table_cap, sizeof *table);
     txbuf = malloc(RFL_MAX_MESSAGE_LEN);
+    check_graceful_restart_and_views();
 
     rfl_engine_config cfg;
     MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
