@@ -161,11 +161,20 @@ func TestOriginateHooksEventsAndLimits(t *testing.T) {
 	if _, err := eng.TransmitState(a); err != nil {
 		t.Fatal(err)
 	}
+	if ids, err := eng.Peers(); err != nil || len(ids) != 1 || ids[0] != a {
+		t.Fatalf("peers %v %v", ids, err)
+	}
+	if pc, err := eng.PeerConfig(a); err != nil || pc.Role != Client || pc.AS != 65000 || pc.Address != netip.MustParseAddr("192.0.2.1") {
+		t.Fatalf("peer config %+v %v", pc, err)
+	}
 	if _, err := eng.SetImportHook(a, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := eng.RemovePeer(a); err != nil {
 		t.Fatal(err)
+	}
+	if ids, err := eng.Peers(); err != nil || len(ids) != 0 {
+		t.Fatalf("peers after removal %v %v", ids, err)
 	}
 	if rib, err := eng.LocRIB(); err != nil || len(rib) != 0 {
 		t.Fatalf("Loc-RIB after the peer's removal: %v %v", rib, err)

@@ -385,6 +385,44 @@ func (e *Engine) RemovePeer(p PeerID) error {
 	return err
 }
 
+// Peers returns the IDs of the peers that exist, ascending.
+func (e *Engine) Peers() ([]PeerID, error) {
+	if e.p == nil {
+		return nil, ErrClosed
+	}
+	var n C.size_t
+	err := call(func() C.rfl_result { return C.rfl_engine_peers(e.p, nil, 0, &n) })
+	if err == nil {
+		return nil, nil
+	}
+	if !errors.Is(err, ErrBufferTooSmall) {
+		return nil, err
+	}
+	ids := make([]C.uint32_t, n)
+	if err := call(func() C.rfl_result { return C.rfl_engine_peers(e.p, &ids[0], n, &n) }); err != nil {
+		return nil, err
+	}
+	out := make([]PeerID, n)
+	for i := range out {
+		out[i] = PeerID(ids[i])
+	}
+	return out, nil
+}
+
+// PeerConfig returns p's configuration as added.
+func (e *Engine) PeerConfig(p PeerID) (PeerConfig, error) {
+	if e.p == nil {
+		return PeerConfig{}, ErrClosed
+	}
+	var c C.rfl_peer_config
+	c.struct_size = C.uint32_t(unsafe.Sizeof(c))
+	if err := call(func() C.rfl_result { return C.rfl_engine_peer_config(e.p, C.uint32_t(p), &c) }); err != nil {
+		return PeerConfig{}, err
+	}
+	return PeerConfig{Role: Role(c.role), AS: uint32(c.asn), Address: goAddr(c.address), LocalV4: goAddr(c.local_v4),
+		LocalV6: goAddr(c.local_v6), AddPathSend: AddPathSend(c.add_path_send), AddPathBest: uint8(c.add_path_best)}, nil
+}
+
 // Negotiated is what a session negotiated (rfl_negotiated).
 type Negotiated struct {
 	// RouterID is the peer's BGP identifier.

@@ -1685,6 +1685,24 @@ rfl_result rfl_engine_stale_families(const struct rfl_engine *engine,
 rfl_result rfl_engine_peer_down(struct rfl_engine *engine, uint32_t peer);
 
 /**
+ * The IDs of the peers that exist (added, not removed), ascending, into
+ * `out_peers` (capacity `out_cap`); `*out_count` gets the number. When
+ * `out_cap` is too small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed.
+ */
+rfl_result rfl_engine_peers(const struct rfl_engine *engine,
+                            uint32_t *out_peers,
+                            size_t out_cap,
+                            size_t *out_count);
+
+/**
+ * `peer`'s configuration as added (its limits are set with their own
+ * functions) into `*out_config` (set its `struct_size` first).
+ */
+rfl_result rfl_engine_peer_config(const struct rfl_engine *engine,
+                                  uint32_t peer,
+                                  struct rfl_peer_config *out_config);
+
+/**
  * Whether `peer` is up, through `*out_up`.
  */
 rfl_result rfl_engine_peer_is_up(const struct rfl_engine *engine, uint32_t peer, bool *out_up);

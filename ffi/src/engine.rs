@@ -993,6 +993,84 @@ pub unsafe extern "C" fn rfl_engine_peer_down(engine: *mut rfl_engine, peer: u32
     })
 }
 
+/// The IDs of the peers that exist (added, not removed), ascending, into
+/// `out_peers` (capacity `out_cap`); `*out_count` gets the number. When
+/// `out_cap` is too small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_peers(
+    engine: *const rfl_engine,
+    out_peers: *mut u32,
+    out_cap: usize,
+    out_count: *mut usize,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_count, "out_count")?;
+        let ids: Vec<u32> = h.engine.peers().map(|p| p.0).collect();
+        if ids.len() > out_cap {
+            // SAFETY: checked by `out`.
+            unsafe { write(o, ids.len()) };
+            return Err(Fail::new(
+                rfl_result::BufferTooSmall,
+                format!("out_peers holds {out_cap}, {} needed", ids.len()),
+            ));
+        }
+        if !ids.is_empty() {
+            let d = out(out_peers, "out_peers")?;
+            // SAFETY: the caller gives `out_cap` >= `ids.len()` writable elements at `d`.
+            unsafe { core::ptr::copy_nonoverlapping(ids.as_ptr(), d, ids.len()) };
+        }
+        // SAFETY: checked by `out`.
+        unsafe { write(o, ids.len()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// `peer`'s configuration as added (its limits are set with their own
+/// functions) into `*out_config` (set its `struct_size` first).
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_peer_config(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_config: *mut rfl_peer_config,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = crate::out_sized(out_config, "out_config")?;
+        let p = peer_of(&h.engine, peer)?;
+        let c = h
+            .engine
+            .peer_config(p)
+            .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
+        let (send, best) = match c.add_path_send {
+            AddPathSend::Off => (rfl_add_path_send::Off, 1),
+            AddPathSend::All => (rfl_add_path_send::All, 1),
+            AddPathSend::Best(n) => (rfl_add_path_send::Best, n),
+        };
+        let r = rfl_peer_config {
+            struct_size: 0,
+            role: match c.role {
+                Role::Client => rfl_role::Client,
+                Role::NonClient => rfl_role::NonClient,
+                Role::Ebgp => rfl_role::Ebgp,
+            } as u32,
+            asn: c.asn,
+            address: rfl_addr::from_ip(c.address),
+            local_v4: c
+                .local_v4
+                .map(|a| rfl_addr::from_ip(IpAddr::V4(a)))
+                .unwrap_or_default(),
+            local_v6: c
+                .local_v6
+                .map(|a| rfl_addr::from_ip(IpAddr::V6(a)))
+                .unwrap_or_default(),
+            add_path_send: send as u32,
+            add_path_best: best,
+        };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
+        Ok(rfl_result::Ok)
+    })
+}
+
 /// Whether `peer` is up, through `*out_up`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_peer_is_up(

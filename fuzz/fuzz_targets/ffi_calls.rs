@@ -316,6 +316,14 @@ fuzz_target!(|data: &[u8]| {
                     ok(rfl_engine_prefix_counts(e, &mut v4, &mut v6));
                     let mut up = false;
                     ok(rfl_engine_peer_is_up(e, peer, &mut up));
+                    let mut ids = [0u32; 4];
+                    let cap = inp.u8() as usize % 5;
+                    ok(rfl_engine_peers(e, ids.as_mut_ptr(), cap, &mut n));
+                    let mut pc_box = big::<rfl_peer_config>();
+                    let pc: *mut rfl_peer_config =
+                        (&mut *pc_box as *mut Big<rfl_peer_config>).cast::<rfl_peer_config>();
+                    (*pc).struct_size = inp.size(size_of::<rfl_peer_config>()) as u32;
+                    ok(rfl_engine_peer_config(e, peer, pc));
                 }
                 9 if iters.len() < 4 => {
                     let mut it = null_mut();

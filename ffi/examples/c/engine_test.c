@@ -915,6 +915,14 @@ static void check_graceful_restart_and_views(void)
         if (ev.kind == RFL_EVENT_KIND_STALE_REMOVED && ev.peer == pa && ev.paths == 2)
             restarting = 1;
     CHECK(restarting, "STALE_REMOVED event with 2 paths");
+    uint32_t ids[4];
+    size_t nids = 0;
+    CHECK(rfl_engine_peers(e, ids, 1, &nids) == RFL_RESULT_BUFFER_TOO_SMALL && nids == 2, "peers, short array");
+    MUST(rfl_engine_peers(e, ids, 4, &nids));
+    CHECK(nids == 2 && ids[0] == pa && ids[1] == pb, "peers %zu", nids);
+    rfl_peer_config got = {.struct_size = sizeof(rfl_peer_config)};
+    MUST(rfl_engine_peer_config(e, pb, &got));
+    CHECK(got.role == RFL_ROLE_CLIENT && got.asn == LOCAL_AS && got.address.octets[3] == 2, "peer config of B");
     bool paused = true;
     size_t pending = 1;
     MUST(rfl_engine_transmit_state(e, pb, &paused, NULL, &pending));
