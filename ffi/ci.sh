@@ -125,8 +125,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 GO=$REPO/go
-go_env() { env GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 REFLECTOR_DATA="$DATA" "$@"; }
-go_vet() { (cd "$GO" && go_env go vet ./...); }
+# A build cache of its own, emptied each run: cgo's cached objects do not
+# track pkg-config's answers or the installed header, and must not outlive them.
+GOCACHE_DIR=$BUILD/gocache
+go_env() {
+    env GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 GOCACHE="$GOCACHE_DIR" \
+        REFLECTOR_DATA="$DATA" "$@"
+}
+go_vet() { rm -rf "$GOCACHE_DIR" && (cd "$GO" && go_env go vet ./...); }
 go_test() { (cd "$GO" && go_env go test -race -count=1 -v ./...); }
 go_build_rr() { (cd "$GO" && go_env go build -o "$BUILD/go-rr" ./cmd/reflector-rr); }
 

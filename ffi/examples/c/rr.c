@@ -42,6 +42,8 @@ struct peer {
     rfl_session *session;
     uint32_t engine_peer;
     int engine_up;
+    rfl_negotiated negotiated; /* of the current session, for graceful restart */
+    uint64_t restart_deadline; /* graceful restart: stale routes go at this time (0: none) */
 };
 
 static struct peer peers[MAX_PEERS];
@@ -137,6 +139,8 @@ static void handle_session_events(struct peer *p, uint64_t now)
                 rfl_negotiated n = {.struct_size = sizeof(rfl_negotiated)};
                 TRY(rfl_session_negotiated(p->session, &n));
                 TRY(rfl_engine_peer_up(engine, p->engine_peer, &n));
+                p->negotiated = n;
+                p->restart_deadline = 0;
             }
             p->engine_up = 1;
             break;
@@ -168,7 +172,17 @@ static void handle_session_events(struct peer *p, uint64_t now)
         case RFL_SESSION_EVENT_KIND_CLOSED:
             fprintf(stderr, "rr: %s closed (reason %u)\n", a, (unsigned)ev.close_reason);
             if (p->engine_up) {
-                TRY(rfl_engine_peer_down(engine, p->engine_peer));
+                /* A drop without a NOTIFICATION from a peer that negotiated graceful
+                 * restart (RFC 4724): keep its routes, stale, for its restart time. */
+                if (ev.close_reason == RFL_CLOSE_REASON_TCP_CLOSED && p->negotiated.graceful_restart &&
+                    !stopping) {
+                    TRY(rfl_engine_peer_down_graceful(engine, p->engine_peer, p->negotiated.families));
+                    p->restart_deadline = now + (uint64_t)p->negotiated.graceful_restart_time * 1000u;
+                    fprintf(stderr, "rr: %s: graceful restart, routes kept %u s\n", a,
+                            (unsigned)p->negotiated.graceful_restart_time);
+                } else {
+                    TRY(rfl_engine_peer_down(engine, p->engine_peer));
+                }
                 p->engine_up = 0;
             }
             flush_session(p);
@@ -361,6 +375,10 @@ int main(int argc, char **argv)
             }
         }
         for (int i = 0; i < npeers; i++) {
+            if (peers[i].restart_deadline && now >= peers[i].restart_deadline) {
+                peers[i].restart_deadline = 0;
+                TRY(rfl_engine_restart_timer_expired(engine, peers[i].engine_peer));
+            }
             TRY(rfl_session_handle_timeout(peers[i].session, now));
             flush_session(&peers[i]);
             handle_session_events(&peers[i], now);
