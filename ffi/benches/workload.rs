@@ -189,7 +189,13 @@ unsafe fn add_up(e: *mut rfl_engine, a: Ipv4Addr, as4: bool, up: bool) -> u32 {
     let addr = v4(a);
     // SAFETY: valid pointers for the calls.
     unsafe {
-        ok(rfl_peer_config_init(0, LOCAL_AS, &addr, pc.as_mut_ptr()));
+        ok(rfl_peer_config_init(
+            0,
+            LOCAL_AS,
+            &addr,
+            pc.as_mut_ptr(),
+            std::mem::size_of::<rfl_peer_config>(),
+        ));
         let mut id = 0u32;
         ok(rfl_engine_add_peer(e, pc.as_ptr(), &mut id));
         if up {
@@ -206,6 +212,7 @@ unsafe fn peer_up(e: *mut rfl_engine, id: u32, a: Ipv4Addr, as4: bool) {
         ok(reflector::engine::rfl_negotiated_unicast(
             a.to_bits(),
             n.as_mut_ptr(),
+            std::mem::size_of::<rfl_negotiated>(),
         ));
         let mut n = n.assume_init();
         n.four_octet_as = as4;
@@ -222,6 +229,7 @@ pub fn run_ffi(inputs: &[Input], senders: usize, listeners: usize) -> Output {
             LOCAL_AS,
             ROUTER_ID.to_bits(),
             cfg.as_mut_ptr(),
+            std::mem::size_of::<reflector::engine::rfl_engine_config>(),
         ));
         let mut e: *mut rfl_engine = std::ptr::null_mut();
         ok(rfl_engine_new(cfg.as_ptr(), &mut e));
@@ -233,7 +241,8 @@ pub fn run_ffi(inputs: &[Input], senders: usize, listeners: usize) -> Output {
             .collect();
         let mut up = vec![false; senders];
         let mut notif = [0u8; 4096];
-        let mut oc = std::mem::MaybeUninit::<rfl_outcome>::uninit();
+        let mut oc = std::mem::MaybeUninit::<rfl_outcome>::zeroed();
+        (*oc.as_mut_ptr()).struct_size = std::mem::size_of::<rfl_outcome>() as u32;
         for inp in inputs {
             if !up[inp.sender] {
                 peer_up(e, snd[inp.sender], sender_addr(inp.sender), inp.as4);

@@ -23,6 +23,21 @@
  *   RFL_RESULT_PANIC. A handle whose call panicked is poisoned: every later
  *   call on it returns RFL_RESULT_PANIC; it can only be freed.
  *
+ * - Sized structs (ABI 1): every configuration and result struct starts with
+ *   `uint32_t struct_size`. Fill configuration structs with their init
+ *   function (rfl_engine_config_init, rfl_peer_config_init,
+ *   rfl_session_config_init, rfl_negotiated_unicast), passing
+ *   `sizeof` the struct, then change fields; before a call that fills a result
+ *   struct (rfl_outcome, rfl_event, rfl_peer_counters, rfl_memory_stats,
+ *   rfl_session_event, rfl_negotiated as output) set its struct_size to
+ *   `sizeof` it. The library reads at most struct_size bytes (fields past it
+ *   keep their defaults: a program built against an older header keeps
+ *   working), writes at most struct_size bytes and sets struct_size to the
+ *   number it wrote (smaller when the library is older than the header). A
+ *   struct_size below the ABI 1.0 size gives RFL_RESULT_INVALID_PARAMETER;
+ *   bytes past the library's own size must be zero. New fields are only ever
+ *   added at the end. The shared library's SONAME is libreflector.so.1.
+ *
  * Ownership:
  *
  * - Handles (rfl_engine, rfl_loc_rib_iter, rfl_session, rfl_policy,
@@ -45,6 +60,10 @@
  *
  * Threads:
  *
+ * - rfl_last_error's message is per thread: read it on the thread whose call
+ *   failed, before the next failing call there (a language runtime that moves
+ *   work between threads must pin it around the call and the read, as the Go
+ *   module does).
  * - An rfl_engine (and an rfl_session, an rfl_loc_rib_iter) may be used from
  *   one thread at a time; it may move between threads between calls. Calls
  *   taking a `const` handle do not change it, but still must not run at the
@@ -595,7 +614,7 @@ enum rfl_session_event_kind
    */
   RFL_SESSION_EVENT_KIND_OPEN_RECEIVED = 1,
   /**
-   * The session is up: pass `negotiated` to `rfl_engine_peer_up`.
+   * The session is up: take `rfl_session_negotiated` and pass it to `rfl_engine_peer_up`.
    */
   RFL_SESSION_EVENT_KIND_ESTABLISHED = 2,
   /**
@@ -826,6 +845,10 @@ typedef struct rfl_statement rfl_statement;
  */
 typedef struct rfl_engine_config {
   /**
+   * Size of this struct in bytes, set by its `_init` function (or `sizeof`): the ABI version.
+   */
+  uint32_t struct_size;
+  /**
    * Our AS number.
    */
   uint32_t local_as;
@@ -891,6 +914,10 @@ typedef struct rfl_addr {
  */
 typedef struct rfl_peer_config {
   /**
+   * Size of this struct in bytes, set by its `_init` function (or `sizeof`): the ABI version.
+   */
+  uint32_t struct_size;
+  /**
    * An rfl_role value.
    */
   uint32_t role;
@@ -921,9 +948,15 @@ typedef struct rfl_peer_config {
 } rfl_peer_config;
 
 /**
- * What a session negotiated (from the OPEN exchange).
+ * What a session negotiated (from the OPEN exchange). As input fill it with
+ * `rfl_negotiated_unicast` (or take it from `rfl_session_negotiated`); as output set
+ * `struct_size` first.
  */
 typedef struct rfl_negotiated {
+  /**
+   * Size of this struct in bytes (`sizeof`): the ABI version.
+   */
+  uint32_t struct_size;
   /**
    * The peer's BGP identifier (host order).
    */
@@ -964,12 +997,34 @@ typedef struct rfl_negotiated {
    * Families the peer takes with an IPv6 next hop (RFC 8950; RFL_FAMILY_* bits).
    */
   uint32_t extended_next_hop;
+  /**
+   * Both sides support ROUTE-REFRESH (RFC 2918).
+   */
+  bool route_refresh;
+  /**
+   * Both sides advertised graceful restart (RFC 4724): `rfl_engine_peer_up` keeps the
+   * peer's stale paths in `graceful_restart_preserved` until its End-of-RIB.
+   */
+  bool graceful_restart;
+  /**
+   * The peer's restart time in seconds (arm the restart timer with it after a graceful down).
+   */
+  uint16_t graceful_restart_time;
+  /**
+   * Families in which the peer preserved its forwarding state (RFL_FAMILY_* bits).
+   */
+  uint32_t graceful_restart_preserved;
 } rfl_negotiated;
 
 /**
- * The result of `rfl_engine_handle_message`.
+ * The result of `rfl_engine_handle_message` (set `struct_size` before the call).
  */
 typedef struct rfl_outcome {
+  /**
+   * Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+   * library writes that many bytes at most and sets it to the number it wrote.
+   */
+  uint32_t struct_size;
   /**
    * What happened.
    */
@@ -1101,13 +1156,14 @@ typedef struct rfl_path {
 } rfl_path;
 
 /**
- * Per-peer counters.
- *
- * ABI change: the three `policy_*` fields were added at the end; a caller
- * compiled against a header without them passes a smaller struct and must
- * be rebuilt.
+ * Per-peer counters (set `struct_size` before `rfl_engine_counters`).
  */
 typedef struct rfl_peer_counters {
+  /**
+   * Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+   * library writes that many bytes at most and sets it to the number it wrote.
+   */
+  uint32_t struct_size;
   /**
    * UPDATE messages received.
    */
@@ -1172,12 +1228,53 @@ typedef struct rfl_peer_counters {
    * Paths not sent to the peer because its export policy (or hook, or RFC 8212) rejected them.
    */
   uint64_t policy_rejected_out;
+  /**
+   * Sessions that went down gracefully, keeping their paths as stale (RFC 4724).
+   */
+  uint64_t graceful_restarts;
+  /**
+   * Paths marked stale at graceful downs.
+   */
+  uint64_t stale_marked;
+  /**
+   * Stale paths removed (End-of-RIB, restart timer, reconnect without graceful restart).
+   */
+  uint64_t stale_removed;
+  /**
+   * Times the peer's output was paused.
+   */
+  uint64_t transmit_pauses;
+  /**
+   * Times the peer crossed one of its prefix limits.
+   */
+  uint64_t prefix_limit_hits;
+  /**
+   * Paths refused because the peer had its maximum paths for the prefix.
+   */
+  uint64_t paths_refused;
+  /**
+   * Paths refused by the peer's attribute-set memory limit.
+   */
+  uint64_t attr_limit_refused;
+  /**
+   * Prefixes ignored because their family was not negotiated (or was disabled).
+   */
+  uint64_t unnegotiated_prefixes;
+  /**
+   * Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
+   */
+  uint64_t families_disabled;
 } rfl_peer_counters;
 
 /**
- * Memory held by the RIB.
+ * Memory held by the RIB (set `struct_size` before `rfl_engine_memory`).
  */
 typedef struct rfl_memory_stats {
+  /**
+   * Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+   * library writes that many bytes at most and sets it to the number it wrote.
+   */
+  uint32_t struct_size;
   /**
    * Prefixes in the Loc-RIB.
    */
@@ -1201,9 +1298,14 @@ typedef struct rfl_memory_stats {
 } rfl_memory_stats;
 
 /**
- * An engine event (fields not used by the kind are zero).
+ * An engine event (fields not used by the kind are zero; set `struct_size` before the call).
  */
 typedef struct rfl_event {
+  /**
+   * Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+   * library writes that many bytes at most and sets it to the number it wrote.
+   */
+  uint32_t struct_size;
   /**
    * What happened.
    */
@@ -1240,6 +1342,14 @@ typedef struct rfl_event {
    * For UPDATE_ERROR: the RFC 7606 action.
    */
   rfl_action error_action;
+  /**
+   * For PEER_RESTARTING: the families kept stale; STALE_REMOVED: the family swept (RFL_FAMILY_* bits).
+   */
+  uint32_t families;
+  /**
+   * For PEER_RESTARTING: paths marked stale; STALE_REMOVED: paths removed.
+   */
+  uint64_t paths;
 } rfl_event;
 
 /**
@@ -1308,6 +1418,10 @@ typedef uint32_t (*rfl_hook_callback)(void *user_data,
  * A session's configuration. Fill with `rfl_session_config_init`, then adjust.
  */
 typedef struct rfl_session_config {
+  /**
+   * Size of this struct in bytes, set by `rfl_session_config_init`: the ABI version.
+   */
+  uint32_t struct_size;
   /**
    * Our AS number.
    */
@@ -1396,6 +1510,11 @@ typedef struct rfl_session_config {
  */
 typedef struct rfl_session_event {
   /**
+   * Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+   * library writes that many bytes at most and sets it to the number it wrote.
+   */
+  uint32_t struct_size;
+  /**
    * What happened.
    */
   rfl_session_event_kind kind;
@@ -1407,10 +1526,6 @@ typedef struct rfl_session_event {
    * Length of `message` in bytes.
    */
   size_t message_len;
-  /**
-   * ESTABLISHED: what was negotiated, ready for `rfl_engine_peer_up`.
-   */
-  struct rfl_negotiated negotiated;
   /**
    * OPEN_RECEIVED / ESTABLISHED: the peer's AS.
    */
@@ -1468,27 +1583,36 @@ rfl_result rfl_result_message(uint32_t result, const char **out_message);
 rfl_result rfl_last_error(char *buf, size_t buf_len, size_t *out_len);
 
 /**
- * Fill `*out_config` with defaults for AS `local_as` and BGP identifier `router_id`
- * (cluster ID = router ID, client-to-client reflection on, LOCAL_PREF 100, no events).
+ * Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) with
+ * defaults for AS `local_as` and BGP identifier `router_id` (cluster ID =
+ * router ID, client-to-client reflection on, LOCAL_PREF 100, no events), and
+ * set its `struct_size`. Always start from this function: fields a newer
+ * library adds then keep their defaults.
  */
 rfl_result rfl_engine_config_init(uint32_t local_as,
                                   uint32_t router_id,
-                                  struct rfl_engine_config *out_config);
+                                  struct rfl_engine_config *out_config,
+                                  size_t config_size);
 
 /**
- * Fill `*out_config` for a peer with `role` (an rfl_role), AS `asn` and `*address`;
- * no local addresses, no ADD-PATH sending.
+ * Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) for a
+ * peer with `role` (an rfl_role), AS `asn` and `*address`; no local addresses,
+ * no ADD-PATH sending; sets its `struct_size`.
  */
 rfl_result rfl_peer_config_init(uint32_t role,
                                 uint32_t asn,
                                 const struct rfl_addr *address,
-                                struct rfl_peer_config *out_config);
+                                struct rfl_peer_config *out_config,
+                                size_t config_size);
 
 /**
- * Fill `*out_negotiated` for IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH,
- * 4,096-byte messages, with the peer's BGP identifier `router_id`.
+ * Fill `*out_negotiated` (`negotiated_size` bytes: pass `sizeof *out_negotiated`)
+ * for IPv4 and IPv6 unicast, 4-octet AS, route refresh, no ADD-PATH, no graceful
+ * restart, 4,096-byte messages, with the peer's BGP identifier `router_id`.
  */
-rfl_result rfl_negotiated_unicast(uint32_t router_id, struct rfl_negotiated *out_negotiated);
+rfl_result rfl_negotiated_unicast(uint32_t router_id,
+                                  struct rfl_negotiated *out_negotiated,
+                                  size_t negotiated_size);
 
 /**
  * Create an engine from `*config`; the caller owns `*out_engine` and frees it with `rfl_engine_free`.
@@ -1516,15 +1640,67 @@ rfl_result rfl_engine_remove_peer(struct rfl_engine *engine, uint32_t peer);
 /**
  * The session with `peer` is established with `*negotiated`: the whole table is
  * queued for it, then End-of-RIB per family.
+ *
+ * With `negotiated->graceful_restart` set (both sides advertised graceful
+ * restart, RFC 4724 §4.2), the peer's stale paths (from
+ * `rfl_engine_peer_down_graceful`) in `negotiated->graceful_restart_preserved`
+ * stay until its End-of-RIB for the family (or `rfl_engine_restart_timer_expired`);
+ * its stale paths in other families are removed now. Without it, every stale path goes.
  */
 rfl_result rfl_engine_peer_up(struct rfl_engine *engine,
                               uint32_t peer,
                               const struct rfl_negotiated *negotiated);
 
 /**
+ * The session with `peer` went down without a NOTIFICATION and the peer had
+ * advertised graceful restart (RFC 4724 §4.2): its paths in `families`
+ * (RFL_FAMILY_* bits) stay candidates, marked stale, and nothing is withdrawn
+ * for them; its paths in other families are withdrawn as by
+ * `rfl_engine_peer_down`. Arm a timer with the peer's restart time
+ * (`rfl_negotiated.graceful_restart_time`) and call
+ * `rfl_engine_restart_timer_expired` if the session is not back in time.
+ */
+rfl_result rfl_engine_peer_down_graceful(struct rfl_engine *engine,
+                                         uint32_t peer,
+                                         uint32_t families);
+
+/**
+ * `peer`'s restart timer (or stale-path timer) expired: every path of the
+ * peer still stale is removed (RFC 4724 §4.2). Nothing happens when none is stale.
+ */
+rfl_result rfl_engine_restart_timer_expired(struct rfl_engine *engine, uint32_t peer);
+
+/**
+ * The families (RFL_FAMILY_* bits) in which `peer` has stale paths, through
+ * `*out_families`: after a graceful down until End-of-RIB, or during an
+ * enhanced route refresh (RFC 7313) until EoRR.
+ */
+rfl_result rfl_engine_stale_families(const struct rfl_engine *engine,
+                                     uint32_t peer,
+                                     uint32_t *out_families);
+
+/**
  * The session with `peer` went down: every path learned from it is withdrawn.
  */
 rfl_result rfl_engine_peer_down(struct rfl_engine *engine, uint32_t peer);
+
+/**
+ * The IDs of the peers that exist (added, not removed), ascending, into
+ * `out_peers` (capacity `out_cap`); `*out_count` gets the number. When
+ * `out_cap` is too small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed.
+ */
+rfl_result rfl_engine_peers(const struct rfl_engine *engine,
+                            uint32_t *out_peers,
+                            size_t out_cap,
+                            size_t *out_count);
+
+/**
+ * `peer`'s configuration as added (its limits are set with their own
+ * functions) into `*out_config` (set its `struct_size` first).
+ */
+rfl_result rfl_engine_peer_config(const struct rfl_engine *engine,
+                                  uint32_t peer,
+                                  struct rfl_peer_config *out_config);
 
 /**
  * Whether `peer` is up, through `*out_up`.
@@ -1717,6 +1893,66 @@ rfl_result rfl_engine_memory(const struct rfl_engine *engine, struct rfl_memory_
  * Events are recorded only with `rfl_engine_config.record_events`.
  */
 rfl_result rfl_engine_poll_event(struct rfl_engine *engine, struct rfl_event *out_event);
+
+/**
+ * Events dropped because the queue was full (`max_events`), through `*out_dropped`.
+ */
+rfl_result rfl_engine_events_dropped(const struct rfl_engine *engine, uint64_t *out_dropped);
+
+/**
+ * Snapshot `peer`'s Adj-RIB-In as the engine keeps it (the paths it accepted
+ * from the peer, after import policy, each with its prefix; IPv4 then IPv6,
+ * ascending) into a new iterator `*out_iter` (free with `rfl_loc_rib_iter_free`;
+ * read with `rfl_loc_rib_iter_next`). Only prefixes with a best path are seen.
+ */
+rfl_result rfl_engine_adj_rib_in(const struct rfl_engine *engine,
+                                 uint32_t peer,
+                                 struct rfl_loc_rib_iter **out_iter);
+
+/**
+ * Snapshot what the engine advertises to `peer` (its Adj-RIB-Out, before
+ * export policy): every Loc-RIB best path the reflection rules (RFC 4456) let
+ * reach `peer`, as a new iterator `*out_iter` (free with
+ * `rfl_loc_rib_iter_free`). Paths from `peer` itself are left out.
+ */
+rfl_result rfl_engine_adj_rib_out(const struct rfl_engine *engine,
+                                  uint32_t peer,
+                                  struct rfl_loc_rib_iter **out_iter);
+
+/**
+ * Limit the attribute-set memory `peer`'s routes may hold to `max_bytes`
+ * (0: no limit); routes that would go past it are refused and raise an
+ * `RFL_EVENT_KIND_ATTR_MEMORY_LIMIT` event.
+ */
+rfl_result rfl_engine_set_attr_memory_limit(struct rfl_engine *engine,
+                                            uint32_t peer,
+                                            uint64_t max_bytes);
+
+/**
+ * Bytes of attribute sets `peer`'s routes hold, through `*out_bytes`.
+ */
+rfl_result rfl_engine_attr_bytes(const struct rfl_engine *engine,
+                                 uint32_t peer,
+                                 uint64_t *out_bytes);
+
+/**
+ * Paths accepted from `peer` in `family` (one RFL_FAMILY_* bit), through `*out_paths`.
+ */
+rfl_result rfl_engine_accepted_paths(const struct rfl_engine *engine,
+                                     uint32_t peer,
+                                     uint32_t family,
+                                     uint64_t *out_paths);
+
+/**
+ * `peer`'s output state: `*out_paused` (paused by `rfl_engine_pause_transmit`),
+ * `*out_catching_up` (resumed, more steps pending) and `*out_pending_prefixes`
+ * (prefixes waiting to be sent). Any out-pointer may be NULL.
+ */
+rfl_result rfl_engine_transmit_state(const struct rfl_engine *engine,
+                                     uint32_t peer,
+                                     bool *out_paused,
+                                     bool *out_catching_up,
+                                     size_t *out_pending_prefixes);
 
 /**
  * Install the next-hop resolver `callback` with `userdata` (or remove it with
@@ -1934,13 +2170,15 @@ rfl_result rfl_attr_edit_set_block(struct rfl_attr_edit *edit,
                                    size_t attrs_len);
 
 /**
- * Fill `*out_config` with defaults: IPv4 and IPv6 unicast, route refresh,
- * enhanced route refresh, extended messages, graceful restart (120 s), hold
- * time 90 s, connect retry 5 s, active, any peer AS.
+ * Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) with
+ * defaults: IPv4 and IPv6 unicast, route refresh, enhanced route refresh,
+ * extended messages, graceful restart (120 s), hold time 90 s, connect retry
+ * 5 s, active, any peer AS; sets its `struct_size`.
  */
 rfl_result rfl_session_config_init(uint32_t local_as,
                                    uint32_t router_id,
-                                   struct rfl_session_config *out_config);
+                                   struct rfl_session_config *out_config,
+                                   size_t config_size);
 
 /**
  * Create a session in Idle from `*config`; the caller owns `*out_session`
@@ -2032,8 +2270,9 @@ rfl_result rfl_session_poll_event(struct rfl_session *session, struct rfl_sessio
 rfl_result rfl_session_get_state(const struct rfl_session *session, rfl_session_state *out_state);
 
 /**
- * What the OPEN exchange negotiated, into `*out_negotiated` (from OpenConfirm on);
- * RFL_RESULT_INVALID_STATE before that.
+ * What the OPEN exchange negotiated, graceful restart included, into
+ * `*out_negotiated` (set its `struct_size` first; from OpenConfirm on), ready for
+ * `rfl_engine_peer_up`; RFL_RESULT_INVALID_STATE before that.
  */
 rfl_result rfl_session_negotiated(const struct rfl_session *session,
                                   struct rfl_negotiated *out_negotiated);

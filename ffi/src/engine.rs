@@ -15,7 +15,7 @@ use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::AttrIter;
 use reflector_core::wire::capability::BgpRole;
 use reflector_core::wire::update_repr::AttributeRepr;
-use reflector_core::wire::Context;
+use reflector_core::wire::{AfiSafiSet, Context};
 
 use crate::{
     boundary, families_from_bits, families_to_bits, family_bit, finish, out, read, rfl_addr,
@@ -75,6 +75,8 @@ pub enum rfl_add_path_send {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_engine_config {
+    /// Size of this struct in bytes, set by its `_init` function (or `sizeof`): the ABI version.
+    pub struct_size: u32,
     /// Our AS number.
     pub local_as: u32,
     /// Our BGP identifier (host order, non-zero).
@@ -103,6 +105,8 @@ pub struct rfl_engine_config {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_peer_config {
+    /// Size of this struct in bytes, set by its `_init` function (or `sizeof`): the ABI version.
+    pub struct_size: u32,
     /// An rfl_role value.
     pub role: u32,
     /// The peer's AS.
@@ -119,10 +123,14 @@ pub struct rfl_peer_config {
     pub add_path_best: u8,
 }
 
-/// What a session negotiated (from the OPEN exchange).
+/// What a session negotiated (from the OPEN exchange). As input fill it with
+/// `rfl_negotiated_unicast` (or take it from `rfl_session_negotiated`); as output set
+/// `struct_size` first.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_negotiated {
+    /// Size of this struct in bytes (`sizeof`): the ABI version.
+    pub struct_size: u32,
     /// The peer's BGP identifier (host order).
     pub router_id: u32,
     /// Both sides support 4-octet AS numbers.
@@ -143,6 +151,15 @@ pub struct rfl_negotiated {
     pub remote_role: u8,
     /// Families the peer takes with an IPv6 next hop (RFC 8950; RFL_FAMILY_* bits).
     pub extended_next_hop: u32,
+    /// Both sides support ROUTE-REFRESH (RFC 2918).
+    pub route_refresh: bool,
+    /// Both sides advertised graceful restart (RFC 4724): `rfl_engine_peer_up` keeps the
+    /// peer's stale paths in `graceful_restart_preserved` until its End-of-RIB.
+    pub graceful_restart: bool,
+    /// The peer's restart time in seconds (arm the restart timer with it after a graceful down).
+    pub graceful_restart_time: u16,
+    /// Families in which the peer preserved its forwarding state (RFL_FAMILY_* bits).
+    pub graceful_restart_preserved: u32,
 }
 
 /// What the engine did with a received message.
@@ -183,10 +200,13 @@ pub enum rfl_action {
     AttributeDiscard = 4,
 }
 
-/// The result of `rfl_engine_handle_message`.
+/// The result of `rfl_engine_handle_message` (set `struct_size` before the call).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_outcome {
+    /// Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+    /// library writes that many bytes at most and sets it to the number it wrote.
+    pub struct_size: u32,
     /// What happened.
     pub kind: rfl_outcome_kind,
     /// Paths that became (or replaced) candidates.
@@ -260,14 +280,13 @@ pub struct rfl_path {
     pub next_hop: rfl_addr,
 }
 
-/// Per-peer counters.
-///
-/// ABI change: the three `policy_*` fields were added at the end; a caller
-/// compiled against a header without them passes a smaller struct and must
-/// be rebuilt.
+/// Per-peer counters (set `struct_size` before `rfl_engine_counters`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct rfl_peer_counters {
+    /// Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+    /// library writes that many bytes at most and sets it to the number it wrote.
+    pub struct_size: u32,
     /// UPDATE messages received.
     pub updates_received: u64,
     /// Prefixes announced to us.
@@ -300,12 +319,33 @@ pub struct rfl_peer_counters {
     pub policy_modified_in: u64,
     /// Paths not sent to the peer because its export policy (or hook, or RFC 8212) rejected them.
     pub policy_rejected_out: u64,
+    /// Sessions that went down gracefully, keeping their paths as stale (RFC 4724).
+    pub graceful_restarts: u64,
+    /// Paths marked stale at graceful downs.
+    pub stale_marked: u64,
+    /// Stale paths removed (End-of-RIB, restart timer, reconnect without graceful restart).
+    pub stale_removed: u64,
+    /// Times the peer's output was paused.
+    pub transmit_pauses: u64,
+    /// Times the peer crossed one of its prefix limits.
+    pub prefix_limit_hits: u64,
+    /// Paths refused because the peer had its maximum paths for the prefix.
+    pub paths_refused: u64,
+    /// Paths refused by the peer's attribute-set memory limit.
+    pub attr_limit_refused: u64,
+    /// Prefixes ignored because their family was not negotiated (or was disabled).
+    pub unnegotiated_prefixes: u64,
+    /// Families turned off for a malformed MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606).
+    pub families_disabled: u64,
 }
 
-/// Memory held by the RIB.
+/// Memory held by the RIB (set `struct_size` before `rfl_engine_memory`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct rfl_memory_stats {
+    /// Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+    /// library writes that many bytes at most and sets it to the number it wrote.
+    pub struct_size: u32,
     /// Prefixes in the Loc-RIB.
     pub prefixes: usize,
     /// Candidate paths.
@@ -362,10 +402,13 @@ pub enum rfl_loop_reason {
     RouteLeak = 4,
 }
 
-/// An engine event (fields not used by the kind are zero).
+/// An engine event (fields not used by the kind are zero; set `struct_size` before the call).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_event {
+    /// Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+    /// library writes that many bytes at most and sets it to the number it wrote.
+    pub struct_size: u32,
     /// What happened.
     pub kind: rfl_event_kind,
     /// The peer concerned.
@@ -384,7 +427,27 @@ pub struct rfl_event {
     pub error_subcode: u8,
     /// For UPDATE_ERROR: the RFC 7606 action.
     pub error_action: rfl_action,
+    /// For PEER_RESTARTING: the families kept stale; STALE_REMOVED: the family swept (RFL_FAMILY_* bits).
+    pub families: u32,
+    /// For PEER_RESTARTING: paths marked stale; STALE_REMOVED: paths removed.
+    pub paths: u64,
 }
+
+crate::sized!(rfl_engine_config, core::mem::size_of::<rfl_engine_config>());
+crate::sized!(rfl_peer_config, core::mem::size_of::<rfl_peer_config>());
+// ABI 1.0 ends before the fields ABI 1.1 added (graceful restart in the
+// negotiated summary, event families/paths, the rest of the core counters).
+crate::sized!(
+    rfl_negotiated,
+    core::mem::offset_of!(rfl_negotiated, route_refresh)
+);
+crate::sized!(rfl_outcome, core::mem::size_of::<rfl_outcome>());
+crate::sized!(
+    rfl_peer_counters,
+    core::mem::offset_of!(rfl_peer_counters, graceful_restarts)
+);
+crate::sized!(rfl_memory_stats, core::mem::size_of::<rfl_memory_stats>());
+crate::sized!(rfl_event, core::mem::offset_of!(rfl_event, families));
 
 /// The next-hop resolver: return true and write the IGP cost to `*out_igp_cost`
 /// when `next_hop` is reachable, false when it is not. Called on the caller's
@@ -563,8 +626,20 @@ pub(crate) fn negotiated_from(n: &rfl_negotiated) -> Result<Negotiated, Fail> {
     })
 }
 
+/// The families whose stale paths survive `rfl_engine_peer_up` with `n`.
+pub(crate) fn preserved_from(n: &rfl_negotiated) -> Result<AfiSafiSet, Fail> {
+    if !n.graceful_restart {
+        return Ok(AfiSafiSet::EMPTY);
+    }
+    families_from_bits(
+        n.graceful_restart_preserved,
+        "negotiated.graceful_restart_preserved",
+    )
+}
+
 pub(crate) fn negotiated_to(n: &Negotiated) -> rfl_negotiated {
     rfl_negotiated {
+        struct_size: core::mem::size_of::<rfl_negotiated>() as u32,
         router_id: n.router_id.to_bits(),
         four_octet_as: n.four_octet_as,
         extended_message: n.extended_message,
@@ -575,84 +650,106 @@ pub(crate) fn negotiated_to(n: &Negotiated) -> rfl_negotiated {
         has_remote_role: n.remote_role.is_some(),
         remote_role: n.remote_role.map_or(0, |r| r.0),
         extended_next_hop: families_to_bits(n.extended_next_hop),
+        route_refresh: true,
+        graceful_restart: false,
+        graceful_restart_time: 0,
+        graceful_restart_preserved: 0,
+    }
+}
+
+/// The defaults of an engine configuration for `local_as` and `router_id`.
+fn engine_config_defaults(local_as: u32, router_id: u32) -> rfl_engine_config {
+    let d = EngineConfig::new(local_as, Ipv4Addr::from_bits(router_id));
+    rfl_engine_config {
+        struct_size: core::mem::size_of::<rfl_engine_config>() as u32,
+        local_as,
+        router_id,
+        cluster_id: 0,
+        client_to_client: d.client_to_client,
+        always_compare_med: d.decision.always_compare_med,
+        missing_med_worst: d.decision.missing_med_worst,
+        prefer_oldest: d.decision.prefer_oldest,
+        ignore_igp_cost: d.decision.ignore_igp_cost,
+        default_local_pref: d.decision.default_local_pref,
+        record_events: d.record_events,
+        max_events: d.max_events,
+    }
+}
+
+/// The defaults of a peer configuration.
+fn peer_config_defaults(role: u32, asn: u32, address: rfl_addr) -> rfl_peer_config {
+    rfl_peer_config {
+        struct_size: core::mem::size_of::<rfl_peer_config>() as u32,
+        role,
+        asn,
+        address,
+        local_v4: rfl_addr::default(),
+        local_v6: rfl_addr::default(),
+        add_path_send: rfl_add_path_send::Off as u32,
+        add_path_best: 1,
     }
 }
 
 // ---------------------------------------------------------------------------
 // Configuration.
 
-/// Fill `*out_config` with defaults for AS `local_as` and BGP identifier `router_id`
-/// (cluster ID = router ID, client-to-client reflection on, LOCAL_PREF 100, no events).
+/// Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) with
+/// defaults for AS `local_as` and BGP identifier `router_id` (cluster ID =
+/// router ID, client-to-client reflection on, LOCAL_PREF 100, no events), and
+/// set its `struct_size`. Always start from this function: fields a newer
+/// library adds then keep their defaults.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_config_init(
     local_as: u32,
     router_id: u32,
     out_config: *mut rfl_engine_config,
+    config_size: usize,
 ) -> rfl_result {
     boundary(|| {
-        let o = out(out_config, "out_config")?;
-        let d = EngineConfig::new(local_as, Ipv4Addr::from_bits(router_id));
-        let c = rfl_engine_config {
-            local_as,
-            router_id,
-            cluster_id: 0,
-            client_to_client: d.client_to_client,
-            always_compare_med: d.decision.always_compare_med,
-            missing_med_worst: d.decision.missing_med_worst,
-            prefer_oldest: d.decision.prefer_oldest,
-            ignore_igp_cost: d.decision.ignore_igp_cost,
-            default_local_pref: d.decision.default_local_pref,
-            record_events: d.record_events,
-            max_events: d.max_events,
-        };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, c) };
+        let c = engine_config_defaults(local_as, router_id);
+        // SAFETY: the caller gives `config_size` writable bytes.
+        unsafe { crate::init_sized(out_config, config_size, c, "out_config")? };
         Ok(rfl_result::Ok)
     })
 }
 
-/// Fill `*out_config` for a peer with `role` (an rfl_role), AS `asn` and `*address`;
-/// no local addresses, no ADD-PATH sending.
+/// Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) for a
+/// peer with `role` (an rfl_role), AS `asn` and `*address`; no local addresses,
+/// no ADD-PATH sending; sets its `struct_size`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_peer_config_init(
     role: u32,
     asn: u32,
     address: *const rfl_addr,
     out_config: *mut rfl_peer_config,
+    config_size: usize,
 ) -> rfl_result {
     boundary(|| {
-        let o = out(out_config, "out_config")?;
+        out(out_config, "out_config")?;
         // SAFETY: checked by `read`.
         let address = unsafe { read(address, "address")? };
         role_from(role)?;
         address.to_ip("address")?;
-        let c = rfl_peer_config {
-            role,
-            asn,
-            address,
-            local_v4: rfl_addr::default(),
-            local_v6: rfl_addr::default(),
-            add_path_send: rfl_add_path_send::Off as u32,
-            add_path_best: 1,
-        };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, c) };
+        let c = peer_config_defaults(role, asn, address);
+        // SAFETY: the caller gives `config_size` writable bytes.
+        unsafe { crate::init_sized(out_config, config_size, c, "out_config")? };
         Ok(rfl_result::Ok)
     })
 }
 
-/// Fill `*out_negotiated` for IPv4 and IPv6 unicast, 4-octet AS, no ADD-PATH,
-/// 4,096-byte messages, with the peer's BGP identifier `router_id`.
+/// Fill `*out_negotiated` (`negotiated_size` bytes: pass `sizeof *out_negotiated`)
+/// for IPv4 and IPv6 unicast, 4-octet AS, route refresh, no ADD-PATH, no graceful
+/// restart, 4,096-byte messages, with the peer's BGP identifier `router_id`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_negotiated_unicast(
     router_id: u32,
     out_negotiated: *mut rfl_negotiated,
+    negotiated_size: usize,
 ) -> rfl_result {
     boundary(|| {
-        let o = out(out_negotiated, "out_negotiated")?;
-        let n = Negotiated::unicast(Ipv4Addr::from_bits(router_id));
-        // SAFETY: checked by `out`.
-        unsafe { write(o, negotiated_to(&n)) };
+        let n = negotiated_to(&Negotiated::unicast(Ipv4Addr::from_bits(router_id)));
+        // SAFETY: the caller gives `negotiated_size` writable bytes.
+        unsafe { crate::init_sized(out_negotiated, negotiated_size, n, "out_negotiated")? };
         Ok(rfl_result::Ok)
     })
 }
@@ -668,8 +765,8 @@ pub unsafe extern "C" fn rfl_engine_new(
 ) -> rfl_result {
     boundary(|| {
         let o = out(out_engine, "out_engine")?;
-        // SAFETY: checked by `read`.
-        let c = unsafe { read(config, "config")? };
+        // SAFETY: checked by `read_sized`; fields past the caller's size keep their defaults.
+        let c = unsafe { crate::read_sized(config, engine_config_defaults(0, 0), "config")? };
         if c.router_id == 0 {
             return Err(Fail::invalid("config.router_id is 0"));
         }
@@ -745,8 +842,14 @@ pub unsafe extern "C" fn rfl_engine_add_peer(
 ) -> rfl_result {
     with_engine(engine, |h| {
         let o = out(out_peer, "out_peer")?;
-        // SAFETY: checked by `read`.
-        let c = unsafe { read(config, "config")? };
+        // SAFETY: checked by `read_sized`; fields past the caller's size keep their defaults.
+        let c = unsafe {
+            crate::read_sized(
+                config,
+                peer_config_defaults(0, 0, rfl_addr::default()),
+                "config",
+            )?
+        };
         let mut pc = PeerConfig::new(
             role_from(c.role)?,
             c.address.to_ip("config.address")?,
@@ -789,8 +892,27 @@ pub unsafe extern "C" fn rfl_engine_remove_peer(engine: *mut rfl_engine, peer: u
     })
 }
 
+/// The defaults behind a caller's smaller `rfl_negotiated`.
+fn negotiated_defaults() -> rfl_negotiated {
+    let mut n = negotiated_to(&Negotiated::unicast(Ipv4Addr::UNSPECIFIED));
+    n.families = 0;
+    n
+}
+
+/// Read a caller's `rfl_negotiated` (sized).
+pub(crate) unsafe fn read_negotiated(p: *const rfl_negotiated) -> Result<rfl_negotiated, Fail> {
+    // SAFETY: checked by `read_sized`.
+    unsafe { crate::read_sized(p, negotiated_defaults(), "negotiated") }
+}
+
 /// The session with `peer` is established with `*negotiated`: the whole table is
 /// queued for it, then End-of-RIB per family.
+///
+/// With `negotiated->graceful_restart` set (both sides advertised graceful
+/// restart, RFC 4724 §4.2), the peer's stale paths (from
+/// `rfl_engine_peer_down_graceful`) in `negotiated->graceful_restart_preserved`
+/// stay until its End-of-RIB for the family (or `rfl_engine_restart_timer_expired`);
+/// its stale paths in other families are removed now. Without it, every stale path goes.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_peer_up(
     engine: *mut rfl_engine,
@@ -798,10 +920,65 @@ pub unsafe extern "C" fn rfl_engine_peer_up(
     negotiated: *const rfl_negotiated,
 ) -> rfl_result {
     with_engine(engine, |h| {
-        // SAFETY: checked by `read`.
-        let n = negotiated_from(&unsafe { read(negotiated, "negotiated")? })?;
+        // SAFETY: checked by `read_negotiated`.
+        let raw = unsafe { read_negotiated(negotiated)? };
+        let n = negotiated_from(&raw)?;
+        let preserved = preserved_from(&raw)?;
         let p = peer_of(&h.engine, peer)?;
-        h.engine.peer_up(p, n);
+        h.engine.peer_up_graceful(p, n, preserved);
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// The session with `peer` went down without a NOTIFICATION and the peer had
+/// advertised graceful restart (RFC 4724 §4.2): its paths in `families`
+/// (RFL_FAMILY_* bits) stay candidates, marked stale, and nothing is withdrawn
+/// for them; its paths in other families are withdrawn as by
+/// `rfl_engine_peer_down`. Arm a timer with the peer's restart time
+/// (`rfl_negotiated.graceful_restart_time`) and call
+/// `rfl_engine_restart_timer_expired` if the session is not back in time.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_peer_down_graceful(
+    engine: *mut rfl_engine,
+    peer: u32,
+    families: u32,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        let f = families_from_bits(families, "families")?;
+        h.engine.peer_down_graceful(p, f);
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// `peer`'s restart timer (or stale-path timer) expired: every path of the
+/// peer still stale is removed (RFC 4724 §4.2). Nothing happens when none is stale.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_restart_timer_expired(
+    engine: *mut rfl_engine,
+    peer: u32,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        h.engine.restart_timer_expired(p);
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// The families (RFL_FAMILY_* bits) in which `peer` has stale paths, through
+/// `*out_families`: after a graceful down until End-of-RIB, or during an
+/// enhanced route refresh (RFC 7313) until EoRR.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_stale_families(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_families: *mut u32,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_families, "out_families")?;
+        let p = peer_of(&h.engine, peer)?;
+        // SAFETY: checked by `out`.
+        unsafe { write(o, families_to_bits(h.engine.stale_families(p))) };
         Ok(rfl_result::Ok)
     })
 }
@@ -812,6 +989,84 @@ pub unsafe extern "C" fn rfl_engine_peer_down(engine: *mut rfl_engine, peer: u32
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
         h.engine.peer_down(p);
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// The IDs of the peers that exist (added, not removed), ascending, into
+/// `out_peers` (capacity `out_cap`); `*out_count` gets the number. When
+/// `out_cap` is too small, RFL_RESULT_BUFFER_TOO_SMALL with the count needed.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_peers(
+    engine: *const rfl_engine,
+    out_peers: *mut u32,
+    out_cap: usize,
+    out_count: *mut usize,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_count, "out_count")?;
+        let ids: Vec<u32> = h.engine.peers().map(|p| p.0).collect();
+        if ids.len() > out_cap {
+            // SAFETY: checked by `out`.
+            unsafe { write(o, ids.len()) };
+            return Err(Fail::new(
+                rfl_result::BufferTooSmall,
+                format!("out_peers holds {out_cap}, {} needed", ids.len()),
+            ));
+        }
+        if !ids.is_empty() {
+            let d = out(out_peers, "out_peers")?;
+            // SAFETY: the caller gives `out_cap` >= `ids.len()` writable elements at `d`.
+            unsafe { core::ptr::copy_nonoverlapping(ids.as_ptr(), d, ids.len()) };
+        }
+        // SAFETY: checked by `out`.
+        unsafe { write(o, ids.len()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// `peer`'s configuration as added (its limits are set with their own
+/// functions) into `*out_config` (set its `struct_size` first).
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_peer_config(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_config: *mut rfl_peer_config,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = crate::out_sized(out_config, "out_config")?;
+        let p = peer_of(&h.engine, peer)?;
+        let c = h
+            .engine
+            .peer_config(p)
+            .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
+        let (send, best) = match c.add_path_send {
+            AddPathSend::Off => (rfl_add_path_send::Off, 1),
+            AddPathSend::All => (rfl_add_path_send::All, 1),
+            AddPathSend::Best(n) => (rfl_add_path_send::Best, n),
+        };
+        let r = rfl_peer_config {
+            struct_size: 0,
+            role: match c.role {
+                Role::Client => rfl_role::Client,
+                Role::NonClient => rfl_role::NonClient,
+                Role::Ebgp => rfl_role::Ebgp,
+            } as u32,
+            asn: c.asn,
+            address: rfl_addr::from_ip(c.address),
+            local_v4: c
+                .local_v4
+                .map(|a| rfl_addr::from_ip(IpAddr::V4(a)))
+                .unwrap_or_default(),
+            local_v6: c
+                .local_v6
+                .map(|a| rfl_addr::from_ip(IpAddr::V6(a)))
+                .unwrap_or_default(),
+            add_path_send: send as u32,
+            add_path_best: best,
+        };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
         Ok(rfl_result::Ok)
     })
 }
@@ -856,7 +1111,7 @@ pub unsafe extern "C" fn rfl_engine_handle_message(
     out_outcome: *mut rfl_outcome,
 ) -> rfl_result {
     with_engine(engine, |h| {
-        let o = out(out_outcome, "out_outcome")?;
+        let o = crate::out_sized(out_outcome, "out_outcome")?;
         // SAFETY: the caller gives `message_len` readable bytes.
         let msg = unsafe { slice(message, message_len, "message")? };
         // SAFETY: the caller gives `notification_buf_len` writable bytes.
@@ -864,6 +1119,7 @@ pub unsafe extern "C" fn rfl_engine_handle_message(
             unsafe { slice_mut(notification_buf, notification_buf_len, "notification_buf")? };
         let p = peer_of(&h.engine, peer)?;
         let mut oc = rfl_outcome {
+            struct_size: 0,
             kind: rfl_outcome_kind::Accepted,
             announced: 0,
             withdrawn: 0,
@@ -943,8 +1199,8 @@ pub unsafe extern "C" fn rfl_engine_handle_message(
                 ))
             }
         }
-        // SAFETY: checked by `out`.
-        unsafe { write(o, oc) };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, oc) };
         Ok(code)
     })
 }
@@ -1222,7 +1478,12 @@ mod tests {
         // SAFETY: valid pointers.
         unsafe {
             assert_eq!(
-                rfl_engine_config_init(65000, 0x0a00_0001, cfg.as_mut_ptr()),
+                rfl_engine_config_init(
+                    65000,
+                    0x0a00_0001,
+                    cfg.as_mut_ptr(),
+                    core::mem::size_of::<rfl_engine_config>()
+                ),
                 rfl_result::Ok
             );
             assert_eq!(rfl_engine_new(cfg.as_ptr(), &mut e), rfl_result::Ok);
@@ -1245,8 +1506,11 @@ mod tests {
             );
             let msg: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
             assert_eq!(msg, b"panic: boom inside the engine");
-            let mut st = MaybeUninit::uninit();
-            assert_eq!(rfl_engine_memory(e, st.as_mut_ptr()), rfl_result::Panic);
+            let mut st = rfl_memory_stats {
+                struct_size: core::mem::size_of::<rfl_memory_stats>() as u32,
+                ..Default::default()
+            };
+            assert_eq!(rfl_engine_memory(e, &mut st), rfl_result::Panic);
             assert_eq!(rfl_engine_flush(e), rfl_result::Panic);
             assert_eq!(rfl_engine_free(e), rfl_result::Ok);
         }
@@ -1256,6 +1520,7 @@ mod tests {
     fn out_parameters_are_untouched_on_failure() {
         let e = new_engine();
         let mut c = rfl_peer_counters {
+            struct_size: core::mem::size_of::<rfl_peer_counters>() as u32,
             updates_received: 77,
             ..Default::default()
         };

@@ -233,13 +233,14 @@ pub unsafe extern "C" fn rfl_engine_counters(
     out_counters: *mut rfl_peer_counters,
 ) -> rfl_result {
     with_engine_ref(engine, |h| {
-        let o = out(out_counters, "out_counters")?;
+        let o = crate::out_sized(out_counters, "out_counters")?;
         let p = peer_of(&h.engine, peer)?;
         let c = h
             .engine
             .counters(p)
             .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
         let r = rfl_peer_counters {
+            struct_size: 0,
             updates_received: c.updates_received,
             prefixes_received: c.prefixes_received,
             withdrawals_received: c.withdrawals_received,
@@ -256,9 +257,18 @@ pub unsafe extern "C" fn rfl_engine_counters(
             policy_rejected_in: c.policy_rejected_in,
             policy_modified_in: c.policy_modified_in,
             policy_rejected_out: c.policy_rejected_out,
+            graceful_restarts: c.graceful_restarts,
+            stale_marked: c.stale_marked,
+            stale_removed: c.stale_removed,
+            transmit_pauses: c.transmit_pauses,
+            prefix_limit_hits: c.prefix_limit_hits,
+            paths_refused: c.paths_refused,
+            attr_limit_refused: c.attr_limit_refused,
+            unnegotiated_prefixes: c.unnegotiated_prefixes,
+            families_disabled: c.families_disabled,
         };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
         Ok(rfl_result::Ok)
     })
 }
@@ -270,17 +280,18 @@ pub unsafe extern "C" fn rfl_engine_memory(
     out_stats: *mut rfl_memory_stats,
 ) -> rfl_result {
     with_engine_ref(engine, |h| {
-        let o = out(out_stats, "out_stats")?;
+        let o = crate::out_sized(out_stats, "out_stats")?;
         let m = h.engine.memory();
         let r = rfl_memory_stats {
+            struct_size: 0,
             prefixes: m.prefixes,
             paths: m.paths,
             attr_sets: m.attr_sets,
             table_bytes: m.table_bytes,
             attr_bytes: m.attr_bytes,
         };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
         Ok(rfl_result::Ok)
     })
 }
@@ -293,11 +304,12 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
     out_event: *mut rfl_event,
 ) -> rfl_result {
     with_engine(engine, |h| {
-        let o = out(out_event, "out_event")?;
+        let o = crate::out_sized(out_event, "out_event")?;
         let Some(ev) = h.engine.poll_event() else {
             return Ok(rfl_result::Empty);
         };
         let mut r = rfl_event {
+            struct_size: 0,
             kind: rfl_event_kind::PeerUp,
             peer: 0,
             prefix: rfl_prefix::default(),
@@ -307,6 +319,8 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
             error_code: 0,
             error_subcode: 0,
             error_action: rfl_action::None,
+            families: 0,
+            paths: 0,
         };
         match ev {
             Event::BestChanged { prefix, best } => {
@@ -350,13 +364,25 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                 r.kind = rfl_event_kind::PeerDown;
                 r.peer = p.0;
             }
-            Event::PeerRestarting { peer, .. } => {
+            Event::PeerRestarting {
+                peer,
+                families,
+                stale,
+            } => {
                 r.kind = rfl_event_kind::PeerRestarting;
                 r.peer = peer.0;
+                r.families = crate::families_to_bits(families);
+                r.paths = stale;
             }
-            Event::StaleRemoved { peer, .. } => {
+            Event::StaleRemoved {
+                peer,
+                family,
+                paths,
+            } => {
                 r.kind = rfl_event_kind::StaleRemoved;
                 r.peer = peer.0;
+                r.families = crate::family_bit(family);
+                r.paths = paths;
             }
             Event::PrefixLimit {
                 peer, warning_only, ..
@@ -379,8 +405,186 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                 r.peer = peer.0;
             }
         }
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Events dropped because the queue was full (`max_events`), through `*out_dropped`.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_events_dropped(
+    engine: *const rfl_engine,
+    out_dropped: *mut u64,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_dropped, "out_dropped")?;
         // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
+        unsafe { write(o, h.engine.events_dropped()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Snapshot `peer`'s Adj-RIB-In as the engine keeps it (the paths it accepted
+/// from the peer, after import policy, each with its prefix; IPv4 then IPv6,
+/// ascending) into a new iterator `*out_iter` (free with `rfl_loc_rib_iter_free`;
+/// read with `rfl_loc_rib_iter_next`). Only prefixes with a best path are seen.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_adj_rib_in(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_iter: *mut *mut rfl_loc_rib_iter,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_iter, "out_iter")?;
+        let p = peer_of(&h.engine, peer)?;
+        let mut items = Vec::new();
+        for (pfx, _) in h.engine.loc_rib() {
+            for c in h.engine.candidates(&pfx) {
+                if c.peer == p {
+                    items.push((rfl_prefix::from_prefix(pfx), path_of(&c)));
+                }
+            }
+        }
+        let it = Box::new(IterHandle {
+            magic: ITER_MAGIC,
+            items,
+            pos: 0,
+        });
+        // SAFETY: checked by `out`.
+        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Snapshot what the engine advertises to `peer` (its Adj-RIB-Out, before
+/// export policy): every Loc-RIB best path the reflection rules (RFC 4456) let
+/// reach `peer`, as a new iterator `*out_iter` (free with
+/// `rfl_loc_rib_iter_free`). Paths from `peer` itself are left out.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_adj_rib_out(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_iter: *mut *mut rfl_loc_rib_iter,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_iter, "out_iter")?;
+        let p = peer_of(&h.engine, peer)?;
+        let to = h
+            .engine
+            .peer_config(p)
+            .map(|c| c.role)
+            .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
+        let c2c = h.engine.config().client_to_client;
+        let items = h
+            .engine
+            .loc_rib()
+            .iter()
+            .filter(|(_, v)| v.peer != p)
+            .filter(|(_, v)| {
+                use reflector_core::reflect::{may_export, Source};
+                let src = if v.peer == reflector_core::rib::PeerId::LOCAL {
+                    Some(Source::Local)
+                } else {
+                    h.engine.peer_config(v.peer).map(|c| Source::Peer(c.role))
+                };
+                src.is_some_and(|s| may_export(s, to, c2c))
+            })
+            .map(|(pfx, v)| (rfl_prefix::from_prefix(*pfx), path_of(v)))
+            .collect();
+        let it = Box::new(IterHandle {
+            magic: ITER_MAGIC,
+            items,
+            pos: 0,
+        });
+        // SAFETY: checked by `out`.
+        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Limit the attribute-set memory `peer`'s routes may hold to `max_bytes`
+/// (0: no limit); routes that would go past it are refused and raise an
+/// `RFL_EVENT_KIND_ATTR_MEMORY_LIMIT` event.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_set_attr_memory_limit(
+    engine: *mut rfl_engine,
+    peer: u32,
+    max_bytes: u64,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        h.engine
+            .set_attr_memory_limit(p, (max_bytes != 0).then_some(max_bytes));
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Bytes of attribute sets `peer`'s routes hold, through `*out_bytes`.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_attr_bytes(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_bytes: *mut u64,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_bytes, "out_bytes")?;
+        let p = peer_of(&h.engine, peer)?;
+        // SAFETY: checked by `out`.
+        unsafe { write(o, h.engine.attr_bytes(p)) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Paths accepted from `peer` in `family` (one RFL_FAMILY_* bit), through `*out_paths`.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_accepted_paths(
+    engine: *const rfl_engine,
+    peer: u32,
+    family: u32,
+    out_paths: *mut u64,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_paths, "out_paths")?;
+        let p = peer_of(&h.engine, peer)?;
+        let f = one_family(family)?;
+        // SAFETY: checked by `out`.
+        unsafe { write(o, h.engine.accepted_paths(p, f)) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// `peer`'s output state: `*out_paused` (paused by `rfl_engine_pause_transmit`),
+/// `*out_catching_up` (resumed, more steps pending) and `*out_pending_prefixes`
+/// (prefixes waiting to be sent). Any out-pointer may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_transmit_state(
+    engine: *const rfl_engine,
+    peer: u32,
+    out_paused: *mut bool,
+    out_catching_up: *mut bool,
+    out_pending_prefixes: *mut usize,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let p = peer_of(&h.engine, peer)?;
+        // SAFETY: each is written only when not NULL; the caller passes writable pointers.
+        unsafe {
+            if !out_paused.is_null() {
+                write(out(out_paused, "out_paused")?, h.engine.is_paused(p));
+            }
+            if !out_catching_up.is_null() {
+                write(
+                    out(out_catching_up, "out_catching_up")?,
+                    h.engine.is_catching_up(p),
+                );
+            }
+            if !out_pending_prefixes.is_null() {
+                write(
+                    out(out_pending_prefixes, "out_pending_prefixes")?,
+                    h.engine.pending_prefixes(p),
+                );
+            }
+        }
         Ok(rfl_result::Ok)
     })
 }

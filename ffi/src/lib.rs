@@ -239,6 +239,142 @@ pub(crate) unsafe fn write<T>(ptr: *mut T, v: T) {
     unsafe { ptr.write(v) }
 }
 
+/// A struct that crosses the ABI with its size in a leading `struct_size` field.
+///
+/// # Safety
+/// The type is `#[repr(C)]`, starts with a `u32` size field and is valid for
+/// any bytes its fields may hold from C (it is `Copy`, with no references).
+pub(crate) unsafe trait Sized_: Copy {
+    /// The size of the first versioned layout (ABI 1): the smallest a caller may pass.
+    const MIN_SIZE: usize;
+    /// Set the `struct_size` field.
+    fn set_size(&mut self, n: u32);
+}
+
+/// Check a caller's `struct_size` against `T`: at least `T::MIN_SIZE`.
+fn check_size<T: Sized_>(size: usize, what: &str) -> Result<(), Fail> {
+    if size < T::MIN_SIZE {
+        return Err(Fail::invalid(format!(
+            "{what}.struct_size is {size}, at least {} needed: fill it with its _init function or set it to sizeof",
+            T::MIN_SIZE
+        )));
+    }
+    Ok(())
+}
+
+/// The `struct_size` field at the start of `*ptr` (non-NULL, aligned).
+unsafe fn size_at<T>(ptr: *const T) -> usize {
+    // SAFETY: the caller checked `ptr`; every sized struct starts with a u32.
+    unsafe { ptr.cast::<u32>().read() as usize }
+}
+
+/// Read a sized input struct: fields past the caller's `struct_size` keep
+/// their value in `defaults`; bytes past the library's size must be zero
+/// (a newer caller may not ask for something this library cannot do).
+pub(crate) unsafe fn read_sized<T: Sized_>(
+    ptr: *const T,
+    defaults: T,
+    what: &str,
+) -> Result<T, Fail> {
+    if ptr.is_null() {
+        return Err(Fail::null(what));
+    }
+    if (ptr as usize) % core::mem::align_of::<T>() != 0 {
+        return Err(Fail::invalid(format!("{what} is misaligned")));
+    }
+    // SAFETY: non-NULL and aligned.
+    let size = unsafe { size_at(ptr) };
+    check_size::<T>(size, what)?;
+    let full = core::mem::size_of::<T>();
+    if size > full {
+        // SAFETY: the caller promises `struct_size` readable bytes.
+        let extra = unsafe { slice(ptr.cast::<u8>(), size, what)? };
+        if extra.get(full..).is_some_and(|t| t.iter().any(|&b| b != 0)) {
+            return Err(Fail::invalid(format!(
+                "{what} sets fields this library ({} bytes) does not know",
+                full
+            )));
+        }
+    }
+    let mut v = defaults;
+    // SAFETY: `min(size, full)` bytes are readable at `ptr` and writable in `v`.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            (&mut v as *mut T).cast::<u8>(),
+            size.min(full),
+        )
+    };
+    v.set_size(full as u32);
+    Ok(v)
+}
+
+/// Check a sized out-parameter before any work: non-NULL, aligned, and a
+/// `struct_size` the caller set of at least `T::MIN_SIZE`.
+pub(crate) fn out_sized<T: Sized_>(ptr: *mut T, what: &str) -> Result<*mut T, Fail> {
+    let p = out(ptr, what)?;
+    // SAFETY: checked by `out`.
+    check_size::<T>(unsafe { size_at(p) }, what)?;
+    Ok(p)
+}
+
+/// Write a sized out-parameter checked by [`out_sized`]: the first
+/// `min(struct_size, sizeof)` bytes; `struct_size` then says how many were written.
+pub(crate) unsafe fn write_sized<T: Sized_>(ptr: *mut T, mut v: T) {
+    // SAFETY: checked by `out_sized`.
+    let n = unsafe { size_at(ptr) }.min(core::mem::size_of::<T>());
+    v.set_size(n as u32);
+    // SAFETY: the caller gives `struct_size` writable bytes at `ptr`.
+    unsafe { core::ptr::copy_nonoverlapping((&v as *const T).cast::<u8>(), ptr.cast::<u8>(), n) };
+}
+
+/// Fill a sized struct through an `_init` function: `size` bytes (at least
+/// `T::MIN_SIZE`; past the library's size the caller's bytes are zeroed).
+pub(crate) unsafe fn init_sized<T: Sized_>(
+    ptr: *mut T,
+    size: usize,
+    mut v: T,
+    what: &str,
+) -> Result<(), Fail> {
+    let p = out(ptr, what)?;
+    check_size::<T>(size, what)?;
+    let full = core::mem::size_of::<T>();
+    v.set_size(size.min(full) as u32);
+    // SAFETY: the caller gives `size` writable bytes at `p`; `v` has `full` bytes
+    // (an untyped copy, padding included).
+    unsafe {
+        core::ptr::write_bytes(p.cast::<u8>(), 0, size);
+        core::ptr::copy_nonoverlapping(
+            (&v as *const T).cast::<u8>(),
+            p.cast::<u8>(),
+            size.min(full),
+        );
+    }
+    if size > full {
+        // The caller's struct is newer: its struct_size stays what it asked for.
+        // SAFETY: `p` is aligned and holds at least 4 bytes.
+        unsafe { p.cast::<u32>().write(size as u32) };
+    }
+    Ok(())
+}
+
+/// Implement [`Sized_`] for a struct with a leading `struct_size: u32` field;
+/// `$min` is the smallest size a caller may pass: the struct's size in ABI 1.
+/// Fields are only ever added at the end; the first time one is, `$min`
+/// becomes `core::mem::offset_of!(T, first_added_field)`.
+macro_rules! sized {
+    ($t:ty, $min:expr) => {
+        // SAFETY: `$t` is repr(C), starts with `struct_size: u32`, and holds only plain values.
+        unsafe impl $crate::Sized_ for $t {
+            const MIN_SIZE: usize = $min;
+            fn set_size(&mut self, n: u32) {
+                self.struct_size = n;
+            }
+        }
+    };
+}
+pub(crate) use sized;
+
 /// The library version as a NUL-terminated static string ("0.1.0"), through `out_version`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_version(out_version: *mut *const c_char) -> rfl_result {
@@ -484,6 +620,58 @@ mod tests {
             assert_eq!(&c[..c.len() - 1], r.message().as_bytes());
         }
         assert!(rfl_result::from_u32(12).is_none());
+    }
+
+    #[test]
+    fn abi_1_sizes_are_the_current_sizes_and_start_with_struct_size() {
+        use crate::engine::*;
+        use crate::session::*;
+        fn check<T: Sized_>() {
+            assert!(T::MIN_SIZE <= core::mem::size_of::<T>());
+            assert!(T::MIN_SIZE >= 8);
+        }
+        assert_eq!(core::mem::offset_of!(rfl_engine_config, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_peer_config, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_negotiated, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_outcome, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_peer_counters, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_memory_stats, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_event, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_session_config, struct_size), 0);
+        assert_eq!(core::mem::offset_of!(rfl_session_event, struct_size), 0);
+        check::<rfl_engine_config>();
+        check::<rfl_peer_config>();
+        check::<rfl_negotiated>();
+        check::<rfl_outcome>();
+        check::<rfl_peer_counters>();
+        check::<rfl_memory_stats>();
+        check::<rfl_event>();
+        check::<rfl_session_config>();
+        check::<rfl_session_event>();
+    }
+
+    #[test]
+    fn a_smaller_struct_keeps_defaults_and_a_larger_one_must_be_zero_past_our_size() {
+        use crate::engine::*;
+        let mut big = [0u64; 16];
+        let p = big.as_mut_ptr().cast::<rfl_engine_config>();
+        // SAFETY: 128 writable, aligned bytes.
+        unsafe {
+            assert_eq!(rfl_engine_config_init(65000, 1, p, 128), rfl_result::Ok);
+            assert_eq!((*p).struct_size, 128);
+            assert_eq!((*p).default_local_pref, 100);
+            let mut e = core::ptr::null_mut();
+            assert_eq!(rfl_engine_new(p, &mut e), rfl_result::Ok);
+            assert_eq!(rfl_engine_free(e), rfl_result::Ok);
+            p.cast::<u8>().add(80).write(1);
+            assert_eq!(rfl_engine_new(p, &mut e), rfl_result::InvalidParameter);
+            assert_eq!(
+                rfl_engine_config_init(65000, 1, p, 8),
+                rfl_result::InvalidParameter
+            );
+            (*p).struct_size = 0;
+            assert_eq!(rfl_engine_new(p, &mut e), rfl_result::InvalidParameter);
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use reflector_core::wire::notification::{NotificationPacket, NotificationRepr};
 
 use crate::engine::{negotiated_to, rfl_negotiated};
 use crate::{
-    boundary, families_from_bits, finish, out, read, rfl_result, slice, slice_mut, write, Fail,
+    boundary, families_from_bits, finish, out, rfl_result, slice, slice_mut, write, Fail,
     FfiResult, FAMILY_BITS,
 };
 
@@ -87,7 +87,7 @@ pub enum rfl_session_event_kind {
     Connect = 0,
     /// The peer's OPEN was accepted (`peer_as`, `peer_router_id`, `hold_time` are set).
     OpenReceived = 1,
-    /// The session is up: pass `negotiated` to `rfl_engine_peer_up`.
+    /// The session is up: take `rfl_session_negotiated` and pass it to `rfl_engine_peer_up`.
     Established = 2,
     /// An UPDATE or ROUTE-REFRESH (`message`, `message_len`) for `rfl_engine_handle_message`.
     Message = 3,
@@ -119,6 +119,8 @@ pub enum rfl_close_reason {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_session_config {
+    /// Size of this struct in bytes, set by `rfl_session_config_init`: the ABI version.
+    pub struct_size: u32,
     /// Our AS number.
     pub local_as: u32,
     /// Our BGP identifier (host order, non-zero).
@@ -166,14 +168,15 @@ pub struct rfl_session_config {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_session_event {
+    /// Size of this struct in bytes: the caller sets it (`sizeof`) before the call; the
+    /// library writes that many bytes at most and sets it to the number it wrote.
+    pub struct_size: u32,
     /// What happened.
     pub kind: rfl_session_event_kind,
     /// MESSAGE: the message, header included; NOTIFICATION_*: the NOTIFICATION data. Else NULL.
     pub message: *const u8,
     /// Length of `message` in bytes.
     pub message_len: usize,
-    /// ESTABLISHED: what was negotiated, ready for `rfl_engine_peer_up`.
-    pub negotiated: rfl_negotiated,
     /// OPEN_RECEIVED / ESTABLISHED: the peer's AS.
     pub peer_as: u32,
     /// OPEN_RECEIVED / ESTABLISHED: the peer's BGP identifier (host order).
@@ -186,6 +189,55 @@ pub struct rfl_session_event {
     pub error_subcode: u8,
     /// CLOSED: why.
     pub close_reason: rfl_close_reason,
+}
+
+crate::sized!(
+    rfl_session_config,
+    core::mem::size_of::<rfl_session_config>()
+);
+crate::sized!(rfl_session_event, core::mem::size_of::<rfl_session_event>());
+
+/// The session defaults for `local_as` and `router_id`.
+fn session_config_defaults(local_as: u32, router_id: u32) -> rfl_session_config {
+    let d = SessionConfig::new(local_as, Ipv4Addr::from_bits(router_id), None);
+    let families = d
+        .families
+        .iter()
+        .map(|f| crate::family_bit(*f))
+        .fold(0, |a, b| a | b);
+    rfl_session_config {
+        struct_size: core::mem::size_of::<rfl_session_config>() as u32,
+        local_as,
+        router_id,
+        peer_as: 0,
+        check_peer_as: false,
+        passive: d.passive,
+        hold_time: d.hold_time,
+        min_hold_time: d.min_hold_time,
+        connect_retry_ms: d.connect_retry_ms,
+        families,
+        add_path_receive: 0,
+        add_path_send: 0,
+        route_refresh: d.route_refresh,
+        enhanced_route_refresh: d.enhanced_route_refresh,
+        extended_message: d.extended_message,
+        graceful_restart: d.graceful_restart_time.is_some(),
+        graceful_restart_time: d.graceful_restart_time.unwrap_or(0),
+        has_local_role: d.role.is_some(),
+        local_role: d.role.map_or(0, |r| r.0),
+        strict_role: d.strict_role,
+        extended_next_hop: d.extended_next_hop,
+    }
+}
+
+/// The C summary of a negotiated session, graceful restart included.
+fn negotiated_of(n: &reflector_core::wire::open::Negotiated) -> rfl_negotiated {
+    let mut r = negotiated_to(&engine::Negotiated::from(n));
+    r.route_refresh = n.route_refresh;
+    r.graceful_restart = n.graceful_restart.is_some();
+    r.graceful_restart_time = n.graceful_restart.unwrap_or(0);
+    r.graceful_restart_preserved = crate::families_to_bits(n.graceful_restart_preserved);
+    r
 }
 
 unsafe fn session_ref<'a>(p: *const rfl_session) -> Result<&'a SessionHandle, Fail> {
@@ -234,47 +286,21 @@ fn with_session(
     finish(r)
 }
 
-/// Fill `*out_config` with defaults: IPv4 and IPv6 unicast, route refresh,
-/// enhanced route refresh, extended messages, graceful restart (120 s), hold
-/// time 90 s, connect retry 5 s, active, any peer AS.
+/// Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) with
+/// defaults: IPv4 and IPv6 unicast, route refresh, enhanced route refresh,
+/// extended messages, graceful restart (120 s), hold time 90 s, connect retry
+/// 5 s, active, any peer AS; sets its `struct_size`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_session_config_init(
     local_as: u32,
     router_id: u32,
     out_config: *mut rfl_session_config,
+    config_size: usize,
 ) -> rfl_result {
     boundary(|| {
-        let o = out(out_config, "out_config")?;
-        let d = SessionConfig::new(local_as, Ipv4Addr::from_bits(router_id), None);
-        let families = d
-            .families
-            .iter()
-            .map(|f| crate::family_bit(*f))
-            .fold(0, |a, b| a | b);
-        let c = rfl_session_config {
-            local_as,
-            router_id,
-            peer_as: 0,
-            check_peer_as: false,
-            passive: d.passive,
-            hold_time: d.hold_time,
-            min_hold_time: d.min_hold_time,
-            connect_retry_ms: d.connect_retry_ms,
-            families,
-            add_path_receive: 0,
-            add_path_send: 0,
-            route_refresh: d.route_refresh,
-            enhanced_route_refresh: d.enhanced_route_refresh,
-            extended_message: d.extended_message,
-            graceful_restart: d.graceful_restart_time.is_some(),
-            graceful_restart_time: d.graceful_restart_time.unwrap_or(0),
-            has_local_role: d.role.is_some(),
-            local_role: d.role.map_or(0, |r| r.0),
-            strict_role: d.strict_role,
-            extended_next_hop: d.extended_next_hop,
-        };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, c) };
+        let c = session_config_defaults(local_as, router_id);
+        // SAFETY: the caller gives `config_size` writable bytes.
+        unsafe { crate::init_sized(out_config, config_size, c, "out_config")? };
         Ok(rfl_result::Ok)
     })
 }
@@ -288,8 +314,8 @@ pub unsafe extern "C" fn rfl_session_new(
 ) -> rfl_result {
     boundary(|| {
         let o = out(out_session, "out_session")?;
-        // SAFETY: checked by `read`.
-        let c = unsafe { read(config, "config")? };
+        // SAFETY: checked by `read_sized`; fields past the caller's size keep their defaults.
+        let c = unsafe { crate::read_sized(config, session_config_defaults(0, 0), "config")? };
         if c.router_id == 0 {
             return Err(Fail::invalid("config.router_id is 0"));
         }
@@ -571,15 +597,15 @@ pub unsafe extern "C" fn rfl_session_poll_event(
     out_event: *mut rfl_session_event,
 ) -> rfl_result {
     with_session(session, |s| {
-        let o = out(out_event, "out_event")?;
+        let o = crate::out_sized(out_event, "out_event")?;
         let Some(ev) = s.session.poll_event() else {
             return Ok(rfl_result::Empty);
         };
         let mut r = rfl_session_event {
+            struct_size: 0,
             kind: rfl_session_event_kind::Connect,
             message: core::ptr::null(),
             message_len: 0,
-            negotiated: negotiated_to(&engine::Negotiated::unicast(Ipv4Addr::UNSPECIFIED)),
             peer_as: 0,
             peer_router_id: 0,
             hold_time: 0,
@@ -587,7 +613,6 @@ pub unsafe extern "C" fn rfl_session_poll_event(
             error_subcode: 0,
             close_reason: rfl_close_reason::None,
         };
-        r.negotiated.families = 0;
         let mut bytes: Option<Vec<u8>> = None;
         match ev {
             SessionEvent::Connect => {}
@@ -599,7 +624,6 @@ pub unsafe extern "C" fn rfl_session_poll_event(
             }
             SessionEvent::Established(n) => {
                 r.kind = rfl_session_event_kind::Established;
-                r.negotiated = negotiated_to(&engine::Negotiated::from(&n));
                 r.peer_as = n.peer_as;
                 r.peer_router_id = n.peer_bgp_id;
                 r.hold_time = n.hold_time;
@@ -635,8 +659,8 @@ pub unsafe extern "C" fn rfl_session_poll_event(
             r.message = s.event_bytes.as_ptr();
             r.message_len = s.event_bytes.len();
         }
-        // SAFETY: checked by `out`.
-        unsafe { write(o, r) };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, r) };
         Ok(rfl_result::Ok)
     })
 }
@@ -665,23 +689,24 @@ pub unsafe extern "C" fn rfl_session_get_state(
     })
 }
 
-/// What the OPEN exchange negotiated, into `*out_negotiated` (from OpenConfirm on);
-/// RFL_RESULT_INVALID_STATE before that.
+/// What the OPEN exchange negotiated, graceful restart included, into
+/// `*out_negotiated` (set its `struct_size` first; from OpenConfirm on), ready for
+/// `rfl_engine_peer_up`; RFL_RESULT_INVALID_STATE before that.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_session_negotiated(
     session: *const rfl_session,
     out_negotiated: *mut rfl_negotiated,
 ) -> rfl_result {
     boundary(|| {
-        let o = out(out_negotiated, "out_negotiated")?;
+        let o = crate::out_sized(out_negotiated, "out_negotiated")?;
         // SAFETY: checked by session_ref.
         let s = unsafe { session_ref(session)? };
         let n = s
             .session
             .negotiated()
             .ok_or_else(|| Fail::new(rfl_result::InvalidState, "no OPEN exchange completed yet"))?;
-        // SAFETY: checked by `out`.
-        unsafe { write(o, negotiated_to(&engine::Negotiated::from(n))) };
+        // SAFETY: checked by `out_sized`.
+        unsafe { crate::write_sized(o, negotiated_of(n)) };
         Ok(rfl_result::Ok)
     })
 }

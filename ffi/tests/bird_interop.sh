@@ -9,7 +9,8 @@
 # A originates 198.51.100.0/24 (static); B must learn it from rr with
 # ORIGINATOR_ID 10.0.0.1 and CLUSTER_LIST 10.0.0.254 (read back with
 # `birdc show route all`); when A withdraws it, B must lose it; rr must exit 0
-# after SIGTERM with a Cease sent to both.
+# after SIGTERM with a Cease sent to both. In between, A is killed (no
+# NOTIFICATION) and restarted: graceful restart keeps its route at B.
 #
 # Usage: bird_interop.sh RR_BINARY [PORT]
 # RR_WRAPPER (environment) runs rr under a tool, e.g. "valgrind --error-exitcode=1
@@ -100,10 +101,14 @@ RR_PID=$!
 PIDS+=("$RR_PID")
 wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 
-for x in a b; do
-    bird -f -c "$WORK/$x.conf" -s "$WORK/$x.ctl" -P "$WORK/$x.pid" 2>"$WORK/bird-$x.err" &
-    PIDS+=("$!")
-done
+start_bird() { # start_bird a|b: start it in the background, its pid in BIRD_PID
+    bird -f -c "$WORK/$1.conf" -s "$WORK/$1.ctl" -P "$WORK/$1.pid" 2>>"$WORK/bird-$1.err" &
+    BIRD_PID=$!
+    PIDS+=("$BIRD_PID")
+}
+start_bird a
+BIRD_A=$BIRD_PID
+start_bird b
 
 birdc_a() { birdc -s "$WORK/a.ctl" "$@"; }
 bird_up() { birdc -s "$WORK/$1.ctl" show status 2>/dev/null | grep -q "Daemon is up"; }
@@ -140,6 +145,23 @@ check "withdrawal reaches B" wait_for 30 no_route_at_b
 echo "--- birdc show route 198.51.100.0/24 (at B, after the withdrawal)"
 cat "$WORK/b.route2"
 echo "---"
+
+# Graceful restart (RFC 4724; BIRD is GR-aware by default, restart time 120 s):
+# A announces again, then dies without a NOTIFICATION. rr keeps A's route
+# (stale) instead of withdrawing it, so B keeps it; A comes back and the
+# route is still there after its End-of-RIB.
+birdc_a enable originated >/dev/null
+check "B learns A's prefix again" wait_for 30 route_at_b
+kill -9 "$BIRD_A"
+wait "$BIRD_A" 2>/dev/null
+check "rr keeps A's routes when A dies (graceful restart)" wait_for 10 grep -q "graceful restart" "$WORK/rr.log"
+sleep 2
+check "B keeps the route while A restarts" route_at_b
+start_bird a
+check "bird A restarted" wait_for 10 bird_up a
+check "bird A established again" wait_for 30 established birdc_a
+sleep 2
+check "B still has the route after A's End-of-RIB" route_at_b
 
 kill -TERM "$RR_PID"
 rr_status=1

@@ -10,6 +10,7 @@
 
 use std::ptr;
 
+use reflector::engine::rfl_negotiated;
 use reflector::rfl_result;
 use reflector::session::*;
 
@@ -21,7 +22,10 @@ struct Side {
 fn side(asn: u32, rid: u32, passive: bool, role: Option<u8>, strict: bool, enh: bool) -> Side {
     unsafe {
         let mut c = std::mem::zeroed::<rfl_session_config>();
-        assert_eq!(rfl_session_config_init(asn, rid, &mut c), rfl_result::Ok);
+        assert_eq!(
+            rfl_session_config_init(asn, rid, &mut c, std::mem::size_of_val(&c)),
+            rfl_result::Ok
+        );
         assert!(
             !c.has_local_role && !c.strict_role && !c.extended_next_hop,
             "defaults"
@@ -61,14 +65,23 @@ fn pump(a: &mut Side, b: &mut Side) {
         }
         for x in [&mut *a, &mut *b] {
             let mut ev = unsafe { std::mem::zeroed::<rfl_session_event>() };
+            ev.struct_size = std::mem::size_of_val(&ev) as u32;
             while unsafe { rfl_session_poll_event(x.s, &mut ev) } == rfl_result::Ok {
+                let mut n = unsafe { std::mem::zeroed::<rfl_negotiated>() };
+                n.struct_size = std::mem::size_of_val(&n) as u32;
+                if ev.kind == rfl_session_event_kind::Established {
+                    assert_eq!(
+                        unsafe { rfl_session_negotiated(x.s, &mut n) },
+                        rfl_result::Ok
+                    );
+                }
                 x.events.push((
                     ev.kind,
                     ev.error_code,
                     ev.error_subcode,
-                    ev.negotiated.has_remote_role,
-                    ev.negotiated.remote_role,
-                    ev.negotiated.extended_next_hop,
+                    n.has_remote_role,
+                    n.remote_role,
+                    n.extended_next_hop,
                 ));
             }
         }
@@ -126,7 +139,7 @@ fn rfc9234_roles_from_the_c_session_config_negotiate_and_mismatch() {
     // A role outside 0-4 is refused at creation.
     unsafe {
         let mut c = std::mem::zeroed::<rfl_session_config>();
-        rfl_session_config_init(64512, 1, &mut c);
+        rfl_session_config_init(64512, 1, &mut c, std::mem::size_of_val(&c));
         c.has_local_role = true;
         c.local_role = 5;
         let mut s = ptr::null_mut();

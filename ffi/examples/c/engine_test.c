@@ -359,7 +359,7 @@ static uint64_t ev_best_changed, ev_peer_up, ev_peer_down, ev_update_error, ev_l
 
 static void drain_events(rfl_engine *eng)
 {
-    rfl_event ev;
+    rfl_event ev = {.struct_size = sizeof(rfl_event)};
     rfl_result r;
     while ((r = rfl_engine_poll_event(eng, &ev)) == RFL_RESULT_OK) {
         switch (ev.kind) {
@@ -417,7 +417,7 @@ static unsigned peer_index(rfl_engine *eng, uint8_t family, const uint8_t *addr,
     a.family = family;
     memcpy(a.octets, addr, alen);
     rfl_peer_config pc;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pc));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pc, sizeof pc));
     MUST(rfl_engine_add_peer(eng, &pc, &p->id));
     return npeers++;
 }
@@ -427,7 +427,7 @@ static void bring_up(rfl_engine *eng, unsigned i)
     if (peers[i].up)
         return;
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(peers[i].router_id, &n));
+    MUST(rfl_negotiated_unicast(peers[i].router_id, &n, sizeof n));
     n.four_octet_as = peers[i].as4;
     MUST(rfl_engine_peer_up(eng, peers[i].id, &n));
     peers[i].up = 1;
@@ -452,7 +452,7 @@ static void feed_message(rfl_engine *eng, unsigned pi, const uint8_t *msg, size_
         return; /* only UPDATEs: the rest belongs to a session */
     bring_up(eng, pi);
     uint8_t notif[RFL_MAX_NOTIFICATION_LEN];
-    rfl_outcome oc;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     rfl_result r = rfl_engine_handle_message(eng, peers[pi].id, msg, len, notif, sizeof notif, &oc);
     MUST(r);
     n_updates++;
@@ -678,16 +678,16 @@ static void check_error_contract(void)
     CHECK(rfl_last_error(msg, 3, &len) == RFL_RESULT_BUFFER_TOO_SMALL && len > 3,
           "short last-error buffer, len %zu", len);
 
-    MUST(rfl_engine_config_init(LOCAL_AS, 0, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, 0, &cfg, sizeof cfg));
     CHECK(rfl_engine_new(&cfg, &e) == RFL_RESULT_INVALID_PARAMETER, "router ID 0");
     CHECK(e == NULL, "out-parameter written on failure");
 
-    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
     MUST(rfl_engine_new(&cfg, &e));
 
     /* Something that is not an engine. */
     uint64_t fake[32] = {0};
-    rfl_peer_counters pc;
+    rfl_peer_counters pc = {.struct_size = sizeof(rfl_peer_counters)};
     CHECK(rfl_engine_counters((const rfl_engine *)fake, 0, &pc) == RFL_RESULT_INVALID_HANDLE, "fake handle");
     CHECK(rfl_engine_counters(NULL, 0, &pc) == RFL_RESULT_NULL_PARAMETER, "NULL handle");
     CHECK(rfl_engine_counters(e, 7, &pc) == RFL_RESULT_UNKNOWN_PEER, "unknown peer");
@@ -695,24 +695,24 @@ static void check_error_contract(void)
 
     rfl_addr a = {4, {192, 0, 2, 1}};
     rfl_peer_config pcfg;
-    CHECK(rfl_peer_config_init(9, LOCAL_AS, &a, &pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad role");
+    CHECK(rfl_peer_config_init(9, LOCAL_AS, &a, &pcfg, sizeof pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad role");
     rfl_addr bad = {5, {0}};
-    CHECK(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &bad, &pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad family");
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pcfg));
+    CHECK(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &bad, &pcfg, sizeof pcfg) == RFL_RESULT_INVALID_PARAMETER, "bad family");
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pcfg, sizeof pcfg));
     uint32_t id;
     MUST(rfl_engine_add_peer(e, &pcfg, &id));
 
     /* Messages to a peer that is down, or not a message at all. */
     static const uint8_t keepalive[19] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 19, 4};
-    rfl_outcome oc;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     CHECK(rfl_engine_handle_message(e, id, keepalive, 19, NULL, 0, &oc) == RFL_RESULT_PEER_NOT_UP, "down peer");
     CHECK(rfl_engine_handle_message(e, id, NULL, 19, NULL, 0, &oc) == RFL_RESULT_NULL_PARAMETER, "NULL message");
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
     n.families |= 1u << 20;
     CHECK(rfl_engine_peer_up(e, id, &n) == RFL_RESULT_INVALID_PARAMETER, "unknown family bit");
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
     MUST(rfl_engine_peer_up(e, id, &n));
     MUST(rfl_engine_handle_message(e, id, keepalive, 19, NULL, 0, &oc));
     CHECK(oc.kind == RFL_OUTCOME_KIND_IGNORED && oc.message_type == 4, "KEEPALIVE kind %u", (unsigned)oc.kind);
@@ -787,10 +787,10 @@ static void check_error_contract(void)
     uint32_t id2;
     rfl_addr a2 = {4, {192, 0, 2, 2}};
     rfl_peer_config pcfg2;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a2, &pcfg2));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a2, &pcfg2, sizeof pcfg2));
     MUST(rfl_engine_add_peer(e, &pcfg2, &id2));
     rfl_negotiated n2;
-    MUST(rfl_negotiated_unicast(0x0A000002u, &n2));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n2, sizeof n2));
     MUST(rfl_engine_peer_up(e, id2, &n2));
     uint8_t pbuf[RFL_MAX_MESSAGE_LEN];
     size_t plen = 0;
@@ -816,6 +816,120 @@ static void check_error_contract(void)
     MUST(rfl_engine_free(NULL));
 }
 
+/* Graceful restart, Adj-RIB views, the dropped-event count and the struct_size rules. */
+static void check_graceful_restart_and_views(void)
+{
+    /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16 and 10.2.0.0/16. */
+    static const uint8_t upd[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    50,   2,    0,    0,    0,    21,   0x40,
+                                  1,    1,    0,    0x40, 2,    0,    0x40, 3,    4,    10,   0,    0,
+                                  1,    0x40, 5,    4,    0,    0,    0,    100,  16,   10,   1,    16,
+                                  10,   2};
+    static const uint8_t eor[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    23,   2,    0,    0,    0,    0};
+    rfl_engine_config cfg;
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
+    CHECK(cfg.struct_size == sizeof cfg, "config struct_size %u", cfg.struct_size);
+    CHECK(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, 4) == RFL_RESULT_INVALID_PARAMETER, "tiny config");
+    cfg.record_events = true;
+    cfg.max_events = 2;
+    rfl_engine *e = NULL;
+    MUST(rfl_engine_new(&cfg, &e));
+    uint32_t pa, pb;
+    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
+    rfl_peer_config pc;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pa));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pb));
+    rfl_negotiated n;
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    n.graceful_restart = true;
+    n.graceful_restart_time = 120;
+    n.graceful_restart_preserved = RFL_FAMILY_IPV4_UNICAST;
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, pb, &n));
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
+    MUST(rfl_engine_handle_message(e, pa, upd, sizeof upd, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 2, "GR update: kind %u, %u announced",
+          (unsigned)oc.kind, oc.announced);
+    size_t len;
+    while (rfl_engine_poll_transmit(e, pb, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_OK)
+        ;
+
+    rfl_loc_rib_iter *it;
+    size_t count = 0;
+    MUST(rfl_engine_adj_rib_in(e, pa, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 2, "Adj-RIB-In of A: %zu", count);
+    MUST(rfl_loc_rib_iter_free(it));
+    MUST(rfl_engine_adj_rib_out(e, pb, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 2, "Adj-RIB-Out of B: %zu", count);
+    rfl_prefix p;
+    rfl_path path;
+    MUST(rfl_loc_rib_iter_next(it, &p, &path));
+    CHECK(path.peer == pa && path.local_pref == 100, "Adj-RIB-Out entry from peer %u", path.peer);
+    MUST(rfl_loc_rib_iter_free(it));
+    MUST(rfl_engine_adj_rib_out(e, pa, &it));
+    MUST(rfl_loc_rib_iter_count(it, &count));
+    CHECK(count == 0, "A's own routes in its Adj-RIB-Out: %zu", count);
+    MUST(rfl_loc_rib_iter_free(it));
+
+    /* A drops without a NOTIFICATION: its routes stay, stale; B hears nothing. */
+    MUST(rfl_engine_peer_down_graceful(e, pa, RFL_FAMILY_IPV4_UNICAST | RFL_FAMILY_IPV6_UNICAST));
+    uint32_t stale = 0;
+    MUST(rfl_engine_stale_families(e, pa, &stale));
+    CHECK(stale == (RFL_FAMILY_IPV4_UNICAST | RFL_FAMILY_IPV6_UNICAST), "stale families %#x", stale);
+    rfl_prefix q = {{4, {10, 1, 0, 0}}, 16};
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_OK, "stale route kept");
+    CHECK(rfl_engine_poll_transmit(e, pb, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_EMPTY,
+          "nothing sent to B during the restart");
+    /* Back with IPv4 preserved: the stale routes stay until End-of-RIB, then go. */
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    n.graceful_restart = true;
+    n.graceful_restart_preserved = RFL_FAMILY_IPV4_UNICAST;
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_OK, "stale route kept until End-of-RIB");
+    MUST(rfl_engine_handle_message(e, pa, eor, sizeof eor, NULL, 0, &oc));
+    CHECK(rfl_engine_best(e, &q, &path) == RFL_RESULT_NOT_FOUND, "stale route swept at End-of-RIB");
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
+    MUST(rfl_engine_counters(e, pa, &c));
+    CHECK(c.graceful_restarts == 1 && c.stale_marked == 2 && c.stale_removed == 2,
+          "GR counters %llu %llu %llu", (unsigned long long)c.graceful_restarts,
+          (unsigned long long)c.stale_marked, (unsigned long long)c.stale_removed);
+    CHECK(c.struct_size == sizeof c, "counters struct_size %u", c.struct_size);
+    /* A restart timer with nothing stale is harmless; an unknown peer is not. */
+    MUST(rfl_engine_restart_timer_expired(e, pa));
+    CHECK(rfl_engine_restart_timer_expired(e, 99) == RFL_RESULT_UNKNOWN_PEER, "restart timer, unknown peer");
+
+    uint64_t dropped = 0;
+    MUST(rfl_engine_events_dropped(e, &dropped));
+    CHECK(dropped > 0, "events dropped with a queue of 2: %llu", (unsigned long long)dropped);
+    rfl_event ev = {.struct_size = 4};
+    CHECK(rfl_engine_poll_event(e, &ev) == RFL_RESULT_INVALID_PARAMETER, "event struct_size 4");
+    ev.struct_size = sizeof ev;
+    int restarting = 0;
+    while (rfl_engine_poll_event(e, &ev) == RFL_RESULT_OK)
+        if (ev.kind == RFL_EVENT_KIND_STALE_REMOVED && ev.peer == pa && ev.paths == 2)
+            restarting = 1;
+    CHECK(restarting, "STALE_REMOVED event with 2 paths");
+    uint32_t ids[4];
+    size_t nids = 0;
+    CHECK(rfl_engine_peers(e, ids, 1, &nids) == RFL_RESULT_BUFFER_TOO_SMALL && nids == 2, "peers, short array");
+    MUST(rfl_engine_peers(e, ids, 4, &nids));
+    CHECK(nids == 2 && ids[0] == pa && ids[1] == pb, "peers %zu", nids);
+    rfl_peer_config got = {.struct_size = sizeof(rfl_peer_config)};
+    MUST(rfl_engine_peer_config(e, pb, &got));
+    CHECK(got.role == RFL_ROLE_CLIENT && got.asn == LOCAL_AS && got.address.octets[3] == 2, "peer config of B");
+    bool paused = true;
+    size_t pending = 1;
+    MUST(rfl_engine_transmit_state(e, pb, &paused, NULL, &pending));
+    CHECK(!paused, "B not paused");
+    MUST(rfl_engine_free(e));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -836,9 +950,10 @@ int main(int argc, char **argv)
     table_cap = 1u << 18;
     table = calloc(table_cap, sizeof *table);
     txbuf = malloc(RFL_MAX_MESSAGE_LEN);
+    check_graceful_restart_and_views();
 
     rfl_engine_config cfg;
-    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
     cfg.cluster_id = CLUSTER_ID;
     cfg.record_events = true;
     cfg.max_events = 1u << 22;
@@ -848,10 +963,10 @@ int main(int argc, char **argv)
     for (unsigned l = 0; l < NLISTENERS; l++) {
         rfl_addr a = {4, {10, 254, 0, (uint8_t)(l + 1)}};
         rfl_peer_config pc;
-        MUST(rfl_peer_config_init(l == 0 ? RFL_ROLE_CLIENT : RFL_ROLE_NON_CLIENT, LOCAL_AS, &a, &pc));
+        MUST(rfl_peer_config_init(l == 0 ? RFL_ROLE_CLIENT : RFL_ROLE_NON_CLIENT, LOCAL_AS, &a, &pc, sizeof pc));
         MUST(rfl_engine_add_peer(eng, &pc, &listener_id[l]));
         rfl_negotiated n;
-        MUST(rfl_negotiated_unicast(listener_rid[l], &n));
+        MUST(rfl_negotiated_unicast(listener_rid[l], &n, sizeof n));
         MUST(rfl_engine_peer_up(eng, listener_id[l], &n));
     }
 
@@ -868,14 +983,14 @@ int main(int argc, char **argv)
     /* Counters: every UPDATE counted for its peer. */
     uint64_t bad_counters = 0, total_sent = 0;
     for (unsigned i = 0; i < npeers; i++) {
-        rfl_peer_counters c;
+        rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
         MUST(rfl_engine_counters(eng, peers[i].id, &c));
         if (c.updates_received != peers[i].updates_fed - c.session_resets)
             bad_counters++;
     }
     CHECK(bad_counters == 0, "%" PRIu64 " peers with wrong UPDATE counters", bad_counters);
     for (unsigned l = 0; l < NLISTENERS; l++) {
-        rfl_peer_counters c;
+        rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
         MUST(rfl_engine_counters(eng, listener_id[l], &c));
         CHECK(c.updates_sent == listener_msgs[l], "listener %u: %" PRIu64 " sent, %" PRIu64 " received",
               l, c.updates_sent, listener_msgs[l]);
@@ -920,10 +1035,10 @@ int main(int argc, char **argv)
     peers[busiest].up = 0;
     model_drop_peer(busiest);
     check_against_model(eng, "busiest peer removed");
-    rfl_peer_counters c;
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
     CHECK(rfl_engine_counters(eng, peers[busiest].id, &c) == RFL_RESULT_UNKNOWN_PEER, "removed peer has counters");
 
-    rfl_memory_stats ms;
+    rfl_memory_stats ms = {.struct_size = sizeof(rfl_memory_stats)};
     MUST(rfl_engine_memory(eng, &ms));
     CHECK(ms.prefixes > 0 && ms.attr_sets > 0 && ms.table_bytes > 0, "memory %zu prefixes", ms.prefixes);
 

@@ -204,7 +204,7 @@ static void send_routes(rfl_engine *e, uint32_t peer)
 {
     uint8_t m[128];
     size_t n = build_update(m, NLRI, sizeof NLRI);
-    rfl_outcome oc;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     MUST(rfl_engine_handle_message(e, peer, m, n, NULL, 0, &oc));
     CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED, "outcome %u", (unsigned)oc.kind);
 }
@@ -212,7 +212,7 @@ static void send_routes(rfl_engine *e, uint32_t peer)
 static rfl_engine *new_engine(void)
 {
     rfl_engine_config cfg;
-    MUST(rfl_engine_config_init(LOCAL_AS, 0x0A000001u, &cfg));
+    MUST(rfl_engine_config_init(LOCAL_AS, 0x0A000001u, &cfg, sizeof cfg));
     rfl_engine *e = NULL;
     MUST(rfl_engine_new(&cfg, &e));
     return e;
@@ -222,13 +222,13 @@ static uint32_t add_peer(rfl_engine *e, uint32_t role, uint32_t asn, uint8_t las
 {
     rfl_addr a = {4, {192, 0, 2, last}};
     rfl_peer_config pc;
-    MUST(rfl_peer_config_init(role, asn, &a, &pc));
+    MUST(rfl_peer_config_init(role, asn, &a, &pc, sizeof pc));
     pc.local_v4 = (rfl_addr){4, {192, 0, 2, 254}};
     uint32_t id;
     MUST(rfl_engine_add_peer(e, &pc, &id));
     if (up) {
         rfl_negotiated n;
-        MUST(rfl_negotiated_unicast(0x0A000100u + last, &n));
+        MUST(rfl_negotiated_unicast(0x0A000100u + last, &n, sizeof n));
         MUST(rfl_engine_peer_up(e, id, &n));
     }
     return id;
@@ -271,7 +271,7 @@ static void test_policy(void)
     rfl_policy *p = build_policy();
     MUST(rfl_engine_set_export_policy(e, dst, p));
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000102u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000102u, &n, sizeof n));
     MUST(rfl_engine_peer_up(e, dst, &n));
     send_routes(e, src);
 
@@ -299,7 +299,7 @@ static void test_policy(void)
     }
     CHECK(find_learned(&l, "10.9.0.0/16") >= 0, "10.9.0.0/16 (excepted by the negation) not sent");
 
-    rfl_peer_counters c;
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
     MUST(rfl_engine_counters(e, dst, &c));
     CHECK(c.policy_rejected_out == 1, "policy_rejected_out %" PRIu64, c.policy_rejected_out);
 
@@ -422,7 +422,7 @@ static void test_hooks(void)
     CHECK(ri == RFL_REIMPORT_NOTHING, "reimport %u for a down peer", (unsigned)ri);
     MUST(rfl_engine_set_export_hook(e, dst2, export_hook, &s));
     rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000101u, &n));
+    MUST(rfl_negotiated_unicast(0x0A000101u, &n, sizeof n));
     MUST(rfl_engine_peer_up(e, src, &n));
     send_routes(e, src);
     CHECK(s.import_calls == 4, "%u import hook calls", s.import_calls);
@@ -460,7 +460,7 @@ static void test_hooks(void)
         announced += !l2.p[k].withdrawn;
     CHECK(announced == 0, "%u prefixes past an export hook that rejects all", announced);
 
-    rfl_peer_counters c;
+    rfl_peer_counters c = {.struct_size = sizeof(rfl_peer_counters)};
     MUST(rfl_engine_counters(e, src, &c));
     /* policy_modified_in is not checked here: core does not count routes a
      * hook modified (import.rs skips the count on the per-prefix path taken

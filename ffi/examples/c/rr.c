@@ -42,6 +42,8 @@ struct peer {
     rfl_session *session;
     uint32_t engine_peer;
     int engine_up;
+    rfl_negotiated negotiated; /* of the current session, for graceful restart */
+    uint64_t restart_deadline; /* graceful restart: stale routes go at this time (0: none) */
 };
 
 static struct peer peers[MAX_PEERS];
@@ -126,19 +128,25 @@ static void flush_session(struct peer *p)
 
 static void handle_session_events(struct peer *p, uint64_t now)
 {
-    rfl_session_event ev;
+    rfl_session_event ev = {.struct_size = sizeof(rfl_session_event)};
     while (rfl_session_poll_event(p->session, &ev) == RFL_RESULT_OK) {
         char a[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &p->addr, a, sizeof a);
         switch (ev.kind) {
         case RFL_SESSION_EVENT_KIND_ESTABLISHED:
             fprintf(stderr, "rr: %s established (AS %u, hold %u s)\n", a, ev.peer_as, ev.hold_time);
-            TRY(rfl_engine_peer_up(engine, p->engine_peer, &ev.negotiated));
+            {
+                rfl_negotiated n = {.struct_size = sizeof(rfl_negotiated)};
+                TRY(rfl_session_negotiated(p->session, &n));
+                TRY(rfl_engine_peer_up(engine, p->engine_peer, &n));
+                p->negotiated = n;
+                p->restart_deadline = 0;
+            }
             p->engine_up = 1;
             break;
         case RFL_SESSION_EVENT_KIND_MESSAGE: {
             uint8_t notif[RFL_MAX_NOTIFICATION_LEN];
-            rfl_outcome oc;
+            rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
             rfl_result r = rfl_engine_handle_message(engine, p->engine_peer, ev.message, ev.message_len,
                                                      notif, sizeof notif, &oc);
             if (r != RFL_RESULT_OK) {
@@ -164,7 +172,17 @@ static void handle_session_events(struct peer *p, uint64_t now)
         case RFL_SESSION_EVENT_KIND_CLOSED:
             fprintf(stderr, "rr: %s closed (reason %u)\n", a, (unsigned)ev.close_reason);
             if (p->engine_up) {
-                TRY(rfl_engine_peer_down(engine, p->engine_peer));
+                /* A drop without a NOTIFICATION from a peer that negotiated graceful
+                 * restart (RFC 4724): keep its routes, stale, for its restart time. */
+                if (ev.close_reason == RFL_CLOSE_REASON_TCP_CLOSED && p->negotiated.graceful_restart &&
+                    !stopping) {
+                    TRY(rfl_engine_peer_down_graceful(engine, p->engine_peer, p->negotiated.families));
+                    p->restart_deadline = now + (uint64_t)p->negotiated.graceful_restart_time * 1000u;
+                    fprintf(stderr, "rr: %s: graceful restart, routes kept %u s\n", a,
+                            (unsigned)p->negotiated.graceful_restart_time);
+                } else {
+                    TRY(rfl_engine_peer_down(engine, p->engine_peer));
+                }
                 p->engine_up = 0;
             }
             flush_session(p);
@@ -240,7 +258,7 @@ int main(int argc, char **argv)
     long max_seconds = 0;
 
     rfl_engine_config cfg;
-    TRY(rfl_engine_config_init(local_as, router_id, &cfg));
+    TRY(rfl_engine_config_init(local_as, router_id, &cfg, sizeof cfg));
 
     int argi = 5;
     for (; argi < argc && strncmp(argv[argi], "--", 2) == 0; argi += 2) {
@@ -277,10 +295,10 @@ int main(int argc, char **argv)
         rfl_addr a = {4, {0}};
         memcpy(a.octets, &p->addr, 4);
         rfl_peer_config pc;
-        TRY(rfl_peer_config_init(p->role, local_as, &a, &pc));
+        TRY(rfl_peer_config_init(p->role, local_as, &a, &pc, sizeof pc));
         TRY(rfl_engine_add_peer(engine, &pc, &p->engine_peer));
         rfl_session_config sc;
-        TRY(rfl_session_config_init(local_as, router_id, &sc));
+        TRY(rfl_session_config_init(local_as, router_id, &sc, sizeof sc));
         sc.passive = true;
         sc.peer_as = local_as;
         sc.check_peer_as = true;
@@ -357,6 +375,10 @@ int main(int argc, char **argv)
             }
         }
         for (int i = 0; i < npeers; i++) {
+            if (peers[i].restart_deadline && now >= peers[i].restart_deadline) {
+                peers[i].restart_deadline = 0;
+                TRY(rfl_engine_restart_timer_expired(engine, peers[i].engine_peer));
+            }
             TRY(rfl_session_handle_timeout(peers[i].session, now));
             flush_session(&peers[i]);
             handle_session_events(&peers[i], now);

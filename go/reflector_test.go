@@ -15,7 +15,7 @@ import (
 func dataPath(t *testing.T, name string) string {
 	dir := os.Getenv("REFLECTOR_DATA")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
+		dir = filepath.Join("..", "..", "shared", "data")
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
@@ -281,12 +281,12 @@ func TestMRTRoundReflectsLocRIB(t *testing.T) {
 		if !view[r.Prefix] {
 			t.Fatalf("listener was not told about %v", r.Prefix)
 		}
-		if r.Best.Peer == listener {
+		if r.Path.Peer == listener {
 			t.Fatalf("%v best from the listener", r.Prefix)
 		}
 		cands, err := eng.Candidates(r.Prefix)
-		if err != nil || len(cands) == 0 || cands[0].Peer != r.Best.Peer {
-			t.Fatalf("%v: candidates %v %v, best %+v", r.Prefix, cands, err, r.Best)
+		if err != nil || len(cands) == 0 || cands[0].Peer != r.Path.Peer {
+			t.Fatalf("%v: candidates %v %v, best %+v", r.Prefix, cands, err, r.Path)
 		}
 	}
 	if len(view) != len(rib) {
@@ -398,11 +398,18 @@ func TestSessionsCarryAReflectedUpdate(t *testing.T) {
 					break
 				}
 				switch ev.Kind {
-				case EventEstablished:
-					if err := eng.PeerUp(s.peer, ev.Negotiated); err != nil {
+				case SessionEstablished:
+					n, err := s.rr.Negotiated()
+					if err != nil {
 						t.Fatal(err)
 					}
-				case EventMessage:
+					if !n.RouteRefresh || !n.EnhancedRouteRefresh || !n.GracefulRestart || n.GracefulRestartTime != 120 {
+						t.Fatalf("negotiated %+v: route refresh, enhanced route refresh and graceful restart (120 s) expected", n)
+					}
+					if err := eng.PeerUp(s.peer, n); err != nil {
+						t.Fatal(err)
+					}
+				case SessionMessage:
 					if _, err := eng.HandleMessage(s.peer, ev.Message); err != nil {
 						t.Fatal(err)
 					}
@@ -441,7 +448,7 @@ func TestSessionsCarryAReflectedUpdate(t *testing.T) {
 				if !ok {
 					break
 				}
-				if ev.Kind == EventMessage {
+				if ev.Kind == SessionMessage {
 					received[i] = append(received[i], ev.Message)
 				}
 			}

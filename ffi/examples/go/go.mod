@@ -1,3 +1,0 @@
-module reflector.invalid/reflector
-
-go 1.19

@@ -1,0 +1,3 @@
+module github.com/reflector-bgp/reflector/go
+
+go 1.19
