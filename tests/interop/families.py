@@ -11,8 +11,8 @@ Reflector (127.0.9.1, cluster 10.9.0.1) reflects for five clients:
   must hold only the VPN routes its memberships ask for;
 - FRR D (127.0.9.5) carries VPN-IPv4 and EVPN without RT-Constraint: it gets
   every VPN-IPv4 route and the EVPN routes;
-- BIRD E (127.0.9.6) has vpn4, vpn6 and flow4 channels and originates a vpn4
-  route (RD 65000:300, label 300) and a flow4 rule.
+- BIRD E (127.0.9.6) has vpn4, vpn6, flow4 and flow6 channels and originates
+  vpn4 and vpn6 routes (RD 65000:300) and flow4 and flow6 rules.
 
 Each receiver reads the routes back from its own CLI with ORIGINATOR_ID = the
 originator's router ID, CLUSTER_LIST = [10.9.0.1], and the RD, labels and
@@ -40,7 +40,7 @@ CLUSTER = "10.9.0.1"
 
 def gobgp_conf(rid, addr, rtc=True):
     fams = ("ipv4-unicast", "l3vpn-ipv4-unicast", "l3vpn-ipv6-unicast", "l2vpn-evpn",
-            "ipv4-flowspec") + (("rtc",) if rtc else ())
+            "ipv4-flowspec", "ipv6-flowspec") + (("rtc",) if rtc else ())
     afis = "".join(
         f'  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "{f}"\n'
         for f in fams)
@@ -128,13 +128,22 @@ protocol device {{ scan time 3600; }}
 vpn4 table vpntab4;
 vpn6 table vpntab6;
 flow4 table flowtab4;
+flow6 table flowtab6;
 protocol static svpn4 {{
   vpn4 {{ table vpntab4; }};
   route 65000:300 10.80.1.0/24 via "lo" mpls 300 {{ bgp_ext_community.add((rt, 65000, 100)); }};
 }}
+protocol static svpn6 {{
+  vpn6 {{ table vpntab6; }};
+  route 65000:300 2001:db8:80::/48 via "lo" mpls 301 {{ bgp_ext_community.add((rt, 65000, 100)); }};
+}}
 protocol static sflow4 {{
   flow4 {{ table flowtab4; }};
   route flow4 {{ dst 10.81.0.0/24; proto = 6; dport = 443; }};
+}}
+protocol static sflow6 {{
+  flow6 {{ table flowtab6; }};
+  route flow6 {{ dst 2001:db8:81::/48; next header = 17; dport = 53; }};
 }}
 protocol bgp refl {{
   local 127.0.9.6 port 11876 as 64512;
@@ -142,15 +151,16 @@ protocol bgp refl {{
   neighbor 127.0.9.1 port 11870 as 64512;
   connect retry time 1;
   vpn4 mpls {{ table vpntab4; import all; export where proto = "svpn4"; next hop address 192.0.2.6; }};
-  vpn6 mpls {{ table vpntab6; import all; export none; }};
+  vpn6 mpls {{ table vpntab6; import all; export where proto = "svpn6"; next hop address 2001:db8::6; }};
   flow4 {{ table flowtab4; import all; export where proto = "sflow4"; }};
+  flow6 {{ table flowtab6; import all; export where proto = "sflow6"; }};
 }}
 """
 
 
 def phase7(args, d):
     R.log("=== phase 7: VPN-IPv4/IPv6, EVPN, flow specification and RT-Constraint with GoBGP, FRR and BIRD")
-    fams = ["ipv4-unicast", "vpnv4", "vpnv6", "evpn", "flow4", "rtc"]
+    fams = ["ipv4-unicast", "vpnv4", "vpnv6", "evpn", "flow4", "flow6", "rtc"]
     peers = [
         dict(name="gobgp-a", address="127.0.9.2", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=fams[:-1]),
@@ -161,7 +171,7 @@ def phase7(args, d):
         dict(name="frr-d", address="127.0.9.5", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=["vpnv4", "evpn"]),
         dict(name="bird-e", address="127.0.9.6", asn=R.ASN, role="client", passive=True,
-             local_address=REFL, families=["vpnv4", "vpnv6", "flow4"]),
+             local_address=REFL, families=["vpnv4", "vpnv6", "flow4", "flow6"]),
     ]
     conf = R.reflector_conf("10.9.0.1", CLUSTER, f"{REFL}:{PORT}", peers)
     conf = conf.replace("connect_retry = 1\n", "connect_retry = 1\nrtc_default_to_clients = false\n", 1)
@@ -199,6 +209,9 @@ def phase7(args, d):
     out = a.cli("global", "rib", "-a", "ipv4-flowspec", "add", "match", "destination", "10.72.0.0/24",
                 "protocol", "tcp", "destination-port", "==80", "then", "discard")
     R.log(f"gobgp-a flow rule added: {out.strip()!r} {a.cli('global', 'rib', '-a', 'ipv4-flowspec').strip()!r}")
+    out = a.cli("global", "rib", "-a", "ipv6-flowspec", "add", "match", "destination", "2001:db8:72::/48",
+                "protocol", "udp", "then", "discard")
+    R.log(f"gobgp-a IPv6 flow rule added: {out.strip()!r}")
 
     refl_attrs = lambda s, orig: f"{{Originator: {orig}}}" in s and f"{{ClusterList: [{CLUSTER}]}}" in s
     v4b = R.wait_for("A's 65000:100 VPN-IPv4 route at B", lambda: b.line("vpnv4", "65000:100:10.70.1.0/24"), 20)
@@ -267,6 +280,21 @@ def phase7(args, d):
             v4_bird_at_b and "65000:100" in v4_bird_at_b and refl_attrs(v4_bird_at_b, "10.9.0.6")
             and lab and frr_lab and lab.group(1) == frr_lab.group(1),
             (v4_bird_at_b, frr.cli("show bgp ipv4 vpn rd 65000:300 10.80.1.0/24")))
+
+    # BIRD's vpn6 and flow6 routes reach GoBGP B; A's VPN-IPv6 route and IPv6 flow rule reach BIRD.
+    v6b = R.wait_for("BIRD's VPN-IPv6 route at B", lambda: b.line("vpnv6", "65000:300:2001:db8:80::/48"), 20)
+    R.check("phase7: BIRD's vpn6 route reaches GoBGP B reflected (RT 65000:100)",
+            v6b and "65000:100" in v6b and refl_attrs(v6b, "10.9.0.6"), v6b)
+    f6b = R.wait_for("BIRD's flow6 rule at B", lambda: b.line("ipv6-flowspec", "2001:db8:81::/48"), 20)
+    R.check("phase7: BIRD's flow6 rule reaches GoBGP B reflected", f6b and refl_attrs(f6b, "10.9.0.6"), f6b)
+    bird_vpn6 = R.wait_for("A's VPN-IPv6 route at BIRD", lambda: (lambda o: o if "65000:100 2001:db8:70::/48" in o else None)(
+        bird.cli("show", "route", "table", "vpntab6", "all")), 20) or ""
+    R.check("phase7: BIRD holds A's VPN-IPv6 route with ORIGINATOR_ID and CLUSTER_LIST",
+            "BGP.originator_id: 10.9.0.2" in bird_vpn6 and "BGP.cluster_list: 10.9.0.1" in bird_vpn6, bird_vpn6[-1200:])
+    bird_f6 = R.wait_for("A's IPv6 flow rule at BIRD", lambda: (lambda o: o if "2001:db8:72::/48" in o else None)(
+        bird.cli("show", "route", "table", "flowtab6", "all")), 20) or ""
+    R.check("phase7: BIRD holds A's IPv6 flow rule (RFC 8956) with ORIGINATOR_ID",
+            "BGP.originator_id: 10.9.0.2" in bird_f6, bird_f6[-800:])
 
     # Withdrawal.
     a.cli("global", "rib", "-a", "vpnv4", "del", "10.70.1.0/24", "label", "100", "rd", "65000:100",
