@@ -1052,6 +1052,7 @@ pub fn counters_json(c: reflector_core::engine::PeerCounters) -> Value {
         "paths_refused": c.paths_refused,
         "attr_limit_refused": c.attr_limit_refused,
         "unnegotiated_prefixes": c.unnegotiated_prefixes,
+        "unknown_family_attrs": c.unknown_family_attrs,
         "families_disabled": c.families_disabled,
         "policy_rejected_in": c.policy_rejected_in,
         "policy_modified_in": c.policy_modified_in,

@@ -261,12 +261,9 @@ impl Statuses {
 
 /// A family's name as the configuration writes it (`ipv4-unicast`).
 pub fn family_name(f: AfiSafi) -> String {
-    if f == AfiSafi::IPV4_UNICAST {
-        "ipv4-unicast".into()
-    } else if f == AfiSafi::IPV6_UNICAST {
-        "ipv6-unicast".into()
-    } else {
-        format!("afi{}-safi{}", f.afi.0, f.safi.0)
+    match reflector_core::wire::family::name(f) {
+        Some(n) => n.into(),
+        None => format!("afi{}-safi{}", f.afi.0, f.safi.0),
     }
 }
 
