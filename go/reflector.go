@@ -142,6 +142,10 @@ const (
 	IPv6LabeledUnicast Family = C.RFL_FAMILY_IPV6_LABELED_UNICAST
 	VPNv4              Family = C.RFL_FAMILY_VPNV4
 	VPNv6              Family = C.RFL_FAMILY_VPNV6
+	EVPN               Family = C.RFL_FAMILY_EVPN
+	RTConstraint       Family = C.RFL_FAMILY_RT_CONSTRAINT
+	IPv4FlowSpec       Family = C.RFL_FAMILY_IPV4_FLOWSPEC
+	IPv6FlowSpec       Family = C.RFL_FAMILY_IPV6_FLOWSPEC
 )
 
 // Role of a peer toward the reflector (RFC 4456).
@@ -1046,6 +1050,7 @@ const (
 	EventPrefixLimit     EventKind = C.RFL_EVENT_KIND_PREFIX_LIMIT
 	EventPathLimit       EventKind = C.RFL_EVENT_KIND_PATH_LIMIT
 	EventAttrMemoryLimit EventKind = C.RFL_EVENT_KIND_ATTR_MEMORY_LIMIT
+	EventUnknownFamily   EventKind = C.RFL_EVENT_KIND_UNKNOWN_FAMILY
 )
 
 // Event is an engine event (fields the kind does not use are zero).

@@ -631,4 +631,53 @@ fn unknown_and_unnegotiated_families_are_counted_not_silently_dropped() {
     assert_eq!(accept(&mut e, a, &msg), (0, 0));
     assert_eq!(e.counters(a).unwrap().unknown_family_attrs, 1);
     assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(0));
+    let events: Vec<_> = std::iter::from_fn(|| e.poll_event())
+        .filter_map(|ev| match ev {
+            reflector_core::engine::Event::UnknownFamily { peer, family, nlri } => {
+                Some((peer, family, nlri))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (a, AfiSafi::VPNV4, 1),
+            (
+                a,
+                AfiSafi::new(Afi::IPV4, reflector_core::wire::Safi(73)),
+                0
+            )
+        ]
+    );
+}
+
+#[test]
+fn rfc8950_vpnv4_route_with_an_ipv6_next_hop_goes_only_where_negotiated() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let plain = client_with(&mut e, 2, neg, false);
+    let mut with_enh = neg;
+    with_enh.extended_next_hop = AfiSafiSet::EMPTY.with(AfiSafi::VPNV4);
+    let enh = client_with(&mut e, 3, with_enh, false);
+    // RFC 8950 §3: VPN-IPv4 with a 24-byte next hop (RD of zeros, then IPv6).
+    let mut nh = vec![0u8; 8];
+    nh.extend_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    let nlri = vpn4(RouteDistinguisher::as2(65000, 1), 16, [10, 9, 0], 24);
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, nh.clone(), nlri.clone(), &[RT100]),
+    );
+    assert!(got(&mut e, plain, &Context::MODERN).reach.is_empty());
+    let g = got(&mut e, enh, &Context::MODERN);
+    assert_eq!(g.reach.len(), 1);
+    assert_eq!(g.reach[0].1, nh);
+    assert_eq!(g.reach[0].2, nlri);
 }

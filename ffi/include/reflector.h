@@ -142,6 +142,26 @@
 #define RFL_FAMILY_VPNV6 (1 << 7)
 
 /**
+ * Family bit: L2VPN EVPN (25/70).
+ */
+#define RFL_FAMILY_EVPN (1 << 8)
+
+/**
+ * Family bit: Route Target constraint (1/132).
+ */
+#define RFL_FAMILY_RT_CONSTRAINT (1 << 9)
+
+/**
+ * Family bit: IPv4 flow specification (1/133).
+ */
+#define RFL_FAMILY_IPV4_FLOWSPEC (1 << 10)
+
+/**
+ * Family bit: IPv6 flow specification (2/133).
+ */
+#define RFL_FAMILY_IPV6_FLOWSPEC (1 << 11)
+
+/**
  * The engine itself as the source of locally originated routes, in `rfl_path.peer`.
  */
 #define RFL_PEER_LOCAL 2147483646
@@ -321,6 +341,11 @@ enum rfl_event_kind
    * `peer`'s routes reached its attribute-set memory limit: routes that would create new sets are refused.
    */
   RFL_EVENT_KIND_ATTR_MEMORY_LIMIT = 10,
+  /**
+   * An MP attribute of a family `peer`'s session does not carry, or that Reflector does not
+   * know, was ignored: `families` its bit (0 when it has none), `paths` its NLRI (0 when unknown).
+   */
+  RFL_EVENT_KIND_UNKNOWN_FAMILY = 11,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_event_kind;

@@ -384,6 +384,9 @@ pub enum rfl_event_kind {
     PathLimit = 9,
     /// `peer`'s routes reached its attribute-set memory limit: routes that would create new sets are refused.
     AttrMemoryLimit = 10,
+    /// An MP attribute of a family `peer`'s session does not carry, or that Reflector does not
+    /// know, was ignored: `families` its bit (0 when it has none), `paths` its NLRI (0 when unknown).
+    UnknownFamily = 11,
 }
 
 /// Why a path failed the loop checks.

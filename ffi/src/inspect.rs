@@ -374,6 +374,12 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                 r.families = crate::families_to_bits(families);
                 r.paths = stale;
             }
+            Event::UnknownFamily { peer, family, nlri } => {
+                r.kind = rfl_event_kind::UnknownFamily;
+                r.peer = peer.0;
+                r.families = crate::family_bit(family);
+                r.paths = nlri;
+            }
             Event::StaleRemoved {
                 peer,
                 family,

@@ -559,8 +559,16 @@ pub const RFL_FAMILY_IPV6_LABELED_UNICAST: u32 = 1 << 5;
 pub const RFL_FAMILY_VPNV4: u32 = 1 << 6;
 /// Family bit: VPNv6 (2/128).
 pub const RFL_FAMILY_VPNV6: u32 = 1 << 7;
+/// Family bit: L2VPN EVPN (25/70).
+pub const RFL_FAMILY_EVPN: u32 = 1 << 8;
+/// Family bit: Route Target constraint (1/132).
+pub const RFL_FAMILY_RT_CONSTRAINT: u32 = 1 << 9;
+/// Family bit: IPv4 flow specification (1/133).
+pub const RFL_FAMILY_IPV4_FLOWSPEC: u32 = 1 << 10;
+/// Family bit: IPv6 flow specification (2/133).
+pub const RFL_FAMILY_IPV6_FLOWSPEC: u32 = 1 << 11;
 
-const FAMILY_BITS: [(u32, AfiSafi); 8] = [
+const FAMILY_BITS: [(u32, AfiSafi); 12] = [
     (RFL_FAMILY_IPV4_UNICAST, AfiSafi::IPV4_UNICAST),
     (RFL_FAMILY_IPV4_MULTICAST, AfiSafi::IPV4_MULTICAST),
     (RFL_FAMILY_IPV6_UNICAST, AfiSafi::IPV6_UNICAST),
@@ -575,13 +583,17 @@ const FAMILY_BITS: [(u32, AfiSafi); 8] = [
     ),
     (RFL_FAMILY_VPNV4, AfiSafi::new(Afi::IPV4, Safi::MPLS_VPN)),
     (RFL_FAMILY_VPNV6, AfiSafi::new(Afi::IPV6, Safi::MPLS_VPN)),
+    (RFL_FAMILY_EVPN, AfiSafi::EVPN),
+    (RFL_FAMILY_RT_CONSTRAINT, AfiSafi::RT_CONSTRAINT),
+    (RFL_FAMILY_IPV4_FLOWSPEC, AfiSafi::IPV4_FLOWSPEC),
+    (RFL_FAMILY_IPV6_FLOWSPEC, AfiSafi::IPV6_FLOWSPEC),
 ];
 
 pub(crate) fn families_from_bits(bits: u32, what: &str) -> Result<AfiSafiSet, Fail> {
-    if bits & !0xff != 0 {
+    if bits & !0xfff != 0 {
         return Err(Fail::invalid(format!(
             "{what}: unknown family bits {:#x}",
-            bits & !0xff
+            bits & !0xfff
         )));
     }
     Ok(FAMILY_BITS
@@ -676,12 +688,20 @@ mod tests {
 
     #[test]
     fn family_bits_round_trip() {
-        for bits in [0u32, 1, 5, 0xff, RFL_FAMILY_VPNV6 | RFL_FAMILY_IPV4_UNICAST] {
+        for bits in [
+            0u32,
+            1,
+            5,
+            0xff,
+            0xfff,
+            RFL_FAMILY_VPNV6 | RFL_FAMILY_IPV4_UNICAST,
+            RFL_FAMILY_EVPN | RFL_FAMILY_RT_CONSTRAINT | RFL_FAMILY_IPV6_FLOWSPEC,
+        ] {
             assert_eq!(
                 families_to_bits(families_from_bits(bits, "x").unwrap()),
                 bits
             );
         }
-        assert!(families_from_bits(0x100, "x").is_err());
+        assert!(families_from_bits(0x1000, "x").is_err());
     }
 }

@@ -138,8 +138,15 @@ fn check_output(out: &[u8]) {
 }
 
 /// Odd-numbered peers negotiated enhanced route refresh (RFC 7313).
+/// Peers 2 and up also carry every other family Reflector keeps (VPN, EVPN,
+/// flowspec, RT membership, labeled, multicast).
 fn negotiated(n: u8) -> Negotiated {
     let mut neg = Negotiated::unicast(Ipv4Addr::new(10, 0, 0, n));
     neg.enhanced_route_refresh = n % 2 == 1;
+    if n >= 2 {
+        for f in reflector_core::wire::family::KNOWN {
+            neg.families.insert(f);
+        }
+    }
     neg
 }

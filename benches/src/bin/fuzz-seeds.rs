@@ -69,6 +69,37 @@ fn main() -> io::Result<()> {
             );
         }
     }
+    // VPN, EVPN, flowspec and RT membership UPDATEs from GoBGP, FRR and BIRD
+    // (interop phase 7), whole and, for the nlri target, field by field.
+    let families = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/data/families-interop.pcapng"
+    ));
+    let nlri = out.join("nlri");
+    fs::create_dir_all(&nlri)?;
+    if let Ok(msgs) = bgp_messages(&families) {
+        for (i, m) in msgs.into_iter().filter(|m| m.msg_type() == 2).enumerate() {
+            if let Ok(p) = reflector_core::wire::UpdatePacket::new_checked(
+                &m.bytes[..],
+                &reflector_core::wire::Context::MODERN,
+            ) {
+                let known = reflector_core::wire::family::KNOWN;
+                let fields = p
+                    .mp_reach()
+                    .map(|r| (r.afi_safi, r.nlri_bytes, 0u8))
+                    .into_iter()
+                    .chain(p.mp_unreach().map(|u| (u.afi_safi, u.nlri_bytes, 0x20u8)));
+                for (f, field, wd) in fields {
+                    if let Some(k) = known.iter().position(|x| *x == f) {
+                        let mut seed = vec![k as u8 | wd];
+                        seed.extend_from_slice(field);
+                        write(&nlri, &format!("families-{i}-{k}"), &seed)?;
+                    }
+                }
+            }
+            messages.push(("families-interop".to_string(), m.bytes));
+        }
+    }
     let mut chunk = Vec::new();
     for (i, (file, m)) in messages.iter().enumerate() {
         let id = format!("{file}-{i}");

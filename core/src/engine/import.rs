@@ -133,6 +133,7 @@ impl Engine {
         let keyed_on = |f: AfiSafi| super::keyed::keyed_index(f).is_some() && on.contains(f);
         let mut unnegotiated = 0u64;
         let mut unknown = 0u64;
+        let mut ignored: smallvec::SmallVec<[(AfiSafi, u64); 2]> = smallvec::SmallVec::new();
         // NLRI of a family the session does not carry are counted, never silently dropped.
         let mut uncounted = |f: AfiSafi, field: &[u8], add_path: bool, withdraw: bool| {
             match crate::wire::family::check_nlri(
@@ -143,8 +144,17 @@ impl Engine {
                 0,
                 Action::AfiSafiDisable,
             ) {
-                Some(r) => unnegotiated += r.map_or(0, |n| n as u64),
-                None => unknown += 1,
+                Some(r) => {
+                    let n = r.map_or(0, |n| n as u64);
+                    unnegotiated += n;
+                    if n > 0 {
+                        ignored.push((f, n));
+                    }
+                }
+                None => {
+                    unknown += 1;
+                    ignored.push((f, 0));
+                }
             }
         };
         let mut keyed_unreach = None;
@@ -196,6 +206,9 @@ impl Engine {
             p.counters.prefixes_received += (received + keyed_received) as u64;
             p.counters.unnegotiated_prefixes += unnegotiated;
             p.counters.unknown_family_attrs += unknown;
+        }
+        for (family, nlri) in ignored {
+            self.push_event(Event::UnknownFamily { peer, family, nlri });
         }
         if treat {
             for n in classic.chain(mp_prefixes.into_iter().flatten()) {

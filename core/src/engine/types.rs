@@ -377,6 +377,17 @@ pub enum Event {
         /// The prefix.
         prefix: Prefix,
     },
+    /// An MP_REACH_NLRI or MP_UNREACH_NLRI of a family the session does not
+    /// carry (not negotiated, or turned off) or that Reflector does not know
+    /// was ignored (and counted: `unnegotiated_prefixes`, `unknown_family_attrs`).
+    UnknownFamily {
+        /// The peer.
+        peer: PeerId,
+        /// The family.
+        family: AfiSafi,
+        /// How many NLRI it held (0 when Reflector cannot decode the family).
+        nlri: u64,
+    },
     /// Stale paths of a restarting peer were removed.
     StaleRemoved {
         /// The peer.
