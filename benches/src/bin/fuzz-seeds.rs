@@ -100,6 +100,46 @@ fn main() -> io::Result<()> {
             messages.push(("families-interop".to_string(), m.bytes));
         }
     }
+    // Calico resources and selectors from the examples.
+    let calico = out.join("calico");
+    fs::create_dir_all(&calico)?;
+    let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples"));
+    for dir in fs::read_dir(&examples)?.filter_map(Result::ok) {
+        for f in fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                let name = format!(
+                    "{}-{}",
+                    dir.file_name().to_string_lossy(),
+                    f.file_name().to_string_lossy()
+                );
+                write(&calico, &name, &fs::read(&p)?)?;
+            }
+        }
+    }
+    for (i, sel) in [
+        "has(route-reflector)",
+        "!has(route-reflector) && zone == 'a'",
+        "role in {'rr', 'edge'} || all()",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(&calico, &format!("selector-{i}"), sel.as_bytes())?;
+    }
+    // The session target: connect, a peer's OPEN and KEEPALIVE, then timers.
+    let session = out.join("session");
+    fs::create_dir_all(&session)?;
+    write(
+        &session,
+        "open-keepalive",
+        &[0, 5, 7, 4, 0xf4, 4, 0xf4, 4, 0xf4],
+    )?;
+    write(&session, "passive-hold-3", &[3, 5, 7, 4, 0xfc, 4, 0xfc])?;
     let mut chunk = Vec::new();
     for (i, (file, m)) in messages.iter().enumerate() {
         let id = format!("{file}-{i}");
