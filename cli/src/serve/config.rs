@@ -319,6 +319,9 @@ struct BenchConfig {
     port: u16,
     #[serde(default)]
     ipv6: bool,
+    /// Families every peer negotiates (names as in the TOML `families`); IPv4 unicast when absent.
+    #[serde(default)]
+    families: Option<Vec<String>>,
     peers: Vec<BenchPeer>,
 }
 
@@ -598,9 +601,19 @@ impl Config {
             .map(|s| ipv4("cluster_id", s))
             .transpose()?;
         let listen_ip = ip("listen", &raw.listen)?;
-        let mut families = vec![AfiSafi::IPV4_UNICAST];
-        if raw.ipv6 {
+        let mut families = match &raw.families {
+            Some(names) => names
+                .iter()
+                .enumerate()
+                .map(|(j, s)| family(&format!("families[{j}]"), s))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![AfiSafi::IPV4_UNICAST],
+        };
+        if raw.ipv6 && !families.contains(&AfiSafi::IPV6_UNICAST) {
             families.push(AfiSafi::IPV6_UNICAST);
+        }
+        if families.is_empty() {
+            return Err(err("families", "no family listed"));
         }
         let mut peers = Vec::new();
         for (i, p) in raw.peers.iter().enumerate() {
@@ -917,5 +930,21 @@ mod tests {
             .all(|p| p.passive && p.role == Role::Client && p.families.len() == 2));
         let e = Config::from_bench_json(&text.replace("127.0.2.1", "127.0.2")).unwrap_err();
         assert_eq!(e.field, "peers[1].address");
+    }
+
+    #[test]
+    fn rr_bench_json_families() {
+        let text = r#"{"router_id": "127.0.0.1", "cluster_id": "127.0.0.1", "asn": 64512,
+            "listen": "127.0.0.1", "port": 1790, "ipv6": false,
+            "families": ["ipv4-unicast", "vpnv4", "evpn"],
+            "peers": [{"name": "c1", "address": "127.0.1.1", "asn": 64512, "rr_client": true, "passive": true}]}"#;
+        let c = Config::from_bench_json(text).unwrap();
+        let want = vec![AfiSafi::IPV4_UNICAST, AfiSafi::VPNV4, AfiSafi::EVPN];
+        assert_eq!(c.peers[0].families, want);
+        let e = Config::from_bench_json(&text.replace("\"evpn\"", "\"nope\"")).unwrap_err();
+        assert_eq!(e.field, "families[2]");
+        let e = Config::from_bench_json(&text.replace("\"ipv4-unicast\", \"vpnv4\", \"evpn\"", ""))
+            .unwrap_err();
+        assert_eq!(e.field, "families");
     }
 }
