@@ -997,7 +997,17 @@ impl Engine {
     /// A peer without ADD-PATH has one bit per route: set while it holds the
     /// route, which is then the best path of the last flush. One with
     /// ADD-PATH has an explicit record of the path identifiers it holds.
-    fn keyed_export_to(&mut self, fi: usize, peer: PeerId, slots: Option<&[(u32, bool)]>) {
+    ///
+    /// `followers` are peers of the same class as `peer` (same rewrite, none
+    /// of them the source or originator of a route at `slots`) that hold
+    /// exactly what it holds: they get the same bytes, encoded once.
+    fn keyed_export_to(
+        &mut self,
+        fi: usize,
+        peer: PeerId,
+        slots: Option<&[(u32, bool)]>,
+        followers: &[PeerId],
+    ) {
         let Some(f) = KEYED.get(fi).copied() else {
             return;
         };
@@ -1126,15 +1136,128 @@ impl Engine {
         };
         core::mem::swap(&mut tx_adj, &mut p.tx.adj_keyed);
         self.keyed_adj_scratch = tx_adj;
-        if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
-            *v = bits;
-        }
         let max = p.tx_ctx.max_message_len();
-        let (msgs, ann, wd, over) = pack(&mut p.tx.out, max, f, &batch);
-        p.counters.updates_sent += msgs;
-        p.counters.prefixes_sent += ann;
-        p.counters.withdrawals_sent += wd;
-        p.counters.encode_overflows += over;
+        if followers.is_empty() {
+            if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
+                *v = bits;
+            }
+            let (msgs, ann, wd, over) = pack(&mut p.tx.out, max, f, &batch);
+            p.counters.updates_sent += msgs;
+            p.counters.prefixes_sent += ann;
+            p.counters.withdrawals_sent += wd;
+            p.counters.encode_overflows += over;
+            return;
+        }
+        let mut out = Vec::new();
+        let (msgs, ann, wd, over) = pack(&mut out, max, f, &batch);
+        let bytes = bytes::Bytes::from(out);
+        for &m in core::iter::once(&peer).chain(followers) {
+            let Some(p) = self.peers.get_mut(m.index()) else {
+                continue;
+            };
+            if p.tx.keyed_sent.len() <= fi {
+                p.tx.keyed_sent.resize_with(KEYED_COUNT, Vec::new);
+            }
+            if let Some(v) = p.tx.keyed_sent.get_mut(fi) {
+                v.clone_from(&bits);
+            }
+            p.tx.push_shared(&bytes);
+            p.counters.updates_sent += msgs;
+            p.counters.prefixes_sent += ann;
+            p.counters.withdrawals_sent += wd;
+            p.counters.encode_overflows += over;
+        }
+    }
+
+    /// What makes two peers get the same bytes for the same routes of
+    /// family `f` (`None`: the peer is exported to alone — ADD-PATH, RT
+    /// membership filtering).
+    fn share_key(&self, peer: PeerId, f: AfiSafi) -> Option<ShareKey> {
+        let tp = self.peers.get(peer.index())?;
+        if tp.add_path_tx(f) || (rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT)) {
+            return None;
+        }
+        let ebgp = tp.cfg.role == Role::Ebgp;
+        Some(ShareKey {
+            role: tp.cfg.role,
+            four_octet: tp.tx_ctx.four_octet_as,
+            max_len: tp.tx_ctx.max_message_len(),
+            v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
+            local: if ebgp {
+                (tp.cfg.local_v4, tp.cfg.local_v6)
+            } else {
+                (None, None)
+            },
+        })
+    }
+
+    /// Export the routes at `slots` of keyed family `fi` to `targets`:
+    /// peers of one class that hold the same routes, and are neither the
+    /// source nor the originator of any of them, share one encoding.
+    fn keyed_export_all(&mut self, fi: usize, targets: &[PeerId], slots: &[(u32, bool)]) {
+        let Some(f) = KEYED.get(fi).copied() else {
+            return;
+        };
+        // Sources and originators of the routes in this batch export alone.
+        let mut near: HashSet<PeerId> = HashSet::new();
+        let mut near_rids: HashSet<u32> = HashSet::new();
+        if let Some(rib) = self.rib.keyed.0.get(fi) {
+            for &(slot, _) in slots {
+                if let Some(kp) = rib.entries.get(slot as usize).and_then(|e| e.paths.first()) {
+                    near.insert(kp.path.peer);
+                    if let Some(o) = self
+                        .attrs
+                        .get(kp.path.attrs)
+                        .and_then(|s| s.originator_id())
+                    {
+                        near_rids.insert(o);
+                    }
+                    if let Some(src) = self.peers.get(kp.path.peer.index()) {
+                        near_rids.insert(src.router_id);
+                    }
+                }
+            }
+        }
+        fn bits_of(e: &Engine, p: PeerId, fi: usize) -> &[u64] {
+            e.peers
+                .get(p.index())
+                .and_then(|p| p.tx.keyed_sent.get(fi))
+                .map_or(&[][..], Vec::as_slice)
+        }
+        let same_bits = |a: &[u64], b: &[u64]| {
+            let n = a.len().max(b.len());
+            (0..n).all(|i| a.get(i).copied().unwrap_or(0) == b.get(i).copied().unwrap_or(0))
+        };
+        let mut groups: Vec<(ShareKey, Vec<PeerId>)> = Vec::new();
+        let mut alone: Vec<PeerId> = Vec::new();
+        for &peer in targets {
+            let rid = self.peers.get(peer.index()).map_or(0, |p| p.router_id);
+            let key = self
+                .share_key(peer, f)
+                .filter(|_| !near.contains(&peer) && !near_rids.contains(&rid));
+            let Some(key) = key else {
+                alone.push(peer);
+                continue;
+            };
+            let found = groups.iter_mut().find(|(k, members)| {
+                *k == key
+                    && members
+                        .first()
+                        .is_some_and(|&m| same_bits(bits_of(self, m, fi), bits_of(self, peer, fi)))
+            });
+            match found {
+                Some((_, members)) => members.push(peer),
+                None => groups.push((key, alloc::vec![peer])),
+            }
+        }
+        for peer in alone {
+            self.keyed_export_to(fi, peer, Some(slots), &[]);
+        }
+        for (_, members) in groups {
+            if let Some((&first, rest)) = members.split_first() {
+                self.keyed_export_to(fi, first, Some(slots), rest);
+            }
+        }
     }
 
     /// Whether any peer still holds the route at `slot` of keyed family `fi`.
@@ -1188,6 +1311,7 @@ impl Engine {
             .filter(|(_, p)| p.up.is_some() && p.has_family(f))
             .map(|(i, _)| PeerId(i as u32))
             .collect();
+        let mut live = Vec::with_capacity(targets.len());
         for peer in targets {
             if let Some(q) = self
                 .peers
@@ -1197,8 +1321,9 @@ impl Engine {
                 q.keyed_sync |= 1 << fi;
                 continue;
             }
-            self.keyed_export_to(fi, peer, Some(&dirty));
+            live.push(peer);
         }
+        self.keyed_export_all(fi, &live, &dirty);
         self.out_cache.clear();
         // Emptied routes go once no peer holds them (a paused peer may).
         for &(slot, _) in &dirty {
@@ -1231,7 +1356,7 @@ impl Engine {
             .map(|q| q.keyed_sync |= 1 << fi)
             .is_some();
         if !paused {
-            self.keyed_export_to(fi, peer, None);
+            self.keyed_export_to(fi, peer, None, &[]);
         }
     }
 
@@ -1264,7 +1389,7 @@ impl Engine {
             // RFC 4684 §3.2: a client is asked for every route target.
             self.send_default_membership(peer);
         }
-        self.keyed_export_to(fi, peer, None);
+        self.keyed_export_to(fi, peer, None, &[]);
         self.out_cache.clear();
         if end_of_rib {
             if let Some(p) = self.peers.get_mut(peer.index()) {
@@ -1331,7 +1456,7 @@ impl Engine {
         let mut n = 0;
         if pending.keyed_sync & bit != 0 {
             pending.keyed_sync &= !bit;
-            self.keyed_export_to(fi, peer, None);
+            self.keyed_export_to(fi, peer, None, &[]);
             n += 1;
         }
         if pending.keyed_fresh & bit != 0 {
@@ -1386,6 +1511,16 @@ fn best_fingerprint(
         kp.path.local_id,
     ));
     fp.max(1)
+}
+
+/// A class of peers that get the same bytes for the same keyed routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShareKey {
+    role: Role,
+    four_octet: bool,
+    max_len: usize,
+    v6_next_hop: bool,
+    local: (Option<core::net::Ipv4Addr>, Option<core::net::Ipv6Addr>),
 }
 
 /// The RT membership family's position in [`KEYED`].
