@@ -22,7 +22,9 @@ use reflector_core::wire::route_refresh::Subtype;
 use reflector_core::wire::{
     AfiSafi, AfiSafiSet, Context, Header, MessageType, NlriIter, UpdatePacket, MAX_EXTENDED_LEN,
 };
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tsify_next::Tsify;
 
 /// How to read UPDATEs: what the session negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +114,7 @@ fn be32(b: &[u8]) -> u32 {
     b.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x))
 }
 
-/// The family's name ("ipv4-unicast", ...), or "afi/safi".
+/// The family's name (`ipv4-unicast`, ...), or `afi/safi`.
 pub fn family_name(f: AfiSafi) -> String {
     match (f.afi.0, f.safi.0) {
         (1, 1) => "ipv4-unicast".into(),
@@ -366,30 +368,169 @@ pub fn kind_name(k: ErrorKind) -> String {
     format!("{k:?}")
 }
 
-/// A decode error as a plain object: what went wrong, the RFC 7606 action and the NOTIFICATION.
+/// The RFC 7606 action a malformed message calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorAction {
+    /// Send the NOTIFICATION and close the session.
+    SessionReset,
+    /// Disable the AFI/SAFI the error concerns.
+    AfiSafiDisable,
+    /// Withdraw every prefix the UPDATE carried.
+    TreatAsWithdraw,
+    /// Drop the offending attribute.
+    AttributeDiscard,
+}
+
+impl From<Action> for ErrorAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::SessionReset => ErrorAction::SessionReset,
+            Action::AfiSafiDisable => ErrorAction::AfiSafiDisable,
+            Action::TreatAsWithdraw => ErrorAction::TreatAsWithdraw,
+            Action::AttributeDiscard => ErrorAction::AttributeDiscard,
+        }
+    }
+}
+
+/// A decode error: what went wrong, what to do (RFC 7606) and the NOTIFICATION to send (RFC 4271 §4.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct DecodeError {
+    /// the reflector-core ErrorKind variant, e.g. `InvalidNextHop`, `MalformedAsPath`, `Truncated`.
+    pub kind: String,
+    /// The kind in words.
+    pub description: String,
+    /// The whole error as one line.
+    pub message: String,
+    /// The RFC 7606 action.
+    pub action: ErrorAction,
+    /// Whether the session must be reset.
+    pub fatal: bool,
+    /// NOTIFICATION error code; 0 where none applies (MRT framing).
+    pub code: u8,
+    /// NOTIFICATION error subcode.
+    pub subcode: u8,
+    /// The code name; null when `code` is 0.
+    pub code_name: Option<String>,
+    /// The subcode name; null when `code` is 0.
+    pub subcode_name: Option<String>,
+    /// Byte offset in the message (or MRT record).
+    pub offset: usize,
+    /// The path attribute type the error concerns.
+    pub attribute_type: Option<u8>,
+    /// The NOTIFICATION data, hex.
+    pub data: String,
+}
+
+impl DecodeError {
+    /// The error as JavaScript sees it; `message` is what it was found in (for the NOTIFICATION data).
+    pub fn new(e: &Error, message: &[u8]) -> DecodeError {
+        let (code_name, subcode_name) = if e.code == 0 {
+            (None, None)
+        } else {
+            (
+                Some(notification::code_name(e.code).to_string()),
+                Some(notification::subcode_name(e.code, e.subcode).to_string()),
+            )
+        };
+        DecodeError {
+            kind: kind_name(e.kind),
+            description: e.kind.as_str().to_string(),
+            message: e.to_string(),
+            action: e.action.into(),
+            fatal: e.is_fatal(),
+            code: e.code,
+            subcode: e.subcode,
+            code_name,
+            subcode_name,
+            offset: e.offset,
+            attribute_type: e.attr_type,
+            data: hex(e.data.resolve(message)),
+        }
+    }
+}
+
+/// A decode error as a plain object (a [`DecodeError`]).
 pub fn error_value(e: &Error, message: &[u8]) -> Value {
-    let (code_name, subcode_name) = if e.code == 0 {
-        (Value::Null, Value::Null)
-    } else {
-        (
-            json!(notification::code_name(e.code)),
-            json!(notification::subcode_name(e.code, e.subcode)),
-        )
+    serde_json::to_value(DecodeError::new(e, message)).unwrap_or(Value::Null)
+}
+
+/// The attributes of a path held by the engine: every one as `decodeUpdate` shows them, and the usual ones flat.
+#[derive(Debug, Clone, Default)]
+pub struct PathAttributes {
+    /// Every attribute (`PathAttribute[]`).
+    pub attributes: Value,
+    /// ORIGIN.
+    pub origin: Option<String>,
+    /// AS_PATH as routers print it.
+    pub as_path: Option<String>,
+    /// NEXT_HOP, or the first MP_REACH_NLRI next hop.
+    pub next_hop: Option<String>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// COMMUNITIES.
+    pub communities: Vec<String>,
+    /// LARGE_COMMUNITY.
+    pub large_communities: Vec<String>,
+    /// ORIGINATOR_ID.
+    pub originator_id: Option<String>,
+    /// CLUSTER_LIST.
+    pub cluster_list: Vec<String>,
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Decodes an engine path's canonical attribute block (4-octet AS numbers).
+pub fn path_attributes(block: &[u8]) -> PathAttributes {
+    let ctx = Context::default();
+    let (attributes, _) = attribute_block(block, 0, &ctx);
+    let mut out = PathAttributes {
+        attributes,
+        ..PathAttributes::default()
     };
-    json!({
-        "kind": kind_name(e.kind),
-        "description": e.kind.as_str(),
-        "message": e.to_string(),
-        "action": e.action.as_str(),
-        "fatal": e.is_fatal(),
-        "code": e.code,
-        "subcode": e.subcode,
-        "codeName": code_name,
-        "subcodeName": subcode_name,
-        "offset": e.offset,
-        "attributeType": e.attr_type,
-        "data": hex(e.data.resolve(message)),
-    })
+    let Ok(it) = AttrIter::new_checked(block, 0) else {
+        return out;
+    };
+    for a in it {
+        let v = attribute_value(&a, &ctx);
+        let num = || v.as_u64().and_then(|n| u32::try_from(n).ok());
+        match a.type_code {
+            type_code::ORIGIN => out.origin = v.as_str().map(str::to_string),
+            type_code::AS_PATH => {
+                if let Attribute::AsPath(p) = a.decode(&ctx) {
+                    out.as_path = Some(as_path_text(&p));
+                }
+            }
+            type_code::NEXT_HOP => out.next_hop = v.as_str().map(str::to_string),
+            type_code::MP_REACH_NLRI if out.next_hop.is_none() => {
+                out.next_hop = v
+                    .get("nextHop")
+                    .and_then(|n| n.get(0))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            type_code::MED => out.med = num(),
+            type_code::LOCAL_PREF => out.local_pref = num(),
+            type_code::COMMUNITIES => out.communities = strings(&v),
+            type_code::LARGE_COMMUNITY => out.large_communities = strings(&v),
+            type_code::ORIGINATOR_ID => out.originator_id = v.as_str().map(str::to_string),
+            type_code::CLUSTER_LIST => out.cluster_list = strings(&v),
+            _ => {}
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- UPDATE

@@ -18,30 +18,6 @@ export interface DecodeOptions {
   addPath?: boolean;
   extendedMessage?: boolean;
 }
-/** The RFC 7606 action a malformed message calls for. */
-export type ErrorAction = "session-reset" | "afi-safi-disable" | "treat-as-withdraw" | "attribute-discard";
-/** A decode error: what went wrong, what to do (RFC 7606) and the NOTIFICATION to send (RFC 4271 §4.5). */
-export interface DecodeError {
-  /** reflector-core's ErrorKind variant, e.g. "InvalidNextHop", "MalformedAsPath", "Truncated". */
-  kind: string;
-  description: string;
-  /** The whole error as one line. */
-  message: string;
-  action: ErrorAction;
-  /** Whether the session must be reset. */
-  fatal: boolean;
-  /** NOTIFICATION error code; 0 where none applies (MRT framing). */
-  code: number;
-  subcode: number;
-  codeName: string | null;
-  subcodeName: string | null;
-  /** Byte offset in the message (or MRT record). */
-  offset: number;
-  /** The path attribute type the error concerns. */
-  attributeType: number | null;
-  /** The NOTIFICATION data, hex. */
-  data: string;
-}
 /** An address family. */
 export interface Family { afi: number; safi: number; name: string; }
 /** One NLRI entry; `pathId` only under ADD-PATH. */

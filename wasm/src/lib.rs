@@ -6,6 +6,7 @@
 //! bytes; this crate only exposes them.
 
 pub mod decode;
+pub mod engine;
 pub mod js;
 pub mod js_wire;
 pub mod model;
