@@ -822,8 +822,8 @@ fn parse_prefix(s: &str) -> Result<Prefix, JsError> {
 /// Splits concatenated BGP messages at their header lengths.
 pub fn split_messages(mut bytes: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
-    while let Some(len) = bytes.get(16..18) {
-        let n = usize::from(u16::from_be_bytes([len[0], len[1]]));
+    while let Some(&[hi, lo]) = bytes.get(16..18) {
+        let n = usize::from(u16::from_be_bytes([hi, lo]));
         if n < 19 || n > bytes.len() {
             break;
         }
