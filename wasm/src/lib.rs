@@ -10,6 +10,7 @@ pub mod engine;
 pub mod js;
 pub mod js_wire;
 pub mod model;
+pub mod sim_types;
 mod yaml;
 
 pub use model::Sim;

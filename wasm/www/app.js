@@ -72,7 +72,7 @@ function nodeByName(name) {
 }
 
 function sessionsTotal(summary) {
-  return summary.ipv4_sessions + summary.ipv6_sessions;
+  return summary.ipv4Sessions + summary.ipv6Sessions;
 }
 
 function fmt(n) {
@@ -144,7 +144,7 @@ function resize(n) {
 
 /** Session counts of both designs for the current nodes. */
 function computeCounts(summary) {
-  state.counts.mesh = summary.full_mesh_sessions;
+  state.counts.mesh = summary.fullMeshSessions;
   if (state.mode === "rr") {
     state.counts.rr = sessionsTotal(summary);
     return;
@@ -778,9 +778,9 @@ function renderNode() {
   $("routes").querySelector("tbody").replaceChildren(...routes.slice(0, 1000).map((r) => {
     const local = r.from === "local";
     return h("tr", { "data-prefix": r.prefix },
-      td(r.prefix), td(r.next_hop),
-      td(r.originator_id || "–", r.originator_id ? "refl" : ""),
-      td(r.cluster_list.join(" ") || "–", r.cluster_list.length ? "refl" : ""),
+      td(r.prefix), td(r.nextHop),
+      td(r.originatorId || "–", r.originatorId ? "refl" : ""),
+      td(r.clusterList.join(" ") || "–", r.clusterList.length ? "refl" : ""),
       td(local ? "originated here" : r.from, local ? "local" : ""));
   }));
   $("node-status").textContent = state.sim.nodeStatusText(node.name);
