@@ -38,8 +38,9 @@ echo "=== wasm: npm pack --dry-run (package metadata and contents)"
 echo "=== wasm: the tarball in a new project: examples/node-reflect.mjs, tsc on examples/typed.ts"
 tgz="$(ls "$here"/dist/reflector-wasm-*.tgz)"
 # The tarball itself (not only the dry run) holds the module, its types and the .wasm.
+listing="$(tar -tzf "$tgz")"
 for f in package.json README.md reflector_wasm.js reflector_wasm.d.ts reflector_wasm_bg.wasm reflector_wasm_bg.wasm.d.ts; do
-  tar -tzf "$tgz" | grep -qx "package/$f" || { echo "ci.sh: $f missing from $tgz" >&2; exit 1; }
+  grep -qx "package/$f" <<<"$listing" || { echo "ci.sh: $f missing from $tgz" >&2; exit 1; }
 done
 proj="$(mktemp -d /tmp/reflector-wasm-example.XXXXXX)"
 trap 'rm -rf "$proj"' EXIT
