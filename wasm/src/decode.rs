@@ -133,8 +133,182 @@ pub fn family_name(f: AfiSafi) -> String {
     }
 }
 
+/// An address family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct Family {
+    /// AFI.
+    pub afi: u16,
+    /// SAFI.
+    pub safi: u8,
+    /// Its name, e.g. `ipv4-unicast`, or `afi/safi`.
+    pub name: String,
+}
+
+impl Family {
+    /// The family of an AFI/SAFI pair.
+    pub fn of(f: AfiSafi) -> Family {
+        Family {
+            afi: f.afi.0,
+            safi: f.safi.0,
+            name: family_name(f),
+        }
+    }
+}
+
 fn family(f: AfiSafi) -> Value {
-    json!({ "afi": f.afi.0, "safi": f.safi.0, "name": family_name(f) })
+    to_value(Family::of(f))
+}
+
+/// A value as JSON (these types always serialize).
+fn to_value<T: Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// One NLRI entry; `pathId` only under ADD-PATH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct NlriEntry {
+    /// The prefix.
+    pub prefix: String,
+    /// The ADD-PATH path identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub path_id: Option<u32>,
+}
+
+/// MP_REACH_NLRI (RFC 4760). `nlriHex` holds the NLRI of families not decoded into prefixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MpReachValue {
+    /// The family; null in the short form of table dumps (RFC 6396 §4.3.4).
+    pub family: Option<Family>,
+    /// Next hop addresses (hex when not an address).
+    pub next_hop: Vec<String>,
+    /// Prefixes announced.
+    pub nlri: Vec<NlriEntry>,
+    /// The NLRI bytes, hex, of families not decoded into prefixes.
+    pub nlri_hex: Option<String>,
+}
+
+/// MP_UNREACH_NLRI (RFC 4760).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MpUnreachValue {
+    /// The family.
+    pub family: Family,
+    /// Prefixes withdrawn.
+    pub withdrawn: Vec<NlriEntry>,
+    /// The withdrawn NLRI bytes, hex, of families not decoded into prefixes.
+    pub withdrawn_hex: Option<String>,
+}
+
+/// One AS_PATH / AS4_PATH segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct AsPathSegment {
+    /// The segment type.
+    #[serde(rename = "type")]
+    #[tsify(type = "\"AS_SET\" | \"AS_SEQUENCE\" | \"AS_CONFED_SEQUENCE\" | \"AS_CONFED_SET\"")]
+    pub kind: &'static str,
+    /// Its AS numbers.
+    pub asns: Vec<u32>,
+}
+
+/// AGGREGATOR / AS4_AGGREGATOR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct AggregatorValue {
+    /// The AS.
+    pub asn: u32,
+    /// The address.
+    pub address: String,
+}
+
+/// The flags of a path attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeFlags {
+    /// Optional (else well-known).
+    pub optional: bool,
+    /// Transitive.
+    pub transitive: bool,
+    /// Partial.
+    pub partial: bool,
+    /// Two-byte length.
+    pub extended_length: bool,
+}
+
+/// A path attribute as it stands in the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct PathAttribute {
+    /// The type code.
+    pub type_code: u8,
+    /// IANA name, e.g. `AS_PATH`, or `UNKNOWN_<code>`.
+    pub name: String,
+    /// The flags.
+    pub flags: AttributeFlags,
+    /// Offset of the attribute in the message.
+    pub offset: usize,
+    /// Length of the value.
+    pub length: usize,
+    /// Whether `value` is the typed value (false: hex of the bytes).
+    pub decoded: bool,
+    /// A repeated attribute, or one RFC 7606 says to discard: not in effect.
+    pub discarded: bool,
+    /// The value (see `AttributeValue`).
+    #[tsify(type = "AttributeValue")]
+    pub value: Value,
+}
+
+/// An UPDATE decoded by reflector-core (RFC 4271, RFC 4760, RFC 7606).
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct DecodedUpdate {
+    /// Always `UPDATE`.
+    #[serde(rename = "type")]
+    #[tsify(type = "\"UPDATE\"")]
+    pub kind: &'static str,
+    /// Message length from the header (null when the header is cut short).
+    pub length: Option<u64>,
+    /// Classic IPv4 withdrawn routes.
+    pub withdrawn: Vec<NlriEntry>,
+    /// Classic IPv4 NLRI.
+    pub nlri: Vec<NlriEntry>,
+    /// Every attribute, in wire order.
+    pub attributes: Vec<PathAttribute>,
+    /// ORIGIN.
+    #[tsify(type = "\"IGP\" | \"EGP\" | \"INCOMPLETE\" | null")]
+    pub origin: Option<String>,
+    /// AS_PATH as routers print it: sets in braces, confederation segments in parentheses.
+    pub as_path: Option<String>,
+    /// NEXT_HOP.
+    pub next_hop: Option<String>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// COMMUNITIES.
+    pub communities: Vec<String>,
+    /// LARGE_COMMUNITY.
+    pub large_communities: Vec<String>,
+    /// ORIGINATOR_ID.
+    pub originator_id: Option<String>,
+    /// CLUSTER_LIST.
+    pub cluster_list: Vec<String>,
+    /// MP_REACH_NLRI.
+    pub mp_reach: Option<MpReachValue>,
+    /// MP_UNREACH_NLRI.
+    pub mp_unreach: Option<MpUnreachValue>,
+    /// The family of an End-of-RIB marker (RFC 4724).
+    pub end_of_rib: Option<String>,
+    /// The RFC 7606 action of the most severe error; null when well formed.
+    pub action: Option<ErrorAction>,
+    /// Whether the UPDATE is handled as a withdrawal (RFC 7606).
+    pub treat_as_withdraw: bool,
+    /// Errors found.
+    pub errors: Vec<DecodeError>,
 }
 
 /// The IANA name of a path attribute type.
@@ -204,21 +378,16 @@ fn addresses(b: &[u8]) -> Option<Vec<String>> {
     }
 }
 
-fn next_hops(b: &[u8]) -> Value {
-    match addresses(b) {
-        Some(v) => json!(v),
-        None => json!([hex(b)]),
-    }
+fn next_hops(b: &[u8]) -> Vec<String> {
+    addresses(b).unwrap_or_else(|| vec![hex(b)])
 }
 
-fn nlri_list(it: NlriIter<'_>) -> Value {
-    Value::Array(
-        it.map(|n| match n.path_id {
-            Some(id) => json!({ "prefix": n.prefix.to_string(), "pathId": id }),
-            None => json!({ "prefix": n.prefix.to_string() }),
-        })
-        .collect(),
-    )
+fn nlri_list(it: NlriIter<'_>) -> Vec<NlriEntry> {
+    it.map(|n| NlriEntry {
+        prefix: n.prefix.to_string(),
+        path_id: n.path_id,
+    })
+    .collect()
 }
 
 fn segment_name(k: SegmentType) -> &'static str {
@@ -230,14 +399,13 @@ fn segment_name(k: SegmentType) -> &'static str {
     }
 }
 
-fn as_path_segments(p: &AsPathView<'_>) -> Value {
-    Value::Array(
-        p.segments()
-            .map(
-                |s| json!({ "type": segment_name(s.kind), "asns": s.asns().collect::<Vec<u32>>() }),
-            )
-            .collect(),
-    )
+fn as_path_segments(p: &AsPathView<'_>) -> Vec<AsPathSegment> {
+    p.segments()
+        .map(|s| AsPathSegment {
+            kind: segment_name(s.kind),
+            asns: s.asns().collect(),
+        })
+        .collect()
 }
 
 /// AS_PATH as routers print it: sequences as numbers, sets in braces, confederations in parentheses.
@@ -256,49 +424,44 @@ fn as_path_text(p: &AsPathView<'_>) -> String {
     parts.join(" ")
 }
 
-fn mp_reach_value(m: &MpReach<'_>) -> Value {
-    let mut o = Map::new();
-    o.insert("family".into(), family(m.afi_safi));
-    o.insert("nextHop".into(), next_hops(m.next_hop));
-    match m.prefixes() {
-        Some(it) => {
-            o.insert("nlri".into(), nlri_list(it));
-            o.insert("nlriHex".into(), Value::Null);
-        }
-        None => {
-            o.insert("nlri".into(), json!([]));
-            o.insert("nlriHex".into(), json!(hex(m.nlri_bytes)));
-        }
+fn mp_reach_value(m: &MpReach<'_>) -> MpReachValue {
+    let (nlri, nlri_hex) = match m.prefixes() {
+        Some(it) => (nlri_list(it), None),
+        None => (Vec::new(), Some(hex(m.nlri_bytes))),
+    };
+    MpReachValue {
+        family: Some(Family::of(m.afi_safi)),
+        next_hop: next_hops(m.next_hop),
+        nlri,
+        nlri_hex,
     }
-    Value::Object(o)
 }
 
-fn mp_unreach_value(m: &MpUnreach<'_>) -> Value {
-    let mut o = Map::new();
-    o.insert("family".into(), family(m.afi_safi));
-    match m.prefixes() {
-        Some(it) => {
-            o.insert("withdrawn".into(), nlri_list(it));
-            o.insert("withdrawnHex".into(), Value::Null);
-        }
-        None => {
-            o.insert("withdrawn".into(), json!([]));
-            o.insert("withdrawnHex".into(), json!(hex(m.nlri_bytes)));
-        }
+fn mp_unreach_value(m: &MpUnreach<'_>) -> MpUnreachValue {
+    let (withdrawn, withdrawn_hex) = match m.prefixes() {
+        Some(it) => (nlri_list(it), None),
+        None => (Vec::new(), Some(hex(m.nlri_bytes))),
+    };
+    MpUnreachValue {
+        family: Family::of(m.afi_safi),
+        withdrawn,
+        withdrawn_hex,
     }
-    Value::Object(o)
 }
 
 /// The decoded value of an attribute (see `AttributeValue` in the TypeScript types).
 fn attribute_value(a: &RawAttribute<'_>, ctx: &Context) -> Value {
     match a.decode(ctx) {
         Attribute::Origin(o) => json!(o.as_str()),
-        Attribute::AsPath(p) | Attribute::As4Path(p) => as_path_segments(&p),
+        Attribute::AsPath(p) | Attribute::As4Path(p) => to_value(as_path_segments(&p)),
         Attribute::NextHop(ip) | Attribute::OriginatorId(ip) => json!(ip.to_string()),
         Attribute::Med(v) | Attribute::LocalPref(v) | Attribute::Otc(v) => json!(v),
         Attribute::AtomicAggregate => Value::Null,
         Attribute::Aggregator { asn, address } | Attribute::As4Aggregator { asn, address } => {
-            json!({ "asn": asn, "address": address.to_string() })
+            to_value(AggregatorValue {
+                asn,
+                address: address.to_string(),
+            })
         }
         Attribute::Communities(b) => {
             json!(attribute::u32s(b).map(community_text).collect::<Vec<_>>())
@@ -306,8 +469,8 @@ fn attribute_value(a: &RawAttribute<'_>, ctx: &Context) -> Value {
         Attribute::ClusterList(b) => json!(attribute::u32s(b)
             .map(|c| Ipv4Addr::from(c).to_string())
             .collect::<Vec<_>>()),
-        Attribute::MpReach(m) => mp_reach_value(&m),
-        Attribute::MpUnreach(m) => mp_unreach_value(&m),
+        Attribute::MpReach(m) => to_value(mp_reach_value(&m)),
+        Attribute::MpUnreach(m) => to_value(mp_unreach_value(&m)),
         Attribute::ExtendedCommunities(b) => {
             json!(b.chunks_exact(8).map(hex).collect::<Vec<_>>())
         }
@@ -328,7 +491,7 @@ fn is_decoded(a: &RawAttribute<'_>, ctx: &Context) -> bool {
     !matches!(a.decode(ctx), Attribute::Unknown(_))
 }
 
-fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> Value {
+fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> PathAttribute {
     attribute_object_as(a, ctx, discarded, false)
 }
 
@@ -338,27 +501,27 @@ fn attribute_object_as(
     ctx: &Context,
     discarded: bool,
     malformed: bool,
-) -> Value {
+) -> PathAttribute {
     let (decoded, value) = if malformed {
         (false, json!(hex(a.value)))
     } else {
         (is_decoded(a, ctx), attribute_value(a, ctx))
     };
-    json!({
-        "typeCode": a.type_code,
-        "name": attribute_name(a.type_code),
-        "flags": {
-            "optional": a.flags & flags::OPTIONAL != 0,
-            "transitive": a.flags & flags::TRANSITIVE != 0,
-            "partial": a.flags & flags::PARTIAL != 0,
-            "extendedLength": a.flags & flags::EXTENDED_LENGTH != 0,
+    PathAttribute {
+        type_code: a.type_code,
+        name: attribute_name(a.type_code),
+        flags: AttributeFlags {
+            optional: a.flags & flags::OPTIONAL != 0,
+            transitive: a.flags & flags::TRANSITIVE != 0,
+            partial: a.flags & flags::PARTIAL != 0,
+            extended_length: a.flags & flags::EXTENDED_LENGTH != 0,
         },
-        "offset": a.offset,
-        "length": a.value.len(),
-        "decoded": decoded,
-        "discarded": discarded,
-        "value": value,
-    })
+        offset: a.offset,
+        length: a.value.len(),
+        decoded,
+        discarded,
+        value,
+    }
 }
 
 // ---------------------------------------------------------------- errors
@@ -535,50 +698,62 @@ pub fn path_attributes(block: &[u8]) -> PathAttributes {
 
 // ---------------------------------------------------------------- UPDATE
 
-fn empty_update(length: Value, errors: Vec<Value>, action: Option<Action>) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("type".into(), json!("UPDATE"));
-    o.insert("length".into(), length);
-    o.insert("withdrawn".into(), json!([]));
-    o.insert("nlri".into(), json!([]));
-    o.insert("attributes".into(), json!([]));
-    o.insert("origin".into(), Value::Null);
-    o.insert("asPath".into(), Value::Null);
-    o.insert("nextHop".into(), Value::Null);
-    o.insert("med".into(), Value::Null);
-    o.insert("localPref".into(), Value::Null);
-    o.insert("communities".into(), json!([]));
-    o.insert("largeCommunities".into(), json!([]));
-    o.insert("originatorId".into(), Value::Null);
-    o.insert("clusterList".into(), json!([]));
-    o.insert("mpReach".into(), Value::Null);
-    o.insert("mpUnreach".into(), Value::Null);
-    o.insert("endOfRib".into(), Value::Null);
-    o.insert("action".into(), json!(action.map(Action::as_str)));
-    o.insert("treatAsWithdraw".into(), json!(false));
-    o.insert("errors".into(), Value::Array(errors));
-    o
-}
-
-fn header_length(bytes: &[u8]) -> Value {
-    match bytes.get(16..18) {
-        Some(l) => json!(be32(l)),
-        None => Value::Null,
+fn empty_update(
+    length: Option<u64>,
+    errors: Vec<DecodeError>,
+    action: Option<Action>,
+) -> DecodedUpdate {
+    DecodedUpdate {
+        kind: "UPDATE",
+        length,
+        withdrawn: Vec::new(),
+        nlri: Vec::new(),
+        attributes: Vec::new(),
+        origin: None,
+        as_path: None,
+        next_hop: None,
+        med: None,
+        local_pref: None,
+        communities: Vec::new(),
+        large_communities: Vec::new(),
+        originator_id: None,
+        cluster_list: Vec::new(),
+        mp_reach: None,
+        mp_unreach: None,
+        end_of_rib: None,
+        action: action.map(ErrorAction::from),
+        treat_as_withdraw: false,
+        errors,
     }
 }
 
-fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Value> {
+fn header_length(bytes: &[u8]) -> Value {
+    json!(header_len(bytes))
+}
+
+fn header_len(bytes: &[u8]) -> Option<u64> {
+    bytes.get(16..18).map(|l| u64::from(be32(l)))
+}
+
+fn update_map(u: DecodedUpdate) -> Map<String, Value> {
+    match to_value(u) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> DecodedUpdate {
     let ctx = *u.context();
     let bytes = u.as_bytes();
-    let errors: Vec<Value> = err.iter().map(|e| error_value(e, bytes)).collect();
-    let mut o = empty_update(json!(bytes.len()), errors, err.map(|e| e.action));
-    o.insert("withdrawn".into(), nlri_list(u.withdrawn()));
-    o.insert("nlri".into(), nlri_list(u.nlri()));
+    let errors = err.iter().map(|e| DecodeError::new(e, bytes)).collect();
+    let mut o = empty_update(Some(bytes.len() as u64), errors, err.map(|e| e.action));
+    o.withdrawn = nlri_list(u.withdrawn());
+    o.nlri = nlri_list(u.nlri());
     let discard = u.summary().discard;
     // The attribute an error concerns is shown as its bytes, not as a value read from them.
     let bad = err.and_then(|e| e.attr_type);
     let mut seen = TypeSet::EMPTY;
-    let attrs: Vec<Value> = u
+    o.attributes = u
         .raw_attributes()
         .map(|a| {
             let first = seen.insert(a.type_code);
@@ -586,40 +761,32 @@ fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Val
             attribute_object_as(&a, &ctx, !first || discard.contains(a.type_code), malformed)
         })
         .collect();
-    o.insert("attributes".into(), Value::Array(attrs));
     for a in u.attributes() {
-        if bad == Some(a.type_code) {
+        if bad == Some(a.type_code) || !is_decoded(&a, &ctx) {
             continue;
         }
         let v = attribute_value(&a, &ctx);
-        let key = match a.type_code {
-            type_code::ORIGIN => "origin",
-            type_code::NEXT_HOP => "nextHop",
-            type_code::MED => "med",
-            type_code::LOCAL_PREF => "localPref",
-            type_code::COMMUNITIES => "communities",
-            type_code::LARGE_COMMUNITY => "largeCommunities",
-            type_code::ORIGINATOR_ID => "originatorId",
-            type_code::CLUSTER_LIST => "clusterList",
-            _ => continue,
-        };
-        if is_decoded(&a, &ctx) {
-            o.insert(key.into(), v);
+        let text = || v.as_str().map(str::to_string);
+        let num = || v.as_u64().and_then(|n| u32::try_from(n).ok());
+        match a.type_code {
+            type_code::ORIGIN => o.origin = text(),
+            type_code::NEXT_HOP => o.next_hop = text(),
+            type_code::MED => o.med = num(),
+            type_code::LOCAL_PREF => o.local_pref = num(),
+            type_code::COMMUNITIES => o.communities = strings(&v),
+            type_code::LARGE_COMMUNITY => o.large_communities = strings(&v),
+            type_code::ORIGINATOR_ID => o.originator_id = text(),
+            type_code::CLUSTER_LIST => o.cluster_list = strings(&v),
+            _ => {}
         }
     }
     if let Some(p) = u.as_path() {
-        o.insert("asPath".into(), json!(as_path_text(&p)));
+        o.as_path = Some(as_path_text(&p));
     }
-    if let Some(m) = u.mp_reach() {
-        o.insert("mpReach".into(), mp_reach_value(&m));
-    }
-    if let Some(m) = u.mp_unreach() {
-        o.insert("mpUnreach".into(), mp_unreach_value(&m));
-    }
-    if let Some(f) = u.end_of_rib() {
-        o.insert("endOfRib".into(), json!(family_name(f)));
-    }
-    o.insert("treatAsWithdraw".into(), json!(u.is_treat_as_withdraw()));
+    o.mp_reach = u.mp_reach().map(|m| mp_reach_value(&m));
+    o.mp_unreach = u.mp_unreach().map(|m| mp_unreach_value(&m));
+    o.end_of_rib = u.end_of_rib().map(family_name);
+    o.treat_as_withdraw = u.is_treat_as_withdraw();
     o
 }
 
@@ -631,10 +798,10 @@ fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Val
 pub fn decode_update(bytes: &[u8], opts: &DecodeOptions) -> Value {
     let ctx = opts.context();
     match UpdatePacket::parse_revised(bytes, &ctx) {
-        Ok((u, e)) => Value::Object(update_object(&u, e)),
-        Err(e) => Value::Object(empty_update(
-            header_length(bytes),
-            vec![error_value(&e, bytes)],
+        Ok((u, e)) => to_value(update_object(&u, e)),
+        Err(e) => to_value(empty_update(
+            header_len(bytes),
+            vec![DecodeError::new(&e, bytes)],
             Some(e.action),
         )),
     }
@@ -691,7 +858,7 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
     let ctx = opts.context();
     let parsed = Message::parse_revised(bytes, &ctx);
     let o = match parsed {
-        Ok((Message::Update(u), e)) => update_object(&u, e),
+        Ok((Message::Update(u), e)) => update_map(update_object(&u, e)),
         Ok((Message::Open(p), _)) => open_object(&p),
         Ok((Message::Keepalive, _)) => {
             let mut o = Map::new();
@@ -738,11 +905,11 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
                 .ok()
                 .map(|h| h.msg_type);
             if t == Some(MessageType::Update) {
-                empty_update(
-                    header_length(bytes),
-                    vec![error_value(&e, bytes)],
+                update_map(empty_update(
+                    header_len(bytes),
+                    vec![DecodeError::new(&e, bytes)],
                     Some(e.action),
-                )
+                ))
             } else {
                 let mut o = Map::new();
                 o.insert("type".into(), json!(t.map(type_name)));
@@ -773,17 +940,17 @@ fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Valu
             if a.type_code == type_code::MP_REACH_NLRI {
                 if let Ok(RibMpReach::Short { next_hop }) = RibMpReach::parse(a.value) {
                     let mut o = attribute_object(&a, ctx, false);
-                    if let Some(m) = o.as_object_mut() {
-                        m.insert("decoded".into(), json!(true));
-                        m.insert(
-                            "value".into(),
-                            json!({ "family": Value::Null, "nextHop": next_hops(next_hop), "nlri": [], "nlriHex": Value::Null }),
-                        );
-                    }
-                    return o;
+                    o.decoded = true;
+                    o.value = to_value(MpReachValue {
+                        family: None,
+                        next_hop: next_hops(next_hop),
+                        nlri: Vec::new(),
+                        nlri_hex: None,
+                    });
+                    return to_value(o);
                 }
             }
-            attribute_object(&a, ctx, false)
+            to_value(attribute_object(&a, ctx, false))
         })
         .collect();
     (Value::Array(attrs), errors)

@@ -18,18 +18,6 @@ export interface DecodeOptions {
   addPath?: boolean;
   extendedMessage?: boolean;
 }
-/** An address family. */
-export interface Family { afi: number; safi: number; name: string; }
-/** One NLRI entry; `pathId` only under ADD-PATH. */
-export interface NlriEntry { prefix: string; pathId?: number; }
-/** MP_REACH_NLRI (RFC 4760). `nlriHex` holds the NLRI of families not decoded into prefixes. */
-export interface MpReachValue { family: Family | null; nextHop: string[]; nlri: NlriEntry[]; nlriHex: string | null; }
-/** MP_UNREACH_NLRI (RFC 4760). */
-export interface MpUnreachValue { family: Family; withdrawn: NlriEntry[]; withdrawnHex: string | null; }
-/** One AS_PATH / AS4_PATH segment. */
-export interface AsPathSegment { type: "AS_SET" | "AS_SEQUENCE" | "AS_CONFED_SEQUENCE" | "AS_CONFED_SET"; asns: number[]; }
-/** AGGREGATOR / AS4_AGGREGATOR. */
-export interface AggregatorValue { asn: number; address: string; }
 /**
  * An attribute's value, by name: ORIGIN "IGP" | "EGP" | "INCOMPLETE"; AS_PATH, AS4_PATH AsPathSegment[];
  * NEXT_HOP, ORIGINATOR_ID address; MULTI_EXIT_DISC, LOCAL_PREF, OTC number; ATOMIC_AGGREGATE null;
@@ -39,50 +27,6 @@ export interface AggregatorValue { asn: number; address: string; }
  * `decoded: false`) the value bytes as hex.
  */
 export type AttributeValue = string | number | null | string[] | AsPathSegment[] | AggregatorValue | MpReachValue | MpUnreachValue;
-/** A path attribute as it stands in the message. */
-export interface PathAttribute {
-  typeCode: number;
-  /** IANA name, e.g. "AS_PATH", or "UNKNOWN_<code>". */
-  name: string;
-  flags: { optional: boolean; transitive: boolean; partial: boolean; extendedLength: boolean };
-  offset: number;
-  length: number;
-  /** Whether `value` is the typed value (false: hex of the bytes). */
-  decoded: boolean;
-  /** A repeated attribute, or one RFC 7606 says to discard: not in effect. */
-  discarded: boolean;
-  value: AttributeValue;
-}
-/** An UPDATE decoded by reflector-core (RFC 4271, RFC 4760, RFC 7606). */
-export interface DecodedUpdate {
-  type: "UPDATE";
-  /** Message length from the header (null when the header is cut short). */
-  length: number | null;
-  /** Classic IPv4 withdrawn routes. */
-  withdrawn: NlriEntry[];
-  /** Classic IPv4 NLRI. */
-  nlri: NlriEntry[];
-  /** Every attribute, in wire order. */
-  attributes: PathAttribute[];
-  origin: "IGP" | "EGP" | "INCOMPLETE" | null;
-  /** AS_PATH as routers print it: sets in braces, confederation segments in parentheses. */
-  asPath: string | null;
-  nextHop: string | null;
-  med: number | null;
-  localPref: number | null;
-  communities: string[];
-  largeCommunities: string[];
-  originatorId: string | null;
-  clusterList: string[];
-  mpReach: MpReachValue | null;
-  mpUnreach: MpUnreachValue | null;
-  /** The family of an End-of-RIB marker (RFC 4724). */
-  endOfRib: string | null;
-  /** The RFC 7606 action of the most severe error; null when well formed. */
-  action: ErrorAction | null;
-  treatAsWithdraw: boolean;
-  errors: DecodeError[];
-}
 /** An OPEN. */
 export interface DecodedOpen {
   type: "OPEN"; length: number; version: number; myAs: number; asn: number; holdTime: number; bgpId: string;
