@@ -2,9 +2,10 @@
 //! reflector-core's wire and MRT parsers (no decoding logic of its own beyond
 //! naming things and formatting addresses).
 //!
-//! Field names are camelCase; the shapes are described for TypeScript in
-//! `js.rs` (`DecodedUpdate`, `DecodedMessage`, `MrtRecord`, ...), and
-//! `wasm/tests/api.test.mjs` checks every decoded object against them.
+//! Field names are camelCase. UPDATEs, attributes, errors and MRT record bodies
+//! are typed DTOs whose TypeScript declarations tsify generates; the other
+//! message objects and the `MrtRecord` union are described in `js_wire.rs`, and
+//! `wasm/tests/decode.test.mjs` checks every decoded object against the `.d.ts`.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -660,7 +661,7 @@ pub fn path_attributes(block: &[u8]) -> PathAttributes {
     let ctx = Context::default();
     let (attributes, _) = attribute_block(block, 0, &ctx);
     let mut out = PathAttributes {
-        attributes,
+        attributes: to_value(attributes),
         ..PathAttributes::default()
     };
     let Ok(it) = AttrIter::new_checked(block, 0) else {
@@ -926,13 +927,17 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
 
 /// A path attribute block of a table dump entry, decoded with `ctx`
 /// (MP_REACH_NLRI in its RFC 6396 §4.3.4 short form is understood).
-fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Value>) {
+fn attribute_block(
+    block: &[u8],
+    base: usize,
+    ctx: &Context,
+) -> (Vec<PathAttribute>, Vec<DecodeError>) {
     let mut errors = Vec::new();
     let it = match AttrIter::new_checked(block, base) {
         Ok(it) => it,
         Err(e) => {
-            errors.push(error_value(&e, block));
-            return (json!([]), errors);
+            errors.push(DecodeError::new(&e, block));
+            return (Vec::new(), errors);
         }
     };
     let attrs = it
@@ -947,23 +952,13 @@ fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Valu
                         nlri: Vec::new(),
                         nlri_hex: None,
                     });
-                    return to_value(o);
+                    return o;
                 }
             }
-            to_value(attribute_object(&a, ctx, false))
+            attribute_object(&a, ctx, false)
         })
         .collect();
-    (Value::Array(attrs), errors)
-}
-
-fn peer_value(p: &mrt::Bgp4mpPeer) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("peerAs".into(), json!(p.peer_as));
-    o.insert("localAs".into(), json!(p.local_as));
-    o.insert("interface".into(), json!(p.interface));
-    o.insert("peerAddress".into(), json!(p.peer_addr.to_string()));
-    o.insert("localAddress".into(), json!(p.local_addr.to_string()));
-    o
+    (attrs, errors)
 }
 
 fn state_name(s: u16) -> &'static str {
@@ -978,66 +973,224 @@ fn state_name(s: u16) -> &'static str {
     }
 }
 
+/// One peer of a PEER_INDEX_TABLE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtPeerEntry {
+    /// The peer BGP identifier.
+    pub bgp_id: String,
+    /// Its address.
+    pub address: String,
+    /// Its AS.
+    pub asn: u32,
+}
+
+/// TABLE_DUMP_V2 PEER_INDEX_TABLE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtPeerIndexTable {
+    /// The collector BGP identifier.
+    pub collector_id: String,
+    /// The view name (UTF-8, lossy).
+    pub view_name: String,
+    /// The peers, indexed by RIB entries.
+    pub peers: Vec<MrtPeerEntry>,
+}
+
+/// One entry of a RIB record.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MrtRibEntry {
+    /// Index in the PEER_INDEX_TABLE.
+    pub peer_index: u16,
+    /// When the route was received.
+    pub originated_time: u32,
+    /// The ADD-PATH path identifier (RFC 8050).
+    pub path_id: Option<u32>,
+    /// The path attributes.
+    pub attributes: Vec<PathAttribute>,
+}
+
+/// TABLE_DUMP_V2 RIB record.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MrtRib {
+    /// The sequence number.
+    pub sequence: u32,
+    /// The family.
+    pub family: Family,
+    /// Whether entries carry path identifiers (RFC 8050).
+    pub add_path: bool,
+    /// The prefix, for families decoded into prefixes.
+    pub prefix: Option<String>,
+    /// The NLRI bytes, hex, of other families.
+    pub nlri_hex: Option<String>,
+    /// The path identifier in the NLRI.
+    pub nlri_path_id: Option<u32>,
+    /// The entries.
+    pub entries: Vec<MrtRibEntry>,
+    /// Errors in the entries.
+    pub errors: Vec<DecodeError>,
+}
+
+/// Legacy TABLE_DUMP entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtTableDump {
+    /// The view number.
+    pub view: u16,
+    /// The sequence number.
+    pub sequence: u16,
+    /// The prefix.
+    pub prefix: String,
+    /// The status octet.
+    pub status: u8,
+    /// When the route was received.
+    pub originated_time: u32,
+    /// The peer address.
+    pub peer_address: String,
+    /// The peer AS.
+    pub peer_as: u32,
+    /// The path attributes.
+    pub attributes: Vec<PathAttribute>,
+    /// Errors in the attributes.
+    pub errors: Vec<DecodeError>,
+}
+
+/// BGP4MP message record, with the message decoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtBgp4mpMessage {
+    /// The peer AS.
+    pub peer_as: u32,
+    /// Our AS.
+    pub local_as: u32,
+    /// The interface index.
+    pub interface: u16,
+    /// The peer address.
+    pub peer_address: String,
+    /// Our address.
+    pub local_address: String,
+    /// The message uses 4-octet AS numbers.
+    pub four_octet_as: bool,
+    /// The message carries path identifiers (RFC 8050).
+    pub add_path: bool,
+    /// A message we sent (BGP4MP_MESSAGE_LOCAL).
+    pub local: bool,
+    /// The message, decoded.
+    #[tsify(type = "DecodedBgpMessage")]
+    pub message: Value,
+}
+
+/// BGP4MP state change record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtBgp4mpStateChange {
+    /// The peer AS.
+    pub peer_as: u32,
+    /// Our AS.
+    pub local_as: u32,
+    /// The interface index.
+    pub interface: u16,
+    /// The peer address.
+    pub peer_address: String,
+    /// Our address.
+    pub local_address: String,
+    /// The FSM state before.
+    pub old_state: u16,
+    /// The FSM state after.
+    pub new_state: u16,
+    /// Its name (Idle, Connect, ...).
+    pub old_state_name: String,
+    /// Its name.
+    pub new_state_name: String,
+}
+
+/// What `MrtParser.finish()` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtSummary {
+    /// Records read.
+    pub records: u64,
+    /// Records whose body was malformed (reported in `errors`, skipped).
+    pub skipped: u64,
+    /// Bytes read.
+    pub bytes: usize,
+    /// Bytes of an unfinished record at the end (a truncation error in `errors`).
+    pub leftover_bytes: usize,
+    /// Errors.
+    pub errors: Vec<DecodeError>,
+}
+
 /// One MRT record as a plain object (see `MrtRecord` in the TypeScript types).
 pub fn record_value(r: &Record<'_>) -> Value {
     let (kind, body) = match r.body {
         Body::PeerIndexTable(t) => (
             "peerIndexTable",
-            json!({
-                "collectorId": t.collector_id.to_string(),
-                "viewName": String::from_utf8_lossy(t.view_name),
-                "peers": t.peers().map(|p| json!({
-                    "bgpId": p.bgp_id.to_string(),
-                    "address": p.addr.to_string(),
-                    "asn": p.asn,
-                })).collect::<Vec<_>>(),
+            to_value(MrtPeerIndexTable {
+                collector_id: t.collector_id.to_string(),
+                view_name: String::from_utf8_lossy(t.view_name).into_owned(),
+                peers: t
+                    .peers()
+                    .map(|p| MrtPeerEntry {
+                        bgp_id: p.bgp_id.to_string(),
+                        address: p.addr.to_string(),
+                        asn: p.asn,
+                    })
+                    .collect(),
             }),
         ),
         Body::Rib(rib) => {
             let ctx = rib.context();
             let mut errors = Vec::new();
-            let entries: Vec<Value> = rib
+            let entries = rib
                 .entries()
                 .map(|e| {
-                    let (attrs, errs) = attribute_block(e.attributes, e.attributes_offset, &ctx);
+                    let (attributes, errs) =
+                        attribute_block(e.attributes, e.attributes_offset, &ctx);
                     errors.extend(errs);
-                    json!({
-                        "peerIndex": e.peer_index,
-                        "originatedTime": e.originated_time,
-                        "pathId": e.path_id,
-                        "attributes": attrs,
-                    })
+                    MrtRibEntry {
+                        peer_index: e.peer_index,
+                        originated_time: e.originated_time,
+                        path_id: e.path_id,
+                        attributes,
+                    }
                 })
                 .collect();
             (
                 "rib",
-                json!({
-                    "sequence": rib.sequence,
-                    "family": family(rib.afi_safi),
-                    "addPath": rib.add_path,
-                    "prefix": rib.prefix().map(|p| p.to_string()),
-                    "nlriHex": match rib.nlri { RibNlri::Other(b) => json!(hex(b)), RibNlri::Prefix(_) => Value::Null },
-                    "nlriPathId": rib.nlri_path_id,
-                    "entries": entries,
-                    "errors": errors,
+                to_value(MrtRib {
+                    sequence: rib.sequence,
+                    family: Family::of(rib.afi_safi),
+                    add_path: rib.add_path,
+                    prefix: rib.prefix().map(|p| p.to_string()),
+                    nlri_hex: match rib.nlri {
+                        RibNlri::Other(b) => Some(hex(b)),
+                        RibNlri::Prefix(_) => None,
+                    },
+                    nlri_path_id: rib.nlri_path_id,
+                    entries,
+                    errors,
                 }),
             )
         }
         Body::TableDump(t) => {
             let ctx = t.context();
-            let (attrs, errors) = attribute_block(t.attributes, t.attributes_offset, &ctx);
+            let (attributes, errors) = attribute_block(t.attributes, t.attributes_offset, &ctx);
             (
                 "tableDump",
-                json!({
-                    "view": t.view,
-                    "sequence": t.sequence,
-                    "prefix": t.prefix.to_string(),
-                    "status": t.status,
-                    "originatedTime": t.originated_time,
-                    "peerAddress": t.peer_addr.to_string(),
-                    "peerAs": t.peer_as,
-                    "attributes": attrs,
-                    "errors": errors,
+                to_value(MrtTableDump {
+                    view: t.view,
+                    sequence: t.sequence,
+                    prefix: t.prefix.to_string(),
+                    status: t.status,
+                    originated_time: t.originated_time,
+                    peer_address: t.peer_addr.to_string(),
+                    peer_as: t.peer_as,
+                    attributes,
+                    errors,
                 }),
             )
         }
@@ -1048,21 +1201,35 @@ pub fn record_value(r: &Record<'_>) -> Value {
                 add_path: m.add_path,
                 extended_message: true,
             };
-            let mut o = peer_value(&m.peer);
-            o.insert("fourOctetAs".into(), json!(m.four_octet_as));
-            o.insert("addPath".into(), json!(m.add_path));
-            o.insert("local".into(), json!(m.local));
-            o.insert("message".into(), decode_message(m.message, &opts));
-            ("bgp4mpMessage", Value::Object(o))
+            (
+                "bgp4mpMessage",
+                to_value(MrtBgp4mpMessage {
+                    peer_as: m.peer.peer_as,
+                    local_as: m.peer.local_as,
+                    interface: m.peer.interface,
+                    peer_address: m.peer.peer_addr.to_string(),
+                    local_address: m.peer.local_addr.to_string(),
+                    four_octet_as: m.four_octet_as,
+                    add_path: m.add_path,
+                    local: m.local,
+                    message: decode_message(m.message, &opts),
+                }),
+            )
         }
-        Body::Bgp4mpStateChange(s) => {
-            let mut o = peer_value(&s.peer);
-            o.insert("oldState".into(), json!(s.old_state));
-            o.insert("newState".into(), json!(s.new_state));
-            o.insert("oldStateName".into(), json!(state_name(s.old_state)));
-            o.insert("newStateName".into(), json!(state_name(s.new_state)));
-            ("bgp4mpStateChange", Value::Object(o))
-        }
+        Body::Bgp4mpStateChange(s) => (
+            "bgp4mpStateChange",
+            to_value(MrtBgp4mpStateChange {
+                peer_as: s.peer.peer_as,
+                local_as: s.peer.local_as,
+                interface: s.peer.interface,
+                peer_address: s.peer.peer_addr.to_string(),
+                local_address: s.peer.local_addr.to_string(),
+                old_state: s.old_state,
+                new_state: s.new_state,
+                old_state_name: state_name(s.old_state).to_string(),
+                new_state_name: state_name(s.new_state).to_string(),
+            }),
+        ),
         Body::Unknown(b) => ("unknown", json!({ "length": b.len() })),
     };
     json!({
@@ -1089,7 +1256,7 @@ pub struct MrtStream {
     base: usize,
     records: u64,
     skipped: u64,
-    errors: Vec<Value>,
+    errors: Vec<DecodeError>,
     stopped: bool,
 }
 
@@ -1125,7 +1292,7 @@ impl MrtStream {
                 }
                 Err(e) => {
                     self.skipped += 1;
-                    self.errors.push(error_value(&e, rec));
+                    self.errors.push(DecodeError::new(&e, rec));
                 }
             }
             used += total.max(1);
@@ -1137,24 +1304,24 @@ impl MrtStream {
 
     fn fail(&mut self, e: &Error) {
         self.stopped = true;
-        self.errors.push(error_value(e, &[]));
+        self.errors.push(DecodeError::new(e, &[]));
     }
 
     /// Ends the stream: bytes left over make a truncation error.
     pub fn finish(&mut self) -> Value {
         if !self.buf.is_empty() && !self.stopped {
             let e = Error::new(ErrorKind::Truncated, 0, 0, Action::SessionReset, self.base);
-            self.errors.push(error_value(&e, &[]));
+            self.errors.push(DecodeError::new(&e, &[]));
         }
         let leftover = self.buf.len();
         self.buf.clear();
         self.stopped = true;
-        json!({
-            "records": self.records,
-            "skipped": self.skipped,
-            "bytes": self.base + leftover,
-            "leftoverBytes": leftover,
-            "errors": self.errors,
+        to_value(MrtSummary {
+            records: self.records,
+            skipped: self.skipped,
+            bytes: self.base + leftover,
+            leftover_bytes: leftover,
+            errors: self.errors.clone(),
         })
     }
 
@@ -1174,7 +1341,7 @@ impl MrtStream {
     }
 
     /// Errors so far (records skipped, framing broken).
-    pub fn errors(&self) -> &[Value] {
+    pub fn errors(&self) -> &[DecodeError] {
         &self.errors
     }
 }

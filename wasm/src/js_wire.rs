@@ -46,26 +46,6 @@ export interface DecodedKeepalive { type: "KEEPALIVE"; length: number; errors: D
 export interface DecodedInvalid { type: "OPEN" | "NOTIFICATION" | "KEEPALIVE" | "ROUTE-REFRESH" | null; length: number | null; errors: DecodeError[]; }
 /** Any BGP message. */
 export type DecodedBgpMessage = DecodedUpdate | DecodedOpen | DecodedNotification | DecodedRouteRefresh | DecodedKeepalive | DecodedInvalid;
-/** TABLE_DUMP_V2 PEER_INDEX_TABLE. */
-export interface MrtPeerIndexTable { collectorId: string; viewName: string; peers: { bgpId: string; address: string; asn: number }[]; }
-/** One entry of a RIB record. */
-export interface MrtRibEntry { peerIndex: number; originatedTime: number; pathId: number | null; attributes: PathAttribute[]; }
-/** TABLE_DUMP_V2 RIB record. */
-export interface MrtRib {
-  sequence: number; family: Family; addPath: boolean; prefix: string | null; nlriHex: string | null;
-  nlriPathId: number | null; entries: MrtRibEntry[]; errors: DecodeError[];
-}
-/** Legacy TABLE_DUMP entry. */
-export interface MrtTableDump {
-  view: number; sequence: number; prefix: string; status: number; originatedTime: number;
-  peerAddress: string; peerAs: number; attributes: PathAttribute[]; errors: DecodeError[];
-}
-/** Who a BGP4MP record concerns. */
-export interface MrtBgp4mpPeer { peerAs: number; localAs: number; interface: number; peerAddress: string; localAddress: string; }
-/** BGP4MP message record, with the message decoded. */
-export interface MrtBgp4mpMessage extends MrtBgp4mpPeer { fourOctetAs: boolean; addPath: boolean; local: boolean; message: DecodedBgpMessage; }
-/** BGP4MP state change record. */
-export interface MrtBgp4mpStateChange extends MrtBgp4mpPeer { oldState: number; newState: number; oldStateName: string; newStateName: string; }
 /** Fields every MRT record has. */
 export interface MrtRecordBase {
   /** Offset of the record in the stream. */
@@ -87,16 +67,6 @@ export type MrtRecord = MrtRecordBase & (
   | { kind: "bgp4mpStateChange"; body: MrtBgp4mpStateChange }
   | { kind: "unknown"; body: { length: number } }
 );
-/** What `MrtParser.finish()` reports. */
-export interface MrtSummary {
-  records: number;
-  /** Records whose body was malformed (reported in `errors`, skipped). */
-  skipped: number;
-  bytes: number;
-  /** Bytes of an unfinished record at the end (a truncation error in `errors`). */
-  leftoverBytes: number;
-  errors: DecodeError[];
-}
 "#;
 
 #[wasm_bindgen]
@@ -208,6 +178,8 @@ impl MrtParser {
     /// Errors so far.
     #[wasm_bindgen(unchecked_return_type = "DecodeError[]")]
     pub fn errors(&self) -> Result<JsValue, JsError> {
-        to_js(&Value::Array(self.stream.errors().to_vec()))
+        let errors =
+            serde_json::to_value(self.stream.errors()).map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&errors)
     }
 }
