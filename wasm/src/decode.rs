@@ -624,8 +624,8 @@ pub fn error_value(e: &Error, message: &[u8]) -> Value {
 /// The attributes of a path held by the engine: every one as `decodeUpdate` shows them, and the usual ones flat.
 #[derive(Debug, Clone, Default)]
 pub struct PathAttributes {
-    /// Every attribute (`PathAttribute[]`).
-    pub attributes: Value,
+    /// Every attribute.
+    pub attributes: Vec<PathAttribute>,
     /// ORIGIN.
     pub origin: Option<String>,
     /// AS_PATH as routers print it.
@@ -661,7 +661,7 @@ pub fn path_attributes(block: &[u8]) -> PathAttributes {
     let ctx = Context::default();
     let (attributes, _) = attribute_block(block, 0, &ctx);
     let mut out = PathAttributes {
-        attributes: to_value(attributes),
+        attributes,
         ..PathAttributes::default()
     };
     let Ok(it) = AttrIter::new_checked(block, 0) else {

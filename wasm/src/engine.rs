@@ -17,11 +17,10 @@ use reflector_core::reflect::{LoopReason, Role};
 use reflector_core::rib::PeerId;
 use reflector_core::wire::{AfiSafi, AfiSafiSet, MessageType, Prefix};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::decode::{self, DecodeError};
+use crate::decode::{self, DecodeError, PathAttribute};
 
 /// An address family the engine knows, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
@@ -350,8 +349,7 @@ pub struct Path {
     /// CLUSTER_LIST (RFC 4456).
     pub cluster_list: Vec<String>,
     /// Every attribute, as `decodeUpdate` gives them.
-    #[tsify(type = "PathAttribute[]")]
-    pub attributes: Value,
+    pub attributes: Vec<PathAttribute>,
 }
 
 /// Per-peer counters (`engine.counters(peer)`).
