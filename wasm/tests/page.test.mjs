@@ -342,3 +342,25 @@ test("the Decode tab reads an MRT file with MrtParser (plain and gzip), names es
   await page.screenshot({ path: path.join(out, "decode-mrt.png") });
   assert.deepEqual(pageErrors, []);
 });
+
+test("the package's Engine reflects an UPDATE in the browser (ESM, the page's module instance)", async () => {
+  const r = await page.evaluate(async () => {
+    const { Engine, decodeUpdate, hexToBytes } = await import("../pkg/reflector_wasm.js");
+    const engine = new Engine({ localAs: 65000, routerId: "192.0.2.1", clusterId: "192.0.2.100" });
+    const [a, b] = ["10.0.0.1", "10.0.0.2"].map((address) => {
+      const id = engine.addPeer({ role: "client", address, asn: 65000 });
+      engine.peerUp(id, { routerId: address });
+      return id;
+    });
+    const outcome = engine.handleMessage(a, hexToBytes(
+      "ffffffffffffffffffffffffffffffff 0030 02 0000 0015 40010100 400200 4003040a000001 40050400000064 180a6300"));
+    const sent = engine.takeMessages(b).map((m) => decodeUpdate(m)).filter((u) => !u.endOfRib);
+    const best = engine.bestPaths();
+    engine.free();
+    return { outcome, sent: sent.map((u) => ({ nlri: u.nlri, originatorId: u.originatorId, clusterList: u.clusterList })), best: best.map((p) => [p.prefix, p.peer]) };
+  });
+  assert.deepEqual(r.outcome, { kind: "accepted", announced: 1, withdrawn: 0, rejected: 0 });
+  assert.deepEqual(r.sent, [{ nlri: [{ prefix: "10.99.0.0/24" }], originatorId: "10.0.0.1", clusterList: ["192.0.2.100"] }]);
+  assert.deepEqual(r.best, [["10.99.0.0/24", 0]]);
+  assert.deepEqual(pageErrors, []);
+});
