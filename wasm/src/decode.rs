@@ -2,9 +2,10 @@
 //! reflector-core's wire and MRT parsers (no decoding logic of its own beyond
 //! naming things and formatting addresses).
 //!
-//! Field names are camelCase; the shapes are described for TypeScript in
-//! `js.rs` (`DecodedUpdate`, `DecodedMessage`, `MrtRecord`, ...), and
-//! `wasm/tests/api.test.mjs` checks every decoded object against them.
+//! Field names are camelCase. UPDATEs, attributes, errors and MRT record bodies
+//! are typed DTOs whose TypeScript declarations tsify generates; the other
+//! message objects and the `MrtRecord` union are described in `js_wire.rs`, and
+//! `wasm/tests/decode.test.mjs` checks every decoded object against the `.d.ts`.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -22,7 +23,9 @@ use reflector_core::wire::route_refresh::Subtype;
 use reflector_core::wire::{
     AfiSafi, AfiSafiSet, Context, Header, MessageType, NlriIter, UpdatePacket, MAX_EXTENDED_LEN,
 };
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tsify_next::Tsify;
 
 /// How to read UPDATEs: what the session negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +115,7 @@ fn be32(b: &[u8]) -> u32 {
     b.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x))
 }
 
-/// The family's name ("ipv4-unicast", ...), or "afi/safi".
+/// The family's name (`ipv4-unicast`, ...), or `afi/safi`.
 pub fn family_name(f: AfiSafi) -> String {
     match (f.afi.0, f.safi.0) {
         (1, 1) => "ipv4-unicast".into(),
@@ -131,8 +134,182 @@ pub fn family_name(f: AfiSafi) -> String {
     }
 }
 
+/// An address family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct Family {
+    /// AFI.
+    pub afi: u16,
+    /// SAFI.
+    pub safi: u8,
+    /// Its name, e.g. `ipv4-unicast`, or `afi/safi`.
+    pub name: String,
+}
+
+impl Family {
+    /// The family of an AFI/SAFI pair.
+    pub fn of(f: AfiSafi) -> Family {
+        Family {
+            afi: f.afi.0,
+            safi: f.safi.0,
+            name: family_name(f),
+        }
+    }
+}
+
 fn family(f: AfiSafi) -> Value {
-    json!({ "afi": f.afi.0, "safi": f.safi.0, "name": family_name(f) })
+    to_value(Family::of(f))
+}
+
+/// A value as JSON (these types always serialize).
+fn to_value<T: Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// One NLRI entry; `pathId` only under ADD-PATH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct NlriEntry {
+    /// The prefix.
+    pub prefix: String,
+    /// The ADD-PATH path identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub path_id: Option<u32>,
+}
+
+/// MP_REACH_NLRI (RFC 4760). `nlriHex` holds the NLRI of families not decoded into prefixes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MpReachValue {
+    /// The family; null in the short form of table dumps (RFC 6396 §4.3.4).
+    pub family: Option<Family>,
+    /// Next hop addresses (hex when not an address).
+    pub next_hop: Vec<String>,
+    /// Prefixes announced.
+    pub nlri: Vec<NlriEntry>,
+    /// The NLRI bytes, hex, of families not decoded into prefixes.
+    pub nlri_hex: Option<String>,
+}
+
+/// MP_UNREACH_NLRI (RFC 4760).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MpUnreachValue {
+    /// The family.
+    pub family: Family,
+    /// Prefixes withdrawn.
+    pub withdrawn: Vec<NlriEntry>,
+    /// The withdrawn NLRI bytes, hex, of families not decoded into prefixes.
+    pub withdrawn_hex: Option<String>,
+}
+
+/// One AS_PATH / AS4_PATH segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct AsPathSegment {
+    /// The segment type.
+    #[serde(rename = "type")]
+    #[tsify(type = "\"AS_SET\" | \"AS_SEQUENCE\" | \"AS_CONFED_SEQUENCE\" | \"AS_CONFED_SET\"")]
+    pub kind: &'static str,
+    /// Its AS numbers.
+    pub asns: Vec<u32>,
+}
+
+/// AGGREGATOR / AS4_AGGREGATOR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+pub struct AggregatorValue {
+    /// The AS.
+    pub asn: u32,
+    /// The address.
+    pub address: String,
+}
+
+/// The flags of a path attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeFlags {
+    /// Optional (else well-known).
+    pub optional: bool,
+    /// Transitive.
+    pub transitive: bool,
+    /// Partial.
+    pub partial: bool,
+    /// Two-byte length.
+    pub extended_length: bool,
+}
+
+/// A path attribute as it stands in the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct PathAttribute {
+    /// The type code.
+    pub type_code: u8,
+    /// IANA name, e.g. `AS_PATH`, or `UNKNOWN_<code>`.
+    pub name: String,
+    /// The flags.
+    pub flags: AttributeFlags,
+    /// Offset of the attribute in the message.
+    pub offset: usize,
+    /// Length of the value.
+    pub length: usize,
+    /// Whether `value` is the typed value (false: hex of the bytes).
+    pub decoded: bool,
+    /// A repeated attribute, or one RFC 7606 says to discard: not in effect.
+    pub discarded: bool,
+    /// The value (see `AttributeValue`).
+    #[tsify(type = "AttributeValue")]
+    pub value: Value,
+}
+
+/// An UPDATE decoded by reflector-core (RFC 4271, RFC 4760, RFC 7606).
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct DecodedUpdate {
+    /// Always `UPDATE`.
+    #[serde(rename = "type")]
+    #[tsify(type = "\"UPDATE\"")]
+    pub kind: &'static str,
+    /// Message length from the header (null when the header is cut short).
+    pub length: Option<u64>,
+    /// Classic IPv4 withdrawn routes.
+    pub withdrawn: Vec<NlriEntry>,
+    /// Classic IPv4 NLRI.
+    pub nlri: Vec<NlriEntry>,
+    /// Every attribute, in wire order.
+    pub attributes: Vec<PathAttribute>,
+    /// ORIGIN.
+    #[tsify(type = "\"IGP\" | \"EGP\" | \"INCOMPLETE\" | null")]
+    pub origin: Option<String>,
+    /// AS_PATH as routers print it: sets in braces, confederation segments in parentheses.
+    pub as_path: Option<String>,
+    /// NEXT_HOP.
+    pub next_hop: Option<String>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// COMMUNITIES.
+    pub communities: Vec<String>,
+    /// LARGE_COMMUNITY.
+    pub large_communities: Vec<String>,
+    /// ORIGINATOR_ID.
+    pub originator_id: Option<String>,
+    /// CLUSTER_LIST.
+    pub cluster_list: Vec<String>,
+    /// MP_REACH_NLRI.
+    pub mp_reach: Option<MpReachValue>,
+    /// MP_UNREACH_NLRI.
+    pub mp_unreach: Option<MpUnreachValue>,
+    /// The family of an End-of-RIB marker (RFC 4724).
+    pub end_of_rib: Option<String>,
+    /// The RFC 7606 action of the most severe error; null when well formed.
+    pub action: Option<ErrorAction>,
+    /// Whether the UPDATE is handled as a withdrawal (RFC 7606).
+    pub treat_as_withdraw: bool,
+    /// Errors found.
+    pub errors: Vec<DecodeError>,
 }
 
 /// The IANA name of a path attribute type.
@@ -202,21 +379,16 @@ fn addresses(b: &[u8]) -> Option<Vec<String>> {
     }
 }
 
-fn next_hops(b: &[u8]) -> Value {
-    match addresses(b) {
-        Some(v) => json!(v),
-        None => json!([hex(b)]),
-    }
+fn next_hops(b: &[u8]) -> Vec<String> {
+    addresses(b).unwrap_or_else(|| vec![hex(b)])
 }
 
-fn nlri_list(it: NlriIter<'_>) -> Value {
-    Value::Array(
-        it.map(|n| match n.path_id {
-            Some(id) => json!({ "prefix": n.prefix.to_string(), "pathId": id }),
-            None => json!({ "prefix": n.prefix.to_string() }),
-        })
-        .collect(),
-    )
+fn nlri_list(it: NlriIter<'_>) -> Vec<NlriEntry> {
+    it.map(|n| NlriEntry {
+        prefix: n.prefix.to_string(),
+        path_id: n.path_id,
+    })
+    .collect()
 }
 
 fn segment_name(k: SegmentType) -> &'static str {
@@ -228,14 +400,13 @@ fn segment_name(k: SegmentType) -> &'static str {
     }
 }
 
-fn as_path_segments(p: &AsPathView<'_>) -> Value {
-    Value::Array(
-        p.segments()
-            .map(
-                |s| json!({ "type": segment_name(s.kind), "asns": s.asns().collect::<Vec<u32>>() }),
-            )
-            .collect(),
-    )
+fn as_path_segments(p: &AsPathView<'_>) -> Vec<AsPathSegment> {
+    p.segments()
+        .map(|s| AsPathSegment {
+            kind: segment_name(s.kind),
+            asns: s.asns().collect(),
+        })
+        .collect()
 }
 
 /// AS_PATH as routers print it: sequences as numbers, sets in braces, confederations in parentheses.
@@ -254,49 +425,44 @@ fn as_path_text(p: &AsPathView<'_>) -> String {
     parts.join(" ")
 }
 
-fn mp_reach_value(m: &MpReach<'_>) -> Value {
-    let mut o = Map::new();
-    o.insert("family".into(), family(m.afi_safi));
-    o.insert("nextHop".into(), next_hops(m.next_hop));
-    match m.prefixes() {
-        Some(it) => {
-            o.insert("nlri".into(), nlri_list(it));
-            o.insert("nlriHex".into(), Value::Null);
-        }
-        None => {
-            o.insert("nlri".into(), json!([]));
-            o.insert("nlriHex".into(), json!(hex(m.nlri_bytes)));
-        }
+fn mp_reach_value(m: &MpReach<'_>) -> MpReachValue {
+    let (nlri, nlri_hex) = match m.prefixes() {
+        Some(it) => (nlri_list(it), None),
+        None => (Vec::new(), Some(hex(m.nlri_bytes))),
+    };
+    MpReachValue {
+        family: Some(Family::of(m.afi_safi)),
+        next_hop: next_hops(m.next_hop),
+        nlri,
+        nlri_hex,
     }
-    Value::Object(o)
 }
 
-fn mp_unreach_value(m: &MpUnreach<'_>) -> Value {
-    let mut o = Map::new();
-    o.insert("family".into(), family(m.afi_safi));
-    match m.prefixes() {
-        Some(it) => {
-            o.insert("withdrawn".into(), nlri_list(it));
-            o.insert("withdrawnHex".into(), Value::Null);
-        }
-        None => {
-            o.insert("withdrawn".into(), json!([]));
-            o.insert("withdrawnHex".into(), json!(hex(m.nlri_bytes)));
-        }
+fn mp_unreach_value(m: &MpUnreach<'_>) -> MpUnreachValue {
+    let (withdrawn, withdrawn_hex) = match m.prefixes() {
+        Some(it) => (nlri_list(it), None),
+        None => (Vec::new(), Some(hex(m.nlri_bytes))),
+    };
+    MpUnreachValue {
+        family: Family::of(m.afi_safi),
+        withdrawn,
+        withdrawn_hex,
     }
-    Value::Object(o)
 }
 
 /// The decoded value of an attribute (see `AttributeValue` in the TypeScript types).
 fn attribute_value(a: &RawAttribute<'_>, ctx: &Context) -> Value {
     match a.decode(ctx) {
         Attribute::Origin(o) => json!(o.as_str()),
-        Attribute::AsPath(p) | Attribute::As4Path(p) => as_path_segments(&p),
+        Attribute::AsPath(p) | Attribute::As4Path(p) => to_value(as_path_segments(&p)),
         Attribute::NextHop(ip) | Attribute::OriginatorId(ip) => json!(ip.to_string()),
         Attribute::Med(v) | Attribute::LocalPref(v) | Attribute::Otc(v) => json!(v),
         Attribute::AtomicAggregate => Value::Null,
         Attribute::Aggregator { asn, address } | Attribute::As4Aggregator { asn, address } => {
-            json!({ "asn": asn, "address": address.to_string() })
+            to_value(AggregatorValue {
+                asn,
+                address: address.to_string(),
+            })
         }
         Attribute::Communities(b) => {
             json!(attribute::u32s(b).map(community_text).collect::<Vec<_>>())
@@ -304,8 +470,8 @@ fn attribute_value(a: &RawAttribute<'_>, ctx: &Context) -> Value {
         Attribute::ClusterList(b) => json!(attribute::u32s(b)
             .map(|c| Ipv4Addr::from(c).to_string())
             .collect::<Vec<_>>()),
-        Attribute::MpReach(m) => mp_reach_value(&m),
-        Attribute::MpUnreach(m) => mp_unreach_value(&m),
+        Attribute::MpReach(m) => to_value(mp_reach_value(&m)),
+        Attribute::MpUnreach(m) => to_value(mp_unreach_value(&m)),
         Attribute::ExtendedCommunities(b) => {
             json!(b.chunks_exact(8).map(hex).collect::<Vec<_>>())
         }
@@ -326,7 +492,7 @@ fn is_decoded(a: &RawAttribute<'_>, ctx: &Context) -> bool {
     !matches!(a.decode(ctx), Attribute::Unknown(_))
 }
 
-fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> Value {
+fn attribute_object(a: &RawAttribute<'_>, ctx: &Context, discarded: bool) -> PathAttribute {
     attribute_object_as(a, ctx, discarded, false)
 }
 
@@ -336,27 +502,27 @@ fn attribute_object_as(
     ctx: &Context,
     discarded: bool,
     malformed: bool,
-) -> Value {
+) -> PathAttribute {
     let (decoded, value) = if malformed {
         (false, json!(hex(a.value)))
     } else {
         (is_decoded(a, ctx), attribute_value(a, ctx))
     };
-    json!({
-        "typeCode": a.type_code,
-        "name": attribute_name(a.type_code),
-        "flags": {
-            "optional": a.flags & flags::OPTIONAL != 0,
-            "transitive": a.flags & flags::TRANSITIVE != 0,
-            "partial": a.flags & flags::PARTIAL != 0,
-            "extendedLength": a.flags & flags::EXTENDED_LENGTH != 0,
+    PathAttribute {
+        type_code: a.type_code,
+        name: attribute_name(a.type_code),
+        flags: AttributeFlags {
+            optional: a.flags & flags::OPTIONAL != 0,
+            transitive: a.flags & flags::TRANSITIVE != 0,
+            partial: a.flags & flags::PARTIAL != 0,
+            extended_length: a.flags & flags::EXTENDED_LENGTH != 0,
         },
-        "offset": a.offset,
-        "length": a.value.len(),
-        "decoded": decoded,
-        "discarded": discarded,
-        "value": value,
-    })
+        offset: a.offset,
+        length: a.value.len(),
+        decoded,
+        discarded,
+        value,
+    }
 }
 
 // ---------------------------------------------------------------- errors
@@ -366,78 +532,229 @@ pub fn kind_name(k: ErrorKind) -> String {
     format!("{k:?}")
 }
 
-/// A decode error as a plain object: what went wrong, the RFC 7606 action and the NOTIFICATION.
+/// The RFC 7606 action a malformed message calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorAction {
+    /// Send the NOTIFICATION and close the session.
+    SessionReset,
+    /// Disable the AFI/SAFI the error concerns.
+    AfiSafiDisable,
+    /// Withdraw every prefix the UPDATE carried.
+    TreatAsWithdraw,
+    /// Drop the offending attribute.
+    AttributeDiscard,
+}
+
+impl From<Action> for ErrorAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::SessionReset => ErrorAction::SessionReset,
+            Action::AfiSafiDisable => ErrorAction::AfiSafiDisable,
+            Action::TreatAsWithdraw => ErrorAction::TreatAsWithdraw,
+            Action::AttributeDiscard => ErrorAction::AttributeDiscard,
+        }
+    }
+}
+
+/// A decode error: what went wrong, what to do (RFC 7606) and the NOTIFICATION to send (RFC 4271 §4.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct DecodeError {
+    /// the reflector-core ErrorKind variant, e.g. `InvalidNextHop`, `MalformedAsPath`, `Truncated`.
+    pub kind: String,
+    /// The kind in words.
+    pub description: String,
+    /// The whole error as one line.
+    pub message: String,
+    /// The RFC 7606 action.
+    pub action: ErrorAction,
+    /// Whether the session must be reset.
+    pub fatal: bool,
+    /// NOTIFICATION error code; 0 where none applies (MRT framing).
+    pub code: u8,
+    /// NOTIFICATION error subcode.
+    pub subcode: u8,
+    /// The code name; null when `code` is 0.
+    pub code_name: Option<String>,
+    /// The subcode name; null when `code` is 0.
+    pub subcode_name: Option<String>,
+    /// Byte offset in the message (or MRT record).
+    pub offset: usize,
+    /// The path attribute type the error concerns.
+    pub attribute_type: Option<u8>,
+    /// The NOTIFICATION data, hex.
+    pub data: String,
+}
+
+impl DecodeError {
+    /// The error as JavaScript sees it; `message` is what it was found in (for the NOTIFICATION data).
+    pub fn new(e: &Error, message: &[u8]) -> DecodeError {
+        let (code_name, subcode_name) = if e.code == 0 {
+            (None, None)
+        } else {
+            (
+                Some(notification::code_name(e.code).to_string()),
+                Some(notification::subcode_name(e.code, e.subcode).to_string()),
+            )
+        };
+        DecodeError {
+            kind: kind_name(e.kind),
+            description: e.kind.as_str().to_string(),
+            message: e.to_string(),
+            action: e.action.into(),
+            fatal: e.is_fatal(),
+            code: e.code,
+            subcode: e.subcode,
+            code_name,
+            subcode_name,
+            offset: e.offset,
+            attribute_type: e.attr_type,
+            data: hex(e.data.resolve(message)),
+        }
+    }
+}
+
+/// A decode error as a plain object (a [`DecodeError`]).
 pub fn error_value(e: &Error, message: &[u8]) -> Value {
-    let (code_name, subcode_name) = if e.code == 0 {
-        (Value::Null, Value::Null)
-    } else {
-        (
-            json!(notification::code_name(e.code)),
-            json!(notification::subcode_name(e.code, e.subcode)),
-        )
+    serde_json::to_value(DecodeError::new(e, message)).unwrap_or(Value::Null)
+}
+
+/// The attributes of a path held by the engine: every one as `decodeUpdate` shows them, and the usual ones flat.
+#[derive(Debug, Clone, Default)]
+pub struct PathAttributes {
+    /// Every attribute.
+    pub attributes: Vec<PathAttribute>,
+    /// ORIGIN.
+    pub origin: Option<String>,
+    /// AS_PATH as routers print it.
+    pub as_path: Option<String>,
+    /// NEXT_HOP, or the first MP_REACH_NLRI next hop.
+    pub next_hop: Option<String>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+    /// COMMUNITIES.
+    pub communities: Vec<String>,
+    /// LARGE_COMMUNITY.
+    pub large_communities: Vec<String>,
+    /// ORIGINATOR_ID.
+    pub originator_id: Option<String>,
+    /// CLUSTER_LIST.
+    pub cluster_list: Vec<String>,
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Decodes an engine path's canonical attribute block (4-octet AS numbers).
+pub fn path_attributes(block: &[u8]) -> PathAttributes {
+    let ctx = Context::default();
+    let (attributes, _) = attribute_block(block, 0, &ctx);
+    let mut out = PathAttributes {
+        attributes,
+        ..PathAttributes::default()
     };
-    json!({
-        "kind": kind_name(e.kind),
-        "description": e.kind.as_str(),
-        "message": e.to_string(),
-        "action": e.action.as_str(),
-        "fatal": e.is_fatal(),
-        "code": e.code,
-        "subcode": e.subcode,
-        "codeName": code_name,
-        "subcodeName": subcode_name,
-        "offset": e.offset,
-        "attributeType": e.attr_type,
-        "data": hex(e.data.resolve(message)),
-    })
+    let Ok(it) = AttrIter::new_checked(block, 0) else {
+        return out;
+    };
+    for a in it {
+        let v = attribute_value(&a, &ctx);
+        let num = || v.as_u64().and_then(|n| u32::try_from(n).ok());
+        match a.type_code {
+            type_code::ORIGIN => out.origin = v.as_str().map(str::to_string),
+            type_code::AS_PATH => {
+                if let Attribute::AsPath(p) = a.decode(&ctx) {
+                    out.as_path = Some(as_path_text(&p));
+                }
+            }
+            type_code::NEXT_HOP => out.next_hop = v.as_str().map(str::to_string),
+            type_code::MP_REACH_NLRI if out.next_hop.is_none() => {
+                out.next_hop = v
+                    .get("nextHop")
+                    .and_then(|n| n.get(0))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            type_code::MED => out.med = num(),
+            type_code::LOCAL_PREF => out.local_pref = num(),
+            type_code::COMMUNITIES => out.communities = strings(&v),
+            type_code::LARGE_COMMUNITY => out.large_communities = strings(&v),
+            type_code::ORIGINATOR_ID => out.originator_id = v.as_str().map(str::to_string),
+            type_code::CLUSTER_LIST => out.cluster_list = strings(&v),
+            _ => {}
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- UPDATE
 
-fn empty_update(length: Value, errors: Vec<Value>, action: Option<Action>) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("type".into(), json!("UPDATE"));
-    o.insert("length".into(), length);
-    o.insert("withdrawn".into(), json!([]));
-    o.insert("nlri".into(), json!([]));
-    o.insert("attributes".into(), json!([]));
-    o.insert("origin".into(), Value::Null);
-    o.insert("asPath".into(), Value::Null);
-    o.insert("nextHop".into(), Value::Null);
-    o.insert("med".into(), Value::Null);
-    o.insert("localPref".into(), Value::Null);
-    o.insert("communities".into(), json!([]));
-    o.insert("largeCommunities".into(), json!([]));
-    o.insert("originatorId".into(), Value::Null);
-    o.insert("clusterList".into(), json!([]));
-    o.insert("mpReach".into(), Value::Null);
-    o.insert("mpUnreach".into(), Value::Null);
-    o.insert("endOfRib".into(), Value::Null);
-    o.insert("action".into(), json!(action.map(Action::as_str)));
-    o.insert("treatAsWithdraw".into(), json!(false));
-    o.insert("errors".into(), Value::Array(errors));
-    o
-}
-
-fn header_length(bytes: &[u8]) -> Value {
-    match bytes.get(16..18) {
-        Some(l) => json!(be32(l)),
-        None => Value::Null,
+fn empty_update(
+    length: Option<u64>,
+    errors: Vec<DecodeError>,
+    action: Option<Action>,
+) -> DecodedUpdate {
+    DecodedUpdate {
+        kind: "UPDATE",
+        length,
+        withdrawn: Vec::new(),
+        nlri: Vec::new(),
+        attributes: Vec::new(),
+        origin: None,
+        as_path: None,
+        next_hop: None,
+        med: None,
+        local_pref: None,
+        communities: Vec::new(),
+        large_communities: Vec::new(),
+        originator_id: None,
+        cluster_list: Vec::new(),
+        mp_reach: None,
+        mp_unreach: None,
+        end_of_rib: None,
+        action: action.map(ErrorAction::from),
+        treat_as_withdraw: false,
+        errors,
     }
 }
 
-fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Value> {
+fn header_length(bytes: &[u8]) -> Value {
+    json!(header_len(bytes))
+}
+
+fn header_len(bytes: &[u8]) -> Option<u64> {
+    bytes.get(16..18).map(|l| u64::from(be32(l)))
+}
+
+fn update_map(u: DecodedUpdate) -> Map<String, Value> {
+    match to_value(u) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> DecodedUpdate {
     let ctx = *u.context();
     let bytes = u.as_bytes();
-    let errors: Vec<Value> = err.iter().map(|e| error_value(e, bytes)).collect();
-    let mut o = empty_update(json!(bytes.len()), errors, err.map(|e| e.action));
-    o.insert("withdrawn".into(), nlri_list(u.withdrawn()));
-    o.insert("nlri".into(), nlri_list(u.nlri()));
+    let errors = err.iter().map(|e| DecodeError::new(e, bytes)).collect();
+    let mut o = empty_update(Some(bytes.len() as u64), errors, err.map(|e| e.action));
+    o.withdrawn = nlri_list(u.withdrawn());
+    o.nlri = nlri_list(u.nlri());
     let discard = u.summary().discard;
     // The attribute an error concerns is shown as its bytes, not as a value read from them.
     let bad = err.and_then(|e| e.attr_type);
     let mut seen = TypeSet::EMPTY;
-    let attrs: Vec<Value> = u
+    o.attributes = u
         .raw_attributes()
         .map(|a| {
             let first = seen.insert(a.type_code);
@@ -445,40 +762,32 @@ fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Val
             attribute_object_as(&a, &ctx, !first || discard.contains(a.type_code), malformed)
         })
         .collect();
-    o.insert("attributes".into(), Value::Array(attrs));
     for a in u.attributes() {
-        if bad == Some(a.type_code) {
+        if bad == Some(a.type_code) || !is_decoded(&a, &ctx) {
             continue;
         }
         let v = attribute_value(&a, &ctx);
-        let key = match a.type_code {
-            type_code::ORIGIN => "origin",
-            type_code::NEXT_HOP => "nextHop",
-            type_code::MED => "med",
-            type_code::LOCAL_PREF => "localPref",
-            type_code::COMMUNITIES => "communities",
-            type_code::LARGE_COMMUNITY => "largeCommunities",
-            type_code::ORIGINATOR_ID => "originatorId",
-            type_code::CLUSTER_LIST => "clusterList",
-            _ => continue,
-        };
-        if is_decoded(&a, &ctx) {
-            o.insert(key.into(), v);
+        let text = || v.as_str().map(str::to_string);
+        let num = || v.as_u64().and_then(|n| u32::try_from(n).ok());
+        match a.type_code {
+            type_code::ORIGIN => o.origin = text(),
+            type_code::NEXT_HOP => o.next_hop = text(),
+            type_code::MED => o.med = num(),
+            type_code::LOCAL_PREF => o.local_pref = num(),
+            type_code::COMMUNITIES => o.communities = strings(&v),
+            type_code::LARGE_COMMUNITY => o.large_communities = strings(&v),
+            type_code::ORIGINATOR_ID => o.originator_id = text(),
+            type_code::CLUSTER_LIST => o.cluster_list = strings(&v),
+            _ => {}
         }
     }
     if let Some(p) = u.as_path() {
-        o.insert("asPath".into(), json!(as_path_text(&p)));
+        o.as_path = Some(as_path_text(&p));
     }
-    if let Some(m) = u.mp_reach() {
-        o.insert("mpReach".into(), mp_reach_value(&m));
-    }
-    if let Some(m) = u.mp_unreach() {
-        o.insert("mpUnreach".into(), mp_unreach_value(&m));
-    }
-    if let Some(f) = u.end_of_rib() {
-        o.insert("endOfRib".into(), json!(family_name(f)));
-    }
-    o.insert("treatAsWithdraw".into(), json!(u.is_treat_as_withdraw()));
+    o.mp_reach = u.mp_reach().map(|m| mp_reach_value(&m));
+    o.mp_unreach = u.mp_unreach().map(|m| mp_unreach_value(&m));
+    o.end_of_rib = u.end_of_rib().map(family_name);
+    o.treat_as_withdraw = u.is_treat_as_withdraw();
     o
 }
 
@@ -490,10 +799,10 @@ fn update_object(u: &UpdatePacket<&[u8]>, err: Option<Error>) -> Map<String, Val
 pub fn decode_update(bytes: &[u8], opts: &DecodeOptions) -> Value {
     let ctx = opts.context();
     match UpdatePacket::parse_revised(bytes, &ctx) {
-        Ok((u, e)) => Value::Object(update_object(&u, e)),
-        Err(e) => Value::Object(empty_update(
-            header_length(bytes),
-            vec![error_value(&e, bytes)],
+        Ok((u, e)) => to_value(update_object(&u, e)),
+        Err(e) => to_value(empty_update(
+            header_len(bytes),
+            vec![DecodeError::new(&e, bytes)],
             Some(e.action),
         )),
     }
@@ -550,7 +859,7 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
     let ctx = opts.context();
     let parsed = Message::parse_revised(bytes, &ctx);
     let o = match parsed {
-        Ok((Message::Update(u), e)) => update_object(&u, e),
+        Ok((Message::Update(u), e)) => update_map(update_object(&u, e)),
         Ok((Message::Open(p), _)) => open_object(&p),
         Ok((Message::Keepalive, _)) => {
             let mut o = Map::new();
@@ -597,11 +906,11 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
                 .ok()
                 .map(|h| h.msg_type);
             if t == Some(MessageType::Update) {
-                empty_update(
-                    header_length(bytes),
-                    vec![error_value(&e, bytes)],
+                update_map(empty_update(
+                    header_len(bytes),
+                    vec![DecodeError::new(&e, bytes)],
                     Some(e.action),
-                )
+                ))
             } else {
                 let mut o = Map::new();
                 o.insert("type".into(), json!(t.map(type_name)));
@@ -618,13 +927,17 @@ pub fn decode_message(bytes: &[u8], opts: &DecodeOptions) -> Value {
 
 /// A path attribute block of a table dump entry, decoded with `ctx`
 /// (MP_REACH_NLRI in its RFC 6396 §4.3.4 short form is understood).
-fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Value>) {
+fn attribute_block(
+    block: &[u8],
+    base: usize,
+    ctx: &Context,
+) -> (Vec<PathAttribute>, Vec<DecodeError>) {
     let mut errors = Vec::new();
     let it = match AttrIter::new_checked(block, base) {
         Ok(it) => it,
         Err(e) => {
-            errors.push(error_value(&e, block));
-            return (json!([]), errors);
+            errors.push(DecodeError::new(&e, block));
+            return (Vec::new(), errors);
         }
     };
     let attrs = it
@@ -632,30 +945,20 @@ fn attribute_block(block: &[u8], base: usize, ctx: &Context) -> (Value, Vec<Valu
             if a.type_code == type_code::MP_REACH_NLRI {
                 if let Ok(RibMpReach::Short { next_hop }) = RibMpReach::parse(a.value) {
                     let mut o = attribute_object(&a, ctx, false);
-                    if let Some(m) = o.as_object_mut() {
-                        m.insert("decoded".into(), json!(true));
-                        m.insert(
-                            "value".into(),
-                            json!({ "family": Value::Null, "nextHop": next_hops(next_hop), "nlri": [], "nlriHex": Value::Null }),
-                        );
-                    }
+                    o.decoded = true;
+                    o.value = to_value(MpReachValue {
+                        family: None,
+                        next_hop: next_hops(next_hop),
+                        nlri: Vec::new(),
+                        nlri_hex: None,
+                    });
                     return o;
                 }
             }
             attribute_object(&a, ctx, false)
         })
         .collect();
-    (Value::Array(attrs), errors)
-}
-
-fn peer_value(p: &mrt::Bgp4mpPeer) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("peerAs".into(), json!(p.peer_as));
-    o.insert("localAs".into(), json!(p.local_as));
-    o.insert("interface".into(), json!(p.interface));
-    o.insert("peerAddress".into(), json!(p.peer_addr.to_string()));
-    o.insert("localAddress".into(), json!(p.local_addr.to_string()));
-    o
+    (attrs, errors)
 }
 
 fn state_name(s: u16) -> &'static str {
@@ -670,66 +973,224 @@ fn state_name(s: u16) -> &'static str {
     }
 }
 
+/// One peer of a PEER_INDEX_TABLE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtPeerEntry {
+    /// The peer BGP identifier.
+    pub bgp_id: String,
+    /// Its address.
+    pub address: String,
+    /// Its AS.
+    pub asn: u32,
+}
+
+/// TABLE_DUMP_V2 PEER_INDEX_TABLE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtPeerIndexTable {
+    /// The collector BGP identifier.
+    pub collector_id: String,
+    /// The view name (UTF-8, lossy).
+    pub view_name: String,
+    /// The peers, indexed by RIB entries.
+    pub peers: Vec<MrtPeerEntry>,
+}
+
+/// One entry of a RIB record.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MrtRibEntry {
+    /// Index in the PEER_INDEX_TABLE.
+    pub peer_index: u16,
+    /// When the route was received.
+    pub originated_time: u32,
+    /// The ADD-PATH path identifier (RFC 8050).
+    pub path_id: Option<u32>,
+    /// The path attributes.
+    pub attributes: Vec<PathAttribute>,
+}
+
+/// TABLE_DUMP_V2 RIB record.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
+pub struct MrtRib {
+    /// The sequence number.
+    pub sequence: u32,
+    /// The family.
+    pub family: Family,
+    /// Whether entries carry path identifiers (RFC 8050).
+    pub add_path: bool,
+    /// The prefix, for families decoded into prefixes.
+    pub prefix: Option<String>,
+    /// The NLRI bytes, hex, of other families.
+    pub nlri_hex: Option<String>,
+    /// The path identifier in the NLRI.
+    pub nlri_path_id: Option<u32>,
+    /// The entries.
+    pub entries: Vec<MrtRibEntry>,
+    /// Errors in the entries.
+    pub errors: Vec<DecodeError>,
+}
+
+/// Legacy TABLE_DUMP entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtTableDump {
+    /// The view number.
+    pub view: u16,
+    /// The sequence number.
+    pub sequence: u16,
+    /// The prefix.
+    pub prefix: String,
+    /// The status octet.
+    pub status: u8,
+    /// When the route was received.
+    pub originated_time: u32,
+    /// The peer address.
+    pub peer_address: String,
+    /// The peer AS.
+    pub peer_as: u32,
+    /// The path attributes.
+    pub attributes: Vec<PathAttribute>,
+    /// Errors in the attributes.
+    pub errors: Vec<DecodeError>,
+}
+
+/// BGP4MP message record, with the message decoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtBgp4mpMessage {
+    /// The peer AS.
+    pub peer_as: u32,
+    /// Our AS.
+    pub local_as: u32,
+    /// The interface index.
+    pub interface: u16,
+    /// The peer address.
+    pub peer_address: String,
+    /// Our address.
+    pub local_address: String,
+    /// The message uses 4-octet AS numbers.
+    pub four_octet_as: bool,
+    /// The message carries path identifiers (RFC 8050).
+    pub add_path: bool,
+    /// A message we sent (BGP4MP_MESSAGE_LOCAL).
+    pub local: bool,
+    /// The message, decoded.
+    #[tsify(type = "DecodedBgpMessage")]
+    pub message: Value,
+}
+
+/// BGP4MP state change record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtBgp4mpStateChange {
+    /// The peer AS.
+    pub peer_as: u32,
+    /// Our AS.
+    pub local_as: u32,
+    /// The interface index.
+    pub interface: u16,
+    /// The peer address.
+    pub peer_address: String,
+    /// Our address.
+    pub local_address: String,
+    /// The FSM state before.
+    pub old_state: u16,
+    /// The FSM state after.
+    pub new_state: u16,
+    /// Its name (Idle, Connect, ...).
+    pub old_state_name: String,
+    /// Its name.
+    pub new_state_name: String,
+}
+
+/// What `MrtParser.finish()` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MrtSummary {
+    /// Records read.
+    pub records: u64,
+    /// Records whose body was malformed (reported in `errors`, skipped).
+    pub skipped: u64,
+    /// Bytes read.
+    pub bytes: usize,
+    /// Bytes of an unfinished record at the end (a truncation error in `errors`).
+    pub leftover_bytes: usize,
+    /// Errors.
+    pub errors: Vec<DecodeError>,
+}
+
 /// One MRT record as a plain object (see `MrtRecord` in the TypeScript types).
 pub fn record_value(r: &Record<'_>) -> Value {
     let (kind, body) = match r.body {
         Body::PeerIndexTable(t) => (
             "peerIndexTable",
-            json!({
-                "collectorId": t.collector_id.to_string(),
-                "viewName": String::from_utf8_lossy(t.view_name),
-                "peers": t.peers().map(|p| json!({
-                    "bgpId": p.bgp_id.to_string(),
-                    "address": p.addr.to_string(),
-                    "asn": p.asn,
-                })).collect::<Vec<_>>(),
+            to_value(MrtPeerIndexTable {
+                collector_id: t.collector_id.to_string(),
+                view_name: String::from_utf8_lossy(t.view_name).into_owned(),
+                peers: t
+                    .peers()
+                    .map(|p| MrtPeerEntry {
+                        bgp_id: p.bgp_id.to_string(),
+                        address: p.addr.to_string(),
+                        asn: p.asn,
+                    })
+                    .collect(),
             }),
         ),
         Body::Rib(rib) => {
             let ctx = rib.context();
             let mut errors = Vec::new();
-            let entries: Vec<Value> = rib
+            let entries = rib
                 .entries()
                 .map(|e| {
-                    let (attrs, errs) = attribute_block(e.attributes, e.attributes_offset, &ctx);
+                    let (attributes, errs) =
+                        attribute_block(e.attributes, e.attributes_offset, &ctx);
                     errors.extend(errs);
-                    json!({
-                        "peerIndex": e.peer_index,
-                        "originatedTime": e.originated_time,
-                        "pathId": e.path_id,
-                        "attributes": attrs,
-                    })
+                    MrtRibEntry {
+                        peer_index: e.peer_index,
+                        originated_time: e.originated_time,
+                        path_id: e.path_id,
+                        attributes,
+                    }
                 })
                 .collect();
             (
                 "rib",
-                json!({
-                    "sequence": rib.sequence,
-                    "family": family(rib.afi_safi),
-                    "addPath": rib.add_path,
-                    "prefix": rib.prefix().map(|p| p.to_string()),
-                    "nlriHex": match rib.nlri { RibNlri::Other(b) => json!(hex(b)), RibNlri::Prefix(_) => Value::Null },
-                    "nlriPathId": rib.nlri_path_id,
-                    "entries": entries,
-                    "errors": errors,
+                to_value(MrtRib {
+                    sequence: rib.sequence,
+                    family: Family::of(rib.afi_safi),
+                    add_path: rib.add_path,
+                    prefix: rib.prefix().map(|p| p.to_string()),
+                    nlri_hex: match rib.nlri {
+                        RibNlri::Other(b) => Some(hex(b)),
+                        RibNlri::Prefix(_) => None,
+                    },
+                    nlri_path_id: rib.nlri_path_id,
+                    entries,
+                    errors,
                 }),
             )
         }
         Body::TableDump(t) => {
             let ctx = t.context();
-            let (attrs, errors) = attribute_block(t.attributes, t.attributes_offset, &ctx);
+            let (attributes, errors) = attribute_block(t.attributes, t.attributes_offset, &ctx);
             (
                 "tableDump",
-                json!({
-                    "view": t.view,
-                    "sequence": t.sequence,
-                    "prefix": t.prefix.to_string(),
-                    "status": t.status,
-                    "originatedTime": t.originated_time,
-                    "peerAddress": t.peer_addr.to_string(),
-                    "peerAs": t.peer_as,
-                    "attributes": attrs,
-                    "errors": errors,
+                to_value(MrtTableDump {
+                    view: t.view,
+                    sequence: t.sequence,
+                    prefix: t.prefix.to_string(),
+                    status: t.status,
+                    originated_time: t.originated_time,
+                    peer_address: t.peer_addr.to_string(),
+                    peer_as: t.peer_as,
+                    attributes,
+                    errors,
                 }),
             )
         }
@@ -740,21 +1201,35 @@ pub fn record_value(r: &Record<'_>) -> Value {
                 add_path: m.add_path,
                 extended_message: true,
             };
-            let mut o = peer_value(&m.peer);
-            o.insert("fourOctetAs".into(), json!(m.four_octet_as));
-            o.insert("addPath".into(), json!(m.add_path));
-            o.insert("local".into(), json!(m.local));
-            o.insert("message".into(), decode_message(m.message, &opts));
-            ("bgp4mpMessage", Value::Object(o))
+            (
+                "bgp4mpMessage",
+                to_value(MrtBgp4mpMessage {
+                    peer_as: m.peer.peer_as,
+                    local_as: m.peer.local_as,
+                    interface: m.peer.interface,
+                    peer_address: m.peer.peer_addr.to_string(),
+                    local_address: m.peer.local_addr.to_string(),
+                    four_octet_as: m.four_octet_as,
+                    add_path: m.add_path,
+                    local: m.local,
+                    message: decode_message(m.message, &opts),
+                }),
+            )
         }
-        Body::Bgp4mpStateChange(s) => {
-            let mut o = peer_value(&s.peer);
-            o.insert("oldState".into(), json!(s.old_state));
-            o.insert("newState".into(), json!(s.new_state));
-            o.insert("oldStateName".into(), json!(state_name(s.old_state)));
-            o.insert("newStateName".into(), json!(state_name(s.new_state)));
-            ("bgp4mpStateChange", Value::Object(o))
-        }
+        Body::Bgp4mpStateChange(s) => (
+            "bgp4mpStateChange",
+            to_value(MrtBgp4mpStateChange {
+                peer_as: s.peer.peer_as,
+                local_as: s.peer.local_as,
+                interface: s.peer.interface,
+                peer_address: s.peer.peer_addr.to_string(),
+                local_address: s.peer.local_addr.to_string(),
+                old_state: s.old_state,
+                new_state: s.new_state,
+                old_state_name: state_name(s.old_state).to_string(),
+                new_state_name: state_name(s.new_state).to_string(),
+            }),
+        ),
         Body::Unknown(b) => ("unknown", json!({ "length": b.len() })),
     };
     json!({
@@ -781,7 +1256,7 @@ pub struct MrtStream {
     base: usize,
     records: u64,
     skipped: u64,
-    errors: Vec<Value>,
+    errors: Vec<DecodeError>,
     stopped: bool,
 }
 
@@ -817,7 +1292,7 @@ impl MrtStream {
                 }
                 Err(e) => {
                     self.skipped += 1;
-                    self.errors.push(error_value(&e, rec));
+                    self.errors.push(DecodeError::new(&e, rec));
                 }
             }
             used += total.max(1);
@@ -829,24 +1304,24 @@ impl MrtStream {
 
     fn fail(&mut self, e: &Error) {
         self.stopped = true;
-        self.errors.push(error_value(e, &[]));
+        self.errors.push(DecodeError::new(e, &[]));
     }
 
     /// Ends the stream: bytes left over make a truncation error.
     pub fn finish(&mut self) -> Value {
         if !self.buf.is_empty() && !self.stopped {
             let e = Error::new(ErrorKind::Truncated, 0, 0, Action::SessionReset, self.base);
-            self.errors.push(error_value(&e, &[]));
+            self.errors.push(DecodeError::new(&e, &[]));
         }
         let leftover = self.buf.len();
         self.buf.clear();
         self.stopped = true;
-        json!({
-            "records": self.records,
-            "skipped": self.skipped,
-            "bytes": self.base + leftover,
-            "leftoverBytes": leftover,
-            "errors": self.errors,
+        to_value(MrtSummary {
+            records: self.records,
+            skipped: self.skipped,
+            bytes: self.base + leftover,
+            leftover_bytes: leftover,
+            errors: self.errors.clone(),
         })
     }
 
@@ -866,7 +1341,7 @@ impl MrtStream {
     }
 
     /// Errors so far (records skipped, framing broken).
-    pub fn errors(&self) -> &[Value] {
+    pub fn errors(&self) -> &[DecodeError] {
         &self.errors
     }
 }

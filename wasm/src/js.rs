@@ -7,98 +7,12 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::model::{PeerSpec, Sim};
+use crate::sim_types::{ClusterSummary, NodeRoutes, NodeStatus};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** A node of the session graph. */
-export interface GraphNode {
-  index: number;
-  name: string;
-  ipv4: string | null;
-  ipv6: string | null;
-  asNumber: number;
-  clusterId: string | null;
-  reflector: boolean;
-  labels: Record<string, string>;
-}
-/** A peer outside the cluster (BGPPeer peerIP). */
-export interface GraphExternal { address: string; asNumber: number; }
-/** A planned BGP session; `b` is null when the far end is external. */
-export interface GraphSession {
-  family: "ipv4" | "ipv6";
-  a: number;
-  b: number | null;
-  external: number | null;
-  peerType: "node-to-node mesh" | "node specific" | "global";
-  aRole: "client" | "non-client" | "ebgp";
-  bRole: "client" | "non-client" | "ebgp";
-  messages: number;
-  bytes: number;
-}
-/** Nodes and the sessions calico/node would open. */
-export interface Graph {
-  meshEnabled: boolean;
-  nodes: GraphNode[];
-  externals: GraphExternal[];
-  sessions: GraphSession[];
-}
-/** Session counts (and traffic after a run) against the full mesh. */
-export interface ClusterSummary {
-  nodes: number;
-  reflectors: number;
-  mesh_enabled: boolean;
-  ipv4_sessions: number;
-  ipv6_sessions: number;
-  full_mesh_sessions: number;
-  mesh_sessions: number;
-  global_sessions: number;
-  node_specific_sessions: number;
-  messages: number | null;
-  bytes: number | null;
-  convergence_steps: number | null;
-}
 /** How a run ended. */
 export interface RunReport { steps: number; converged: boolean; messages: number; bytes: number; }
-/** One best route of a node. */
-export interface RouteRow {
-  prefix: string;
-  next_hop: string;
-  as_path: string;
-  originator_id: string | null;
-  cluster_list: string[];
-  from: string;
-}
-/** A node's routes. */
-export interface NodeRoutes { node: string; routes: RouteRow[]; }
-/** One row of `calicoctl node status`. */
-export interface StatusRow { peer_address: string; peer_type: string; state: string; since: string; info: string; }
-/** `calicoctl node status` of a node. */
-export interface NodeStatus { node: string; ipv4: StatusRow[]; ipv6: StatusRow[]; }
-/** A BGP message from the log, UPDATE attributes decoded. */
-export interface DecodedMessage {
-  index: number;
-  step: number;
-  from: number;
-  to: number;
-  fromName: string;
-  toName: string;
-  kind: string;
-  length: number;
-  announced: string[];
-  withdrawn: string[];
-  origin: string | null;
-  asPath: string | null;
-  nextHop: string | null;
-  localPref: number | null;
-  med: number | null;
-  originatorId: string | null;
-  clusterList: string[];
-  communities: string[];
-  accepted: boolean | null;
-  error: string | null;
-}
-/** A page of the message log. */
-export interface MessagePage { total: number; dropped: number; messages: DecodedMessage[]; }
 /** A load note or linter finding. */
 export interface Note { severity: "info" | "warning"; resource: string; field: string; message: string; }
 /** A BGPPeer of the cluster. */
@@ -298,7 +212,7 @@ impl Simulator {
     /// Session counts against the full mesh, and traffic after a run.
     #[wasm_bindgen(unchecked_return_type = "ClusterSummary")]
     pub fn summary(&self) -> Result<JsValue, JsError> {
-        to_js(&self.sim.summary())
+        to_js(&ClusterSummary::from(self.sim.summary()))
     }
 
     /// The summary as text.
@@ -347,7 +261,7 @@ impl Simulator {
     #[wasm_bindgen(unchecked_return_type = "NodeRoutes")]
     pub fn routes(&mut self, node: &str) -> Result<JsValue, JsError> {
         let r = self.sim.routes(node).map_err(err)?;
-        to_js(&r)
+        to_js(&NodeRoutes::from(r))
     }
 
     /// A node's routes as a text table.
@@ -360,7 +274,7 @@ impl Simulator {
     #[wasm_bindgen(js_name = nodeStatus, unchecked_return_type = "NodeStatus")]
     pub fn node_status(&mut self, node: &str) -> Result<JsValue, JsError> {
         let s = self.sim.node_status(node).map_err(err)?;
-        to_js(&s)
+        to_js(&NodeStatus::from(s))
     }
 
     /// `calicoctl node status` of a node, as calicoctl prints it.

@@ -18,42 +18,6 @@ export interface DecodeOptions {
   addPath?: boolean;
   extendedMessage?: boolean;
 }
-/** The RFC 7606 action a malformed message calls for. */
-export type ErrorAction = "session-reset" | "afi-safi-disable" | "treat-as-withdraw" | "attribute-discard";
-/** A decode error: what went wrong, what to do (RFC 7606) and the NOTIFICATION to send (RFC 4271 §4.5). */
-export interface DecodeError {
-  /** reflector-core's ErrorKind variant, e.g. "InvalidNextHop", "MalformedAsPath", "Truncated". */
-  kind: string;
-  description: string;
-  /** The whole error as one line. */
-  message: string;
-  action: ErrorAction;
-  /** Whether the session must be reset. */
-  fatal: boolean;
-  /** NOTIFICATION error code; 0 where none applies (MRT framing). */
-  code: number;
-  subcode: number;
-  codeName: string | null;
-  subcodeName: string | null;
-  /** Byte offset in the message (or MRT record). */
-  offset: number;
-  /** The path attribute type the error concerns. */
-  attributeType: number | null;
-  /** The NOTIFICATION data, hex. */
-  data: string;
-}
-/** An address family. */
-export interface Family { afi: number; safi: number; name: string; }
-/** One NLRI entry; `pathId` only under ADD-PATH. */
-export interface NlriEntry { prefix: string; pathId?: number; }
-/** MP_REACH_NLRI (RFC 4760). `nlriHex` holds the NLRI of families not decoded into prefixes. */
-export interface MpReachValue { family: Family | null; nextHop: string[]; nlri: NlriEntry[]; nlriHex: string | null; }
-/** MP_UNREACH_NLRI (RFC 4760). */
-export interface MpUnreachValue { family: Family; withdrawn: NlriEntry[]; withdrawnHex: string | null; }
-/** One AS_PATH / AS4_PATH segment. */
-export interface AsPathSegment { type: "AS_SET" | "AS_SEQUENCE" | "AS_CONFED_SEQUENCE" | "AS_CONFED_SET"; asns: number[]; }
-/** AGGREGATOR / AS4_AGGREGATOR. */
-export interface AggregatorValue { asn: number; address: string; }
 /**
  * An attribute's value, by name: ORIGIN "IGP" | "EGP" | "INCOMPLETE"; AS_PATH, AS4_PATH AsPathSegment[];
  * NEXT_HOP, ORIGINATOR_ID address; MULTI_EXIT_DISC, LOCAL_PREF, OTC number; ATOMIC_AGGREGATE null;
@@ -63,50 +27,6 @@ export interface AggregatorValue { asn: number; address: string; }
  * `decoded: false`) the value bytes as hex.
  */
 export type AttributeValue = string | number | null | string[] | AsPathSegment[] | AggregatorValue | MpReachValue | MpUnreachValue;
-/** A path attribute as it stands in the message. */
-export interface PathAttribute {
-  typeCode: number;
-  /** IANA name, e.g. "AS_PATH", or "UNKNOWN_<code>". */
-  name: string;
-  flags: { optional: boolean; transitive: boolean; partial: boolean; extendedLength: boolean };
-  offset: number;
-  length: number;
-  /** Whether `value` is the typed value (false: hex of the bytes). */
-  decoded: boolean;
-  /** A repeated attribute, or one RFC 7606 says to discard: not in effect. */
-  discarded: boolean;
-  value: AttributeValue;
-}
-/** An UPDATE decoded by reflector-core (RFC 4271, RFC 4760, RFC 7606). */
-export interface DecodedUpdate {
-  type: "UPDATE";
-  /** Message length from the header (null when the header is cut short). */
-  length: number | null;
-  /** Classic IPv4 withdrawn routes. */
-  withdrawn: NlriEntry[];
-  /** Classic IPv4 NLRI. */
-  nlri: NlriEntry[];
-  /** Every attribute, in wire order. */
-  attributes: PathAttribute[];
-  origin: "IGP" | "EGP" | "INCOMPLETE" | null;
-  /** AS_PATH as routers print it: sets in braces, confederation segments in parentheses. */
-  asPath: string | null;
-  nextHop: string | null;
-  med: number | null;
-  localPref: number | null;
-  communities: string[];
-  largeCommunities: string[];
-  originatorId: string | null;
-  clusterList: string[];
-  mpReach: MpReachValue | null;
-  mpUnreach: MpUnreachValue | null;
-  /** The family of an End-of-RIB marker (RFC 4724). */
-  endOfRib: string | null;
-  /** The RFC 7606 action of the most severe error; null when well formed. */
-  action: ErrorAction | null;
-  treatAsWithdraw: boolean;
-  errors: DecodeError[];
-}
 /** An OPEN. */
 export interface DecodedOpen {
   type: "OPEN"; length: number; version: number; myAs: number; asn: number; holdTime: number; bgpId: string;
@@ -126,26 +46,6 @@ export interface DecodedKeepalive { type: "KEEPALIVE"; length: number; errors: D
 export interface DecodedInvalid { type: "OPEN" | "NOTIFICATION" | "KEEPALIVE" | "ROUTE-REFRESH" | null; length: number | null; errors: DecodeError[]; }
 /** Any BGP message. */
 export type DecodedBgpMessage = DecodedUpdate | DecodedOpen | DecodedNotification | DecodedRouteRefresh | DecodedKeepalive | DecodedInvalid;
-/** TABLE_DUMP_V2 PEER_INDEX_TABLE. */
-export interface MrtPeerIndexTable { collectorId: string; viewName: string; peers: { bgpId: string; address: string; asn: number }[]; }
-/** One entry of a RIB record. */
-export interface MrtRibEntry { peerIndex: number; originatedTime: number; pathId: number | null; attributes: PathAttribute[]; }
-/** TABLE_DUMP_V2 RIB record. */
-export interface MrtRib {
-  sequence: number; family: Family; addPath: boolean; prefix: string | null; nlriHex: string | null;
-  nlriPathId: number | null; entries: MrtRibEntry[]; errors: DecodeError[];
-}
-/** Legacy TABLE_DUMP entry. */
-export interface MrtTableDump {
-  view: number; sequence: number; prefix: string; status: number; originatedTime: number;
-  peerAddress: string; peerAs: number; attributes: PathAttribute[]; errors: DecodeError[];
-}
-/** Who a BGP4MP record concerns. */
-export interface MrtBgp4mpPeer { peerAs: number; localAs: number; interface: number; peerAddress: string; localAddress: string; }
-/** BGP4MP message record, with the message decoded. */
-export interface MrtBgp4mpMessage extends MrtBgp4mpPeer { fourOctetAs: boolean; addPath: boolean; local: boolean; message: DecodedBgpMessage; }
-/** BGP4MP state change record. */
-export interface MrtBgp4mpStateChange extends MrtBgp4mpPeer { oldState: number; newState: number; oldStateName: string; newStateName: string; }
 /** Fields every MRT record has. */
 export interface MrtRecordBase {
   /** Offset of the record in the stream. */
@@ -167,16 +67,6 @@ export type MrtRecord = MrtRecordBase & (
   | { kind: "bgp4mpStateChange"; body: MrtBgp4mpStateChange }
   | { kind: "unknown"; body: { length: number } }
 );
-/** What `MrtParser.finish()` reports. */
-export interface MrtSummary {
-  records: number;
-  /** Records whose body was malformed (reported in `errors`, skipped). */
-  skipped: number;
-  bytes: number;
-  /** Bytes of an unfinished record at the end (a truncation error in `errors`). */
-  leftoverBytes: number;
-  errors: DecodeError[];
-}
 "#;
 
 #[wasm_bindgen]
@@ -288,6 +178,8 @@ impl MrtParser {
     /// Errors so far.
     #[wasm_bindgen(unchecked_return_type = "DecodeError[]")]
     pub fn errors(&self) -> Result<JsValue, JsError> {
-        to_js(&Value::Array(self.stream.errors().to_vec()))
+        let errors =
+            serde_json::to_value(self.stream.errors()).map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&errors)
     }
 }

@@ -6,9 +6,11 @@
 //! bytes; this crate only exposes them.
 
 pub mod decode;
+pub mod engine;
 pub mod js;
 pub mod js_wire;
 pub mod model;
+pub mod sim_types;
 mod yaml;
 
 pub use model::Sim;

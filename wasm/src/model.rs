@@ -21,6 +21,7 @@ use reflector_sim::render::{
 };
 use reflector_sim::{Cluster, Network, Note};
 use serde::Serialize;
+use tsify_next::Tsify;
 
 use crate::yaml::cluster_to_yaml;
 
@@ -31,8 +32,9 @@ pub const REFLECTOR_LABEL: &str = "route-reflector";
 pub const DEFAULT_LOG_LIMIT: usize = 20_000;
 
 /// A node of the session graph.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct GraphNode {
     /// Index (plan order: sorted by name).
     pub index: usize,
@@ -48,13 +50,15 @@ pub struct GraphNode {
     pub cluster_id: Option<String>,
     /// Whether the node is a route reflector.
     pub reflector: bool,
-    /// The node's labels.
+    /// The labels of the node.
+    #[tsify(type = "Record<string, string>")]
     pub labels: BTreeMap<String, String>,
 }
 
 /// A peer outside the cluster (`BGPPeer` `peerIP`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct GraphExternal {
     /// Its address.
     pub address: String,
@@ -63,10 +67,12 @@ pub struct GraphExternal {
 }
 
 /// A BGP session of the graph.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct GraphSession {
     /// Address family: `ipv4` or `ipv6`.
+    #[tsify(type = "\"ipv4\" | \"ipv6\"")]
     pub family: &'static str,
     /// Node index of end `a`.
     pub a: usize,
@@ -75,10 +81,13 @@ pub struct GraphSession {
     /// Index into [`Graph::externals`] when `b` is an external peer.
     pub external: Option<usize>,
     /// Peer type as the most specific end shows it (`node-to-node mesh`, `node specific`, `global`).
+    #[tsify(type = "\"node-to-node mesh\" | \"node specific\" | \"global\"")]
     pub peer_type: String,
     /// How `a` treats `b`: `client`, `non-client` or `ebgp`.
+    #[tsify(type = "\"client\" | \"non-client\" | \"ebgp\"")]
     pub a_role: &'static str,
     /// How `b` treats `a`.
+    #[tsify(type = "\"client\" | \"non-client\" | \"ebgp\"")]
     pub b_role: &'static str,
     /// Messages carried so far (both directions), 0 before a run.
     pub messages: u64,
@@ -87,8 +96,9 @@ pub struct GraphSession {
 }
 
 /// The cluster as a graph: nodes and the BGP sessions calico/node would open.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct Graph {
     /// Whether the node-to-node mesh is on.
     pub mesh_enabled: bool,
@@ -101,8 +111,9 @@ pub struct Graph {
 }
 
 /// One logged BGP message with its UPDATE decoded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct DecodedMessage {
     /// Position in the log.
     pub index: usize,
@@ -148,8 +159,9 @@ pub struct DecodedMessage {
 }
 
 /// A page of the message log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+#[tsify(missing_as_null)]
 pub struct MessagePage {
     /// Messages in the log in all.
     pub total: usize,
@@ -339,7 +351,7 @@ impl Sim {
 
     /// Makes a node a route reflector with this cluster ID (`None`: an ordinary node again).
     ///
-    /// A reflector carries the `route-reflector: "true"` label the usual `BGPPeer`
+    /// A reflector carries the `route-reflector: `true`` label the usual `BGPPeer`
     /// selectors look for, and `spec.bgp.routeReflectorClusterID`.
     pub fn set_reflector(&mut self, name: &str, cluster_id: Option<&str>) -> Result<(), String> {
         let id = match cluster_id {

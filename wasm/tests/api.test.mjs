@@ -35,8 +35,8 @@ test("the story's cluster: sessions, reflectors and the unquoted-selector note",
   assert.deepEqual(rrPair.map((s) => s.peerType), ["node specific"]);
   assert.equal(g.sessions.filter((s) => s.peerType === "global").length, 6);
   const s = sim.summary();
-  assert.equal(s.full_mesh_sessions, 10);
-  assert.equal(s.ipv4_sessions, 7);
+  assert.equal(s.fullMeshSessions, 10);
+  assert.equal(s.ipv4Sessions, 7);
   const notes = sim.notes();
   assert.ok(notes.some((n) => n.resource === "BGPPeer/peer-to-rrs" && n.message.includes("YAML tag")), JSON.stringify(notes));
   const peers = sim.bgpPeers();
@@ -98,13 +98,13 @@ test("a run gives routes with reflection attributes and calicoctl node status", 
   assert.equal(routes.length, 5);
   const local = routes.filter((x) => x.from === "local");
   assert.equal(local.length, 1);
-  const fromUqwst = routes.find((x) => x.next_hop === "10.0.0.3");
-  assert.equal(fromUqwst.originator_id, "10.0.0.3");
-  assert.deepEqual(fromUqwst.cluster_list, ["224.0.0.1"]);
+  const fromUqwst = routes.find((x) => x.nextHop === "10.0.0.3");
+  assert.equal(fromUqwst.originatorId, "10.0.0.3");
+  assert.deepEqual(fromUqwst.clusterList, ["224.0.0.1"]);
   assert.ok(["10.0.0.2", "10.0.0.5"].includes(fromUqwst.from));
   assert.match(sim.routesText("qtwtv"), /^Routes of qtwtv\n/);
   const status = sim.nodeStatus("qtwtv");
-  assert.deepEqual(status.ipv4.map((x) => [x.peer_address, x.peer_type, x.info]), [
+  assert.deepEqual(status.ipv4.map((x) => [x.peerAddress, x.peerType, x.info]), [
     ["10.0.0.2", "global", "Established"],
     ["10.0.0.5", "global", "Established"],
   ]);
@@ -151,7 +151,7 @@ test("an announced prefix travels through the reflectors; the message log shows 
   for (const n of ["uqwst", "volwl", "rxgks", "zyisy"]) {
     const r = sim.routes(n).routes.find((x) => x.prefix === "10.99.0.0/24");
     assert.ok(r, n);
-    assert.equal(r.next_hop, "10.0.0.1");
+    assert.equal(r.nextHop, "10.0.0.1");
   }
   assert.equal(sim.withdraw("qtwtv", "10.99.0.0/24"), true);
   sim.run();
@@ -179,7 +179,7 @@ test("nodes and BGPPeers are added and removed", () => {
   assert.deepEqual(g.externals, [{ address: "192.0.2.1", asNumber: 65001 }]);
   assert.equal(g.sessions.filter((s) => s.external === 0 && s.b === null).length, 6);
   const status = sim.nodeStatus("qtwtv");
-  assert.ok(status.ipv4.some((x) => x.peer_address === "192.0.2.1" && x.info === "Active"));
+  assert.ok(status.ipv4.some((x) => x.peerAddress === "192.0.2.1" && x.info === "Active"));
   sim.removeNode("abcde");
   sim.removeBgpPeer("tor");
   assert.equal(sim.graph().sessions.length, 1 + 3 * 2);
@@ -192,8 +192,8 @@ test("the mesh example loads and converges without reflection", () => {
   assert.equal(sim.graph().sessions.length, 10);
   sim.run();
   for (const r of sim.routes("zyisy").routes) {
-    assert.equal(r.originator_id, null);
-    assert.deepEqual(r.cluster_list, []);
+    assert.equal(r.originatorId, null);
+    assert.deepEqual(r.clusterList, []);
   }
   sim.free();
 });
@@ -201,8 +201,8 @@ test("the mesh example loads and converges without reflection", () => {
 test("a generated 500-node cluster converges (time printed, not asserted)", () => {
   const sim = Simulator.generate(500, 2, 1);
   const s = sim.summary();
-  assert.equal(s.full_mesh_sessions, 124750);
-  assert.equal(s.ipv4_sessions, 498 * 2 + 1);
+  assert.equal(s.fullMeshSessions, 124750);
+  assert.equal(s.ipv4Sessions, 498 * 2 + 1);
   const t0 = performance.now();
   const r = sim.run();
   const ms = performance.now() - t0;
@@ -241,4 +241,53 @@ test("npm pack produced a package with the module, the wasm, types and README", 
   assert.match(dts, /export class MrtParser \{/);
   assert.match(dts, /push\(bytes: Uint8Array \| number\[\]\): MrtRecord\[\];/);
   assert.match(dts, /finish\(\): MrtSummary;/);
+});
+
+/** Every key of every object in `v`, recursively (label maps left out: their keys are the user's). */
+function keysDeep(v, out = new Set()) {
+  if (Array.isArray(v)) for (const x of v) keysDeep(x, out);
+  else if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      out.add(k);
+      if (k !== "labels") keysDeep(x, out);
+    }
+  }
+  return out;
+}
+
+test("simulator results are camelCase throughout and match the interfaces generated into the .d.ts", () => {
+  const sim = new Simulator(story());
+  sim.run();
+  sim.announce("qtwtv", "10.99.0.0/24");
+  sim.run();
+  const results = {
+    ClusterSummary: sim.summary(),
+    Graph: sim.graph(),
+    NodeRoutes: sim.routes("qtwtv"),
+    NodeStatus: sim.nodeStatus("qtwtv"),
+    MessagePage: sim.messages(0, 50),
+  };
+  const keys = keysDeep(results);
+  const snake = [...keys].filter((k) => /_/.test(k));
+  assert.deepEqual(snake, [], `snake_case keys: ${snake.join(", ")}`);
+  const dts = fs.readFileSync(path.join(pkg, "reflector_wasm.d.ts"), "utf8");
+  const fields = (name) => {
+    const m = dts.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`));
+    assert.ok(m, `interface ${name} generated`);
+    return new Set([...m[1].replace(/\/\*\*[\s\S]*?\*\//g, "").matchAll(/(\w+)\??:/g)].map((x) => x[1]));
+  };
+  const same = (obj, name) => assert.deepEqual(new Set(Object.keys(obj)), fields(name), name);
+  same(results.ClusterSummary, "ClusterSummary");
+  same(results.Graph, "Graph");
+  same(results.Graph.nodes[0], "GraphNode");
+  same(results.Graph.sessions[0], "GraphSession");
+  same(results.NodeRoutes, "NodeRoutes");
+  same(results.NodeRoutes.routes[0], "RouteRow");
+  same(results.NodeStatus, "NodeStatus");
+  same(results.NodeStatus.ipv4[0], "StatusRow");
+  same(results.MessagePage, "MessagePage");
+  same(results.MessagePage.messages[0], "DecodedMessage");
+  assert.equal(results.ClusterSummary.ipv4Sessions, 7);
+  assert.match(dts, /peerType: "node-to-node mesh" \| "node specific" \| "global";/);
+  sim.free();
 });

@@ -297,3 +297,70 @@ test("the Decode tab decodes a pasted UPDATE with reflector-core's parser, error
   await page.screenshot({ path: path.join(out, "decode.png") });
   assert.deepEqual(pageErrors, []);
 });
+
+/** A TABLE_DUMP_V2 PEER_INDEX_TABLE record whose view name is `name` (one AS4 IPv4 peer). */
+function peerIndexRecord(name) {
+  const v = Buffer.from(name, "utf8");
+  const body = Buffer.concat([
+    Buffer.from([10, 0, 0, 1]), Buffer.from([v.length >> 8, v.length & 0xff]), v,
+    Buffer.from([0, 1, 0x02, 10, 0, 0, 2, 10, 0, 0, 2, 0, 0, 0xfd, 0xe9]),
+  ]);
+  const head = Buffer.alloc(12);
+  head.writeUInt32BE(1_700_000_000, 0);
+  head.writeUInt16BE(13, 4);
+  head.writeUInt16BE(1, 6);
+  head.writeUInt32BE(body.length, 8);
+  return Buffer.concat([head, body]);
+}
+
+test("the Decode tab reads an MRT file with MrtParser (plain and gzip), names escaped", async () => {
+  await page.click("#tab-decode");
+  const shared = process.env.SHARED_DATA || path.resolve(here, "..", "..", "..", "shared", "data");
+  // quagga_bgp.mrt: 67 BGP4MP records (shared/data/SOURCES.md), chosen with the file input.
+  await page.setInputFiles("#mrt-file", path.join(shared, "mrt", "quagga_bgp.mrt"));
+  await page.waitForFunction(() => window.reflectorDemo.lastMrt?.summary.records === 67, null, { timeout: 30_000 });
+  const q = await page.evaluate(() => window.reflectorDemo.lastMrt);
+  assert.equal(q.summary.skipped, 0);
+  assert.equal(q.rows.length, 67);
+  assert.match(await text("#mrt-summary"), /^quagga_bgp\.mrt · 67 records \(.*bgp4mpMessage/);
+  assert.equal(await page.locator("#mrt-records tbody tr").count(), 67);
+  assert.match(await page.locator("#mrt-records tbody").innerText(), /BGP4MP\/MESSAGE(_AS4)?\s+AS\d+ [\d.:a-f]+: UPDATE announce/);
+  assert.match(await status(), /^Decoded MRT file quagga_bgp\.mrt: 67 records, 0 skipped, 0 errors\./);
+  // A gzip dump is unpacked by the browser; the table shows the first 200 records.
+  await page.setInputFiles("#mrt-file", path.join(shared, "mrt", "updates.20100722.2015.gz"));
+  await page.waitForFunction(() => window.reflectorDemo.lastMrt?.summary.records > 200, null, { timeout: 60_000 });
+  assert.equal(await page.locator("#mrt-records tbody tr").count(), 200);
+  // A view name that is HTML shows as text and runs nothing; a cut-short record is reported.
+  const evil = peerIndexRecord(EVIL);
+  await page.setInputFiles("#mrt-file", { name: "evil.mrt", mimeType: "application/octet-stream", buffer: Buffer.concat([evil, evil.subarray(0, 20)]) });
+  await page.waitForFunction(() => window.reflectorDemo.lastMrt?.summary.records === 1, null, { timeout: 30_000 });
+  assert.match(await page.locator("#mrt-records tbody").innerText(), /TABLE_DUMP_V2\/PEER_INDEX_TABLE\s+collector 10\.0\.0\.1, view "<img src=x onerror="window\.__pwned=1">", 1 peers/);
+  assert.match(await text("#mrt-summary"), /20 bytes cut short/);
+  assert.match(await text("#mrt-errors"), /^Truncated/);
+  assert.equal(await page.locator("img").count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.screenshot({ path: path.join(out, "decode-mrt.png") });
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the package's Engine reflects an UPDATE in the browser (ESM, the page's module instance)", async () => {
+  const r = await page.evaluate(async () => {
+    const { Engine, decodeUpdate, hexToBytes } = await import("../pkg/reflector_wasm.js");
+    const engine = new Engine({ localAs: 65000, routerId: "192.0.2.1", clusterId: "192.0.2.100" });
+    const [a, b] = ["10.0.0.1", "10.0.0.2"].map((address) => {
+      const id = engine.addPeer({ role: "client", address, asn: 65000 });
+      engine.peerUp(id, { routerId: address });
+      return id;
+    });
+    const outcome = engine.handleMessage(a, hexToBytes(
+      "ffffffffffffffffffffffffffffffff 0030 02 0000 0015 40010100 400200 4003040a000001 40050400000064 180a6300"));
+    const sent = engine.takeMessages(b).map((m) => decodeUpdate(m)).filter((u) => !u.endOfRib);
+    const best = engine.bestPaths();
+    engine.free();
+    return { outcome, sent: sent.map((u) => ({ nlri: u.nlri, originatorId: u.originatorId, clusterList: u.clusterList })), best: best.map((p) => [p.prefix, p.peer]) };
+  });
+  assert.deepEqual(r.outcome, { kind: "accepted", announced: 1, withdrawn: 0, rejected: 0 });
+  assert.deepEqual(r.sent, [{ nlri: [{ prefix: "10.99.0.0/24" }], originatorId: "10.0.0.1", clusterList: ["192.0.2.100"] }]);
+  assert.deepEqual(r.best, [["10.99.0.0/24", 0]]);
+  assert.deepEqual(pageErrors, []);
+});

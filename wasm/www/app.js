@@ -1,7 +1,7 @@
 // Reflector demo: a Calico cluster run by real Reflector engines in WebAssembly.
 // Every name that comes from the YAML (nodes, BGPPeers, messages) reaches the page
 // through textContent or attributes set by h(): never through innerHTML.
-import init, { Simulator, decodeUpdate, hexToBytes } from "../pkg/reflector_wasm.js";
+import init, { Simulator, decodeUpdate, hexToBytes, MrtParser } from "../pkg/reflector_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_CID = "224.0.0.1";
@@ -72,7 +72,7 @@ function nodeByName(name) {
 }
 
 function sessionsTotal(summary) {
-  return summary.ipv4_sessions + summary.ipv6_sessions;
+  return summary.ipv4Sessions + summary.ipv6Sessions;
 }
 
 function fmt(n) {
@@ -144,7 +144,7 @@ function resize(n) {
 
 /** Session counts of both designs for the current nodes. */
 function computeCounts(summary) {
-  state.counts.mesh = summary.full_mesh_sessions;
+  state.counts.mesh = summary.fullMeshSessions;
   if (state.mode === "rr") {
     state.counts.rr = sessionsTotal(summary);
     return;
@@ -778,9 +778,9 @@ function renderNode() {
   $("routes").querySelector("tbody").replaceChildren(...routes.slice(0, 1000).map((r) => {
     const local = r.from === "local";
     return h("tr", { "data-prefix": r.prefix },
-      td(r.prefix), td(r.next_hop),
-      td(r.originator_id || "–", r.originator_id ? "refl" : ""),
-      td(r.cluster_list.join(" ") || "–", r.cluster_list.length ? "refl" : ""),
+      td(r.prefix), td(r.nextHop),
+      td(r.originatorId || "–", r.originatorId ? "refl" : ""),
+      td(r.clusterList.join(" ") || "–", r.clusterList.length ? "refl" : ""),
       td(local ? "originated here" : r.from, local ? "local" : ""));
   }));
   $("node-status").textContent = state.sim.nodeStatusText(node.name);
@@ -872,6 +872,87 @@ function decodePasted() {
   announce(`Decoded UPDATE: ${u.attributes.length} attributes, ${announced.length} announced, ${withdrawn.length} withdrawn, ` +
     (u.errors.length ? `${u.errors.length} error (${u.errors[0].kind}, ${u.action}).` : "no errors."));
   return u;
+}
+
+// ---------------------------------------------------------------- decoding MRT files
+
+/** Records shown in the MRT table (the summary counts them all). */
+const MRT_ROWS = 200;
+
+/** One line about an MRT record: who, and what it carries. */
+function mrtRecordText(r) {
+  const b = r.body;
+  switch (r.kind) {
+    case "bgp4mpMessage": {
+      const m = b.message;
+      const who = `AS${b.peerAs} ${b.peerAddress}`;
+      if (m.type !== "UPDATE") return `${who}: ${m.type ?? "invalid message"}`;
+      const ann = [...m.nlri, ...(m.mpReach ? m.mpReach.nlri : [])].map((n) => n.prefix);
+      const wd = [...m.withdrawn, ...(m.mpUnreach ? m.mpUnreach.withdrawn : [])].map((n) => n.prefix);
+      return `${who}: UPDATE` + (ann.length ? ` announce ${ann.slice(0, 4).join(" ")}${ann.length > 4 ? ` (+${ann.length - 4})` : ""}` : "") +
+        (wd.length ? ` withdraw ${wd.slice(0, 4).join(" ")}${wd.length > 4 ? ` (+${wd.length - 4})` : ""}` : "") +
+        (m.asPath ? `, AS_PATH ${m.asPath}` : "") + (m.endOfRib ? `, End-of-RIB ${m.endOfRib}` : "");
+    }
+    case "bgp4mpStateChange": return `AS${b.peerAs} ${b.peerAddress}: ${b.oldStateName} → ${b.newStateName}`;
+    case "peerIndexTable": return `collector ${b.collectorId}, view "${b.viewName}", ${b.peers.length} peers`;
+    case "rib": return `${b.prefix ?? b.family.name}: ${b.entries.length} entries`;
+    case "tableDump": return `${b.prefix} from AS${b.peerAs} ${b.peerAddress}`;
+    default: return `${r.length} bytes`;
+  }
+}
+
+/** Reads an MRT file through MrtParser, chunk by chunk (gzip unpacked by DecompressionStream). */
+async function decodeMrtFile(file) {
+  const out = $("mrt-output");
+  out.replaceChildren(h("p", { class: "summary", text: `Reading ${file.name}…` }));
+  let stream = file.stream();
+  if (/\.gz$/i.test(file.name)) stream = stream.pipeThrough(new DecompressionStream("gzip"));
+  const parser = new MrtParser();
+  const rows = [];
+  const kinds = {};
+  let summary;
+  try {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const r of parser.push(value)) {
+        kinds[r.kind] = (kinds[r.kind] ?? 0) + 1;
+        if (rows.length < MRT_ROWS) rows.push(r);
+      }
+    }
+    summary = parser.finish();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    out.replaceChildren(h("p", { class: "err", role: "alert", text: `Not read: ${msg}` }));
+    announce(`MRT file not read: ${msg}`);
+    return null;
+  } finally {
+    parser.free();
+  }
+  window.reflectorDemo.lastMrt = { summary, kinds, rows };
+  const kindText = Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(", ") || "none";
+  const parts = [
+    h("p", { class: "summary", id: "mrt-summary" },
+      h("b", { text: file.name }), ` · ${summary.records} records (${kindText}) · ${summary.bytes} bytes` +
+      ` · ${summary.skipped} skipped` + (summary.leftoverBytes ? ` · ${summary.leftoverBytes} bytes cut short` : "")),
+  ];
+  if (summary.errors.length) {
+    parts.push(h("h4", { text: "Errors" }), h("ul", { id: "mrt-errors" }, summary.errors.slice(0, 20).map((e) =>
+      h("li", { class: "err", text: `${e.kind}: ${e.description} at offset ${e.offset}` }))));
+  }
+  if (rows.length) {
+    parts.push(h("h4", { text: summary.records > rows.length ? `First ${rows.length} records` : "Records" }),
+      h("div", { class: "table-wrap" }, h("table", { id: "mrt-records" },
+        h("thead", {}, h("tr", {}, ["Time", "Type", "Record"].map((c) => h("th", { scope: "col", text: c })))),
+        h("tbody", {}, rows.map((r) => h("tr", {},
+          h("td", { text: new Date(r.timestamp * 1000).toISOString().replace(".000Z", "Z") }),
+          h("td", { text: r.typeName ?? `${r.type}/${r.subtype}` }),
+          h("td", { text: mrtRecordText(r) })))))));
+  }
+  out.replaceChildren(...parts);
+  announce(`Decoded MRT file ${file.name}: ${summary.records} records, ${summary.skipped} skipped, ${summary.errors.length} errors.`);
+  return summary;
 }
 
 // ---------------------------------------------------------------- events
@@ -985,6 +1066,16 @@ function wire() {
   });
   $("hex-decode").addEventListener("click", () => decodePasted());
   $("hex-example").addEventListener("click", () => { $("hex-input").value = EXAMPLE_UPDATE; decodePasted(); });
+  $("mrt-file").addEventListener("change", (ev) => { const f = ev.target.files?.[0]; if (f) void decodeMrtFile(f); });
+  const drop = $("mrt-drop");
+  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    drop.classList.remove("over");
+    const f = ev.dataTransfer?.files?.[0];
+    if (f) void decodeMrtFile(f);
+  });
   let pending = 0;
   window.addEventListener("resize", () => {
     clearTimeout(pending);
@@ -998,6 +1089,7 @@ window.reflectorDemo = {
   lastReport: null,
   lastAnimation: null,
   lastDecoded: null,
+  lastMrt: null,
   /** requestAnimationFrame callbacks run by the UPDATE animation (none with reduced motion). */
   animationFrames: 0,
   /** Page coordinates of a node's centre (for tests and tooling). */
