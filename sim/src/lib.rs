@@ -11,6 +11,7 @@
 //! step ([`whatif`]).
 
 pub mod error;
+pub mod fields;
 pub mod generate;
 pub mod ipam;
 pub mod lint;
@@ -18,6 +19,7 @@ pub mod network;
 pub mod plan;
 pub mod render;
 pub mod resources;
+pub mod routes;
 pub mod selector;
 pub mod whatif;
 

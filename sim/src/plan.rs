@@ -161,6 +161,14 @@ pub struct SessionEnd {
     pub peer_type: PeerType,
     /// How this end treats the remote.
     pub role: PeerRole,
+    /// BIRD's `passive on` at this end: it waits for the other end to connect
+    /// (mesh and global peerings between nodes: the end whose peer's address is higher, as text).
+    pub passive: bool,
+    /// Graceful restart time this end gives the session, in seconds
+    /// (mesh: `nodeMeshMaxRestartTime`, BGPPeer: `maxRestartTime`, else BIRD's 120).
+    pub restart_time: u32,
+    /// `next hop self` at this end (`nextHopMode: Self`).
+    pub next_hop_self: bool,
 }
 
 /// A planned BGP session between two ends.
@@ -176,9 +184,24 @@ pub struct Session {
     pub b: SessionEnd,
     /// What configured the session (mesh and/or `BGPPeer`s), sorted.
     pub sources: Vec<Source>,
+    /// `BGPFilter`s end `a` applies on this session, in order.
+    pub a_filters: Vec<String>,
+    /// `BGPFilter`s end `b` applies on this session, in order.
+    pub b_filters: Vec<String>,
 }
 
 impl Session {
+    /// The `BGPFilter` names an end applies (empty for an endpoint not on the session).
+    pub fn filters_of(&self, endpoint: Endpoint) -> &[String] {
+        if self.a.endpoint == endpoint {
+            &self.a_filters
+        } else if self.b.endpoint == endpoint {
+            &self.b_filters
+        } else {
+            &[]
+        }
+    }
+
     /// The ends as (this, remote) when `endpoint` is one of them.
     pub fn view(&self, endpoint: Endpoint) -> Option<(&SessionEnd, &SessionEnd)> {
         if self.a.endpoint == endpoint {
@@ -202,6 +225,9 @@ pub struct Plan {
     pub sessions: Vec<Session>,
     /// Whether the node-to-node mesh is on.
     pub mesh_enabled: bool,
+    /// What calico/node's BIRD filters let each node originate and export.
+    #[serde(skip)]
+    pub routing: crate::routes::Routing,
 }
 
 #[derive(Default)]
@@ -209,6 +235,10 @@ struct Pending {
     lo_type: Option<PeerType>,
     hi_type: Option<PeerType>,
     sources: Vec<Source>,
+    /// `BGPPeer`s configuring the low end.
+    lo_peers: Vec<usize>,
+    /// `BGPPeer`s configuring the high end.
+    hi_peers: Vec<usize>,
 }
 
 fn merge(t: &mut Option<PeerType>, new: PeerType) {
@@ -292,9 +322,18 @@ impl Cluster {
             if !p.sources.contains(&src) {
                 p.sources.push(src);
             }
+            if let Source::BgpPeer(k) = src {
+                if lo_t.is_some() && !p.lo_peers.contains(&k) {
+                    p.lo_peers.push(k);
+                }
+                if hi_t.is_some() && !p.hi_peers.contains(&k) {
+                    p.hi_peers.push(k);
+                }
+            }
         };
 
         let mesh_enabled = self.bgp_configuration.mesh_enabled();
+        let mesh_restart = self.bgp_configuration.mesh_restart_time();
         if mesh_enabled {
             let ordinary: Vec<usize> = (0..nodes.len())
                 .filter(|&i| nodes.get(i).is_some_and(|n| n.cluster_id.is_none()))
@@ -460,6 +499,44 @@ impl Cluster {
                 let yt = p.hi_type.or(p.lo_type).unwrap_or(PeerType::Global);
                 let mut sources = p.sources;
                 sources.sort();
+                let mesh = sources.contains(&Source::Mesh);
+                let peers_of = |ks: &[usize]| -> Vec<&crate::resources::BgpPeer> {
+                    let mut ks = ks.to_vec();
+                    ks.sort_unstable();
+                    ks.iter().filter_map(|&k| self.bgp_peers.get(k)).collect()
+                };
+                let (lo_peers, hi_peers) = (peers_of(&p.lo_peers), peers_of(&p.hi_peers));
+                let restart = |ps: &[&crate::resources::BgpPeer]| {
+                    if mesh {
+                        mesh_restart
+                    } else {
+                        ps.iter()
+                            .filter_map(|p| p.max_restart_time)
+                            .min()
+                            .unwrap_or(120)
+                    }
+                };
+                let nh_self = |ps: &[&crate::resources::BgpPeer]| {
+                    ps.iter()
+                        .any(|p| p.next_hop_mode == crate::resources::NextHopMode::SelfHop)
+                };
+                let filters = |ps: &[&crate::resources::BgpPeer]| {
+                    let mut out: Vec<String> = Vec::new();
+                    for p in ps {
+                        for f in &p.filters {
+                            if !out.contains(f) {
+                                out.push(f.clone());
+                            }
+                        }
+                    }
+                    out
+                };
+                let both_nodes = matches!(x, Endpoint::Node(_)) && matches!(y, Endpoint::Node(_));
+                let global = mesh || xt == PeerType::Global || yt == PeerType::Global;
+                // calico/node compares the addresses as text.
+                let passive = |me: IpAddr, them: IpAddr| {
+                    both_nodes && global && them.to_string() > me.to_string()
+                };
                 Session {
                     family,
                     ibgp: xas == yas,
@@ -469,6 +546,9 @@ impl Cluster {
                         as_number: xas,
                         peer_type: xt,
                         role: role(xas, xcid, yas, ycid),
+                        passive: passive(xa, ya),
+                        restart_time: restart(&lo_peers),
+                        next_hop_self: nh_self(&lo_peers),
                     },
                     b: SessionEnd {
                         endpoint: y,
@@ -476,18 +556,25 @@ impl Cluster {
                         as_number: yas,
                         peer_type: yt,
                         role: role(yas, ycid, xas, xcid),
+                        passive: passive(ya, xa),
+                        restart_time: restart(&hi_peers),
+                        next_hop_self: nh_self(&hi_peers),
                     },
                     sources,
+                    a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },
+                    b_filters: if mesh { Vec::new() } else { filters(&hi_peers) },
                 }
             })
             .collect();
         sessions.sort_by_key(|s| (s.family, s.a.endpoint, s.b.endpoint));
 
+        let routing = self.routing();
         Plan {
             nodes,
             externals: sorted_externals,
             sessions,
             mesh_enabled,
+            routing,
         }
     }
 }
