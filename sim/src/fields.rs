@@ -206,10 +206,24 @@ fn is_set(v: &Value) -> bool {
     }
 }
 
+/// A field a resource sets, with what it does in the simulation (see `reflector simulate --fields`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldUse {
+    /// The resource as `Kind/name`.
+    pub resource: String,
+    /// The field as written (`spec.exportV4[0].action`).
+    pub field: String,
+    /// What it does.
+    pub effect: Effect,
+    /// Why, in a few words.
+    pub note: &'static str,
+}
+
 struct Walker<'a> {
     kind: &'a str,
     resource: String,
     notes: Vec<Note>,
+    uses: Vec<FieldUse>,
 }
 
 impl Walker<'_> {
@@ -238,12 +252,15 @@ impl Walker<'_> {
                 );
                 continue;
             };
+            if is_set(child) {
+                self.uses.push(FieldUse {
+                    resource: self.resource.clone(),
+                    field: written.clone(),
+                    effect: field.effect,
+                    note: field.note,
+                });
+            }
             match field.effect {
-                NotRouting if is_set(child) => self.note(
-                    Severity::Info,
-                    written.clone(),
-                    format!("read; does not change routing ({})", field.note),
-                ),
                 NotSimulated if is_set(child) => self.note(
                     Severity::Warning,
                     written.clone(),
@@ -274,13 +291,14 @@ impl Walker<'_> {
     }
 }
 
-/// Notes on the fields of one resource: unknown fields (warnings), fields read
-/// but not routing (info), fields not simulated (warnings).
-pub fn check(kind: &str, name: &str, v: &Value) -> Vec<Note> {
+/// Notes on the fields of one resource (unknown fields and fields not
+/// simulated are warnings), and every known field it sets with its effect.
+pub fn check(kind: &str, name: &str, v: &Value) -> (Vec<Note>, Vec<FieldUse>) {
     let mut w = Walker {
         kind,
         resource: format!("{kind}/{name}"),
         notes: Vec::new(),
+        uses: Vec::new(),
     };
     for (k, _) in keys(v) {
         if !TOP.contains(&k.as_str()) {
@@ -303,7 +321,7 @@ pub fn check(kind: &str, name: &str, v: &Value) -> Vec<Note> {
         }
     }
     let Some(spec) = v.get("spec") else {
-        return w.notes;
+        return (w.notes, w.uses);
     };
     if kind == "BGPFilter" {
         for (k, rules) in keys(spec) {
@@ -322,10 +340,10 @@ pub fn check(kind: &str, name: &str, v: &Value) -> Vec<Note> {
                 }
             }
         }
-        return w.notes;
+        return (w.notes, w.uses);
     }
     w.walk(spec, "spec", "spec");
-    w.notes
+    (w.notes, w.uses)
 }
 
 #[cfg(test)]
@@ -336,36 +354,41 @@ mod tests {
         serde_yaml::from_str(s).unwrap_or(Value::Null)
     }
 
+    #[allow(clippy::unwrap_used)]
     #[test]
     fn unknown_fields_are_named_and_known_ones_are_quiet() {
         let v = yaml(
             "kind: BGPPeer\nmetadata: {name: p}\nspec:\n  peerIP: 10.0.0.1\n  asNumber: 65001\n  nextHopMod: Self\n  password:\n    secretKeyRef: {name: s, key: k, colour: red}\n",
         );
-        let notes = check("BGPPeer", "p", &v);
+        let (notes, uses) = check("BGPPeer", "p", &v);
         let fields: Vec<&str> = notes.iter().map(|n| n.field.as_str()).collect();
         assert_eq!(
             fields,
             ["spec.nextHopMod", "spec.password.secretKeyRef.colour"]
         );
+        assert!(uses
+            .iter()
+            .any(|u| u.field == "spec.peerIP" && u.effect == Effect::Routing));
         assert!(notes.iter().all(|n| n.severity == Severity::Warning));
         assert!(notes[0].message.contains("nextHopMod"));
     }
 
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
     #[test]
     fn filter_rules_are_checked_and_not_routing_fields_listed() {
         let v = yaml(
             "kind: BGPFilter\nmetadata: {name: f}\nspec:\n  exportV4:\n  - {cidr: 10.0.0.0/8, matchOperator: In, action: Accept, actoin: Reject}\n  importV5: []\n",
         );
-        let notes = check("BGPFilter", "f", &v);
+        let (notes, _) = check("BGPFilter", "f", &v);
         let fields: Vec<&str> = notes.iter().map(|n| n.field.as_str()).collect();
         assert_eq!(fields, ["spec.exportV4[0].actoin", "spec.importV5"]);
         let pool = yaml("kind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16, natOutgoing: true, disableBGPExport: true}\n");
-        let notes = check("IPPool", "p", &pool);
-        assert_eq!(notes.len(), 1);
-        assert_eq!(notes[0].field, "spec.natOutgoing");
-        assert_eq!(notes[0].severity, Severity::Info);
+        let (notes, uses) = check("IPPool", "p", &pool);
+        assert!(notes.is_empty());
+        let nat = uses.iter().find(|u| u.field == "spec.natOutgoing").unwrap();
+        assert_eq!(nat.effect, Effect::NotRouting);
         let peer = yaml("kind: BGPPeer\nmetadata: {name: p}\nspec: {localASNumber: 65010}\n");
-        let notes = check("BGPPeer", "p", &peer);
+        let (notes, _) = check("BGPPeer", "p", &peer);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.contains("not simulated"));
     }

@@ -442,6 +442,8 @@ pub struct Cluster {
     pub bgp_filters: Vec<BgpFilter>,
     /// Per-node `BGPConfiguration`s (`node.<name>`), by node name.
     pub node_configurations: BTreeMap<String, NodeBgpConfiguration>,
+    /// Every known field the resources set, with its effect on routing, in reading order.
+    pub fields: Vec<crate::fields::FieldUse>,
     /// Kubernetes Services, sorted by `namespace/name`.
     pub services: Vec<Service>,
     /// Ready endpoint nodes per `namespace/service` from `EndpointSlice`s (merged into `services`).
@@ -1230,7 +1232,9 @@ impl Cluster {
             kind.as_str(),
             "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool" | "BGPFilter"
         ) {
-            self.notes.extend(crate::fields::check(&kind, &ctx.name, v));
+            let (notes, uses) = crate::fields::check(&kind, &ctx.name, v);
+            self.notes.extend(notes);
+            self.fields.extend(uses);
         }
         match kind.as_str() {
             "Node" => self.add_node(&ctx, v),

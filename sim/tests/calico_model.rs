@@ -451,8 +451,13 @@ spec: {cidr: 192.168.0.0/16, natOutgoing: true}
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0].resource, "BGPPeer/typo");
     assert_eq!(unknown[0].field, "spec.nexthopMode");
-    assert!(c
-        .notes
+    let nat = c
+        .fields
         .iter()
-        .any(|n| n.field == "spec.natOutgoing" && n.severity == Severity::Info));
+        .find(|u| u.field == "spec.natOutgoing")
+        .unwrap();
+    assert_eq!(nat.effect, reflector_sim::fields::Effect::NotRouting);
+    assert!(c.fields.iter().any(|u| u.resource == "BGPPeer/typo"
+        && u.field == "spec.keepaliveTime"
+        && u.effect == reflector_sim::fields::Effect::Session));
 }
