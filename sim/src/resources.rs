@@ -237,6 +237,9 @@ pub enum MatchOperator {
     NotIn,
 }
 
+/// A rule's `cidr`, `matchOperator` and `prefixLength` (min, max) range.
+pub type CidrMatch = (Cidr<IpAddr>, MatchOperator, Option<(u8, u8)>);
+
 /// What a `BGPFilter` rule does to a route it matches, besides its action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum FilterOperation {
@@ -252,7 +255,7 @@ pub enum FilterOperation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FilterRule {
     /// `cidr` with `matchOperator`, and the `prefixLength` range (min, max).
-    pub cidr: Option<(Cidr<IpAddr>, MatchOperator, Option<(u8, u8)>)>,
+    pub cidr: Option<CidrMatch>,
     /// `source: RemotePeers`: only routes learned over BGP.
     pub remote_peers_only: bool,
     /// `interface`: routes from a kernel interface (none in the simulator).

@@ -418,7 +418,7 @@ pub fn export_policy(
     }
     for pa in r.prefix_advertisements.get(node).into_iter().flatten() {
         if let Some(pr) = range(&pa.cidr) {
-            let mut x = Statement::new(&format!("prefixAdvertisements {}", pa.cidr), Verdict::Next)
+            let mut x = Statement::new(format!("prefixAdvertisements {}", pa.cidr), Verdict::Next)
                 .when(Condition::Prefix(vec![pr]));
             for c in &pa.communities {
                 x = x.then(add_community(*c));
