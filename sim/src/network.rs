@@ -549,6 +549,18 @@ impl Network {
                         .peer_config(path.peer)
                         .map_or_else(String::new, |c| c.address.to_string())
                 };
+                let candidates = engine.candidates(&prefix);
+                let mut next_hops: Vec<String> = Vec::new();
+                for c in &candidates {
+                    let nh = c
+                        .set
+                        .info()
+                        .next_hop
+                        .map_or_else(|| "-".to_string(), |n| n.to_string());
+                    if !next_hops.contains(&nh) {
+                        next_hops.push(nh);
+                    }
+                }
                 RouteRow {
                     prefix: prefix.to_string(),
                     next_hop: path
@@ -563,16 +575,8 @@ impl Network {
                         .map(|id| Ipv4Addr::from(id).to_string()),
                     cluster_list,
                     from,
-                    next_hops: engine
-                        .candidates(&prefix)
-                        .iter()
-                        .map(|p| {
-                            p.set
-                                .info()
-                                .next_hop
-                                .map_or_else(|| "-".to_string(), |n| n.to_string())
-                        })
-                        .collect(),
+                    next_hops,
+                    paths: candidates.len(),
                     communities,
                     local_pref,
                 }

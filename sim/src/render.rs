@@ -208,9 +208,11 @@ pub struct RouteRow {
     pub cluster_list: Vec<String>,
     /// Where it came from: the peer's address, or "local" for originated blocks.
     pub from: String,
-    /// The next hop of every path the node holds for the prefix, best first
-    /// (with ADD-PATH, a service address advertised by several nodes: ECMP).
+    /// The distinct next hops of the paths the node holds for the prefix, best
+    /// first (with ADD-PATH, a service address advertised by several nodes: ECMP).
     pub next_hops: Vec<String>,
+    /// How many paths the node holds for the prefix (ADD-PATH: one per originator and reflector).
+    pub paths: usize,
     /// Standard and large communities of the best path.
     pub communities: Vec<String>,
     /// LOCAL_PREF of the best path, when it has one.

@@ -187,6 +187,7 @@ fn reflector_passes_on_every_path_of_a_load_balancer_ip() {
     let mut hops = r.next_hops.clone();
     hops.sort();
     assert_eq!(hops, ["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(r.paths, 2);
     assert_eq!(r.cluster_list, ["224.0.0.1"]);
 }
 

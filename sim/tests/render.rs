@@ -79,6 +79,7 @@ fn routes_and_summary() {
         cluster_list: vec!["224.0.0.1".into()],
         from: "10.0.0.5".into(),
         next_hops: vec!["10.0.0.2".into()],
+        paths: 1,
         communities: Vec::new(),
         local_pref: Some(100),
     }];
