@@ -1,12 +1,15 @@
-//! Calico resources read from YAML: `Node`, `BGPPeer`, `BGPConfiguration`, `IPPool`.
+//! Calico resources read from YAML: `Node`, `BGPPeer`, `BGPConfiguration`
+//! (`default` and per-node `node.<name>`), `IPPool`, `BGPFilter`, and the
+//! Kubernetes `Service` and `EndpointSlice` objects whose addresses Calico
+//! advertises.
 //!
 //! Accepted forms: single or multi-document YAML (`---`), `kind: List` /
 //! `NodeList` / `BGPPeerList` with `items` (what `calicoctl get -o yaml
 //! [--export]` prints), Kubernetes `v1` `Node` objects with Calico's
 //! `projectcalico.org/*` annotations, and a `kubectl get nodes` plain table.
 //! `apiVersion` may be `projectcalico.org/v3` or `crd.projectcalico.org/v1`.
-//! Unknown fields are ignored; an invalid value is an [`Error::Resource`]
-//! naming the resource and the field path.
+//! Unknown fields are warnings naming the field ([`crate::fields`]); an
+//! invalid value is an [`Error::Resource`] naming the resource and the field path.
 //!
 //! YAML is read as YAML: an unquoted `nodeSelector: !has(x)` is a *tag* with
 //! an empty value. Calico then sees no selector at all; so does Reflector,
