@@ -378,7 +378,7 @@ impl Cluster {
                         res.clone(),
                         "spec.peerIP",
                         format!(
-                            "{ip} is the address of Calico node {}: calico/node there configures no session back from this BGPPeer (only selector peerings are set up at both ends); select it with peerSelector",
+                            "{ip} is the address of Calico node {}: the peering holds only while the node keeps this address and asNumber matches its AS (calico/node reverses it only then); select the node with peerSelector instead",
                             n.name
                         ),
                     ));
@@ -388,7 +388,7 @@ impl Cluster {
                                 res.clone(),
                                 "spec.asNumber",
                                 format!(
-                                    "is {asn} but node {} is in AS {}: the session would not come up (OPEN carries the wrong AS)",
+                                    "is {asn} but node {} is in AS {}: calico/node there configures no reverse peering and the session never comes up",
                                     n.name, n.as_number
                                 ),
                             ));

@@ -10,8 +10,10 @@
 //!   explicit `spec.peerIP` / `spec.asNumber`). With neither `node` nor an
 //!   effective `nodeSelector` it is a "global" peer, else "node specific".
 //!   Peerings between Calico nodes are configured on both ends, as calico/node
-//!   does for selector-based peers; the simulator does the same for a `peerIP`
-//!   that is a Calico node's address.
+//!   does for selector-based peers and for a `peerIP` that is a Calico node's
+//!   address with `asNumber` that node's AS (automatic reverse peering); a
+//!   `peerIP` whose AS is not the node's is planned as an external peer, whose
+//!   session never comes up.
 //! - A node never peers with itself; one session per (address family, pair of
 //!   ends). When several sources configure the same session, each end shows the
 //!   most specific peer type: node-to-node mesh, then node specific, then global.
@@ -410,7 +412,13 @@ impl Cluster {
                 } else {
                     Family::Ipv6
                 };
-                let remote = match nodes.iter().position(|n| n.address(family) == Some(ip)) {
+                // calico/node configures the reverse peering on a node with this
+                // address only when `asNumber` is that node's AS; otherwise the
+                // address answers as nobody calico/node knows.
+                let remote = match nodes
+                    .iter()
+                    .position(|n| n.address(family) == Some(ip) && n.as_number == asn)
+                {
                     Some(r) => Endpoint::Node(r),
                     None => {
                         let x = ExternalPeer {

@@ -153,6 +153,36 @@ spec: {node: a, peerIP: 10.0.0.2, asNumber: 65099}
 }
 
 #[test]
+fn peer_ip_on_a_node_with_the_wrong_as_never_comes_up() {
+    let peer = |asn: u32| {
+        format!(
+            "---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {{name: default}}
+spec: {{nodeToNodeMeshEnabled: false}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {{name: by-ip}}
+spec: {{node: a, peerIP: 10.0.0.2, asNumber: {asn}}}
+"
+        )
+    };
+    // Right AS: calico/node on b reverses the peering; a and b exchange blocks.
+    let good = reflector_sim::Network::from_cluster(&nodes(&peer(64512)));
+    let mut good = good.unwrap();
+    good.run(1_000);
+    assert_eq!(good.links().len(), 1);
+    // Wrong AS: b configures nothing; the session is planned to an external address and stays down.
+    let c = nodes(&peer(65099));
+    let plan = c.plan();
+    assert_eq!(plan.externals.len(), 1);
+    let net = reflector_sim::Network::from_cluster(&c).unwrap();
+    assert!(net.links().is_empty());
+}
+
+#[test]
 fn reflector_client_in_another_as() {
     let l = rrs(&format!(
         "{TO_RRS}{RR_MESH}---
