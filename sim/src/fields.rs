@@ -77,7 +77,7 @@ pub const FIELDS: &[Field] = &[
     f("BGPPeer", "spec.sourceAddress", Session, "TCP source address (UseNodeIP or None)"),
     f("BGPPeer", "spec.ttlSecurity", Session, "GTSM hop count"),
     f("BGPPeer", "spec.reachableBy", Session, "static route to the peer through this gateway"),
-    f("BGPPeer", "spec.reversePeering", Session, "whether the remote node's matching peering is implied (Auto) or written (Manual)"),
+    f("BGPPeer", "spec.reversePeering", Routing, "Manual: the remote nodes are not configured by this peer (a session needs both ends)"),
     // BGPConfiguration
     f("BGPConfiguration", "spec.nodeToNodeMeshEnabled", Routing, "full mesh of non-reflector nodes"),
     f("BGPConfiguration", "spec.asNumber", Routing, "default AS of nodes"),

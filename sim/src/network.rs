@@ -268,6 +268,9 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
+            if !(s.a.configured && s.b.configured) {
+                continue;
+            }
             let a_peer = engines
                 .get_mut(a)
                 .map(|e| open_peer(e, &plan, &blocks, s, Endpoint::Node(a)));
@@ -767,7 +770,9 @@ impl Network {
                 continue;
             };
             let ns_index = new_index.get(&key(os)).copied();
-            let Some((si, ns)) = ns_index.and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
+            let Some((si, ns)) = ns_index
+                .and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
+                .filter(|(_, ns)| ns.a.configured && ns.b.configured)
             else {
                 changes.removed += 1;
                 for (end, peer) in [(l.a, l.a_peer), (l.b, l.b_peer)] {
@@ -834,7 +839,7 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            if self.is_failed(a) || self.is_failed(b) {
+            if self.is_failed(a) || self.is_failed(b) || !(s.a.configured && s.b.configured) {
                 continue;
             }
             let plan = &self.plan;

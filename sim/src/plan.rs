@@ -171,6 +171,10 @@ pub struct SessionEnd {
     pub restart_time: u32,
     /// `next hop self` at this end (`nextHopMode: Self`).
     pub next_hop_self: bool,
+    /// Whether this end's calico/node configures the session at all (not when
+    /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
+    /// configures this end): a session comes up only when both ends are.
+    pub configured: bool,
 }
 
 /// A planned BGP session between two ends.
@@ -368,6 +372,8 @@ impl Cluster {
             } else {
                 PeerType::NodeSpecific
             };
+            // `reversePeering: Manual`: the remote nodes get no configuration from this peer.
+            let reverse = (!peer.reverse_peering_manual).then_some(ptype);
             let locals: Vec<usize> = if let Some(name) = &peer.node {
                 self.nodes
                     .iter()
@@ -394,14 +400,7 @@ impl Cluster {
                             let both = nodes.get(l).and_then(|n| n.address(f)).is_some()
                                 && nodes.get(r).and_then(|n| n.address(f)).is_some();
                             if both {
-                                add(
-                                    f,
-                                    Endpoint::Node(l),
-                                    Endpoint::Node(r),
-                                    ptype,
-                                    Some(ptype),
-                                    src,
-                                );
+                                add(f, Endpoint::Node(l), Endpoint::Node(r), ptype, reverse, src);
                             }
                         }
                     }
@@ -441,7 +440,7 @@ impl Cluster {
                     {
                         continue;
                     }
-                    let back = matches!(remote, Endpoint::Node(_)).then_some(ptype);
+                    let back = reverse.filter(|_| matches!(remote, Endpoint::Node(_)));
                     add(family, Endpoint::Node(l), remote, ptype, back, src);
                 }
             }
@@ -503,6 +502,10 @@ impl Cluster {
                 let (x, y) = (fix(x), fix(y));
                 let (xa, xas, xcid) = info(x, family);
                 let (ya, yas, ycid) = info(y, family);
+                let (x_configured, y_configured) = (
+                    p.lo_type.is_some() || matches!(x, Endpoint::External(_)),
+                    p.hi_type.is_some() || matches!(y, Endpoint::External(_)),
+                );
                 let xt = p.lo_type.or(p.hi_type).unwrap_or(PeerType::Global);
                 let yt = p.hi_type.or(p.lo_type).unwrap_or(PeerType::Global);
                 let mut sources = p.sources;
@@ -555,6 +558,7 @@ impl Cluster {
                         peer_type: xt,
                         role: role(xas, xcid, yas, ycid),
                         passive: passive(xa, ya),
+                        configured: x_configured,
                         restart_time: restart(&lo_peers),
                         next_hop_self: nh_self(&lo_peers),
                     },
@@ -565,6 +569,7 @@ impl Cluster {
                         peer_type: yt,
                         role: role(yas, ycid, xas, xcid),
                         passive: passive(ya, xa),
+                        configured: y_configured,
                         restart_time: restart(&hi_peers),
                         next_hop_self: nh_self(&hi_peers),
                     },

@@ -150,6 +150,8 @@ pub struct BgpPeer {
     pub has_password: bool,
     /// `spec.ttlSecurity`: GTSM hop count.
     pub ttl_security: Option<u8>,
+    /// `spec.reversePeering: Manual`: the remote nodes are not configured by this peer.
+    pub reverse_peering_manual: bool,
 }
 
 /// `spec.nextHopMode` of a `BGPPeer`.
@@ -1415,6 +1417,17 @@ impl Cluster {
                 ))
             }
         };
+        let reverse_peering_manual =
+            match get_str(ctx, spec, "reversePeering", "spec.reversePeering")? {
+                None | Some("Auto") | Some("") => false,
+                Some("Manual") => true,
+                Some(other) => {
+                    return Err(ctx.err(
+                        "spec.reversePeering",
+                        format!("expected Auto or Manual, found {other:?}"),
+                    ))
+                }
+            };
         let peer = BgpPeer {
             name: ctx.name.clone(),
             node,
@@ -1429,6 +1442,7 @@ impl Cluster {
             local_as_number,
             has_password,
             ttl_security,
+            reverse_peering_manual,
         };
         if let Some(old) = self.bgp_peers.iter_mut().find(|p| p.name == peer.name) {
             *old = peer;

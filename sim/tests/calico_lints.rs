@@ -218,3 +218,40 @@ spec:
     assert_eq!(warnings(&l, "no BGPFilter is named \"nope\"").len(), 1);
     assert_eq!(warnings(&l, "cannot test LOCAL_PREF").len(), 1);
 }
+
+#[test]
+fn manual_reverse_peering_needs_both_ends() {
+    let peer = |rev: &str, back: &str| {
+        format!(
+            "---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {{name: default}}
+spec: {{nodeToNodeMeshEnabled: false}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {{name: a-to-b}}
+spec: {{node: a, peerIP: 10.0.0.2, asNumber: 64512, reversePeering: {rev}}}
+{back}"
+        )
+    };
+    let links = |c: &Cluster| {
+        let mut net = reflector_sim::Network::from_cluster(c).unwrap();
+        net.run(1_000);
+        net.links().len()
+    };
+    assert_eq!(links(&nodes(&peer("Auto", ""))), 1);
+    // Manual: b is not configured by a's peer; the session stays down…
+    let manual = nodes(&peer("Manual", ""));
+    assert_eq!(links(&manual), 0);
+    assert!(!manual.plan().sessions[0].b.configured);
+    // …until b's own BGPPeer configures its end.
+    let back = "---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: b-to-a}
+spec: {node: b, peerIP: 10.0.0.1, asNumber: 64512, reversePeering: Manual}
+";
+    assert_eq!(links(&nodes(&peer("Manual", back))), 1);
+}
