@@ -555,6 +555,16 @@ pub enum EngineEvent {
         /// Paths removed.
         paths: u64,
     },
+    /// An MP attribute of a family the session does not carry, or that
+    /// Reflector does not know, was ignored (and counted).
+    UnknownFamily {
+        /// The peer.
+        peer: u32,
+        /// The family.
+        family: String,
+        /// NLRI it held (0 when Reflector cannot decode the family).
+        nlri: u64,
+    },
 }
 
 fn peer_number(p: PeerId) -> Option<u32> {
@@ -632,6 +642,11 @@ impl EngineEvent {
                 peer: peer.0,
                 family: decode::family_name(family),
                 paths,
+            },
+            CoreEvent::UnknownFamily { peer, family, nlri } => EngineEvent::UnknownFamily {
+                peer: peer.0,
+                family: decode::family_name(family),
+                nlri,
             },
         }
     }
