@@ -40,8 +40,8 @@ use crate::wire::rtc::{RtcIter, RtcNlri};
 use crate::wire::vpn::{emit_labeled, LabeledIter};
 use crate::wire::{Afi, AfiSafi, NlriIter, Writer, HEADER_LEN, MARKER};
 
-/// NLRI or key bytes, inline up to a VPN-IPv6 route's size.
-pub(super) type Nb = SmallVec<[u8; 24]>;
+/// NLRI or key bytes, inline up to a VPN-IPv4 route's size (larger ones on the heap).
+pub(super) type Nb = SmallVec<[u8; 16]>;
 
 /// How many keyed families the engine keeps.
 pub(super) const KEYED_COUNT: usize = 10;
@@ -83,10 +83,28 @@ pub(super) struct KPath {
 pub(super) struct KEntry {
     pub(super) key: Nb,
     pub(super) paths: SmallVec<[KPath; 1]>,
-    /// What the best path was at the last flush, as a fingerprint (0: none):
-    /// peers without ADD-PATH that were sent the route hold that path.
-    sent_fp: u64,
-    dirty: bool,
+    /// What the best path was at the last flush, as a fingerprint with its
+    /// lowest bit cleared (0: none): peers without ADD-PATH that were sent
+    /// the route hold that path. The lowest bit: changed since the last flush.
+    state: u64,
+}
+
+impl KEntry {
+    fn dirty(&self) -> bool {
+        self.state & 1 == 1
+    }
+
+    fn set_dirty(&mut self, d: bool) {
+        self.state = (self.state & !1) | u64::from(d);
+    }
+
+    fn sent_fp(&self) -> u64 {
+        self.state & !1
+    }
+
+    fn set_sent_fp(&mut self, fp: u64) {
+        self.state = (fp & !1) | (self.state & 1);
+    }
 }
 
 /// The table of one keyed family.
@@ -203,8 +221,8 @@ impl KeyedRib {
 
     fn touch(&mut self, slot: u32) {
         if let Some(e) = self.entries.get_mut(slot as usize) {
-            if !e.dirty {
-                e.dirty = true;
+            if !e.dirty() {
+                e.set_dirty(true);
                 self.dirty.push(slot);
             }
         }
@@ -1043,7 +1061,7 @@ impl Engine {
                     .entries
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| (i as u32, e.dirty))
+                    .map(|(i, e)| (i as u32, e.dirty()))
                     .collect();
                 &all
             }
@@ -1292,7 +1310,7 @@ impl Engine {
             let Some(e) = rib.entries.get_mut(slot as usize) else {
                 continue;
             };
-            e.dirty = false;
+            e.set_dirty(false);
             rank(
                 e,
                 &self.attrs,
@@ -1301,8 +1319,8 @@ impl Engine {
                 self.resolver.as_ref(),
             );
             let fp = best_fingerprint(hasher, e, &self.attrs, self.resolver.as_ref());
-            dirty.push((slot, fp != e.sent_fp));
-            e.sent_fp = fp;
+            dirty.push((slot, fp & !1 != e.sent_fp()));
+            e.set_sent_fp(fp);
         }
         let targets: Vec<PeerId> = self
             .peers
@@ -1510,7 +1528,8 @@ fn best_fingerprint(
         kp.path.peer.0,
         kp.path.local_id,
     ));
-    fp.max(1)
+    // Bit 0 is the entry's dirty flag: keep the fingerprint nonzero above it.
+    (fp & !1).max(2)
 }
 
 /// A class of peers that get the same bytes for the same keyed routes.
