@@ -174,7 +174,8 @@ def phase7(args, d):
              local_address=REFL, families=["vpnv4", "vpnv6", "flow4", "flow6"]),
     ]
     conf = R.reflector_conf("10.9.0.1", CLUSTER, f"{REFL}:{PORT}", peers)
-    conf = conf.replace("connect_retry = 1\n", "connect_retry = 1\nrtc_default_to_clients = false\n", 1)
+    conf = conf.replace("connect_retry = 1\n", "connect_retry = 1\nrtc_default_to_clients = false\n"
+                        "[metrics]\nlisten = \"127.0.9.1:11879\"\n", 1)
     refl = R.start_reflector(args, d, "reflector-families", conf)
     a = Go(d, "gobgp-a", "10.9.0.2", "127.0.9.2", 11872, rtc=False)
     b = Go(d, "gobgp-b", "10.9.0.3", "127.0.9.3", 11873)
@@ -295,6 +296,22 @@ def phase7(args, d):
         bird.cli("show", "route", "table", "flowtab6", "all")), 20) or ""
     R.check("phase7: BIRD holds A's IPv6 flow rule (RFC 8956) with ORIGINATOR_ID",
             "BGP.originator_id: 10.9.0.2" in bird_f6, bird_f6[-800:])
+
+    # The metrics count the families too.
+    import urllib.request
+    def scrape():
+        try:
+            return urllib.request.urlopen("http://127.0.9.1:11879/metrics", timeout=5).read().decode()
+        except Exception:
+            return ""
+    text = scrape()
+    rib_vpn = re.search(r'^reflector_rib_prefixes\{family="ipv4-vpn"\} (\d+)', text, re.M)
+    acc_a = re.search(r'^reflector_peer_prefixes_accepted\{peer="gobgp-a",family="ipv4-vpn"\} (\d+)', text, re.M)
+    acc_e = re.search(r'^reflector_peer_prefixes_accepted\{peer="bird-e",family="ipv4-flowspec"\} (\d+)', text, re.M)
+    R.check("phase7: metrics: 3 VPN-IPv4 routes in the RIB, 2 accepted from A, BIRD's flow rule",
+            rib_vpn and int(rib_vpn.group(1)) == 3 and acc_a and int(acc_a.group(1)) == 2
+            and acc_e and int(acc_e.group(1)) == 1,
+            "\n".join(l for l in text.splitlines() if "vpn" in l or "flowspec" in l)[:1500])
 
     # Withdrawal.
     a.cli("global", "rib", "-a", "vpnv4", "del", "10.70.1.0/24", "label", "100", "rd", "65000:100",

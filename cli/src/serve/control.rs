@@ -171,6 +171,8 @@ pub enum Query {
     AdjOut(usize),
     /// The RIB's memory.
     Memory,
+    /// Per family beyond IPv4/IPv6 unicast: routes, paths, and per slot the paths accepted (for the metrics).
+    Families,
     /// Ask the peer for its routes again (ROUTE-REFRESH per family) and/or send it ours again.
     Refresh {
         /// The slot.
@@ -799,6 +801,27 @@ impl EngineSide<'_> {
                     }));
                 }
                 Ok(Value::from(out))
+            }
+            Query::Families => {
+                let mut out = Map::new();
+                for f in reflector_core::wire::family::KNOWN {
+                    let Some((routes, paths)) = self.engine.keyed_counts(f) else {
+                        continue;
+                    };
+                    let accepted: Vec<Value> = self
+                        .ids
+                        .iter()
+                        .map(|id| match id {
+                            Some(id) => self.engine.accepted_paths(*id, f).into(),
+                            None => Value::Null,
+                        })
+                        .collect();
+                    out.insert(
+                        family_name(f),
+                        json!({"prefixes": routes, "paths": paths, "accepted": accepted}),
+                    );
+                }
+                Ok(Value::Object(out))
             }
             Query::Memory => {
                 let m = self.engine.memory();

@@ -144,6 +144,7 @@ fn state_number(s: State) -> i64 {
 pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     let engine = control::ask(daemon, Query::Peers { advertised: false }).await?;
     let rib = control::ask(daemon, Query::Memory).await?;
+    let others = control::ask(daemon, Query::Families).await?;
     let mut b = Builder {
         reg: Registry::with_prefix("reflector"),
     };
@@ -202,6 +203,15 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
         if let Some(acc) = e["accepted"].as_object() {
             for (f, v) in acc {
                 accepted.push((labels(&[("peer", &spec.name), ("family", f)]), int(v)));
+            }
+        }
+        // The other families the engine keeps, where the peer has paths or negotiated them.
+        if let Some(fams) = others.as_object() {
+            for (f, v) in fams {
+                let n = &v["accepted"][slot];
+                if n.as_u64().is_some_and(|n| n > 0) || configured(&spec, f) {
+                    accepted.push((labels(&[("peer", &spec.name), ("family", f)]), int(n)));
+                }
             }
         }
         attr_bytes.push((peer.clone(), int(&e["attr_bytes"])));
@@ -277,7 +287,12 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
         b.counter(&format!("peer_{k}"), &help, rows);
     }
     let fam = |k4: &str, k6: &str| {
-        vec![
+        let key = if k4.ends_with("prefixes") {
+            "prefixes"
+        } else {
+            "paths"
+        };
+        let mut rows = vec![
             (
                 labels(&[("family", &family_name(AfiSafi::IPV4_UNICAST))]),
                 int(&rib[k4]),
@@ -286,7 +301,15 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
                 labels(&[("family", &family_name(AfiSafi::IPV6_UNICAST))]),
                 int(&rib[k6]),
             ),
-        ]
+        ];
+        if let Some(fams) = others.as_object() {
+            for (f, v) in fams {
+                if v["prefixes"].as_u64().is_some_and(|n| n > 0) {
+                    rows.push((labels(&[("family", f)]), int(&v[key])));
+                }
+            }
+        }
+        rows
     };
     b.gauge(
         "rib_prefixes",
@@ -324,4 +347,9 @@ pub(super) async fn render<D: Daemon>(daemon: &D) -> Result<String, String> {
     let mut out = String::new();
     encode(&mut out, &b.reg).map_err(|e| format!("encoding metrics: {e}"))?;
     Ok(out)
+}
+
+/// Whether the peer's configuration lists the family named `f`.
+fn configured(spec: &super::config::PeerSpec, f: &str) -> bool {
+    spec.families.iter().any(|x| family_name(*x) == f)
 }

@@ -1485,6 +1485,12 @@ impl Engine {
         n
     }
 
+    /// Routes and paths in keyed family `f` (`None` if the engine does not keep it).
+    pub fn keyed_counts(&self, f: AfiSafi) -> Option<(usize, usize)> {
+        let r = self.rib.keyed.0.get(keyed_index(f)?)?;
+        Some((r.len(), r.paths()))
+    }
+
     /// Routes in keyed family `f` (`None` if the engine does not keep it).
     pub fn keyed_routes(&self, f: AfiSafi) -> Option<usize> {
         self.rib.keyed.0.get(keyed_index(f)?).map(KeyedRib::len)
