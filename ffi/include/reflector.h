@@ -1928,17 +1928,18 @@ rfl_result rfl_engine_events_dropped(const struct rfl_engine *engine, uint64_t *
  * Snapshot `peer`'s Adj-RIB-In as the engine keeps it (the paths it accepted
  * from the peer, after import policy, each with its prefix; IPv4 then IPv6,
  * ascending) into a new iterator `*out_iter` (free with `rfl_loc_rib_iter_free`;
- * read with `rfl_loc_rib_iter_next`). Only prefixes with a best path are seen.
+ * read with `rfl_loc_rib_iter_next`). Every path is there, best or not.
  */
 rfl_result rfl_engine_adj_rib_in(const struct rfl_engine *engine,
                                  uint32_t peer,
                                  struct rfl_loc_rib_iter **out_iter);
 
 /**
- * Snapshot what the engine advertises to `peer` (its Adj-RIB-Out, before
- * export policy): every Loc-RIB best path the reflection rules (RFC 4456) let
- * reach `peer`, as a new iterator `*out_iter` (free with
- * `rfl_loc_rib_iter_free`). Paths from `peer` itself are left out.
+ * Snapshot what the engine advertises to `peer` now (its Adj-RIB-Out: the
+ * best paths the RFC 4456 rules, the well-known communities and its export
+ * policy let through; IPv4 then IPv6, ascending), each with its Loc-RIB
+ * attributes (before the rewrite for `peer`), as a new iterator `*out_iter`
+ * (free with `rfl_loc_rib_iter_free`). Empty while `peer` is down.
  */
 rfl_result rfl_engine_adj_rib_out(const struct rfl_engine *engine,
                                   uint32_t peer,

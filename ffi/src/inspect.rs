@@ -434,7 +434,7 @@ pub unsafe extern "C" fn rfl_engine_events_dropped(
 /// Snapshot `peer`'s Adj-RIB-In as the engine keeps it (the paths it accepted
 /// from the peer, after import policy, each with its prefix; IPv4 then IPv6,
 /// ascending) into a new iterator `*out_iter` (free with `rfl_loc_rib_iter_free`;
-/// read with `rfl_loc_rib_iter_next`). Only prefixes with a best path are seen.
+/// read with `rfl_loc_rib_iter_next`). Every path is there, best or not.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_adj_rib_in(
     engine: *const rfl_engine,
@@ -444,14 +444,12 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_in(
     with_engine_ref(engine, |h| {
         let o = out(out_iter, "out_iter")?;
         let p = peer_of(&h.engine, peer)?;
-        let mut items = Vec::new();
-        for (pfx, _) in h.engine.loc_rib() {
-            for c in h.engine.candidates(&pfx) {
-                if c.peer == p {
-                    items.push((rfl_prefix::from_prefix(pfx), path_of(&c)));
-                }
-            }
-        }
+        let items = h
+            .engine
+            .adj_rib_in(p)
+            .iter()
+            .map(|(pfx, v)| (rfl_prefix::from_prefix(*pfx), path_of(v)))
+            .collect();
         let it = Box::new(IterHandle {
             magic: ITER_MAGIC,
             items,
@@ -463,10 +461,11 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_in(
     })
 }
 
-/// Snapshot what the engine advertises to `peer` (its Adj-RIB-Out, before
-/// export policy): every Loc-RIB best path the reflection rules (RFC 4456) let
-/// reach `peer`, as a new iterator `*out_iter` (free with
-/// `rfl_loc_rib_iter_free`). Paths from `peer` itself are left out.
+/// Snapshot what the engine advertises to `peer` now (its Adj-RIB-Out: the
+/// best paths the RFC 4456 rules, the well-known communities and its export
+/// policy let through; IPv4 then IPv6, ascending), each with its Loc-RIB
+/// attributes (before the rewrite for `peer`), as a new iterator `*out_iter`
+/// (free with `rfl_loc_rib_iter_free`). Empty while `peer` is down.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_adj_rib_out(
     engine: *const rfl_engine,
@@ -476,26 +475,13 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_out(
     with_engine_ref(engine, |h| {
         let o = out(out_iter, "out_iter")?;
         let p = peer_of(&h.engine, peer)?;
-        let to = h
-            .engine
-            .peer_config(p)
-            .map(|c| c.role)
-            .ok_or_else(|| Fail::new(rfl_result::UnknownPeer, "no such peer"))?;
-        let c2c = h.engine.config().client_to_client;
+        let sent: std::collections::HashSet<_> =
+            h.engine.adj_rib_out(p).into_iter().map(|(pfx, _)| pfx).collect();
         let items = h
             .engine
             .loc_rib()
             .iter()
-            .filter(|(_, v)| v.peer != p)
-            .filter(|(_, v)| {
-                use reflector_core::reflect::{may_export, Source};
-                let src = if v.peer == reflector_core::rib::PeerId::LOCAL {
-                    Some(Source::Local)
-                } else {
-                    h.engine.peer_config(v.peer).map(|c| Source::Peer(c.role))
-                };
-                src.is_some_and(|s| may_export(s, to, c2c))
-            })
+            .filter(|(pfx, _)| sent.contains(pfx))
             .map(|(pfx, v)| (rfl_prefix::from_prefix(*pfx), path_of(v)))
             .collect();
         let it = Box::new(IterHandle {
