@@ -175,3 +175,61 @@ fn rank_merges_many_neighbour_groups_in_order() {
     assert_eq!(got, want);
     assert_eq!(got.len(), 14);
 }
+
+/// RFC 4271 §9.1.2.2 (c): `explain` names MED when MED decides between
+/// paths of the same neighbouring AS, and (with MED not compared, as
+/// between different neighbouring ASes) the step after it.
+#[test]
+fn explain_names_med_only_when_med_is_compared() {
+    let low = {
+        let mut c = cand(2);
+        c.info.med = Some(1);
+        c
+    };
+    let high = {
+        let mut c = cand(1);
+        c.info.med = Some(9);
+        c
+    };
+    let cfg = DecisionConfig::default();
+    assert_eq!(explain(&low, &high, &cfg, true), Some(Step::Med));
+    assert_eq!(explain(&high, &low, &cfg, true), None);
+    // Without MED the lower router ID (peer 1) wins.
+    assert_eq!(explain(&high, &low, &cfg, false), Some(Step::RouterId));
+    assert_eq!(explain(&low, &high, &cfg, false), None);
+    // missing_med_worst: a path without MED loses to any MED.
+    let mut none = cand(1);
+    none.info.med = None;
+    let worst = DecisionConfig {
+        missing_med_worst: true,
+        ..DecisionConfig::default()
+    };
+    assert_eq!(explain(&high, &none, &worst, true), Some(Step::Med));
+    assert_eq!(explain(&none, &low, &cfg, true), Some(Step::Med));
+}
+
+/// `rank`'s merge breaks a tie between group heads (paths equal at every
+/// step without MED, which only duplicates of one (peer, path id) can be)
+/// by taking the earlier group, that is the lower neighbouring AS: the
+/// result does not depend on the input order even then.
+#[test]
+fn rank_breaks_full_ties_between_groups_by_neighbour_as() {
+    let cfg = DecisionConfig::default();
+    let dup = |asn: u32| {
+        let mut c = cand(1);
+        c.info.neighbor_as = asn;
+        c.local_id = asn; // not compared without prefer_oldest: only a label
+        c
+    };
+    let labels = |v: Vec<Candidate>| {
+        let mut v = v;
+        rank(&mut v, &cfg);
+        v.iter().map(|c| c.local_id).collect::<Vec<u32>>()
+    };
+    for order in [[3, 1, 2], [1, 2, 3], [2, 3, 1], [3, 2, 1]] {
+        let v: Vec<Candidate> = order.iter().map(|&a| dup(a)).collect();
+        assert_eq!(labels(v), [1, 2, 3], "input {order:?}");
+    }
+    let v: Vec<Candidate> = [5, 4, 3, 2, 1].iter().map(|&a| dup(a)).collect();
+    assert_eq!(labels(v), [1, 2, 3, 4, 5]);
+}
