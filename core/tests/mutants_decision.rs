@@ -233,3 +233,66 @@ fn rank_breaks_full_ties_between_groups_by_neighbour_as() {
     let v: Vec<Candidate> = [5, 4, 3, 2, 1].iter().map(|&a| dup(a)).collect();
     assert_eq!(labels(v), [1, 2, 3, 4, 5]);
 }
+
+/// `rank` (a heap merge of neighbour-AS groups) against the same rule
+/// applied naively: repeatedly, each group's best path by the full
+/// comparison (MED within the group), and of those heads the best without
+/// MED. Random candidate sets with up to 14 groups and small attribute
+/// domains, so the heap is several levels deep and heads tie at many steps.
+#[test]
+fn rank_equals_naive_group_selection_on_random_sets() {
+    let cfg = DecisionConfig::default();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..400 {
+        let n = 2 + rnd(30) as u32;
+        let groups = 1 + rnd(14) as u32;
+        let v: Vec<Candidate> = (0..n)
+            .map(|p| {
+                let mut c = cand(p + 1);
+                c.info.neighbor_as = match rnd(u64::from(groups) + 1) as u32 {
+                    0 => NO_NEIGHBOR_AS,
+                    g => 65000 + g,
+                };
+                c.info.local_pref = [None, Some(100), Some(200)][rnd(3) as usize];
+                c.info.as_path_len = rnd(3) as u32;
+                c.info.med = [None, Some(0), Some(5)][rnd(3) as usize];
+                c.ebgp = rnd(2) == 0;
+                c.igp_cost = 10 * rnd(2) as u32;
+                c.router_id = 1 + rnd(4) as u32;
+                c
+            })
+            .collect();
+        let got = ranked(v.clone(), &cfg);
+        let mut rest = v;
+        let mut want = Vec::new();
+        while !rest.is_empty() {
+            let mut heads: Vec<Candidate> = Vec::new();
+            for c in &rest {
+                let same = |o: &Candidate| {
+                    o.info.neighbor_as == c.info.neighbor_as && c.info.neighbor_as != NO_NEIGHBOR_AS
+                };
+                let head = rest
+                    .iter()
+                    .filter(|o| same(o) || o.peer == c.peer)
+                    .min_by(|a, b| compare(a, b, &cfg, true))
+                    .unwrap();
+                if head.peer == c.peer {
+                    heads.push(*c);
+                }
+            }
+            let best = *heads
+                .iter()
+                .min_by(|a, b| compare(a, b, &cfg, false))
+                .unwrap();
+            want.push(best.peer.0);
+            rest.retain(|c| c.peer != best.peer);
+        }
+        assert_eq!(got, want, "round {round}");
+    }
+}

@@ -78,7 +78,7 @@ fn check_list(list: &mut PathList, model: &[Path]) {
     // indexed (and an indexed list goes back at INDEX_AT / 2).
     let heap = list.heap_bytes();
     let n = model.len();
-    let size = core::mem::size_of::<Path>();
+    let bytes = core::mem::size_of_val(model);
     match list {
         PathList::Few { .. } => {
             assert!(n <= 1);
@@ -86,11 +86,11 @@ fn check_list(list: &mut PathList, model: &[Path]) {
         }
         PathList::Many { .. } => {
             assert!((2..=INDEX_AT).contains(&n), "{n}");
-            assert_eq!(heap, n * size);
+            assert_eq!(heap, bytes);
         }
         PathList::Large { .. } => {
             assert!(n > INDEX_AT / 2, "{n}");
-            assert!(heap > n * size, "{heap} for {n}");
+            assert!(heap > bytes, "{heap} for {n}");
         }
     }
     if n > INDEX_AT {
