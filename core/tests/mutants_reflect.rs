@@ -320,3 +320,118 @@ fn message_header_is_exact() {
     assert!(message(MessageType::Update, &vec![0; 65535 - 19]).is_ok());
     assert!(message(MessageType::Update, &vec![0; 65535 - 18]).is_err());
 }
+
+use reflector_core::reflect::{
+    canonicalize, rewrite, ExportClass, ImportContext, LocalIdentity, Role,
+};
+use reflector_core::wire::attribute::AttrIter;
+
+const ME: LocalIdentity = LocalIdentity {
+    asn: 63400,
+    cluster_id: 0x0a00_00fe,
+    default_local_pref: 100,
+};
+
+fn canon_from(attrs: &[u8], role: Role, four_octet: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    canonicalize(
+        AttrIter::new_checked(attrs, 0).unwrap(),
+        &ImportContext {
+            role,
+            four_octet,
+            bgp_role: None,
+            peer_as: 65001,
+        },
+        true,
+        &mut out,
+    );
+    out
+}
+
+/// RFC 4271 §4.3: the low four bits of the flags are unused (zero when
+/// sent); an unknown optional transitive attribute keeps Optional and
+/// Transitive and gets Partial (§5), nothing else.
+#[test]
+fn unknown_transitive_attribute_flags_drop_unused_bits() {
+    let c = canon_from(&[0x40, 1, 1, 0, 0xc3, 99, 1, 5], Role::Client, true);
+    assert_eq!(c, [0x40, 1, 1, 0, 0xe0, 99, 1, 5]);
+}
+
+/// RFC 6793 §4.2.3: from a 2-octet speaker, AGGREGATOR (2-octet AS) is
+/// stored with a 4-octet AS, AS4_AGGREGATOR's AS replacing AS_TRANS.
+#[test]
+fn two_octet_aggregator_is_widened_on_import() {
+    let attrs = [0x40, 1, 1, 0, 0xc0, 7, 6, 0xfd, 0xe9, 10, 0, 0, 1];
+    let c = canon_from(&attrs, Role::Client, false);
+    assert_eq!(
+        c,
+        [0x40, 1, 1, 0, 0xc0, 7, 8, 0, 0, 0xfd, 0xe9, 10, 0, 0, 1]
+    );
+    // AS_TRANS (23456 = 0x5ba0) with AS4_AGGREGATOR 4200000000 (0xfa56ea00).
+    let attrs = [
+        0x40, 1, 1, 0, 0xc0, 7, 6, 0x5b, 0xa0, 10, 0, 0, 1, 0xc0, 18, 8, 0xfa, 0x56, 0xea, 0, 10,
+        0, 0, 1,
+    ];
+    let c = canon_from(&attrs, Role::Client, false);
+    assert_eq!(
+        c,
+        [0x40, 1, 1, 0, 0xc0, 7, 8, 0xfa, 0x56, 0xea, 0, 10, 0, 0, 1]
+    );
+}
+
+/// RFC 6793 §4.2.2: to a 2-octet speaker an AGGREGATOR with a 4-octet-only
+/// AS goes as AS_TRANS, with AS4_AGGREGATOR carrying the AS and the address.
+#[test]
+fn aggregator_to_a_two_octet_speaker_gets_as4_aggregator() {
+    let block = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0xc0, 7, 8, 0xfa, 0x56, 0xea, 0, 192,
+        0, 2, 9,
+    ];
+    let out = rewrite(
+        &block,
+        None,
+        &ExportClass::Internal { four_octet: false },
+        &ME,
+    );
+    let attrs: Vec<(u8, Vec<u8>)> = AttrIter::new_checked(&out.attrs, 0)
+        .unwrap()
+        .map(|a| (a.type_code, a.value.to_vec()))
+        .collect();
+    let get = |t: u8| attrs.iter().find(|a| a.0 == t).map(|a| a.1.clone());
+    assert_eq!(get(7), Some(vec![0x5b, 0xa0, 192, 0, 2, 9]));
+    assert_eq!(get(18), Some(vec![0xfa, 0x56, 0xea, 0, 192, 0, 2, 9]));
+}
+
+/// RFC 4271 §5.1.3 / RFC 2545 §3: to an eBGP peer the MP next hop is ours,
+/// for a 16-octet (global) and a 32-octet (global + link-local) next hop;
+/// a 4-octet one becomes our IPv4 address.
+#[test]
+fn ebgp_export_sets_our_mp_next_hop() {
+    let v6: Ipv6Addr = "2001:db8::fe".parse().unwrap();
+    let v4 = Ipv4Addr::new(192, 0, 2, 254);
+    let class = ExportClass::External {
+        next_hop_v4: Some(v4),
+        next_hop_v6: Some(v6),
+        keep_med: false,
+        four_octet: true,
+        add_otc: false,
+    };
+    let block = [0x40, 1, 1, 0, 0x40, 2, 0];
+    let theirs: Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let ll: Ipv6Addr = "fe80::1".parse().unwrap();
+    let out = rewrite(&block, Some(&theirs.octets()), &class, &ME);
+    assert_eq!(out.mp_next_hop.as_deref(), Some(&v6.octets()[..]));
+    let both = [theirs.octets(), ll.octets()].concat();
+    let out = rewrite(&block, Some(&both), &class, &ME);
+    assert_eq!(out.mp_next_hop.as_deref(), Some(&v6.octets()[..]));
+    let out = rewrite(&block, Some(&[10, 0, 0, 1]), &class, &ME);
+    assert_eq!(out.mp_next_hop.as_deref(), Some(&v4.octets()[..]));
+    // To iBGP the next hop is left alone.
+    let out = rewrite(
+        &block,
+        Some(&theirs.octets()),
+        &ExportClass::Internal { four_octet: true },
+        &ME,
+    );
+    assert_eq!(out.mp_next_hop.as_deref(), Some(&theirs.octets()[..]));
+}

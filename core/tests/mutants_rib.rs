@@ -428,3 +428,23 @@ fn interner_counts_references_bytes_and_owners() {
     assert_eq!(i.refs(d), 1);
     assert_eq!(i.get(d).unwrap().block(), &bare[..]);
 }
+
+/// A lookup matches block *and* next hop: with thousands of sets sharing one
+/// block (the index compares every entry whose short hash tag matches), a
+/// next hop that was never interned is not found.
+#[test]
+fn lookup_needs_both_block_and_next_hop() {
+    let mut i: Interner<()> = Interner::new();
+    let bare = [0x40, 1, 1, 2, 0x40, 2, 0];
+    for n in 0..3000u32 {
+        i.intern(&bare, Some(&n.to_be_bytes()));
+    }
+    for n in 3000..6000u32 {
+        assert_eq!(i.lookup(&bare, Some(&n.to_be_bytes())), None, "{n}");
+    }
+    assert_eq!(i.lookup(&bare, None), None);
+    for n in 0..3000u32 {
+        let id = i.lookup(&bare, Some(&n.to_be_bytes())).unwrap();
+        assert_eq!(i.get(id).unwrap().mp_next_hop(), Some(&n.to_be_bytes()[..]));
+    }
+}
