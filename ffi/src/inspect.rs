@@ -475,8 +475,12 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_out(
     with_engine_ref(engine, |h| {
         let o = out(out_iter, "out_iter")?;
         let p = peer_of(&h.engine, peer)?;
-        let sent: std::collections::HashSet<_> =
-            h.engine.adj_rib_out(p).into_iter().map(|(pfx, _)| pfx).collect();
+        let sent: std::collections::HashSet<_> = h
+            .engine
+            .adj_rib_out(p)
+            .into_iter()
+            .map(|(pfx, _)| pfx)
+            .collect();
         let items = h
             .engine
             .loc_rib()
