@@ -12,7 +12,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::vpn::{Label, RouteDistinguisher};
 use super::Writer;
-use crate::error::{code, subcode, Action, Error, ErrorKind, Result};
+use crate::error::{Action, Error, Result};
 
 /// An Ethernet Segment Identifier (RFC 7432 §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -427,25 +427,11 @@ impl<'a> EvpnIter<'a> {
             pos: 0,
             add_path,
         };
-        let mut pos = 0usize;
-        while pos < field.len() {
-            let ok = it
-                .decode_at(pos)
+        super::check_entries(field.len(), base, action, |pos| {
+            it.decode_at(pos)
                 .filter(|(n, _)| n.route().is_some())
-                .map(|(_, next)| next);
-            match ok {
-                Some(next) => pos = next,
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidNetworkField,
-                        code::UPDATE_MESSAGE,
-                        subcode::INVALID_NETWORK_FIELD,
-                        action,
-                        base + pos,
-                    ))
-                }
-            }
-        }
+                .map(|(_, next)| next)
+        })?;
         Ok(it)
     }
 

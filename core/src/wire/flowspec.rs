@@ -15,7 +15,7 @@
 use core::cmp::Ordering;
 
 use super::{Afi, Writer};
-use crate::error::{code, subcode, Action, Error, ErrorKind, Result};
+use crate::error::{Action, Error, Result};
 
 /// Component types (RFC 8955 §4.2.2, RFC 8956 §3).
 pub mod component {
@@ -322,24 +322,11 @@ impl<'a> FlowIter<'a> {
             afi,
             add_path,
         };
-        let mut pos = 0usize;
-        while pos < field.len() {
-            let ok = it
-                .decode_at(pos)
-                .filter(|(n, _)| check_components(n.components, afi));
-            match ok {
-                Some((_, next)) => pos = next,
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidNetworkField,
-                        code::UPDATE_MESSAGE,
-                        subcode::INVALID_NETWORK_FIELD,
-                        action,
-                        base + pos,
-                    ))
-                }
-            }
-        }
+        super::check_entries(field.len(), base, action, |pos| {
+            it.decode_at(pos)
+                .filter(|(n, _)| check_components(n.components, afi))
+                .map(|(_, next)| next)
+        })?;
         Ok(it)
     }
 

@@ -41,6 +41,31 @@ pub use update_repr::{AsPath, AttributeRepr, AttributeValue, UpdateRepr};
 
 use crate::error::{Error, Result};
 
+/// Walk an NLRI field entry by entry: `end_of` gives the end of the entry
+/// starting at a position (`None` when it breaks). The error for the first
+/// entry that breaks is an invalid network field (3/10) at its offset
+/// (`base` is the field's offset in the message) with `action`.
+pub(crate) fn check_entries(
+    len: usize,
+    base: usize,
+    action: crate::error::Action,
+    mut end_of: impl FnMut(usize) -> Option<usize>,
+) -> Result<()> {
+    let mut pos = 0usize;
+    while pos < len {
+        pos = end_of(pos).ok_or_else(|| {
+            Error::new(
+                crate::error::ErrorKind::InvalidNetworkField,
+                crate::error::code::UPDATE_MESSAGE,
+                crate::error::subcode::INVALID_NETWORK_FIELD,
+                action,
+                base + pos,
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// Address Family Identifier (IANA).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Afi(pub u16);

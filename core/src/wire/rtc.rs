@@ -7,7 +7,7 @@
 use core::fmt;
 
 use super::Writer;
-use crate::error::{code, subcode, Action, Error, ErrorKind, Result};
+use crate::error::{Action, Result};
 
 /// One route target membership NLRI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,21 +176,9 @@ impl<'a> RtcIter<'a> {
         base: usize,
         action: Action,
     ) -> Result<Self> {
-        let mut pos = 0usize;
-        while pos < field.len() {
-            match decode_at(field, pos, add_path) {
-                Some((_, next)) => pos = next,
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidNetworkField,
-                        code::UPDATE_MESSAGE,
-                        subcode::INVALID_NETWORK_FIELD,
-                        action,
-                        base + pos,
-                    ))
-                }
-            }
-        }
+        super::check_entries(field.len(), base, action, |pos| {
+            decode_at(field, pos, add_path).map(|(_, next)| next)
+        })?;
         Ok(RtcIter {
             buf: field,
             pos: 0,

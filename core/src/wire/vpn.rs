@@ -13,7 +13,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 use super::{Afi, Ipv4Prefix, Ipv6Prefix, Prefix, Writer};
-use crate::error::{code, subcode, Action, Error, ErrorKind, Result};
+use crate::error::{Action, Error, Result};
 
 /// One MPLS label stack entry as carried in NLRI: 20-bit label, 3-bit traffic
 /// class, bottom-of-stack bit (RFC 3032 §2.1, RFC 8277 §2).
@@ -339,21 +339,9 @@ impl<'a> LabeledIter<'a> {
             add_path,
             withdraw,
         };
-        let mut pos = 0usize;
-        while pos < field.len() {
-            match it.decode_at(pos) {
-                Some((_, next)) => pos = next,
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidNetworkField,
-                        code::UPDATE_MESSAGE,
-                        subcode::INVALID_NETWORK_FIELD,
-                        action,
-                        base + pos,
-                    ))
-                }
-            }
-        }
+        super::check_entries(field.len(), base, action, |pos| {
+            it.decode_at(pos).map(|(_, next)| next)
+        })?;
         Ok(it)
     }
 
