@@ -148,11 +148,89 @@ pub fn allocate<'a>(
 
 impl Cluster {
     /// The pod blocks of every node (name order), from the cluster's pools or Calico's defaults.
+    ///
+    /// Without pool `nodeSelector`s, every node takes one block of the first
+    /// enabled pool (by name) of each family. With them, a node takes its block
+    /// from the first enabled pool whose selector matches it, and a node no pool
+    /// selects has no block in that family (Calico's IPAM gives it no address).
     pub fn pod_blocks(&self) -> Result<Vec<NodeBlocks>, Error> {
-        allocate(
-            self.nodes.iter().map(|n| n.name.as_str()),
-            &PoolConfig::from_cluster(self),
-        )
+        let selective = self
+            .ip_pools
+            .iter()
+            .any(|p| !p.disabled && p.node_selector.selector().is_some());
+        if !selective {
+            return allocate(
+                self.nodes.iter().map(|n| n.name.as_str()),
+                &PoolConfig::from_cluster(self),
+            );
+        }
+        let mut out: Vec<NodeBlocks> = self
+            .nodes
+            .iter()
+            .map(|n| NodeBlocks {
+                node: n.name.clone(),
+                ipv4: Vec::new(),
+                ipv6: Vec::new(),
+            })
+            .collect();
+        let mut used: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        let has_v4_pool = self
+            .ip_pools
+            .iter()
+            .any(|p| !p.disabled && p.cidr.addr.is_ipv4());
+        for (node, nb) in self.nodes.iter().zip(out.iter_mut()) {
+            for v6 in [false, true] {
+                let pool = self.ip_pools.iter().find(|p| {
+                    !p.disabled
+                        && p.cidr.addr.is_ipv6() == v6
+                        && p.node_selector
+                            .selector()
+                            .is_none_or(|s| s.matches(&node.labels))
+                });
+                let (addr, len, block, name) = match pool {
+                    Some(p) => (
+                        match p.cidr.addr {
+                            IpAddr::V4(a) => u128::from(u32::from(a)),
+                            IpAddr::V6(a) => u128::from(a),
+                        },
+                        p.cidr.len,
+                        p.block_size,
+                        p.name.clone(),
+                    ),
+                    None if !v6 && !has_v4_pool => {
+                        let d = PoolConfig::default();
+                        (
+                            u128::from(u32::from(d.ipv4_pool.addr)),
+                            d.ipv4_pool.len,
+                            d.ipv4_block,
+                            String::new(),
+                        )
+                    }
+                    None => continue,
+                };
+                let index = used.entry(name.clone()).or_insert(0);
+                let width = if v6 { 128 } else { 32 };
+                let a = nth_block(addr, len, width, block, *index).ok_or_else(|| Error::Ipam {
+                    message: format!(
+                        "IP pool {name} has no block /{block} number {index} for node {}: use a larger pool",
+                        node.name
+                    ),
+                })?;
+                *index += 1;
+                if v6 {
+                    nb.ipv6.push(Cidr {
+                        addr: Ipv6Addr::from(a),
+                        len: block,
+                    });
+                } else {
+                    nb.ipv4.push(Cidr {
+                        addr: Ipv4Addr::from(u32::try_from(a).unwrap_or(0)),
+                        len: block,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -9,7 +9,16 @@
 //! - the node-to-node mesh left on while reflectors are configured;
 //! - a `BGPPeer` whose `node`, `nodeSelector` or `peerSelector` selects
 //!   nobody, or that configures no session at all;
-//! - a node with no BGP session.
+//! - a node with no BGP session;
+//! - the mesh disabled while some node has no session with any other node;
+//! - a node with a cluster ID (a reflector) but no client;
+//! - reflectors sharing a cluster ID that do not peer with each other;
+//! - an `IPPool` `nodeSelector` that selects no node, a `BGPPeer` naming a
+//!   `BGPFilter` that does not exist, `BGPFilter` rules the simulator cannot
+//!   evaluate;
+//! - a `peerIP` that is a Calico node's address (and an `asNumber` that is not
+//!   that node's AS);
+//! - a peering between a reflector and a node of another AS (eBGP, so no reflection).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -225,6 +234,8 @@ impl Cluster {
             }
         }
 
+        self.lint_calico(plan, &mut notes);
+
         notes.sort_by(|a, b| {
             b.severity.cmp(&a.severity).then_with(|| {
                 (&a.resource, &a.field, &a.message).cmp(&(&b.resource, &b.field, &b.message))
@@ -232,5 +243,187 @@ impl Cluster {
         });
         notes.dedup();
         notes
+    }
+}
+
+impl Cluster {
+    fn lint_calico(&self, plan: &Plan, notes: &mut Vec<Note>) {
+        let name = |i: usize| plan.nodes.get(i).map_or("", |n| n.name.as_str());
+        // Node-to-node sessions per node, and whether a node is some session's client.
+        let mut node_peers: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); plan.nodes.len()];
+        let mut has_client = vec![false; plan.nodes.len()];
+        for s in &plan.sessions {
+            if let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) {
+                if let Some(x) = node_peers.get_mut(a) {
+                    x.insert(b);
+                }
+                if let Some(x) = node_peers.get_mut(b) {
+                    x.insert(a);
+                }
+            }
+            for (me, _) in [(s.a, s.b), (s.b, s.a)] {
+                if let (Endpoint::Node(i), crate::plan::PeerRole::Client) = (me.endpoint, me.role) {
+                    if let Some(h) = has_client.get_mut(i) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+
+        // Mesh disabled and a node left without any peering with another node.
+        if !plan.mesh_enabled && plan.nodes.len() > 1 {
+            for (i, peers) in node_peers.iter().enumerate() {
+                if peers.is_empty() {
+                    notes.push(warn(
+                        "BGPConfiguration/default".to_string(),
+                        "spec.nodeToNodeMeshEnabled",
+                        format!(
+                            "is false and no BGPPeer peers node {} with another node: it learns no pod route and no node learns its blocks; add a BGPPeer (for example to the route reflectors) before disabling the mesh",
+                            name(i)
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // Reflectors without clients.
+        for (i, n) in plan.nodes.iter().enumerate() {
+            if let Some(cid) = n.cluster_id {
+                if !has_client.get(i).copied().unwrap_or(false) {
+                    notes.push(warn(
+                        format!("Node/{}", n.name),
+                        "spec.bgp.routeReflectorClusterID",
+                        format!(
+                            "node {} has cluster ID {cid} but no route reflector client: a reflector leaves the mesh, so add a BGPPeer from the other nodes (peerSelector) to it, or remove the cluster ID",
+                            n.name
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // Reflectors of one cluster ID not peered with each other.
+        let mut clusters: BTreeMap<Ipv4Addr, Vec<usize>> = BTreeMap::new();
+        for (i, n) in plan.nodes.iter().enumerate() {
+            if let Some(c) = n.cluster_id {
+                clusters.entry(c).or_default().push(i);
+            }
+        }
+        for (cid, members) in &clusters {
+            for (k, &a) in members.iter().enumerate() {
+                for &b in members.iter().skip(k + 1) {
+                    let peered = node_peers.get(a).is_some_and(|p| p.contains(&b));
+                    if !peered {
+                        notes.push(warn(
+                            format!("Node/{}", name(a)),
+                            "spec.bgp.routeReflectorClusterID",
+                            format!(
+                                "reflectors {} and {} share cluster ID {cid} but do not peer with each other: a client of only one of them is not reflected to the other's clients; add a BGPPeer between the reflectors (peerSelector on their label)",
+                                name(a),
+                                name(b)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+
+        // IP pool selectors that select nobody.
+        for p in &self.ip_pools {
+            if let Some(sel) = p.node_selector.selector() {
+                if !self.nodes.iter().any(|n| sel.matches(&n.labels)) {
+                    notes.push(warn(
+                        format!("IPPool/{}", p.name),
+                        "spec.nodeSelector",
+                        format!("`{sel}` selects no node: no node takes blocks from this pool"),
+                    ));
+                }
+            }
+        }
+
+        // BGPPeers: missing filters, peerIP on a node, AS mismatches.
+        for peer in &self.bgp_peers {
+            let res = format!("BGPPeer/{}", peer.name);
+            for f in &peer.filters {
+                match self.bgp_filters.iter().find(|x| &x.name == f) {
+                    None => notes.push(warn(
+                        res.clone(),
+                        "spec.filters",
+                        format!("no BGPFilter is named {f:?}: calico/node applies nothing for it"),
+                    )),
+                    Some(x) => {
+                        let rules = x
+                            .export_v4
+                            .iter()
+                            .chain(&x.import_v4)
+                            .chain(&x.export_v6)
+                            .chain(&x.import_v6);
+                        if rules.clone().any(|r| r.priority.is_some()) {
+                            notes.push(warn(
+                                format!("BGPFilter/{f}"),
+                                "spec",
+                                "a rule matches on priority: the simulator cannot test LOCAL_PREF and treats the rule as never matching".to_string(),
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some(ip) = peer.peer_ip {
+                let node = plan.nodes.iter().find(|n| {
+                    n.ipv4.map(std::net::IpAddr::V4) == Some(ip)
+                        || n.ipv6.map(std::net::IpAddr::V6) == Some(ip)
+                });
+                if let Some(n) = node {
+                    notes.push(warn(
+                        res.clone(),
+                        "spec.peerIP",
+                        format!(
+                            "{ip} is the address of Calico node {}: the peering holds only while the node keeps this address and asNumber matches its AS (calico/node reverses it only then); select the node with peerSelector instead",
+                            n.name
+                        ),
+                    ));
+                    if let Some(asn) = peer.as_number {
+                        if asn != n.as_number {
+                            notes.push(warn(
+                                res.clone(),
+                                "spec.asNumber",
+                                format!(
+                                    "is {asn} but node {} is in AS {}: calico/node there configures no reverse peering and the session never comes up",
+                                    n.name, n.as_number
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Reflector sessions across ASes: eBGP, nothing reflected.
+        let mut seen = BTreeSet::new();
+        for s in &plan.sessions {
+            let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
+                continue;
+            };
+            if s.ibgp || !seen.insert((a, b)) {
+                continue;
+            }
+            for (r, c) in [(a, b), (b, a)] {
+                if plan.nodes.get(r).is_some_and(|n| n.cluster_id.is_some()) {
+                    let (ra, ca) = (
+                        plan.nodes.get(r).map_or(0, |n| n.as_number),
+                        plan.nodes.get(c).map_or(0, |n| n.as_number),
+                    );
+                    notes.push(warn(
+                        format!("Node/{}", name(c)),
+                        "spec.bgp.asNumber",
+                        format!(
+                            "node {} (AS {ca}) peers with reflector {} (AS {ra}): across ASes the session is eBGP, so it is no route reflector client; put reflectors and their clients in one AS",
+                            name(c),
+                            name(r)
+                        ),
+                    ));
+                }
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::update_repr::AttributeValue;
@@ -24,6 +24,7 @@ use crate::ipam::NodeBlocks;
 use crate::plan::{Endpoint, Family, PeerRole, Plan, Session, SessionEnd};
 use crate::render::{ClusterSummary, NodeStatus, RouteRow, SessionState};
 use crate::resources::Cluster;
+use crate::routes;
 
 /// Messages and bytes carried by a link, per direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -150,13 +151,17 @@ fn negotiated(plan: &Plan, s: &Session, me: Endpoint) -> Option<Negotiated> {
     };
     let mut neg = Negotiated::unicast(router_id(plan, them));
     neg.families = families(s);
+    // calico/node's BIRD runs `add paths on` (send and receive) on every session.
+    neg.add_path_send = neg.families;
+    neg.add_path_receive = neg.families;
     Some(neg)
 }
 
-/// The peer `me` configures for the other end of a session.
+/// The peer `me` configures for the other end of a session (BIRD's `add paths on`: every path is sent).
 fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
     let (mine, theirs) = s.view(me)?;
     let mut pc = PeerConfig::new(role(mine.role), theirs.address, theirs.as_number);
+    pc.add_path_send = AddPathSend::All;
     if let Endpoint::Node(i) = me {
         let node = plan.nodes.get(i);
         pc.local_v4 = node.and_then(|n| n.ipv4);
@@ -165,13 +170,36 @@ fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
     Some(pc)
 }
 
-/// Adds the other end of a session to `me`'s engine and brings the session up.
-fn open_peer(engine: &mut Engine, plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerId> {
+/// Adds the other end of a session to `me`'s engine with calico/node's filters and brings the session up.
+fn open_peer(
+    engine: &mut Engine,
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    s: &Session,
+    me: Endpoint,
+) -> Option<PeerId> {
     let pc = peer_config(plan, s, me)?;
     let neg = negotiated(plan, s, me)?;
     let id = engine.add_peer(pc);
+    set_policies(engine, plan, blocks, s, me, id);
     engine.peer_up(id, neg);
     Some(id)
+}
+
+/// Installs the BIRD import and export filters of `me` on a peer.
+fn set_policies(
+    engine: &mut Engine,
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    s: &Session,
+    me: Endpoint,
+    id: PeerId,
+) {
+    if let Endpoint::Node(i) = me {
+        engine.set_export_policy(id, routes::export_policy(plan, blocks, i, s));
+        // Set before the session comes up: nothing to import again.
+        let _ = engine.set_import_policy(id, routes::import_policy(plan, i, s));
+    }
 }
 
 /// Whether an end is configured the same in two plans (address, AS, role; not the peer type).
@@ -209,6 +237,19 @@ fn originate(
                 })?;
         }
     }
+    for c in plan.routing.statics.get(i).into_iter().flatten() {
+        let Some(p) = routes::prefix_of(c) else {
+            continue;
+        };
+        if let Some(nh) = routes::next_hop_for(node.ipv4, node.ipv6, &p) {
+            engine.originate(p, nh, &[]).map_err(|e| Error::Ipam {
+                message: format!(
+                    "node {}: cannot originate service route {c}: {e:?}",
+                    node.name
+                ),
+            })?;
+        }
+    }
     Ok(())
 }
 
@@ -227,12 +268,15 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
+            if !(s.a.configured && s.b.configured) {
+                continue;
+            }
             let a_peer = engines
                 .get_mut(a)
-                .map(|e| open_peer(e, &plan, s, Endpoint::Node(a)));
+                .map(|e| open_peer(e, &plan, &blocks, s, Endpoint::Node(a)));
             let b_peer = engines
                 .get_mut(b)
-                .map(|e| open_peer(e, &plan, s, Endpoint::Node(b)));
+                .map(|e| open_peer(e, &plan, &blocks, s, Endpoint::Node(b)));
             let (Some(Some(a_peer)), Some(Some(b_peer))) = (a_peer, b_peer) else {
                 continue;
             };
@@ -453,7 +497,7 @@ impl Network {
         }
     }
 
-    /// A node's best routes (its Loc-RIB), in prefix order.
+    /// A node's best routes (its Loc-RIB), in prefix order, each with the next hops of every path it holds.
     pub fn routes(&self, node: usize) -> Vec<RouteRow> {
         let Some(engine) = self.engines.get(node) else {
             return Vec::new();
@@ -464,6 +508,8 @@ impl Network {
             .map(|(prefix, path)| {
                 let mut as_path = String::new();
                 let mut cluster_list = Vec::new();
+                let mut communities = Vec::new();
+                let mut local_pref = None;
                 for a in path.attributes() {
                     match a.value {
                         AttributeValue::AsPath(p) => {
@@ -489,6 +535,13 @@ impl Network {
                                 .map(|id| Ipv4Addr::from(*id).to_string())
                                 .collect();
                         }
+                        AttributeValue::Communities(cs) => communities
+                            .extend(cs.iter().map(|c| format!("{}:{}", c >> 16, c & 0xffff))),
+                        AttributeValue::LargeCommunities(cs) => communities.extend(
+                            cs.iter()
+                                .map(|c| format!("{}:{}:{}", c.global, c.local1, c.local2)),
+                        ),
+                        AttributeValue::LocalPref(lp) => local_pref = Some(lp),
                         _ => {}
                     }
                 }
@@ -499,6 +552,18 @@ impl Network {
                         .peer_config(path.peer)
                         .map_or_else(String::new, |c| c.address.to_string())
                 };
+                let candidates = engine.candidates(&prefix);
+                let mut next_hops: Vec<String> = Vec::new();
+                for c in &candidates {
+                    let nh = c
+                        .set
+                        .info()
+                        .next_hop
+                        .map_or_else(|| "-".to_string(), |n| n.to_string());
+                    if !next_hops.contains(&nh) {
+                        next_hops.push(nh);
+                    }
+                }
                 RouteRow {
                     prefix: prefix.to_string(),
                     next_hop: path
@@ -513,6 +578,10 @@ impl Network {
                         .map(|id| Ipv4Addr::from(id).to_string()),
                     cluster_list,
                     from,
+                    next_hops,
+                    paths: candidates.len(),
+                    communities,
+                    local_pref,
                 }
             })
             .collect()
@@ -655,6 +724,37 @@ impl Network {
                 *slot = e;
             }
         }
+        // Service routes that changed on nodes that did not restart.
+        let alive: Vec<usize> = (0..n)
+            .filter(|&i| !restart(i) && !self.is_failed(i))
+            .collect();
+        for i in alive {
+            let was = old.routing.statics.get(i).cloned().unwrap_or_default();
+            let now = self
+                .plan
+                .routing
+                .statics
+                .get(i)
+                .cloned()
+                .unwrap_or_default();
+            let (Some(e), Some(node)) = (self.engines.get_mut(i), self.plan.nodes.get(i)) else {
+                continue;
+            };
+            for c in was.iter().filter(|c| !now.contains(c)) {
+                if let Some(p) = routes::prefix_of(c) {
+                    e.withdraw_local(p);
+                }
+            }
+            for c in now.iter().filter(|c| !was.contains(c)) {
+                if let Some(p) = routes::prefix_of(c) {
+                    if let Some(nh) = routes::next_hop_for(node.ipv4, node.ipv6, &p) {
+                        e.originate(p, nh, &[]).map_err(|e| Error::Scenario {
+                            message: format!("cannot originate {c}: {e:?}"),
+                        })?;
+                    }
+                }
+            }
+        }
         let key = |s: &Session| (s.family, s.a.endpoint, s.b.endpoint);
         let new_index: std::collections::HashMap<_, usize> = self
             .plan
@@ -670,7 +770,9 @@ impl Network {
                 continue;
             };
             let ns_index = new_index.get(&key(os)).copied();
-            let Some((si, ns)) = ns_index.and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
+            let Some((si, ns)) = ns_index
+                .and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
+                .filter(|(_, ns)| ns.a.configured && ns.b.configured)
             else {
                 changes.removed += 1;
                 for (end, peer) in [(l.a, l.a_peer), (l.b, l.b_peer)] {
@@ -703,7 +805,7 @@ impl Network {
                     continue;
                 };
                 if restart(end) {
-                    if let Some(id) = open_peer(engine, plan, ns, me) {
+                    if let Some(id) = open_peer(engine, plan, &self.blocks, ns, me) {
                         *peer = id;
                     }
                     continue;
@@ -711,10 +813,11 @@ impl Network {
                 engine.peer_down_graceful(*peer, fams);
                 let unchanged = peer_config(&old, os, me) == peer_config(plan, ns, me);
                 if unchanged {
+                    set_policies(engine, plan, &self.blocks, ns, me, *peer);
                     if let Some(neg) = negotiated(plan, ns, me) {
                         engine.peer_up_graceful(*peer, neg, fams);
                     }
-                } else if let Some(id) = open_peer(engine, plan, ns, me) {
+                } else if let Some(id) = open_peer(engine, plan, &self.blocks, ns, me) {
                     self.retired.push((end, *peer));
                     *peer = id;
                 }
@@ -736,18 +839,19 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            if self.is_failed(a) || self.is_failed(b) {
+            if self.is_failed(a) || self.is_failed(b) || !(s.a.configured && s.b.configured) {
                 continue;
             }
             let plan = &self.plan;
+            let blocks = &self.blocks;
             let a_peer = self
                 .engines
                 .get_mut(a)
-                .and_then(|e| open_peer(e, plan, s, Endpoint::Node(a)));
+                .and_then(|e| open_peer(e, plan, blocks, s, Endpoint::Node(a)));
             let b_peer = self
                 .engines
                 .get_mut(b)
-                .and_then(|e| open_peer(e, plan, s, Endpoint::Node(b)));
+                .and_then(|e| open_peer(e, plan, blocks, s, Endpoint::Node(b)));
             if let (Some(a_peer), Some(b_peer), Some(slot)) = (a_peer, b_peer, carried.get_mut(si))
             {
                 changes.added += 1;

@@ -10,8 +10,10 @@
 //!   explicit `spec.peerIP` / `spec.asNumber`). With neither `node` nor an
 //!   effective `nodeSelector` it is a "global" peer, else "node specific".
 //!   Peerings between Calico nodes are configured on both ends, as calico/node
-//!   does for selector-based peers; the simulator does the same for a `peerIP`
-//!   that is a Calico node's address.
+//!   does for selector-based peers and for a `peerIP` that is a Calico node's
+//!   address with `asNumber` that node's AS (automatic reverse peering); a
+//!   `peerIP` whose AS is not the node's is planned as an external peer, whose
+//!   session never comes up.
 //! - A node never peers with itself; one session per (address family, pair of
 //!   ends). When several sources configure the same session, each end shows the
 //!   most specific peer type: node-to-node mesh, then node specific, then global.
@@ -161,6 +163,18 @@ pub struct SessionEnd {
     pub peer_type: PeerType,
     /// How this end treats the remote.
     pub role: PeerRole,
+    /// BIRD's `passive on` at this end: it waits for the other end to connect
+    /// (mesh and global peerings between nodes: the end whose peer's address is higher, as text).
+    pub passive: bool,
+    /// Graceful restart time this end gives the session, in seconds
+    /// (mesh: `nodeMeshMaxRestartTime`, BGPPeer: `maxRestartTime`, else BIRD's 120).
+    pub restart_time: u32,
+    /// `next hop self` at this end (`nextHopMode: Self`).
+    pub next_hop_self: bool,
+    /// Whether this end's calico/node configures the session at all (not when
+    /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
+    /// configures this end): a session comes up only when both ends are.
+    pub configured: bool,
 }
 
 /// A planned BGP session between two ends.
@@ -176,9 +190,24 @@ pub struct Session {
     pub b: SessionEnd,
     /// What configured the session (mesh and/or `BGPPeer`s), sorted.
     pub sources: Vec<Source>,
+    /// `BGPFilter`s end `a` applies on this session, in order.
+    pub a_filters: Vec<String>,
+    /// `BGPFilter`s end `b` applies on this session, in order.
+    pub b_filters: Vec<String>,
 }
 
 impl Session {
+    /// The `BGPFilter` names an end applies (empty for an endpoint not on the session).
+    pub fn filters_of(&self, endpoint: Endpoint) -> &[String] {
+        if self.a.endpoint == endpoint {
+            &self.a_filters
+        } else if self.b.endpoint == endpoint {
+            &self.b_filters
+        } else {
+            &[]
+        }
+    }
+
     /// The ends as (this, remote) when `endpoint` is one of them.
     pub fn view(&self, endpoint: Endpoint) -> Option<(&SessionEnd, &SessionEnd)> {
         if self.a.endpoint == endpoint {
@@ -202,6 +231,9 @@ pub struct Plan {
     pub sessions: Vec<Session>,
     /// Whether the node-to-node mesh is on.
     pub mesh_enabled: bool,
+    /// What calico/node's BIRD filters let each node originate and export.
+    #[serde(skip)]
+    pub routing: crate::routes::Routing,
 }
 
 #[derive(Default)]
@@ -209,6 +241,10 @@ struct Pending {
     lo_type: Option<PeerType>,
     hi_type: Option<PeerType>,
     sources: Vec<Source>,
+    /// `BGPPeer`s configuring the low end.
+    lo_peers: Vec<usize>,
+    /// `BGPPeer`s configuring the high end.
+    hi_peers: Vec<usize>,
 }
 
 fn merge(t: &mut Option<PeerType>, new: PeerType) {
@@ -292,9 +328,18 @@ impl Cluster {
             if !p.sources.contains(&src) {
                 p.sources.push(src);
             }
+            if let Source::BgpPeer(k) = src {
+                if lo_t.is_some() && !p.lo_peers.contains(&k) {
+                    p.lo_peers.push(k);
+                }
+                if hi_t.is_some() && !p.hi_peers.contains(&k) {
+                    p.hi_peers.push(k);
+                }
+            }
         };
 
         let mesh_enabled = self.bgp_configuration.mesh_enabled();
+        let mesh_restart = self.bgp_configuration.mesh_restart_time();
         if mesh_enabled {
             let ordinary: Vec<usize> = (0..nodes.len())
                 .filter(|&i| nodes.get(i).is_some_and(|n| n.cluster_id.is_none()))
@@ -327,6 +372,8 @@ impl Cluster {
             } else {
                 PeerType::NodeSpecific
             };
+            // `reversePeering: Manual`: the remote nodes get no configuration from this peer.
+            let reverse = (!peer.reverse_peering_manual).then_some(ptype);
             let locals: Vec<usize> = if let Some(name) = &peer.node {
                 self.nodes
                     .iter()
@@ -353,14 +400,7 @@ impl Cluster {
                             let both = nodes.get(l).and_then(|n| n.address(f)).is_some()
                                 && nodes.get(r).and_then(|n| n.address(f)).is_some();
                             if both {
-                                add(
-                                    f,
-                                    Endpoint::Node(l),
-                                    Endpoint::Node(r),
-                                    ptype,
-                                    Some(ptype),
-                                    src,
-                                );
+                                add(f, Endpoint::Node(l), Endpoint::Node(r), ptype, reverse, src);
                             }
                         }
                     }
@@ -371,7 +411,13 @@ impl Cluster {
                 } else {
                     Family::Ipv6
                 };
-                let remote = match nodes.iter().position(|n| n.address(family) == Some(ip)) {
+                // calico/node configures the reverse peering on a node with this
+                // address only when `asNumber` is that node's AS; otherwise the
+                // address answers as nobody calico/node knows.
+                let remote = match nodes
+                    .iter()
+                    .position(|n| n.address(family) == Some(ip) && n.as_number == asn)
+                {
                     Some(r) => Endpoint::Node(r),
                     None => {
                         let x = ExternalPeer {
@@ -394,7 +440,7 @@ impl Cluster {
                     {
                         continue;
                     }
-                    let back = matches!(remote, Endpoint::Node(_)).then_some(ptype);
+                    let back = reverse.filter(|_| matches!(remote, Endpoint::Node(_)));
                     add(family, Endpoint::Node(l), remote, ptype, back, src);
                 }
             }
@@ -456,10 +502,52 @@ impl Cluster {
                 let (x, y) = (fix(x), fix(y));
                 let (xa, xas, xcid) = info(x, family);
                 let (ya, yas, ycid) = info(y, family);
+                let (x_configured, y_configured) = (
+                    p.lo_type.is_some() || matches!(x, Endpoint::External(_)),
+                    p.hi_type.is_some() || matches!(y, Endpoint::External(_)),
+                );
                 let xt = p.lo_type.or(p.hi_type).unwrap_or(PeerType::Global);
                 let yt = p.hi_type.or(p.lo_type).unwrap_or(PeerType::Global);
                 let mut sources = p.sources;
                 sources.sort();
+                let mesh = sources.contains(&Source::Mesh);
+                let peers_of = |ks: &[usize]| -> Vec<&crate::resources::BgpPeer> {
+                    let mut ks = ks.to_vec();
+                    ks.sort_unstable();
+                    ks.iter().filter_map(|&k| self.bgp_peers.get(k)).collect()
+                };
+                let (lo_peers, hi_peers) = (peers_of(&p.lo_peers), peers_of(&p.hi_peers));
+                let restart = |ps: &[&crate::resources::BgpPeer]| {
+                    if mesh {
+                        mesh_restart
+                    } else {
+                        ps.iter()
+                            .filter_map(|p| p.max_restart_time)
+                            .min()
+                            .unwrap_or(120)
+                    }
+                };
+                let nh_self = |ps: &[&crate::resources::BgpPeer]| {
+                    ps.iter()
+                        .any(|p| p.next_hop_mode == crate::resources::NextHopMode::SelfHop)
+                };
+                let filters = |ps: &[&crate::resources::BgpPeer]| {
+                    let mut out: Vec<String> = Vec::new();
+                    for p in ps {
+                        for f in &p.filters {
+                            if !out.contains(f) {
+                                out.push(f.clone());
+                            }
+                        }
+                    }
+                    out
+                };
+                let both_nodes = matches!(x, Endpoint::Node(_)) && matches!(y, Endpoint::Node(_));
+                let global = mesh || xt == PeerType::Global || yt == PeerType::Global;
+                // calico/node compares the addresses as text.
+                let passive = |me: IpAddr, them: IpAddr| {
+                    both_nodes && global && them.to_string() > me.to_string()
+                };
                 Session {
                     family,
                     ibgp: xas == yas,
@@ -469,6 +557,10 @@ impl Cluster {
                         as_number: xas,
                         peer_type: xt,
                         role: role(xas, xcid, yas, ycid),
+                        passive: passive(xa, ya),
+                        configured: x_configured,
+                        restart_time: restart(&lo_peers),
+                        next_hop_self: nh_self(&lo_peers),
                     },
                     b: SessionEnd {
                         endpoint: y,
@@ -476,18 +568,26 @@ impl Cluster {
                         as_number: yas,
                         peer_type: yt,
                         role: role(yas, ycid, xas, xcid),
+                        passive: passive(ya, xa),
+                        configured: y_configured,
+                        restart_time: restart(&hi_peers),
+                        next_hop_self: nh_self(&hi_peers),
                     },
                     sources,
+                    a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },
+                    b_filters: if mesh { Vec::new() } else { filters(&hi_peers) },
                 }
             })
             .collect();
         sessions.sort_by_key(|s| (s.family, s.a.endpoint, s.b.endpoint));
 
+        let routing = self.routing();
         Plan {
             nodes,
             externals: sorted_externals,
             sessions,
             mesh_enabled,
+            routing,
         }
     }
 }

@@ -208,21 +208,35 @@ pub struct RouteRow {
     pub cluster_list: Vec<String>,
     /// Where it came from: the peer's address, or "local" for originated blocks.
     pub from: String,
+    /// The distinct next hops of the paths the node holds for the prefix, best
+    /// first (with ADD-PATH, a service address advertised by several nodes: ECMP).
+    pub next_hops: Vec<String>,
+    /// How many paths the node holds for the prefix (ADD-PATH: one per originator and reflector).
+    pub paths: usize,
+    /// Standard and large communities of the best path.
+    pub communities: Vec<String>,
+    /// LOCAL_PREF of the best path, when it has one.
+    pub local_pref: Option<u32>,
 }
 
-/// Renders a node's routes as a table (PREFIX, NEXT HOP, AS PATH, ORIGINATOR ID, CLUSTER LIST, FROM).
+/// Renders a node's routes as a table (PREFIX, NEXT HOP — every path's when several, AS PATH, ORIGINATOR ID, CLUSTER LIST, FROM, and COMMUNITIES when any).
 pub fn render_routes(node: &str, rows: &[RouteRow]) -> String {
     let mut out = format!("Routes of {node}\n");
     if rows.is_empty() {
         out.push_str("No routes.\n");
         return out;
     }
+    let with_communities = rows.iter().any(|r| !r.communities.is_empty());
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
+            let mut row = vec![
                 r.prefix.clone(),
-                r.next_hop.clone(),
+                if r.next_hops.len() > 1 {
+                    r.next_hops.join(" ")
+                } else {
+                    r.next_hop.clone()
+                },
                 if r.as_path.is_empty() {
                     "(local AS)".to_string()
                 } else {
@@ -235,20 +249,29 @@ pub fn render_routes(node: &str, rows: &[RouteRow]) -> String {
                     r.cluster_list.join(" ")
                 },
                 r.from.clone(),
-            ]
+            ];
+            if with_communities {
+                row.push(if r.communities.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.communities.join(" ")
+                });
+            }
+            row
         })
         .collect();
-    out.push_str(&table(
-        &[
-            "PREFIX",
-            "NEXT HOP",
-            "AS PATH",
-            "ORIGINATOR ID",
-            "CLUSTER LIST",
-            "FROM",
-        ],
-        &cells,
-    ));
+    let mut head = vec![
+        "PREFIX",
+        "NEXT HOP",
+        "AS PATH",
+        "ORIGINATOR ID",
+        "CLUSTER LIST",
+        "FROM",
+    ];
+    if with_communities {
+        head.push("COMMUNITIES");
+    }
+    out.push_str(&table(&head, &cells));
     out
 }
 

@@ -1,12 +1,15 @@
-//! Calico resources read from YAML: `Node`, `BGPPeer`, `BGPConfiguration`, `IPPool`.
+//! Calico resources read from YAML: `Node`, `BGPPeer`, `BGPConfiguration`
+//! (`default` and per-node `node.<name>`), `IPPool`, `BGPFilter`, and the
+//! Kubernetes `Service` and `EndpointSlice` objects whose addresses Calico
+//! advertises.
 //!
 //! Accepted forms: single or multi-document YAML (`---`), `kind: List` /
 //! `NodeList` / `BGPPeerList` with `items` (what `calicoctl get -o yaml
 //! [--export]` prints), Kubernetes `v1` `Node` objects with Calico's
 //! `projectcalico.org/*` annotations, and a `kubectl get nodes` plain table.
 //! `apiVersion` may be `projectcalico.org/v3` or `crd.projectcalico.org/v1`.
-//! Unknown fields are ignored; an invalid value is an [`Error::Resource`]
-//! naming the resource and the field path.
+//! Unknown fields are warnings naming the field ([`crate::fields`]); an
+//! invalid value is an [`Error::Resource`] naming the resource and the field path.
 //!
 //! YAML is read as YAML: an unquoted `nodeSelector: !has(x)` is a *tag* with
 //! an empty value. Calico then sees no selector at all; so does Reflector,
@@ -135,6 +138,179 @@ pub struct BgpPeer {
     pub peer_selector: SelectorField,
     /// `spec.keepOriginalNextHop`.
     pub keep_original_next_hop: bool,
+    /// `spec.nextHopMode` (Auto when not written).
+    pub next_hop_mode: NextHopMode,
+    /// `spec.filters`: names of `BGPFilter`s applied on this peering, in order.
+    pub filters: Vec<String>,
+    /// `spec.maxRestartTime` in seconds (graceful restart time; BIRD's 120 s when unset).
+    pub max_restart_time: Option<u32>,
+    /// `spec.localASNumber`: the AS this end uses on the session (not simulated).
+    pub local_as_number: Option<u32>,
+    /// `spec.password` is set (a TCP-MD5 secret reference).
+    pub has_password: bool,
+    /// `spec.ttlSecurity`: GTSM hop count.
+    pub ttl_security: Option<u8>,
+    /// `spec.reversePeering: Manual`: the remote nodes are not configured by this peer.
+    pub reverse_peering_manual: bool,
+}
+
+/// `spec.nextHopMode` of a `BGPPeer`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum NextHopMode {
+    /// BIRD's default: next hop self toward eBGP peers, unchanged toward iBGP peers.
+    #[default]
+    Auto,
+    /// `next hop self` on every route.
+    #[serde(rename = "Self")]
+    SelfHop,
+    /// `next hop keep` on every route.
+    Keep,
+}
+
+/// A BGP community value as Calico writes it (`aa:nn` or `aa:nn:mm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Community {
+    /// A standard community (RFC 1997).
+    Standard(u32),
+    /// A large community (RFC 8092).
+    Large([u32; 3]),
+}
+
+impl Community {
+    /// Parses `aa:nn` (16-bit parts) or `aa:nn:mm` (32-bit parts).
+    pub fn parse(s: &str) -> Option<Community> {
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        match parts.as_slice() {
+            [a, n] => {
+                let a: u16 = a.parse().ok()?;
+                let n: u16 = n.parse().ok()?;
+                Some(Community::Standard((u32::from(a) << 16) | u32::from(n)))
+            }
+            [a, n, m] => Some(Community::Large([
+                a.parse().ok()?,
+                n.parse().ok()?,
+                m.parse().ok()?,
+            ])),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Community {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Community::Standard(c) => write!(f, "{}:{}", c >> 16, c & 0xffff),
+            Community::Large([a, b, c]) => write!(f, "{a}:{b}:{c}"),
+        }
+    }
+}
+
+impl Serialize for Community {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One `prefixAdvertisements` entry: communities added on export to routes inside `cidr`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrefixAdvertisement {
+    /// `cidr`.
+    pub cidr: Cidr<IpAddr>,
+    /// The communities, names resolved through `communities`.
+    pub communities: Vec<Community>,
+}
+
+/// A per-node `BGPConfiguration` (`node.<name>`): the fields calico/node reads from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NodeBgpConfiguration {
+    /// `spec.prefixAdvertisements` (replaces the default's for this node when set).
+    pub prefix_advertisements: Option<Vec<PrefixAdvertisement>>,
+    /// `spec.listenPort`.
+    pub listen_port: Option<u16>,
+}
+
+/// How a `BGPFilter` rule matches `cidr` (`matchOperator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum MatchOperator {
+    /// The prefix is `cidr` (with `prefixLength`: inside it, at those lengths).
+    Equal,
+    /// Not `Equal`.
+    NotEqual,
+    /// The prefix is inside `cidr`.
+    In,
+    /// Not `In`.
+    NotIn,
+}
+
+/// A rule's `cidr`, `matchOperator` and `prefixLength` (min, max) range.
+pub type CidrMatch = (Cidr<IpAddr>, MatchOperator, Option<(u8, u8)>);
+
+/// What a `BGPFilter` rule does to a route it matches, besides its action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum FilterOperation {
+    /// `addCommunity`.
+    AddCommunity(Community),
+    /// `prependASPath`: these ASes in front of the path.
+    PrependAsPath(Vec<u32>),
+    /// `setPriority`: LOCAL_PREF becomes 2147483647 minus this.
+    SetPriority(u32),
+}
+
+/// One rule of a `BGPFilter`: all its conditions must hold, then its operations and action apply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FilterRule {
+    /// `cidr` with `matchOperator`, and the `prefixLength` range (min, max).
+    pub cidr: Option<CidrMatch>,
+    /// `source: RemotePeers`: only routes learned over BGP.
+    pub remote_peers_only: bool,
+    /// `interface`: routes from a kernel interface (none in the simulator).
+    pub interface: Option<String>,
+    /// `peerType`: `Some(true)` for iBGP sessions only, `Some(false)` for eBGP only.
+    pub ibgp_only: Option<bool>,
+    /// `communities.values`: a community the route must carry.
+    pub community: Option<Community>,
+    /// `asPathPrefix`: the AS path must start with these.
+    pub as_path_prefix: Vec<u32>,
+    /// `priority`: the route's priority must be this.
+    pub priority: Option<u32>,
+    /// `action`: accept (true) or reject (false).
+    pub accept: bool,
+    /// `operations`, in order.
+    pub operations: Vec<FilterOperation>,
+}
+
+/// A Calico `BGPFilter`: rules per direction and family, first match decides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BgpFilter {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.exportV4`.
+    pub export_v4: Vec<FilterRule>,
+    /// `spec.importV4`.
+    pub import_v4: Vec<FilterRule>,
+    /// `spec.exportV6`.
+    pub export_v6: Vec<FilterRule>,
+    /// `spec.importV6`.
+    pub import_v6: Vec<FilterRule>,
+}
+
+/// A Kubernetes `Service`, with the nodes its ready endpoints run on (from `EndpointSlice`s).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Service {
+    /// `namespace/name`.
+    pub name: String,
+    /// `spec.type` (`ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalName`).
+    pub service_type: String,
+    /// `spec.clusterIPs` (else `spec.clusterIP`).
+    pub cluster_ips: Vec<IpAddr>,
+    /// `spec.externalIPs`.
+    pub external_ips: Vec<IpAddr>,
+    /// `status.loadBalancer.ingress[].ip` and `spec.loadBalancerIP`.
+    pub load_balancer_ips: Vec<IpAddr>,
+    /// `spec.externalTrafficPolicy: Local`.
+    pub local: bool,
+    /// Nodes with a ready endpoint.
+    pub endpoint_nodes: std::collections::BTreeSet<String>,
 }
 
 impl BgpPeer {
@@ -170,12 +346,31 @@ pub struct BgpConfiguration {
     pub log_severity_screen: Option<LogSeverity>,
     /// `spec.listenPort`.
     pub listen_port: Option<u16>,
+    /// `spec.serviceClusterIPs[].cidr`.
+    pub service_cluster_ips: Vec<Cidr<IpAddr>>,
+    /// `spec.serviceExternalIPs[].cidr`.
+    pub service_external_ips: Vec<Cidr<IpAddr>>,
+    /// `spec.serviceLoadBalancerIPs[].cidr`.
+    pub service_load_balancer_ips: Vec<Cidr<IpAddr>>,
+    /// `spec.serviceLoadBalancerAggregation: Disabled`.
+    pub load_balancer_aggregation_disabled: bool,
+    /// `spec.communities` as (name, value).
+    pub communities: Vec<(String, Community)>,
+    /// `spec.prefixAdvertisements`, community names resolved.
+    pub prefix_advertisements: Vec<PrefixAdvertisement>,
+    /// `spec.nodeMeshMaxRestartTime` in seconds (120 when unset).
+    pub node_mesh_max_restart_time: Option<u32>,
 }
 
 impl BgpConfiguration {
     /// Whether the full mesh is on (Calico's default: yes).
     pub fn mesh_enabled(&self) -> bool {
         self.node_to_node_mesh_enabled.unwrap_or(true)
+    }
+
+    /// Graceful restart time of mesh sessions in seconds (calico/node's 120 when unset).
+    pub fn mesh_restart_time(&self) -> u32 {
+        self.node_mesh_max_restart_time.unwrap_or(120)
     }
 
     /// The default node AS (Calico's 64512 when unset).
@@ -195,6 +390,10 @@ pub struct IpPool {
     pub block_size: u8,
     /// `spec.disabled`.
     pub disabled: bool,
+    /// `spec.disableBGPExport`: routes inside the pool are not exported.
+    pub disable_bgp_export: bool,
+    /// `spec.nodeSelector`: which nodes take blocks from the pool (all when absent).
+    pub node_selector: SelectorField,
 }
 
 /// How serious a [`Note`] is.
@@ -247,6 +446,17 @@ pub struct Cluster {
     pub has_bgp_configuration: bool,
     /// IP pools, sorted by name (empty: Calico's default pool is used).
     pub ip_pools: Vec<IpPool>,
+    /// BGP filters, sorted by name.
+    pub bgp_filters: Vec<BgpFilter>,
+    /// Per-node `BGPConfiguration`s (`node.<name>`), by node name.
+    pub node_configurations: BTreeMap<String, NodeBgpConfiguration>,
+    /// Every known field the resources set, with its effect on routing, in reading order.
+    pub fields: Vec<crate::fields::FieldUse>,
+    /// Kubernetes Services, sorted by `namespace/name`.
+    pub services: Vec<Service>,
+    /// Ready endpoint nodes per `namespace/service` from `EndpointSlice`s (merged into `services`).
+    #[serde(skip)]
+    pub endpoint_slices: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Remarks made while loading (YAML tags, filled-in addresses, ignored kinds).
     pub notes: Vec<Note>,
 }
@@ -497,6 +707,342 @@ fn parse_peer_ip(s: &str) -> Option<IpAddr> {
     a.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// Parses an IPv4 or IPv6 CIDR; the address is masked to the length.
+fn parse_any_cidr(ctx: &Ctx<'_>, s: &str, path: &str) -> Result<Cidr<IpAddr>, Error> {
+    let c: Cidr<IpAddr> = parse_cidr(s, 128)
+        .filter(|c: &Cidr<IpAddr>| c.addr.is_ipv6() || c.len <= 32)
+        .ok_or_else(|| ctx.err(path, format!("expected a CIDR (10.96.0.0/12), found {s:?}")))?;
+    Ok(mask_cidr(c))
+}
+
+/// The network address of a CIDR (host bits cleared).
+pub fn mask_cidr(c: Cidr<IpAddr>) -> Cidr<IpAddr> {
+    let addr = match c.addr {
+        IpAddr::V4(a) => {
+            let m = if c.len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(c.len.min(32)))
+            };
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & m))
+        }
+        IpAddr::V6(a) => {
+            let m = if c.len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(c.len.min(128)))
+            };
+            IpAddr::V6(Ipv6Addr::from(u128::from(a) & m))
+        }
+    };
+    Cidr { addr, len: c.len }
+}
+
+/// A list of strings (absent: empty).
+fn get_str_list(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Vec<String>, Error> {
+    match get(v, key) {
+        None => Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| match it {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(ctx.err(
+                    &format!("{path}[{i}]"),
+                    format!("expected a string, found {}", describe(other)),
+                )),
+            })
+            .collect(),
+        Some(other) => Err(ctx.err(path, format!("expected a list, found {}", describe(other)))),
+    }
+}
+
+/// A Go duration (`120s`, `2m`, `1h30m`, `1m30.5s`) in whole seconds.
+pub fn parse_duration(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(0);
+    }
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            unit = "ms".into();
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        total += n * match unit.as_str() {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+        any = true;
+    }
+    if !num.is_empty() || !any || total > f64::from(u32::MAX) {
+        return None;
+    }
+    Some(total as u32)
+}
+
+fn get_duration(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Option<u32>, Error> {
+    match get_str(ctx, v, key, path)? {
+        None => Ok(None),
+        Some(s) => parse_duration(s).map(Some).ok_or_else(|| {
+            ctx.err(
+                path,
+                format!("expected a duration such as 120s or 2m, found {s:?}"),
+            )
+        }),
+    }
+}
+
+/// `[{cidr: …}, …]` lists of `BGPConfiguration` (`serviceClusterIPs` …).
+fn get_cidr_blocks(ctx: &Ctx<'_>, spec: &Value, key: &str) -> Result<Vec<Cidr<IpAddr>>, Error> {
+    let path = format!("spec.{key}");
+    match get(spec, key) {
+        None => Ok(Vec::new()),
+        Some(Value::Sequence(items)) => {
+            let mut out = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                let p = format!("{path}[{i}].cidr");
+                if let Some(c) = get_str(ctx, it, "cidr", &p)? {
+                    out.push(parse_any_cidr(ctx, c, &p)?);
+                }
+            }
+            Ok(out)
+        }
+        Some(other) => Err(ctx.err(&path, format!("expected a list, found {}", describe(other)))),
+    }
+}
+
+fn parse_filter_rule(ctx: &Ctx<'_>, r: &Value, path: &str, v6: bool) -> Result<FilterRule, Error> {
+    let p = |k: &str| format!("{path}.{k}");
+    let cidr = match get_str(ctx, r, "cidr", &p("cidr"))? {
+        None => None,
+        Some(c) => {
+            let c = parse_any_cidr(ctx, c, &p("cidr"))?;
+            if c.addr.is_ipv6() != v6 {
+                return Err(ctx.err(&p("cidr"), format!("{c} is not of this rule list's family")));
+            }
+            let op = match get_str(ctx, r, "matchOperator", &p("matchOperator"))? {
+                Some("Equal") => MatchOperator::Equal,
+                Some("NotEqual") => MatchOperator::NotEqual,
+                Some("In") => MatchOperator::In,
+                Some("NotIn") => MatchOperator::NotIn,
+                Some(other) => {
+                    return Err(ctx.err(
+                        &p("matchOperator"),
+                        format!("expected Equal, NotEqual, In or NotIn, found {other:?}"),
+                    ))
+                }
+                None => return Err(ctx.err(&p("matchOperator"), "required with cidr")),
+            };
+            let max = if v6 { 128 } else { 32 };
+            let lengths = match get(r, "prefixLength") {
+                None => None,
+                Some(pl) => {
+                    let len = |k: &str| -> Result<Option<u8>, Error> {
+                        match get(pl, k) {
+                            None => Ok(None),
+                            Some(Value::Number(n)) => n
+                                .as_u64()
+                                .and_then(|x| u8::try_from(x).ok())
+                                .filter(|x| *x <= max)
+                                .map(Some)
+                                .ok_or_else(|| {
+                                    ctx.err(
+                                        &format!("{path}.prefixLength.{k}"),
+                                        format!("expected 0 to {max}, found {n}"),
+                                    )
+                                }),
+                            Some(other) => Err(ctx.err(
+                                &format!("{path}.prefixLength.{k}"),
+                                format!("expected a number, found {}", describe(other)),
+                            )),
+                        }
+                    };
+                    let lo = len("min")?.map_or(c.len, |m| m.max(c.len));
+                    let hi = len("max")?.map_or(max, |m| m.min(max));
+                    Some((lo, hi))
+                }
+            };
+            Some((c, op, lengths))
+        }
+    };
+    let remote_peers_only = match get_str(ctx, r, "source", &p("source"))? {
+        None => false,
+        Some("RemotePeers") => true,
+        Some(other) => {
+            return Err(ctx.err(
+                &p("source"),
+                format!("expected RemotePeers, found {other:?}"),
+            ))
+        }
+    };
+    let interface = get_str(ctx, r, "interface", &p("interface"))?.map(str::to_string);
+    let ibgp_only = match get_str(ctx, r, "peerType", &p("peerType"))? {
+        None => None,
+        Some("iBGP") => Some(true),
+        Some("eBGP") => Some(false),
+        Some(other) => {
+            return Err(ctx.err(
+                &p("peerType"),
+                format!("expected eBGP or iBGP, found {other:?}"),
+            ))
+        }
+    };
+    let community = match get(r, "communities") {
+        None => None,
+        Some(c) => {
+            let vals = get_str_list(ctx, c, "values", &p("communities.values"))?;
+            match vals.first() {
+                None => return Err(ctx.err(&p("communities.values"), "needs one value")),
+                Some(v) => Some(Community::parse(v).ok_or_else(|| {
+                    ctx.err(
+                        &p("communities.values"),
+                        format!("expected aa:nn or aa:nn:mm, found {v:?}"),
+                    )
+                })?),
+            }
+        }
+    };
+    let as_path_prefix = match get(r, "asPathPrefix") {
+        None => Vec::new(),
+        Some(Value::Sequence(items)) => {
+            let mut out = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                let asn = match it {
+                    Value::Number(n) => n.as_u64().and_then(|x| u32::try_from(x).ok()),
+                    Value::String(s) => parse_as_number(s),
+                    _ => None,
+                };
+                out.push(asn.ok_or_else(|| {
+                    ctx.err(
+                        &format!("{path}.asPathPrefix[{i}]"),
+                        "expected an AS number",
+                    )
+                })?);
+            }
+            out
+        }
+        Some(other) => {
+            return Err(ctx.err(
+                &p("asPathPrefix"),
+                format!("expected a list, found {}", describe(other)),
+            ))
+        }
+    };
+    let priority = match get(r, "priority") {
+        None => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .and_then(|x| u32::try_from(x).ok())
+                .filter(|x| *x >= 1 && *x < 2_147_483_647)
+                .ok_or_else(|| {
+                    ctx.err(
+                        &p("priority"),
+                        format!("expected 1 to 2147483646, found {n}"),
+                    )
+                })?,
+        ),
+        Some(other) => {
+            return Err(ctx.err(
+                &p("priority"),
+                format!("expected a number, found {}", describe(other)),
+            ))
+        }
+    };
+    let accept = match get_str(ctx, r, "action", &p("action"))? {
+        Some("Accept") => true,
+        Some("Reject") => false,
+        Some(other) => {
+            return Err(ctx.err(
+                &p("action"),
+                format!("expected Accept or Reject, found {other:?}"),
+            ))
+        }
+        None => return Err(ctx.err(&p("action"), "required")),
+    };
+    let mut operations = Vec::new();
+    if let Some(Value::Sequence(ops)) = get(r, "operations") {
+        for (i, op) in ops.iter().enumerate() {
+            let at = format!("{path}.operations[{i}]");
+            if let Some(ac) = get(op, "addCommunity") {
+                let v =
+                    get_str(ctx, ac, "value", &format!("{at}.addCommunity.value"))?.unwrap_or("");
+                let c = Community::parse(v).ok_or_else(|| {
+                    ctx.err(
+                        &format!("{at}.addCommunity.value"),
+                        format!("expected aa:nn or aa:nn:mm, found {v:?}"),
+                    )
+                })?;
+                operations.push(FilterOperation::AddCommunity(c));
+            } else if let Some(pp) = get(op, "prependASPath") {
+                let mut asns = Vec::new();
+                if let Some(Value::Sequence(items)) = get(pp, "prefix") {
+                    for it in items {
+                        let asn = match it {
+                            Value::Number(n) => n.as_u64().and_then(|x| u32::try_from(x).ok()),
+                            Value::String(s) => parse_as_number(s),
+                            _ => None,
+                        };
+                        asns.push(asn.ok_or_else(|| {
+                            ctx.err(&format!("{at}.prependASPath.prefix"), "expected AS numbers")
+                        })?);
+                    }
+                }
+                operations.push(FilterOperation::PrependAsPath(asns));
+            } else if let Some(sp) = get(op, "setPriority") {
+                let v = get(sp, "value")
+                    .and_then(Value::as_u64)
+                    .and_then(|x| u32::try_from(x).ok())
+                    .filter(|x| *x >= 1 && *x < 2_147_483_647)
+                    .ok_or_else(|| {
+                        ctx.err(
+                            &format!("{at}.setPriority.value"),
+                            "expected 1 to 2147483646",
+                        )
+                    })?;
+                operations.push(FilterOperation::SetPriority(v));
+            } else {
+                return Err(ctx.err(&at, "expected addCommunity, prependASPath or setPriority"));
+            }
+        }
+    }
+    Ok(FilterRule {
+        cidr,
+        remote_peers_only,
+        interface,
+        ibgp_only,
+        community,
+        as_path_prefix,
+        priority,
+        accept,
+        operations,
+    })
+}
+
+fn parse_ip_list(v: Option<&Value>) -> Vec<IpAddr> {
+    match v {
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn is_calico_api(api: &str) -> bool {
     matches!(api, "projectcalico.org/v3" | "crd.projectcalico.org/v1")
 }
@@ -661,10 +1207,16 @@ impl Cluster {
         if kind == "Node" && api == "v1" {
             return self.add_k8s_node(&ctx, v);
         }
+        if kind == "Service" && api == "v1" {
+            return self.add_service(&ctx, v);
+        }
+        if kind == "EndpointSlice" && api.starts_with("discovery.k8s.io/") {
+            return self.add_endpoint_slice(&ctx, v);
+        }
         if !is_calico_api(api) {
             if matches!(
                 kind.as_str(),
-                "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool"
+                "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool" | "BGPFilter"
             ) {
                 return Err(ctx.err(
                     "apiVersion",
@@ -684,11 +1236,20 @@ impl Cluster {
         if ctx.name == "?" {
             return Err(ctx.err("metadata.name", "every resource needs a name"));
         }
+        if matches!(
+            kind.as_str(),
+            "Node" | "BGPPeer" | "BGPConfiguration" | "IPPool" | "BGPFilter"
+        ) {
+            let (notes, uses) = crate::fields::check(&kind, &ctx.name, v);
+            self.notes.extend(notes);
+            self.fields.extend(uses);
+        }
         match kind.as_str() {
             "Node" => self.add_node(&ctx, v),
             "BGPPeer" => self.add_peer(&ctx, v),
             "BGPConfiguration" => self.add_config(&ctx, v),
             "IPPool" => self.add_pool(&ctx, v),
+            "BGPFilter" => self.add_filter(&ctx, v),
             _ => {
                 self.notes.push(Note {
                     severity: Severity::Info,
@@ -825,6 +1386,48 @@ impl Cluster {
         if peer_selector.selector().is_some() && as_number.is_some() {
             return Err(ctx.err("spec.asNumber", "cannot be set together with spec.peerSelector (the remote nodes' AS numbers are used)"));
         }
+        let next_hop_mode = match get_str(ctx, spec, "nextHopMode", "spec.nextHopMode")? {
+            None | Some("Auto") | Some("") => NextHopMode::Auto,
+            Some("Self") => NextHopMode::SelfHop,
+            Some("Keep") => NextHopMode::Keep,
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.nextHopMode",
+                    format!("expected Auto, Self or Keep, found {other:?}"),
+                ))
+            }
+        };
+        let filters = get_str_list(ctx, spec, "filters", "spec.filters")?;
+        let max_restart_time = get_duration(ctx, spec, "maxRestartTime", "spec.maxRestartTime")?;
+        let local_as_number = get_as(ctx, spec, "localASNumber", "spec.localASNumber")?;
+        let has_password = get(spec, "password").is_some();
+        let ttl_security = match get(spec, "ttlSecurity") {
+            None => None,
+            Some(Value::Number(n)) => Some(
+                n.as_u64()
+                    .and_then(|t| u8::try_from(t).ok())
+                    .ok_or_else(|| {
+                        ctx.err("spec.ttlSecurity", format!("expected 0 to 255, found {n}"))
+                    })?,
+            ),
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.ttlSecurity",
+                    format!("expected a hop count, found {}", describe(other)),
+                ))
+            }
+        };
+        let reverse_peering_manual =
+            match get_str(ctx, spec, "reversePeering", "spec.reversePeering")? {
+                None | Some("Auto") | Some("") => false,
+                Some("Manual") => true,
+                Some(other) => {
+                    return Err(ctx.err(
+                        "spec.reversePeering",
+                        format!("expected Auto or Manual, found {other:?}"),
+                    ))
+                }
+            };
         let peer = BgpPeer {
             name: ctx.name.clone(),
             node,
@@ -833,6 +1436,13 @@ impl Cluster {
             node_selector,
             peer_selector,
             keep_original_next_hop,
+            next_hop_mode,
+            filters,
+            max_restart_time,
+            local_as_number,
+            has_password,
+            ttl_security,
+            reverse_peering_manual,
         };
         if let Some(old) = self.bgp_peers.iter_mut().find(|p| p.name == peer.name) {
             *old = peer;
@@ -892,22 +1502,151 @@ impl Cluster {
                 ))
             }
         };
+        let communities = match get(spec, "communities") {
+            None => Vec::new(),
+            Some(Value::Sequence(items)) => {
+                let mut out = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    let path = format!("spec.communities[{i}]");
+                    let name = get_str(ctx, it, "name", &format!("{path}.name"))?
+                        .ok_or_else(|| ctx.err(&format!("{path}.name"), "required"))?;
+                    let value = get_str(ctx, it, "value", &format!("{path}.value"))?
+                        .ok_or_else(|| ctx.err(&format!("{path}.value"), "required"))?;
+                    let c = Community::parse(value).ok_or_else(|| {
+                        ctx.err(
+                            &format!("{path}.value"),
+                            format!("expected aa:nn or aa:nn:mm, found {value:?}"),
+                        )
+                    })?;
+                    out.push((name.to_string(), c));
+                }
+                out
+            }
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.communities",
+                    format!("expected a list, found {}", describe(other)),
+                ))
+            }
+        };
+        let prefix_advertisements = match get(spec, "prefixAdvertisements") {
+            None => None,
+            Some(Value::Sequence(items)) => {
+                let mut out = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    let path = format!("spec.prefixAdvertisements[{i}]");
+                    let cidr = get_str(ctx, it, "cidr", &format!("{path}.cidr"))?
+                        .ok_or_else(|| ctx.err(&format!("{path}.cidr"), "required"))?;
+                    let cidr = parse_any_cidr(ctx, cidr, &format!("{path}.cidr"))?;
+                    let names =
+                        get_str_list(ctx, it, "communities", &format!("{path}.communities"))?;
+                    let mut cs = Vec::new();
+                    for n in names {
+                        let c = match Community::parse(&n) {
+                            Some(c) => c,
+                            None => match communities.iter().find(|(name, _)| *name == n) {
+                                Some((_, c)) => *c,
+                                None => {
+                                    self.notes.push(Note {
+                                        severity: Severity::Warning,
+                                        resource: ctx.resource(),
+                                        field: format!("{path}.communities"),
+                                        message: format!("{n:?} is neither a community value nor a name in spec.communities: calico/node skips it"),
+                                    });
+                                    continue;
+                                }
+                            },
+                        };
+                        if !cs.contains(&c) {
+                            cs.push(c);
+                        }
+                    }
+                    out.push(PrefixAdvertisement {
+                        cidr,
+                        communities: cs,
+                    });
+                }
+                Some(out)
+            }
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.prefixAdvertisements",
+                    format!("expected a list, found {}", describe(other)),
+                ))
+            }
+        };
+        if let Some(node) = ctx.name.strip_prefix("node.") {
+            for key in [
+                "nodeToNodeMeshEnabled",
+                "asNumber",
+                "serviceClusterIPs",
+                "serviceExternalIPs",
+                "serviceLoadBalancerIPs",
+                "nodeMeshMaxRestartTime",
+                "nodeMeshPassword",
+            ] {
+                if get(spec, key).is_some() {
+                    self.notes.push(Note {
+                        severity: Severity::Warning,
+                        resource: ctx.resource(),
+                        field: format!("spec.{key}"),
+                        message: "only the default BGPConfiguration sets this; calico/node ignores it in a per-node configuration".into(),
+                    });
+                }
+            }
+            self.node_configurations.insert(
+                node.to_string(),
+                NodeBgpConfiguration {
+                    prefix_advertisements,
+                    listen_port,
+                },
+            );
+            return Ok(());
+        }
         if ctx.name != "default" {
             self.notes.push(Note {
                 severity: Severity::Info,
                 resource: ctx.resource(),
                 field: "metadata.name".into(),
                 message:
-                    "only the BGPConfiguration named default sets cluster-wide values; ignored"
+                    "only the BGPConfiguration named default (or node.<name>) is read by calico/node; ignored"
                         .into(),
             });
             return Ok(());
         }
+        let aggregation = get_str(
+            ctx,
+            spec,
+            "serviceLoadBalancerAggregation",
+            "spec.serviceLoadBalancerAggregation",
+        )?;
+        let load_balancer_aggregation_disabled = match aggregation {
+            None | Some("Enabled") => false,
+            Some("Disabled") => true,
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.serviceLoadBalancerAggregation",
+                    format!("expected Enabled or Disabled, found {other:?}"),
+                ))
+            }
+        };
         self.bgp_configuration = BgpConfiguration {
             node_to_node_mesh_enabled,
             as_number,
             log_severity_screen,
             listen_port,
+            service_cluster_ips: get_cidr_blocks(ctx, spec, "serviceClusterIPs")?,
+            service_external_ips: get_cidr_blocks(ctx, spec, "serviceExternalIPs")?,
+            service_load_balancer_ips: get_cidr_blocks(ctx, spec, "serviceLoadBalancerIPs")?,
+            load_balancer_aggregation_disabled,
+            communities,
+            prefix_advertisements: prefix_advertisements.unwrap_or_default(),
+            node_mesh_max_restart_time: get_duration(
+                ctx,
+                spec,
+                "nodeMeshMaxRestartTime",
+                "spec.nodeMeshMaxRestartTime",
+            )?,
         };
         self.has_bgp_configuration = true;
         Ok(())
@@ -958,13 +1697,151 @@ impl Cluster {
             }
         };
         let disabled = get_bool(ctx, spec, "disabled", "spec.disabled")?.unwrap_or(false);
+        let disable_bgp_export =
+            get_bool(ctx, spec, "disableBGPExport", "spec.disableBGPExport")?.unwrap_or(false);
+        let node_selector = get_selector(
+            ctx,
+            spec,
+            "nodeSelector",
+            "spec.nodeSelector",
+            &mut self.notes,
+        )?;
         self.ip_pools.retain(|p| p.name != ctx.name);
         self.ip_pools.push(IpPool {
             name: ctx.name.clone(),
             cidr,
             block_size,
             disabled,
+            disable_bgp_export,
+            node_selector,
         });
+        Ok(())
+    }
+
+    fn add_filter(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
+        let spec = get(v, "spec").unwrap_or(&Value::Null);
+        let mut f = BgpFilter {
+            name: ctx.name.clone(),
+            ..BgpFilter::default()
+        };
+        for (key, v6) in [
+            ("exportV4", false),
+            ("importV4", false),
+            ("exportV6", true),
+            ("importV6", true),
+        ] {
+            let path = format!("spec.{key}");
+            let rules = match get(spec, key) {
+                None => Vec::new(),
+                Some(Value::Sequence(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| parse_filter_rule(ctx, r, &format!("{path}[{i}]"), v6))
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(other) => {
+                    return Err(ctx.err(
+                        &path,
+                        format!("expected a list of rules, found {}", describe(other)),
+                    ))
+                }
+            };
+            match key {
+                "exportV4" => f.export_v4 = rules,
+                "importV4" => f.import_v4 = rules,
+                "exportV6" => f.export_v6 = rules,
+                _ => f.import_v6 = rules,
+            }
+        }
+        self.bgp_filters.retain(|x| x.name != f.name);
+        self.bgp_filters.push(f);
+        Ok(())
+    }
+
+    /// A Kubernetes `v1` `Service`: the addresses Calico may advertise for it.
+    fn add_service(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
+        let meta = get(v, "metadata").unwrap_or(&Value::Null);
+        let ns = get(meta, "namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let spec = get(v, "spec").unwrap_or(&Value::Null);
+        let mut cluster_ips = parse_ip_list(get(spec, "clusterIPs"));
+        if cluster_ips.is_empty() {
+            cluster_ips.extend(
+                get(spec, "clusterIP")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<IpAddr>().ok()),
+            );
+        }
+        let mut load_balancer_ips: Vec<IpAddr> = Vec::new();
+        if let Some(Value::Sequence(ing)) = get(
+            get(get(v, "status").unwrap_or(&Value::Null), "loadBalancer").unwrap_or(&Value::Null),
+            "ingress",
+        ) {
+            load_balancer_ips.extend(
+                ing.iter()
+                    .filter_map(|i| get(i, "ip"))
+                    .filter_map(Value::as_str)
+                    .filter_map(|s| s.parse::<IpAddr>().ok()),
+            );
+        }
+        if let Some(ip) = get(spec, "loadBalancerIP")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+        {
+            if !load_balancer_ips.contains(&ip) {
+                load_balancer_ips.push(ip);
+            }
+        }
+        let svc = Service {
+            name: format!("{ns}/{}", ctx.name),
+            service_type: get(spec, "type")
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP")
+                .to_string(),
+            cluster_ips,
+            external_ips: parse_ip_list(get(spec, "externalIPs")),
+            load_balancer_ips,
+            local: get(spec, "externalTrafficPolicy").and_then(Value::as_str) == Some("Local"),
+            endpoint_nodes: std::collections::BTreeSet::new(),
+        };
+        self.services.retain(|s| s.name != svc.name);
+        self.services.push(svc);
+        Ok(())
+    }
+
+    /// A Kubernetes `EndpointSlice`: the nodes its ready endpoints run on.
+    fn add_endpoint_slice(&mut self, ctx: &Ctx<'_>, v: &Value) -> Result<(), Error> {
+        let meta = get(v, "metadata").unwrap_or(&Value::Null);
+        let ns = get(meta, "namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let Some(svc) = get(
+            get(meta, "labels").unwrap_or(&Value::Null),
+            "kubernetes.io/service-name",
+        )
+        .and_then(Value::as_str) else {
+            self.notes.push(Note {
+                severity: Severity::Info,
+                resource: ctx.resource(),
+                field: "metadata.labels.kubernetes.io/service-name".into(),
+                message: "no service name label; ignored".into(),
+            });
+            return Ok(());
+        };
+        let nodes = self
+            .endpoint_slices
+            .entry(format!("{ns}/{svc}"))
+            .or_default();
+        if let Some(Value::Sequence(eps)) = get(v, "endpoints") {
+            for ep in eps {
+                let ready = get(get(ep, "conditions").unwrap_or(&Value::Null), "ready")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                if let (true, Some(n)) = (ready, get(ep, "nodeName").and_then(Value::as_str)) {
+                    nodes.insert(n.to_string());
+                }
+            }
+        }
         Ok(())
     }
 
@@ -973,6 +1850,13 @@ impl Cluster {
         self.nodes.sort_by(|a, b| a.name.cmp(&b.name));
         self.bgp_peers.sort_by(|a, b| a.name.cmp(&b.name));
         self.ip_pools.sort_by(|a, b| a.name.cmp(&b.name));
+        self.bgp_filters.sort_by(|a, b| a.name.cmp(&b.name));
+        self.services.sort_by(|a, b| a.name.cmp(&b.name));
+        for svc in &mut self.services {
+            if let Some(nodes) = self.endpoint_slices.get(&svc.name) {
+                svc.endpoint_nodes = nodes.clone();
+            }
+        }
         let used: std::collections::BTreeSet<Ipv4Addr> = self
             .nodes
             .iter()

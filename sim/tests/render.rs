@@ -78,6 +78,10 @@ fn routes_and_summary() {
         originator_id: Some("10.0.0.2".into()),
         cluster_list: vec!["224.0.0.1".into()],
         from: "10.0.0.5".into(),
+        next_hops: vec!["10.0.0.2".into()],
+        paths: 1,
+        communities: Vec::new(),
+        local_pref: Some(100),
     }];
     let t = render_routes("qtwtv", &rows);
     assert!(

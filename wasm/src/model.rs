@@ -799,7 +799,14 @@ fn decode(
         accepted: None,
         error: None,
     };
-    let msg = match Message::parse(&m.bytes, &Context::MODERN) {
+    // calico/node's sessions run ADD-PATH in both unicast families.
+    let ctx = Context {
+        add_path: reflector_core::wire::AfiSafiSet::EMPTY
+            .with(reflector_core::wire::AfiSafi::IPV4_UNICAST)
+            .with(reflector_core::wire::AfiSafi::IPV6_UNICAST),
+        ..Context::MODERN
+    };
+    let msg = match Message::parse(&m.bytes, &ctx) {
         Ok(msg) => msg,
         Err(e) => {
             d.kind = "?".into();

@@ -134,14 +134,14 @@ fn announced_prefix_travels_through_reflectors_and_loops_are_dropped() {
     let mut sim = Sim::from_yaml(&story()).unwrap();
     sim.run(1000).unwrap();
     sim.clear_messages().unwrap();
-    sim.announce("qtwtv", "10.99.0.0/24").unwrap();
+    sim.announce("qtwtv", "192.168.99.0/24").unwrap();
     let first = sim.step().unwrap();
     assert_eq!(first, 2);
     let page = sim.messages(0, 100).unwrap();
     for m in &page.messages {
         assert_eq!(m.from_name, "qtwtv");
         assert_eq!(m.kind, "UPDATE");
-        assert_eq!(m.announced, ["10.99.0.0/24"]);
+        assert_eq!(m.announced, ["192.168.99.0/24"]);
         assert_eq!(m.originator_id, None);
         assert!(m.cluster_list.is_empty());
         assert_eq!(m.next_hop.as_deref(), Some("10.0.0.1"));
@@ -158,16 +158,16 @@ fn announced_prefix_travels_through_reflectors_and_loops_are_dropped() {
         assert_eq!(m.accepted, Some(!to_reflector), "{m:?}");
     }
     assert_eq!(sim.step().unwrap(), 0);
-    assert!(sim.withdraw("qtwtv", "10.99.0.0/24").unwrap());
+    assert!(sim.withdraw("qtwtv", "192.168.99.0/24").unwrap());
     sim.run(100).unwrap();
     assert!(sim
         .routes("uqwst")
         .unwrap()
         .routes
         .iter()
-        .all(|r| r.prefix != "10.99.0.0/24"));
+        .all(|r| r.prefix != "192.168.99.0/24"));
     assert!(sim
-        .announce("qtwtv", "10.99.0.0/33")
+        .announce("qtwtv", "192.168.99.0/33")
         .unwrap_err()
         .contains("invalid prefix"));
 }

@@ -100,6 +100,43 @@ pub struct Args {
         conflicts_with_all = ["path", "nodes", "fail", "fail_session", "node", "all_nodes", "compare_mesh"]
     )]
     pub steps: Vec<PathBuf>,
+    /// List every field the resources set and what it does in the simulation
+    /// (routing, session, not routing, not simulated), then stop.
+    #[arg(long, conflicts_with_all = ["steps", "nodes", "fail", "fail_session"])]
+    pub fields: bool,
+}
+
+/// `--fields`: the table (or JSON list) of the fields the resources set.
+fn print_fields(cluster: &Cluster, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &cluster.fields)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let rows: Vec<Vec<String>> = cluster
+        .fields
+        .iter()
+        .map(|u| {
+            let effect = match u.effect {
+                reflector_sim::fields::Effect::Routing => "routing",
+                reflector_sim::fields::Effect::Session => "session only",
+                reflector_sim::fields::Effect::NotRouting => "not routing",
+                reflector_sim::fields::Effect::NotSimulated => "NOT SIMULATED",
+            };
+            vec![
+                u.resource.clone(),
+                u.field.clone(),
+                effect.to_string(),
+                u.note.to_string(),
+            ]
+        })
+        .collect();
+    out.write_all(
+        reflector_sim::render::table(&["RESOURCE", "FIELD", "EFFECT", "WHAT IT DOES"], &rows)
+            .as_bytes(),
+    )?;
+    out.flush()
 }
 
 fn invalid(msg: impl Into<String>) -> io::Error {
@@ -345,6 +382,14 @@ pub fn run(args: &Args) -> io::Result<()> {
     let (cluster, source) = load(args, &progress)?;
     let plan = cluster.plan();
     let notes = cluster.lint_plan(&plan);
+    if args.fields {
+        progress.done();
+        let mut err = io::stderr().lock();
+        for note in &notes {
+            writeln!(err, "{note}")?;
+        }
+        return print_fields(&cluster, args.json);
+    }
     let planned = plan.summary();
 
     let failed_nodes = whatif::node_indexes(&plan, &args.fail).map_err(invalid)?;
