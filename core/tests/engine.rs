@@ -569,6 +569,106 @@ fn rfc7911_add_path_send_advertises_every_candidate_with_stable_ids() {
     assert!(announced(&out).is_empty());
 }
 
+/// Three ADD-PATH clients in one export class (one pass for all three):
+/// each gets every path but its own; a client whose router ID is the
+/// ORIGINATOR_ID of a path does not get that path (RFC 4456 §8); a
+/// withdrawal reaches exactly those that had the path; `Best(1)` peers form
+/// their own class and get one path, not their own.
+#[test]
+fn rfc7911_add_path_class_gets_every_path_but_its_own() {
+    let mut e = engine();
+    let ctx = Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
+        ..Context::MODERN
+    };
+    let mut ids = Vec::new();
+    for (n, send) in [
+        (1, AddPathSend::All),
+        (2, AddPathSend::All),
+        (3, AddPathSend::All),
+        (4, AddPathSend::Best(1)),
+        (5, AddPathSend::Best(1)),
+    ] {
+        let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+        cfg.add_path_send = send;
+        let id = e.add_peer(cfg);
+        let mut neg = Negotiated::unicast(rid(n));
+        neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+        e.peer_up(id, neg);
+        drain(&mut e, id, &ctx);
+        ids.push(id);
+    }
+    // A non-client reflects a path whose originator is client 3.
+    let nc = peer(&mut e, Role::NonClient, 9);
+    drain(&mut e, nc, &Context::MODERN);
+    for (i, &id) in ids.iter().take(2).enumerate() {
+        let n = i as u8 + 1;
+        assert_accepted(
+            e.handle_message(id, &announce(&["192.0.2.0/24"], attrs(rid(n), &[]))),
+            1,
+            0,
+            0,
+        );
+    }
+    let mut from_nc = attrs(rid(9), &[]);
+    from_nc.push(AttributeRepr::new(AttributeValue::OriginatorId(rid(3))));
+    from_nc.push(AttributeRepr::new(AttributeValue::ClusterList(vec![
+        0x0a00_0063,
+    ])));
+    assert_accepted(
+        e.handle_message(nc, &announce(&["192.0.2.0/24"], from_nc)),
+        1,
+        0,
+        0,
+    );
+    // Who each path came from, as each receiver sees it: ORIGINATOR_ID.
+    let origins = |out: &[UpdateRepr]| -> Vec<Ipv4Addr> {
+        let mut v: Vec<Ipv4Addr> = out
+            .iter()
+            .filter(|u| !u.nlri.is_empty())
+            .flat_map(|u| {
+                let o = match u.attribute(type_code::ORIGINATOR_ID) {
+                    Some(AttributeValue::OriginatorId(o)) => *o,
+                    other => panic!("no ORIGINATOR_ID: {other:?}"),
+                };
+                u.nlri.iter().map(move |_| o)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let got: Vec<Vec<Ipv4Addr>> = ids
+        .iter()
+        .map(|&id| origins(&drain(&mut e, id, &ctx)))
+        .collect();
+    assert_eq!(got[0], vec![rid(2), rid(3)]);
+    assert_eq!(got[1], vec![rid(1), rid(3)]);
+    // Client 3 is the originator of the non-client's path: only the others' paths.
+    assert_eq!(got[2], vec![rid(1), rid(2)]);
+    // Best(1): one path each, the best; client 1's path (lowest router ID
+    // among equals) for both.
+    assert_eq!(got[3].len(), 1);
+    assert_eq!(got[4].len(), 1);
+    // Client 2 withdraws: clients 1, 3 lose that path id; client 2 gets nothing.
+    assert_accepted(
+        e.handle_message(ids[1], &withdraw(&["192.0.2.0/24"])),
+        0,
+        1,
+        0,
+    );
+    let withdrawn_ids =
+        |out: &[UpdateRepr]| -> usize { out.iter().map(|u| u.withdrawn.len()).sum::<usize>() };
+    let after: Vec<Vec<UpdateRepr>> = ids.iter().map(|&id| drain(&mut e, id, &ctx)).collect();
+    assert_eq!(withdrawn_ids(&after[0]), 1);
+    assert!(
+        after[1].is_empty(),
+        "client 2 never had its own path: {:?}",
+        after[1]
+    );
+    assert_eq!(withdrawn_ids(&after[2]), 1);
+    assert!(announced(&after[0]).is_empty() && announced(&after[2]).is_empty());
+}
+
 #[test]
 fn rfc7911_add_path_receive_keeps_several_paths_from_one_peer() {
     let mut e = engine();

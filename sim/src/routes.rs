@@ -371,14 +371,17 @@ fn filter_statements(
     out: &mut Vec<Statement>,
 ) {
     let me = Endpoint::Node(node);
-    let nbrs = neighbors(plan, node);
+    // The node's neighbours (what a `source: RemotePeers` rule matches) cost a
+    // pass over every session, so they are gathered only when a filter applies.
+    let mut nbrs: Option<Vec<IpAddr>> = None;
     for name in s.filters_of(me) {
         let Some(f) = plan.routing.filters.get(name) else {
             continue;
         };
         for (i, r) in family_rules(f, s.family, export).iter().enumerate() {
             let label = format!("BGPFilter/{name}[{i}]");
-            if let Some(st) = rule_statement(&label, r, s.ibgp, &nbrs) {
+            let nbrs = nbrs.get_or_insert_with(|| neighbors(plan, node));
+            if let Some(st) = rule_statement(&label, r, s.ibgp, nbrs) {
                 out.push(st);
             }
         }

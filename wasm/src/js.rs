@@ -247,6 +247,12 @@ impl Simulator {
         to_js(&r)
     }
 
+    /// The `k`-th prefix the demo announces: a /26 inside an exported IPv4 pool.
+    #[wasm_bindgen(js_name = demoPrefix)]
+    pub fn demo_prefix(&mut self, k: u32) -> Result<String, JsError> {
+        self.sim.demo_prefix(k).map_err(err)
+    }
+
     /// Originates a prefix from a node (run or step to see it travel).
     pub fn announce(&mut self, node: &str, prefix: &str) -> Result<(), JsError> {
         self.sim.announce(node, prefix).map_err(err)

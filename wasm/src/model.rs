@@ -668,6 +668,35 @@ impl Sim {
         Ok(self.network()?.run(max_steps))
     }
 
+    /// The `k`-th prefix the demo announces: a /26 counted down from the top of
+    /// the first exported IPv4 pool, so Calico's export filter passes it and it
+    /// stays clear of the blocks IPAM hands out from the bottom.
+    pub fn demo_prefix(&mut self, k: u32) -> Result<String, String> {
+        let net = self.network()?;
+        let pool = net
+            .plan()
+            .routing
+            .pools
+            .iter()
+            .find(|p| !p.disabled && p.cidr.addr.is_ipv4() && p.cidr.len <= 26)
+            .map(|p| (p.cidr.addr, p.cidr.len));
+        let (base, len) = match pool {
+            Some((IpAddr::V4(a), len)) => (u32::from(a), len),
+            // A plan without Calico's filters passes any route.
+            _ => (u32::from(Ipv4Addr::new(10, 250, 0, 0)), 16),
+        };
+        let blocks = 1u32 << (26 - u32::from(len));
+        let host_mask = if len == 0 {
+            u32::MAX
+        } else {
+            (1u32 << (32 - u32::from(len))) - 1
+        };
+        let top = (base & !host_mask) | host_mask;
+        let index = blocks - 1 - (k % blocks);
+        let first = (top & !host_mask) + index * 64;
+        Ok(format!("{}/26", Ipv4Addr::from(first)))
+    }
+
     /// Originates `prefix` from a node (as if a new pod block appeared there).
     pub fn announce(&mut self, name: &str, prefix: &str) -> Result<(), String> {
         let p: Prefix = prefix

@@ -566,7 +566,7 @@ async function animateUpdate() {
     if (!state.converge) converge();
     sim.clearMessages();
     const k = state.announced++;
-    const prefix = `10.${250 + Math.floor(k / 256) % 6}.${k % 256}.0/24`;
+    const prefix = sim.demoPrefix(k);
     sim.announce(origin.name, prefix);
     showTab("messages");
     const list = $("messages");

@@ -197,6 +197,7 @@ impl Engine {
             (bool, bool),
             bool,
             u32,
+            u16,
         );
         let mut classes: Vec<(ClassKey, Vec<PeerId>)> = Vec::new();
         let mut singles: Vec<PeerId> = Vec::new();
@@ -210,10 +211,6 @@ impl Engine {
                 continue;
             }
             let tid = PeerId(t as u32);
-            if tp.add_path_tx(K::FAMILY) {
-                singles.push(tid);
-                continue;
-            }
             let key = (
                 tp.cfg.role,
                 tp.tx_ctx.four_octet_as,
@@ -233,14 +230,22 @@ impl Engine {
                     (None, true) => u32::MAX,
                     (None, false) => 0,
                 },
+                // ADD-PATH: the number of paths sent (0: best path only).
+                match (tp.add_path_tx(K::FAMILY), tp.cfg.add_path_send) {
+                    (false, _) => 0,
+                    (true, AddPathSend::Best(n)) => u16::from(n.max(1)),
+                    (true, _) => u16::MAX,
+                },
             );
             match classes.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, members)) => members.push(tid),
                 None => classes.push((key, alloc::vec![tid])),
             }
         }
-        for (_, members) in classes {
-            if members.len() > 1 {
+        for (key, members) in classes {
+            if members.len() > 1 && key.8 != 0 {
+                self.export_shared_add_path::<K>(&members, usize::from(key.8), &slots);
+            } else if members.len() > 1 {
                 self.export_shared::<K>(&members, &slots);
             } else {
                 singles.extend(members);
@@ -509,6 +514,119 @@ impl Engine {
         }
     }
 
+    /// One export pass for a class of ADD-PATH peers: the paths each prefix
+    /// may carry to the class are rewritten once; then each member gets those
+    /// not excluded for it (its own, and toward iBGP its originator's), up to
+    /// `limit`, diffed against its Adj-RIB-Out. A member with nothing
+    /// advertised gets no pass at all when the class gets nothing.
+    fn export_shared_add_path<K: RouteKey>(
+        &mut self,
+        members: &[PeerId],
+        limit: usize,
+        slots: &[Dirty],
+    ) {
+        type ClassPaths = SmallVec<[(u32, Arc<OutBlock>, Exclude); 2]>;
+        let Some(first) = members.first().and_then(|m| self.peers.get(m.index())) else {
+            return;
+        };
+        let tx_ctx = first.tx_ctx;
+        let target = Target::of::<K>(first, None, &self.cfg);
+        let ibgp = target.role.is_ibgp();
+        let table = K::table(&self.rib);
+        let mut ex = Exporter::new(
+            &self.peers,
+            &self.attrs,
+            &mut self.out_cache,
+            &self.me,
+            self.resolver.as_ref(),
+            self.cfg.client_to_client,
+            target,
+        );
+        let mut view: Vec<(K, Prefix, ClassPaths)> = Vec::with_capacity(slots.len());
+        let mut mark: Vec<u32> = Vec::new();
+        let mut any = false;
+        for &(i, _) in slots {
+            let Some(e) = table.at(i as usize) else {
+                continue;
+            };
+            let Some(prefix) = e.key.prefix() else {
+                continue;
+            };
+            let mut paths = ClassPaths::new();
+            for p in e.paths.iter() {
+                if !reachable(ex.attrs.get(p.attrs), p.peer, ex.resolver) {
+                    break;
+                }
+                if let Some(blk) = ex.out_block(p.attrs, p.peer, prefix) {
+                    paths.push((p.local_id, blk, ex.exclude(p.attrs, p.peer, ibgp)));
+                }
+            }
+            if paths.is_empty() && !e.paths_sent() {
+                // The class does not get the prefix and no ADD-PATH peer ever did.
+                continue;
+            }
+            if !paths.is_empty() && !e.paths_sent() {
+                mark.push(i);
+            }
+            any |= !paths.is_empty();
+            view.push((e.key, prefix, paths));
+        }
+        let rejected_out = ex.rejected_out;
+        drop(ex);
+        let (table, _) = K::table_mut(&mut self.rib);
+        for i in mark {
+            if let Some(e) = table.at_mut(i as usize) {
+                e.set_paths_sent();
+            }
+        }
+        let mut overflow_events: Vec<(PeerId, Prefix)> = Vec::new();
+        for &m in members {
+            let Some(tp) = self.peers.get_mut(m.index()) else {
+                continue;
+            };
+            if tp.up.is_none() {
+                continue;
+            }
+            tp.counters.policy_rejected_out += rejected_out;
+            if view.is_empty() || (!any && K::adj(&mut tp.tx).is_empty()) {
+                continue;
+            }
+            let rid = tp.router_id;
+            let mut tx = core::mem::take(&mut tp.tx);
+            let mut counters = tp.counters;
+            let adj = K::adj(&mut tx);
+            let mut groups: Vec<(Arc<OutBlock>, Group)> = Vec::new();
+            let mut group_of: HashMap<usize, usize> = HashMap::new();
+            let mut withdrawals: Vec<Nlri> = Vec::new();
+            for (key, prefix, paths) in &view {
+                let new: SmallVec<[(u32, Arc<OutBlock>); 2]> = paths
+                    .iter()
+                    .filter(|(_, _, x)| x.src != m && x.originator.is_none_or(|o| o != rid))
+                    .take(limit)
+                    .map(|(id, blk, _)| (*id, blk.clone()))
+                    .collect();
+                diff_add_path(adj, *key, *prefix, new, &mut withdrawals, |blk, n| {
+                    add_to_group(&mut groups, &mut group_of, blk, n)
+                });
+            }
+            let overflowed = pack(
+                K::FAMILY,
+                &groups,
+                &withdrawals,
+                &mut Packer::new(&mut tx.out, tx_ctx.max_message_len(), true),
+                &mut counters,
+            );
+            if let Some(tp) = self.peers.get_mut(m.index()) {
+                tp.tx = tx;
+                tp.counters = counters;
+            }
+            overflow_events.extend(overflowed.into_iter().map(|p| (m, p)));
+        }
+        for (peer, prefix) in overflow_events {
+            self.push_event(Event::EncodeOverflow { peer, prefix });
+        }
+    }
+
     /// What `target` is sent for each prefix of family K whose best path it
     /// may have now: the rewritten block the export rules and its export
     /// policy give the best path (ascending prefix order; best paths only,
@@ -606,10 +724,14 @@ impl Engine {
         );
         let table = K::table(&self.rib);
         let adj = K::adj(&mut tx);
+        // Entries whose paths go to an ADD-PATH peer for the first time.
+        let mut mark: Vec<K> = Vec::new();
         let mut visit = |e: &Entry<K>, old: Adv| {
             let Some(prefix) = e.key.prefix() else { return };
             if add_path {
-                ex.export_add_path(e, prefix, adj, limit);
+                if ex.export_add_path(e, prefix, adj, limit) && !e.paths_sent() {
+                    mark.push(e.key);
+                }
             } else {
                 ex.export_best(e, prefix, old);
             }
@@ -641,7 +763,9 @@ impl Engine {
                         continue;
                     };
                     if add_path {
-                        ex.export_add_path(e, prefix, adj, limit);
+                        if ex.export_add_path(e, prefix, adj, limit) && !e.paths_sent() {
+                            mark.push(e.key);
+                        }
                     } else {
                         ex.export_changed_policy(e, prefix, old);
                     }
@@ -653,7 +777,11 @@ impl Engine {
                     let Some(prefix) = k.prefix() else { continue };
                     let e = table.index_of(&k).and_then(|i| table.at(i));
                     match (e, add_path) {
-                        (Some(e), true) => ex.export_add_path(e, prefix, adj, limit),
+                        (Some(e), true) => {
+                            if ex.export_add_path(e, prefix, adj, limit) && !e.paths_sent() {
+                                mark.push(e.key);
+                            }
+                        }
                         (None, true) => {
                             for (id, _) in adj.remove(&k).unwrap_or_default() {
                                 ex.withdrawals.push(Nlri {
@@ -673,6 +801,14 @@ impl Engine {
             rejected_out,
             ..
         } = ex;
+        if !mark.is_empty() {
+            let (table, _) = K::table_mut(&mut self.rib);
+            for k in &mark {
+                if let Some(e) = table.index_of(k).and_then(|i| table.at_mut(i)) {
+                    e.set_paths_sent();
+                }
+            }
+        }
         counters.policy_rejected_out += rejected_out;
         let overflowed = pack(
             K::FAMILY,
@@ -976,10 +1112,6 @@ impl Exporter<'_> {
         b
     }
 
-    fn announce(&mut self, blk: Arc<OutBlock>, n: Nlri) {
-        add_to_group(&mut self.groups, &mut self.group_of, blk, n);
-    }
-
     /// The group collecting prefixes for (set, source); consecutive prefixes
     /// usually share both, so the last answer is kept.
     #[inline]
@@ -1091,7 +1223,7 @@ impl Exporter<'_> {
         prefix: Prefix,
         adj: &mut AdjOut<K>,
         limit: usize,
-    ) {
+    ) -> bool {
         let mut new: SmallVec<[(u32, Arc<OutBlock>); 2]> = SmallVec::new();
         for p in e.paths.iter() {
             if new.len() >= limit {
@@ -1104,40 +1236,59 @@ impl Exporter<'_> {
                 new.push((p.local_id, blk));
             }
         }
-        // Both sides by identifier: the diff costs no scan per path, however
-        // many paths the prefix has.
-        let mut old = adj.remove(&e.key).unwrap_or_default();
-        old.sort_unstable_by_key(|(id, _)| *id);
-        let mut new_ids: SmallVec<[u32; 4]> = new.iter().map(|(id, _)| *id).collect();
-        new_ids.sort_unstable();
-        for (id, _) in old
-            .iter()
-            .filter(|(id, _)| new_ids.binary_search(id).is_err())
-        {
-            self.withdrawals.push(Nlri {
-                path_id: Some(*id),
-                prefix,
-            });
+        let sent = !new.is_empty();
+        let (groups, group_of) = (&mut self.groups, &mut self.group_of);
+        diff_add_path(adj, e.key, prefix, new, &mut self.withdrawals, |blk, n| {
+            add_to_group(groups, group_of, blk, n)
+        });
+        sent
+    }
+}
+
+/// Diff the paths `new` a peer gets for `key` against what its Adj-RIB-Out
+/// holds: withdraw identifiers it no longer gets, announce new or changed
+/// ones, and keep `new` as what it holds.
+fn diff_add_path<K: RouteKey>(
+    adj: &mut AdjOut<K>,
+    key: K,
+    prefix: Prefix,
+    new: SmallVec<[(u32, Arc<OutBlock>); 2]>,
+    withdrawals: &mut Vec<Nlri>,
+    mut announce: impl FnMut(Arc<OutBlock>, Nlri),
+) {
+    // Both sides by identifier: the diff costs no scan per path, however
+    // many paths the prefix has.
+    let mut old = adj.remove(&key).unwrap_or_default();
+    old.sort_unstable_by_key(|(id, _)| *id);
+    let mut new_ids: SmallVec<[u32; 4]> = new.iter().map(|(id, _)| *id).collect();
+    new_ids.sort_unstable();
+    for (id, _) in old
+        .iter()
+        .filter(|(id, _)| new_ids.binary_search(id).is_err())
+    {
+        withdrawals.push(Nlri {
+            path_id: Some(*id),
+            prefix,
+        });
+    }
+    for (id, blk) in new.iter() {
+        let same = old
+            .binary_search_by_key(id, |(o, _)| *o)
+            .ok()
+            .and_then(|i| old.get(i))
+            .is_some_and(|(_, ob)| Arc::ptr_eq(ob, blk) || **ob == **blk);
+        if !same {
+            announce(
+                blk.clone(),
+                Nlri {
+                    path_id: Some(*id),
+                    prefix,
+                },
+            );
         }
-        for (id, blk) in new.iter() {
-            let same = old
-                .binary_search_by_key(id, |(o, _)| *o)
-                .ok()
-                .and_then(|i| old.get(i))
-                .is_some_and(|(_, ob)| Arc::ptr_eq(ob, blk) || **ob == **blk);
-            if !same {
-                self.announce(
-                    blk.clone(),
-                    Nlri {
-                        path_id: Some(*id),
-                        prefix,
-                    },
-                );
-            }
-        }
-        if !new.is_empty() {
-            adj.insert(e.key, new);
-        }
+    }
+    if !new.is_empty() {
+        adj.insert(key, new);
     }
 }
 

@@ -13,6 +13,7 @@ use super::{AttrId, Path, PeerId};
 
 const DIRTY: u8 = 1;
 const ADVERTISED: u8 = 2;
+const PATHS_SENT: u8 = 4;
 
 /// The candidate paths of one prefix (24 bytes): up to one inline, up to
 /// [`INDEX_AT`] in one exactly sized allocation, more (many ADD-PATH paths)
@@ -344,6 +345,17 @@ impl<K> Entry<K> {
         } else {
             *f &= !ADVERTISED;
         }
+    }
+
+    /// Whether some path of the entry was ever sent to an ADD-PATH peer
+    /// (so an ADD-PATH Adj-RIB-Out may hold it).
+    pub fn paths_sent(&self) -> bool {
+        self.paths.flags() & PATHS_SENT != 0
+    }
+
+    /// Record that a path of the entry was sent to an ADD-PATH peer.
+    pub fn set_paths_sent(&mut self) {
+        *self.paths.flags_mut() |= PATHS_SENT;
     }
 
     /// Whether the entry changed since the last flush.
