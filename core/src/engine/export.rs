@@ -13,7 +13,7 @@ use super::family::{RouteKey, FAMILIES};
 use super::peer::PeerState;
 use super::policy::{session_of, Installed};
 use super::rib::{Adv, Dirty};
-use super::tx::AdjOut;
+use super::tx::{AdjOut, AdjPaths};
 use super::{AddPathSend, Engine, EngineConfig, Event, PeerConfig, PeerCounters, Resolver};
 use crate::policy::{Decision, Direction, Route, Session};
 use crate::reflect::{self, ExportClass, LocalIdentity, OutBlock, OutCache, Packer, Role, Source};
@@ -599,7 +599,7 @@ impl Engine {
             let mut group_of: HashMap<usize, usize> = HashMap::new();
             let mut withdrawals: Vec<Nlri> = Vec::new();
             for (key, prefix, paths) in &view {
-                let new: SmallVec<[(u32, Arc<OutBlock>); 2]> = paths
+                let new: AdjPaths = paths
                     .iter()
                     .filter(|(_, _, x)| x.src != m && x.originator.is_none_or(|o| o != rid))
                     .take(limit)
@@ -1224,7 +1224,7 @@ impl Exporter<'_> {
         adj: &mut AdjOut<K>,
         limit: usize,
     ) -> bool {
-        let mut new: SmallVec<[(u32, Arc<OutBlock>); 2]> = SmallVec::new();
+        let mut new: AdjPaths = SmallVec::new();
         for p in e.paths.iter() {
             if new.len() >= limit {
                 break;
@@ -1252,7 +1252,7 @@ fn diff_add_path<K: RouteKey>(
     adj: &mut AdjOut<K>,
     key: K,
     prefix: Prefix,
-    new: SmallVec<[(u32, Arc<OutBlock>); 2]>,
+    new: AdjPaths,
     withdrawals: &mut Vec<Nlri>,
     mut announce: impl FnMut(Arc<OutBlock>, Nlri),
 ) {

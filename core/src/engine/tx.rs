@@ -15,7 +15,11 @@ use crate::wire::Ipv6Prefix;
 
 /// What a peer that negotiated ADD-PATH sending was told per prefix: our path
 /// identifiers and their blocks.
-pub(super) type AdjOut<K> = HashMap<K, SmallVec<[(u32, Arc<OutBlock>); 2]>>;
+/// The paths (identifier, block) an ADD-PATH peer holds for one prefix; one
+/// inline, as most prefixes have one path.
+pub(super) type AdjPaths = SmallVec<[(u32, Arc<OutBlock>); 1]>;
+
+pub(super) type AdjOut<K> = HashMap<K, AdjPaths>;
 
 /// A peer's outgoing messages, and its Adj-RIB-Out when it has one.
 #[derive(Debug, Default)]
