@@ -497,8 +497,8 @@ fn bad_input_is_a_clear_error() {
         &[&example("calico-rr"), "--node", "nope"],
         &["--node nope", "qtwtv"],
     );
-    fails(&["--nodes", "0"], &["1 to 2000"]);
-    fails(&["--nodes", "2001"], &["1 to 2000"]);
+    fails(&["--nodes", "0"], &["1 to 5000"]);
+    fails(&["--nodes", "5001"], &["1 to 5000"]);
     fails(&["--nodes", "4", "--reflectors", "5"], &["--reflectors 5"]);
     // clap: a PATH and --nodes together.
     let out = reflector(&[&example("calico-rr"), "--nodes", "5"]);

@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use reflector_core::decision::Step;
-use reflector_core::engine::{decode_block, Engine, Negotiated, PeerConfig};
+use reflector_core::engine::{decode_block, Engine, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::Origin;
@@ -18,6 +18,19 @@ use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
 
 mod support;
 use support::{announce, engine, p, rid, transmit, AS};
+
+/// Asserts that an UPDATE was applied with `n` prefixes announced and nothing else.
+#[track_caller]
+fn accepted(o: Outcome, n: u32) {
+    assert_eq!(
+        o,
+        Outcome::Accepted {
+            announced: n,
+            withdrawn: 0,
+            rejected: 0
+        }
+    );
+}
 
 fn client(e: &mut Engine, n: u8) -> PeerId {
     let id = e.add_peer(PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS));
@@ -49,11 +62,20 @@ fn steps(e: &Engine, prefix: &str) -> Vec<(PeerId, Option<Step>)> {
 fn every_candidate_is_labelled_with_the_step_it_lost_at() {
     let mut e = engine();
     let (a, b, c) = (client(&mut e, 1), client(&mut e, 2), client(&mut e, 3));
-    let _ = e.handle_message(a, &announce(&["10.1.0.0/24"], attrs(&[65001], 100, None)));
-    let _ = e.handle_message(b, &announce(&["10.1.0.0/24"], attrs(&[65001], 200, None)));
-    let _ = e.handle_message(
-        c,
-        &announce(&["10.1.0.0/24"], attrs(&[65001, 65002], 200, None)),
+    accepted(
+        e.handle_message(a, &announce(&["10.1.0.0/24"], attrs(&[65001], 100, None))),
+        1,
+    );
+    accepted(
+        e.handle_message(b, &announce(&["10.1.0.0/24"], attrs(&[65001], 200, None))),
+        1,
+    );
+    accepted(
+        e.handle_message(
+            c,
+            &announce(&["10.1.0.0/24"], attrs(&[65001, 65002], 200, None)),
+        ),
+        1,
     );
     assert_eq!(
         steps(&e, "10.1.0.0/24"),
@@ -80,14 +102,23 @@ fn a_path_that_lost_on_med_within_its_neighbouring_as_says_so() {
     // ID, so it does not lose to b at any step: it lost to c on MED.
     let mut e = engine();
     let (a, b, c) = (client(&mut e, 1), client(&mut e, 2), client(&mut e, 3));
-    let _ = e.handle_message(
-        a,
-        &announce(&["10.2.0.0/24"], attrs(&[65001], 100, Some(10))),
+    accepted(
+        e.handle_message(
+            a,
+            &announce(&["10.2.0.0/24"], attrs(&[65001], 100, Some(10))),
+        ),
+        1,
     );
-    let _ = e.handle_message(b, &announce(&["10.2.0.0/24"], attrs(&[65002], 100, None)));
-    let _ = e.handle_message(
-        c,
-        &announce(&["10.2.0.0/24"], attrs(&[65001], 100, Some(5))),
+    accepted(
+        e.handle_message(b, &announce(&["10.2.0.0/24"], attrs(&[65002], 100, None))),
+        1,
+    );
+    accepted(
+        e.handle_message(
+            c,
+            &announce(&["10.2.0.0/24"], attrs(&[65001], 100, Some(5))),
+        ),
+        1,
     );
     assert_eq!(
         steps(&e, "10.2.0.0/24"),
@@ -99,11 +130,17 @@ fn a_path_that_lost_on_med_within_its_neighbouring_as_says_so() {
 fn adj_rib_in_and_adj_rib_out_per_peer() {
     let mut e = engine();
     let (a, b) = (client(&mut e, 1), client(&mut e, 2));
-    let _ = e.handle_message(
-        a,
-        &announce(&["10.3.2.0/24", "10.3.1.0/24"], attrs(&[], 100, None)),
+    accepted(
+        e.handle_message(
+            a,
+            &announce(&["10.3.2.0/24", "10.3.1.0/24"], attrs(&[], 100, None)),
+        ),
+        2,
     );
-    let _ = e.handle_message(b, &announce(&["10.3.9.0/24"], attrs(&[], 100, None)));
+    accepted(
+        e.handle_message(b, &announce(&["10.3.9.0/24"], attrs(&[], 100, None))),
+        1,
+    );
     let _ = transmit(&mut e, a);
     let _ = transmit(&mut e, b);
     let inn: Vec<String> = e.adj_rib_in(a).iter().map(|(p, _)| p.to_string()).collect();

@@ -20,7 +20,7 @@ mod whatif;
 use report::{NodeReport, Report, RunSummary};
 
 /// Largest cluster `--nodes` generates.
-pub const MAX_GENERATED_NODES: usize = 2000;
+pub const MAX_GENERATED_NODES: usize = 5000;
 
 /// Largest cluster compared with its full mesh unless `--compare-mesh` is given.
 pub const AUTO_MESH_LIMIT: usize = 300;
@@ -62,7 +62,7 @@ pub struct Args {
     /// Show every node, however large the cluster (default: every node up to 20 nodes).
     #[arg(long, conflicts_with = "node")]
     pub all_nodes: bool,
-    /// Generate a cluster of N nodes (1 to 2000) instead of reading one.
+    /// Generate a cluster of N nodes (1 to 5000) instead of reading one.
     #[arg(long, value_name = "N")]
     pub nodes: Option<usize>,
     /// Route reflectors in the generated cluster.
