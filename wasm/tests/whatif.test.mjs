@@ -119,7 +119,7 @@ test("failing both reflectors loses the pod blocks, shown per node and announced
   // Each client loses the other two clients' blocks.
   assert.deepEqual(await lostByNode(), { qtwtv: 2, uqwst: 2, volwl: 2 });
   const q = await page.locator('#whatif-table tr[data-node="qtwtv"] td.lost').innerText();
-  assert.equal(q.split(" ").length, 2);
+  assert.equal(q.split(/\s+/).length, 2);
   assert.match(await text("#whatif-summary"), /^3 nodes lost pod blocks\. zyisy failed/);
   const s = await status();
   assert.match(s, /^zyisy failed \(\d+ sessions? down\): .*3 nodes lost routes: qtwtv lost 2 pod blocks, uqwst lost 2 pod blocks, volwl lost 2 pod blocks/);

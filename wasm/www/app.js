@@ -429,7 +429,7 @@ function draw() {
     ctx.lineCap = "round";
     ctx.lineWidth = 2.8;
     for (const s of g.sessions) {
-      if (s.a !== sel.index && s.b !== sel.index) continue;
+      if (s.down || (s.a !== sel.index && s.b !== sel.index)) continue;
       const q = s.a === sel.index ? farEnd(s) : pos[s.a];
       if (!q) continue;
       const style = SESSION_STYLE.get(sessionType(s, g.nodes));
@@ -902,7 +902,7 @@ function renderWhatIf() {
   const shown = rows.slice(0, 60);
   const tr = shown.map((o) => h("tr", { "data-node": o.name, "data-lost": String(o.lost.length) },
     h("th", { scope: "row", text: o.name }),
-    h("td", { class: o.lost.length ? "lost" : null, text: o.lost.length ? o.lost.join(" ") : "none" }),
+    h("td", { class: o.lost.length ? "lost" : null }, o.lost.length ? o.lost.flatMap((b, i) => (i ? [h("br"), b] : [b])) : "none"),
     h("td", { text: `${o.kept.length}` + (o.regained.length ? ` (+${o.regained.length} back)` : "") + (o.missing.length ? `, ${o.missing.length} missing` : "") }),
     h("td", { text: fmt(o.messages) })));
   for (const name of r.failedNodes) {
