@@ -933,6 +933,9 @@ function whatIf(fn) {
       ? `Failed: ${list4([...r.failedNodes, ...r.failedSessions.map((x) => `session ${x}`)])}. Converge brings everything back.`
       : "Everything is back up.";
     announce(whatIfText(r));
+    caption([h("b", { class: r.everyBlockKept ? null : "loss-text", text: r.everyBlockKept ? "No pod block lost" : `${plural(r.nodesLosing, "node")} lost pod blocks` }),
+      ` · ${whatIfText(r)}`]);
+    $("whatif").scrollIntoView({ block: "nearest" });
     return r;
   } catch (e) {
     fail(e);
@@ -994,7 +997,10 @@ function migrationNext() {
     syncMode();
     const st = state.sim.migrationState();
     refresh(`Migration step ${st.current + 1} of ${st.steps.length}, ${t.to}`);
-    announce(`Step ${st.current + 1} of ${st.steps.length}: ${transitionText(t)}${st.hasNext ? "" : " Migration complete."}`);
+    const said = `Step ${st.current + 1} of ${st.steps.length}: ${transitionText(t)}${st.hasNext ? "" : " Migration complete."}`;
+    announce(said);
+    caption([h("b", { class: t.losses.length ? "loss-text" : null, text: t.losses.length ? "Routes lost" : "No route lost" }), ` · ${said}`]);
+    $("mig-log").lastElementChild?.scrollIntoView({ block: "nearest" });
     return t;
   } catch (e) {
     fail(e);
