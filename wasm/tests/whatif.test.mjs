@@ -223,3 +223,44 @@ test("the unsafe migration (mesh off first) loses routes, shown per node and ann
   assert.equal(await page.locator("#mig-next").isDisabled(), true);
   assert.deepEqual(pageErrors, []);
 });
+
+const EVIL = `<img src=x onerror="window.__pwned=1">`;
+
+test("names in the failure panel and the caption are text, never HTML", async () => {
+  const yaml = `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  nodeToNodeMeshEnabled: true
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: '${EVIL}'
+spec:
+  bgp:
+    ipv4Address: 10.0.0.1/24
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: plain
+spec:
+  bgp:
+    ipv4Address: 10.0.0.2/24
+`;
+  await page.click("#tab-yaml");
+  await page.locator("#yaml").fill(yaml);
+  await page.click("#apply-yaml");
+  await selectByKeyboard(EVIL);
+  await press("#node-fail");
+  const r = await page.evaluate(() => window.reflectorDemo.lastWhatIf);
+  assert.deepEqual(r.failedNodes, [EVIL]);
+  assert.equal(await page.locator('#whatif-table tr[data-failed="true"] th').textContent(), EVIL);
+  assert.ok((await text("#caption")).includes(`${EVIL} failed`));
+  assert.ok((await status()).startsWith(`${EVIL} failed`));
+  assert.equal(await page.locator("img").count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(pageErrors, []);
+});
