@@ -76,6 +76,20 @@ rm -f "$here/pkg/.gitignore"
 
 # The demo page preloads the story's cluster: examples/calico-rr as one YAML stream.
 for f in "$root"/examples/calico-rr/*.yaml; do cat "$f"; echo "---"; done | sed '$d' > "$here/www/story.yaml"
+# ... and plays the migrations of examples/calico-migration step by step: for each order,
+# its step folders in name order, each as one YAML stream ({ name, yaml }).
+node -e '
+  const fs = require("fs"), path = require("path");
+  const dir = process.argv[1], out = {};
+  for (const order of ["safe", "unsafe"]) {
+    out[order] = fs.readdirSync(path.join(dir, order)).sort().map((name) => ({
+      name,
+      yaml: fs.readdirSync(path.join(dir, order, name)).filter((f) => f.endsWith(".yaml")).sort()
+        .map((f) => fs.readFileSync(path.join(dir, order, name, f), "utf8")).join("\n---\n"),
+    }));
+  }
+  fs.writeFileSync(process.argv[2], JSON.stringify(out, null, 1) + "\n");
+' "$root/examples/calico-migration" "$here/www/migration.json"
 
 mkdir -p "$here/dist"
 rm -f "$here"/dist/reflector-wasm-*.tgz

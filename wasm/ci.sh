@@ -56,6 +56,6 @@ echo "tsc --noEmit: examples/typed.ts type-checks against the packed reflector_w
 
 echo "=== wasm: node --test (engine, package API, wire decoding, demo page in chromium)"
 cd "$here/tests"
-node --test --test-reporter=spec --test-concurrency=1 engine.test.mjs api.test.mjs decode.test.mjs e2e.test.mjs page.test.mjs
+node --test --test-reporter=spec --test-concurrency=1 engine.test.mjs api.test.mjs decode.test.mjs e2e.test.mjs page.test.mjs whatif.test.mjs
 
 echo "wasm/ci.sh: done in $(( $(date +%s) - t0 )) s"

@@ -869,6 +869,24 @@ impl Network {
         Ok(changes)
     }
 
+    /// Brings failed nodes back and every session taken down between live nodes up again.
+    ///
+    /// The nodes in `nodes` are no longer failed: each comes back with its own
+    /// pod blocks and an empty RIB, as a restarted calico/node does. Then the
+    /// plan is applied again ([`Network::reconfigure`] with the same plan):
+    /// sessions still up are kept, the sessions missing between live nodes
+    /// (of the restored nodes, or taken down by [`Network::fail_session`]) come up.
+    pub fn restore(&mut self, nodes: &[usize]) -> Result<Changes, Error> {
+        for &i in nodes {
+            if let Some(f) = self.failed.get_mut(i) {
+                *f = false;
+            }
+        }
+        let plan = self.plan.clone();
+        let blocks = self.blocks.clone();
+        self.reconfigure(plan, blocks)
+    }
+
     /// Removes the old peers a [`Network::reconfigure`] left with stale paths; returns how many.
     pub fn retire_stale(&mut self) -> usize {
         let retired = std::mem::take(&mut self.retired);

@@ -6,6 +6,8 @@ import init, {
   Engine, MrtParser, decodeUpdate, decodeMessage, hexToBytes,
   type DecodedUpdate, type DecodeError, type EngineEvent, type EngineOptions, type FamilyName,
   type MrtRecord, type Negotiated, type Outcome, type Path, type PeerCounters, type PeerOptions,
+  Simulator, type WhatIfReport, type NodeOutcome, type MigrationStepYaml, type MigrationState,
+  type MigrationTransition, type MigrationLoss,
 } from "reflector-wasm";
 
 await init();
@@ -89,3 +91,16 @@ new Engine({ localAs: "65000", routerId: "192.0.2.1" });
 console.log(paths[0]?.next_hop);
 // @ts-expect-error: Outcome "accepted" has no error
 if (outcome.kind === "accepted") console.log(outcome.error);
+
+// The simulator's failures and migrations (type-checked only).
+export function whatIf(sim: Simulator, steps: MigrationStepYaml[]): string {
+  const r: WhatIfReport = sim.failNode("zyisy");
+  const lost: string[] = r.outcomes.flatMap((o: NodeOutcome) => o.lost);
+  const back: WhatIfReport = sim.restoreNode("zyisy");
+  const st: MigrationState = sim.startMigration(steps);
+  const t: MigrationTransition = sim.migrationNext();
+  const losses: MigrationLoss[] = t.losses;
+  return `${r.action} ${lost.length} ${back.everyBlockKept} ${st.current} ${t.run.messages} ${losses.filter((l) => l.stillMissing).length}`;
+}
+// @ts-expect-error: action is "fail" | "restore"
+export const action: WhatIfReport["action"] = "break";

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::model::{PeerSpec, Sim};
+use crate::model::{PeerSpec, Sim, StepYaml};
 use crate::sim_types::{ClusterSummary, NodeRoutes, NodeStatus};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -25,6 +25,8 @@ export interface BgpPeerInfo {
   asNumber: number | null;
   global: boolean;
 }
+/** One configuration of a migration: its name and its Calico resources. */
+export interface MigrationStepYaml { name: string; yaml: string; }
 /** The spec of a BGPPeer to add. */
 export interface BgpPeerSpec {
   name: string;
@@ -300,6 +302,53 @@ impl Simulator {
             )
             .map_err(err)?;
         to_js(&p)
+    }
+
+    /// Fails a node in the converged network and converges again: what each node kept and lost.
+    #[wasm_bindgen(js_name = failNode, unchecked_return_type = "WhatIfReport")]
+    pub fn fail_node(&mut self, node: &str) -> Result<JsValue, JsError> {
+        to_js(&self.sim.fail_node(node).map_err(err)?)
+    }
+
+    /// Brings a failed node back and converges again: what each node kept, lost and got back.
+    #[wasm_bindgen(js_name = restoreNode, unchecked_return_type = "WhatIfReport")]
+    pub fn restore_node(&mut self, node: &str) -> Result<JsValue, JsError> {
+        to_js(&self.sim.restore_node(node).map_err(err)?)
+    }
+
+    /// Takes down the sessions between two nodes and converges again.
+    #[wasm_bindgen(js_name = failSession, unchecked_return_type = "WhatIfReport")]
+    pub fn fail_session(&mut self, a: &str, b: &str) -> Result<JsValue, JsError> {
+        to_js(&self.sim.fail_session(a, b).map_err(err)?)
+    }
+
+    /// Brings the sessions between two nodes back up and converges again.
+    #[wasm_bindgen(js_name = restoreSession, unchecked_return_type = "WhatIfReport")]
+    pub fn restore_session(&mut self, a: &str, b: &str) -> Result<JsValue, JsError> {
+        to_js(&self.sim.restore_session(a, b).map_err(err)?)
+    }
+
+    /// Starts a migration through configurations (`{ name, yaml }` in order): the cluster becomes the first.
+    #[wasm_bindgen(js_name = startMigration, unchecked_return_type = "MigrationState")]
+    pub fn start_migration(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "MigrationStepYaml[]")] steps: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let steps: Vec<StepYaml> = serde_wasm_bindgen::from_value(steps)
+            .map_err(|e| JsError::new(&format!("migration steps: {e}")))?;
+        to_js(&self.sim.start_migration(&steps).map_err(err)?)
+    }
+
+    /// Where the migration stands, or `null` when none is in progress.
+    #[wasm_bindgen(js_name = migrationState, unchecked_return_type = "MigrationState | null")]
+    pub fn migration_state(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.migration_state())
+    }
+
+    /// Applies the next configuration of the migration (as `reflector simulate --steps`) and reports the move.
+    #[wasm_bindgen(js_name = migrationNext, unchecked_return_type = "MigrationTransition")]
+    pub fn migration_next(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.migration_next().map_err(err)?)
     }
 
     /// Empties the message log.

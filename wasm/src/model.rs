@@ -50,6 +50,8 @@ pub struct GraphNode {
     pub cluster_id: Option<String>,
     /// Whether the node is a route reflector.
     pub reflector: bool,
+    /// Whether the node was failed ([`Sim::fail_node`]) in the current network.
+    pub failed: bool,
     /// The labels of the node.
     #[tsify(type = "Record<string, string>")]
     pub labels: BTreeMap<String, String>,
@@ -93,6 +95,8 @@ pub struct GraphSession {
     pub messages: u64,
     /// Bytes carried so far (both directions).
     pub bytes: u64,
+    /// Whether the session is down: an end failed, or the session itself ([`Sim::fail_session`]).
+    pub down: bool,
 }
 
 /// The cluster as a graph: nodes and the BGP sessions calico/node would open.
@@ -224,6 +228,15 @@ pub struct Sim {
     cluster: Cluster,
     net: Option<Network>,
     log_limit: usize,
+    /// Sessions taken down by [`Sim::fail_session`] in the current network (node index pairs).
+    failed_sessions: Vec<(usize, usize)>,
+    migration: Option<Migration>,
+}
+
+/// A migration in progress: its configurations and the one the cluster is at.
+struct Migration {
+    steps: Vec<(String, Cluster)>,
+    current: usize,
 }
 
 fn role(r: PeerRole) -> &'static str {
@@ -274,6 +287,8 @@ impl Sim {
             cluster,
             net: None,
             log_limit: DEFAULT_LOG_LIMIT,
+            failed_sessions: Vec::new(),
+            migration: None,
         })
     }
 
@@ -314,11 +329,14 @@ impl Sim {
     pub fn load_yaml(&mut self, text: &str) -> Result<(), String> {
         self.cluster = Cluster::from_yaml_str_named(text, "<yaml>").map_err(|e| e.to_string())?;
         self.net = None;
+        self.migration = None;
         Ok(())
     }
 
+    /// The cluster changed: the network is rebuilt on the next run, a migration in progress ends.
     fn changed(&mut self) {
         self.net = None;
+        self.migration = None;
     }
 
     fn node_mut(&mut self, name: &str) -> Result<&mut reflector_sim::Node, String> {
@@ -563,6 +581,7 @@ impl Sim {
                 as_number: n.as_number,
                 cluster_id: n.cluster_id.map(|c| c.to_string()),
                 reflector: n.cluster_id.is_some(),
+                failed: self.net.as_ref().is_some_and(|net| net.is_failed(i)),
                 labels: self
                     .cluster
                     .node(&n.name)
@@ -591,6 +610,12 @@ impl Sim {
                     Endpoint::External(x) => (None, Some(x)),
                 };
                 let (messages, bytes) = traffic.get(&si).copied().unwrap_or((0, 0));
+                let down = self.net.as_ref().is_some_and(|net| {
+                    net.is_failed(a)
+                        || b.is_some_and(|b| {
+                            net.is_failed(b) || self.failed_sessions.contains(&(a.min(b), a.max(b)))
+                        })
+                });
                 Some(GraphSession {
                     family: match s.family {
                         Family::Ipv4 => "ipv4",
@@ -604,6 +629,7 @@ impl Sim {
                     b_role: role(s.b.role),
                     messages,
                     bytes,
+                    down,
                 })
             })
             .collect();
@@ -639,6 +665,7 @@ impl Sim {
     /// Builds the network from the cluster if the cluster changed since the last run.
     pub fn network(&mut self) -> Result<&mut Network, String> {
         if self.net.is_none() {
+            self.failed_sessions.clear();
             let mut n = Network::from_cluster(&self.cluster).map_err(|e| e.to_string())?;
             n.set_message_log(self.log_limit);
             self.net = Some(n);
@@ -919,4 +946,408 @@ fn decode(
         d.accepted = Some(kept);
     }
     d
+}
+
+/// Steps that move messages before a what-if run gives up (as the page's Converge).
+pub const WHATIF_MAX_STEPS: u64 = 100_000;
+
+/// What one node kept, lost and got back when nodes or sessions failed or came back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeOutcome {
+    /// Node name.
+    pub name: String,
+    /// Pod blocks of live nodes it had a route to before and still has (its own included).
+    pub kept: Vec<String>,
+    /// Pod blocks of live nodes it had a route to before and has none to after.
+    pub lost: Vec<String>,
+    /// Pod blocks of live nodes it had no route to before and has one to after.
+    pub regained: Vec<String>,
+    /// Pod blocks of live nodes it has no route to, before or after.
+    pub missing: Vec<String>,
+    /// BGP messages it received while the network converged again.
+    pub messages: u64,
+}
+
+/// What failing or bringing back nodes or sessions did, once the network converged again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatIfReport {
+    /// `fail` or `restore`.
+    #[tsify(type = "\"fail\" | \"restore\"")]
+    pub action: &'static str,
+    /// The nodes this action failed or brought back.
+    pub nodes: Vec<String>,
+    /// The sessions (`A-B`) this action took down or brought up.
+    pub sessions: Vec<String>,
+    /// Sessions (one per family) that went down or came up.
+    pub sessions_changed: usize,
+    /// Every node failed now.
+    pub failed_nodes: Vec<String>,
+    /// Every session taken down now (`A-B`).
+    pub failed_sessions: Vec<String>,
+    /// The pod blocks of the failed nodes: gone with them, counted nowhere else.
+    pub gone_blocks: Vec<String>,
+    /// Converging again.
+    #[tsify(type = "RunReport")]
+    pub run: RunReport,
+    /// Every live node, in node order.
+    pub outcomes: Vec<NodeOutcome>,
+    /// Live nodes that lost at least one block.
+    pub nodes_losing: usize,
+    /// Whether every live node kept every block of the live nodes it had.
+    pub every_block_kept: bool,
+}
+
+/// One configuration of a migration, as the page passes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct StepYaml {
+    /// Its name (the folder it came from).
+    pub name: String,
+    /// Its Calico resources.
+    pub yaml: String,
+}
+
+/// Where a migration stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationState {
+    /// The configurations' names, in order.
+    pub steps: Vec<String>,
+    /// The configuration the cluster is at (0: the first).
+    pub current: usize,
+    /// Whether a next configuration remains.
+    pub has_next: bool,
+}
+
+/// One node without a route to one pod block during a transition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationLoss {
+    /// The node that lost the route.
+    pub node: String,
+    /// The pod block.
+    pub block: String,
+    /// The node that owns the block.
+    pub owner: String,
+    /// Observations without a route (right after the change, then after each step that moved messages).
+    pub steps: u64,
+    /// Whether it still had no route once the transition had converged.
+    pub still_missing: bool,
+}
+
+/// One move to the next configuration of a migration ([`reflector_sim::whatif::Transition`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationTransition {
+    /// 1 for the move from the first configuration to the second, and so on.
+    pub index: usize,
+    /// The configuration before.
+    pub from: String,
+    /// The configuration after.
+    pub to: String,
+    /// Sessions untouched.
+    pub kept: usize,
+    /// Sessions torn down.
+    pub removed: usize,
+    /// Sessions brought up.
+    pub added: usize,
+    /// Sessions restarted gracefully.
+    pub reset: usize,
+    /// Nodes whose speaker restarted.
+    pub restarted: Vec<String>,
+    /// Converging after the change.
+    #[tsify(type = "RunReport")]
+    pub run: RunReport,
+    /// Every (node, block) that lost its route at some point, in node then block order.
+    pub losses: Vec<MigrationLoss>,
+    /// Names of the nodes that lost a route, in node order.
+    pub nodes_losing: Vec<String>,
+}
+
+impl Sim {
+    fn plan_index(&mut self, name: &str) -> Result<usize, String> {
+        self.network()?
+            .plan()
+            .node_index(name)
+            .ok_or_else(|| format!("no node named {name:?}"))
+    }
+
+    /// The network, converged (built and run first when needed).
+    fn converged(&mut self) -> Result<&mut Network, String> {
+        let net = self.network()?;
+        net.run(WHATIF_MAX_STEPS);
+        Ok(net)
+    }
+
+    fn node_name(&self, i: usize) -> String {
+        self.net
+            .as_ref()
+            .and_then(|n| n.plan().nodes.get(i))
+            .map_or(String::new(), |n| n.name.clone())
+    }
+
+    fn failed_now(&self) -> (Vec<String>, Vec<String>) {
+        let Some(net) = &self.net else {
+            return (Vec::new(), Vec::new());
+        };
+        let nodes = (0..net.plan().nodes.len())
+            .filter(|&i| net.is_failed(i))
+            .map(|i| self.node_name(i))
+            .collect();
+        let sessions = self
+            .failed_sessions
+            .iter()
+            .map(|&(a, b)| format!("{}-{}", self.node_name(a), self.node_name(b)))
+            .collect();
+        (nodes, sessions)
+    }
+
+    fn fail_report(&self, r: reflector_sim::whatif::FailureReport) -> WhatIfReport {
+        let (failed_nodes, failed_sessions) = self.failed_now();
+        WhatIfReport {
+            action: "fail",
+            nodes: r.failed_nodes,
+            sessions: r.failed_sessions,
+            sessions_changed: r.sessions_down,
+            failed_nodes,
+            failed_sessions,
+            gone_blocks: r.gone_blocks,
+            run: r.run,
+            outcomes: r
+                .nodes
+                .into_iter()
+                .map(|o| NodeOutcome {
+                    name: o.name,
+                    kept: o.kept,
+                    lost: o.lost,
+                    regained: Vec::new(),
+                    missing: o.missing_before,
+                    messages: o.messages,
+                })
+                .collect(),
+            nodes_losing: r.nodes_losing,
+            every_block_kept: r.every_block_kept,
+        }
+    }
+
+    /// Fails a node for good in the converged network (every session of its goes down) and
+    /// converges again: what each other node kept and lost ([`reflector_sim::whatif::fail`]).
+    pub fn fail_node(&mut self, name: &str) -> Result<WhatIfReport, String> {
+        let i = self.plan_index(name)?;
+        let net = self.converged()?;
+        if net.is_failed(i) {
+            return Err(format!("node {name:?} has already failed"));
+        }
+        let r = reflector_sim::whatif::fail(net, &[i], &[], WHATIF_MAX_STEPS);
+        Ok(self.fail_report(r))
+    }
+
+    /// Takes down the sessions between nodes `a` and `b` and converges again.
+    pub fn fail_session(&mut self, a: &str, b: &str) -> Result<WhatIfReport, String> {
+        let (ia, ib) = (self.plan_index(a)?, self.plan_index(b)?);
+        let net = self.converged()?;
+        let linked = net
+            .links()
+            .iter()
+            .any(|l| (l.a, l.b) == (ia, ib) || (l.a, l.b) == (ib, ia));
+        if !linked {
+            return Err(format!("no BGP session is up between {a:?} and {b:?}"));
+        }
+        let r = reflector_sim::whatif::fail(net, &[], &[(ia, ib)], WHATIF_MAX_STEPS);
+        self.failed_sessions.push((ia.min(ib), ia.max(ib)));
+        Ok(self.fail_report(r))
+    }
+
+    /// Brings a failed node back (its speaker restarts with its own pod blocks, its sessions
+    /// come up) and converges again: what each node kept, lost and got back.
+    pub fn restore_node(&mut self, name: &str) -> Result<WhatIfReport, String> {
+        let i = self.plan_index(name)?;
+        if !self.net.as_ref().is_some_and(|n| n.is_failed(i)) {
+            return Err(format!("node {name:?} has not failed"));
+        }
+        self.restore(&[i], None)
+    }
+
+    /// Brings the sessions between nodes `a` and `b` back up and converges again.
+    pub fn restore_session(&mut self, a: &str, b: &str) -> Result<WhatIfReport, String> {
+        let (ia, ib) = (self.plan_index(a)?, self.plan_index(b)?);
+        let key = (ia.min(ib), ia.max(ib));
+        if !self.failed_sessions.contains(&key) {
+            return Err(format!(
+                "the session between {a:?} and {b:?} was not taken down"
+            ));
+        }
+        self.restore(&[], Some(key))
+    }
+
+    fn restore(
+        &mut self,
+        nodes: &[usize],
+        session: Option<(usize, usize)>,
+    ) -> Result<WhatIfReport, String> {
+        self.converged()?;
+        self.failed_sessions.retain(|&s| Some(s) != session);
+        let still = self.failed_sessions.clone();
+        let net = self
+            .net
+            .as_mut()
+            .ok_or_else(|| "the network could not be built".to_string())?;
+        let blocks = net.block_list();
+        let n = net.plan().nodes.len();
+        let before: Vec<Vec<bool>> = (0..n).map(|i| net.reaches(i, &blocks)).collect();
+        let received: Vec<u64> = (0..n).map(|i| net.messages_received(i)).collect();
+        let changes = net.restore(nodes).map_err(|e| e.to_string())?;
+        // Restoring brings up every missing session between live nodes: those still failed go down again.
+        let mut redropped = 0;
+        for &(a, b) in &still {
+            redropped += net.fail_session(a, b);
+        }
+        let run = net.run(WHATIF_MAX_STEPS);
+        let mut outcomes = Vec::new();
+        for i in (0..n).filter(|&i| !net.is_failed(i)) {
+            let after = net.reaches(i, &blocks);
+            let mut o = NodeOutcome {
+                name: String::new(),
+                kept: Vec::new(),
+                lost: Vec::new(),
+                regained: Vec::new(),
+                missing: Vec::new(),
+                messages: net.messages_received(i) - received.get(i).copied().unwrap_or(0),
+            };
+            o.name = net
+                .plan()
+                .nodes
+                .get(i)
+                .map_or(String::new(), |x| x.name.clone());
+            for (k, (owner, _, text)) in blocks.iter().enumerate() {
+                if net.is_failed(*owner) {
+                    continue;
+                }
+                let had = before
+                    .get(i)
+                    .and_then(|r| r.get(k))
+                    .copied()
+                    .unwrap_or(false);
+                let has = after.get(k).copied().unwrap_or(false);
+                match (had, has) {
+                    (true, true) => o.kept.push(text.clone()),
+                    (true, false) => o.lost.push(text.clone()),
+                    (false, true) => o.regained.push(text.clone()),
+                    (false, false) => o.missing.push(text.clone()),
+                }
+            }
+            outcomes.push(o);
+        }
+        let gone_blocks = blocks
+            .iter()
+            .filter(|(o, _, _)| net.is_failed(*o))
+            .map(|(_, _, t)| t.clone())
+            .collect();
+        let nodes_losing = outcomes.iter().filter(|o| !o.lost.is_empty()).count();
+        let (failed_nodes, failed_sessions) = self.failed_now();
+        Ok(WhatIfReport {
+            action: "restore",
+            nodes: nodes.iter().map(|&i| self.node_name(i)).collect(),
+            sessions: session
+                .iter()
+                .map(|&(a, b)| format!("{}-{}", self.node_name(a), self.node_name(b)))
+                .collect(),
+            sessions_changed: changes.added.saturating_sub(redropped),
+            failed_nodes,
+            failed_sessions,
+            gone_blocks,
+            run,
+            outcomes,
+            nodes_losing,
+            every_block_kept: nodes_losing == 0,
+        })
+    }
+
+    /// Starts a migration through configurations: the cluster becomes the first one.
+    ///
+    /// Editing the cluster (or loading YAML) ends the migration.
+    pub fn start_migration(&mut self, steps: &[StepYaml]) -> Result<MigrationState, String> {
+        if steps.len() < 2 {
+            return Err("a migration needs at least two configurations".to_string());
+        }
+        let mut parsed = Vec::new();
+        for s in steps {
+            let c = Cluster::from_yaml_str_named(&s.yaml, &s.name).map_err(|e| e.to_string())?;
+            parsed.push((s.name.clone(), c));
+        }
+        let first = parsed
+            .first()
+            .map(|(_, c)| c.clone())
+            .ok_or_else(|| "a migration needs at least two configurations".to_string())?;
+        self.cluster = first;
+        self.net = None;
+        self.migration = Some(Migration {
+            steps: parsed,
+            current: 0,
+        });
+        self.migration_state()
+            .ok_or_else(|| "no migration started".to_string())
+    }
+
+    /// Where the migration stands, if one is in progress.
+    pub fn migration_state(&self) -> Option<MigrationState> {
+        self.migration.as_ref().map(|m| MigrationState {
+            steps: m.steps.iter().map(|(n, _)| n.clone()).collect(),
+            current: m.current,
+            has_next: m.current + 1 < m.steps.len(),
+        })
+    }
+
+    /// Applies the next configuration of the migration as `reflector simulate --steps` does
+    /// ([`reflector_sim::whatif::migrate`] over the configurations so far: sessions that stay
+    /// are kept, removed ones torn down, new ones brought up) and reports the move; the
+    /// cluster becomes that configuration.
+    pub fn migration_next(&mut self) -> Result<MigrationTransition, String> {
+        let m = self
+            .migration
+            .as_mut()
+            .ok_or_else(|| "no migration started".to_string())?;
+        let next = m.current + 1;
+        let upto = m
+            .steps
+            .get(..=next)
+            .ok_or_else(|| "the migration is complete".to_string())?;
+        let report =
+            reflector_sim::whatif::migrate(upto, WHATIF_MAX_STEPS).map_err(|e| e.to_string())?;
+        let t = report
+            .transitions
+            .last()
+            .ok_or_else(|| "the migration made no move".to_string())?;
+        let cluster = upto
+            .last()
+            .map(|(_, c)| c.clone())
+            .ok_or_else(|| "the migration is complete".to_string())?;
+        m.current = next;
+        self.cluster = cluster;
+        self.net = None;
+        Ok(MigrationTransition {
+            index: next,
+            from: t.from.clone(),
+            to: t.to.clone(),
+            kept: t.sessions.kept,
+            removed: t.sessions.removed,
+            added: t.sessions.added,
+            reset: t.sessions.reset,
+            restarted: t.sessions.restarted.clone(),
+            run: t.run,
+            losses: t
+                .losses
+                .iter()
+                .map(|l| MigrationLoss {
+                    node: l.node.clone(),
+                    block: l.block.clone(),
+                    owner: l.owner.clone(),
+                    steps: l.steps,
+                    still_missing: l.still_missing,
+                })
+                .collect(),
+            nodes_losing: t.nodes_losing.clone(),
+        })
+    }
 }

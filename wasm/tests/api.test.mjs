@@ -122,7 +122,10 @@ test("an announced prefix travels through the reflectors; the message log shows 
   const sim = new Simulator(story());
   sim.run();
   sim.clearMessages();
-  sim.announce("qtwtv", "10.99.0.0/24");
+  // A /26 inside the story's pool: Calico's export filter passes only pool blocks.
+  const prefix = sim.demoPrefix(0);
+  assert.match(prefix, /^192\.168\.\d+\.\d+\/26$/);
+  sim.announce("qtwtv", prefix);
   assert.equal(sim.step(), 2);
   let page = sim.messages();
   assert.equal(page.total, 2);
@@ -130,7 +133,7 @@ test("an announced prefix travels through the reflectors; the message log shows 
     assert.equal(m.fromName, "qtwtv");
     assert.ok(["rxgks", "zyisy"].includes(m.toName));
     assert.equal(m.kind, "UPDATE");
-    assert.deepEqual(m.announced, ["10.99.0.0/24"]);
+    assert.deepEqual(m.announced, [prefix]);
     assert.equal(m.nextHop, "10.0.0.1");
     assert.equal(m.origin, "IGP");
     assert.equal(m.originatorId, null);
@@ -149,15 +152,15 @@ test("an announced prefix travels through the reflectors; the message log shows 
   }
   assert.equal(sim.step(), 0);
   for (const n of ["uqwst", "volwl", "rxgks", "zyisy"]) {
-    const r = sim.routes(n).routes.find((x) => x.prefix === "10.99.0.0/24");
+    const r = sim.routes(n).routes.find((x) => x.prefix === prefix);
     assert.ok(r, n);
     assert.equal(r.nextHop, "10.0.0.1");
   }
-  assert.equal(sim.withdraw("qtwtv", "10.99.0.0/24"), true);
+  assert.equal(sim.withdraw("qtwtv", prefix), true);
   sim.run();
   const last = sim.messages(8).messages;
-  assert.ok(last.length >= 2 && last.every((m) => m.withdrawn.includes("10.99.0.0/24")));
-  assert.ok(!sim.routes("uqwst").routes.some((x) => x.prefix === "10.99.0.0/24"));
+  assert.ok(last.length >= 2 && last.every((m) => m.withdrawn.includes(prefix)));
+  assert.ok(!sim.routes("uqwst").routes.some((x) => x.prefix === prefix));
   sim.free();
 });
 
@@ -258,7 +261,7 @@ function keysDeep(v, out = new Set()) {
 test("simulator results are camelCase throughout and match the interfaces generated into the .d.ts", () => {
   const sim = new Simulator(story());
   sim.run();
-  sim.announce("qtwtv", "10.99.0.0/24");
+  sim.announce("qtwtv", sim.demoPrefix(0));
   sim.run();
   const results = {
     ClusterSummary: sim.summary(),
@@ -267,6 +270,20 @@ test("simulator results are camelCase throughout and match the interfaces genera
     NodeStatus: sim.nodeStatus("qtwtv"),
     MessagePage: sim.messages(0, 50),
   };
+  // Failures and migrations (the unsafe order: it has losses to check).
+  const what = new Simulator(story());
+  results.WhatIfReport = what.failNode("zyisy");
+  what.free();
+  const unsafe = path.join(examples, "calico-migration", "unsafe");
+  const steps = fs.readdirSync(unsafe).sort().map((name) => ({
+    name,
+    yaml: fs.readdirSync(path.join(unsafe, name)).sort().map((f) => fs.readFileSync(path.join(unsafe, name, f), "utf8")).join("\n---\n"),
+  }));
+  const mig = new Simulator(story());
+  results.MigrationState = mig.startMigration(steps);
+  results.MigrationTransition = mig.migrationNext();
+  assert.equal(mig.migrationState().current, 1);
+  mig.free();
   const keys = keysDeep(results);
   const snake = [...keys].filter((k) => /_/.test(k));
   assert.deepEqual(snake, [], `snake_case keys: ${snake.join(", ")}`);
@@ -287,6 +304,13 @@ test("simulator results are camelCase throughout and match the interfaces genera
   same(results.NodeStatus.ipv4[0], "StatusRow");
   same(results.MessagePage, "MessagePage");
   same(results.MessagePage.messages[0], "DecodedMessage");
+  same(results.WhatIfReport, "WhatIfReport");
+  same(results.WhatIfReport.outcomes[0], "NodeOutcome");
+  same(results.MigrationState, "MigrationState");
+  same(results.MigrationTransition, "MigrationTransition");
+  same(results.MigrationTransition.losses[0], "MigrationLoss");
+  assert.equal(results.MigrationTransition.losses.length, 20);
+  assert.equal(results.WhatIfReport.everyBlockKept, true);
   assert.equal(results.ClusterSummary.ipv4Sessions, 7);
   assert.match(dts, /peerType: "node-to-node mesh" \| "node specific" \| "global";/);
   sim.free();

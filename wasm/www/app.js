@@ -6,7 +6,7 @@ import init, { Simulator, decodeUpdate, hexToBytes, MrtParser } from "../pkg/ref
 const $ = (id) => document.getElementById(id);
 const DEFAULT_CID = "224.0.0.1";
 const COLORS = {
-  node: "#3b6fd8", rr: "#e0533d", ext: "#f0a020", pkt: "#ffcc00", drop: "#d92d20", ink: "#1b2333",
+  node: "#3b6fd8", rr: "#e0533d", ext: "#f0a020", pkt: "#ffcc00", drop: "#d92d20", ink: "#1b2333", failed: "#9aa3b5",
 };
 /** Session types, told apart by dash pattern as well as colour (canvas and legend share this table). */
 const SESSION_TYPES = [
@@ -56,6 +56,9 @@ const state = {
   announced: 0,
   converge: null,
   counts: { mesh: 0, rr: 0 },
+  whatif: null, // the last failure or restore report, until the network is rebuilt
+  migrations: null, // { safe: [{ name, yaml }], unsafe: [...] } from migration.json
+  migration: null, // { order, transitions } while a migration is in progress
 };
 
 // ---------------------------------------------------------------- helpers
@@ -85,11 +88,16 @@ function loadYaml(text, reason = "Cluster loaded") {
   const sim = new Simulator(text);
   state.sim?.free();
   state.sim = sim;
-  const g = sim.graph();
+  syncMode();
+  refresh(reason);
+}
+
+/** Takes the mode (mesh or reflectors) and the remembered reflectors from the cluster as it stands. */
+function syncMode() {
+  const g = state.sim.graph();
   state.remembered = new Map(g.nodes.filter((n) => n.reflector).map((n) => [n.name, n.clusterId]));
   state.mode = g.meshEnabled && state.remembered.size === 0 ? "mesh" : "rr";
   if (state.selected && !g.nodes.some((n) => n.name === state.selected)) state.selected = null;
-  refresh(reason);
 }
 
 /** The usual pair of BGPPeers (quoted selectors), when the cluster has none for reflectors. */
@@ -174,6 +182,8 @@ function converge() {
   const report = sim.run(100000);
   const ms = performance.now() - t0;
   state.converge = { ms, report };
+  state.whatif = null;
+  renderWhatIf();
   window.reflectorDemo.lastConvergeMs = ms;
   window.reflectorDemo.lastReport = report;
   state.graph = sim.graph();
@@ -194,6 +204,10 @@ function refresh(reason = "Cluster changed") {
   const summary = sim.summary();
   computeCounts(summary);
   caption(null);
+  state.whatif = null;
+  renderWhatIf();
+  if (!sim.migrationState()) state.migration = null;
+  renderMigration();
   const total = sessionsTotal(summary);
   let run;
   if (total <= AUTO_RUN_SESSIONS) {
@@ -280,7 +294,8 @@ function drawStatic() {
   const w = back.width / dpr, h = back.height / dpr;
   bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   bctx.clearRect(0, 0, w, h);
-  const sessions = g.sessions.filter((s) => farEnd(s));
+  const sessions = g.sessions.filter((s) => farEnd(s) && !s.down);
+  const down = g.sessions.filter((s) => farEnd(s) && s.down);
   const many = sessions.length;
   const width = many <= 60 ? 2.6 : many <= 1200 ? 1.3 : 0.6;
   const alpha = many <= 60 ? 0.9 : Math.max(0.03, Math.min(0.7, 40 / Math.sqrt(many)));
@@ -303,8 +318,23 @@ function drawStatic() {
     }
     bctx.stroke();
   }
+  // Sessions down (a failed end, or taken down): dotted grey.
+  if (down.length) {
+    bctx.strokeStyle = COLORS.failed;
+    bctx.setLineDash([2, 5]);
+    bctx.globalAlpha = 0.9;
+    bctx.lineWidth = Math.max(width, 1.4);
+    bctx.beginPath();
+    for (const s of down) {
+      const p = pos[s.a], q = farEnd(s);
+      bctx.moveTo(p.x, p.y);
+      bctx.lineTo(q.x, q.y);
+    }
+    bctx.stroke();
+  }
   bctx.setLineDash([]);
   state.drawnSessions = Object.fromEntries([...byType].map(([k, l]) => [k, l.length]));
+  state.drawnDown = down.length;
   // External peers.
   bctx.globalAlpha = 1;
   (g.externals || []).forEach((x, k) => {
@@ -327,8 +357,18 @@ function drawStatic() {
     const p = pos[node.index];
     bctx.beginPath();
     bctx.arc(p.x, p.y, p.r, 0, 2 * Math.PI);
-    bctx.fillStyle = node.reflector ? COLORS.rr : COLORS.node;
+    bctx.fillStyle = node.failed ? COLORS.failed : node.reflector ? COLORS.rr : COLORS.node;
     bctx.fill();
+    if (node.failed) {
+      // A cross over a failed node (shape as well as colour).
+      const k = Math.max(3, p.r * 0.6);
+      bctx.strokeStyle = COLORS.drop;
+      bctx.lineWidth = 2.5;
+      bctx.beginPath();
+      bctx.moveTo(p.x - k, p.y - k); bctx.lineTo(p.x + k, p.y + k);
+      bctx.moveTo(p.x + k, p.y - k); bctx.lineTo(p.x - k, p.y + k);
+      bctx.stroke();
+    }
     if (p.r >= 4 || node.reflector) {
       bctx.lineWidth = node.reflector ? 2.5 : 1.5;
       bctx.strokeStyle = "#fff";
@@ -389,7 +429,7 @@ function draw() {
     ctx.lineCap = "round";
     ctx.lineWidth = 2.8;
     for (const s of g.sessions) {
-      if (s.a !== sel.index && s.b !== sel.index) continue;
+      if (s.down || (s.a !== sel.index && s.b !== sel.index)) continue;
       const q = s.a === sel.index ? farEnd(s) : pos[s.a];
       if (!q) continue;
       const style = SESSION_STYLE.get(sessionType(s, g.nodes));
@@ -548,7 +588,7 @@ function messageCard(m, fresh, step) {
     verdict);
 }
 
-const BUSY = ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml"];
+const BUSY = ["animate", "converge", "size", "mode-mesh", "mode-rr", "apply-yaml", "node-fail", "session-fail", "mig-start", "mig-next", "mig-order"];
 
 async function animateUpdate() {
   if (state.animating) return;
@@ -610,6 +650,8 @@ async function animateUpdate() {
   } finally {
     state.animating = false;
     for (const id of BUSY) $(id).disabled = false;
+    renderMigration();
+    renderNode();
   }
 }
 
@@ -710,12 +752,12 @@ function renderNodeList() {
   $("node-list").replaceChildren(...nodes.map((node, i) => h("li", {
     role: "option",
     id: `node-option-${i}`,
-    class: node.reflector ? "rr" : null,
+    class: [node.reflector ? "rr" : "", node.failed ? "failed" : ""].join(" ").trim() || null,
     "aria-selected": String(i === selected),
     tabindex: i === state.listFocus ? "0" : "-1",
     "data-name": node.name,
   }, h("b", { text: node.name }),
-  h("small", { text: node.reflector ? `route reflector · cluster ${node.clusterId}` : node.ipv4 || "no IPv4 address" }))));
+  h("small", { text: (node.failed ? "failed · " : "") + (node.reflector ? `route reflector · cluster ${node.clusterId}` : node.ipv4 || "no IPv4 address") }))));
 }
 
 /** Brings the node list in line with the selection. */
@@ -764,8 +806,13 @@ function renderNode() {
   if (!node) return;
   $("node-name").textContent = node.name;
   const role = $("node-role");
-  role.textContent = node.reflector ? `route reflector · cluster ${node.clusterId}` : "node";
-  role.className = "pill " + (node.reflector ? "rr" : "node");
+  role.textContent = (node.failed ? "failed · " : "") + (node.reflector ? `route reflector · cluster ${node.clusterId}` : "node");
+  role.className = "pill " + (node.failed ? "failed" : node.reflector ? "rr" : "node");
+  const failBtn = $("node-fail");
+  failBtn.textContent = node.failed ? `Bring ${node.name} back` : "Fail this node";
+  failBtn.classList.toggle("back", node.failed);
+  failBtn.disabled = state.animating;
+  renderPeerChoice(node);
   const sessions = state.graph.sessions.filter((s) => s.a === node.index || s.b === node.index).length;
   $("node-meta").textContent = `${node.ipv4 || ""}${node.ipv6 ? " · " + node.ipv6 : ""} · AS ${node.asNumber} · ${sessions} BGP session${sessions === 1 ? "" : "s"}`;
   $("node-rr").checked = node.reflector;
@@ -784,6 +831,202 @@ function renderNode() {
       td(local ? "originated here" : r.from, local ? "local" : ""));
   }));
   $("node-status").textContent = state.sim.nodeStatusText(node.name);
+}
+
+// ---------------------------------------------------------------- failures
+
+/** The node's peers over sessions between nodes: [peer name, down?], for the session picker. */
+function peersOf(node) {
+  const g = state.graph, seen = new Map();
+  for (const s of g.sessions) {
+    if (s.b == null || (s.a !== node.index && s.b !== node.index)) continue;
+    const other = g.nodes[s.a === node.index ? s.b : s.a];
+    if (other.failed || node.failed) continue;
+    seen.set(other.name, (seen.get(other.name) || false) || s.down);
+  }
+  return [...seen];
+}
+
+function renderPeerChoice(node) {
+  const sel = $("node-peer");
+  const keep = sel.value;
+  const peers = peersOf(node);
+  sel.replaceChildren(...peers.map(([name, down]) => {
+    const o = h("option", { text: `${down ? "down: " : ""}${node.name} – ${name}` });
+    o.value = name;
+    o.dataset.down = String(down);
+    return o;
+  }));
+  if (peers.some(([n]) => n === keep)) sel.value = keep;
+  sel.disabled = peers.length === 0 || state.animating;
+  syncSessionButton();
+}
+
+function syncSessionButton() {
+  const opt = $("node-peer").selectedOptions[0];
+  const btn = $("session-fail");
+  btn.disabled = !opt || state.animating;
+  btn.textContent = opt && opt.dataset.down === "true" ? "Bring session up" : "Take session down";
+}
+
+const list4 = (a) => a.slice(0, 4).join(", ") + (a.length > 4 ? ` and ${a.length - 4} more` : "");
+const plural = (n, word) => `${fmt(n)} ${word}${n === 1 ? "" : "s"}`;
+
+/** One sentence about a failure or restore report, for the status line and the panel. */
+function whatIfText(r) {
+  const what = [...r.nodes, ...r.sessions.map((x) => `session ${x}`)].join(", ");
+  const head = r.action === "fail" ? `${what} failed` : `${what} back`;
+  const run = `${r.run.converged ? "converged again" : "stopped"} in ${plural(r.run.steps, "step")} and ${plural(r.run.messages, "BGP message")}`;
+  const regained = r.outcomes.filter((o) => o.regained.length).length;
+  let result;
+  if (r.everyBlockKept) {
+    result = "every node kept every pod block it had" + (regained ? `; ${plural(regained, "node")} got routes back` : "");
+  } else {
+    const losers = r.outcomes.filter((o) => o.lost.length);
+    result = `${plural(losers.length, "node")} lost routes: ` +
+      list4(losers.map((o) => `${o.name} lost ${plural(o.lost.length, "pod block")}`));
+  }
+  const gone = r.goneBlocks.length ? ` Gone with the failed nodes: ${list4(r.goneBlocks)}.` : "";
+  return `${head} (${plural(r.sessionsChanged, "session")} ${r.action === "fail" ? "down" : "up"}): ${run}; ${result}.${gone}`;
+}
+
+/** The failure panel: one row per node, those that lost blocks first. */
+function renderWhatIf() {
+  const r = state.whatif;
+  $("whatif").hidden = !r;
+  if (!r) return;
+  $("whatif-summary").replaceChildren(
+    h("span", { class: r.everyBlockKept ? "ok-text" : "loss-text", text: r.everyBlockKept ? "No pod block lost. " : `${plural(r.nodesLosing, "node")} lost pod blocks. ` }),
+    whatIfText(r));
+  const rows = [...r.outcomes].sort((x, y) => Number(y.lost.length > 0) - Number(x.lost.length > 0));
+  const shown = rows.slice(0, 60);
+  const tr = shown.map((o) => h("tr", { "data-node": o.name, "data-lost": String(o.lost.length) },
+    h("th", { scope: "row", text: o.name }),
+    h("td", { class: o.lost.length ? "lost" : null }, o.lost.length ? o.lost.flatMap((b, i) => (i ? [h("br"), b] : [b])) : "none"),
+    h("td", { text: `${o.kept.length}` + (o.regained.length ? ` (+${o.regained.length} back)` : "") + (o.missing.length ? `, ${o.missing.length} missing` : "") }),
+    h("td", { text: fmt(o.messages) })));
+  for (const name of r.failedNodes) {
+    tr.push(h("tr", { class: "failed", "data-node": name, "data-failed": "true" },
+      h("th", { scope: "row", text: name }), h("td", { text: "failed" }), h("td", { text: "–" }), h("td", { text: "–" })));
+  }
+  if (rows.length > shown.length) {
+    tr.push(h("tr", {}, h("td", { colspan: "4", text: `… and ${rows.length - shown.length} more nodes that lost nothing` })));
+  }
+  $("whatif-table").querySelector("tbody").replaceChildren(...tr);
+}
+
+/** Runs a failure or restore (`fn` returns its report) and shows what it did. */
+function whatIf(fn) {
+  if (state.animating) return null;
+  try {
+    if (!state.converge) converge();
+    const r = fn(state.sim);
+    state.graph = state.sim.graph();
+    state.whatif = r;
+    window.reflectorDemo.lastWhatIf = r;
+    drawStatic();
+    draw();
+    renderNodeList();
+    renderNode();
+    renderWhatIf();
+    $("converge-info").textContent = r.failedNodes.length || r.failedSessions.length
+      ? `Failed: ${list4([...r.failedNodes, ...r.failedSessions.map((x) => `session ${x}`)])}. Converge brings everything back.`
+      : "Everything is back up.";
+    announce(whatIfText(r));
+    caption([h("b", { class: r.everyBlockKept ? null : "loss-text", text: r.everyBlockKept ? "No pod block lost" : `${plural(r.nodesLosing, "node")} lost pod blocks` }),
+      ` · ${whatIfText(r)}`]);
+    $("whatif").scrollIntoView({ block: "nearest" });
+    return r;
+  } catch (e) {
+    fail(e);
+    return null;
+  }
+}
+
+function toggleFailNode() {
+  const node = state.selected ? nodeByName(state.selected) : null;
+  if (!node) return;
+  whatIf((sim) => (node.failed ? sim.restoreNode(node.name) : sim.failNode(node.name)));
+}
+
+function toggleFailSession() {
+  const node = state.selected ? nodeByName(state.selected) : null;
+  const opt = $("node-peer").selectedOptions[0];
+  if (!node || !opt) return;
+  const peer = opt.value;
+  whatIf((sim) => (opt.dataset.down === "true" ? sim.restoreSession(node.name, peer) : sim.failSession(node.name, peer)));
+}
+
+// ---------------------------------------------------------------- migrations
+
+const ORDER_LABEL = { safe: "safe order", unsafe: "mesh off first" };
+
+function startMigration() {
+  if (state.animating || !state.migrations) return;
+  const order = $("mig-order").value;
+  try {
+    const steps = state.migrations[order];
+    state.sim.startMigration(steps);
+    state.migration = { order, transitions: [] };
+    syncMode();
+    refresh(`Migration (${ORDER_LABEL[order]}) started at step 1 of ${steps.length}, ${steps[0].name}`);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function transitionText(t) {
+  const sessions = `${t.kept} sessions kept, ${t.removed} torn down, ${t.added} brought up` +
+    (t.reset ? `, ${t.reset} restarted` : "") + (t.restarted.length ? `; speakers restarted: ${t.restarted.join(", ")}` : "");
+  const run = `${plural(t.run.messages, "BGP message")} in ${plural(t.run.steps, "step")}`;
+  const result = t.losses.length === 0
+    ? "no node lost a route to any pod block"
+    : `${plural(t.nodesLosing.length, "node")} lost routes: ` + list4(t.nodesLosing.map((n) => {
+      const mine = t.losses.filter((l) => l.node === n);
+      return `${n} lost ${plural(mine.length, "pod block")}${mine.every((l) => l.stillMissing) ? " for good" : ""}`;
+    }));
+  return `${t.from} → ${t.to} (${sessions}; ${run}): ${result}.`;
+}
+
+function migrationNext() {
+  if (state.animating || !state.migration) return null;
+  try {
+    const t = state.sim.migrationNext();
+    state.migration.transitions.push(t);
+    window.reflectorDemo.lastTransition = t;
+    syncMode();
+    const st = state.sim.migrationState();
+    refresh(`Migration step ${st.current + 1} of ${st.steps.length}, ${t.to}`);
+    const said = `Step ${st.current + 1} of ${st.steps.length}: ${transitionText(t)}${st.hasNext ? "" : " Migration complete."}`;
+    announce(said);
+    caption([h("b", { class: t.losses.length ? "loss-text" : null, text: t.losses.length ? "Routes lost" : "No route lost" }), ` · ${said}`]);
+    $("mig-log").lastElementChild?.scrollIntoView({ block: "nearest" });
+    return t;
+  } catch (e) {
+    fail(e);
+    return null;
+  }
+}
+
+function renderMigration() {
+  const st = state.sim?.migrationState() ?? null;
+  $("mig-next").disabled = !st || !st.hasNext || state.animating;
+  $("mig-steps").replaceChildren(...(st ? st.steps.map((name, i) => h("li", {
+    class: i < st.current ? "done" : null,
+    "aria-current": i === st.current ? "step" : null,
+    text: name + (i === st.current ? " (now)" : ""),
+  })) : []));
+  const ts = state.migration?.transitions ?? [];
+  $("mig-log").replaceChildren(...ts.map((t) => {
+    const byNode = t.nodesLosing.map((n) => h("li", { "data-node": n },
+      h("b", { text: n }), " lost ",
+      t.losses.filter((l) => l.node === n).map((l) => `${l.block} (of ${l.owner}${l.stillMissing ? ", for good" : `, ${plural(l.steps, "step")}`})`).join(", ")));
+    return h("li", { class: t.losses.length ? "loss" : "ok", "data-index": String(t.index), "data-losses": String(t.losses.length) },
+      h("b", { text: `${t.from} → ${t.to}` }),
+      h("div", { text: `${t.kept} kept · ${t.removed} torn down · ${t.added} up${t.reset ? ` · ${t.reset} restarted` : ""} · ${plural(t.run.messages, "message")}` }),
+      h("div", { class: t.losses.length ? "loss-text" : "ok-text", text: t.losses.length ? `${plural(t.nodesLosing.length, "node")} lost routes:` : "No node lost a route." }),
+      byNode.length ? h("ul", {}, byNode) : null);
+  }));
 }
 
 const TABS = ["node", "messages", "yaml", "decode"];
@@ -978,7 +1221,7 @@ function wire() {
     try { resize(Number(ev.target.value)); } catch (e) { fail(e); }
   });
   $("converge").addEventListener("click", () => {
-    try { const run = converge(); drawStatic(); draw(); renderNode(); announce(`Converge: ${run}.`); } catch (e) { fail(e); }
+    try { const run = converge(); drawStatic(); draw(); renderNodeList(); renderNode(); announce(`Converge: ${run}.`); } catch (e) { fail(e); }
   });
   $("animate").addEventListener("click", () => animateUpdate());
   $("rr-add").addEventListener("click", () => {
@@ -1064,6 +1307,12 @@ function wire() {
     const r = canvas.getBoundingClientRect();
     canvas.style.cursor = nodeAt(ev.clientX - r.left, ev.clientY - r.top) ? "pointer" : "default";
   });
+  $("node-fail").addEventListener("click", () => toggleFailNode());
+  $("node-peer").addEventListener("change", () => syncSessionButton());
+  $("session-fail").addEventListener("click", () => toggleFailSession());
+  $("mig-start").addEventListener("click", () => startMigration());
+  $("mig-order").addEventListener("change", () => startMigration());
+  $("mig-next").addEventListener("click", () => migrationNext());
   $("hex-decode").addEventListener("click", () => decodePasted());
   $("hex-example").addEventListener("click", () => { $("hex-input").value = EXAMPLE_UPDATE; decodePasted(); });
   $("mrt-file").addEventListener("change", (ev) => { const f = ev.target.files?.[0]; if (f) void decodeMrtFile(f); });
@@ -1090,6 +1339,10 @@ window.reflectorDemo = {
   lastAnimation: null,
   lastDecoded: null,
   lastMrt: null,
+  /** The last failure or restore report (failNode, restoreNode, failSession, restoreSession). */
+  lastWhatIf: null,
+  /** The last migration transition played. */
+  lastTransition: null,
   /** requestAnimationFrame callbacks run by the UPDATE animation (none with reduced motion). */
   animationFrames: 0,
   /** Page coordinates of a node's centre (for tests and tooling). */
@@ -1102,6 +1355,10 @@ window.reflectorDemo = {
   },
   nodeNames() {
     return state.graph.nodes.map((n) => n.name);
+  },
+  /** Sessions drawn as down (a failed end, or taken down). */
+  downSessions() {
+    return state.drawnDown;
   },
   /** Sessions drawn, by type, and each type's colour and dash pattern. */
   sessionStyles() {
@@ -1118,6 +1375,7 @@ async function main() {
   try {
     await init();
     state.story = await (await fetch("story.yaml")).text();
+    state.migrations = await (await fetch("migration.json")).json();
     renderLegend();
     wire();
     loadYaml(state.story, "Story cluster");
