@@ -104,6 +104,8 @@ pub struct Network {
     busy: Vec<bool>,
     failed: Vec<bool>,
     retired: Vec<(usize, PeerId)>,
+    /// Threads a step runs engines on (1: one after the other).
+    threads: usize,
     /// Simulated wall-clock time the sessions came up at, for SINCE (`HH:MM:SS`).
     pub start_clock: String,
 }
@@ -308,6 +310,7 @@ impl Network {
             busy: vec![true; n],
             failed: vec![false; n],
             retired: Vec::new(),
+            threads: default_threads(),
             start_clock: "00:00:00".to_string(),
         })
     }
@@ -338,6 +341,13 @@ impl Network {
             *b = true;
         }
         self.engines.get_mut(node)
+    }
+
+    /// Runs each step's engines on up to `n` threads (1: one after the other,
+    /// as on WebAssembly). The result is the same for any `n`: every engine
+    /// gets its messages in the same order.
+    pub fn set_threads(&mut self, n: usize) {
+        self.threads = n.max(1);
     }
 
     /// Records up to `limit` delivered messages from now on (0 turns the log off); clears the log.
@@ -376,6 +386,10 @@ impl Network {
     /// changed from outside) are polled: an engine produces output only in
     /// answer to input.
     pub fn step(&mut self) -> u64 {
+        // The message log records one global delivery order: one thread then.
+        if self.threads > 1 && self.log_limit == 0 {
+            return self.step_parallel();
+        }
         let mut inflight = Vec::new();
         let polled = std::mem::replace(&mut self.busy, vec![false; self.engines.len()]);
         for (li, l) in self.links.iter().enumerate() {
@@ -480,6 +494,168 @@ impl Network {
     }
 
     /// Steps until a step moves nothing, or `max_steps` steps have moved messages.
+    /// [`Network::step`] on several threads: first every polled engine
+    /// writes its output (its export runs then), then every engine that
+    /// receives handles its messages, each in the order one thread would
+    /// deliver them (by link, then direction); counters, errors and the
+    /// busy set are merged in that order afterwards.
+    fn step_parallel(&mut self) -> u64 {
+        let n = self.engines.len();
+        let polled = std::mem::replace(&mut self.busy, vec![false; n]);
+        let mut sends: Vec<Vec<(usize, bool, PeerId)>> = vec![Vec::new(); n];
+        for (li, l) in self.links.iter().enumerate() {
+            for a_to_b in [true, false] {
+                let (src, peer) = if a_to_b {
+                    (l.a, l.a_peer)
+                } else {
+                    (l.b, l.b_peer)
+                };
+                if !polled.get(src).copied().unwrap_or(true) {
+                    continue;
+                }
+                if let Some(v) = sends.get_mut(src) {
+                    v.push((li, a_to_b, peer));
+                }
+            }
+        }
+        let jobs: Vec<(&mut Engine, Vec<(usize, bool, PeerId)>)> = self
+            .engines
+            .iter_mut()
+            .zip(sends)
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let outputs = parallel_map(jobs, self.threads, |(engine, list)| {
+            list.into_iter()
+                .filter_map(|(li, a_to_b, peer)| {
+                    let out = engine.take_transmit_chunks(peer);
+                    (!out.is_empty()).then_some((li, a_to_b, out))
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut inflight: Vec<(usize, bool, Vec<_>)> = outputs.into_iter().flatten().collect();
+        inflight.sort_by_key(|(li, a_to_b, _)| (*li, !*a_to_b));
+        // Inbound, per receiving engine, in delivery order.
+        let mut inbound: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (k, (li, a_to_b, _)) in inflight.iter().enumerate() {
+            let Some(l) = self.links.get(*li) else {
+                continue;
+            };
+            let src = if *a_to_b { l.a } else { l.b };
+            // It may have more (a paused peer catching up): poll it again.
+            if let Some(b) = self.busy.get_mut(src) {
+                *b = true;
+            }
+            let dst = if *a_to_b { l.b } else { l.a };
+            if let Some(v) = inbound.get_mut(dst) {
+                v.push(k);
+            }
+        }
+        let links = &self.links;
+        let plan = &self.plan;
+        let inflight = &inflight;
+        let jobs: Vec<(usize, &mut Engine, Vec<usize>)> = self
+            .engines
+            .iter_mut()
+            .enumerate()
+            .zip(inbound)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|((dst, e), v)| (dst, e, v))
+            .collect();
+        // Per receiver: (inflight index, messages, bytes) per delivery, and errors by position.
+        type Delivered = (Vec<(usize, u64, u64)>, Vec<((usize, usize), String)>);
+        let results: Vec<(usize, Delivered)> =
+            parallel_map(jobs, self.threads, |(dst, engine, ks)| {
+                let mut counts = Vec::with_capacity(ks.len());
+                let mut errors = Vec::new();
+                for k in ks {
+                    let Some((li, a_to_b, chunks)) = inflight.get(k) else {
+                        continue;
+                    };
+                    let (peer, from) = match links.get(*li) {
+                        Some(l) if *a_to_b => (l.b_peer, l.a),
+                        Some(l) => (l.a_peer, l.b),
+                        None => continue,
+                    };
+                    let (mut msgs, mut bytes, mut seq) = (0u64, 0u64, 0usize);
+                    for chunk in chunks {
+                        let mut rest: &[u8] = chunk.as_ref();
+                        while rest.len() >= 19 {
+                            let len = usize::from(u16::from_be_bytes([
+                                rest.get(16).copied().unwrap_or(0),
+                                rest.get(17).copied().unwrap_or(0),
+                            ]));
+                            let Some(msg) = rest.get(..len).filter(|_| len >= 19) else {
+                                break;
+                            };
+                            match engine.handle_message(peer, msg) {
+                                Outcome::Reset { error, .. } => errors.push((
+                                    (k, seq),
+                                    format!(
+                                        "{} rejected a message from {}: {error:?}",
+                                        plan.endpoint_name(Endpoint::Node(dst)),
+                                        plan.endpoint_name(Endpoint::Node(from)),
+                                    ),
+                                )),
+                                Outcome::TreatAsWithdraw(error)
+                                | Outcome::AttributeDiscarded(error) => errors.push((
+                                    (k, seq),
+                                    format!(
+                                        "{} repaired a message: {error:?}",
+                                        plan.endpoint_name(Endpoint::Node(dst))
+                                    ),
+                                )),
+                                _ => {}
+                            }
+                            msgs += 1;
+                            bytes += len as u64;
+                            seq += 1;
+                            rest = rest.get(len..).unwrap_or(&[]);
+                        }
+                    }
+                    counts.push((k, msgs, bytes));
+                }
+                (dst, (counts, errors))
+            });
+        let mut moved = 0;
+        let mut errors = Vec::new();
+        for (dst, (counts, errs)) in results {
+            errors.extend(errs);
+            for (k, msgs, bytes) in counts {
+                if msgs == 0 {
+                    continue;
+                }
+                if let Some((li, a_to_b, _)) = inflight.get(k) {
+                    if let Some(l) = self.links.get_mut(*li) {
+                        let c = &mut l.counters;
+                        if *a_to_b {
+                            c.a_to_b_messages += msgs;
+                            c.a_to_b_bytes += bytes;
+                        } else {
+                            c.b_to_a_messages += msgs;
+                            c.b_to_a_bytes += bytes;
+                        }
+                    }
+                }
+                self.messages += msgs;
+                self.bytes += bytes;
+                moved += msgs;
+                if let Some(r) = self.received.get_mut(dst) {
+                    *r += msgs;
+                }
+                if let Some(b) = self.busy.get_mut(dst) {
+                    *b = true;
+                }
+            }
+        }
+        errors.sort_by_key(|(at, _)| *at);
+        self.errors.extend(errors.into_iter().map(|(_, e)| e));
+        if moved > 0 {
+            self.steps += 1;
+        }
+        moved
+    }
+
+    /// Steps until nothing moves (or `max_steps` steps moved messages).
     pub fn run(&mut self, max_steps: u64) -> RunReport {
         let (m0, b0, s0) = (self.messages, self.bytes, self.steps);
         let mut converged = false;
@@ -924,4 +1100,49 @@ impl Network {
             None => vec![false; blocks.len()],
         }
     }
+}
+
+/// Threads a step uses by default: the machine's cores, at most 8 (1 where
+/// threads are not available, as on WebAssembly).
+fn default_threads() -> usize {
+    if cfg!(target_arch = "wasm32") {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `f` over `items` on up to `threads` scoped threads, each taking the next
+/// item when it is free; results in the order of `items`.
+fn parallel_map<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let n = items.len();
+    if threads <= 1 || n <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let done = std::sync::Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            s.spawn(|| {
+                let mut mine = Vec::new();
+                loop {
+                    let next = match queue.lock() {
+                        Ok(mut q) => q.next(),
+                        Err(_) => None,
+                    };
+                    let Some((i, item)) = next else { break };
+                    mine.push((i, f(item)));
+                }
+                if let Ok(mut d) = done.lock() {
+                    d.extend(mine);
+                }
+            });
+        }
+    });
+    let mut out: Vec<(usize, R)> = done.into_inner().unwrap_or_default();
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
