@@ -502,7 +502,9 @@ impl Network {
     fn step_parallel(&mut self) -> u64 {
         let n = self.engines.len();
         let polled = std::mem::replace(&mut self.busy, vec![false; n]);
-        let mut sends: Vec<Vec<(usize, bool, PeerId)>> = vec![Vec::new(); n];
+        // Per sending engine: (link, direction, the peer it sends to).
+        type Sends = Vec<(usize, bool, PeerId)>;
+        let mut sends: Vec<Sends> = vec![Vec::new(); n];
         for (li, l) in self.links.iter().enumerate() {
             for a_to_b in [true, false] {
                 let (src, peer) = if a_to_b {
@@ -518,7 +520,7 @@ impl Network {
                 }
             }
         }
-        let jobs: Vec<(&mut Engine, Vec<(usize, bool, PeerId)>)> = self
+        let jobs: Vec<(&mut Engine, Sends)> = self
             .engines
             .iter_mut()
             .zip(sends)
