@@ -47,7 +47,7 @@ for cand in "$here/tests/node_modules/.bin/wasm-opt" "$(command -v wasm-opt || t
 done
 if [ -n "$wasm_opt" ]; then
   # The features rustc enables by default for wasm32-unknown-unknown.
-  "$wasm_opt" -Oz --strip-debug --strip-producers \
+  "$wasm_opt" -O3 --strip-debug --strip-producers \
     --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     -o "$bg.opt" "$bg"
