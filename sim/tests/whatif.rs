@@ -193,3 +193,32 @@ fn cluster_ids_before_bgppeers_cut_the_reflectors_off() {
     assert_eq!(l.len(), 3 * 2 + 2 * 4);
     assert!(r.transitions[1].losses.is_empty() && r.transitions[2].losses.is_empty());
 }
+
+/// Both reflectors of the story fail, then come back: the ordinary nodes lose
+/// the other nodes' blocks, and after `restore` every node reaches every
+/// block again over the sessions brought back up.
+#[test]
+fn failed_reflectors_restored_bring_every_block_back() {
+    let mut net = Network::from_cluster(&load("calico-rr")).unwrap();
+    assert!(net.run(1000).converged);
+    let blocks = net.block_list();
+    let n = net.plan().nodes.len();
+    let idx = |net: &Network, name: &str| net.plan().node_index(name).unwrap();
+    let rrs = [idx(&net, "rxgks"), idx(&net, "zyisy")];
+    let r = fail(&mut net, &rrs, &[], 1000);
+    assert!(r.run.converged && !r.every_block_kept);
+    let live: Vec<usize> = (0..n).filter(|i| !rrs.contains(i)).collect();
+    for &i in &live {
+        let reached = net.reaches(i, &blocks).iter().filter(|x| **x).count();
+        // Its own block only (the reflectors' blocks went down with them).
+        assert_eq!(reached, 1, "node {i} after the failure");
+    }
+    net.restore(&rrs).unwrap();
+    assert!(net.run(1000).converged);
+    for i in 0..n {
+        assert!(
+            net.reaches(i, &blocks).iter().all(|x| *x),
+            "node {i} after restore"
+        );
+    }
+}
