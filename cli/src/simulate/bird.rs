@@ -1,0 +1,565 @@
+//! `reflector simulate --with-bird`: the same cluster on real BIRDs, compared with the simulator.
+//!
+//! Renders each node's calico/node BIRD configuration
+//! ([`reflector_sim::bird`]), starts one `bird` per node on its own loopback
+//! address (`127.1.x.y`, one port for all), waits (bounded) until every session
+//! that should come up is Established and the routes stop changing, reads each
+//! node's IPv4 routes with `birdc show route all table master4`, and compares
+//! them with the simulator's: the prefixes, the set of next hops of each
+//! prefix, and the number of paths held. The daemons are stopped by pid when the
+//! check ends, also on error or timeout.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use reflector_sim::bird::{loopback_transport, render_ipv4, Transport};
+use reflector_sim::plan::{Endpoint, Family};
+use reflector_sim::Network;
+use serde::Serialize;
+
+/// A prefix's routes on one side: its distinct next hops and how many paths.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Paths {
+    /// Distinct next hops (node addresses), sorted.
+    pub next_hops: BTreeSet<String>,
+    /// Number of paths (BIRD: routes in the table; simulator: candidate paths).
+    pub paths: usize,
+}
+
+/// One difference on one node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The prefix.
+    pub prefix: String,
+    /// What differs: `missing in BIRD`, `only in BIRD`, `next hops`, `paths`.
+    pub kind: &'static str,
+    /// The simulator's side, when it has the prefix.
+    pub simulator: Option<Paths>,
+    /// BIRD's side, when it has the prefix.
+    pub bird: Option<Paths>,
+}
+
+/// One node's comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeCheck {
+    /// Node name.
+    pub node: String,
+    /// Sessions BIRD shows Established, of those that should be.
+    pub established: usize,
+    /// Sessions that should be Established (both ends configured, both Calico nodes).
+    pub expected_sessions: usize,
+    /// IPv4 prefixes compared.
+    pub prefixes: usize,
+    /// Routes BIRD holds with this reflector's own cluster ID in CLUSTER_LIST
+    /// (not compared: BIRD-side, see `docs/calico.md`).
+    pub own_cluster_routes: usize,
+    /// The differences.
+    pub differences: Vec<Difference>,
+}
+
+/// The whole cross-check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrossCheck {
+    /// `bird --version`.
+    pub bird_version: String,
+    /// Seconds until every session was up and the routes settled (or the timeout).
+    pub settle_seconds: f64,
+    /// Whether the routes settled before the timeout.
+    pub settled: bool,
+    /// Every node's comparison, in name order.
+    pub nodes: Vec<NodeCheck>,
+    /// IPv6 routes are not compared (calico/node runs them in a separate `bird6`).
+    pub ipv6_routes_skipped: usize,
+}
+
+impl CrossCheck {
+    /// Total differences over all nodes.
+    pub fn differences(&self) -> usize {
+        self.nodes.iter().map(|n| n.differences.len()).sum()
+    }
+
+    /// Sessions not Established that should be.
+    pub fn sessions_down(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| n.expected_sessions.saturating_sub(n.established))
+            .sum()
+    }
+
+    /// The report as text.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let prefixes: usize = self.nodes.iter().map(|n| n.prefixes).sum();
+        let sessions: usize = self.nodes.iter().map(|n| n.established).sum();
+        let _ = writeln!(
+            o,
+            "Cross-check against {}: {} nodes, {} sessions Established (counted at both ends), {} IPv4 prefixes compared, {}.",
+            self.bird_version,
+            self.nodes.len(),
+            sessions,
+            prefixes,
+            if self.settled {
+                format!("settled in {:.1} s", self.settle_seconds)
+            } else {
+                format!("NOT settled after {:.1} s", self.settle_seconds)
+            }
+        );
+        let looped: usize = self.nodes.iter().map(|n| n.own_cluster_routes).sum();
+        if looped > 0 {
+            let _ = writeln!(
+                o,
+                "{looped} routes BIRD's reflectors hold with their own cluster ID in CLUSTER_LIST not compared (confd writes `rr cluster id` only on client sessions; the engine drops them)."
+            );
+        }
+        if self.ipv6_routes_skipped > 0 {
+            let _ = writeln!(
+                o,
+                "{} IPv6 routes of the simulator not compared (calico/node's bird6 is not run).",
+                self.ipv6_routes_skipped
+            );
+        }
+        let show = |p: &Option<Paths>| match p {
+            None => "-".to_string(),
+            Some(p) => format!(
+                "{} ({} path{})",
+                p.next_hops.iter().cloned().collect::<Vec<_>>().join(", "),
+                p.paths,
+                if p.paths == 1 { "" } else { "s" }
+            ),
+        };
+        for n in &self.nodes {
+            if n.differences.is_empty() && n.established == n.expected_sessions {
+                continue;
+            }
+            let _ = writeln!(o, "\n{}:", n.node);
+            if n.established != n.expected_sessions {
+                let _ = writeln!(
+                    o,
+                    "  sessions Established: {} of {}",
+                    n.established, n.expected_sessions
+                );
+            }
+            for d in &n.differences {
+                let _ = writeln!(
+                    o,
+                    "  {:<18} {:<20} simulator: {}   BIRD: {}",
+                    d.prefix,
+                    d.kind,
+                    show(&d.simulator),
+                    show(&d.bird)
+                );
+            }
+        }
+        let (d, s) = (self.differences(), self.sessions_down());
+        if d == 0 && s == 0 {
+            o.push_str("No differences: BIRD and the simulator hold the same routes on every node.\n");
+        } else {
+            let _ = writeln!(
+                o,
+                "\n{d} route difference(s), {s} session end(s) not Established."
+            );
+        }
+        o
+    }
+}
+
+/// Where a program is: on PATH, else in /usr/sbin, /sbin, /usr/local/sbin.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The BIRDs started for one check; dropping it stops them (by pid) and removes the temporary folder.
+struct Daemons {
+    children: Vec<Child>,
+    dir: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Daemons {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            // Child::kill signals exactly this pid.
+            let _ = c.kill();
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A port free on the first node's loopback address, varied by pid so parallel checks differ.
+fn free_port(addr: Ipv4Addr) -> io::Result<u16> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = (std::process::id().wrapping_mul(7919) ^ nanos) % 20_000;
+    for k in 0..200u32 {
+        let port = 21_000 + ((seed + k * 97) % 20_000) as u16;
+        if TcpListener::bind((addr, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::other(format!(
+        "no free BGP port on {addr} between 21000 and 41000"
+    )))
+}
+
+fn birdc(birdc: &Path, sock: &Path, cmd: &str) -> io::Result<String> {
+    let out = Command::new(birdc)
+        .arg("-s")
+        .arg(sock)
+        .args(cmd.split_whitespace())
+        .stdin(Stdio::null())
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `show protocols`: the number of BGP protocols in state Established.
+fn established(text: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&"BGP") && f.contains(&"Established")
+        })
+        .count()
+}
+
+/// One route of BIRD's table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BirdRoute {
+    /// Whether it is a BGP route (else static: the node's own).
+    pub bgp: bool,
+    /// `BGP.next_hop`.
+    pub next_hop: Option<String>,
+    /// `BGP.cluster_list`.
+    pub cluster_list: Vec<String>,
+}
+
+/// `show route all table master4` as prefix → routes.
+pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
+    let mut out: BTreeMap<String, Vec<BirdRoute>> = BTreeMap::new();
+    let mut prefix = String::new();
+    for line in text.lines() {
+        if line.starts_with("BIRD ") || line.starts_with("Table ") || line.trim().is_empty() {
+            continue;
+        }
+        if let Some(attr) = line.strip_prefix('\t') {
+            if let Some(nh) = attr.strip_prefix("BGP.next_hop:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.next_hop = nh.split_whitespace().next().map(str::to_string);
+                }
+            } else if let Some(t) = attr.strip_prefix("Type:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.bgp = t.split_whitespace().next() == Some("BGP");
+                }
+            } else if let Some(cl) = attr.strip_prefix("BGP.cluster_list:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.cluster_list = cl.split_whitespace().map(str::to_string).collect();
+                }
+            }
+            continue;
+        }
+        // A route line: a new prefix, or (indented) another route of the same one.
+        if !line.starts_with(' ') {
+            if let Some(p) = line.split_whitespace().next() {
+                prefix = p.to_string();
+            }
+        }
+        if line.contains('[') {
+            out.entry(prefix.clone()).or_default().push(BirdRoute::default());
+        }
+    }
+    out
+}
+
+/// Runs the check on a network that has converged; `dir` keeps the configurations there.
+pub fn cross_check(
+    net: &Network,
+    timeout: Duration,
+    dir: Option<&Path>,
+    progress: &dyn Fn(String),
+) -> io::Result<CrossCheck> {
+    let bird = find_program("bird").ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "--with-bird: `bird` is not installed (Debian/Ubuntu: apt-get install bird2)",
+        )
+    })?;
+    let birdc_path = find_program("birdc").ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "--with-bird: `birdc` is not installed (Debian/Ubuntu: apt-get install bird2)",
+        )
+    })?;
+    let version = Command::new(&bird).arg("--version").output()?;
+    let bird_version = String::from_utf8_lossy(&version.stderr)
+        .trim()
+        .to_string()
+        .replace("version ", "");
+    let plan = net.plan();
+    let blocks = net.blocks();
+    let port = free_port(reflector_sim::bird::loopback_address(1, 0))?;
+    let transport: Transport = loopback_transport(plan, port);
+    let back: BTreeMap<IpAddr, IpAddr> = transport
+        .addresses
+        .iter()
+        .map(|(real, lo)| (IpAddr::V4(*lo), *real))
+        .collect();
+
+    let (dir, keep) = match dir {
+        Some(d) => (d.to_path_buf(), true),
+        None => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            (
+                std::env::temp_dir().join(format!(
+                    "reflector-bird-{}-{stamp}",
+                    std::process::id()
+                )),
+                false,
+            )
+        }
+    };
+    fs::create_dir_all(&dir)?;
+    let mut daemons = Daemons {
+        children: Vec::new(),
+        dir: dir.clone(),
+        keep,
+    };
+    let n = plan.nodes.len();
+    progress(format!("--with-bird: starting {n} BIRDs on port {port}"));
+    let mut socks: Vec<Option<PathBuf>> = vec![None; n];
+    for i in 0..n {
+        let Some(text) = render_ipv4(plan, blocks, i, Some(&transport)) else {
+            continue;
+        };
+        if plan.nodes.get(i).and_then(|x| x.ipv4).is_none() {
+            continue;
+        }
+        let conf = dir.join(format!("node{i}.conf"));
+        let sock = dir.join(format!("node{i}.ctl"));
+        let log = dir.join(format!("node{i}.log"));
+        fs::write(&conf, text)?;
+        let check = Command::new(&bird).arg("-p").arg("-c").arg(&conf).output()?;
+        if !check.status.success() {
+            return Err(io::Error::other(format!(
+                "--with-bird: BIRD refuses {}: {}",
+                conf.display(),
+                String::from_utf8_lossy(&check.stderr).trim()
+            )));
+        }
+        let logf = fs::File::create(&log)?;
+        let child = Command::new(&bird)
+            .arg("-f")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-s")
+            .arg(&sock)
+            .arg("-P")
+            .arg(dir.join(format!("node{i}.pid")))
+            .stdin(Stdio::null())
+            .stdout(logf.try_clone()?)
+            .stderr(logf)
+            .spawn()?;
+        daemons.children.push(child);
+        if let Some(s) = socks.get_mut(i) {
+            *s = Some(sock);
+        }
+    }
+
+    // Sessions that should come up, per node.
+    let mut expected = vec![0usize; n];
+    for s in &plan.sessions {
+        if s.family != Family::Ipv4 || !(s.a.configured && s.b.configured) {
+            continue;
+        }
+        if let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) {
+            for x in [a, b] {
+                if let Some(e) = expected.get_mut(x) {
+                    *e += 1;
+                }
+            }
+        }
+    }
+
+    let start = Instant::now();
+    let poll = Duration::from_millis(1000);
+    let mut last: Option<Vec<String>> = None;
+    let mut stable = 0u32;
+    let mut settled = false;
+    let mut up = vec![0usize; n];
+    let mut dumps: Vec<String> = vec![String::new(); n];
+    while start.elapsed() < timeout {
+        sleep(poll);
+        for c in &mut daemons.children {
+            if let Some(status) = c.try_wait()? {
+                return Err(io::Error::other(format!(
+                    "--with-bird: a BIRD exited ({status}); logs in {} (pass --bird-dir to keep them)",
+                    dir.display()
+                )));
+            }
+        }
+        for (i, sock) in socks.iter().enumerate() {
+            let Some(sock) = sock else { continue };
+            if let Some(u) = up.get_mut(i) {
+                *u = established(&birdc(&birdc_path, sock, "show protocols")?);
+            }
+            if let Some(d) = dumps.get_mut(i) {
+                *d = birdc(&birdc_path, sock, "show route all table master4")?;
+            }
+        }
+        let all_up = up.iter().zip(&expected).all(|(u, e)| u >= e);
+        let total: usize = up.iter().sum();
+        progress(format!(
+            "--with-bird: {total} of {} session ends Established, {:.0} s",
+            expected.iter().sum::<usize>(),
+            start.elapsed().as_secs_f64()
+        ));
+        if all_up && last.as_ref() == Some(&dumps) {
+            stable += 1;
+            if stable >= 2 {
+                settled = true;
+                break;
+            }
+        } else {
+            stable = 0;
+        }
+        last = Some(dumps.clone());
+    }
+    let settle_seconds = start.elapsed().as_secs_f64();
+
+    let map_back = |a: &str| -> String {
+        a.parse::<IpAddr>()
+            .ok()
+            .and_then(|ip| back.get(&ip))
+            .map_or_else(|| a.to_string(), ToString::to_string)
+    };
+    let mut nodes = Vec::new();
+    let mut ipv6_skipped = 0;
+    for i in 0..n {
+        let name = plan.endpoint_name(Endpoint::Node(i));
+        let own = plan
+            .nodes
+            .get(i)
+            .and_then(|x| x.ipv4)
+            .map_or_else(String::new, |a| a.to_string());
+        let mut sim: BTreeMap<String, Paths> = BTreeMap::new();
+        for r in net.routes(i) {
+            if r.prefix.contains(':') {
+                ipv6_skipped += 1;
+                continue;
+            }
+            sim.insert(
+                r.prefix.clone(),
+                Paths {
+                    next_hops: r.next_hops.iter().cloned().collect(),
+                    paths: r.paths,
+                },
+            );
+        }
+        let cluster_id = plan
+            .nodes
+            .get(i)
+            .and_then(|x| x.cluster_id)
+            .map(|c| c.to_string());
+        let mut real: BTreeMap<String, Paths> = BTreeMap::new();
+        let mut own_cluster = 0;
+        for (prefix, routes) in parse_routes(dumps.get(i).map_or("", String::as_str)) {
+            let p = real.entry(prefix).or_default();
+            for r in routes {
+                // confd writes `rr cluster id` only on a reflector's client
+                // sessions, so BIRD's CLUSTER_LIST loop check (RFC 4456) does
+                // not run on its sessions to the other reflectors of its
+                // cluster: it keeps their copies of its clients' routes, which
+                // the engine (one cluster ID for every session) drops.
+                if cluster_id
+                    .as_ref()
+                    .is_some_and(|c| r.cluster_list.contains(c))
+                {
+                    own_cluster += 1;
+                    continue;
+                }
+                p.paths += 1;
+                let hop = match (r.bgp, r.next_hop) {
+                    (true, Some(nh)) => map_back(&nh),
+                    (true, None) => "-".to_string(),
+                    (false, _) => own.clone(),
+                };
+                p.next_hops.insert(hop);
+            }
+        }
+        let mut differences = Vec::new();
+        let keys: BTreeSet<&String> = sim.keys().chain(real.keys()).collect();
+        for k in keys {
+            let (s, b) = (sim.get(k), real.get(k));
+            let kind = match (s, b) {
+                (Some(_), None) => "missing in BIRD",
+                (None, Some(_)) => "only in BIRD",
+                (Some(s), Some(b)) if s.next_hops != b.next_hops => "next hops",
+                (Some(s), Some(b)) if s.paths != b.paths => "paths",
+                _ => continue,
+            };
+            differences.push(Difference {
+                prefix: k.clone(),
+                kind,
+                simulator: s.cloned(),
+                bird: b.cloned(),
+            });
+        }
+        nodes.push(NodeCheck {
+            node: name,
+            established: up.get(i).copied().unwrap_or(0),
+            expected_sessions: expected.get(i).copied().unwrap_or(0),
+            prefixes: sim.len().max(real.len()),
+            own_cluster_routes: own_cluster,
+            differences,
+        });
+    }
+    drop(daemons);
+    Ok(CrossCheck {
+        bird_version,
+        settle_seconds,
+        settled,
+        nodes,
+        ipv6_routes_skipped: ipv6_skipped,
+    })
+}
+
+/// Prints the check (text or JSON) and fails on any difference.
+pub fn report(check: &CrossCheck, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, check)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(check.render().as_bytes())?;
+    }
+    out.flush()?;
+    if !check.settled {
+        return Err(io::Error::other(
+            "--with-bird: BIRD's sessions and routes did not settle before --bird-timeout",
+        ));
+    }
+    if check.differences() > 0 || check.sessions_down() > 0 {
+        return Err(io::Error::other(format!(
+            "--with-bird: {} difference(s) between BIRD and the simulator",
+            check.differences() + check.sessions_down()
+        )));
+    }
+    Ok(())
+}
