@@ -239,7 +239,7 @@ fn established(text: &str) -> usize {
 }
 
 /// One route of BIRD's table.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BirdRoute {
     /// Whether it is a BGP route (else static: the node's own).
     pub bgp: bool,
@@ -249,7 +249,7 @@ pub struct BirdRoute {
     pub cluster_list: Vec<String>,
 }
 
-/// `show route all table master4` as prefix → routes.
+/// `show route all table master4` as prefix → routes (sorted: BIRD's order of equal routes varies).
 pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
     let mut out: BTreeMap<String, Vec<BirdRoute>> = BTreeMap::new();
     let mut prefix = String::new();
@@ -282,6 +282,9 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
         if line.contains('[') {
             out.entry(prefix.clone()).or_default().push(BirdRoute::default());
         }
+    }
+    for v in out.values_mut() {
+        v.sort();
     }
     out
 }
@@ -399,11 +402,11 @@ pub fn cross_check(
 
     let start = Instant::now();
     let poll = Duration::from_millis(1000);
-    let mut last: Option<Vec<String>> = None;
+    let mut last: Option<Vec<BTreeMap<String, Vec<BirdRoute>>>> = None;
     let mut stable = 0u32;
     let mut settled = false;
     let mut up = vec![0usize; n];
-    let mut dumps: Vec<String> = vec![String::new(); n];
+    let mut dumps: Vec<BTreeMap<String, Vec<BirdRoute>>> = vec![BTreeMap::new(); n];
     while start.elapsed() < timeout {
         sleep(poll);
         for c in &mut daemons.children {
@@ -420,7 +423,7 @@ pub fn cross_check(
                 *u = established(&birdc(&birdc_path, sock, "show protocols")?);
             }
             if let Some(d) = dumps.get_mut(i) {
-                *d = birdc(&birdc_path, sock, "show route all table master4")?;
+                *d = parse_routes(&birdc(&birdc_path, sock, "show route all table master4")?);
             }
         }
         let all_up = up.iter().zip(&expected).all(|(u, e)| u >= e);
@@ -479,7 +482,7 @@ pub fn cross_check(
             .map(|c| c.to_string());
         let mut real: BTreeMap<String, Paths> = BTreeMap::new();
         let mut own_cluster = 0;
-        for (prefix, routes) in parse_routes(dumps.get(i).map_or("", String::as_str)) {
+        for (prefix, routes) in dumps.get(i).cloned().unwrap_or_default() {
             let p = real.entry(prefix).or_default();
             for r in routes {
                 // confd writes `rr cluster id` only on a reflector's client
