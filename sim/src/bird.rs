@@ -61,10 +61,7 @@ impl Transport {
 
 fn community_tuple(c: Community) -> (String, &'static str) {
     match c {
-        Community::Standard(v) => (
-            format!("({}, {})", v >> 16, v & 0xffff),
-            "bgp_community",
-        ),
+        Community::Standard(v) => (format!("({}, {})", v >> 16, v & 0xffff), "bgp_community"),
         Community::Large([g, a, b]) => (format!("({g}, {a}, {b})"), "bgp_large_community"),
     }
 }
@@ -302,7 +299,11 @@ pub fn render_ipv4(
         "function reject_local_routes () {\n  # Don't export local routes learned via BPF as they should never leave the node.\n  if (defined(ifname)) then {\n     if (ifname ~ \"bpf*.cali\") then {\n        reject;\n     }\n  }\n}\n\n",
     );
     o.push_str("function calico_export_to_bgp_peers(bool internal_peer) {\n  # filter code terminates when it calls `accept;` or `reject;`,\n");
-    for p in r.pools.iter().filter(|p| p.disabled && p.cidr.addr.is_ipv4()) {
+    for p in r
+        .pools
+        .iter()
+        .filter(|p| p.disabled && p.cidr.addr.is_ipv4())
+    {
         let _ = writeln!(
             o,
             "  if (net ~ {}) then {{ reject; }} # BGP export is disabled.",
@@ -334,7 +335,11 @@ pub fn render_ipv4(
             }
         }
     }
-    for p in r.pools.iter().filter(|p| !p.disabled && p.cidr.addr.is_ipv4()) {
+    for p in r
+        .pools
+        .iter()
+        .filter(|p| !p.disabled && p.cidr.addr.is_ipv4())
+    {
         let _ = writeln!(o, "  if (net ~ {}) then {{ accept; }}", p.cidr);
     }
     o.push_str("}\n");
@@ -467,4 +472,299 @@ pub fn loopback_transport(plan: &Plan, port: u16) -> Transport {
             .or_insert_with(|| loopback_address(254, j));
     }
     Transport { addresses, port }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cluster;
+
+    /// Two ordinary nodes in the mesh, a reflector they peer with through a
+    /// `BGPPeer` with a `BGPFilter`, and a global peer outside the cluster.
+    const CLUSTER: &str = r#"
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  asNumber: 64512
+  serviceClusterIPs: [{cidr: 10.96.0.0/12}]
+  serviceLoadBalancerIPs: [{cidr: 172.16.0.0/24}]
+  prefixAdvertisements:
+  - cidr: 192.168.0.0/16
+    communities: ["64512:100"]
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pods}
+spec: {cidr: 192.168.0.0/16, blockSize: 26}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: quiet}
+spec: {cidr: 10.50.0.0/16, blockSize: 24, disableBGPExport: true}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: a}
+spec: {bgp: {ipv4Address: 10.0.0.1/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: b}
+spec: {bgp: {ipv4Address: 10.0.0.2/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: r, labels: {rr: "true"}}
+spec: {bgp: {ipv4Address: 10.0.0.3/24, routeReflectorClusterID: 224.0.0.1}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: to-rr}
+spec:
+  nodeSelector: "!has(rr)"
+  peerSelector: has(rr)
+  filters: [f]
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: 192.0.2.1, asNumber: 65001}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: f}
+spec:
+  exportV4:
+  - {cidr: 192.168.0.0/16, prefixLength: {min: 26}, matchOperator: In, action: Accept, operations: [{addCommunity: {value: "64512:42"}}]}
+  importV4:
+  - {cidr: 172.16.0.0/24, matchOperator: NotIn, peerType: iBGP, action: Reject}
+"#;
+
+    fn render(node: &str) -> String {
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let i = plan.node_index(node).expect("node");
+        render_ipv4(&plan, &blocks, i, None).expect("rendered")
+    }
+
+    /// The text between `start` and the next line that is exactly `}`.
+    fn block<'a>(text: &'a str, start: &str) -> &'a str {
+        let i = text
+            .find(start)
+            .unwrap_or_else(|| panic!("{start} in\n{text}"));
+        let rest = &text[i..];
+        let j = rest.find("\n}\n").map_or(rest.len(), |j| j + 3);
+        &rest[..j]
+    }
+
+    // What confd's bird.cfg.template writes for the reflector's client
+    // session, with BIRD 2's channel around import, export (and, in the
+    // template, add paths and gateway): `Node_` (the BGPPeer has a
+    // nodeSelector), the BGPFilter calls (the import one takes
+    // `is_same_as`: its rule has a peerType), `rr client` and `rr cluster id`.
+    const REFLECTOR_TO_CLIENT: &str = r#"protocol bgp Node_10_0_0_1 from bgp_template {
+  neighbor 10.0.0.1 as 64512;
+  source address 10.0.0.3;  # The local address we use for the TCP connection
+  ttl security off;
+  multihop;
+  ipv4 {
+    import filter {
+      'bgp_f_importFilterV4'(true);
+      if (defined(bgp_local_pref)&&(bgp_local_pref > 2147482623)) then
+        preference = 200;
+      accept;
+    };
+    export filter {
+      if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {
+        krt_metric = 2147483647 - bgp_local_pref;
+      } else {
+        if (!defined(krt_metric)) then { krt_metric = 1024; }
+        bgp_local_pref = 2147483647 - krt_metric;
+      }
+      'bgp_f_exportFilterV4'();
+      calico_export_to_bgp_peers(true);
+      reject;
+    };  # Only want to export routes for workloads.
+  };
+  graceful restart time 120;
+  rr client;
+  rr cluster id 224.0.0.1;
+}
+"#;
+
+    // A mesh session from the end whose peer's address is higher: passive.
+    const MESH_PASSIVE: &str = r#"protocol bgp Mesh_10_0_0_2 from bgp_template {
+  neighbor 10.0.0.2 as 64512;
+  source address 10.0.0.1;  # The local address we use for the TCP connection
+  ttl security off;
+  multihop;
+  ipv4 {
+    import filter {
+      if (defined(bgp_local_pref)&&(bgp_local_pref > 2147482623)) then
+        preference = 200;
+      accept;
+    };
+    export filter {
+      if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {
+        krt_metric = 2147483647 - bgp_local_pref;
+      } else {
+        if (!defined(krt_metric)) then { krt_metric = 1024; }
+        bgp_local_pref = 2147483647 - krt_metric;
+      }
+      calico_export_to_bgp_peers(true);
+      reject;
+    };  # Only want to export routes for workloads.
+  };
+  passive on;
+  graceful restart time 120;
+}
+"#;
+
+    // bird_ipam.cfg.template's export function for the reflector: the
+    // disabled pool first, the tunnel rules, the node's static (service)
+    // routes, the reflector's LoadBalancer range, then the enabled pool.
+    const EXPORT_FUNCTION: &str = r#"function calico_export_to_bgp_peers(bool internal_peer) {
+  # filter code terminates when it calls `accept;` or `reject;`,
+  if (net ~ 10.50.0.0/16) then { reject; } # BGP export is disabled.
+  if (internal_peer) then {
+    if (defined(ifname)) then {
+      if ((ifname ~ "*.cali") || (ifname ~ "*.calico") || (ifname ~ "tunl0")) then {
+        reject;
+      }
+    }
+  }
+  reject_local_routes();
+  apply_communities();
+  calico_aggr();
+
+  # Export static routes.
+  if ( net ~ 10.96.0.0/12 ) then { accept; }
+  if ( net ~ 172.16.0.0/24 ) then { accept; }
+
+  # Configured as a RR - accept any routes within configured LB service IP ranges
+  if ( net ~ 172.16.0.0/24 ) then { accept; }
+  if (net ~ 192.168.0.0/16) then { accept; }
+}
+"#;
+
+    // confd's bgpFilterBIRDFuncs: one function per direction.
+    const FILTER_FUNCTIONS: &str = r#"# v4 BGPFilter f
+function 'bgp_f_importFilterV4'(bool is_same_as) {
+  if (is_same_as) then { if ((net !~ 172.16.0.0/24)) then { reject; } }
+}
+function 'bgp_f_exportFilterV4'() {
+  if ((net ~ [ 192.168.0.0/16{26,32} ])) then { bgp_community.add((64512, 42)); accept; }
+}
+"#;
+
+    #[test]
+    fn reflector_renders_as_confd() {
+        let r = render("r");
+        assert_eq!(
+            block(&r, "protocol bgp Node_10_0_0_1 "),
+            REFLECTOR_TO_CLIENT
+        );
+        assert_eq!(
+            block(&r, "function calico_export_to_bgp_peers"),
+            EXPORT_FUNCTION
+        );
+        assert!(r.contains(FILTER_FUNCTIONS), "{r}");
+        assert!(r.contains("router id 10.0.0.3;\n"), "{r}");
+        assert!(r.contains("   route 192.168.0.128/26 blackhole;\n"), "{r}");
+        assert!(r.contains(
+            "      if ( net = 192.168.0.128/26 ) then { accept; }\n      if ( net ~ 192.168.0.128/26 && krt_metric < 1024 ) then { accept; }\n      if ( net ~ 192.168.0.128/26 ) then { reject; }\n"
+        ));
+        assert!(r.contains("      if ( net ~ 192.168.0.0/16 ) then {\n          bgp_community.add((64512, 100));\n      }\n"));
+        // A reflector takes no mesh session; the global peer is eBGP: no rr client there.
+        assert!(!r.contains("Mesh_"), "{r}");
+        let tor = block(&r, "protocol bgp Global_192_0_2_1 ");
+        assert!(tor.contains("  neighbor 192.0.2.1 as 65001;\n"), "{tor}");
+        assert!(tor.contains("calico_export_to_bgp_peers(false);"), "{tor}");
+        assert!(!tor.contains("rr client"), "{tor}");
+        // Peers sorted by name, as confd sorts them.
+        let g = r.find("protocol bgp Global_").unwrap_or(usize::MAX);
+        let n = r.find("protocol bgp Node_").unwrap_or(0);
+        assert!(g < n, "{r}");
+    }
+
+    #[test]
+    fn client_renders_as_confd() {
+        let a = render("a");
+        assert_eq!(block(&a, "protocol bgp Mesh_10_0_0_2 "), MESH_PASSIVE);
+        let to_rr = block(&a, "protocol bgp Node_10_0_0_3 ");
+        assert!(!to_rr.contains("passive"), "{to_rr}");
+        assert!(!to_rr.contains("rr client"), "{to_rr}");
+        assert!(to_rr.contains("'bgp_f_exportFilterV4'();"), "{to_rr}");
+        // Not a reflector: no LoadBalancer range accepted beyond its own static routes.
+        assert!(!a.contains("Configured as a RR"), "{a}");
+        // b, whose mesh peer's address is lower, connects.
+        let b = render("b");
+        assert!(!block(&b, "protocol bgp Mesh_10_0_0_1 ").contains("passive"));
+    }
+
+    #[test]
+    fn loopback_transport_binds_and_disables_outsiders() {
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let t = loopback_transport(&plan, 1179);
+        let r = render_ipv4(&plan, &blocks, 2, Some(&t)).expect("rendered");
+        assert!(
+            r.contains("  local 127.1.0.3 port 1179 as 64512;\n  strict bind on;\n"),
+            "{r}"
+        );
+        assert!(
+            r.contains("  neighbor 127.1.0.1 port 1179 as 64512;\n"),
+            "{r}"
+        );
+        assert!(r.contains("  source address 127.1.0.3;"), "{r}");
+        // Names and router ID keep the node's own addresses.
+        assert!(r.contains("protocol bgp Node_10_0_0_1 "), "{r}");
+        assert!(r.contains("router id 10.0.0.3;"), "{r}");
+        let tor = block(&r, "protocol bgp Global_192_0_2_1 ");
+        assert!(tor.contains("  disabled;"), "{tor}");
+        assert!(
+            tor.contains("  neighbor 127.254.0.1 port 1179 as 65001;"),
+            "{tor}"
+        );
+    }
+
+    #[test]
+    fn bird_parses_every_node_when_installed() {
+        let Some(bird) = ["/usr/sbin/bird", "/usr/bin/bird", "/sbin/bird"]
+            .into_iter()
+            .map(std::path::Path::new)
+            .find(|p| p.is_file())
+        else {
+            eprintln!("skipping: bird (bird2) is not installed");
+            return;
+        };
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let t = loopback_transport(&plan, 1179);
+        let dir = std::env::temp_dir().join(format!("reflector-bird-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for i in 0..plan.nodes.len() {
+            for tr in [None, Some(&t)] {
+                let text = render_ipv4(&plan, &blocks, i, tr).expect("rendered");
+                let f = dir.join(format!("n{i}.conf"));
+                std::fs::write(&f, &text).expect("write");
+                let out = std::process::Command::new(bird)
+                    .arg("-p")
+                    .arg("-c")
+                    .arg(&f)
+                    .output()
+                    .expect("bird -p");
+                assert!(
+                    out.status.success(),
+                    "{}\n{text}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -111,7 +111,12 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["steps", "fields", "fail", "fail_session"])]
     pub with_bird: bool,
     /// How long --with-bird waits for BIRD's sessions and routes to settle, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 120, requires = "with_bird")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 120,
+        requires = "with_bird"
+    )]
     pub bird_timeout: u64,
     /// Write (and keep) the BIRD configurations, sockets and logs of --with-bird in this folder.
     #[arg(long, value_name = "DIR", requires = "with_bird")]
