@@ -17,6 +17,11 @@ const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
 /// cluster.
 const MIXED: &str = include_str!("simulate_bird_mixed.yaml");
 
+/// Two cluster IDs, `nextHopMode: Self` between reflectors, an eBGP node with
+/// `prependASPath` and `asPathPrefix`, a large community, `reversePeering:
+/// Manual`, external IPs and LoadBalancer aggregation off.
+const MIXED2: &str = include_str!("simulate_bird_mixed2.yaml");
+
 fn bird_installed() -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -101,14 +106,24 @@ fn bird_agrees_on_calico_services() {
     assert!(v["ipv6_routes_skipped"].as_u64().unwrap_or(0) > 0);
 }
 
+fn agree_on_text(name: &str, yaml: &str, nodes: usize) {
+    let dir = std::env::temp_dir().join(format!("reflector-bird-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("cluster.yaml"), yaml).expect("write fixture");
+    agree(&[dir.to_str().expect("utf-8 path")], nodes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bird_agrees_on_mixed_cluster() {
     require_bird!();
-    let dir = std::env::temp_dir().join(format!("reflector-bird-mixed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("cluster.yaml"), MIXED).expect("write fixture");
-    agree(&[dir.to_str().expect("utf-8 path")], 5);
-    let _ = std::fs::remove_dir_all(&dir);
+    agree_on_text("mixed", MIXED, 5);
+}
+
+#[test]
+fn bird_agrees_on_second_mixed_cluster() {
+    require_bird!();
+    agree_on_text("mixed2", MIXED2, 6);
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! that should come up is Established and the routes stop changing, reads each
 //! node's IPv4 routes with `birdc show route all table master4`, and compares
 //! them with the simulator's: the prefixes, the set of next hops of each
-//! prefix, and the number of paths held. The daemons are stopped by pid when the
+//! prefix, the number of paths held, and each path's next hop, AS path and
+//! communities. The daemons are stopped by pid when the
 //! check ends, also on error or timeout.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use reflector_core::wire::attribute::SegmentType;
+use reflector_core::wire::update_repr::AttributeValue;
+use reflector_core::wire::Prefix;
 use reflector_sim::bird::{loopback_transport, render_ipv4, Transport};
 use reflector_sim::plan::{Endpoint, Family};
 use reflector_sim::Network;
@@ -31,6 +35,8 @@ pub struct Paths {
     pub next_hops: BTreeSet<String>,
     /// Number of paths (BIRD: routes in the table; simulator: candidate paths).
     pub paths: usize,
+    /// Each path as `<next hop> [<AS path>] <communities>`, sorted.
+    pub attributes: Vec<String>,
 }
 
 /// One difference on one node.
@@ -38,7 +44,7 @@ pub struct Paths {
 pub struct Difference {
     /// The prefix.
     pub prefix: String,
-    /// What differs: `missing in BIRD`, `only in BIRD`, `next hops`, `paths`.
+    /// What differs: `missing in BIRD`, `only in BIRD`, `next hops`, `paths`, `attributes`.
     pub kind: &'static str,
     /// The simulator's side, when it has the prefix.
     pub simulator: Option<Paths>,
@@ -147,6 +153,15 @@ impl CrossCheck {
                 );
             }
             for d in &n.differences {
+                if d.kind == "attributes" {
+                    let _ = writeln!(o, "  {:<18} {:<20}", d.prefix, d.kind);
+                    for (side, p) in [("simulator", &d.simulator), ("BIRD", &d.bird)] {
+                        for a in p.iter().flat_map(|p| &p.attributes) {
+                            let _ = writeln!(o, "      {side:<9} {a}");
+                        }
+                    }
+                    continue;
+                }
                 let _ = writeln!(
                     o,
                     "  {:<18} {:<20} simulator: {}   BIRD: {}",
@@ -249,6 +264,21 @@ pub struct BirdRoute {
     pub next_hop: Option<String>,
     /// `BGP.cluster_list`.
     pub cluster_list: Vec<String>,
+    /// `BGP.as_path`.
+    pub as_path: String,
+    /// `BGP.community` and `BGP.large_community` as `a:b` and `a:b:c`, sorted.
+    pub communities: Vec<String>,
+}
+
+/// BIRD's `(64512,100) (64512,42)` or `(64512, 7, 9)` as `64512:100`, `64512:42`, `64512:7:9`.
+fn bird_communities(text: &str) -> Vec<String> {
+    text.split(')')
+        .filter_map(|c| {
+            let c = c.trim().trim_start_matches('(');
+            let parts: Vec<&str> = c.split(',').map(str::trim).collect();
+            (!c.is_empty()).then(|| parts.join(":"))
+        })
+        .collect()
 }
 
 /// `show route all table master4` as prefix → routes (sorted: BIRD's order of equal routes varies).
@@ -267,6 +297,18 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
             } else if let Some(t) = attr.strip_prefix("Type:") {
                 if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
                     last.bgp = t.split_whitespace().next() == Some("BGP");
+                }
+            } else if let Some(p) = attr.strip_prefix("BGP.as_path:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.as_path = p.split_whitespace().collect::<Vec<_>>().join(" ");
+                }
+            } else if let Some(c) = attr
+                .strip_prefix("BGP.community:")
+                .or_else(|| attr.strip_prefix("BGP.large_community:"))
+            {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.communities.extend(bird_communities(c));
+                    last.communities.sort();
                 }
             } else if let Some(cl) = attr.strip_prefix("BGP.cluster_list:") {
                 if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
@@ -291,6 +333,69 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
         v.sort();
     }
     out
+}
+
+/// One path as the check compares it: next hop, AS path, communities.
+fn path_text(next_hop: &str, as_path: &str, communities: &[String]) -> String {
+    format!("{next_hop} [{as_path}] {}", communities.join(" "))
+}
+
+/// The simulator's IPv4 routes of node `i` (every path held), and how many IPv6 prefixes it left out.
+fn sim_paths(net: &Network, i: usize) -> (BTreeMap<String, Paths>, usize) {
+    let mut out = BTreeMap::new();
+    let mut skipped = 0;
+    let Some(engine) = net.engine(i) else {
+        return (out, 0);
+    };
+    for (prefix, _) in engine.loc_rib() {
+        if !matches!(prefix, Prefix::V4(_)) {
+            skipped += 1;
+            continue;
+        }
+        let mut p = Paths::default();
+        for c in engine.candidates(&prefix) {
+            let hop = c
+                .set
+                .info()
+                .next_hop
+                .map_or_else(|| "-".to_string(), |n| n.to_string());
+            let mut as_path = String::new();
+            let mut communities = Vec::new();
+            for a in c.attributes() {
+                match a.value {
+                    AttributeValue::AsPath(path) => {
+                        as_path = path
+                            .segments
+                            .iter()
+                            .map(|s| {
+                                let asns: Vec<String> = s.asns.iter().map(u32::to_string).collect();
+                                match s.kind {
+                                    SegmentType::Sequence => asns.join(" "),
+                                    _ => format!("{{{}}}", asns.join(",")),
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                    }
+                    AttributeValue::Communities(cs) => {
+                        communities.extend(cs.iter().map(|c| format!("{}:{}", c >> 16, c & 0xffff)))
+                    }
+                    AttributeValue::LargeCommunities(cs) => communities.extend(
+                        cs.iter()
+                            .map(|c| format!("{}:{}:{}", c.global, c.local1, c.local2)),
+                    ),
+                    _ => {}
+                }
+            }
+            communities.sort();
+            p.paths += 1;
+            p.attributes.push(path_text(&hop, &as_path, &communities));
+            p.next_hops.insert(hop);
+        }
+        p.attributes.sort();
+        out.insert(prefix.to_string(), p);
+    }
+    (out, skipped)
 }
 
 /// Runs the check on a network that has converged; `dir` keeps the configurations there.
@@ -466,20 +571,8 @@ pub fn cross_check(
             .get(i)
             .and_then(|x| x.ipv4)
             .map_or_else(String::new, |a| a.to_string());
-        let mut sim: BTreeMap<String, Paths> = BTreeMap::new();
-        for r in net.routes(i) {
-            if r.prefix.contains(':') {
-                ipv6_skipped += 1;
-                continue;
-            }
-            sim.insert(
-                r.prefix.clone(),
-                Paths {
-                    next_hops: r.next_hops.iter().cloned().collect(),
-                    paths: r.paths,
-                },
-            );
-        }
+        let (sim, skipped) = sim_paths(net, i);
+        ipv6_skipped += skipped;
         let cluster_id = plan
             .nodes
             .get(i)
@@ -508,6 +601,9 @@ pub fn cross_check(
                     (true, None) => "-".to_string(),
                     (false, _) => own.clone(),
                 };
+                p.attributes
+                    .push(path_text(&hop, &r.as_path, &r.communities));
+                p.attributes.sort();
                 p.next_hops.insert(hop);
             }
         }
@@ -520,6 +616,7 @@ pub fn cross_check(
                 (None, Some(_)) => "only in BIRD",
                 (Some(s), Some(b)) if s.next_hops != b.next_hops => "next hops",
                 (Some(s), Some(b)) if s.paths != b.paths => "paths",
+                (Some(s), Some(b)) if s.attributes != b.attributes => "attributes",
                 _ => continue,
             };
             differences.push(Difference {
@@ -595,6 +692,8 @@ Table master4:
 \tBGP.as_path: 
 \tBGP.next_hop: 127.1.0.2
 \tBGP.local_pref: 2147482623
+\tBGP.community: (64512,100) (64512,42)
+\tBGP.large_community: (64512, 7, 9)
 \tBGP.originator_id: 10.0.0.2
 \tBGP.cluster_list: 224.0.0.1
 ";
