@@ -171,3 +171,48 @@ fn bird_text_report_and_kept_configurations() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A difference the check must find: a `BGPFilter` rule on `priority`, which the
+/// simulator cannot test (it warns, and never matches the rule), while BIRD
+/// rejects every normal-priority route on import with it. Every learned pod
+/// block is then missing in BIRD, on every node, and the command fails.
+#[test]
+fn bird_finds_the_priority_rule_the_simulator_cannot_test() {
+    require_bird!();
+    let dir = std::env::temp_dir().join(format!("reflector-bird-priority-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["nodes.yaml", "bgpconfiguration.yaml"] {
+        std::fs::copy(format!("{EXAMPLES}/calico-rr/{f}"), dir.join(f)).expect("copy example");
+    }
+    std::fs::write(
+        dir.join("peers.yaml"),
+        include_str!("simulate_bird_priority.yaml"),
+    )
+    .expect("write peers");
+    let out = reflector(&[
+        "simulate",
+        dir.to_str().expect("utf-8 path"),
+        "--with-bird",
+        "--json",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stderr.contains("difference(s) between BIRD and the simulator"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("priority"), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    let mut total = 0;
+    for n in v["nodes"].as_array().expect("nodes") {
+        assert_eq!(n["established"], n["expected_sessions"], "{n}");
+        for d in n["differences"].as_array().expect("differences") {
+            assert_eq!(d["kind"], "missing in BIRD", "{d}");
+            total += 1;
+        }
+    }
+    // Clients miss the other four blocks, reflectors their three clients'.
+    assert_eq!(total, 3 * 4 + 2 * 3, "{stdout}");
+}
