@@ -205,11 +205,24 @@ struct Daemons {
 
 impl Drop for Daemons {
     fn drop(&mut self) {
-        for c in &mut self.children {
-            // Child::kill signals exactly this pid.
-            let _ = c.kill();
+        // SIGTERM to exactly the pids started here, so BIRD shuts down
+        // cleanly; whatever still runs after 2 s gets SIGKILL (Child::kill).
+        for c in &self.children {
+            if let Ok(pid) = libc::pid_t::try_from(c.id()) {
+                // SAFETY: kill(2) with a pid this process spawned and has not reaped.
+                unsafe {
+                    libc::kill(pid, libc::SIGTERM);
+                }
+            }
         }
+        let deadline = Instant::now() + Duration::from_secs(2);
         for c in &mut self.children {
+            while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                sleep(Duration::from_millis(20));
+            }
+            if matches!(c.try_wait(), Ok(None)) {
+                let _ = c.kill();
+            }
             let _ = c.wait();
         }
         if !self.keep {
