@@ -12,6 +12,7 @@
 //! happens when nodes or sessions fail or the configuration changes step by
 //! step ([`whatif`]).
 
+pub mod bird;
 pub mod error;
 pub mod fields;
 pub mod generate;

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use reflector_sim::generate::{generate, GenerateOptions};
 use reflector_sim::{Cluster, Network};
 
+mod bird;
 mod report;
 mod whatif;
 
@@ -104,6 +105,22 @@ pub struct Args {
     /// (routing, session, not routing, not simulated), then stop.
     #[arg(long, conflicts_with_all = ["steps", "nodes", "fail", "fail_session"])]
     pub fields: bool,
+    /// Also run every node's calico/node BIRD configuration on real BIRDs
+    /// (`bird` from bird2, on 127.1.x.y) and compare their IPv4 routes with the
+    /// simulator's; fails on any difference.
+    #[arg(long, conflicts_with_all = ["steps", "fields", "fail", "fail_session"])]
+    pub with_bird: bool,
+    /// How long --with-bird waits for BIRD's sessions and routes to settle, in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 120,
+        requires = "with_bird"
+    )]
+    pub bird_timeout: u64,
+    /// Write (and keep) the BIRD configurations, sockets and logs of --with-bird in this folder.
+    #[arg(long, value_name = "DIR", requires = "with_bird")]
+    pub bird_dir: Option<PathBuf>,
 }
 
 /// `--fields`: the table (or JSON list) of the fields the resources set.
@@ -373,6 +390,37 @@ fn run_steps(args: &Args) -> io::Result<()> {
     Ok(())
 }
 
+/// `--with-bird`: runs the simulator, then the same cluster on real BIRDs, and compares.
+fn run_with_bird(
+    args: &Args,
+    cluster: &Cluster,
+    notes: &[reflector_sim::Note],
+    progress: &Progress,
+) -> io::Result<()> {
+    {
+        let mut err = io::stderr().lock();
+        for note in notes {
+            writeln!(err, "{note}")?;
+        }
+    }
+    let (net, summary) = simulate(cluster, "as configured", args.max_steps, progress)?;
+    if !summary.converged {
+        progress.done();
+        return Err(io::Error::other(format!(
+            "the network did not converge within {} steps (--max-steps)",
+            args.max_steps
+        )));
+    }
+    let check = bird::cross_check(
+        &net,
+        Duration::from_secs(args.bird_timeout),
+        args.bird_dir.as_deref(),
+        &|m| progress.say(m),
+    );
+    progress.done();
+    bird::report(&check?, args.json)
+}
+
 /// Runs `reflector simulate`.
 pub fn run(args: &Args) -> io::Result<()> {
     if !args.steps.is_empty() {
@@ -389,6 +437,9 @@ pub fn run(args: &Args) -> io::Result<()> {
             writeln!(err, "{note}")?;
         }
         return print_fields(&cluster, args.json);
+    }
+    if args.with_bird {
+        return run_with_bird(args, &cluster, &notes, &progress);
     }
     let planned = plan.summary();
 

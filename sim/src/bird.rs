@@ -1,0 +1,770 @@
+//! calico/node's BIRD configuration for a node, rendered from a [`Plan`] in BIRD 2 syntax.
+//!
+//! calico/node's confd fills `bird.cfg.template`, `bird_aggr.cfg.template`
+//! and `bird_ipam.cfg.template` (`node/filesystem/etc/calico/confd/templates`)
+//! with what `confd/pkg/backends/calico/bgp_processor.go` computes. This
+//! module renders the same text for one node, from the same plan the
+//! simulator runs, so that `reflector simulate --with-bird` can run a real
+//! BIRD per node and compare its routes with the simulator's.
+//!
+//! Where the output deviates from confd's (each is needed for BIRD 2, which
+//! Debian's `bird2` is, or for running on loopback):
+//!
+//! - the three files are one text (no `include`);
+//! - BIRD 2 puts `import`, `export`, `add paths`, `gateway` and `next hop
+//!   self` in the `ipv4 { ... }` channel of a `bgp` protocol, and a `static`
+//!   protocol needs `ipv4;`;
+//! - no `kernel`, `device` or `direct` protocol and no
+//!   `calico_kernel_programming` filter: the cross-check must not touch the
+//!   host's routing table, and the simulator has no interfaces;
+//! - `graceful restart time` is written on every session (the plan records
+//!   BIRD's default 120 s where confd writes nothing);
+//! - a session configured by several sources (mesh and a `BGPPeer`) is one
+//!   protocol named after its most specific peer type (`Mesh_`, `Node_`,
+//!   `Global_`), where confd would write one protocol per source;
+//! - `BGPFilter` function names are not truncated and hashed beyond 45
+//!   characters;
+//! - IPv6 (calico/node's separate `bird6`) is not rendered;
+//! - with a [`Transport`], addresses are replaced by loopback ones: each
+//!   session binds `local <address> port <port>` with `strict bind`, and
+//!   peers outside the cluster are `disabled`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::ipam::NodeBlocks;
+use crate::plan::{Endpoint, Family, PeerRole, PeerType, Plan};
+use crate::resources::{BgpFilter, Community, FilterOperation, FilterRule, MatchOperator};
+use crate::routes::PRIORITY_BASE;
+
+/// calico/node's default `ipv4NormalRoutePriority`.
+pub const NORMAL_ROUTE_PRIORITY: u32 = 1024;
+
+/// calico/node's `birdOverridePreference`.
+const OVERRIDE_PREFERENCE: u32 = 200;
+
+/// Where the rendered BIRDs listen when they run on one host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// Each node's and external peer's address, mapped to its loopback address.
+    pub addresses: BTreeMap<IpAddr, Ipv4Addr>,
+    /// The BGP port every daemon listens on and connects to.
+    pub port: u16,
+}
+
+impl Transport {
+    fn map(&self, a: IpAddr) -> IpAddr {
+        self.addresses.get(&a).map_or(a, |x| IpAddr::V4(*x))
+    }
+}
+
+fn community_tuple(c: Community) -> (String, &'static str) {
+    match c {
+        Community::Standard(v) => (format!("({}, {})", v >> 16, v & 0xffff), "bgp_community"),
+        Community::Large([g, a, b]) => (format!("({g}, {a}, {b})"), "bgp_large_community"),
+    }
+}
+
+/// One `BGPFilter` rule as confd's `filterStatement` writes it.
+fn rule_text(rule: &FilterRule) -> String {
+    let mut cond: Vec<String> = Vec::new();
+    if let Some((cidr, op, lengths)) = &rule.cidr {
+        let op = match op {
+            MatchOperator::Equal => "=",
+            MatchOperator::NotEqual => "!=",
+            MatchOperator::In => "~",
+            MatchOperator::NotIn => "!~",
+        };
+        let target = match lengths {
+            Some((lo, hi)) => format!("[ {cidr}{{{lo},{hi}}} ]"),
+            None => cidr.to_string(),
+        };
+        cond.push(format!("(net {op} {target})"));
+    }
+    if rule.remote_peers_only {
+        cond.push("((defined(source))&&(source ~ [ RTS_BGP ]))".to_string());
+    }
+    if let Some(i) = &rule.interface {
+        cond.push(format!("((defined(ifname))&&(ifname ~ \"{i}\"))"));
+    }
+    if let Some(c) = rule.community {
+        let (t, attr) = community_tuple(c);
+        cond.push(format!("({t} ~ {attr})"));
+    }
+    if !rule.as_path_prefix.is_empty() {
+        let asns: Vec<String> = rule.as_path_prefix.iter().map(u32::to_string).collect();
+        cond.push(format!("(bgp_path ~ [= {} * =])", asns.join(" ")));
+    }
+    if let Some(p) = rule.priority {
+        cond.push(format!(
+            "(defined(bgp_local_pref)&&(bgp_local_pref = {}))",
+            PRIORITY_BASE.saturating_sub(p)
+        ));
+    }
+    let mut body: Vec<String> = Vec::new();
+    for op in &rule.operations {
+        match op {
+            FilterOperation::AddCommunity(c) => {
+                let (t, attr) = community_tuple(*c);
+                body.push(format!("{attr}.add({t});"));
+            }
+            FilterOperation::PrependAsPath(asns) => {
+                for a in asns.iter().rev() {
+                    body.push(format!("bgp_path.prepend({a});"));
+                }
+            }
+            FilterOperation::SetPriority(p) => {
+                body.push(format!(
+                    "bgp_local_pref = {};",
+                    PRIORITY_BASE.saturating_sub(*p)
+                ));
+            }
+        }
+    }
+    body.push(if rule.accept { "accept;" } else { "reject;" }.to_string());
+    let body = body.join(" ");
+    let text = if cond.is_empty() {
+        body
+    } else {
+        format!("if ({}) then {{ {body} }}", cond.join("&&"))
+    };
+    match rule.ibgp_only {
+        Some(true) => format!("if (is_same_as) then {{ {text} }}"),
+        Some(false) => format!("if (!is_same_as) then {{ {text} }}"),
+        None => text,
+    }
+}
+
+fn function_name(filter: &str, direction: &str) -> String {
+    format!("'bgp_{filter}_{direction}FilterV4'")
+}
+
+/// confd's `bgpFilterBIRDFuncs` for IPv4: one function per filter and direction with rules.
+fn filter_functions(filters: &BTreeMap<String, BgpFilter>, out: &mut String) {
+    let mut any = false;
+    for (name, f) in filters {
+        let dirs = [("import", &f.import_v4), ("export", &f.export_v4)];
+        if dirs.iter().all(|(_, r)| r.is_empty()) {
+            continue;
+        }
+        any = true;
+        let _ = writeln!(out, "# v4 BGPFilter {name}");
+        for (dir, rules) in dirs {
+            if rules.is_empty() {
+                continue;
+            }
+            let args = if rules.iter().any(|r| r.ibgp_only.is_some()) {
+                "bool is_same_as"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "function {}({args}) {{", function_name(name, dir));
+            for r in rules.iter() {
+                let _ = writeln!(out, "  {}", rule_text(r));
+            }
+            out.push_str("}\n");
+        }
+    }
+    if !any {
+        out.push_str("# No v4 BGPFilters configured\n");
+    }
+}
+
+/// The calls of a session's `BGPFilter` functions in one direction, as confd's `buildImportFilter`/`buildExportFilter`.
+fn filter_calls(
+    filters: &BTreeMap<String, BgpFilter>,
+    names: &[String],
+    dir: &str,
+    same_as: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in names {
+        let Some(f) = filters.get(name) else {
+            continue;
+        };
+        let rules = if dir == "import" {
+            &f.import_v4
+        } else {
+            &f.export_v4
+        };
+        if rules.is_empty() {
+            continue;
+        }
+        if rules.iter().any(|r| r.ibgp_only.is_some()) {
+            out.push(format!("{}({same_as});", function_name(name, dir)));
+        } else {
+            out.push(format!("{}();", function_name(name, dir)));
+        }
+    }
+    out
+}
+
+fn name_of(prefix: &str, ip: IpAddr) -> String {
+    let s = ip.to_string().replace(['.', ':'], "_");
+    format!("{prefix}_{s}")
+}
+
+/// calico/node's IPv4 BIRD configuration of plan node `node` (BIRD 2 syntax), or `None` for no such node.
+///
+/// With a [`Transport`], addresses are the loopback ones it maps to and the
+/// daemon binds them on its port (see the module documentation).
+pub fn render_ipv4(
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    node: usize,
+    transport: Option<&Transport>,
+) -> Option<String> {
+    let me = plan.nodes.get(node)?;
+    let r = &plan.routing;
+    let map = |a: IpAddr| transport.map_or(a, |t| t.map(a));
+    let v4 = |c: &&crate::resources::Cidr<IpAddr>| c.addr.is_ipv4();
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# calico/node's BIRD configuration for node {} (bird.cfg, bird_aggr.cfg, bird_ipam.cfg),\n# rendered by Reflector in BIRD 2 syntax.",
+        me.name
+    );
+
+    // bird.cfg: communities.
+    o.push_str("\nfunction apply_communities ()\n{\n");
+    for pa in r.prefix_advertisements.get(node).into_iter().flatten() {
+        if !pa.cidr.addr.is_ipv4() || pa.communities.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "      if ( net ~ {} ) then {{", pa.cidr);
+        for c in &pa.communities {
+            let (t, attr) = community_tuple(*c);
+            let _ = writeln!(o, "          {attr}.add({t});");
+        }
+        o.push_str("      }\n");
+    }
+    o.push_str("}\n");
+
+    // bird_aggr.cfg: the node's blocks and static routes.
+    o.push_str("\n# bird_aggr.cfg\n");
+    let my_blocks: Vec<String> = blocks
+        .get(node)
+        .map(|b| b.ipv4.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let mut statics: Vec<String> = r
+        .statics
+        .get(node)
+        .into_iter()
+        .flatten()
+        .filter(v4)
+        .map(ToString::to_string)
+        .collect();
+    // confd lists `/staticroutes` keys (`10.96.0.0-12`) in key order.
+    statics.sort_by_key(|s| s.replace('/', "-"));
+    statics.dedup();
+    let added = !my_blocks.is_empty() || !statics.is_empty();
+    o.push_str("template static static_template {\n  ipv4;\n");
+    if !my_blocks.is_empty() {
+        o.push_str("   # IP blocks for this host.\n");
+        for b in my_blocks.iter().filter(|b| !b.ends_with("/32")) {
+            let _ = writeln!(o, "   route {b} blackhole;");
+        }
+    }
+    if !statics.is_empty() {
+        o.push_str("   # Static routes.\n");
+        for s in &statics {
+            let _ = writeln!(o, "   route {s} blackhole;");
+        }
+    }
+    if !added {
+        o.push_str("   # No IP blocks or static routes for this host.\n");
+    }
+    o.push_str("}\n\n");
+    if added {
+        o.push_str("protocol static from static_template {\n}\n\n");
+    }
+    o.push_str(
+        "# Aggregation of routes on this host; export the block, nothing beneath it.\nfunction calico_aggr ()\n{\n",
+    );
+    for b in &my_blocks {
+        let _ = writeln!(o, "      # Block {b} is confirmed");
+        let _ = writeln!(o, "      if ( net = {b} ) then {{ accept; }}");
+        let _ = writeln!(
+            o,
+            "      if ( net ~ {b} && krt_metric < {NORMAL_ROUTE_PRIORITY} ) then {{ accept; }}"
+        );
+        let _ = writeln!(o, "      if ( net ~ {b} ) then {{ reject; }}");
+    }
+    o.push_str("}\n");
+
+    // bird_ipam.cfg: the export filter.
+    o.push_str("\n# bird_ipam.cfg\n");
+    o.push_str(
+        "function reject_local_routes () {\n  # Don't export local routes learned via BPF as they should never leave the node.\n  if (defined(ifname)) then {\n     if (ifname ~ \"bpf*.cali\") then {\n        reject;\n     }\n  }\n}\n\n",
+    );
+    o.push_str("function calico_export_to_bgp_peers(bool internal_peer) {\n  # filter code terminates when it calls `accept;` or `reject;`,\n");
+    for p in r
+        .pools
+        .iter()
+        .filter(|p| p.disabled && p.cidr.addr.is_ipv4())
+    {
+        let _ = writeln!(
+            o,
+            "  if (net ~ {}) then {{ reject; }} # BGP export is disabled.",
+            p.cidr
+        );
+    }
+    o.push_str("  if (internal_peer) then {\n    if (defined(ifname)) then {\n      if ((ifname ~ \"*.cali\") || (ifname ~ \"*.calico\") || (ifname ~ \"tunl0\")) then {\n        reject;\n      }\n    }\n  }\n");
+    o.push_str("  reject_local_routes();\n  apply_communities();\n  calico_aggr();\n");
+    if !statics.is_empty() {
+        o.push_str("\n  # Export static routes.\n");
+        for s in &statics {
+            let _ = writeln!(o, "  if ( net ~ {s} ) then {{ accept; }}");
+        }
+    }
+    if me.cluster_id.is_some() {
+        for (ranges, what) in [
+            (&r.load_balancer_ranges, "LB service IP ranges"),
+            (&r.external_ranges, "external service IP ranges"),
+        ] {
+            let v: Vec<_> = ranges.iter().filter(v4).collect();
+            if !v.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "\n  # Configured as a RR - accept any routes within configured {what}"
+                );
+                for c in v {
+                    let _ = writeln!(o, "  if ( net ~ {c} ) then {{ accept; }}");
+                }
+            }
+        }
+    }
+    for p in r
+        .pools
+        .iter()
+        .filter(|p| !p.disabled && p.cidr.addr.is_ipv4())
+    {
+        let _ = writeln!(o, "  if (net ~ {}) then {{ accept; }}", p.cidr);
+    }
+    o.push_str("}\n");
+    o.push_str("\n# No kernel, device or direct protocol and no calico_kernel_programming filter:\n# this configuration never touches the host's routing table.\n");
+
+    // bird.cfg: router ID, template, filters, peers.
+    let Some(my_ip) = me.ipv4 else {
+        o.push_str("\n# IPv4 disabled on this node.\n");
+        return Some(o);
+    };
+    let _ = writeln!(o, "\nrouter id {my_ip};");
+    let local = map(IpAddr::V4(my_ip));
+    o.push_str("\n# Template for all BGP clients\ntemplate bgp bgp_template {\n  description \"Connection to BGP peer\";\n");
+    let _ = writeln!(o, "  local as {};", me.as_number);
+    if let Some(t) = transport {
+        let _ = writeln!(o, "  local {local} port {} as {};", t.port, me.as_number);
+        o.push_str("  strict bind on;\n");
+    }
+    o.push_str("  ipv4 {\n    gateway recursive; # This should be the default, but just in case.\n    add paths on;\n  };\n");
+    o.push_str("  graceful restart;  # See comment in kernel section about graceful restart.\n  connect delay time 2;\n  connect retry time 5;\n  error wait time 5,30;\n}\n");
+
+    o.push_str("\n# -------------- BGP Filters ------------------\n");
+    filter_functions(&r.filters, &mut o);
+
+    let mut peers: Vec<(String, String)> = Vec::new();
+    for (mine, them, s) in plan.sessions_of(node) {
+        if s.family != Family::Ipv4 || !mine.configured {
+            continue;
+        }
+        let external = matches!(them.endpoint, Endpoint::External(_));
+        let prefix = match mine.peer_type {
+            PeerType::NodeToNodeMesh => "Mesh",
+            PeerType::NodeSpecific => "Node",
+            PeerType::Global => "Global",
+        };
+        let name = name_of(prefix, them.address);
+        let same_as = mine.as_number == them.as_number;
+        let names = s.filters_of(Endpoint::Node(node));
+        let mut p = String::new();
+        let _ = writeln!(p, "protocol bgp {name} from bgp_template {{");
+        if external && transport.is_some() {
+            p.push_str("  disabled;  # a peer outside the cluster: nothing runs there\n");
+        }
+        match transport {
+            Some(t) => {
+                let _ = writeln!(
+                    p,
+                    "  neighbor {} port {} as {};",
+                    map(them.address),
+                    t.port,
+                    them.as_number
+                );
+            }
+            None => {
+                let _ = writeln!(p, "  neighbor {} as {};", them.address, them.as_number);
+            }
+        }
+        let _ = writeln!(
+            p,
+            "  source address {local};  # The local address we use for the TCP connection"
+        );
+        p.push_str("  ttl security off;\n  multihop;\n  ipv4 {\n    import filter {\n");
+        for l in filter_calls(&r.filters, names, "import", same_as) {
+            let _ = writeln!(p, "      {l}");
+        }
+        let _ = writeln!(
+            p,
+            "      if (defined(bgp_local_pref)&&(bgp_local_pref > {})) then\n        preference = {OVERRIDE_PREFERENCE};\n      accept;\n    }};",
+            PRIORITY_BASE - NORMAL_ROUTE_PRIORITY
+        );
+        p.push_str("    export filter {\n      if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {\n");
+        let _ = writeln!(
+            p,
+            "        krt_metric = {PRIORITY_BASE} - bgp_local_pref;\n      }} else {{\n        if (!defined(krt_metric)) then {{ krt_metric = {NORMAL_ROUTE_PRIORITY}; }}\n        bgp_local_pref = {PRIORITY_BASE} - krt_metric;\n      }}"
+        );
+        for l in filter_calls(&r.filters, names, "export", same_as) {
+            let _ = writeln!(p, "      {l}");
+        }
+        let _ = writeln!(
+            p,
+            "      calico_export_to_bgp_peers({same_as});\n      reject;\n    }};  # Only want to export routes for workloads."
+        );
+        if mine.next_hop_self {
+            p.push_str("    next hop self;\n");
+        }
+        p.push_str("  };\n");
+        if mine.passive {
+            p.push_str("  passive on;\n");
+        }
+        let _ = writeln!(p, "  graceful restart time {};", mine.restart_time);
+        if mine.role == PeerRole::Client {
+            if let Some(cid) = me.cluster_id {
+                let _ = writeln!(p, "  rr client;\n  rr cluster id {cid};");
+            }
+        }
+        p.push_str("}\n");
+        peers.push((name, p));
+    }
+    // confd sorts the peers by name.
+    peers.sort();
+    if peers.is_empty() {
+        o.push_str("# No BGP peers configured for this node\n");
+    } else {
+        o.push_str("# BGP Protocol Configurations\n");
+        for (_, p) in peers {
+            o.push_str(&p);
+        }
+    }
+    Some(o)
+}
+
+/// The loopback address of the `i`-th daemon: 127.1.0.1, 127.1.0.2, ... (250 per third octet).
+pub fn loopback_address(base: u8, i: usize) -> Ipv4Addr {
+    let third = u8::try_from(i / 250).unwrap_or(u8::MAX);
+    let fourth = u8::try_from(i % 250 + 1).unwrap_or(1);
+    Ipv4Addr::new(127, base, third, fourth)
+}
+
+/// A [`Transport`] for a plan: node `i` at `127.1.x.y`, external peers at `127.254.x.y`, all on `port`.
+pub fn loopback_transport(plan: &Plan, port: u16) -> Transport {
+    let mut addresses = BTreeMap::new();
+    for (i, n) in plan.nodes.iter().enumerate() {
+        if let Some(a) = n.ipv4 {
+            addresses.insert(IpAddr::V4(a), loopback_address(1, i));
+        }
+    }
+    for (j, x) in plan.externals.iter().enumerate() {
+        addresses
+            .entry(x.address)
+            .or_insert_with(|| loopback_address(254, j));
+    }
+    Transport { addresses, port }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cluster;
+
+    /// Two ordinary nodes in the mesh, a reflector they peer with through a
+    /// `BGPPeer` with a `BGPFilter`, and a global peer outside the cluster.
+    const CLUSTER: &str = r#"
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  asNumber: 64512
+  serviceClusterIPs: [{cidr: 10.96.0.0/12}]
+  serviceLoadBalancerIPs: [{cidr: 172.16.0.0/24}]
+  prefixAdvertisements:
+  - cidr: 192.168.0.0/16
+    communities: ["64512:100"]
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pods}
+spec: {cidr: 192.168.0.0/16, blockSize: 26}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: quiet}
+spec: {cidr: 10.50.0.0/16, blockSize: 24, disableBGPExport: true}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: a}
+spec: {bgp: {ipv4Address: 10.0.0.1/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: b}
+spec: {bgp: {ipv4Address: 10.0.0.2/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: r, labels: {rr: "true"}}
+spec: {bgp: {ipv4Address: 10.0.0.3/24, routeReflectorClusterID: 224.0.0.1}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: to-rr}
+spec:
+  nodeSelector: "!has(rr)"
+  peerSelector: has(rr)
+  filters: [f]
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: 192.0.2.1, asNumber: 65001}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: f}
+spec:
+  exportV4:
+  - {cidr: 192.168.0.0/16, prefixLength: {min: 26}, matchOperator: In, action: Accept, operations: [{addCommunity: {value: "64512:42"}}]}
+  importV4:
+  - {cidr: 172.16.0.0/24, matchOperator: NotIn, peerType: iBGP, action: Reject}
+"#;
+
+    fn render(node: &str) -> String {
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let i = plan.node_index(node).expect("node");
+        render_ipv4(&plan, &blocks, i, None).expect("rendered")
+    }
+
+    /// The text between `start` and the next line that is exactly `}`.
+    fn block<'a>(text: &'a str, start: &str) -> &'a str {
+        let i = text
+            .find(start)
+            .unwrap_or_else(|| panic!("{start} in\n{text}"));
+        let rest = &text[i..];
+        let j = rest.find("\n}\n").map_or(rest.len(), |j| j + 3);
+        &rest[..j]
+    }
+
+    // What confd's bird.cfg.template writes for the reflector's client
+    // session, with BIRD 2's channel around import, export (and, in the
+    // template, add paths and gateway): `Node_` (the BGPPeer has a
+    // nodeSelector), the BGPFilter calls (the import one takes
+    // `is_same_as`: its rule has a peerType), `rr client` and `rr cluster id`.
+    const REFLECTOR_TO_CLIENT: &str = r#"protocol bgp Node_10_0_0_1 from bgp_template {
+  neighbor 10.0.0.1 as 64512;
+  source address 10.0.0.3;  # The local address we use for the TCP connection
+  ttl security off;
+  multihop;
+  ipv4 {
+    import filter {
+      'bgp_f_importFilterV4'(true);
+      if (defined(bgp_local_pref)&&(bgp_local_pref > 2147482623)) then
+        preference = 200;
+      accept;
+    };
+    export filter {
+      if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {
+        krt_metric = 2147483647 - bgp_local_pref;
+      } else {
+        if (!defined(krt_metric)) then { krt_metric = 1024; }
+        bgp_local_pref = 2147483647 - krt_metric;
+      }
+      'bgp_f_exportFilterV4'();
+      calico_export_to_bgp_peers(true);
+      reject;
+    };  # Only want to export routes for workloads.
+  };
+  graceful restart time 120;
+  rr client;
+  rr cluster id 224.0.0.1;
+}
+"#;
+
+    // A mesh session from the end whose peer's address is higher: passive.
+    const MESH_PASSIVE: &str = r#"protocol bgp Mesh_10_0_0_2 from bgp_template {
+  neighbor 10.0.0.2 as 64512;
+  source address 10.0.0.1;  # The local address we use for the TCP connection
+  ttl security off;
+  multihop;
+  ipv4 {
+    import filter {
+      if (defined(bgp_local_pref)&&(bgp_local_pref > 2147482623)) then
+        preference = 200;
+      accept;
+    };
+    export filter {
+      if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {
+        krt_metric = 2147483647 - bgp_local_pref;
+      } else {
+        if (!defined(krt_metric)) then { krt_metric = 1024; }
+        bgp_local_pref = 2147483647 - krt_metric;
+      }
+      calico_export_to_bgp_peers(true);
+      reject;
+    };  # Only want to export routes for workloads.
+  };
+  passive on;
+  graceful restart time 120;
+}
+"#;
+
+    // bird_ipam.cfg.template's export function for the reflector: the
+    // disabled pool first, the tunnel rules, the node's static (service)
+    // routes, the reflector's LoadBalancer range, then the enabled pool.
+    const EXPORT_FUNCTION: &str = r#"function calico_export_to_bgp_peers(bool internal_peer) {
+  # filter code terminates when it calls `accept;` or `reject;`,
+  if (net ~ 10.50.0.0/16) then { reject; } # BGP export is disabled.
+  if (internal_peer) then {
+    if (defined(ifname)) then {
+      if ((ifname ~ "*.cali") || (ifname ~ "*.calico") || (ifname ~ "tunl0")) then {
+        reject;
+      }
+    }
+  }
+  reject_local_routes();
+  apply_communities();
+  calico_aggr();
+
+  # Export static routes.
+  if ( net ~ 10.96.0.0/12 ) then { accept; }
+  if ( net ~ 172.16.0.0/24 ) then { accept; }
+
+  # Configured as a RR - accept any routes within configured LB service IP ranges
+  if ( net ~ 172.16.0.0/24 ) then { accept; }
+  if (net ~ 192.168.0.0/16) then { accept; }
+}
+"#;
+
+    // confd's bgpFilterBIRDFuncs: one function per direction.
+    const FILTER_FUNCTIONS: &str = r#"# v4 BGPFilter f
+function 'bgp_f_importFilterV4'(bool is_same_as) {
+  if (is_same_as) then { if ((net !~ 172.16.0.0/24)) then { reject; } }
+}
+function 'bgp_f_exportFilterV4'() {
+  if ((net ~ [ 192.168.0.0/16{26,32} ])) then { bgp_community.add((64512, 42)); accept; }
+}
+"#;
+
+    #[test]
+    fn reflector_renders_as_confd() {
+        let r = render("r");
+        assert_eq!(
+            block(&r, "protocol bgp Node_10_0_0_1 "),
+            REFLECTOR_TO_CLIENT
+        );
+        assert_eq!(
+            block(&r, "function calico_export_to_bgp_peers"),
+            EXPORT_FUNCTION
+        );
+        assert!(r.contains(FILTER_FUNCTIONS), "{r}");
+        assert!(r.contains("router id 10.0.0.3;\n"), "{r}");
+        assert!(r.contains("   route 192.168.0.128/26 blackhole;\n"), "{r}");
+        assert!(r.contains(
+            "      if ( net = 192.168.0.128/26 ) then { accept; }\n      if ( net ~ 192.168.0.128/26 && krt_metric < 1024 ) then { accept; }\n      if ( net ~ 192.168.0.128/26 ) then { reject; }\n"
+        ));
+        assert!(r.contains("      if ( net ~ 192.168.0.0/16 ) then {\n          bgp_community.add((64512, 100));\n      }\n"));
+        // A reflector takes no mesh session; the global peer is eBGP: no rr client there.
+        assert!(!r.contains("Mesh_"), "{r}");
+        let tor = block(&r, "protocol bgp Global_192_0_2_1 ");
+        assert!(tor.contains("  neighbor 192.0.2.1 as 65001;\n"), "{tor}");
+        assert!(tor.contains("calico_export_to_bgp_peers(false);"), "{tor}");
+        assert!(!tor.contains("rr client"), "{tor}");
+        // Peers sorted by name, as confd sorts them.
+        let g = r.find("protocol bgp Global_").unwrap_or(usize::MAX);
+        let n = r.find("protocol bgp Node_").unwrap_or(0);
+        assert!(g < n, "{r}");
+    }
+
+    #[test]
+    fn client_renders_as_confd() {
+        let a = render("a");
+        assert_eq!(block(&a, "protocol bgp Mesh_10_0_0_2 "), MESH_PASSIVE);
+        let to_rr = block(&a, "protocol bgp Node_10_0_0_3 ");
+        assert!(!to_rr.contains("passive"), "{to_rr}");
+        assert!(!to_rr.contains("rr client"), "{to_rr}");
+        assert!(to_rr.contains("'bgp_f_exportFilterV4'();"), "{to_rr}");
+        // Not a reflector: no LoadBalancer range accepted beyond its own static routes.
+        assert!(!a.contains("Configured as a RR"), "{a}");
+        // b, whose mesh peer's address is lower, connects.
+        let b = render("b");
+        assert!(!block(&b, "protocol bgp Mesh_10_0_0_1 ").contains("passive"));
+    }
+
+    #[test]
+    fn loopback_transport_binds_and_disables_outsiders() {
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let t = loopback_transport(&plan, 1179);
+        let r = render_ipv4(&plan, &blocks, 2, Some(&t)).expect("rendered");
+        assert!(
+            r.contains("  local 127.1.0.3 port 1179 as 64512;\n  strict bind on;\n"),
+            "{r}"
+        );
+        assert!(
+            r.contains("  neighbor 127.1.0.1 port 1179 as 64512;\n"),
+            "{r}"
+        );
+        assert!(r.contains("  source address 127.1.0.3;"), "{r}");
+        // Names and router ID keep the node's own addresses.
+        assert!(r.contains("protocol bgp Node_10_0_0_1 "), "{r}");
+        assert!(r.contains("router id 10.0.0.3;"), "{r}");
+        let tor = block(&r, "protocol bgp Global_192_0_2_1 ");
+        assert!(tor.contains("  disabled;"), "{tor}");
+        assert!(
+            tor.contains("  neighbor 127.254.0.1 port 1179 as 65001;"),
+            "{tor}"
+        );
+    }
+
+    #[test]
+    fn bird_parses_every_node_when_installed() {
+        let Some(bird) = ["/usr/sbin/bird", "/usr/bin/bird", "/sbin/bird"]
+            .into_iter()
+            .map(std::path::Path::new)
+            .find(|p| p.is_file())
+        else {
+            eprintln!("skipping: bird (bird2) is not installed");
+            return;
+        };
+        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let t = loopback_transport(&plan, 1179);
+        let dir = std::env::temp_dir().join(format!("reflector-bird-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for i in 0..plan.nodes.len() {
+            for tr in [None, Some(&t)] {
+                let text = render_ipv4(&plan, &blocks, i, tr).expect("rendered");
+                let f = dir.join(format!("n{i}.conf"));
+                std::fs::write(&f, &text).expect("write");
+                let out = std::process::Command::new(bird)
+                    .arg("-p")
+                    .arg("-c")
+                    .arg(&f)
+                    .output()
+                    .expect("bird -p");
+                assert!(
+                    out.status.success(),
+                    "{}\n{text}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
