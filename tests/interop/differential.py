@@ -134,6 +134,12 @@ def generate(seed, n):
                 c["originator"] = rnd.choice(ORIGINATORS)
                 c["clusters"] = CLUSTERS[:rnd.randint(1, 2)]
             cands.append(c)
+        nc = [c for c in cands if not c["client"]]
+        if len(nc) == 2 and rnd.random() < 0.3:
+            # Both non-clients carry the same ORIGINATOR_ID and CLUSTER_LIST
+            # length: the peer address decides (if nothing before does).
+            nc[1]["originator"], nc[1]["clusters"] = nc[0]["originator"] or ORIGINATORS[0], list(nc[0]["clusters"]) or CLUSTERS[:1]
+            nc[0]["originator"], nc[0]["clusters"] = nc[1]["originator"], list(nc[1]["clusters"])
         table[prefix] = cands
     return table
 
@@ -142,7 +148,8 @@ def generate(seed, n):
 # The model: RFC 4271 §9.1.2.2 + RFC 4456 §9, with knobs
 # ---------------------------------------------------------------------------
 
-REFLECTOR_KNOBS = dict(set_neighbor="none", deterministic=True, rid="originator", missing_med=0)
+REFLECTOR_KNOBS = dict(set_neighbor="none", deterministic=True, rid="originator", cluster_step=True,
+                       missing_med=0)
 
 
 def path_len(c):
@@ -156,8 +163,13 @@ def neighbor_as(c, set_neighbor):
     t, asns = segs[0]
     if t == 2:
         return asns[0]
-    # AS_SET-led: RFC 4271 says the local AS; Reflector and FRR: no neighbour AS.
-    return ASN if set_neighbor == "local" else ("none", c["speaker"])
+    # AS_SET-led: RFC 4271 says the local AS; Reflector and FRR: no neighbour
+    # AS (MED compared with no other path); GoBGP: the first AS in the set.
+    if set_neighbor == "local":
+        return ASN
+    if set_neighbor == "first":
+        return asns[0]
+    return ("none", c["speaker"])
 
 
 STEPS = ["local_pref", "as_path_len", "origin", "med", "router_id", "cluster_list", "peer_addr"]
@@ -169,7 +181,7 @@ def key_before_med(c):
 
 def key_after_med(c, k):
     rid = c["originator"] if (k["rid"] == "originator" and c["originator"]) else c["rid"]
-    return (ip2int(rid), len(c["clusters"]), ip2int(c["addr"]))
+    return (ip2int(rid), len(c["clusters"]) if k["cluster_step"] else 0, ip2int(c["addr"]))
 
 
 def med(c, k):
@@ -187,6 +199,20 @@ def better(a, b, k):
 
 
 def model_best(cands, k):
+    if k["deterministic"] == "insert":
+        # GoBGP's destination.insertSort: each new path (arrival order) goes
+        # to the position sort.Search finds with the pairwise comparison.
+        known = []
+        for c in cands:
+            i, j = 0, len(known)
+            while i < j:
+                h = (i + j) // 2
+                if not better(known[h], c, k):   # f(h): new path is not worse than known[h]
+                    j = h
+                else:
+                    i = h + 1
+            known.insert(i, c)
+        return known[0]
     if not k["deterministic"]:
         best = cands[0]
         for c in cands[1:]:  # arrival order, each new path against the current best
@@ -204,7 +230,7 @@ def model_best(cands, k):
 
 
 def deciding_step(cands, k):
-    """The first step at which the model's best beats the runner-up set."""
+    """The last step needed to set the model's best apart from every other candidate."""
     best = model_best(cands, k)
     rest = [c for c in cands if c is not best]
     step = 0
@@ -220,22 +246,40 @@ def deciding_step(cands, k):
     return STEPS[step]
 
 
-VARIANTS = [  # (class name, knob changes from Reflector's), tried in this order
-    ("as_set_neighbor_local", dict(set_neighbor="local")),
-    ("arrival_order_med", dict(deterministic=False)),
-    ("arrival_order_med+as_set_neighbor_local", dict(deterministic=False, set_neighbor="local")),
-    ("peer_router_id", dict(rid="peer")),
-    ("peer_router_id+as_set_neighbor_local", dict(rid="peer", set_neighbor="local")),
-    ("peer_router_id+arrival_order_med", dict(rid="peer", deterministic=False)),
-    ("missing_med_worst", dict(missing_med=2 ** 32 - 1)),
-]
+# Each daemon's decision process as far as this test has found it: groups of
+# knobs of the model in which it departs from Reflector's (the RFC's, but for
+# the neighbour AS of AS_SET-led paths). A difference is classified by the
+# smallest combination of its daemon's groups that reproduces it; a difference
+# none reproduces is "unexplained" (a failure).
+KNOB_GROUPS = {
+    "as_set_neighbor_local": dict(set_neighbor="local"),
+    "as_set_neighbor_first_as": dict(set_neighbor="first"),
+    "peer_router_id_no_cluster_list": dict(rid="peer", cluster_step=False),
+    "insertion_sort_order": dict(deterministic="insert"),
+    "arrival_order_med": dict(deterministic=False),
+}
+DAEMON_GROUPS = {
+    "reflector": [],
+    "frr": [],
+    "bird": ["as_set_neighbor_local"],
+    "gobgp": ["peer_router_id_no_cluster_list", "as_set_neighbor_first_as", "insertion_sort_order"],
+}
 
 
-def classify(cands, chosen_marker):
-    for name, change in VARIANTS:
-        k = dict(REFLECTOR_KNOBS, **change)
-        if model_best(cands, k)["marker"] == chosen_marker:
-            return name
+def knobs(groups):
+    k = dict(REFLECTOR_KNOBS)
+    for g in groups:
+        k.update(KNOB_GROUPS[g])
+    return k
+
+
+def classify(daemon, cands, chosen_marker):
+    import itertools
+    gs = DAEMON_GROUPS.get(daemon, [])
+    for n in range(1, len(gs) + 1):
+        for combo in itertools.combinations(gs, n):
+            if model_best(cands, knobs(combo))["marker"] == chosen_marker:
+                return "+".join(combo)
     return "unexplained"
 
 
@@ -590,7 +634,8 @@ def compare(table, chosen):
         s = deciding_step(cands, REFLECTOR_KNOBS)
         steps[s] = steps.get(s, 0) + 1
     for name, picks in chosen.items():
-        r = dict(compared=0, agree=0, differ=0, missing=0, classes={})
+        r = dict(compared=0, agree=0, differ=0, missing=0, classes={}, emulated=0)
+        emu = knobs(DAEMON_GROUPS.get(name, []))
         for p, cands in table.items():
             m = picks.get(p)
             if m is None or m == "?":
@@ -599,11 +644,12 @@ def compare(table, chosen):
                 continue
             r["compared"] += 1
             want = model_best(cands, REFLECTOR_KNOBS)["marker"]
+            r["emulated"] += m == model_best(cands, emu)["marker"]
             if m == want:
                 r["agree"] += 1
             else:
                 r["differ"] += 1
-                cls = "unexplained" if name == "reflector" else classify(cands, m)
+                cls = classify(name, cands, m)
                 r["classes"].setdefault(cls, []).append(p)
         res[name] = r
     return res, steps
@@ -623,11 +669,12 @@ def report(table, chosen, churn, res, steps):
     R.log("deciding step (Reflector's model) over the prefixes: " +
           ", ".join(f"{s}={steps.get(s, 0)}" for s in STEPS))
     print()
-    print("| daemon | prefixes compared | agree | differ | missing | classes of difference |")
-    print("|---|---|---|---|---|---|")
+    print("| daemon | prefixes compared | agree | differ | missing | classes of difference | own model reproduces |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in res.items():
         cls = "; ".join(f"{c}: {len(v)}" for c, v in sorted(r["classes"].items())) or "-"
-        print(f"| {name} | {r['compared']} | {r['agree']} | {r['differ']} | {r['missing']} | {cls} |")
+        print(f"| {name} | {r['compared']} | {r['agree']} | {r['differ']} | {r['missing']} | {cls} | "
+              f"{r['emulated']}/{r['compared']} |")
     print()
     for name, r in res.items():
         for c, v in sorted(r["classes"].items()):
