@@ -199,19 +199,18 @@ def better(a, b, k):
 
 
 def model_best(cands, k):
-    if k["deterministic"] == "insert":
-        # GoBGP's destination.insertSort: each new path (arrival order) goes
-        # to the position sort.Search finds with the pairwise comparison.
+    if k["deterministic"] == "gosort":
+        # GoBGP's Destination.Calculate: each new path (arrival order) is
+        # appended and the whole list is sort.SliceStable-ed with the
+        # pairwise comparison (an insertion sort below 20 paths); best = first.
         known = []
         for c in cands:
-            i, j = 0, len(known)
-            while i < j:
-                h = (i + j) // 2
-                if not better(known[h], c, k):   # f(h): new path is not worse than known[h]
-                    j = h
-                else:
-                    i = h + 1
-            known.insert(i, c)
+            known.append(c)
+            for i in range(1, len(known)):
+                j = i
+                while j > 0 and better(known[j], known[j - 1], k):
+                    known[j], known[j - 1] = known[j - 1], known[j]
+                    j -= 1
         return known[0]
     if not k["deterministic"]:
         best = cands[0]
@@ -255,14 +254,14 @@ KNOB_GROUPS = {
     "as_set_neighbor_local": dict(set_neighbor="local"),
     "as_set_neighbor_first_as": dict(set_neighbor="first"),
     "peer_router_id_no_cluster_list": dict(rid="peer", cluster_step=False),
-    "insertion_sort_order": dict(deterministic="insert"),
+    "pairwise_sort_order": dict(deterministic="gosort"),
     "arrival_order_med": dict(deterministic=False),
 }
 DAEMON_GROUPS = {
     "reflector": [],
     "frr": [],
     "bird": ["as_set_neighbor_local"],
-    "gobgp": ["peer_router_id_no_cluster_list", "as_set_neighbor_first_as", "insertion_sort_order"],
+    "gobgp": ["peer_router_id_no_cluster_list", "as_set_neighbor_first_as", "pairwise_sort_order"],
 }
 
 
@@ -573,6 +572,11 @@ STARTERS = {"reflector": lambda a, d: start_reflector(a, d), "bird": lambda a, d
 def run_differential(args, d):
     """Returns {daemon: {prefix: chosen marker or None}}, the table, and per-daemon churn."""
     table = generate(args.seed, args.prefixes)
+    order = list(range(len(SPEAKERS)))
+    if args.order == "reverse":
+        order.reverse()
+    for cands in table.values():  # list order = arrival order, which the model's order-dependent modes use
+        cands.sort(key=lambda c: order.index(c["speaker"]))
     procs = {}
     for name in args.daemons:
         procs[name] = STARTERS[name](args, d)
@@ -588,7 +592,7 @@ def run_differential(args, d):
         if ok:
             sessions[name] = (inj, obs)
     # Speakers send one after another (s1 first), the same order at every reflector.
-    for s_idx in range(len(SPEAKERS)):
+    for s_idx in order:
         for name, (inj, obs) in sessions.items():
             sp = inj[s_idx]
             data = b"".join(update_for(c, p) for p, cands in table.items() for c in cands if c["speaker"] == s_idx)
@@ -618,6 +622,9 @@ def run_differential(args, d):
             picks[p] = m
         chosen[name] = picks
         R.log(f"{name}: observer holds {len(rib)}/{len(table)} prefixes, {churn[name]} replaced announcements")
+    if getattr(args, "hold", 0):
+        R.log(f"holding the daemons for {args.hold:.0f}s (--hold)")
+        time.sleep(args.hold)
     for name, (inj, obs) in sessions.items():
         for s in inj + [obs]:
             s.close()
@@ -644,7 +651,10 @@ def compare(table, chosen):
                 continue
             r["compared"] += 1
             want = model_best(cands, REFLECTOR_KNOBS)["marker"]
-            r["emulated"] += m == model_best(cands, emu)["marker"]
+            if m == model_best(cands, emu)["marker"]:
+                r["emulated"] += 1
+            else:
+                r.setdefault("not_emulated", []).append(p)
             if m == want:
                 r["agree"] += 1
             else:
@@ -677,6 +687,8 @@ def report(table, chosen, churn, res, steps):
               f"{r['emulated']}/{r['compared']} |")
     print()
     for name, r in res.items():
+        for p in r.get("not_emulated", [])[:3]:
+            print(f"  {name} not reproduced by its own model: {describe(table, p, chosen)}")
         for c, v in sorted(r["classes"].items()):
             for p in v[:3]:
                 print(f"  {name} {c}: {describe(table, p, chosen)}")
@@ -684,7 +696,7 @@ def report(table, chosen, churn, res, steps):
 
 def phase8(args, d):
     R.log("=== phase 8: differential best-path test (Reflector, BIRD, GoBGP, FRR as route reflectors)")
-    for k, v in dict(seed=1, prefixes=300, daemons=["reflector", "bird", "gobgp", "frr"], gap=0.7,
+    for k, v in dict(seed=1, prefixes=300, order="forward", daemons=["reflector", "bird", "gobgp", "frr"], gap=0.7,
                      settle=45.0, quiet=2.0).items():
         if not hasattr(args, k):
             setattr(args, k, v)
@@ -709,10 +721,13 @@ def main():
     ap.add_argument("--reflector", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--prefixes", type=int, default=300)
+    ap.add_argument("--order", choices=["forward", "reverse"], default="forward",
+                    help="speakers send s1..s5 (forward) or s5..s1 (reverse)")
     ap.add_argument("--daemons", default="reflector,bird,gobgp,frr")
     ap.add_argument("--gap", type=float, default=0.7, help="seconds between speakers' bursts")
     ap.add_argument("--settle", type=float, default=45.0, help="bound on the wait for the observers")
     ap.add_argument("--quiet", type=float, default=2.0, help="an observer is done after this long without UPDATEs")
+    ap.add_argument("--hold", type=float, default=0, help="debugging: seconds to keep the daemons up at the end")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
