@@ -212,6 +212,14 @@ def model_best(cands, k):
                     known[j], known[j - 1] = known[j - 1], known[j]
                     j -= 1
         return known[0]
+    if k["deterministic"] == "newest":
+        # Newest path first, each against the running best (FRR's path list
+        # order without deterministic-med).
+        best = cands[-1]
+        for c in reversed(cands[:-1]):
+            if better(c, best, k):
+                best = c
+        return best
     if not k["deterministic"]:
         best = cands[0]
         for c in cands[1:]:  # arrival order, each new path against the current best
@@ -256,6 +264,7 @@ KNOB_GROUPS = {
     "peer_router_id_no_cluster_list": dict(rid="peer", cluster_step=False),
     "pairwise_sort_order": dict(deterministic="gosort"),
     "arrival_order_med": dict(deterministic=False),
+    "newest_first_order_med": dict(deterministic="newest"),
 }
 DAEMON_GROUPS = {
     "reflector": [],
@@ -484,7 +493,7 @@ template bgp rrt {{
   rr cluster id {rid};
   # RFC 4271 9.1.2.2 (c) removes MED losers per neighbour AS before the
   # later steps: that is BIRD's deterministic med (default off).
-  deterministic med on;
+  deterministic med {det};
   med metric off;      # MED only between routes from the same neighbour AS (default)
   igp metric on;       # default; every next hop has the same IGP cost here
   prefer older off;    # default
@@ -494,12 +503,17 @@ template bgp rrt {{
 """
 
 
+# --defaults: BIRD and FRR with their default MED handling (deterministic med
+# off), to show what the knob changes.
+DEFAULTS = False
+
+
 def start_bird(d):
     addr, port, rid = RRS["bird"]
     protos = ""
     for n, a, _, cl, _ in SPEAKERS + [("observer", OBSERVER[0], None, True, None)]:
         protos += f"protocol bgp {n} from rrt {{ neighbor {a} as {ASN};{' rr client;' if cl else ''} }}\n"
-    b = R.Bird(d, "diff-bird", BIRD_RR.format(rid=rid, dir=os.path.join(d, "diff-bird"), addr=addr, port=port,
+    b = R.Bird(d, "diff-bird", BIRD_RR.format(det="off" if DEFAULTS else "on", rid=rid, dir=os.path.join(d, "diff-bird"), addr=addr, port=port,
                                               asn=ASN, protocols=protos))
     b.start()
     return b.proc
@@ -546,7 +560,7 @@ router bgp {ASN}
  bgp router-id {rid}
  bgp cluster-id {rid}
  ! RFC 4271 9.1.2.2 (c): MED losers are removed per neighbour AS (off by default in `traditional`).
- bgp deterministic-med
+ {'no ' if DEFAULTS else ''}bgp deterministic-med
  no bgp ebgp-requires-policy
  no bgp network import-check
 """
@@ -727,11 +741,18 @@ def main():
     ap.add_argument("--gap", type=float, default=0.7, help="seconds between speakers' bursts")
     ap.add_argument("--settle", type=float, default=45.0, help="bound on the wait for the observers")
     ap.add_argument("--quiet", type=float, default=2.0, help="an observer is done after this long without UPDATEs")
+    ap.add_argument("--defaults", action="store_true",
+                    help="BIRD and FRR without deterministic MED (their defaults) instead of RFC-literal")
     ap.add_argument("--hold", type=float, default=0, help="debugging: seconds to keep the daemons up at the end")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     args.daemons = [x for x in args.daemons.split(",") if x]
+    global DEFAULTS
+    DEFAULTS = args.defaults
+    if DEFAULTS:  # order-dependent MED in BIRD and FRR: let the classification know
+        DAEMON_GROUPS["bird"] = DAEMON_GROUPS["bird"] + ["arrival_order_med"]
+        DAEMON_GROUPS["frr"] = DAEMON_GROUPS["frr"] + ["arrival_order_med", "newest_first_order_med"]
     d = tempfile.mkdtemp(prefix="reflector-diff-")
     os.chmod(d, 0o755)
     R.log(f"work directory {d}")
