@@ -3,7 +3,7 @@
 
 Usage:
   python3 tests/interop/differential.py --reflector PATH [--seed N] [--prefixes N]
-                                         [--daemons reflector,bird,gobgp,frr] [--keep]
+      [--order forward|reverse] [--daemons reflector,bird,gobgp,frr] [--defaults] [--keep]
   (or `tests/interop/run.sh --phase 8`, which calls phase8() below)
 
 The same random candidate sets go to every route reflector under test. Five
@@ -29,7 +29,7 @@ may carry ORIGINATOR_ID (one of the clients' router IDs) and a CLUSTER_LIST of
 speakers; speakers send one after the other (s1 first) with a pause, so the
 arrival order is the same at every reflector.
 
-An observing client (a passive Python speaker at 127.0.30.20, router ID
+An observing client (a Python speaker that announces nothing, 127.0.30.20, router ID
 10.30.0.20, no ADD-PATH) reads back the one path each reflector sends per
 prefix and identifies the candidate by its marker community. Reflectors:
 
@@ -56,7 +56,6 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
