@@ -611,7 +611,12 @@ def run_differential(args, d):
             sp = inj[s_idx]
             data = b"".join(update_for(c, p) for p, cands in table.items() for c in cands if c["speaker"] == s_idx)
             sp.send(data + bgp_msg(2, struct.pack("!HH", 0, 0)))  # then End-of-RIB
+        # At least `gap` seconds, and until every observer has been quiet for
+        # 0.5 s (the reflectors are done with this burst), at most 10 s.
+        t0 = time.time()
         time.sleep(args.gap)
+        while time.time() - t0 < 10 and any(time.time() - o.last_rx < 0.5 for _, o in sessions.values()):
+            time.sleep(0.1)
     # Wait until each observer holds every prefix and nothing arrived for `quiet` seconds.
     chosen, churn = {}, {}
     deadline = time.time() + args.settle
