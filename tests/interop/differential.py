@@ -62,6 +62,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 if "__main__" in sys.modules and hasattr(sys.modules["__main__"], "Proc"):
     R = sys.modules["__main__"]          # called from run.py as phase 8
 else:
