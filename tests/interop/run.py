@@ -51,6 +51,11 @@ OTC = 65020 (added by Reflector on ingress from a Peer); a route from the
 customer reaches the peer with OTC = 64512 (added by Reflector on egress to a
 Peer; BIRD accepts it, as OTC equals the neighbour's AS). The three eBGP
 peers have accept-all import and export policies (RFC 8212).
+
+Phase 8 — differential best-path test (tests/interop/differential.py):
+Reflector, BIRD, GoBGP and FRR as route reflectors on 127.0.30.0/24 get the
+same random candidate sets from five Python iBGP speakers; a Python observer
+reads back each one's choice per prefix; results in docs/differential.md.
 """
 
 import argparse
@@ -931,7 +936,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reflector", required=True, help="path to the reflector binary")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--phase", choices=["1", "2", "3", "4", "5", "6", "7", "all"], default="all")
+    ap.add_argument("--phase", choices=["1", "2", "3", "4", "5", "6", "7", "8", "all"], default="all")
     args = ap.parse_args()
     args.reflector = os.path.abspath(args.reflector)
     d = tempfile.mkdtemp(prefix="reflector-interop-")
@@ -954,6 +959,9 @@ def main():
         if args.phase in ("7", "all"):
             import families
             families.phase7(args, d)
+        if args.phase in ("8", "all"):
+            import differential  # tests/interop/differential.py: best-path choices vs BIRD, GoBGP, FRR
+            differential.phase8(args, d)
     except Exception as e:  # report, then fail
         import traceback
         traceback.print_exc()
