@@ -215,6 +215,7 @@ class _State:
         self.last_rx = 0.0
         self.first_update = 0.0
         self.sent_updates = 0
+        self.sent_bytes = 0
         self.last_ka = 0.0
         self.error = ""
 
@@ -276,6 +277,8 @@ def _handle(st, t, body):
             st.eor += 1
             return
         wd, nl = apply_update(st.table, body) if st.cfg.get("keep_table", True) else (0, 0)
+        if st.cfg.get("die_at") and len(st.table) >= st.cfg["die_at"]:
+            os.kill(os.getpid(), 9)   # SIGKILL mid-table, at a known point
         if not wd and not nl and b"\x0e" in body[:64]:
             st.v6 += 1
     elif t == 3:
@@ -289,6 +292,9 @@ def _pump(st, r, w, now):
                 b = st.out[0]
                 n = st.sock.send(memoryview(b)[st.outoff:])
                 st.outoff += n
+                st.sent_bytes += n
+                if st.cfg.get("die_after_bytes") and st.sent_bytes >= st.cfg["die_after_bytes"]:
+                    os.kill(os.getpid(), 9)   # SIGKILL mid-send, at a known point
                 if st.outoff >= len(b):
                     st.out.pop(0)
                     st.outoff = 0
@@ -398,9 +404,9 @@ def group_main(conn, cfgs):
                 _pump(st, rs, ws, now)
 
 
-def _cfg(local, remote, port, rid, asn=64512, hold=90, on_established=(), connect=True, keep_table=True):
+def _cfg(local, remote, port, rid, asn=64512, hold=90, on_established=(), connect=True, keep_table=True, **kw):
     return dict(local=local, remote=remote, port=port, rid=rid, asn=asn, hold=hold,
-                on_established=list(on_established), connect=connect, keep_table=keep_table)
+                on_established=list(on_established), connect=connect, keep_table=keep_table, **kw)
 
 
 class Group:

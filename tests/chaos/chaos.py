@@ -264,27 +264,24 @@ def scn_kill(args, d, ups, want):
     refl = Reflector(args.reflector, d, scn, client_peers(list(addrs.values()) + sinks_a))
     refl.start()
     sinks = [track(bgp.Speaker(f"sink{i}", a, RR, PORT, f"10.20.0.{20 + i}")) for i, a in enumerate(sinks_a)]
-    victim = track(bgp.Speaker("victim-sink", addrs["v"], RR, PORT, "10.20.0.19"))
-    f = track(bgp.Speaker("feeder", addrs["f"], RR, PORT, "10.20.0.10"))
-    # The second feeder: the same prefixes, another next hop, a lower router ID: its paths win while it lives.
-    b = track(bgp.Speaker("feeder-b", addrs["b"], RR, PORT, "10.20.0.1"))
-    check(scn, "all sessions Established", established(sinks + [victim, f, b]))
+    # The victim sink SIGKILLs itself once it holds half the table; the second feeder (the same
+    # prefixes, another next hop, a lower router ID: its paths win while it lives) once it has
+    # written half its bytes. Both are real SIGKILLs of the process, at a known point.
     bbufs = bgp.batch(bgp.replace_next_hop(u, bytes([192, 0, 2, 222])) for u in ups)
     fbufs = bgp.batch(ups)
     total_b = sum(len(x) for x in bbufs)
+    vs = len(want) // 2
+    victim = track(bgp.Speaker("victim-sink", addrs["v"], RR, PORT, "10.20.0.19", die_at=vs))
+    f = track(bgp.Speaker("feeder", addrs["f"], RR, PORT, "10.20.0.10"))
+    b = track(bgp.Speaker("feeder-b", addrs["b"], RR, PORT, "10.20.0.1", die_after_bytes=total_b // 2))
+    check(scn, "all sessions Established", established(sinks + [victim, f, b]))
     t0 = time.time()
-    b.send(bbufs)
+    b.conn.send((0, "send", bbufs))   # no answer expected once it is dead
     f.send(fbufs)
-    # Kill the victim sink when it holds about half the table, the second feeder when half its bytes left it.
-    got = wait_for("victim at half the table", lambda: victim.stats()["prefixes"] >= len(want) // 2, 120, 0.05)
-    vs = victim.stats()["prefixes"]
-    os.kill(victim.pid, signal.SIGKILL)
-    log(f"SIGKILL victim sink at {vs} prefixes")
-    wait_for("feeder-b half sent", lambda: b.stats()["pending_out"] <= total_b // 2, 120, 0.02)
-    bp = b.stats()["pending_out"]
-    os.kill(b.pid, signal.SIGKILL)
-    log(f"SIGKILL feeder-b with {bp} of {total_b} bytes unsent")
-    check(scn, "the kills happened mid-table", got and 0 < vs < len(want) and 0 < bp < total_b, (vs, bp))
+    bp = total_b - total_b // 2
+    died = wait_for("both killed", lambda: not victim.alive() and not b.alive(), 120, 0.05)
+    check(scn, "the victim sink was SIGKILLed at half the table, feeder B at half its bytes",
+          died and victim.proc.exitcode == -9 and b.proc.exitcode == -9, (victim.proc.exitcode, b.proc.exitcode))
     ok, secs = wait_count(sinks, len(want), 300)
     check_tables(scn, sinks, want, "the first feeder's table (none of the killed feeder's paths)")
     check(scn, "the sinks' sessions never dropped", all(s.stats()["drops"] == 0 and s.stats()["sessions"] == 1
