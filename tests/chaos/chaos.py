@@ -759,6 +759,7 @@ def scn_soak(args, d, ups, want):
     check(scn, f"{len(peers)} feeders and 20 sinks Established", up)
     bufs = {i: bgp.batch(per[p]) for i, p in enumerate(peers)}
     samples = []
+    ribs = []     # (seconds, RIB accounting KiB, VmRSS KiB) after each loop
     t0 = time.time()
     loops = 0
     warm_t = None
@@ -773,6 +774,7 @@ def scn_soak(args, d, ups, want):
             time.sleep(1)
         if loops == 1:
             warm_t = time.time() - t0
+        ribs.append((round(time.time() - t0), refl.rib_kib(), refl.rss_kib()))
     t_stream = time.time() - t0
     quiet_ok = wait_for("sinks quiet", lambda: all(time.time() - s["last_rx"] > 3 for g in sgroups
                                                    for s in g.call(None, "stats")), 300, 1)
@@ -804,8 +806,10 @@ def scn_soak(args, d, ups, want):
     check(scn, f"VmRSS flat within 10 % after warm-up (first {warm_t:.0f} s): {base // 1024 if base else '?'} "
                f"-> max {max(post) // 1024 if post else '?'} MiB, end {post[-1] // 1024 if post else '?'} MiB",
           flat, [r // 1024 for _, r in samples[::max(1, len(samples) // 20)]])
+    log(f"after each loop (s, RIB KiB, VmRSS KiB): {ribs}")
     refl.health(scn)
     args.soak_samples = samples
+    args.soak_ribs = ribs
     ROWS.append((scn, f"updates.20190101.0000.gz ({len(stream):,} UPDATEs, {len(peers)} peers, one session each), "
                       f"looped at full speed to 20 sinks for {dur} s",
                  "none (soak)",
@@ -889,7 +893,8 @@ def main():
         print(f"| {scn} | {load} | {faults} | {verdict}: {res} | {timing.get(scn, 0):.0f} s |")
     if args.json_out:
         json.dump(dict(results=RESULTS, gaps=GAPS, rows=ROWS, timing=timing,
-                       soak_rss=getattr(args, "soak_samples", None)), open(args.json_out, "w"), indent=1)
+                       soak_rss=getattr(args, "soak_samples", None),
+                       soak_ribs=getattr(args, "soak_ribs", None)), open(args.json_out, "w"), indent=1)
     if failed or args.keep:
         print(f"logs kept in {d}")
     else:
