@@ -338,6 +338,7 @@ def scn_stop(args, d, ups, want):
     ok1, t1 = wait_count(sinks + [stopped], len(want1), 300)
     check(scn, f"first half ({len(want1):,} prefixes) at 4 sinks, all running", ok1, t1)
     os.kill(stopped.pid, signal.SIGSTOP)
+    t_stop = time.time()
     log("SIGSTOP stopped-sink")
     f.send(bgp.batch(second))
     ok2, t2 = wait_count(sinks, len(want), 300)
@@ -346,7 +347,8 @@ def scn_stop(args, d, ups, want):
     check_tables(scn, sinks, want, "the full table")
     time.sleep(3)
     os.kill(stopped.pid, signal.SIGCONT)
-    log("SIGCONT stopped-sink")
+    t_stop = time.time() - t_stop
+    log(f"SIGCONT stopped-sink after {t_stop:.1f} s")
     ok3, t3 = wait_count([stopped], len(want), 300)
     check_tables(scn, [stopped], want, "the full table after SIGCONT")
     st = stopped.stats()
@@ -355,7 +357,7 @@ def scn_stop(args, d, ups, want):
           all(s.stats()["drops"] == 0 for s in sinks))
     refl.health(scn)
     ROWS.append((scn, f"{len(want):,} prefixes in two halves; 4 sinks",
-                 f"SIGSTOP of one sink during the second half (~{t2 + 3:.0f} s), then SIGCONT",
+                 f"SIGSTOP of one sink for {t_stop:.0f} s from the start of the second half, then SIGCONT",
                  f"3 running sinks: 2nd half in {t2:.1f} s vs 1st half {t1:.1f} s with all 4 running; the stopped one "
                  f"caught up {t3:.1f} s after SIGCONT, same session; all exact; RSS {rss_row(refl)}"))
     refl.stop()
@@ -610,6 +612,10 @@ def scn_gr(args, d, ups, want):
     ok = wait_for("BIRD tables", lambda: all(b.count() == 2 * n for b in birds), 120, 1)
     check(scn, f"each BIRD holds the other two's {2 * n} routes", ok, [b.count() for b in birds])
     ok, _ = wait_count([sink], 3 * n, 60)
+    caps = birds[0].cli("show", "protocols", "all", "refl")
+    gr_lines = [l.strip() for l in caps.splitlines() if "restart" in l.lower() or "Neighbor caps" in l
+                or "Local capabilities" in l]
+    log("BIRD's view of graceful restart before the kill: " + " | ".join(gr_lines))
     t_kill = time.time()
     os.kill(refl.pid, signal.SIGKILL)
     refl.p.wait(5)
