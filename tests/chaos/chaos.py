@@ -32,7 +32,7 @@ Scenarios (short form / --long):
              next hops
   gr         the reflector SIGKILLed and restarted; three BIRD clients with
              graceful restart on; what they hold during and after
-  storm      200 sessions connect at once, hold, drop at once (RST), 3 / 5 rounds
+  storm      200 sessions connect at once, hold, drop at once (RST), 4 / 6 rounds
   soak       updates.20190101.0000.gz replayed by its 63 peers at full speed
              (looped) to 20 sinks for 60 s / 600 s; VmRSS sampled every second, flat
              within 10 % after warm-up (the first half / the first quarter)

@@ -2,7 +2,7 @@
 # Chaos and soak suite (issue 15): builds `reflector` (release) and runs
 # tests/chaos/chaos.py against it on loopback (127.0.20.0/24 - 127.0.23.0/24,
 # ports 1790-1799). Short form by default (CI, about 4 minutes after the build
-# on 2 cores); --long for the long form (about 20 minutes). Other arguments go
+# on 2 cores); --long for the long form (about 15 minutes). Other arguments go
 # to chaos.py (--only kill,stop,..., --keep, --strict, --json-out FILE).
 # Needs python3 and BIRD 2 (/usr/sbin/bird, birdc: apt-get install bird2) for
 # the graceful-restart scenario; the MRT dumps of /work/shared/data/mrt
