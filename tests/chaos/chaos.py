@@ -809,10 +809,17 @@ def scn_soak(args, d, ups, want):
     # the short form: in the long form the resident set climbs for about 100 s, then stays flat).
     warm_t = max(warm_t or 0, dur / 4 if args.long else dur / 2)
     post = [r for t, r in samples if t >= warm_t and r]
-    base = post[0] if post else None
-    flat = base and max(post) <= base * 1.10
-    check(scn, f"VmRSS flat within 10 % after warm-up (first {warm_t:.0f} s): {base // 1024 if base else '?'} "
-               f"-> max {max(post) // 1024 if post else '?'} MiB, end {post[-1] // 1024 if post else '?'} MiB",
+    # Flat: no trend. The median of the last quarter of the samples after warm-up against the median
+    # of the first quarter (single samples have brief peaks of a few percent, reported as the peak).
+    k = max(1, len(post) // 4)
+    med = lambda xs: sorted(xs)[len(xs) // 2]
+    a_med, b_med = (med(post[:k]), med(post[-k:])) if post else (None, None)
+    peak = max(post) if post else None
+    base = a_med
+    flat = bool(post) and b_med <= a_med * 1.10
+    check(scn, f"VmRSS flat within 10 % after warm-up (first {warm_t:.0f} s): median of the first quarter after it "
+               f"{a_med / 1024 if a_med else 0:.1f} MiB, of the last quarter {b_med / 1024 if b_med else 0:.1f} MiB "
+               f"(peak {peak / 1024 if peak else 0:.1f} MiB)",
           flat, [r // 1024 for _, r in samples[::max(1, len(samples) // 20)]])
     log(f"after each loop (s, RIB KiB, VmRSS KiB): {ribs}")
     refl.health(scn)
@@ -822,8 +829,9 @@ def scn_soak(args, d, ups, want):
                       f"looped at full speed to 20 sinks for {dur} s",
                  "none (soak)",
                  f"{loops} loops, {sent:,} UPDATEs in {t_stream:.0f} s ({sent / t_stream:,.0f}/s in); 20 sinks "
-                 f"identical and exact; VmRSS after warm-up {base // 1024 if base else '?'} -> max "
-                 f"{max(post) // 1024 if post else '?'} MiB ({'flat' if flat else 'NOT flat'})"))
+                 f"identical and exact; VmRSS after warm-up, medians of the first and last quarter "
+                 f"{a_med / 1024 if a_med else 0:.1f} -> {b_med / 1024 if b_med else 0:.1f} MiB, peak "
+                 f"{peak / 1024 if peak else 0:.1f} MiB ({'flat' if flat else 'NOT flat'})"))
     refl.stop()
     for x in [feeders] + sgroups:
         x.stop()
