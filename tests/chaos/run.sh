@@ -19,4 +19,4 @@ if [ -z "${REFLECTOR:-}" ]; then
   nice -n 10 cargo build --quiet --release -p reflector-cli --manifest-path "$root/Cargo.toml"
   REFLECTOR="${CARGO_TARGET_DIR:-$root/target}/release/reflector"
 fi
-exec python3 "$root/tests/chaos/chaos.py" --reflector "$REFLECTOR" "$@"
+exec nice -n 10 python3 "$root/tests/chaos/chaos.py" --reflector "$REFLECTOR" "$@"
