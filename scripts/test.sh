@@ -40,5 +40,8 @@ bash ffi/ci.sh
 step "interop: Reflector as the reflector for BIRD, GoBGP and FRR, and as a client of BIRD"
 bash tests/interop/run.sh
 
+step "chaos: kills, stops, flaps, malformed input, restarts, a reconnect storm and a soak (short form)"
+bash tests/chaos/run.sh
+
 step "WebAssembly: npm package, Node API tests, demo page end to end in Chromium"
 bash wasm/ci.sh

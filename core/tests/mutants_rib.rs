@@ -328,10 +328,15 @@ fn path_info_is_decoded_from_real_attribute_bytes() {
     let egp = [0x40, 1, 1, 1];
     assert_eq!(AttrSet::new(&egp, None).info().origin, Origin::Egp);
 
-    // An AS_SET-led path: no neighbouring AS (RFC 4271 §9.1.2.2 c).
+    // An AS_SET-led aggregate: the local AS (RFC 4271 §9.1.2.2 c).
     let set_led = [0x40, 2, 10, 1, 2, 0, 0, 0xfd, 0xe9, 0, 0, 0xfd, 0xea];
     let i = PathInfo::from_block(&set_led, None);
-    assert_eq!((i.neighbor_as, i.as_path_len), (NO_NEIGHBOR_AS, 1));
+    assert_eq!((i.neighbor_as, i.as_path_len), (0, 1));
+    // An empty AS_SEQUENCE segment counts for nothing: as the empty path.
+    let empty_seq = [0x40, 2, 2, 2, 0];
+    let i = PathInfo::from_block(&empty_seq, None);
+    assert_eq!((i.neighbor_as, i.as_path_len), (0, 0));
+    assert_ne!(i.neighbor_as, NO_NEIGHBOR_AS);
 
     // MP next hops: 16 and 32 octets (the global address counts), and 4.
     let g: Ipv6Addr = "2001:db8::1".parse().unwrap();

@@ -97,12 +97,8 @@ enum NeighborAs {
 /// route is either empty or begins with an AS_SET, it is the local AS."
 ///
 /// Confederation segments name member ASes inside our AS and are skipped.
-///
-/// One documented departure, followed here and reported: the engine
-/// (`rib::NO_NEIGHBOR_AS`, commit 6bba42c, as FRR does) compares the MED of
-/// an iBGP route whose AS_PATH starts with an AS_SET, or holds only
-/// confederation segments, with no other route's, where case (b) above makes
-/// it the local AS (as BIRD does).
+/// A route whose AS_PATH holds only confederation segments was originated
+/// inside the confederation: the local AS too.
 fn neighbor_as(r: &Route) -> NeighborAs {
     if r.ebgp {
         return NeighborAs::As(r.peer_as);
@@ -113,9 +109,11 @@ fn neighbor_as(r: &Route) -> NeighborAs {
         .iter()
         .filter(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set));
     match regular.next() {
-        None if r.attrs.as_path.is_empty() => NeighborAs::Local,
-        Some(s) if s.kind == SegmentType::Sequence => NeighborAs::As(s.asns[0]),
-        _ => NeighborAs::Alone,
+        Some(s) if s.kind == SegmentType::Sequence => match s.asns.first() {
+            Some(a) => NeighborAs::As(*a),
+            None => NeighborAs::Alone,
+        },
+        _ => NeighborAs::Local,
     }
 }
 
@@ -358,7 +356,7 @@ fn oracle_neighbor_as_cases() {
         kind: SegmentType::Set,
         asns: vec![65002, 65001],
     }];
-    assert_eq!(neighbor_as(&r), NeighborAs::Alone);
+    assert_eq!(neighbor_as(&r), NeighborAs::Local);
     assert_eq!(as_path_length(&r), 1);
     // From eBGP, the peer's AS whatever the path says.
     let e = route(1, true);

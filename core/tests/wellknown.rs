@@ -570,7 +570,7 @@ fn seg(kind: SegmentType, asns: &[u32]) -> Segment {
 }
 
 #[test]
-fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_sequence() {
+fn rfc4271_9_1_2_2_c_confederation_only_and_as_set_led_paths_have_the_local_as() {
     // The neighbouring AS as the decision reads it, from real attribute bytes.
     let info = |segments: Vec<Segment>| {
         let u = UpdateRepr {
@@ -607,18 +607,19 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
         ]),
         65001
     );
-    assert_eq!(
-        info(vec![seg(SegmentType::Set, &[65001, 65002])]),
-        NO_NEIGHBOR_AS
-    );
-    assert_eq!(
-        info(vec![seg(SegmentType::ConfedSequence, &[65010])]),
+    // "If the route is learned via IBGP, and the other IBGP speaker either
+    // (a) originated the route, or (b) created the route by aggregation and
+    // the AS_PATH attribute of the aggregate route is either empty or begins
+    // with an AS_SET, it is the local AS."
+    assert_eq!(info(vec![seg(SegmentType::Set, &[65001, 65002])]), 0);
+    assert_eq!(info(vec![seg(SegmentType::ConfedSequence, &[65010])]), 0);
+    assert_ne!(
+        info(vec![seg(SegmentType::Sequence, &[65001])]),
         NO_NEIGHBOR_AS
     );
 
     // In the engine: a path with only a confederation segment (length 0, as
-    // the empty path) and a lower MED must not beat the empty path on MED;
-    // the router ID decides.
+    // the empty path) is from the local AS too: the lower MED wins.
     let mut e = engine();
     let a = peer(&mut e, Role::Client, 1);
     let b = peer(&mut e, Role::Client, 2);
@@ -640,7 +641,7 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
         0,
         0,
     );
-    // Two aggregates starting with an AS_SET: no MED comparison either.
+    // Two aggregates starting with an AS_SET: the local AS, MED decides.
     assert_accepted(
         e.handle_message(
             a,
@@ -690,10 +691,37 @@ fn rfc4271_9_1_2_2_c_med_is_not_compared_across_paths_without_a_leading_as_seque
         0,
         0,
     );
+    // An AS_SET-led aggregate against a path from neighbour AS 65001: not the
+    // same neighbouring AS, so MED is not compared and the router ID decides.
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(
+                &[NO_EXPORT_SUBCONFED],
+                path_with(vec![seg(SegmentType::Set, &[65001])], 50, rid(1)),
+            ),
+        ),
+        1,
+        0,
+        0,
+    );
+    assert_accepted(
+        e.handle_message(
+            b,
+            &announce(
+                &[NO_EXPORT_SUBCONFED],
+                path_with(vec![seg(SegmentType::Sequence, &[65001])], 10, rid(2)),
+            ),
+        ),
+        1,
+        0,
+        0,
+    );
     e.flush();
-    assert_eq!(e.best(&p(ORDINARY)).unwrap().peer, a);
-    assert_eq!(e.best(&p(NO_EXPORT)).unwrap().peer, a);
+    assert_eq!(e.best(&p(ORDINARY)).unwrap().peer, b);
+    assert_eq!(e.best(&p(NO_EXPORT)).unwrap().peer, b);
     assert_eq!(e.best(&p(NO_ADVERTISE)).unwrap().peer, b);
+    assert_eq!(e.best(&p(NO_EXPORT_SUBCONFED)).unwrap().peer, a);
 }
 
 #[test]

@@ -54,7 +54,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bgp  # noqa: E402
 
-DATA = os.environ.get("CHAOS_DATA", "/work/shared/data/mrt")
+DATA = os.environ.get(
+    "CHAOS_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "mrt"))
 FULL_TABLE = os.path.join(DATA, "updates.et-header.2015.gz")
 STREAM = os.path.join(DATA, "updates.20190101.0000.gz")
 ASN = 64512

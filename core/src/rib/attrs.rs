@@ -23,8 +23,9 @@ pub struct PathInfo {
     /// AS_PATH length as the decision process counts it.
     pub as_path_len: u32,
     /// The neighbouring AS (first AS of the leading AS_SEQUENCE, after any
-    /// confederation segments), 0 for paths from inside the AS (empty
-    /// AS_PATH), [`NO_NEIGHBOR_AS`] when there is no such AS_SEQUENCE.
+    /// confederation segments), 0 (the local AS) for paths from inside the AS
+    /// or confederation and for AS_SET-led aggregates, [`NO_NEIGHBOR_AS`] for
+    /// an empty leading AS_SEQUENCE.
     pub neighbor_as: u32,
     /// MULTI_EXIT_DISC.
     pub med: Option<u32>,
@@ -38,21 +39,23 @@ pub struct PathInfo {
     pub next_hop: Option<IpAddr>,
 }
 
-/// [`PathInfo::neighbor_as`] of a path whose AS_PATH does not start with an
-/// AS_SEQUENCE (after confederation segments), such as an aggregate starting
-/// with an AS_SET: its MED is compared with no other path's (as FRR does;
-/// AS 4294967295 is reserved, RFC 7300, so no real neighbour has it).
+/// [`PathInfo::neighbor_as`] of a path whose leading AS_SEQUENCE holds no AS
+/// (malformed, kept under RFC 7606): its MED is compared with no other
+/// path's (AS 4294967295 is reserved, RFC 7300, so no real neighbour has it).
 pub const NO_NEIGHBOR_AS: u32 = u32::MAX;
 
-/// The neighbouring AS of a path for MED comparison (RFC 4271 §9.1.2.2 (c)).
+/// The neighbouring AS of a path for MED comparison (RFC 4271 §9.1.2.2 (c)):
+/// the first AS of the leading AS_SEQUENCE (after confederation segments);
+/// the local AS (0) for a route from inside the AS or the confederation
+/// (empty AS_PATH, or confederation segments only) and for an aggregate whose
+/// AS_PATH begins with an AS_SET ("it is the local AS").
 fn neighbor_as(p: &AsPathView<'_>) -> u32 {
     let first = p
         .segments()
         .find(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set));
     match first {
-        None if p.as_bytes().is_empty() => 0,
         Some(s) if s.kind == SegmentType::Sequence => s.asns().next().unwrap_or(NO_NEIGHBOR_AS),
-        _ => NO_NEIGHBOR_AS,
+        _ => 0,
     }
 }
 
