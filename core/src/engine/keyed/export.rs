@@ -278,14 +278,14 @@ impl Engine {
                 match best.and_then(|kp| block(kp).map(|blk| (kp, blk))) {
                     Some((kp, blk)) => {
                         if !had || changed {
-                            batch.announce(blk, kp.nlri.clone());
+                            batch.announce(blk, rib.nlri(slot, &e.key, kp));
                         }
                         if let Some(x) = bits.get_mut(w) {
                             *x |= b;
                         }
                     }
                     None if had => {
-                        batch.withdrawals.push(withdraw_nlri(f, &e.key));
+                        batch.withdrawals.push(withdraw_nlri(f, e.key.as_slice()));
                         if let Some(x) = bits.get_mut(w) {
                             *x &= !b;
                         }
@@ -296,11 +296,11 @@ impl Engine {
             }
             let tag = (fi as u32) << 27 | slot;
             // ADD-PATH: every path the peer may have, each under our identifier.
-            let mut want: SmallVec<[(u32, Arc<OutBlock>, &Nb); 2]> = SmallVec::new();
+            let mut want: SmallVec<[(u32, Arc<OutBlock>, Nb); 2]> = SmallVec::new();
             if best.is_some() {
-                for kp in &e.paths {
+                for kp in e.paths.iter() {
                     if let Some(blk) = block(kp) {
-                        want.push((kp.path.local_id, blk, &kp.nlri));
+                        want.push((kp.path.local_id, blk, rib.nlri(slot, &e.key, kp)));
                     }
                 }
             }
@@ -310,23 +310,25 @@ impl Engine {
             };
             for pid in had {
                 if !want.iter().any(|(w, _, _)| *w == pid) {
-                    batch
-                        .withdrawals
-                        .push(with_path_id(true, pid, &withdraw_nlri(f, &e.key)));
+                    batch.withdrawals.push(with_path_id(
+                        true,
+                        pid,
+                        &withdraw_nlri(f, e.key.as_slice()),
+                    ));
                     if let Some(v) = tx_adj.get_mut(&tag) {
                         v.retain(|(p, _)| *p != pid);
                     }
                 }
             }
             for (pid, blk, nlri) in want {
-                let fp = fingerprint(hasher, &blk, nlri);
+                let fp = fingerprint(hasher, &blk, &nlri);
                 let v = tx_adj.entry(tag).or_default();
                 match v.iter_mut().find(|(p, _)| *p == pid) {
                     Some((_, old)) if *old == fp => continue,
                     Some((_, old)) => *old = fp,
                     None => v.push((pid, fp)),
                 }
-                batch.announce(blk, with_path_id(true, pid, nlri));
+                batch.announce(blk, with_path_id(true, pid, &nlri));
             }
             if tx_adj.get(&tag).is_some_and(|v| v.is_empty()) {
                 tx_adj.remove(&tag);

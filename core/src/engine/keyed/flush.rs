@@ -6,7 +6,7 @@ use core::hash::BuildHasher;
 use hashbrown::DefaultHashBuilder;
 use smallvec::SmallVec;
 
-use super::{keyed_index, KEntry, KPath, KEYED, RTC_INDEX};
+use super::{keyed_index, KEntry, KPath, KeyedRib, PathList, KEYED, RTC_INDEX};
 use crate::decision::{self, Candidate};
 use crate::engine::decide;
 use crate::engine::pause::Pending;
@@ -57,9 +57,11 @@ impl Engine {
                 &self.cfg,
                 self.resolver.as_ref(),
             );
-            let fp = best_fingerprint(hasher, e, &self.attrs, self.resolver.as_ref());
-            dirty.push((slot, fp & !1 != e.sent_fp()));
-            e.set_sent_fp(fp);
+            let fp = best_fingerprint(hasher, rib, slot, &self.attrs, self.resolver.as_ref());
+            if let Some(e) = rib.entries.get_mut(slot as usize) {
+                dirty.push((slot, fp & !1 != e.sent_fp()));
+                e.set_sent_fp(fp);
+            }
         }
         let targets: Vec<PeerId> = self
             .peers
@@ -204,10 +206,14 @@ impl Engine {
 /// its attribute set's bytes, its NLRI and where it came from.
 pub(super) fn best_fingerprint(
     h: &DefaultHashBuilder,
-    e: &KEntry,
+    rib: &KeyedRib,
+    slot: u32,
     attrs: &Interner<()>,
     resolver: Option<&crate::engine::Resolver>,
 ) -> u64 {
+    let Some(e) = rib.entries.get(slot as usize) else {
+        return 0;
+    };
     let Some(kp) = e.paths.first() else {
         return 0;
     };
@@ -218,7 +224,7 @@ pub(super) fn best_fingerprint(
     let fp = h.hash_one((
         set.map(|s| s.block()),
         set.and_then(|s| s.mp_next_hop()),
-        kp.nlri.as_slice(),
+        rib.nlri(slot, &e.key, kp).as_slice(),
         kp.path.peer.0,
         kp.path.local_id,
     ));
@@ -246,7 +252,7 @@ pub(super) fn rank(
         return;
     }
     decision::rank(&mut cands, &cfg.decision);
-    let mut ordered: SmallVec<[KPath; 1]> = SmallVec::with_capacity(e.paths.len());
+    let mut ordered: Vec<KPath> = Vec::with_capacity(e.paths.len());
     for c in &cands {
         if let Some(kp) = e
             .paths
@@ -257,6 +263,9 @@ pub(super) fn rank(
         }
     }
     if ordered.len() == e.paths.len() {
-        e.paths = ordered;
+        match &mut e.paths {
+            PathList::Many(v) => **v = ordered,
+            p => *p = PathList::from_vec(ordered),
+        }
     }
 }

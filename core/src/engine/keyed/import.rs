@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use hashbrown::HashSet;
 
+use super::store::Tail;
 use super::wire::parse_field;
 use super::{keyed_index, KPath, Nb, KEYED};
 use crate::engine::family::Rib;
@@ -75,21 +76,32 @@ impl Engine {
             return false;
         };
         let slot = rib.find_or_insert(key);
-        let Some(e) = rib.entries.get_mut(slot as usize) else {
+        let Some(e) = rib.entries.get(slot as usize) else {
             self.attrs.release(id);
             return false;
         };
-        if let Some(kp) = e
+        if let Some(i) = e
             .paths
-            .iter_mut()
-            .find(|kp| kp.path.peer == peer && kp.path.remote_id == rid)
+            .iter()
+            .position(|kp| kp.path.peer == peer && kp.path.remote_id == rid)
         {
-            if kp.path.attrs == id && kp.nlri == nlri {
+            let Some(mut kp) = e.paths.as_slice().get(i).cloned() else {
+                self.attrs.release(id);
+                return false;
+            };
+            if kp.path.attrs == id && rib.nlri(slot, &e.key, &kp) == nlri {
                 self.attrs.release(id);
                 return false;
             }
             let old = core::mem::replace(&mut kp.path.attrs, id);
-            kp.nlri = nlri;
+            rib.set_nlri(slot, &mut kp, key, &nlri);
+            if let Some(p) = rib
+                .entries
+                .get_mut(slot as usize)
+                .and_then(|e| e.paths.as_mut_slice().get_mut(i))
+            {
+                *p = kp;
+            }
             self.attrs.release(old);
             rib.touch(slot);
             return true;
@@ -102,15 +114,19 @@ impl Engine {
         if e.paths.is_empty() {
             rib.routes += 1;
         }
-        e.paths.push(KPath {
+        let mut kp = KPath {
             path: Path {
                 attrs: id,
                 peer,
                 remote_id: rid,
                 local_id,
             },
-            nlri,
-        });
+            tail: Tail::Plain,
+        };
+        rib.set_nlri(slot, &mut kp, key, &nlri);
+        if let Some(e) = rib.entries.get_mut(slot as usize) {
+            e.paths.push(kp);
+        }
         rib.touch(slot);
         if let Some(h) = self
             .peers
@@ -139,10 +155,13 @@ impl Engine {
         else {
             return false;
         };
-        let kp = e.paths.remove(i);
+        let Some(kp) = e.paths.remove(i) else {
+            return false;
+        };
         if e.paths.is_empty() {
             rib.routes -= 1;
         }
+        rib.forget_nlri(slot, &kp);
         self.attrs.release(kp.path.attrs);
         rib.touch(slot);
         if let Some(h) = self
@@ -185,14 +204,21 @@ impl Engine {
         let mut released: Vec<AttrId> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
         let mut emptied = 0usize;
+        let mut own: Vec<(u32, KPath)> = Vec::new();
         for (slot, e) in rib.entries.iter_mut().enumerate() {
+            if !e.paths.iter().any(|kp| kp.path.peer == peer) {
+                continue;
+            }
             let before = e.paths.len();
-            let key = &e.key;
+            let key = Nb::from_slice(e.key.as_slice());
             e.paths.retain(|kp| {
                 let goes = kp.path.peer == peer
                     && !(keep && kept.contains(&(key.clone(), kp.path.remote_id)));
                 if goes {
                     released.push(kp.path.attrs);
+                    if kp.tail == Tail::Own {
+                        own.push((slot as u32, kp.clone()));
+                    }
                 }
                 !goes
             });
@@ -205,6 +231,9 @@ impl Engine {
             }
         }
         rib.routes -= emptied;
+        for (slot, kp) in own {
+            rib.forget_nlri(slot, &kp);
+        }
         for s in touched {
             rib.touch(s);
         }

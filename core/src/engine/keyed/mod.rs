@@ -4,7 +4,9 @@
 //! Each such family has a [`KeyedRib`]: entries found by the key the RFCs
 //! give the family's routes (RD and prefix for VPN routes, the identifying
 //! fields for EVPN, the components for flow specification), each path
-//! holding the NLRI it came with (its labels, an EVPN route's ESI). The
+//! with the NLRI it came with (its labels, an EVPN route's ESI): rebuilt
+//! from the key and the path's label where it can be, kept beside the
+//! entry where not (see [`store`]). The
 //! decision process and the RFC 4456 rules are the unicast ones; the next
 //! hop travels unchanged, since a reflector allocates no labels. What each
 //! peer was told is a fingerprint per (entry, path identifier) in its
@@ -24,7 +26,7 @@ use hashbrown::{DefaultHashBuilder, HashMap};
 use smallvec::SmallVec;
 
 use super::Engine;
-use crate::rib::{Path, PeerId};
+use crate::rib::PeerId;
 use crate::wire::AfiSafi;
 
 pub(super) use rtc::Membership;
@@ -33,7 +35,11 @@ mod export;
 mod flush;
 mod import;
 mod rtc;
+mod store;
 mod wire;
+
+use store::KPath;
+use store::{KeyBuf, OwnNlri, PathList};
 
 /// NLRI or key bytes, inline up to a VPN-IPv4 route's size (larger ones on the heap).
 pub(super) type Nb = SmallVec<[u8; 16]>;
@@ -65,19 +71,11 @@ fn rt_filtered(f: AfiSafi) -> bool {
     f == AfiSafi::VPNV4 || f == AfiSafi::VPNV6 || f == AfiSafi::EVPN
 }
 
-/// One path of a keyed route.
-#[derive(Debug, Clone)]
-pub(super) struct KPath {
-    pub(super) path: Path,
-    /// The NLRI as received, without the path identifier.
-    pub(super) nlri: Nb,
-}
-
 /// One keyed route: its key and its paths, best first after a flush.
 #[derive(Debug, Default)]
 pub(super) struct KEntry {
-    pub(super) key: Nb,
-    pub(super) paths: SmallVec<[KPath; 1]>,
+    key: KeyBuf,
+    paths: PathList,
     /// What the best path was at the last flush, as a fingerprint with its
     /// lowest bit cleared (0: none): peers without ADD-PATH that were sent
     /// the route hold that path. The lowest bit: changed since the last flush.
@@ -109,6 +107,8 @@ pub(super) struct KeyedRib {
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     pub(super) entries: Vec<KEntry>,
+    /// The NLRI of paths whose key and label do not give it, by (slot, local path identifier).
+    own: OwnNlri,
     free: Vec<u32>,
     dirty: Vec<u32>,
     /// Entries in the table (emptied ones until the next flush included).
@@ -124,6 +124,7 @@ impl KeyedRib {
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             entries: Vec::new(),
+            own: OwnNlri::new(),
             free: Vec::new(),
             dirty: Vec::new(),
             live: 0,
@@ -180,7 +181,7 @@ impl KeyedRib {
             }
         };
         if let Some(e) = self.entries.get_mut(slot as usize) {
-            e.key = Nb::from_slice(key);
+            e.key = KeyBuf::from_slice(key);
         }
         self.live += 1;
         slot
@@ -191,27 +192,42 @@ impl KeyedRib {
         self.entries.iter().map(|e| e.paths.len()).sum()
     }
 
-    /// Heap bytes of the table: index, entries, and spilled keys, path lists and NLRI.
+    /// Heap bytes of the table: index, entries, boxed keys and path lists, and NLRI kept apart.
     pub(super) fn heap_bytes(&self) -> usize {
         use core::mem::size_of;
-        let spilled = |b: &Nb| if b.spilled() { b.capacity() } else { 0 };
         let entries: usize = self
             .entries
             .iter()
-            .map(|e| {
-                spilled(&e.key)
-                    + if e.paths.spilled() {
-                        e.paths.capacity() * size_of::<KPath>()
-                    } else {
-                        0
-                    }
-                    + e.paths.iter().map(|p| spilled(&p.nlri)).sum::<usize>()
-            })
+            .map(|e| store::entry_heap_bytes(&e.key, &e.paths))
             .sum();
         self.entries.capacity() * size_of::<KEntry>()
             + entries
             + self.index.capacity() * (size_of::<u32>() + 1)
             + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
+            + store::own_heap_bytes(&self.own)
+    }
+
+    /// The NLRI of path `kp` of the entry at `slot`.
+    fn nlri(&self, slot: u32, key: &KeyBuf, kp: &KPath) -> Nb {
+        store::nlri_of(self.family, &self.own, slot, key.as_slice(), kp)
+    }
+
+    /// Record path `kp`'s NLRI at `slot` (in the side table if the key does not give it).
+    fn set_nlri(&mut self, slot: u32, kp: &mut KPath, key: &[u8], nlri: &[u8]) {
+        kp.tail = store::tail_of(self.family, key, nlri);
+        if kp.tail == store::Tail::Own {
+            self.own
+                .insert((slot, kp.path.local_id), Nb::from_slice(nlri));
+        } else {
+            self.forget_nlri(slot, kp);
+        }
+    }
+
+    /// Drop what the side table keeps of path `kp` at `slot`.
+    fn forget_nlri(&mut self, slot: u32, kp: &KPath) {
+        if !self.own.is_empty() {
+            self.own.remove(&(slot, kp.path.local_id));
+        }
     }
 
     fn touch(&mut self, slot: u32) {
@@ -293,9 +309,14 @@ impl Engine {
         };
         rib.entries
             .iter()
-            .filter_map(|e| {
+            .enumerate()
+            .filter_map(|(slot, e)| {
                 let b = e.paths.first()?;
-                Some((b.nlri.to_vec(), b.path.peer, e.paths.len()))
+                Some((
+                    rib.nlri(slot as u32, &e.key, b).to_vec(),
+                    b.path.peer,
+                    e.paths.len(),
+                ))
             })
             .collect()
     }

@@ -67,7 +67,7 @@ impl Engine {
             if !e.paths.iter().any(|kp| kp.path.peer == peer) {
                 continue;
             }
-            let k = &e.key;
+            let k = e.key.as_slice();
             let len = k.first().copied().unwrap_or(0);
             if len == 0 {
                 m.default = true;

@@ -1,0 +1,308 @@
+//! Compact storage of keyed routes: a key inline up to a VPN-IPv4 route's
+//! size, one path inline, and each path's NLRI rebuilt from the key and its
+//! labels (kept in the table beside the entry only when it cannot be).
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::mem::size_of;
+
+use hashbrown::HashMap;
+
+use super::wire::withdraw_nlri;
+use super::Nb;
+use crate::rib::Path;
+use crate::wire::family::NlriFormat;
+use crate::wire::AfiSafi;
+
+/// Key bytes inline up to this many.
+const INLINE_KEY: usize = 14;
+
+/// The key of an entry: inline up to 14 bytes (a VPN-IPv4 route's key is at
+/// most 13), boxed beyond. Empty: the slot is free.
+#[derive(Debug, Clone)]
+pub(super) enum KeyBuf {
+    /// Length and bytes.
+    Inline(u8, [u8; INLINE_KEY]),
+    /// Longer keys (boxed: a thin pointer keeps the key at 16 bytes).
+    #[allow(clippy::box_collection)]
+    Heap(Box<Vec<u8>>),
+}
+
+impl Default for KeyBuf {
+    fn default() -> Self {
+        KeyBuf::Inline(0, [0; INLINE_KEY])
+    }
+}
+
+impl KeyBuf {
+    pub(super) fn from_slice(key: &[u8]) -> Self {
+        let mut b = [0u8; INLINE_KEY];
+        match b.get_mut(..key.len()) {
+            Some(d) => {
+                d.copy_from_slice(key);
+                KeyBuf::Inline(key.len() as u8, b)
+            }
+            None => KeyBuf::Heap(Box::new(key.to_vec())),
+        }
+    }
+
+    pub(super) fn as_slice(&self) -> &[u8] {
+        match self {
+            KeyBuf::Inline(n, b) => b.get(..usize::from(*n)).unwrap_or(&[]),
+            KeyBuf::Heap(v) => v,
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            KeyBuf::Inline(..) => 0,
+            KeyBuf::Heap(v) => size_of::<Vec<u8>>() + v.capacity(),
+        }
+    }
+}
+
+/// How a path's NLRI follows from its entry's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tail {
+    /// The key's own NLRI (IP multicast, flow specification, RT membership).
+    Plain,
+    /// The key with one label (labeled unicast, VPN).
+    Label([u8; 3]),
+    /// Anything else (EVPN, label stacks): kept in [`super::KeyedRib`]'s side table.
+    Own,
+}
+
+/// The NLRI of key `key` of family `f` with `tail` (`None` for [`Tail::Own`]).
+pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
+    let fmt = NlriFormat::of(f);
+    match tail {
+        Tail::Own => None,
+        Tail::Plain => match fmt {
+            Some(NlriFormat::Ip | NlriFormat::Flowspec | NlriFormat::Rtc) => {
+                Some(withdraw_nlri(f, key))
+            }
+            _ => None,
+        },
+        Tail::Label(l) => {
+            let mut b = Nb::new();
+            match fmt {
+                Some(NlriFormat::Labeled) => {
+                    let (len, rest) = key.split_first()?;
+                    b.push(len.checked_add(24)?);
+                    b.extend_from_slice(&l);
+                    b.extend_from_slice(rest);
+                }
+                Some(NlriFormat::Vpn) => {
+                    let rd = key.get(..8)?;
+                    let (len, rest) = key.get(8..)?.split_first()?;
+                    b.push(len.checked_add(88)?);
+                    b.extend_from_slice(&l);
+                    b.extend_from_slice(rd);
+                    b.extend_from_slice(rest);
+                }
+                _ => return None,
+            }
+            Some(b)
+        }
+    }
+}
+
+/// The tail that rebuilds `nlri` from `key` ([`Tail::Own`] if none does).
+pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Tail {
+    let labeled = matches!(
+        NlriFormat::of(f),
+        Some(NlriFormat::Labeled | NlriFormat::Vpn)
+    );
+    let cand = match nlri.get(1..4) {
+        Some(&[a, b, c]) if labeled && nlri.len() == key.len() + 3 => Tail::Label([a, b, c]),
+        _ => Tail::Plain,
+    };
+    if compose(f, key, cand).is_some_and(|n| n.as_slice() == nlri) {
+        cand
+    } else {
+        Tail::Own
+    }
+}
+
+/// One path of a keyed route.
+#[derive(Debug, Clone)]
+pub(super) struct KPath {
+    pub(super) path: Path,
+    /// How its NLRI (as received, without the path identifier) follows from the key.
+    pub(super) tail: Tail,
+}
+
+/// NLRI kept per (slot, local path identifier) where the key does not give them.
+pub(super) type OwnNlri = HashMap<(u32, u32), Nb>;
+
+/// The NLRI of path `kp` of the entry at `slot` with key `key` in family `f`.
+pub(super) fn nlri_of(f: AfiSafi, own: &OwnNlri, slot: u32, key: &[u8], kp: &KPath) -> Nb {
+    match compose(f, key, kp.tail) {
+        Some(n) => n,
+        None => own
+            .get(&(slot, kp.path.local_id))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Heap bytes of a side table of NLRI.
+pub(super) fn own_heap_bytes(own: &OwnNlri) -> usize {
+    own.capacity() * (size_of::<((u32, u32), Nb)>() + 1)
+        + own
+            .values()
+            .filter(|n| n.spilled())
+            .map(|n| n.capacity())
+            .sum::<usize>()
+}
+
+/// The paths of an entry, best first after a flush: one inline, more boxed.
+#[derive(Debug, Clone, Default)]
+pub(super) enum PathList {
+    /// No path (an emptied route until its withdrawals went out, or a free slot).
+    #[default]
+    Empty,
+    /// One path.
+    One(KPath),
+    /// Two or more (boxed: a thin pointer keeps the list at 24 bytes).
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<KPath>>),
+}
+
+impl PathList {
+    pub(super) fn as_slice(&self) -> &[KPath] {
+        match self {
+            PathList::Empty => &[],
+            PathList::One(p) => core::slice::from_ref(p),
+            PathList::Many(v) => v,
+        }
+    }
+
+    pub(super) fn as_mut_slice(&mut self) -> &mut [KPath] {
+        match self {
+            PathList::Empty => &mut [],
+            PathList::One(p) => core::slice::from_mut(p),
+            PathList::Many(v) => v,
+        }
+    }
+
+    pub(super) fn iter(&self) -> core::slice::Iter<'_, KPath> {
+        self.as_slice().iter()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        matches!(self, PathList::Empty)
+    }
+
+    pub(super) fn first(&self) -> Option<&KPath> {
+        self.as_slice().first()
+    }
+
+    pub(super) fn push(&mut self, kp: KPath) {
+        *self = match core::mem::take(self) {
+            PathList::Empty => PathList::One(kp),
+            PathList::One(p) => PathList::Many(Box::new(alloc::vec![p, kp])),
+            PathList::Many(mut v) => {
+                v.push(kp);
+                PathList::Many(v)
+            }
+        };
+    }
+
+    /// The paths from `v`, in its order.
+    pub(super) fn from_vec(mut v: Vec<KPath>) -> Self {
+        match v.len() {
+            0 => PathList::Empty,
+            1 => v.pop().map_or(PathList::Empty, PathList::One),
+            _ => PathList::Many(Box::new(v)),
+        }
+    }
+
+    /// Keep the paths `keep` says to, in their order.
+    pub(super) fn retain(&mut self, keep: impl FnMut(&KPath) -> bool) {
+        let mut keep = keep;
+        match self {
+            PathList::Empty => return,
+            PathList::One(p) => {
+                if !keep(p) {
+                    *self = PathList::Empty;
+                }
+                return;
+            }
+            PathList::Many(_) => {}
+        }
+        let mut v: Vec<KPath> = match core::mem::take(self) {
+            PathList::Many(v) => *v,
+            other => other.as_slice().to_vec(),
+        };
+        v.retain(keep);
+        *self = PathList::from_vec(v);
+    }
+
+    /// Remove and return the path at `i`.
+    pub(super) fn remove(&mut self, i: usize) -> Option<KPath> {
+        let mut out = None;
+        let mut n = 0;
+        self.retain(|kp| {
+            let goes = n == i;
+            n += 1;
+            if goes {
+                out = Some(kp.clone());
+            }
+            !goes
+        });
+        out
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            PathList::Many(v) => size_of::<Vec<KPath>>() + v.capacity() * size_of::<KPath>(),
+            _ => 0,
+        }
+    }
+}
+
+/// Heap bytes of an entry's key and path list.
+pub(super) fn entry_heap_bytes(key: &KeyBuf, paths: &PathList) -> usize {
+    key.heap_bytes() + paths.heap_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_parts_stay_small() {
+        assert_eq!(size_of::<KeyBuf>(), 16);
+        assert_eq!(size_of::<KPath>(), 20);
+        assert_eq!(size_of::<PathList>(), 24);
+        assert_eq!(size_of::<super::super::KEntry>(), 48);
+    }
+
+    #[test]
+    fn one_label_vpn_and_labeled_routes_rebuild_from_their_key() {
+        // VPN-IPv4 65000:1:10.1.0.0/16, label 100; labeled 192.0.2.0/24.
+        let cases: [(AfiSafi, &[u8]); 2] = [
+            (
+                AfiSafi::VPNV4,
+                &[104, 0, 6, 0x41, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 1],
+            ),
+            (AfiSafi::IPV4_LABELED, &[48, 0, 6, 0x41, 192, 0, 2]),
+        ];
+        for (f, nlri) in cases {
+            let parsed = super::super::wire::parse_field(f, nlri, false, false);
+            let (_, key, n) = &parsed[0];
+            let t = tail_of(f, key, n);
+            assert!(matches!(t, Tail::Label(_)), "{f:?}");
+            assert_eq!(compose(f, key, t).unwrap().as_slice(), nlri);
+        }
+    }
+}
