@@ -68,11 +68,14 @@ impl KeyBuf {
 /// How a path's NLRI follows from its entry's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tail {
-    /// The key's own NLRI (IP multicast, flow specification, RT membership).
+    /// The key's own NLRI (IP multicast, flow specification, RT membership,
+    /// EVPN routes whose other fields are zero).
     Plain,
-    /// The key with one label (labeled unicast, VPN).
+    /// The key with one label (labeled unicast, VPN; EVPN routes whose
+    /// other fields are zero but the last label).
     Label([u8; 3]),
-    /// Anything else (EVPN, label stacks): kept in [`super::KeyedRib`]'s side table.
+    /// Anything else (label stacks, multihomed EVPN routes): kept in
+    /// [`super::KeyedRib`]'s side table.
     Own,
 }
 
@@ -82,7 +85,7 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
     match tail {
         Tail::Own => None,
         Tail::Plain => match fmt {
-            Some(NlriFormat::Ip | NlriFormat::Flowspec | NlriFormat::Rtc) => {
+            Some(NlriFormat::Ip | NlriFormat::Flowspec | NlriFormat::Rtc | NlriFormat::Evpn) => {
                 Some(withdraw_nlri(f, key))
             }
             _ => None,
@@ -104,6 +107,12 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
                     b.extend_from_slice(rd);
                     b.extend_from_slice(rest);
                 }
+                Some(NlriFormat::Evpn) => {
+                    // The key's fields, the others zero but the last three bytes.
+                    b = withdraw_nlri(f, key);
+                    let n = b.len();
+                    b.get_mut(n.checked_sub(3)?..)?.copy_from_slice(&l);
+                }
                 _ => return None,
             }
             Some(b)
@@ -113,18 +122,20 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
 
 /// The tail that rebuilds `nlri` from `key` ([`Tail::Own`] if none does).
 pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Tail {
-    let labeled = matches!(
-        NlriFormat::of(f),
-        Some(NlriFormat::Labeled | NlriFormat::Vpn)
-    );
-    let cand = match nlri.get(1..4) {
-        Some(&[a, b, c]) if labeled && nlri.len() == key.len() + 3 => Tail::Label([a, b, c]),
-        _ => Tail::Plain,
+    let label = match NlriFormat::of(f) {
+        Some(NlriFormat::Labeled | NlriFormat::Vpn) if nlri.len() == key.len() + 3 => {
+            nlri.get(1..4)
+        }
+        // EVPN: the label last (MAC/IP advertisement, IP prefix), the other
+        // fields not in the key zero (a single-homed route).
+        Some(NlriFormat::Evpn) => nlri.get(nlri.len().saturating_sub(3)..),
+        _ => None,
     };
-    if compose(f, key, cand).is_some_and(|n| n.as_slice() == nlri) {
-        cand
-    } else {
-        Tail::Own
+    let rebuilds = |t: Tail| compose(f, key, t).is_some_and(|n| n.as_slice() == nlri);
+    match label {
+        Some(&[a, b, c]) if rebuilds(Tail::Label([a, b, c])) => Tail::Label([a, b, c]),
+        _ if rebuilds(Tail::Plain) => Tail::Plain,
+        _ => Tail::Own,
     }
 }
 
@@ -303,6 +314,25 @@ mod tests {
             let t = tail_of(f, key, n);
             assert!(matches!(t, Tail::Label(_)), "{f:?}");
             assert_eq!(compose(f, key, t).unwrap().as_slice(), nlri);
+        }
+    }
+
+    #[test]
+    fn evpn_mac_routes_rebuild_unless_multihomed() {
+        // Type 2, RD 65000:1, ESI zero (then 1), tag 0, MAC, no IP, label 100.
+        let mut nlri: Vec<u8> = alloc::vec![2, 33, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1];
+        nlri.extend_from_slice(&[0; 10]);
+        nlri.extend_from_slice(&[0, 0, 0, 0, 48, 2, 0, 0, 0, 0, 1, 0, 0, 6, 0x41]);
+        for (esi, want) in [(0u8, Tail::Label([0, 6, 0x41])), (1, Tail::Own)] {
+            nlri[19] = esi;
+            let parsed = super::super::wire::parse_field(AfiSafi::EVPN, &nlri, false, false);
+            let (_, key, n) = &parsed[0];
+            assert_eq!(n.as_slice(), nlri.as_slice());
+            let t = tail_of(AfiSafi::EVPN, key, n);
+            assert_eq!(t, want);
+            if t != Tail::Own {
+                assert_eq!(compose(AfiSafi::EVPN, key, t).unwrap().as_slice(), nlri);
+            }
         }
     }
 }
