@@ -202,7 +202,7 @@ impl KeyedRib {
             .sum();
         self.entries.capacity() * size_of::<KEntry>()
             + entries
-            + self.index.capacity() * (size_of::<u32>() + 1)
+            + store::table_heap_bytes(self.index.capacity(), size_of::<u32>())
             + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
             + store::own_heap_bytes(&self.own)
     }
@@ -282,11 +282,14 @@ pub(super) type KeyedAdj = HashMap<AdjTag, SmallVec<[(u32, u64); 1]>>;
 /// Heap bytes of one peer's keyed Adj-RIB-Out.
 pub(super) fn adj_heap_bytes(a: &KeyedAdj) -> usize {
     use core::mem::size_of;
-    a.capacity() * (size_of::<(AdjTag, SmallVec<[(u32, u64); 1]>)>() + 1)
-        + a.values()
-            .filter(|v| v.spilled())
-            .map(|v| v.capacity() * size_of::<(u32, u64)>())
-            .sum::<usize>()
+    store::table_heap_bytes(
+        a.capacity(),
+        size_of::<(AdjTag, SmallVec<[(u32, u64); 1]>)>(),
+    ) + a
+        .values()
+        .filter(|v| v.spilled())
+        .map(|v| v.capacity() * size_of::<(u32, u64)>())
+        .sum::<usize>()
 }
 
 impl Engine {

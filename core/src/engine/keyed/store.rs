@@ -161,9 +161,21 @@ pub(super) fn nlri_of(f: AfiSafi, own: &OwnNlri, slot: u32, key: &[u8], kp: &KPa
     }
 }
 
+/// Heap bytes of a hashbrown table of `capacity` (as it reports it) with
+/// slots of `slot` bytes: its buckets (capacity is 7/8 of them from 8 on),
+/// a control byte each, and one group of control bytes more.
+pub(super) fn table_heap_bytes(capacity: usize, slot: usize) -> usize {
+    let buckets = match capacity {
+        0 => return 0,
+        c if c < 8 => (c + 1).next_power_of_two(),
+        c => (c / 7 * 8).next_power_of_two(),
+    };
+    buckets * (slot + 1) + 16
+}
+
 /// Heap bytes of a side table of NLRI.
 pub(super) fn own_heap_bytes(own: &OwnNlri) -> usize {
-    own.capacity() * (size_of::<((u32, u32), Nb)>() + 1)
+    table_heap_bytes(own.capacity(), size_of::<((u32, u32), Nb)>())
         + own
             .values()
             .filter(|n| n.spilled())
@@ -296,6 +308,23 @@ mod tests {
         assert_eq!(size_of::<KPath>(), 20);
         assert_eq!(size_of::<PathList>(), 24);
         assert_eq!(size_of::<super::super::KEntry>(), 48);
+    }
+
+    #[test]
+    fn table_bytes_count_every_bucket() {
+        for n in [0usize, 1, 3, 7, 8, 100, 1000, 1 << 20] {
+            let mut t: OwnNlri = OwnNlri::new();
+            t.reserve(n);
+            let c = t.capacity();
+            let b = table_heap_bytes(c, 32);
+            // Capacity is 7/8 of the buckets (all but one below 8), a power of two.
+            let buckets = if c == 0 { 0 } else { (b - 16) / 33 };
+            assert!(c == 0 || buckets.is_power_of_two(), "{n}: {c} {buckets}");
+            assert!(
+                buckets >= c + usize::from(c > 0) && buckets <= 2 * (c + 1),
+                "{n}"
+            );
+        }
     }
 
     #[test]
