@@ -278,7 +278,7 @@ impl Engine {
                 match best.and_then(|kp| block(kp).map(|blk| (kp, blk))) {
                     Some((kp, blk)) => {
                         if !had || changed {
-                            batch.announce(blk, rib.nlri(slot, &e.key, kp));
+                            batch.announce(blk, rib.nlri(&e.key, kp));
                         }
                         if let Some(x) = bits.get_mut(w) {
                             *x |= b;
@@ -300,7 +300,7 @@ impl Engine {
             if best.is_some() {
                 for kp in e.paths.iter() {
                     if let Some(blk) = block(kp) {
-                        want.push((kp.path.local_id, blk, rib.nlri(slot, &e.key, kp)));
+                        want.push((kp.path.local_id, blk, rib.nlri(&e.key, kp)));
                     }
                 }
             }

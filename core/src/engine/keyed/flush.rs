@@ -224,7 +224,7 @@ pub(super) fn best_fingerprint(
     let fp = h.hash_one((
         set.map(|s| s.block()),
         set.and_then(|s| s.mp_next_hop()),
-        rib.nlri(slot, &e.key, kp).as_slice(),
+        rib.nlri(&e.key, kp).as_slice(),
         kp.path.peer.0,
         kp.path.local_id,
     ));

@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use hashbrown::HashSet;
 
-use super::store::Tail;
+use super::store::{Kind, Tail};
 use super::wire::parse_field;
 use super::{keyed_index, KPath, Nb, KEYED};
 use crate::engine::family::Rib;
@@ -89,12 +89,12 @@ impl Engine {
                 self.attrs.release(id);
                 return false;
             };
-            if kp.path.attrs == id && rib.nlri(slot, &e.key, &kp) == nlri {
+            if kp.path.attrs == id && rib.nlri(&e.key, &kp) == nlri {
                 self.attrs.release(id);
                 return false;
             }
             let old = core::mem::replace(&mut kp.path.attrs, id);
-            rib.set_nlri(slot, &mut kp, key, &nlri);
+            rib.set_nlri(&mut kp, key, &nlri);
             if let Some(p) = rib
                 .entries
                 .get_mut(slot as usize)
@@ -121,9 +121,9 @@ impl Engine {
                 remote_id: rid,
                 local_id,
             },
-            tail: Tail::Plain,
+            tail: Tail::PLAIN,
         };
-        rib.set_nlri(slot, &mut kp, key, &nlri);
+        rib.set_nlri(&mut kp, key, &nlri);
         if let Some(e) = rib.entries.get_mut(slot as usize) {
             e.paths.push(kp);
         }
@@ -161,7 +161,7 @@ impl Engine {
         if e.paths.is_empty() {
             rib.routes -= 1;
         }
-        rib.forget_nlri(slot, &kp);
+        rib.forget_nlri(&kp);
         self.attrs.release(kp.path.attrs);
         rib.touch(slot);
         if let Some(h) = self
@@ -204,7 +204,7 @@ impl Engine {
         let mut released: Vec<AttrId> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
         let mut emptied = 0usize;
-        let mut own: Vec<(u32, KPath)> = Vec::new();
+        let mut own: Vec<KPath> = Vec::new();
         for (slot, e) in rib.entries.iter_mut().enumerate() {
             if !e.paths.iter().any(|kp| kp.path.peer == peer) {
                 continue;
@@ -216,8 +216,8 @@ impl Engine {
                     && !(keep && kept.contains(&(key.clone(), kp.path.remote_id)));
                 if goes {
                     released.push(kp.path.attrs);
-                    if kp.tail == Tail::Own {
-                        own.push((slot as u32, kp.clone()));
+                    if matches!(kp.tail.kind(), Kind::Own(_)) {
+                        own.push(kp.clone());
                     }
                 }
                 !goes
@@ -231,8 +231,8 @@ impl Engine {
             }
         }
         rib.routes -= emptied;
-        for (slot, kp) in own {
-            rib.forget_nlri(slot, &kp);
+        for kp in own {
+            rib.forget_nlri(&kp);
         }
         for s in touched {
             rib.touch(s);

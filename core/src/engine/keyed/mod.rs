@@ -39,7 +39,7 @@ mod store;
 mod wire;
 
 use store::KPath;
-use store::{KeyBuf, OwnNlri, PathList};
+use store::{KeyBuf, Kind, OwnNlri, PathList, Tail};
 
 /// NLRI or key bytes, inline up to a VPN-IPv4 route's size (larger ones on the heap).
 pub(super) type Nb = SmallVec<[u8; 16]>;
@@ -107,7 +107,7 @@ pub(super) struct KeyedRib {
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     pub(super) entries: Vec<KEntry>,
-    /// The NLRI of paths whose key and label do not give it, by (slot, local path identifier).
+    /// The NLRI of paths whose key and label do not give it.
     own: OwnNlri,
     free: Vec<u32>,
     dirty: Vec<u32>,
@@ -124,7 +124,7 @@ impl KeyedRib {
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             entries: Vec::new(),
-            own: OwnNlri::new(),
+            own: OwnNlri::default(),
             free: Vec::new(),
             dirty: Vec::new(),
             live: 0,
@@ -204,29 +204,41 @@ impl KeyedRib {
             + entries
             + store::table_heap_bytes(self.index.capacity(), size_of::<u32>())
             + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
-            + store::own_heap_bytes(&self.own)
+            + self.own.heap_bytes()
     }
 
-    /// The NLRI of path `kp` of the entry at `slot`.
-    fn nlri(&self, slot: u32, key: &KeyBuf, kp: &KPath) -> Nb {
-        store::nlri_of(self.family, &self.own, slot, key.as_slice(), kp)
+    /// The NLRI of path `kp` of the entry with key `key`.
+    fn nlri(&self, key: &KeyBuf, kp: &KPath) -> Nb {
+        store::nlri_of(self.family, &self.own, key.as_slice(), kp)
     }
 
-    /// Record path `kp`'s NLRI at `slot` (in the side table if the key does not give it).
-    fn set_nlri(&mut self, slot: u32, kp: &mut KPath, key: &[u8], nlri: &[u8]) {
-        kp.tail = store::tail_of(self.family, key, nlri);
-        if kp.tail == store::Tail::Own {
-            self.own
-                .insert((slot, kp.path.local_id), Nb::from_slice(nlri));
-        } else {
-            self.forget_nlri(slot, kp);
+    /// Record path `kp`'s NLRI (kept apart if its key does not give it).
+    fn set_nlri(&mut self, kp: &mut KPath, key: &[u8], nlri: &[u8]) {
+        let kind = store::tail_of(self.family, key, nlri).and_then(|k| Some((k, Tail::of(k)?)));
+        match kind {
+            Some((_, t)) => {
+                self.forget_nlri(kp);
+                kp.tail = t;
+            }
+            None => {
+                let at = match kp.tail.kind() {
+                    Kind::Own(i) => Some(i),
+                    _ => None,
+                };
+                let i = self.own.put(at, nlri);
+                match Tail::of(Kind::Own(i)) {
+                    Some(t) => kp.tail = t,
+                    // Past 254 × 2^24 kept NLRI (more than memory holds): not kept.
+                    None => self.own.forget(i),
+                }
+            }
         }
     }
 
-    /// Drop what the side table keeps of path `kp` at `slot`.
-    fn forget_nlri(&mut self, slot: u32, kp: &KPath) {
-        if !self.own.is_empty() {
-            self.own.remove(&(slot, kp.path.local_id));
+    /// Give up what the table keeps apart of path `kp`'s NLRI.
+    fn forget_nlri(&mut self, kp: &KPath) {
+        if let Kind::Own(i) = kp.tail.kind() {
+            self.own.forget(i);
         }
     }
 
@@ -312,14 +324,9 @@ impl Engine {
         };
         rib.entries
             .iter()
-            .enumerate()
-            .filter_map(|(slot, e)| {
+            .filter_map(|e| {
                 let b = e.paths.first()?;
-                Some((
-                    rib.nlri(slot as u32, &e.key, b).to_vec(),
-                    b.path.peer,
-                    e.paths.len(),
-                ))
+                Some((rib.nlri(&e.key, b).to_vec(), b.path.peer, e.paths.len()))
             })
             .collect()
     }

@@ -1,12 +1,10 @@
 //! Compact storage of keyed routes: a key inline up to a VPN-IPv4 route's
 //! size, one path inline, and each path's NLRI rebuilt from the key and its
-//! labels (kept in the table beside the entry only when it cannot be).
+//! labels (kept apart in the table, in a slab, only when it cannot be).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::mem::size_of;
-
-use hashbrown::HashMap;
 
 use super::wire::withdraw_nlri;
 use super::Nb;
@@ -67,30 +65,61 @@ impl KeyBuf {
 
 /// How a path's NLRI follows from its entry's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tail {
+pub(super) enum Kind {
     /// The key's own NLRI (IP multicast, flow specification, RT membership,
     /// EVPN routes whose other fields are zero).
     Plain,
     /// The key with one label (labeled unicast, VPN; EVPN routes whose
     /// other fields are zero but the last label).
     Label([u8; 3]),
-    /// Anything else (label stacks, multihomed EVPN routes): kept in
-    /// [`super::KeyedRib`]'s side table.
-    Own,
+    /// Anything else (label stacks, multihomed EVPN routes): at this
+    /// position of the table's [`OwnNlri`].
+    Own(u32),
 }
 
-/// The NLRI of key `key` of family `f` with `tail` (`None` for [`Tail::Own`]).
-pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
+/// A [`Kind`] in four bytes: the top byte 0 for [`Kind::Plain`], 1 for
+/// [`Kind::Label`] (the label below), from 2 on for [`Kind::Own`] (the
+/// position's top bits in it, less 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Tail(u32);
+
+impl Tail {
+    pub(super) const PLAIN: Tail = Tail(0);
+
+    pub(super) fn kind(self) -> Kind {
+        let [t, a, b, c] = self.0.to_be_bytes();
+        match t {
+            0 => Kind::Plain,
+            1 => Kind::Label([a, b, c]),
+            t => Kind::Own((u32::from(t) - 2) << 24 | (self.0 & 0xff_ffff)),
+        }
+    }
+
+    /// `None` for positions past what four bytes hold (254 × 2^24).
+    pub(super) fn of(k: Kind) -> Option<Tail> {
+        match k {
+            Kind::Plain => Some(Tail::PLAIN),
+            Kind::Label([a, b, c]) => Some(Tail(u32::from_be_bytes([1, a, b, c]))),
+            Kind::Own(i) => {
+                let top = u8::try_from((i >> 24) + 2).ok()?;
+                Some(Tail(u32::from(top) << 24 | (i & 0xff_ffff)))
+            }
+        }
+    }
+}
+
+/// The NLRI of key `key` of family `f` with `tail` (`None` for [`Kind::Own`]).
+pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Kind) -> Option<Nb> {
     let fmt = NlriFormat::of(f);
     match tail {
-        Tail::Own => None,
-        Tail::Plain => match fmt {
+        Kind::Own(_) => None,
+        Kind::Plain => match fmt {
             Some(NlriFormat::Ip | NlriFormat::Flowspec | NlriFormat::Rtc | NlriFormat::Evpn) => {
                 Some(withdraw_nlri(f, key))
             }
             _ => None,
         },
-        Tail::Label(l) => {
+        Kind::Label(l) => {
             let mut b = Nb::new();
             match fmt {
                 Some(NlriFormat::Labeled) => {
@@ -120,8 +149,8 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Tail) -> Option<Nb> {
     }
 }
 
-/// The tail that rebuilds `nlri` from `key` ([`Tail::Own`] if none does).
-pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Tail {
+/// How `nlri` is rebuilt from `key` (`None`: it is not, it must be kept).
+pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Option<Kind> {
     let label = match NlriFormat::of(f) {
         Some(NlriFormat::Labeled | NlriFormat::Vpn) if nlri.len() == key.len() + 3 => {
             nlri.get(1..4)
@@ -131,11 +160,11 @@ pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Tail {
         Some(NlriFormat::Evpn) => nlri.get(nlri.len().saturating_sub(3)..),
         _ => None,
     };
-    let rebuilds = |t: Tail| compose(f, key, t).is_some_and(|n| n.as_slice() == nlri);
+    let rebuilds = |t: Kind| compose(f, key, t).is_some_and(|n| n.as_slice() == nlri);
     match label {
-        Some(&[a, b, c]) if rebuilds(Tail::Label([a, b, c])) => Tail::Label([a, b, c]),
-        _ if rebuilds(Tail::Plain) => Tail::Plain,
-        _ => Tail::Own,
+        Some(&[a, b, c]) if rebuilds(Kind::Label([a, b, c])) => Some(Kind::Label([a, b, c])),
+        _ if rebuilds(Kind::Plain) => Some(Kind::Plain),
+        _ => None,
     }
 }
 
@@ -147,17 +176,59 @@ pub(super) struct KPath {
     pub(super) tail: Tail,
 }
 
-/// NLRI kept per (slot, local path identifier) where the key does not give them.
-pub(super) type OwnNlri = HashMap<(u32, u32), Nb>;
+/// The NLRI of paths that their key does not give, each at a position.
+#[derive(Debug, Default)]
+pub(super) struct OwnNlri {
+    slab: Vec<Box<[u8]>>,
+    free: Vec<u32>,
+}
 
-/// The NLRI of path `kp` of the entry at `slot` with key `key` in family `f`.
-pub(super) fn nlri_of(f: AfiSafi, own: &OwnNlri, slot: u32, key: &[u8], kp: &KPath) -> Nb {
-    match compose(f, key, kp.tail) {
-        Some(n) => n,
-        None => own
-            .get(&(slot, kp.path.local_id))
-            .cloned()
-            .unwrap_or_default(),
+impl OwnNlri {
+    pub(super) fn get(&self, i: u32) -> &[u8] {
+        self.slab.get(i as usize).map_or(&[], |b| b)
+    }
+
+    /// Keep `nlri` (at `at` if given, which it then replaces); returns its position.
+    pub(super) fn put(&mut self, at: Option<u32>, nlri: &[u8]) -> u32 {
+        if let Some(b) = at.and_then(|i| self.slab.get_mut(i as usize)) {
+            *b = Box::from(nlri);
+            return at.unwrap_or(0);
+        }
+        match self.free.pop() {
+            Some(i) => {
+                if let Some(b) = self.slab.get_mut(i as usize) {
+                    *b = Box::from(nlri);
+                }
+                i
+            }
+            None => {
+                self.slab.push(Box::from(nlri));
+                (self.slab.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Give position `i` up.
+    pub(super) fn forget(&mut self, i: u32) {
+        if let Some(b) = self.slab.get_mut(i as usize) {
+            *b = Box::default();
+            self.free.push(i);
+        }
+    }
+
+    /// Heap bytes: the positions, the NLRI and the free list.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.slab.capacity() * size_of::<Box<[u8]>>()
+            + self.slab.iter().map(|b| b.len()).sum::<usize>()
+            + self.free.capacity() * size_of::<u32>()
+    }
+}
+
+/// The NLRI of path `kp` of the entry with key `key` in family `f`.
+pub(super) fn nlri_of(f: AfiSafi, own: &OwnNlri, key: &[u8], kp: &KPath) -> Nb {
+    match kp.tail.kind() {
+        Kind::Own(i) => Nb::from_slice(own.get(i)),
+        k => compose(f, key, k).unwrap_or_default(),
     }
 }
 
@@ -171,16 +242,6 @@ pub(super) fn table_heap_bytes(capacity: usize, slot: usize) -> usize {
         c => (c / 7 * 8).next_power_of_two(),
     };
     buckets * (slot + 1) + 16
-}
-
-/// Heap bytes of a side table of NLRI.
-pub(super) fn own_heap_bytes(own: &OwnNlri) -> usize {
-    table_heap_bytes(own.capacity(), size_of::<((u32, u32), Nb)>())
-        + own
-            .values()
-            .filter(|n| n.spilled())
-            .map(|n| n.capacity())
-            .sum::<usize>()
 }
 
 /// The paths of an entry, best first after a flush: one inline, more boxed.
@@ -311,14 +372,37 @@ mod tests {
     }
 
     #[test]
+    fn tails_hold_every_kind() {
+        for k in [
+            Kind::Plain,
+            Kind::Label([1, 2, 3]),
+            Kind::Own(0),
+            Kind::Own(0xff_ffff),
+            Kind::Own(1 << 24),
+            Kind::Own(254 * (1 << 24) - 1),
+        ] {
+            assert_eq!(Tail::of(k).map(Tail::kind), Some(k));
+        }
+        assert_eq!(Tail::of(Kind::Own(254 << 24)), None);
+        let mut own = OwnNlri::default();
+        let a = own.put(None, &[1, 2]);
+        let b = own.put(None, &[3]);
+        own.forget(a);
+        assert_eq!(own.put(None, &[4]), a);
+        assert_eq!(own.put(Some(b), &[5, 6]), b);
+        assert_eq!((own.get(a), own.get(b)), (&[4][..], &[5, 6][..]));
+    }
+
+    #[test]
     fn table_bytes_count_every_bucket() {
         for n in [0usize, 1, 3, 7, 8, 100, 1000, 1 << 20] {
-            let mut t: OwnNlri = OwnNlri::new();
+            let mut t: hashbrown::HashMap<u64, [u8; 24]> = hashbrown::HashMap::new();
             t.reserve(n);
             let c = t.capacity();
             let b = table_heap_bytes(c, 32);
             // Capacity is 7/8 of the buckets (all but one below 8), a power of two.
             let buckets = if c == 0 { 0 } else { (b - 16) / 33 };
+            let _ = &mut t;
             assert!(c == 0 || buckets.is_power_of_two(), "{n}: {c} {buckets}");
             assert!(
                 buckets >= c + usize::from(c > 0) && buckets <= 2 * (c + 1),
@@ -340,8 +424,9 @@ mod tests {
         for (f, nlri) in cases {
             let parsed = super::super::wire::parse_field(f, nlri, false, false);
             let (_, key, n) = &parsed[0];
-            let t = tail_of(f, key, n);
-            assert!(matches!(t, Tail::Label(_)), "{f:?}");
+            let t = tail_of(f, key, n).unwrap();
+            assert!(matches!(t, Kind::Label(_)), "{f:?}");
+            assert_eq!(Tail::of(t).unwrap().kind(), t);
             assert_eq!(compose(f, key, t).unwrap().as_slice(), nlri);
         }
     }
@@ -352,14 +437,14 @@ mod tests {
         let mut nlri: Vec<u8> = alloc::vec![2, 33, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1];
         nlri.extend_from_slice(&[0; 10]);
         nlri.extend_from_slice(&[0, 0, 0, 0, 48, 2, 0, 0, 0, 0, 1, 0, 0, 6, 0x41]);
-        for (esi, want) in [(0u8, Tail::Label([0, 6, 0x41])), (1, Tail::Own)] {
+        for (esi, want) in [(0u8, Some(Kind::Label([0, 6, 0x41]))), (1, None)] {
             nlri[19] = esi;
             let parsed = super::super::wire::parse_field(AfiSafi::EVPN, &nlri, false, false);
             let (_, key, n) = &parsed[0];
             assert_eq!(n.as_slice(), nlri.as_slice());
             let t = tail_of(AfiSafi::EVPN, key, n);
             assert_eq!(t, want);
-            if t != Tail::Own {
+            if let Some(t) = t {
                 assert_eq!(compose(AfiSafi::EVPN, key, t).unwrap().as_slice(), nlri);
             }
         }
