@@ -719,6 +719,49 @@ fn rewrite_general(
     }
 }
 
+/// An NLRI the [`Packer`] can write: a route ([`Nlri`]), or NLRI bytes
+/// already encoded (with their path identifier where ADD-PATH is on).
+pub trait PackNlri {
+    /// Its length on the wire, with a path identifier when `add_path`.
+    fn wire_len(&self, add_path: bool) -> usize;
+    /// Append it to `out`, with a path identifier when `add_path`.
+    fn put(&self, out: &mut Vec<u8>, add_path: bool);
+}
+
+impl PackNlri for Nlri {
+    fn wire_len(&self, add_path: bool) -> usize {
+        self.prefix.wire_len() + if add_path { 4 } else { 0 }
+    }
+
+    fn put(&self, out: &mut Vec<u8>, add_path: bool) {
+        if add_path {
+            out.extend_from_slice(&self.path_id.unwrap_or(0).to_be_bytes());
+        }
+        let len = self.prefix.len();
+        let bytes = usize::from(len).div_ceil(8);
+        out.push(len);
+        match self.prefix {
+            crate::wire::Prefix::V4(p) => {
+                out.extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[]))
+            }
+            crate::wire::Prefix::V6(p) => {
+                out.extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[]))
+            }
+        }
+    }
+}
+
+/// Encoded NLRI: written as they are, whatever `add_path` says.
+impl<A: smallvec::Array<Item = u8>> PackNlri for SmallVec<A> {
+    fn wire_len(&self, _add_path: bool) -> usize {
+        self.len()
+    }
+
+    fn put(&self, out: &mut Vec<u8>, _add_path: bool) {
+        out.extend_from_slice(self);
+    }
+}
+
 /// Writes UPDATE messages for one peer, packing NLRI up to the maximum message size.
 #[derive(Debug)]
 pub struct Packer<'a> {
@@ -746,26 +789,24 @@ impl<'a> Packer<'a> {
         }
     }
 
-    fn nlri_len(&self, n: &Nlri) -> usize {
-        n.prefix.wire_len() + if self.add_path { 4 } else { 0 }
+    fn nlri_len<N: PackNlri + ?Sized>(&self, n: &N) -> usize {
+        n.wire_len(self.add_path)
     }
 
-    fn put_nlri(&mut self, n: &Nlri) {
-        if self.add_path {
-            self.out
-                .extend_from_slice(&n.path_id.unwrap_or(0).to_be_bytes());
-        }
-        let len = n.prefix.len();
-        let bytes = usize::from(len).div_ceil(8);
-        self.out.push(len);
-        match n.prefix {
-            crate::wire::Prefix::V4(p) => self
-                .out
-                .extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[])),
-            crate::wire::Prefix::V6(p) => self
-                .out
-                .extend_from_slice(p.addr().octets().get(..bytes).unwrap_or(&[])),
-        }
+    fn put_nlri<N: PackNlri + ?Sized>(&mut self, n: &N) {
+        n.put(self.out, self.add_path);
+    }
+
+    /// Room for NLRI in one UPDATE announcing with `blk`'s attributes: a
+    /// longer NLRI fits no message.
+    pub fn room(&self, family: AfiSafi, blk: &OutBlock) -> usize {
+        self.max_len.saturating_sub(Self::fixed_len(family, blk))
+    }
+
+    fn fixed_len(family: AfiSafi, blk: &OutBlock) -> usize {
+        let classic = family == AfiSafi::IPV4_UNICAST && blk.mp_next_hop.is_none();
+        let nh = blk.mp_next_hop.as_deref().map_or(0, <[u8]>::len);
+        HEADER_LEN + 4 + blk.attrs.len() + if classic { 0 } else { 4 + 5 + nh }
     }
 
     fn begin(&mut self) -> usize {
@@ -789,11 +830,16 @@ impl<'a> Packer<'a> {
     /// field; everything else in MP_REACH_NLRI, placed first. Fails with an
     /// overflow error, writing nothing, when the attributes leave no room for
     /// the longest prefix of `nlri`.
-    pub fn announce(&mut self, family: AfiSafi, blk: &OutBlock, nlri: &[Nlri]) -> Result<Packed> {
+    pub fn announce<N: PackNlri>(
+        &mut self,
+        family: AfiSafi,
+        blk: &OutBlock,
+        nlri: &[N],
+    ) -> Result<Packed> {
         let mut done = Packed::default();
         let classic = family == AfiSafi::IPV4_UNICAST && blk.mp_next_hop.is_none();
         let nh: &[u8] = blk.mp_next_hop.as_deref().unwrap_or(&[]);
-        let fixed = HEADER_LEN + 4 + blk.attrs.len() + if classic { 0 } else { 4 + 5 + nh.len() };
+        let fixed = Self::fixed_len(family, blk);
         let widest = nlri.iter().map(|n| self.nlri_len(n)).max().unwrap_or(0);
         if fixed + widest > self.max_len {
             return Err(Error::overflow(fixed));
@@ -849,7 +895,7 @@ impl<'a> Packer<'a> {
     }
 
     /// Withdraw `nlri` (all of family `family`).
-    pub fn withdraw(&mut self, family: AfiSafi, nlri: &[Nlri]) -> Packed {
+    pub fn withdraw<N: PackNlri>(&mut self, family: AfiSafi, nlri: &[N]) -> Packed {
         let mut done = Packed::default();
         let classic = family == AfiSafi::IPV4_UNICAST;
         let fixed = HEADER_LEN + 4 + if classic { 0 } else { 4 + 3 };

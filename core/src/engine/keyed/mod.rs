@@ -1,0 +1,333 @@
+//! Families keyed by NLRI bytes: IPv4/IPv6 multicast, labeled unicast,
+//! VPN-IPv4/IPv6, EVPN, RT membership and flow specification.
+//!
+//! Each such family has a [`KeyedRib`]: entries found by the key the RFCs
+//! give the family's routes (RD and prefix for VPN routes, the identifying
+//! fields for EVPN, the components for flow specification), each path
+//! with the NLRI it came with (its labels, an EVPN route's ESI): rebuilt
+//! from the key and the path's label where it can be, kept beside the
+//! entry where not (see [`store`]). The
+//! decision process and the RFC 4456 rules are the unicast ones; the next
+//! hop travels unchanged, since a reflector allocates no labels. What each
+//! peer was told is a fingerprint per (entry, path identifier) in its
+//! `Tx`, so every export is a diff and a route refresh starts it afresh.
+//!
+//! VPN and EVPN routes go only to peers whose route target memberships
+//! (RFC 4684, learned in the RT membership family) cover one of the route's
+//! route targets, when the peer negotiated RT membership; a client that
+//! negotiated it is sent the default membership, so that it sends the
+//! reflector all of its VPN routes (RFC 4684 §3.2).
+
+use alloc::vec::Vec;
+use core::hash::BuildHasher;
+
+use hashbrown::hash_table::{Entry as TEntry, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap};
+use smallvec::SmallVec;
+
+use super::Engine;
+use crate::rib::PeerId;
+use crate::wire::AfiSafi;
+
+pub(super) use rtc::Membership;
+
+mod export;
+mod flush;
+mod import;
+mod rtc;
+mod store;
+mod wire;
+
+use store::KPath;
+use store::{KeyBuf, Kind, OwnNlri, PathList, Tail};
+
+/// NLRI or key bytes, inline up to a VPN-IPv4 route's size (larger ones on the heap).
+pub(super) type Nb = SmallVec<[u8; 16]>;
+
+/// How many keyed families the engine keeps.
+pub(super) const KEYED_COUNT: usize = 10;
+
+/// The keyed families, in the order of their tables.
+pub(super) const KEYED: [AfiSafi; KEYED_COUNT] = [
+    AfiSafi::IPV4_MULTICAST,
+    AfiSafi::IPV6_MULTICAST,
+    AfiSafi::IPV4_LABELED,
+    AfiSafi::IPV6_LABELED,
+    AfiSafi::VPNV4,
+    AfiSafi::VPNV6,
+    AfiSafi::EVPN,
+    AfiSafi::RT_CONSTRAINT,
+    AfiSafi::IPV4_FLOWSPEC,
+    AfiSafi::IPV6_FLOWSPEC,
+];
+
+/// The position of `f` in [`KEYED`].
+pub(super) fn keyed_index(f: AfiSafi) -> Option<usize> {
+    KEYED.iter().position(|k| *k == f)
+}
+
+/// Whether routes of `f` are sent only where RT memberships ask for them.
+fn rt_filtered(f: AfiSafi) -> bool {
+    f == AfiSafi::VPNV4 || f == AfiSafi::VPNV6 || f == AfiSafi::EVPN
+}
+
+/// One keyed route: its key and its paths, best first after a flush.
+#[derive(Debug, Default)]
+pub(super) struct KEntry {
+    key: KeyBuf,
+    paths: PathList,
+    /// What the best path was at the last flush, as a fingerprint with its
+    /// lowest bit cleared (0: none): peers without ADD-PATH that were sent
+    /// the route hold that path. The lowest bit: changed since the last flush.
+    state: u64,
+}
+
+impl KEntry {
+    fn dirty(&self) -> bool {
+        self.state & 1 == 1
+    }
+
+    fn set_dirty(&mut self, d: bool) {
+        self.state = (self.state & !1) | u64::from(d);
+    }
+
+    fn sent_fp(&self) -> u64 {
+        self.state & !1
+    }
+
+    fn set_sent_fp(&mut self, fp: u64) {
+        self.state = (fp & !1) | (self.state & 1);
+    }
+}
+
+/// The table of one keyed family.
+#[derive(Debug)]
+pub(super) struct KeyedRib {
+    pub(super) family: AfiSafi,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    pub(super) entries: Vec<KEntry>,
+    /// The NLRI of paths whose key and label do not give it.
+    own: OwnNlri,
+    free: Vec<u32>,
+    dirty: Vec<u32>,
+    /// Entries in the table (emptied ones until the next flush included).
+    live: usize,
+    /// Entries with at least one path.
+    routes: usize,
+}
+
+impl KeyedRib {
+    fn new(family: AfiSafi) -> Self {
+        KeyedRib {
+            family,
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            entries: Vec::new(),
+            own: OwnNlri::default(),
+            free: Vec::new(),
+            dirty: Vec::new(),
+            live: 0,
+            routes: 0,
+        }
+    }
+
+    /// Routes in the table (keys with at least one path).
+    pub(super) fn len(&self) -> usize {
+        self.routes
+    }
+
+    fn find(&self, key: &[u8]) -> Option<u32> {
+        let h = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(h, |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|e| e.key.as_slice() == key)
+            })
+            .copied()
+    }
+
+    fn find_or_insert(&mut self, key: &[u8]) -> u32 {
+        let h = self.hasher.hash_one(key);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        let slot = match self.index.entry(
+            h,
+            |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|e| e.key.as_slice() == key)
+            },
+            |&i| {
+                hasher.hash_one(
+                    entries
+                        .get(i as usize)
+                        .map_or(&[][..], |e| e.key.as_slice()),
+                )
+            },
+        ) {
+            TEntry::Occupied(o) => return *o.get(),
+            TEntry::Vacant(v) => {
+                let slot = match self.free.pop() {
+                    Some(s) => s,
+                    None => {
+                        self.entries.push(KEntry::default());
+                        (self.entries.len() - 1) as u32
+                    }
+                };
+                v.insert(slot);
+                slot
+            }
+        };
+        if let Some(e) = self.entries.get_mut(slot as usize) {
+            e.key = KeyBuf::from_slice(key);
+        }
+        self.live += 1;
+        slot
+    }
+
+    /// Paths in the table.
+    pub(super) fn paths(&self) -> usize {
+        self.entries.iter().map(|e| e.paths.len()).sum()
+    }
+
+    /// Heap bytes of the table: index, entries, boxed keys and path lists, and NLRI kept apart.
+    pub(super) fn heap_bytes(&self) -> usize {
+        use core::mem::size_of;
+        let entries: usize = self
+            .entries
+            .iter()
+            .map(|e| store::entry_heap_bytes(&e.key, &e.paths))
+            .sum();
+        self.entries.capacity() * size_of::<KEntry>()
+            + entries
+            + store::table_heap_bytes(self.index.capacity(), size_of::<u32>())
+            + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
+            + self.own.heap_bytes()
+    }
+
+    /// The NLRI of path `kp` of the entry with key `key`.
+    fn nlri(&self, key: &KeyBuf, kp: &KPath) -> Nb {
+        store::nlri_of(self.family, &self.own, key.as_slice(), kp)
+    }
+
+    /// Record path `kp`'s NLRI (kept apart if its key does not give it).
+    fn set_nlri(&mut self, kp: &mut KPath, key: &[u8], nlri: &[u8]) {
+        let kind = store::tail_of(self.family, key, nlri).and_then(|k| Some((k, Tail::of(k)?)));
+        match kind {
+            Some((_, t)) => {
+                self.forget_nlri(kp);
+                kp.tail = t;
+            }
+            None => {
+                let at = match kp.tail.kind() {
+                    Kind::Own(i) => Some(i),
+                    _ => None,
+                };
+                let i = self.own.put(at, nlri);
+                match Tail::of(Kind::Own(i)) {
+                    Some(t) => kp.tail = t,
+                    // Past 254 × 2^24 kept NLRI (more than memory holds): not kept.
+                    None => self.own.forget(i),
+                }
+            }
+        }
+    }
+
+    /// Give up what the table keeps apart of path `kp`'s NLRI.
+    fn forget_nlri(&mut self, kp: &KPath) {
+        if let Kind::Own(i) = kp.tail.kind() {
+            self.own.forget(i);
+        }
+    }
+
+    fn touch(&mut self, slot: u32) {
+        if let Some(e) = self.entries.get_mut(slot as usize) {
+            if !e.dirty() {
+                e.set_dirty(true);
+                self.dirty.push(slot);
+            }
+        }
+    }
+
+    /// Drop an entry that has no path left (after its withdrawals went out).
+    fn remove_if_empty(&mut self, slot: u32) {
+        let Some(e) = self.entries.get_mut(slot as usize) else {
+            return;
+        };
+        if !e.paths.is_empty() || e.key.is_empty() {
+            return;
+        }
+        let key = core::mem::take(&mut e.key);
+        let h = self.hasher.hash_one(key.as_slice());
+        if let Ok(o) = self.index.find_entry(h, |&i| i == slot) {
+            o.remove();
+        }
+        self.free.push(slot);
+        self.live -= 1;
+    }
+}
+
+/// The keyed tables, and the hasher of what peers were told.
+#[derive(Debug)]
+pub(super) struct KeyedRibs(pub(super) Vec<KeyedRib>, DefaultHashBuilder);
+
+impl Default for KeyedRibs {
+    fn default() -> Self {
+        KeyedRibs(
+            KEYED.iter().map(|f| KeyedRib::new(*f)).collect(),
+            DefaultHashBuilder::default(),
+        )
+    }
+}
+
+/// The RT membership family's position in [`KEYED`].
+pub(super) const RTC_INDEX: usize = 7;
+
+/// A keyed family's adjacency record key: family index and slot in one word.
+pub(super) type AdjTag = u32;
+
+/// What a peer was told of keyed routes: per (family, slot), path identifiers and fingerprints.
+pub(super) type KeyedAdj = HashMap<AdjTag, SmallVec<[(u32, u64); 1]>>;
+
+/// Heap bytes of one peer's keyed Adj-RIB-Out.
+pub(super) fn adj_heap_bytes(a: &KeyedAdj) -> usize {
+    use core::mem::size_of;
+    store::table_heap_bytes(
+        a.capacity(),
+        size_of::<(AdjTag, SmallVec<[(u32, u64); 1]>)>(),
+    ) + a
+        .values()
+        .filter(|v| v.spilled())
+        .map(|v| v.capacity() * size_of::<(u32, u64)>())
+        .sum::<usize>()
+}
+
+impl Engine {
+    /// Routes and paths in keyed family `f` (`None` if the engine does not keep it).
+    pub fn keyed_counts(&self, f: AfiSafi) -> Option<(usize, usize)> {
+        let r = self.rib.keyed.0.get(keyed_index(f)?)?;
+        Some((r.len(), r.paths()))
+    }
+
+    /// Routes in keyed family `f` (`None` if the engine does not keep it).
+    pub fn keyed_routes(&self, f: AfiSafi) -> Option<usize> {
+        self.rib.keyed.0.get(keyed_index(f)?).map(KeyedRib::len)
+    }
+
+    /// The routes of keyed family `f`: for each, the NLRI of its best path and
+    /// the peer it came from, and how many paths it has.
+    pub fn keyed_best(&self, f: AfiSafi) -> Vec<(Vec<u8>, PeerId, usize)> {
+        let Some(rib) = keyed_index(f).and_then(|i| self.rib.keyed.0.get(i)) else {
+            return Vec::new();
+        };
+        rib.entries
+            .iter()
+            .filter_map(|e| {
+                let b = e.paths.first()?;
+                Some((rib.nlri(&e.key, b).to_vec(), b.path.peer, e.paths.len()))
+            })
+            .collect()
+    }
+}

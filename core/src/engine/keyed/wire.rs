@@ -1,0 +1,274 @@
+//! Keyed NLRI on the wire: parsing a field into keys and NLRI, withdrawals, packing UPDATEs.
+
+use alloc::vec::Vec;
+
+use smallvec::SmallVec;
+
+use super::export::Batch;
+use super::Nb;
+use crate::reflect;
+use crate::wire::attribute::type_code;
+use crate::wire::evpn::EvpnIter;
+use crate::wire::family::NlriFormat;
+use crate::wire::flowspec::FlowIter;
+use crate::wire::rtc::{RtcIter, RtcNlri};
+use crate::wire::vpn::{emit_labeled, LabeledIter};
+use crate::wire::{AfiSafi, NlriIter, Writer};
+
+/// One NLRI of a keyed family: path identifier, key, NLRI bytes.
+pub(super) type Parsed = (u32, Nb, Nb);
+
+/// The entries of a validated NLRI field of keyed family `f`.
+pub(super) fn parse_field(f: AfiSafi, field: &[u8], add_path: bool, withdraw: bool) -> Vec<Parsed> {
+    let act = crate::Action::AfiSafiDisable;
+    let mut out = Vec::new();
+    let afi = f.afi;
+    let emit = |len: usize, g: &dyn Fn(&mut Writer<'_>) -> crate::Result<()>| -> Nb {
+        let mut b: Nb = SmallVec::from_elem(0, len);
+        let mut w = Writer::new(&mut b);
+        let n = if g(&mut w).is_ok() { w.len() } else { 0 };
+        b.truncate(n);
+        b
+    };
+    match NlriFormat::of(f) {
+        Some(NlriFormat::Ip) => {
+            if let Ok(it) = NlriIter::new_checked(field, afi, add_path, 0, act) {
+                for n in it {
+                    let b = emit(1 + usize::from(n.prefix.len()).div_ceil(8), &|w| {
+                        n.prefix.emit(w)
+                    });
+                    out.push((n.path_id.unwrap_or(0), b.clone(), b));
+                }
+            }
+        }
+        Some(fmt @ (NlriFormat::Labeled | NlriFormat::Vpn)) => {
+            let vpn = fmt == NlriFormat::Vpn;
+            if let Ok(it) = LabeledIter::new_checked(field, afi, vpn, add_path, withdraw, 0, act) {
+                for n in it {
+                    let plen = usize::from(n.prefix.len()).div_ceil(8);
+                    let key = emit(9 + plen, &|w| {
+                        if let Some(rd) = n.rd {
+                            w.put(&rd.0)?;
+                        }
+                        n.prefix.emit(w)
+                    });
+                    let nlri = emit(n.buffer_len(), &|w| {
+                        emit_labeled(w, None, n.labels.as_bytes(), n.rd, &n.prefix)
+                    });
+                    out.push((n.path_id.unwrap_or(0), key, nlri));
+                }
+            }
+        }
+        Some(NlriFormat::Evpn) => {
+            if let Ok(it) = EvpnIter::new_checked(field, add_path, 0, act) {
+                for n in it {
+                    let key = Nb::from_slice(n.key().as_bytes());
+                    let plain = crate::wire::evpn::EvpnNlri { path_id: None, ..n };
+                    let nlri = emit(plain.buffer_len(), &|w| plain.emit(w));
+                    out.push((n.path_id.unwrap_or(0), key, nlri));
+                }
+            }
+        }
+        Some(NlriFormat::Flowspec) => {
+            if let Ok(it) = FlowIter::new_checked(field, afi, add_path, 0, act) {
+                for n in it {
+                    let plain = crate::wire::flowspec::FlowNlri { path_id: None, ..n };
+                    let nlri = emit(plain.buffer_len(), &|w| plain.emit(w));
+                    out.push((n.path_id.unwrap_or(0), Nb::from_slice(n.components), nlri));
+                }
+            }
+        }
+        Some(NlriFormat::Rtc) => {
+            if let Ok(it) = RtcIter::new_checked(field, add_path, 0, act) {
+                for n in it {
+                    let plain = RtcNlri { path_id: None, ..n };
+                    let nlri = emit(plain.buffer_len(), &|w| plain.emit(w));
+                    out.push((n.path_id.unwrap_or(0), Nb::from_slice(&n.key()), nlri));
+                }
+            }
+        }
+        None => {}
+    }
+    out
+}
+
+/// An NLRI that withdraws the route with `key` (labeled and VPN withdrawals
+/// carry the compatibility label 0x800000, RFC 8277 §2.4; an EVPN withdrawal
+/// carries the key fields with the others zero).
+pub(super) fn withdraw_nlri(f: AfiSafi, key: &[u8]) -> Nb {
+    let mut b = Nb::new();
+    match NlriFormat::of(f) {
+        Some(NlriFormat::Ip) => b.extend_from_slice(key),
+        Some(NlriFormat::Labeled) => {
+            if let Some((len, rest)) = key.split_first() {
+                b.push(len.saturating_add(24));
+                b.extend_from_slice(&[0x80, 0, 0]);
+                b.extend_from_slice(rest);
+            }
+        }
+        Some(NlriFormat::Vpn) => {
+            if let (Some(rd), Some((len, rest))) =
+                (key.get(..8), key.get(8..).and_then(|k| k.split_first()))
+            {
+                b.push(len.saturating_add(88));
+                b.extend_from_slice(&[0x80, 0, 0]);
+                b.extend_from_slice(rd);
+                b.extend_from_slice(rest);
+            }
+        }
+        Some(NlriFormat::Evpn) => {
+            let Some((&t, k)) = key.split_first() else {
+                return b;
+            };
+            let mut v: Nb = Nb::new();
+            let rd = k.get(..8).unwrap_or(&[]);
+            match t {
+                1 => {
+                    v.extend_from_slice(k);
+                    v.extend_from_slice(&[0; 3]);
+                }
+                2 => {
+                    v.extend_from_slice(rd);
+                    v.extend_from_slice(&[0; 10]);
+                    v.extend_from_slice(k.get(8..).unwrap_or(&[]));
+                    v.extend_from_slice(&[0; 3]);
+                }
+                5 => {
+                    let n = if k.len() == 8 + 4 + 1 + 4 { 4 } else { 16 };
+                    v.extend_from_slice(rd);
+                    v.extend_from_slice(&[0; 10]);
+                    v.extend_from_slice(k.get(8..).unwrap_or(&[]));
+                    v.extend(core::iter::repeat_n(0, n + 3));
+                }
+                _ => v.extend_from_slice(k),
+            }
+            b.push(t);
+            b.push(v.len() as u8);
+            b.extend_from_slice(&v);
+        }
+        Some(NlriFormat::Flowspec) => {
+            if key.len() < 240 {
+                b.push(key.len() as u8);
+            } else {
+                b.extend_from_slice(&(0xf000 | key.len() as u16).to_be_bytes());
+            }
+            b.extend_from_slice(key);
+        }
+        Some(NlriFormat::Rtc) => {
+            if let Some((&len, rest)) = key.split_first() {
+                b.push(len);
+                if len > 0 {
+                    let n = 4 + usize::from(len - 32).div_ceil(8);
+                    b.extend_from_slice(rest.get(..n).unwrap_or(&[]));
+                }
+            }
+        }
+        None => {}
+    }
+    b
+}
+
+/// `nlri` with the path identifier `id` in front when `add_path`.
+pub(super) fn with_path_id(add_path: bool, id: u32, nlri: &[u8]) -> Nb {
+    let mut b = Nb::new();
+    if add_path {
+        b.extend_from_slice(&id.to_be_bytes());
+    }
+    b.extend_from_slice(nlri);
+    b
+}
+
+/// Write `b`'s withdrawals and announcements for family `f` as UPDATEs into
+/// `out`; returns (messages, announced, withdrawn, overflowed). A route
+/// longer than a message holds overflows, with the routes after it in its group.
+pub(super) fn pack(
+    out: &mut Vec<u8>,
+    max_len: usize,
+    f: AfiSafi,
+    b: &Batch,
+) -> (u64, u64, u64, u64) {
+    let mut pk = reflect::Packer::new(out, max_len, false);
+    let wd = pk.withdraw(f, &b.withdrawals);
+    let mut counts = (
+        wd.messages,
+        0u64,
+        wd.prefixes,
+        (b.withdrawals.len() as u64).saturating_sub(wd.prefixes),
+    );
+    for (blk, nlri) in &b.groups {
+        let room = pk.room(f, blk);
+        let fit = nlri.iter().take_while(|n| n.len() <= room).count();
+        let done = pk
+            .announce(f, blk, nlri.get(..fit).unwrap_or(&[]))
+            .unwrap_or_default();
+        counts.0 += done.messages;
+        counts.1 += done.prefixes;
+        counts.3 += (nlri.len() as u64).saturating_sub(done.prefixes);
+    }
+    counts
+}
+
+pub(super) fn strip_next_hop(block: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len());
+    let mut rest = block;
+    while let Some((_, t, _, end)) = crate::wire::attribute::tlv(rest, 0) {
+        if t != type_code::NEXT_HOP {
+            out.extend_from_slice(rest.get(..end).unwrap_or(&[]));
+        }
+        rest = rest.get(end..).unwrap_or(&[]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn withdraw_nlri_parses_as_a_withdrawal_of_the_same_key() {
+        use crate::wire::family::check_nlri;
+        let cases: [(AfiSafi, &[u8]); 4] = [
+            // VPN-IPv4 65000:1:10.1.0.0/16, label 100.
+            (
+                AfiSafi::VPNV4,
+                &[
+                    24 + 64 + 16,
+                    0,
+                    6,
+                    0x41,
+                    0,
+                    0,
+                    0xfd,
+                    0xe8,
+                    0,
+                    0,
+                    0,
+                    1,
+                    10,
+                    1,
+                ],
+            ),
+            (AfiSafi::IPV4_LABELED, &[24 + 24, 0, 6, 0x41, 192, 0, 2]),
+            (
+                AfiSafi::IPV4_FLOWSPEC,
+                &[0x07, 0x01, 0x10, 0x0a, 0x01, 0x03, 0x81, 0x06],
+            ),
+            (AfiSafi::RT_CONSTRAINT, &[48, 0, 0, 0xfd, 0xe8, 0x00, 0x02]),
+        ];
+        for (f, nlri) in cases {
+            let parsed = parse_field(f, nlri, false, false);
+            assert_eq!(parsed.len(), 1, "{f:?}");
+            let (_, key, n) = &parsed[0];
+            let wd = withdraw_nlri(f, key);
+            assert!(
+                check_nlri(f, &wd, false, true, 0, crate::Action::AfiSafiDisable)
+                    .unwrap()
+                    .is_ok(),
+                "{f:?} {wd:?}"
+            );
+            let again = parse_field(f, &wd, false, true);
+            assert_eq!(&again[0].1, key, "{f:?}");
+            assert!(!n.is_empty());
+        }
+    }
+}
