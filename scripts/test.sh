@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every Reflector test, in one command (the README's test command; .ci/run calls it).
 # Needs the tools that .ci/run installs on a fresh Debian machine: bgpdump, bird2,
-# gobgpd, frr, valgrind, golang-go, chromium, node/npm, cargo-fuzz, cbindgen,
+# gobgpd, frr, valgrind, golang-go, chromium, node/npm, cargo-fuzz, cbindgen, cargo-mutants,
 # wasm-bindgen-cli and the thumbv7em-none-eabihf and wasm32-unknown-unknown targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,9 @@ cargo build -p reflector-core --no-default-features --target thumbv7em-none-eabi
 
 step "unit, integration and property tests"
 cargo test --workspace
+
+step "mutation check of the core lines the last commit changed (cargo mutants --in-diff, bounded)"
+MUTANTS_TOTAL_SECONDS="${MUTANTS_TOTAL_SECONDS:-300}" bash scripts/mutants-diff.sh HEAD~1
 
 step "fuzz targets, ${FUZZ_SECONDS}s each, seeded with the shared dumps and captures"
 cargo run --quiet -p reflector-benches --bin fuzz-seeds -- fuzz/corpus
