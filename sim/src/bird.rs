@@ -24,14 +24,19 @@
 //!   `Global_`), where confd would write one protocol per source;
 //! - `BGPFilter` function names are not truncated and hashed beyond 45
 //!   characters;
-//! - IPv6 (calico/node's separate `bird6`) is not rendered;
+//! - IPv6 is rendered as calico/node's separate `bird6` configuration
+//!   (`bird6.cfg`, `bird6_aggr.cfg`, `bird6_ipam.cfg`), for a second daemon,
+//!   with the same structure as the IPv4 one and the IPv6 pools, blocks,
+//!   routes, `BGPFilter` rules (`importV6`/`exportV6`) and sessions; its
+//!   router ID is the node's IPv4 address, or for an IPv6-only node the one
+//!   the simulator gives it (where confd needs `CALICO_ROUTER_ID`);
 //! - with a [`Transport`], addresses are replaced by loopback ones: each
 //!   session binds `local <address> port <port>` with `strict bind`, and
 //!   peers outside the cluster are `disabled`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::ipam::NodeBlocks;
 use crate::plan::{Endpoint, Family, PeerRole, PeerType, Plan};
@@ -47,15 +52,16 @@ const OVERRIDE_PREFERENCE: u32 = 200;
 /// Where the rendered BIRDs listen when they run on one host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Transport {
-    /// Each node's and external peer's address, mapped to its loopback address.
-    pub addresses: BTreeMap<IpAddr, Ipv4Addr>,
+    /// Each node's and external peer's address, mapped to its loopback address
+    /// (IPv4: on the host's 127/8; IPv6: in a network namespace of the check's own).
+    pub addresses: BTreeMap<IpAddr, IpAddr>,
     /// The BGP port every daemon listens on and connects to.
     pub port: u16,
 }
 
 impl Transport {
     fn map(&self, a: IpAddr) -> IpAddr {
-        self.addresses.get(&a).map_or(a, |x| IpAddr::V4(*x))
+        self.addresses.get(&a).copied().unwrap_or(a)
     }
 }
 
@@ -136,20 +142,42 @@ fn rule_text(rule: &FilterRule) -> String {
     }
 }
 
-fn function_name(filter: &str, direction: &str) -> String {
-    format!("'bgp_{filter}_{direction}FilterV4'")
+/// The digit confd writes in names and comments of a family's filters: `4` or `6`.
+fn version(family: Family) -> u8 {
+    match family {
+        Family::Ipv4 => 4,
+        Family::Ipv6 => 6,
+    }
 }
 
-/// confd's `bgpFilterBIRDFuncs` for IPv4: one function per filter and direction with rules.
-fn filter_functions(filters: &BTreeMap<String, BgpFilter>, out: &mut String) {
+fn function_name(filter: &str, direction: &str, family: Family) -> String {
+    format!("'bgp_{filter}_{direction}FilterV{}'", version(family))
+}
+
+/// A filter's rules for one direction (`import` or `export`) and family.
+fn rules_of<'a>(f: &'a BgpFilter, dir: &str, family: Family) -> &'a [FilterRule] {
+    match (dir, family) {
+        ("import", Family::Ipv4) => &f.import_v4,
+        ("import", Family::Ipv6) => &f.import_v6,
+        (_, Family::Ipv4) => &f.export_v4,
+        (_, Family::Ipv6) => &f.export_v6,
+    }
+}
+
+/// confd's `bgpFilterBIRDFuncs` for one family: one function per filter and direction with rules.
+fn filter_functions(filters: &BTreeMap<String, BgpFilter>, family: Family, out: &mut String) {
     let mut any = false;
+    let v = version(family);
     for (name, f) in filters {
-        let dirs = [("import", &f.import_v4), ("export", &f.export_v4)];
+        let dirs = [
+            ("import", rules_of(f, "import", family)),
+            ("export", rules_of(f, "export", family)),
+        ];
         if dirs.iter().all(|(_, r)| r.is_empty()) {
             continue;
         }
         any = true;
-        let _ = writeln!(out, "# v4 BGPFilter {name}");
+        let _ = writeln!(out, "# v{v} BGPFilter {name}");
         for (dir, rules) in dirs {
             if rules.is_empty() {
                 continue;
@@ -159,7 +187,11 @@ fn filter_functions(filters: &BTreeMap<String, BgpFilter>, out: &mut String) {
             } else {
                 ""
             };
-            let _ = writeln!(out, "function {}({args}) {{", function_name(name, dir));
+            let _ = writeln!(
+                out,
+                "function {}({args}) {{",
+                function_name(name, dir, family)
+            );
             for r in rules.iter() {
                 let _ = writeln!(out, "  {}", rule_text(r));
             }
@@ -167,7 +199,7 @@ fn filter_functions(filters: &BTreeMap<String, BgpFilter>, out: &mut String) {
         }
     }
     if !any {
-        out.push_str("# No v4 BGPFilters configured\n");
+        let _ = writeln!(out, "# No v{v} BGPFilters configured");
     }
 }
 
@@ -177,24 +209,21 @@ fn filter_calls(
     names: &[String],
     dir: &str,
     same_as: bool,
+    family: Family,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for name in names {
         let Some(f) = filters.get(name) else {
             continue;
         };
-        let rules = if dir == "import" {
-            &f.import_v4
-        } else {
-            &f.export_v4
-        };
+        let rules = rules_of(f, dir, family);
         if rules.is_empty() {
             continue;
         }
         if rules.iter().any(|r| r.ibgp_only.is_some()) {
-            out.push(format!("{}({same_as});", function_name(name, dir)));
+            out.push(format!("{}({same_as});", function_name(name, dir, family)));
         } else {
-            out.push(format!("{}();", function_name(name, dir)));
+            out.push(format!("{}();", function_name(name, dir, family)));
         }
     }
     out
@@ -215,21 +244,51 @@ pub fn render_ipv4(
     node: usize,
     transport: Option<&Transport>,
 ) -> Option<String> {
+    render(plan, blocks, node, transport, Family::Ipv4)
+}
+
+/// calico/node's IPv6 (`bird6`) configuration of plan node `node` (BIRD 2 syntax), or `None` for no such node.
+///
+/// The same as [`render_ipv4`] for IPv6 pools, blocks, routes, filters and
+/// sessions, for a second daemon as calico/node runs one.
+pub fn render_ipv6(
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    node: usize,
+    transport: Option<&Transport>,
+) -> Option<String> {
+    render(plan, blocks, node, transport, Family::Ipv6)
+}
+
+fn render(
+    plan: &Plan,
+    blocks: &[NodeBlocks],
+    node: usize,
+    transport: Option<&Transport>,
+    family: Family,
+) -> Option<String> {
     let me = plan.nodes.get(node)?;
     let r = &plan.routing;
     let map = |a: IpAddr| transport.map_or(a, |t| t.map(a));
-    let v4 = |c: &&crate::resources::Cidr<IpAddr>| c.addr.is_ipv4();
+    let is_v4 = family == Family::Ipv4;
+    let of_family = |a: IpAddr| a.is_ipv4() == is_v4;
+    let v4 = |c: &&crate::resources::Cidr<IpAddr>| of_family(c.addr);
+    let (channel, files, host_len) = if is_v4 {
+        ("ipv4", "bird.cfg, bird_aggr.cfg, bird_ipam.cfg", "/32")
+    } else {
+        ("ipv6", "bird6.cfg, bird6_aggr.cfg, bird6_ipam.cfg", "/128")
+    };
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "# calico/node's BIRD configuration for node {} (bird.cfg, bird_aggr.cfg, bird_ipam.cfg),\n# rendered by Reflector in BIRD 2 syntax.",
+        "# calico/node's BIRD configuration for node {} ({files}),\n# rendered by Reflector in BIRD 2 syntax.",
         me.name
     );
 
     // bird.cfg: communities.
     o.push_str("\nfunction apply_communities ()\n{\n");
     for pa in r.prefix_advertisements.get(node).into_iter().flatten() {
-        if !pa.cidr.addr.is_ipv4() || pa.communities.is_empty() {
+        if !of_family(pa.cidr.addr) || pa.communities.is_empty() {
             continue;
         }
         let _ = writeln!(o, "      if ( net ~ {} ) then {{", pa.cidr);
@@ -242,10 +301,16 @@ pub fn render_ipv4(
     o.push_str("}\n");
 
     // bird_aggr.cfg: the node's blocks and static routes.
-    o.push_str("\n# bird_aggr.cfg\n");
+    let _ = writeln!(o, "\n# bird{}_aggr.cfg", if is_v4 { "" } else { "6" });
     let my_blocks: Vec<String> = blocks
         .get(node)
-        .map(|b| b.ipv4.iter().map(ToString::to_string).collect())
+        .map(|b| {
+            if is_v4 {
+                b.ipv4.iter().map(ToString::to_string).collect()
+            } else {
+                b.ipv6.iter().map(ToString::to_string).collect()
+            }
+        })
         .unwrap_or_default();
     let mut statics: Vec<String> = r
         .statics
@@ -259,10 +324,10 @@ pub fn render_ipv4(
     statics.sort_by_key(|s| s.replace('/', "-"));
     statics.dedup();
     let added = !my_blocks.is_empty() || !statics.is_empty();
-    o.push_str("template static static_template {\n  ipv4;\n");
+    let _ = writeln!(o, "template static static_template {{\n  {channel};");
     if !my_blocks.is_empty() {
         o.push_str("   # IP blocks for this host.\n");
-        for b in my_blocks.iter().filter(|b| !b.ends_with("/32")) {
+        for b in my_blocks.iter().filter(|b| !b.ends_with(host_len)) {
             let _ = writeln!(o, "   route {b} blackhole;");
         }
     }
@@ -285,16 +350,18 @@ pub fn render_ipv4(
     for b in &my_blocks {
         let _ = writeln!(o, "      # Block {b} is confirmed");
         let _ = writeln!(o, "      if ( net = {b} ) then {{ accept; }}");
-        let _ = writeln!(
-            o,
-            "      if ( net ~ {b} && krt_metric < {NORMAL_ROUTE_PRIORITY} ) then {{ accept; }}"
-        );
+        if is_v4 {
+            let _ = writeln!(
+                o,
+                "      if ( net ~ {b} && krt_metric < {NORMAL_ROUTE_PRIORITY} ) then {{ accept; }}"
+            );
+        }
         let _ = writeln!(o, "      if ( net ~ {b} ) then {{ reject; }}");
     }
     o.push_str("}\n");
 
     // bird_ipam.cfg: the export filter.
-    o.push_str("\n# bird_ipam.cfg\n");
+    let _ = writeln!(o, "\n# bird{}_ipam.cfg", if is_v4 { "" } else { "6" });
     o.push_str(
         "function reject_local_routes () {\n  # Don't export local routes learned via BPF as they should never leave the node.\n  if (defined(ifname)) then {\n     if (ifname ~ \"bpf*.cali\") then {\n        reject;\n     }\n  }\n}\n\n",
     );
@@ -302,7 +369,7 @@ pub fn render_ipv4(
     for p in r
         .pools
         .iter()
-        .filter(|p| p.disabled && p.cidr.addr.is_ipv4())
+        .filter(|p| p.disabled && of_family(p.cidr.addr))
     {
         let _ = writeln!(
             o,
@@ -338,7 +405,7 @@ pub fn render_ipv4(
     for p in r
         .pools
         .iter()
-        .filter(|p| !p.disabled && p.cidr.addr.is_ipv4())
+        .filter(|p| !p.disabled && of_family(p.cidr.addr))
     {
         let _ = writeln!(o, "  if (net ~ {}) then {{ accept; }}", p.cidr);
     }
@@ -346,27 +413,28 @@ pub fn render_ipv4(
     o.push_str("\n# No kernel, device or direct protocol and no calico_kernel_programming filter:\n# this configuration never touches the host's routing table.\n");
 
     // bird.cfg: router ID, template, filters, peers.
-    let Some(my_ip) = me.ipv4 else {
-        o.push_str("\n# IPv4 disabled on this node.\n");
+    let Some(my_ip) = me.address(family) else {
+        let _ = writeln!(o, "\n# IPv{} disabled on this node.", version(family));
         return Some(o);
     };
-    let _ = writeln!(o, "\nrouter id {my_ip};");
-    let local = map(IpAddr::V4(my_ip));
+    let router_id = plan.router_id(node);
+    let _ = writeln!(o, "\nrouter id {router_id};");
+    let local = map(my_ip);
     o.push_str("\n# Template for all BGP clients\ntemplate bgp bgp_template {\n  description \"Connection to BGP peer\";\n");
     let _ = writeln!(o, "  local as {};", me.as_number);
     if let Some(t) = transport {
         let _ = writeln!(o, "  local {local} port {} as {};", t.port, me.as_number);
         o.push_str("  strict bind on;\n");
     }
-    o.push_str("  ipv4 {\n    gateway recursive; # This should be the default, but just in case.\n    add paths on;\n  };\n");
+    let _ = writeln!(o, "  {channel} {{\n    gateway recursive; # This should be the default, but just in case.\n    add paths on;\n  }};");
     o.push_str("  graceful restart;  # See comment in kernel section about graceful restart.\n  connect delay time 2;\n  connect retry time 5;\n  error wait time 5,30;\n}\n");
 
     o.push_str("\n# -------------- BGP Filters ------------------\n");
-    filter_functions(&r.filters, &mut o);
+    filter_functions(&r.filters, family, &mut o);
 
     let mut peers: Vec<(String, String)> = Vec::new();
     for (mine, them, s) in plan.sessions_of(node) {
-        if s.family != Family::Ipv4 || !mine.configured {
+        if s.family != family || !mine.configured {
             continue;
         }
         let external = matches!(them.endpoint, Endpoint::External(_));
@@ -401,8 +469,11 @@ pub fn render_ipv4(
             p,
             "  source address {local};  # The local address we use for the TCP connection"
         );
-        p.push_str("  ttl security off;\n  multihop;\n  ipv4 {\n    import filter {\n");
-        for l in filter_calls(&r.filters, names, "import", same_as) {
+        let _ = writeln!(
+            p,
+            "  ttl security off;\n  multihop;\n  {channel} {{\n    import filter {{"
+        );
+        for l in filter_calls(&r.filters, names, "import", same_as, family) {
             let _ = writeln!(p, "      {l}");
         }
         let _ = writeln!(
@@ -415,7 +486,7 @@ pub fn render_ipv4(
             p,
             "        krt_metric = {PRIORITY_BASE} - bgp_local_pref;\n      }} else {{\n        if (!defined(krt_metric)) then {{ krt_metric = {NORMAL_ROUTE_PRIORITY}; }}\n        bgp_local_pref = {PRIORITY_BASE} - krt_metric;\n      }}"
         );
-        for l in filter_calls(&r.filters, names, "export", same_as) {
+        for l in filter_calls(&r.filters, names, "export", same_as, family) {
             let _ = writeln!(p, "      {l}");
         }
         let _ = writeln!(
@@ -458,18 +529,29 @@ pub fn loopback_address(base: u8, i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, base, third, fourth)
 }
 
-/// A [`Transport`] for a plan: node `i` at `127.1.x.y`, external peers at `127.254.x.y`, all on `port`.
+/// The IPv6 address of the `i`-th daemon in the check's namespace: `fd52:464c::<base>:<i + 1>`.
+pub fn namespace_address_v6(base: u16, i: usize) -> Ipv6Addr {
+    let i = u32::try_from(i).unwrap_or(u32::MAX - 1) + 1;
+    Ipv6Addr::new(0xfd52, 0x464c, 0, 0, 0, base, (i >> 16) as u16, i as u16)
+}
+
+/// A [`Transport`] for a plan: node `i` at `127.1.x.y` and `fd52:464c::1:<i + 1>`, external peers at `127.254.x.y` and `fd52:464c::fe:<j + 1>`, all on `port`.
 pub fn loopback_transport(plan: &Plan, port: u16) -> Transport {
     let mut addresses = BTreeMap::new();
     for (i, n) in plan.nodes.iter().enumerate() {
         if let Some(a) = n.ipv4 {
-            addresses.insert(IpAddr::V4(a), loopback_address(1, i));
+            addresses.insert(IpAddr::V4(a), IpAddr::V4(loopback_address(1, i)));
+        }
+        if let Some(a) = n.ipv6 {
+            addresses.insert(IpAddr::V6(a), IpAddr::V6(namespace_address_v6(1, i)));
         }
     }
     for (j, x) in plan.externals.iter().enumerate() {
-        addresses
-            .entry(x.address)
-            .or_insert_with(|| loopback_address(254, j));
+        let lo = match x.address {
+            IpAddr::V4(_) => IpAddr::V4(loopback_address(254, j)),
+            IpAddr::V6(_) => IpAddr::V6(namespace_address_v6(0xfe, j)),
+        };
+        addresses.entry(x.address).or_insert(lo);
     }
     Transport { addresses, port }
 }
@@ -741,30 +823,173 @@ function 'bgp_f_exportFilterV4'() {
             eprintln!("skipping: bird (bird2) is not installed");
             return;
         };
-        let c = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
-        let plan = c.plan();
-        let blocks = c.pod_blocks().expect("blocks");
-        let t = loopback_transport(&plan, 1179);
         let dir = std::env::temp_dir().join(format!("reflector-bird-parse-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
-        for i in 0..plan.nodes.len() {
-            for tr in [None, Some(&t)] {
-                let text = render_ipv4(&plan, &blocks, i, tr).expect("rendered");
-                let f = dir.join(format!("n{i}.conf"));
-                std::fs::write(&f, &text).expect("write");
-                let out = std::process::Command::new(bird)
-                    .arg("-p")
-                    .arg("-c")
-                    .arg(&f)
-                    .output()
-                    .expect("bird -p");
-                assert!(
-                    out.status.success(),
-                    "{}\n{text}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+        for cluster in [CLUSTER, DUAL] {
+            let c = Cluster::from_texts([("cluster.yaml", cluster)]).expect("cluster");
+            let plan = c.plan();
+            let blocks = c.pod_blocks().expect("blocks");
+            let t = loopback_transport(&plan, 1179);
+            for i in 0..plan.nodes.len() {
+                for (tr, render) in [
+                    (
+                        None,
+                        render_ipv4
+                            as fn(
+                                &Plan,
+                                &[NodeBlocks],
+                                usize,
+                                Option<&Transport>,
+                            ) -> Option<String>,
+                    ),
+                    (Some(&t), render_ipv4),
+                    (None, render_ipv6),
+                    (Some(&t), render_ipv6),
+                ] {
+                    let text = render(&plan, &blocks, i, tr).expect("rendered");
+                    // No daemon runs for a family the node has no address in.
+                    if text.contains("disabled on this node") {
+                        continue;
+                    }
+                    let f = dir.join(format!("n{i}.conf"));
+                    std::fs::write(&f, &text).expect("write");
+                    let out = std::process::Command::new(bird)
+                        .arg("-p")
+                        .arg("-c")
+                        .arg(&f)
+                        .output()
+                        .expect("bird -p");
+                    assert!(
+                        out.status.success(),
+                        "{}\n{text}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A dual-stack cluster: IPv6 pool and node addresses, a reflector, and a
+    /// `BGPFilter` with an IPv6 import rule and an IPv4 export rule.
+    const DUAL: &str = r#"
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec: {asNumber: 64512, nodeToNodeMeshEnabled: false}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: v4}
+spec: {cidr: 192.168.0.0/16, blockSize: 26}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: v6}
+spec: {cidr: "fd00:10::/48", blockSize: 122}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: a}
+spec: {bgp: {ipv4Address: 10.0.0.1/24, ipv6Address: "fd00:1::1/64"}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: r, labels: {rr: "true"}}
+spec: {bgp: {ipv4Address: 10.0.0.3/24, ipv6Address: "fd00:1::3/64", routeReflectorClusterID: 224.0.0.1}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: to-rr}
+spec:
+  nodeSelector: "!has(rr)"
+  peerSelector: has(rr)
+  filters: [f]
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: f}
+spec:
+  importV6:
+  - {cidr: "fd00:10::/48", matchOperator: NotIn, action: Reject}
+  exportV4:
+  - {cidr: 192.168.0.0/16, matchOperator: In, action: Accept}
+"#;
+
+    #[test]
+    fn ipv6_renders_as_confd_bird6() {
+        let c = Cluster::from_texts([("cluster.yaml", DUAL)]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let a = plan.node_index("a").expect("a");
+        let t = loopback_transport(&plan, 1179);
+        let v6 = render_ipv6(&plan, &blocks, a, Some(&t)).expect("rendered");
+        assert!(
+            v6.contains("(bird6.cfg, bird6_aggr.cfg, bird6_ipam.cfg)"),
+            "{v6}"
+        );
+        // bird6 keeps the IPv4 router ID (4 octets, even in MP-BGP).
+        assert!(v6.contains("router id 10.0.0.1;"), "{v6}");
+        assert!(
+            v6.contains("template static static_template {\n  ipv6;\n"),
+            "{v6}"
+        );
+        let pod = blocks[a].ipv6.first().expect("an IPv6 block").to_string();
+        assert!(v6.contains(&format!("   route {pod} blackhole;\n")), "{v6}");
+        assert!(v6.contains(&format!("      if ( net = {pod} ) then {{ accept; }}\n      if ( net ~ {pod} ) then {{ reject; }}\n")), "{v6}");
+        assert!(
+            v6.contains("  if (net ~ fd00:10::/48) then { accept; }\n"),
+            "{v6}"
+        );
+        assert!(!v6.contains("192.168."), "{v6}");
+        // The IPv6 rules of the filter, not the IPv4 ones.
+        assert!(v6.contains("# v6 BGPFilter f\nfunction 'bgp_f_importFilterV6'() {\n  if ((net !~ fd00:10::/48)) then { reject; }\n}\n"), "{v6}");
+        assert!(!v6.contains("FilterV4"), "{v6}");
+        let to_rr = block(&v6, "protocol bgp Node_fd00_1__3 ");
+        assert!(
+            to_rr.contains("  neighbor fd52:464c::1:0:2 port 1179 as 64512;\n"),
+            "{to_rr}"
+        );
+        assert!(
+            to_rr.contains("  source address fd52:464c::1:0:1;"),
+            "{to_rr}"
+        );
+        assert!(
+            to_rr.contains("  ipv6 {\n    import filter {\n      'bgp_f_importFilterV6'();\n"),
+            "{to_rr}"
+        );
+        // The IPv4 configuration of the same node has the IPv4 rule only.
+        let v4 = render_ipv4(&plan, &blocks, a, Some(&t)).expect("rendered");
+        assert!(v4.contains("'bgp_f_exportFilterV4'();"), "{v4}");
+        assert!(!v4.contains("FilterV6") && !v4.contains("fd00:"), "{v4}");
+        // The reflector's bird6 makes the client an `rr client`.
+        let r = plan.node_index("r").expect("r");
+        let rv6 = render_ipv6(&plan, &blocks, r, None).expect("rendered");
+        let client = block(&rv6, "protocol bgp Node_fd00_1__1 ");
+        assert!(
+            client.contains("  neighbor fd00:1::1 as 64512;\n"),
+            "{client}"
+        );
+        assert!(
+            client.contains("  rr client;\n  rr cluster id 224.0.0.1;\n"),
+            "{client}"
+        );
+        // An IPv4-only node has no bird6 peers.
+        let c4 = Cluster::from_texts([("cluster.yaml", CLUSTER)]).expect("cluster");
+        let p4 = c4.plan();
+        let b4 = c4.pod_blocks().expect("blocks");
+        let text = render_ipv6(&p4, &b4, 0, None).expect("rendered");
+        assert!(text.contains("# IPv6 disabled on this node."), "{text}");
+        assert!(!text.contains("protocol bgp"), "{text}");
+    }
+
+    #[test]
+    fn namespace_addresses_are_distinct() {
+        assert_eq!(namespace_address_v6(1, 0).to_string(), "fd52:464c::1:0:1");
+        assert_eq!(
+            namespace_address_v6(1, 65_535).to_string(),
+            "fd52:464c::1:1:0"
+        );
+        assert_ne!(namespace_address_v6(1, 4), namespace_address_v6(0xfe, 4));
     }
 }

@@ -5,7 +5,7 @@
 //! same cluster. The output is YAML that goes through the normal loader.
 
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::Error;
 use crate::resources::Cluster;
@@ -23,6 +23,8 @@ pub struct GenerateOptions {
     pub as_number: u32,
     /// The reflectors' shared cluster ID.
     pub cluster_id: Ipv4Addr,
+    /// Dual stack: every node also gets an IPv6 address (`fd00:a::<n>/64`) and pods an IPv6 pool (`fd00:c0::/48`, /122 blocks).
+    pub dual_stack: bool,
 }
 
 impl Default for GenerateOptions {
@@ -33,6 +35,7 @@ impl Default for GenerateOptions {
             seed: 1,
             as_number: 63400,
             cluster_id: Ipv4Addr::new(224, 0, 0, 1),
+            dual_stack: false,
         }
     }
 }
@@ -93,6 +96,13 @@ pub fn generate_yaml(opts: &GenerateOptions) -> String {
         "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\n\
          spec:\n  cidr: {pool}\n  blockSize: 26\n"
     );
+    if opts.dual_stack {
+        // Calico's default IPv6 pool shape: a /48 of /122 blocks.
+        y.push_str(
+            "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv6-ippool\n\
+             spec:\n  cidr: fd00:c0::/48\n  blockSize: 122\n",
+        );
+    }
     for (i, name) in names.iter().enumerate() {
         let addr = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 0)) + i as u32 + 1);
         let _ = write!(
@@ -103,6 +113,10 @@ pub fn generate_yaml(opts: &GenerateOptions) -> String {
             let _ = write!(y, "  labels:\n    route-reflector: \"true\"\n");
         }
         let _ = write!(y, "spec:\n  bgp:\n    ipv4Address: {addr}/16\n");
+        if opts.dual_stack {
+            let v6 = Ipv6Addr::from(0xfd00_000a_u128 << 96 | (i as u128 + 1));
+            let _ = writeln!(y, "    ipv6Address: {v6}/64");
+        }
         if i < opts.reflectors {
             let _ = writeln!(y, "    routeReflectorClusterID: {}", opts.cluster_id);
         }

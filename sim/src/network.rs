@@ -118,18 +118,10 @@ fn role(r: PeerRole) -> Role {
     }
 }
 
-/// A router ID for a node: its IPv4 address, else one derived from its index.
-fn router_id(plan: &Plan, node: usize) -> Ipv4Addr {
-    plan.nodes
-        .get(node)
-        .and_then(|n| n.router_id())
-        .unwrap_or_else(|| Ipv4Addr::from(0x0afe_0000u32 | (node as u32 & 0xffff)))
-}
-
 /// A node's engine: its AS, router ID and route reflector cluster ID, no peers yet.
 fn new_engine(plan: &Plan, i: usize) -> Engine {
     let node = plan.nodes.get(i);
-    let mut cfg = EngineConfig::new(node.map_or(0, |n| n.as_number), router_id(plan, i));
+    let mut cfg = EngineConfig::new(node.map_or(0, |n| n.as_number), plan.router_id(i));
     cfg.cluster_id = node.and_then(|n| n.cluster_id);
     // calico/node's BIRD sessions all carry import and export filters:
     // RFC 8212's default-deny never applies there.
@@ -151,7 +143,7 @@ fn negotiated(plan: &Plan, s: &Session, me: Endpoint) -> Option<Negotiated> {
     let Endpoint::Node(them) = them.endpoint else {
         return None;
     };
-    let mut neg = Negotiated::unicast(router_id(plan, them));
+    let mut neg = Negotiated::unicast(plan.router_id(them));
     neg.families = families(s);
     // calico/node's BIRD runs `add paths on` (send and receive) on every session.
     neg.add_path_send = neg.families;

@@ -252,6 +252,14 @@ fn merge(t: &mut Option<PeerType>, new: PeerType) {
 }
 
 impl Plan {
+    /// The BGP router ID of node `node`: its IPv4 address, else `10.254.x.y` from its index.
+    pub fn router_id(&self, node: usize) -> Ipv4Addr {
+        self.nodes
+            .get(node)
+            .and_then(PlannedNode::router_id)
+            .unwrap_or_else(|| Ipv4Addr::from(0x0afe_0000u32 | (node as u32 & 0xffff)))
+    }
+
     /// The index of the node with this name.
     pub fn node_index(&self, name: &str) -> Option<usize> {
         self.nodes

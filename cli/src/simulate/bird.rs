@@ -2,13 +2,19 @@
 //!
 //! Renders each node's calico/node BIRD configuration
 //! ([`reflector_sim::bird`]), starts one `bird` per node on its own loopback
-//! address (`127.1.x.y`, one port for all), waits (bounded) until every session
-//! that should come up is Established and the routes stop changing, reads each
-//! node's IPv4 routes with `birdc show route all table master4`, and compares
+//! address (`127.1.x.y`, one port for all) and, for a node with an IPv6
+//! address, a second one for IPv6 as calico/node runs `bird6`: those run in a
+//! network namespace the check creates (`ip netns`), where each node gets its
+//! own `fd52:464c::1:<n>` on the namespace's loopback (the host's loopback has
+//! one IPv6 address). It waits (bounded) until every session that should come
+//! up is Established and the routes stop changing, reads each node's routes
+//! with `birdc show route all table master4` (and `master6`), and compares
 //! them with the simulator's: the prefixes, the set of next hops of each
 //! prefix, the number of paths held, and each path's next hop, AS path and
-//! communities. The daemons are stopped by pid when the
-//! check ends, also on error or timeout.
+//! communities. The daemons are stopped by pid and the namespace deleted when
+//! the check ends, also on error or timeout. Without the rights to create a
+//! namespace (root or CAP_SYS_ADMIN and CAP_NET_ADMIN), IPv6 is reported as
+//! not compared, with the reason.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,7 +29,7 @@ use std::time::{Duration, Instant};
 use reflector_core::wire::attribute::SegmentType;
 use reflector_core::wire::update_repr::AttributeValue;
 use reflector_core::wire::Prefix;
-use reflector_sim::bird::{loopback_transport, render_ipv4, Transport};
+use reflector_sim::bird::{loopback_transport, render_ipv4, render_ipv6, Transport};
 use reflector_sim::plan::{Endpoint, Family};
 use reflector_sim::Network;
 use serde::Serialize;
@@ -61,8 +67,10 @@ pub struct NodeCheck {
     pub established: usize,
     /// Sessions that should be Established (both ends configured, both Calico nodes).
     pub expected_sessions: usize,
-    /// IPv4 prefixes compared.
+    /// Prefixes compared (both families).
     pub prefixes: usize,
+    /// Of those, IPv6 prefixes.
+    pub ipv6_prefixes: usize,
     /// Routes BIRD holds with this reflector's own cluster ID in CLUSTER_LIST
     /// (not compared: BIRD-side, see `docs/calico.md`).
     pub own_cluster_routes: usize,
@@ -81,8 +89,10 @@ pub struct CrossCheck {
     pub settled: bool,
     /// Every node's comparison, in name order.
     pub nodes: Vec<NodeCheck>,
-    /// IPv6 routes are not compared (calico/node runs them in a separate `bird6`).
+    /// The simulator's IPv6 prefixes not compared (summed over nodes), when IPv6 could not run.
     pub ipv6_routes_skipped: usize,
+    /// Why IPv6 was not compared, when it was not.
+    pub ipv6_not_compared: Option<String>,
 }
 
 impl CrossCheck {
@@ -103,14 +113,16 @@ impl CrossCheck {
     pub fn render(&self) -> String {
         let mut o = String::new();
         let prefixes: usize = self.nodes.iter().map(|n| n.prefixes).sum();
+        let v6: usize = self.nodes.iter().map(|n| n.ipv6_prefixes).sum();
         let sessions: usize = self.nodes.iter().map(|n| n.established).sum();
         let _ = writeln!(
             o,
-            "Cross-check against {}: {} nodes, {} sessions Established (counted at both ends), {} IPv4 prefixes compared, {}.",
+            "Cross-check against {}: {} nodes, {} sessions Established (counted at both ends), {} IPv4 and {} IPv6 prefixes compared (summed over nodes), {}.",
             self.bird_version,
             self.nodes.len(),
             sessions,
-            prefixes,
+            prefixes - v6,
+            v6,
             if self.settled {
                 format!("settled in {:.1} s", self.settle_seconds)
             } else {
@@ -127,8 +139,11 @@ impl CrossCheck {
         if self.ipv6_routes_skipped > 0 {
             let _ = writeln!(
                 o,
-                "{} IPv6 routes of the simulator not compared (calico/node's bird6 is not run).",
-                self.ipv6_routes_skipped
+                "{} IPv6 routes of the simulator NOT compared: {}.",
+                self.ipv6_routes_skipped,
+                self.ipv6_not_compared
+                    .as_deref()
+                    .unwrap_or("no IPv6 BIRD ran")
             );
         }
         let show = |p: &Option<Paths>| match p {
@@ -196,11 +211,91 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The BIRDs started for one check; dropping it stops them (by pid) and removes the temporary folder.
+/// The BIRDs started for one check; dropping it stops them (by pid), deletes the namespace and removes the temporary folder.
 struct Daemons {
     children: Vec<Child>,
     dir: PathBuf,
     keep: bool,
+    /// The network namespace of the IPv6 daemons, created by this check.
+    netns: Option<Netns>,
+}
+
+/// A network namespace created for the IPv6 BIRDs, deleted on drop.
+struct Netns {
+    ip: PathBuf,
+    name: String,
+}
+
+impl Netns {
+    /// Creates the namespace, brings its loopback up and gives it `addresses`.
+    fn create(addresses: &[IpAddr]) -> Result<Netns, String> {
+        let ip = find_program("ip").ok_or("`ip` (iproute2) is not installed")?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("reflector-bird-{}-{stamp:x}", std::process::id());
+        let run = |args: &[&str], input: Option<&str>| -> Result<(), String> {
+            let mut c = Command::new(&ip)
+                .args(args)
+                .stdin(if input.is_some() {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                })
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+            if let (Some(text), Some(mut stdin)) = (input, c.stdin.take()) {
+                stdin
+                    .write_all(text.as_bytes())
+                    .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+            }
+            let out = c
+                .wait_with_output()
+                .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`ip {}` failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        run(&["netns", "add", &name], None)?;
+        let ns = Netns {
+            ip: ip.clone(),
+            name,
+        };
+        run(&["-n", &ns.name, "link", "set", "lo", "up"], None)?;
+        let mut batch = String::new();
+        for a in addresses {
+            let len = if a.is_ipv4() { 32 } else { 128 };
+            let _ = writeln!(batch, "address add {a}/{len} dev lo nodad");
+        }
+        run(&["-n", &ns.name, "-batch", "-"], Some(&batch))?;
+        Ok(ns)
+    }
+
+    /// A command that runs `program` inside the namespace.
+    fn command(&self, program: &Path) -> Command {
+        let mut c = Command::new(&self.ip);
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.ip)
+            .args(["netns", "delete", &self.name])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 impl Drop for Daemons {
@@ -225,6 +320,7 @@ impl Drop for Daemons {
             }
             let _ = c.wait();
         }
+        self.netns = None;
         if !self.keep {
             let _ = fs::remove_dir_all(&self.dir);
         }
@@ -353,15 +449,19 @@ fn path_text(next_hop: &str, as_path: &str, communities: &[String]) -> String {
     format!("{next_hop} [{as_path}] {}", communities.join(" "))
 }
 
-/// The simulator's IPv4 routes of node `i` (every path held), and how many IPv6 prefixes it left out.
-fn sim_paths(net: &Network, i: usize) -> (BTreeMap<String, Paths>, usize) {
+/// The simulator's routes of node `i` in `families` (every path held), and how many prefixes of other families it left out.
+fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, Paths>, usize) {
     let mut out = BTreeMap::new();
     let mut skipped = 0;
     let Some(engine) = net.engine(i) else {
         return (out, 0);
     };
     for (prefix, _) in engine.loc_rib() {
-        if !matches!(prefix, Prefix::V4(_)) {
+        let family = match prefix {
+            Prefix::V4(_) => Family::Ipv4,
+            Prefix::V6(_) => Family::Ipv6,
+        };
+        if !families.contains(&family) {
             skipped += 1;
             continue;
         }
@@ -442,7 +542,7 @@ pub fn cross_check(
     let back: BTreeMap<IpAddr, IpAddr> = transport
         .addresses
         .iter()
-        .map(|(real, lo)| (IpAddr::V4(*lo), *real))
+        .map(|(real, lo)| (*lo, *real))
         .collect();
 
     let (dir, keep) = match dir {
@@ -462,56 +562,98 @@ pub fn cross_check(
         children: Vec::new(),
         dir: dir.clone(),
         keep,
+        netns: None,
     };
     let n = plan.nodes.len();
-    progress(format!("--with-bird: starting {n} BIRDs on port {port}"));
-    let mut socks: Vec<Option<PathBuf>> = vec![None; n];
+    // IPv6: one more BIRD per node with an IPv6 address, in a namespace of
+    // the check's own (the host's loopback has one IPv6 address).
+    let v6_addresses: Vec<IpAddr> = transport
+        .addresses
+        .values()
+        .filter(|a| a.is_ipv6())
+        .copied()
+        .collect();
+    let wants_v6 = plan.nodes.iter().any(|x| x.ipv6.is_some());
+    let mut ipv6_not_compared = None;
+    if wants_v6 {
+        match Netns::create(&v6_addresses) {
+            Ok(ns) => daemons.netns = Some(ns),
+            Err(e) => {
+                ipv6_not_compared = Some(format!(
+                    "no network namespace for the IPv6 BIRDs ({e}; it needs root or CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+                ));
+            }
+        }
+    }
+    let mut families = vec![Family::Ipv4];
+    if daemons.netns.is_some() {
+        families.push(Family::Ipv6);
+    }
+    progress(format!(
+        "--with-bird: starting the BIRDs of {n} nodes on port {port} ({})",
+        if families.len() == 2 {
+            "IPv4 on 127.1/16, IPv6 in a network namespace"
+        } else {
+            "IPv4"
+        }
+    ));
+    // One daemon per node and family: (node, family, control socket).
+    let mut socks: Vec<(usize, Family, PathBuf)> = Vec::new();
     for i in 0..n {
-        let Some(text) = render_ipv4(plan, blocks, i, Some(&transport)) else {
-            continue;
-        };
-        if plan.nodes.get(i).and_then(|x| x.ipv4).is_none() {
-            continue;
-        }
-        let conf = dir.join(format!("node{i}.conf"));
-        let sock = dir.join(format!("node{i}.ctl"));
-        let log = dir.join(format!("node{i}.log"));
-        fs::write(&conf, text)?;
-        let check = Command::new(&bird)
-            .arg("-p")
-            .arg("-c")
-            .arg(&conf)
-            .output()?;
-        if !check.status.success() {
-            return Err(io::Error::other(format!(
-                "--with-bird: BIRD refuses {}: {}",
-                conf.display(),
-                String::from_utf8_lossy(&check.stderr).trim()
-            )));
-        }
-        let logf = fs::File::create(&log)?;
-        let child = Command::new(&bird)
-            .arg("-f")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-s")
-            .arg(&sock)
-            .arg("-P")
-            .arg(dir.join(format!("node{i}.pid")))
-            .stdin(Stdio::null())
-            .stdout(logf.try_clone()?)
-            .stderr(logf)
-            .spawn()?;
-        daemons.children.push(child);
-        if let Some(s) = socks.get_mut(i) {
-            *s = Some(sock);
+        for &family in &families {
+            let Some(node) = plan.nodes.get(i) else {
+                continue;
+            };
+            if node.address(family).is_none() {
+                continue;
+            }
+            let (text, tag) = match family {
+                Family::Ipv4 => (render_ipv4(plan, blocks, i, Some(&transport)), ""),
+                Family::Ipv6 => (render_ipv6(plan, blocks, i, Some(&transport)), "-v6"),
+            };
+            let Some(text) = text else { continue };
+            let conf = dir.join(format!("node{i}{tag}.conf"));
+            let sock = dir.join(format!("node{i}{tag}.ctl"));
+            let log = dir.join(format!("node{i}{tag}.log"));
+            fs::write(&conf, text)?;
+            let check = Command::new(&bird)
+                .arg("-p")
+                .arg("-c")
+                .arg(&conf)
+                .output()?;
+            if !check.status.success() {
+                return Err(io::Error::other(format!(
+                    "--with-bird: BIRD refuses {}: {}",
+                    conf.display(),
+                    String::from_utf8_lossy(&check.stderr).trim()
+                )));
+            }
+            let logf = fs::File::create(&log)?;
+            let mut cmd = match (family, &daemons.netns) {
+                (Family::Ipv6, Some(ns)) => ns.command(&bird),
+                _ => Command::new(&bird),
+            };
+            let child = cmd
+                .arg("-f")
+                .arg("-c")
+                .arg(&conf)
+                .arg("-s")
+                .arg(&sock)
+                .arg("-P")
+                .arg(dir.join(format!("node{i}{tag}.pid")))
+                .stdin(Stdio::null())
+                .stdout(logf.try_clone()?)
+                .stderr(logf)
+                .spawn()?;
+            daemons.children.push(child);
+            socks.push((i, family, sock));
         }
     }
 
     // Sessions that should come up, per node.
     let mut expected = vec![0usize; n];
     for s in &plan.sessions {
-        if s.family != Family::Ipv4 || !(s.a.configured && s.b.configured) {
+        if !(families.contains(&s.family) && s.a.configured && s.b.configured) {
             continue;
         }
         if let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) {
@@ -540,13 +682,18 @@ pub fn cross_check(
                 )));
             }
         }
-        for (i, sock) in socks.iter().enumerate() {
-            let Some(sock) = sock else { continue };
-            if let Some(u) = up.get_mut(i) {
-                *u = established(&birdc(&birdc_path, sock, "show protocols")?);
+        up.iter_mut().for_each(|u| *u = 0);
+        dumps.iter_mut().for_each(BTreeMap::clear);
+        for (i, family, sock) in &socks {
+            if let Some(u) = up.get_mut(*i) {
+                *u += established(&birdc(&birdc_path, sock, "show protocols")?);
             }
-            if let Some(d) = dumps.get_mut(i) {
-                *d = parse_routes(&birdc(&birdc_path, sock, "show route all table master4")?);
+            let table = match family {
+                Family::Ipv4 => "show route all table master4",
+                Family::Ipv6 => "show route all table master6",
+            };
+            if let Some(d) = dumps.get_mut(*i) {
+                d.extend(parse_routes(&birdc(&birdc_path, sock, table)?));
             }
         }
         let all_up = up.iter().zip(&expected).all(|(u, e)| u >= e);
@@ -579,12 +726,13 @@ pub fn cross_check(
     let mut ipv6_skipped = 0;
     for i in 0..n {
         let name = plan.endpoint_name(Endpoint::Node(i));
-        let own = plan
-            .nodes
-            .get(i)
-            .and_then(|x| x.ipv4)
-            .map_or_else(String::new, |a| a.to_string());
-        let (sim, skipped) = sim_paths(net, i);
+        let own_of = |family: Family| {
+            plan.nodes
+                .get(i)
+                .and_then(|x| x.address(family))
+                .map_or_else(String::new, |a| a.to_string())
+        };
+        let (sim, skipped) = sim_paths(net, i, &families);
         ipv6_skipped += skipped;
         let cluster_id = plan
             .nodes
@@ -594,6 +742,7 @@ pub fn cross_check(
         let mut real: BTreeMap<String, Paths> = BTreeMap::new();
         let mut own_cluster = 0;
         for (prefix, routes) in dumps.get(i).cloned().unwrap_or_default() {
+            let prefix_is_v6 = prefix.contains(':');
             let p = real.entry(prefix).or_default();
             for r in routes {
                 // confd writes `rr cluster id` only on a reflector's client
@@ -612,7 +761,8 @@ pub fn cross_check(
                 let hop = match (r.bgp, r.next_hop) {
                     (true, Some(nh)) => map_back(&nh),
                     (true, None) => "-".to_string(),
-                    (false, _) => own.clone(),
+                    (false, _) if prefix_is_v6 => own_of(Family::Ipv6),
+                    (false, _) => own_of(Family::Ipv4),
                 };
                 p.attributes
                     .push(path_text(&hop, &r.as_path, &r.communities));
@@ -644,6 +794,12 @@ pub fn cross_check(
             established: up.get(i).copied().unwrap_or(0),
             expected_sessions: expected.get(i).copied().unwrap_or(0),
             prefixes: sim.len().max(real.len()),
+            ipv6_prefixes: sim
+                .keys()
+                .chain(real.keys())
+                .filter(|k| k.contains(':'))
+                .collect::<BTreeSet<_>>()
+                .len(),
             own_cluster_routes: own_cluster,
             differences,
         });
@@ -655,6 +811,11 @@ pub fn cross_check(
         settled,
         nodes,
         ipv6_routes_skipped: ipv6_skipped,
+        ipv6_not_compared: if ipv6_skipped > 0 {
+            ipv6_not_compared
+        } else {
+            None
+        },
     })
 }
 

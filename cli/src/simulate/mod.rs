@@ -72,6 +72,9 @@ pub struct Args {
     /// Seed of the generated node names.
     #[arg(long, value_name = "S", requires = "nodes", default_value_t = 1)]
     pub seed: u64,
+    /// Give the generated cluster IPv6 too: node addresses and an IPv6 pool beside the IPv4 ones.
+    #[arg(long, requires = "nodes")]
+    pub dual_stack: bool,
     /// Also run the same cluster as a full node-to-node mesh, whatever its size
     /// (done by default up to 300 nodes).
     #[arg(long, conflicts_with = "no_compare_mesh")]
@@ -232,12 +235,15 @@ fn load(args: &Args, progress: &Progress) -> io::Result<(Cluster, String)> {
             nodes: n,
             reflectors: args.reflectors,
             seed: args.seed,
+            dual_stack: args.dual_stack,
             ..GenerateOptions::default()
         };
         let cluster = generate(&opts).map_err(sim_error)?;
         let name = format!(
-            "generated cluster ({n} nodes, {} route reflectors, seed {})",
-            args.reflectors, args.seed
+            "generated {}cluster ({n} nodes, {} route reflectors, seed {})",
+            if args.dual_stack { "dual-stack " } else { "" },
+            args.reflectors,
+            args.seed
         );
         return Ok((cluster, name));
     }
