@@ -535,16 +535,23 @@ pub fn namespace_address_v6(base: u16, i: usize) -> Ipv6Addr {
     Ipv6Addr::new(0xfd52, 0x464c, 0, 0, 0, base, (i >> 16) as u16, i as u16)
 }
 
-/// A [`Transport`] for a plan: node `i` at `127.1.x.y` and `fd52:464c::1:<i + 1>`, external peers at `127.254.x.y` and `fd52:464c::fe:<j + 1>`, all on `port`.
+/// A [`Transport`] for a plan: the `k`-th node address at `127.1.x.y` or `fd52:464c::1:<k + 1>`, external peers at `127.254.x.y` and `fd52:464c::fe:<j + 1>`, all on `port`.
+///
+/// Node addresses are numbered in address order, per family, so that the
+/// loopback addresses compare as the nodes' own do (the last tie-break of the
+/// decision process, RFC 4271 §9.1.2.2 g, picks the same peer).
 pub fn loopback_transport(plan: &Plan, port: u16) -> Transport {
     let mut addresses = BTreeMap::new();
-    for (i, n) in plan.nodes.iter().enumerate() {
-        if let Some(a) = n.ipv4 {
-            addresses.insert(IpAddr::V4(a), IpAddr::V4(loopback_address(1, i)));
-        }
-        if let Some(a) = n.ipv6 {
-            addresses.insert(IpAddr::V6(a), IpAddr::V6(namespace_address_v6(1, i)));
-        }
+    // A BTreeSet walks each family's addresses in order.
+    let v4: std::collections::BTreeSet<Ipv4Addr> =
+        plan.nodes.iter().filter_map(|n| n.ipv4).collect();
+    let v6: std::collections::BTreeSet<Ipv6Addr> =
+        plan.nodes.iter().filter_map(|n| n.ipv6).collect();
+    for (k, a) in v4.into_iter().enumerate() {
+        addresses.insert(IpAddr::V4(a), IpAddr::V4(loopback_address(1, k)));
+    }
+    for (k, a) in v6.into_iter().enumerate() {
+        addresses.insert(IpAddr::V6(a), IpAddr::V6(namespace_address_v6(1, k)));
     }
     for (j, x) in plan.externals.iter().enumerate() {
         let lo = match x.address {

@@ -26,6 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use reflector_core::decision::Step;
 use reflector_core::wire::attribute::SegmentType;
 use reflector_core::wire::update_repr::AttributeValue;
 use reflector_core::wire::Prefix;
@@ -41,8 +42,14 @@ pub struct Paths {
     pub next_hops: BTreeSet<String>,
     /// Number of paths (BIRD: routes in the table; simulator: candidate paths).
     pub paths: usize,
-    /// Each path as `<next hop> [<AS path>] <communities>`, sorted.
+    /// Each path as `<next hop> [<AS path>] <communities> originator <id> clusters <list>`, sorted.
     pub attributes: Vec<String>,
+    /// The best path, as in `attributes`.
+    pub best: Option<String>,
+    /// Simulator: paths the decision process cannot tell from the best (ADD-PATH
+    /// paths of one peer, equal at every RFC 4271/4456 step); either side may pick any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tied_with_best: Vec<String>,
 }
 
 /// One difference on one node.
@@ -50,7 +57,7 @@ pub struct Paths {
 pub struct Difference {
     /// The prefix.
     pub prefix: String,
-    /// What differs: `missing in BIRD`, `only in BIRD`, `next hops`, `paths`, `attributes`.
+    /// What differs: `missing in BIRD`, `only in BIRD`, `next hops`, `paths`, `attributes`, `best path`.
     pub kind: &'static str,
     /// The simulator's side, when it has the prefix.
     pub simulator: Option<Paths>,
@@ -168,11 +175,16 @@ impl CrossCheck {
                 );
             }
             for d in &n.differences {
-                if d.kind == "attributes" {
+                if d.kind == "attributes" || d.kind == "best path" {
                     let _ = writeln!(o, "  {:<18} {:<20}", d.prefix, d.kind);
                     for (side, p) in [("simulator", &d.simulator), ("BIRD", &d.bird)] {
                         for a in p.iter().flat_map(|p| &p.attributes) {
-                            let _ = writeln!(o, "      {side:<9} {a}");
+                            let star = if p.as_ref().and_then(|p| p.best.as_ref()) == Some(a) {
+                                "*"
+                            } else {
+                                " "
+                            };
+                            let _ = writeln!(o, "      {side:<9} {star} {a}");
                         }
                     }
                     continue;
@@ -373,6 +385,10 @@ pub struct BirdRoute {
     pub next_hop: Option<String>,
     /// `BGP.cluster_list`.
     pub cluster_list: Vec<String>,
+    /// `BGP.originator_id`.
+    pub originator_id: Option<String>,
+    /// Whether BIRD marks it the best route of its prefix (`*`).
+    pub best: bool,
     /// `BGP.as_path`.
     pub as_path: String,
     /// `BGP.community` and `BGP.large_community` as `a:b` and `a:b:c`, sorted.
@@ -419,6 +435,10 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
                     last.communities.extend(bird_communities(c));
                     last.communities.sort();
                 }
+            } else if let Some(o) = attr.strip_prefix("BGP.originator_id:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.originator_id = o.split_whitespace().next().map(str::to_string);
+                }
             } else if let Some(cl) = attr.strip_prefix("BGP.cluster_list:") {
                 if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
                     last.cluster_list = cl.split_whitespace().map(str::to_string).collect();
@@ -433,9 +453,10 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
             }
         }
         if line.contains('[') {
-            out.entry(prefix.clone())
-                .or_default()
-                .push(BirdRoute::default());
+            out.entry(prefix.clone()).or_default().push(BirdRoute {
+                best: line.contains("] * "),
+                ..BirdRoute::default()
+            });
         }
     }
     for v in out.values_mut() {
@@ -444,9 +465,22 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
     out
 }
 
-/// One path as the check compares it: next hop, AS path, communities.
-fn path_text(next_hop: &str, as_path: &str, communities: &[String]) -> String {
-    format!("{next_hop} [{as_path}] {}", communities.join(" "))
+/// One path as the check compares it: next hop, AS path, communities, ORIGINATOR_ID and CLUSTER_LIST (RFC 4456).
+fn path_text(
+    next_hop: &str,
+    as_path: &str,
+    communities: &[String],
+    originator: Option<&str>,
+    clusters: &[String],
+) -> String {
+    let mut t = format!("{next_hop} [{as_path}] {}", communities.join(" "));
+    if let Some(o) = originator {
+        let _ = write!(t, " originator {o}");
+    }
+    if !clusters.is_empty() {
+        let _ = write!(t, " clusters {}", clusters.join(" "));
+    }
+    t
 }
 
 /// The simulator's routes of node `i` in `families` (every path held), and how many prefixes of other families it left out.
@@ -457,6 +491,13 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
         return (out, 0);
     };
     for (prefix, _) in engine.loc_rib() {
+        // Candidates that lose to the best only at the last, implementation
+        // tie-break (path identifiers).
+        let ties: Vec<bool> = engine
+            .explain_candidates(&prefix)
+            .iter()
+            .map(|(_, step)| *step == Some(Step::PathId))
+            .collect();
         let family = match prefix {
             Prefix::V4(_) => Family::Ipv4,
             Prefix::V6(_) => Family::Ipv6,
@@ -466,7 +507,7 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
             continue;
         }
         let mut p = Paths::default();
-        for c in engine.candidates(&prefix) {
+        for (k, c) in engine.candidates(&prefix).into_iter().enumerate() {
             let hop = c
                 .set
                 .info()
@@ -474,8 +515,17 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
                 .map_or_else(|| "-".to_string(), |n| n.to_string());
             let mut as_path = String::new();
             let mut communities = Vec::new();
+            let mut originator = None;
+            let mut clusters = Vec::new();
             for a in c.attributes() {
                 match a.value {
+                    AttributeValue::OriginatorId(id) => originator = Some(id.to_string()),
+                    AttributeValue::ClusterList(list) => {
+                        clusters = list
+                            .iter()
+                            .map(|c| Ipv4Addr::from(*c).to_string())
+                            .collect();
+                    }
                     AttributeValue::AsPath(path) => {
                         as_path = path
                             .segments
@@ -502,13 +552,35 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
             }
             communities.sort();
             p.paths += 1;
-            p.attributes.push(path_text(&hop, &as_path, &communities));
+            let text = path_text(
+                &hop,
+                &as_path,
+                &communities,
+                originator.as_deref(),
+                &clusters,
+            );
+            // Candidates come best first.
+            if p.best.is_none() {
+                p.best = Some(text.clone());
+            } else if ties.get(k).copied().unwrap_or(false) {
+                p.tied_with_best.push(text.clone());
+            }
+            p.attributes.push(text);
             p.next_hops.insert(hop);
         }
         p.attributes.sort();
         out.insert(prefix.to_string(), p);
     }
     (out, skipped)
+}
+
+/// The family of a prefix written as text.
+fn family_of(prefix: &str) -> Family {
+    if prefix.contains(':') {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    }
 }
 
 /// Runs the check on a network that has converged; `dir` keeps the configurations there.
@@ -742,7 +814,7 @@ pub fn cross_check(
         let mut real: BTreeMap<String, Paths> = BTreeMap::new();
         let mut own_cluster = 0;
         for (prefix, routes) in dumps.get(i).cloned().unwrap_or_default() {
-            let prefix_is_v6 = prefix.contains(':');
+            let prefix_is_v6 = family_of(&prefix) == Family::Ipv6;
             let p = real.entry(prefix).or_default();
             for r in routes {
                 // confd writes `rr cluster id` only on a reflector's client
@@ -764,8 +836,17 @@ pub fn cross_check(
                     (false, _) if prefix_is_v6 => own_of(Family::Ipv6),
                     (false, _) => own_of(Family::Ipv4),
                 };
-                p.attributes
-                    .push(path_text(&hop, &r.as_path, &r.communities));
+                let text = path_text(
+                    &hop,
+                    &r.as_path,
+                    &r.communities,
+                    r.originator_id.as_deref(),
+                    &r.cluster_list,
+                );
+                if r.best {
+                    p.best = Some(text.clone());
+                }
+                p.attributes.push(text);
                 p.attributes.sort();
                 p.next_hops.insert(hop);
             }
@@ -780,6 +861,20 @@ pub fn cross_check(
                 (Some(s), Some(b)) if s.next_hops != b.next_hops => "next hops",
                 (Some(s), Some(b)) if s.paths != b.paths => "paths",
                 (Some(s), Some(b)) if s.attributes != b.attributes => "attributes",
+                // BIRD prefers the node's own (static) route by protocol
+                // preference; the engine ranks it as any other path. Best
+                // paths are compared where the node does not originate the
+                // prefix itself.
+                (Some(s), Some(b))
+                    if s.best != b.best
+                        && !b
+                            .best
+                            .as_ref()
+                            .is_some_and(|x| s.tied_with_best.contains(x))
+                        && !s.next_hops.contains(&own_of(family_of(k))) =>
+                {
+                    "best path"
+                }
                 _ => continue,
             };
             differences.push(Difference {
@@ -889,6 +984,25 @@ Table master4:
                 .filter(|x| x.cluster_list == ["224.0.0.1"])
                 .count(),
             1
+        );
+        // The best route is the one marked `*`: the direct one, with no
+        // ORIGINATOR_ID; the reflected one carries 10.0.0.2.
+        let best: Vec<_> = two.iter().filter(|x| x.best).collect();
+        assert_eq!(best.len(), 1);
+        assert_eq!(best[0].originator_id, None);
+        assert!(best[0].cluster_list.is_empty());
+        let reflected = two.iter().find(|x| !x.best).expect("second path");
+        assert_eq!(reflected.originator_id.as_deref(), Some("10.0.0.2"));
+        assert!(own[0].best);
+        assert_eq!(
+            path_text(
+                "10.0.0.2",
+                "",
+                &reflected.communities,
+                reflected.originator_id.as_deref(),
+                &reflected.cluster_list
+            ),
+            "10.0.0.2 [] 64512:100 64512:42 64512:7:9 originator 10.0.0.2 clusters 224.0.0.1"
         );
     }
 
