@@ -149,6 +149,27 @@ test("bringing a reflector back restores every block", async () => {
   assert.doesNotMatch(await page.locator('#node-list [data-name="rxgks"]').innerText(), /failed/);
 });
 
+test("with click-to-fail on, a click on a reflector in the picture fails it and a second brings it back", async () => {
+  await page.check("#click-fails");
+  const at = await page.evaluate(() => window.reflectorDemo.nodePosition("rxgks"));
+  await page.mouse.click(at.x, at.y);
+  let r = await page.evaluate(() => window.reflectorDemo.lastWhatIf);
+  assert.equal(r.action, "fail");
+  assert.deepEqual(r.failedNodes, ["rxgks"]);
+  assert.equal(r.everyBlockKept, true);
+  assert.equal(await text("#node-name"), "rxgks");
+  assert.match(await status(), /^rxgks failed/);
+  await page.mouse.click(at.x, at.y);
+  r = await page.evaluate(() => window.reflectorDemo.lastWhatIf);
+  assert.equal(r.action, "restore");
+  assert.deepEqual(r.failedNodes, []);
+  // Off again: a click only selects.
+  await page.uncheck("#click-fails");
+  await page.mouse.click(at.x, at.y);
+  assert.equal((await page.evaluate(() => window.reflectorDemo.lastWhatIf)).action, "restore");
+  await press("#converge");
+});
+
 test("a session taken down and brought up again from the node panel", async () => {
   await selectByKeyboard("qtwtv");
   await page.selectOption("#node-peer", "rxgks");

@@ -1302,6 +1302,8 @@ function wire() {
     const node = nodeAt(ev.clientX - r.left, ev.clientY - r.top);
     if (node) state.listFocus = node.index;
     selectNode(node ? node.name : null);
+    // "A click on a node fails it": the same as the panel's button.
+    if (node && $("click-fails").checked) toggleFailNode();
   });
   canvas.addEventListener("mousemove", (ev) => {
     const r = canvas.getBoundingClientRect();
