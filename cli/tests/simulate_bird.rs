@@ -157,6 +157,17 @@ fn agree_on_text(name: &str, yaml: &str, nodes: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `numAllowedLocalASNumbers` (`allow local as 1`) on one side of a line of
+/// three nodes: the block that crosses the other AS back into the node's own is
+/// kept on that side only.
+const ALLOWAS: &str = include_str!("simulate_bird_allowas.yaml");
+
+#[test]
+fn bird_agrees_on_allow_local_as() {
+    require_bird!();
+    agree_on_text("allowas", ALLOWAS, 3);
+}
+
 #[test]
 fn bird_agrees_on_mixed_cluster() {
     require_bird!();

@@ -371,6 +371,17 @@ pub fn loop_check(
     me: &LocalIdentity,
     router_id: u32,
 ) -> Option<LoopReason> {
+    loop_check_allowing(block, role, me, router_id, 0)
+}
+
+/// [`loop_check`], with our AS allowed up to `allow_own_as` times in the AS_PATH of an eBGP route.
+pub fn loop_check_allowing(
+    block: &[u8],
+    role: Role,
+    me: &LocalIdentity,
+    router_id: u32,
+    allow_own_as: u8,
+) -> Option<LoopReason> {
     for a in attribute::AttrIter::unchecked(block, 0) {
         match a.type_code {
             type_code::CLUSTER_LIST if attribute::u32s(a.value).any(|c| c == me.cluster_id) => {
@@ -381,7 +392,7 @@ pub fn loop_check(
             }
             type_code::AS_PATH if role == Role::Ebgp => {
                 if let Some(p) = AsPathView::new_checked(a.value, true) {
-                    if p.asns().any(|x| x == me.asn) {
+                    if p.asns().filter(|x| *x == me.asn).count() > usize::from(allow_own_as) {
                         return Some(LoopReason::AsPath);
                     }
                 }

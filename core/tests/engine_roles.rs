@@ -435,3 +435,57 @@ fn rfc3765_nopeer_is_kept_from_bilateral_peers_and_sent_to_everyone_else() {
         assert_eq!(got, vec![p("192.0.2.0/24"), p("203.0.113.0/24")], "{t:?}");
     }
 }
+
+/// RFC 4271 §9.1.2: a route from an eBGP peer whose AS_PATH holds our AS is a
+/// loop and is not used; `allow_own_as` (BIRD's `allow local as N`, what
+/// Calico's `numAllowedLocalASNumbers` renders) lets it through up to N times.
+#[test]
+fn own_as_in_an_ebgp_path_is_a_loop_unless_allowed_that_many_times() {
+    let nh = Ipv4Addr::new(192, 0, 2, 7);
+    for (allow, times, accepted) in [
+        (0u8, 1usize, false),
+        (1, 1, true),
+        (1, 2, false),
+        (2, 2, true),
+        (3, 2, true),
+    ] {
+        let mut e = engine();
+        let c = client(&mut e, 1);
+        let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(7)), 65007);
+        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+        cfg.allow_own_as = allow;
+        let x = e.add_peer(cfg);
+        e.peer_up(x, Negotiated::unicast(rid(7)));
+        drain(&mut e, x, &Context::MODERN);
+        let mut path = vec![65007];
+        for _ in 0..times {
+            path.extend([AS, 65100]);
+        }
+        let o = e.handle_message(x, &announce(&["10.9.0.0/16"], attrs(nh, &path, None)));
+        let loops = std::iter::from_fn(|| e.poll_event())
+            .filter(|ev| {
+                matches!(
+                    ev,
+                    Event::LoopRejected {
+                        reason: LoopReason::AsPath,
+                        ..
+                    }
+                )
+            })
+            .count();
+        let out = drain(&mut e, c, &Context::MODERN);
+        if accepted {
+            assert_accepted(o, 1, 0, 0);
+            assert_eq!(loops, 0, "allow {allow}, {times} times");
+            assert_eq!(
+                announced(&out),
+                vec![p("10.9.0.0/16")],
+                "allow {allow}, {times} times"
+            );
+        } else {
+            assert_accepted(o, 0, 0, 1);
+            assert_eq!(loops, 1, "allow {allow}, {times} times");
+            assert!(announced(&out).is_empty(), "allow {allow}, {times} times");
+        }
+    }
+}

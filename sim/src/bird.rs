@@ -500,11 +500,15 @@ fn render(
         if mine.passive {
             p.push_str("  passive on;\n");
         }
+
         let _ = writeln!(p, "  graceful restart time {};", mine.restart_time);
         if mine.role == PeerRole::Client {
             if let Some(cid) = me.cluster_id {
                 let _ = writeln!(p, "  rr client;\n  rr cluster id {cid};");
             }
+        }
+        if mine.allow_local_as > 0 {
+            let _ = writeln!(p, "  allow local as {};", mine.allow_local_as);
         }
         p.push_str("}\n");
         peers.push((name, p));

@@ -65,7 +65,7 @@ pub const FIELDS: &[Field] = &[
     f("BGPPeer", "spec.nextHopMode", Routing, "Self: next hop self on export; Keep: next hop keep (eBGP: not simulated)"),
     f("BGPPeer", "spec.keepOriginalNextHop", NotSimulated, "next hop keep toward an eBGP peer: the engine always sets itself as next hop on eBGP"),
     f("BGPPeer", "spec.localASNumber", NotSimulated, "a per-session local AS: the engine has one AS per node"),
-    f("BGPPeer", "spec.numAllowedLocalASNumbers", NotSimulated, "allow local as N: the engine drops paths holding its own AS"),
+    f("BGPPeer", "spec.numAllowedLocalASNumbers", Routing, "allow local as N: paths holding the node's own AS up to N times are accepted (eBGP)"),
     f("BGPPeer", "spec.localWorkloadSelector", NotSimulated, "peering with pods on the node: the simulator has no workloads"),
     f("BGPPeer", "spec.maxRestartTime", Session, "graceful restart time of the session"),
     f("BGPPeer", "spec.keepaliveTime", Session, "keepalive timer"),

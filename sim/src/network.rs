@@ -156,6 +156,7 @@ fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
     let (mine, theirs) = s.view(me)?;
     let mut pc = PeerConfig::new(role(mine.role), theirs.address, theirs.as_number);
     pc.add_path_send = AddPathSend::All;
+    pc.allow_own_as = mine.allow_local_as;
     if let Endpoint::Node(i) = me {
         let node = plan.nodes.get(i);
         pc.local_v4 = node.and_then(|n| n.ipv4);

@@ -171,6 +171,10 @@ pub struct SessionEnd {
     pub restart_time: u32,
     /// `next hop self` at this end (`nextHopMode: Self`).
     pub next_hop_self: bool,
+    /// How many times this end accepts its own AS in a received AS_PATH
+    /// (`numAllowedLocalASNumbers`, the largest of the `BGPPeer`s configuring
+    /// it; 0: none, RFC 4271's loop check).
+    pub allow_local_as: u8,
     /// Whether this end's calico/node configures the session at all (not when
     /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
     /// configures this end): a session comes up only when both ends are.
@@ -539,6 +543,12 @@ impl Cluster {
                     ps.iter()
                         .any(|p| p.next_hop_mode == crate::resources::NextHopMode::SelfHop)
                 };
+                let allow_local_as = |ps: &[&crate::resources::BgpPeer]| {
+                    ps.iter()
+                        .filter_map(|p| p.num_allowed_local_as)
+                        .max()
+                        .unwrap_or(0)
+                };
                 let filters = |ps: &[&crate::resources::BgpPeer]| {
                     let mut out: Vec<String> = Vec::new();
                     for p in ps {
@@ -569,6 +579,7 @@ impl Cluster {
                         configured: x_configured,
                         restart_time: restart(&lo_peers),
                         next_hop_self: nh_self(&lo_peers),
+                        allow_local_as: allow_local_as(&lo_peers),
                     },
                     b: SessionEnd {
                         endpoint: y,
@@ -580,6 +591,7 @@ impl Cluster {
                         configured: y_configured,
                         restart_time: restart(&hi_peers),
                         next_hop_self: nh_self(&hi_peers),
+                        allow_local_as: allow_local_as(&hi_peers),
                     },
                     sources,
                     a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },

@@ -146,6 +146,8 @@ pub struct BgpPeer {
     pub max_restart_time: Option<u32>,
     /// `spec.localASNumber`: the AS this end uses on the session (not simulated).
     pub local_as_number: Option<u32>,
+    /// `spec.numAllowedLocalASNumbers`: how many times the node's own AS may be in a received AS_PATH (BIRD's `allow local as`).
+    pub num_allowed_local_as: Option<u8>,
     /// `spec.password` is set (a TCP-MD5 secret reference).
     pub has_password: bool,
     /// `spec.ttlSecurity`: GTSM hop count.
@@ -1400,6 +1402,25 @@ impl Cluster {
         let filters = get_str_list(ctx, spec, "filters", "spec.filters")?;
         let max_restart_time = get_duration(ctx, spec, "maxRestartTime", "spec.maxRestartTime")?;
         let local_as_number = get_as(ctx, spec, "localASNumber", "spec.localASNumber")?;
+        let num_allowed_local_as = match get(spec, "numAllowedLocalASNumbers") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(
+                n.as_u64()
+                    .and_then(|t| u8::try_from(t).ok())
+                    .ok_or_else(|| {
+                        ctx.err(
+                            "spec.numAllowedLocalASNumbers",
+                            format!("expected 0 to 255, found {n}"),
+                        )
+                    })?,
+            ),
+            Some(other) => {
+                return Err(ctx.err(
+                    "spec.numAllowedLocalASNumbers",
+                    format!("expected a count, found {}", describe(other)),
+                ))
+            }
+        };
         let has_password = get(spec, "password").is_some();
         let ttl_security = match get(spec, "ttlSecurity") {
             None => None,
@@ -1440,6 +1461,7 @@ impl Cluster {
             filters,
             max_restart_time,
             local_as_number,
+            num_allowed_local_as,
             has_password,
             ttl_security,
             reverse_peering_manual,

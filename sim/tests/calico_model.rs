@@ -462,3 +462,31 @@ spec: {cidr: 192.168.0.0/16, natOutgoing: true}
         && u.field == "spec.keepaliveTime"
         && u.effect == reflector_sim::fields::Effect::Session));
 }
+
+/// `numAllowedLocalASNumbers`: x and z in AS 64512 peer only with y (AS
+/// 64600). x's block reaches z with AS_PATH `64600 64512`, z's own AS: a
+/// loop (RFC 4271 §9.1.2), accepted only on z's side that allows it once.
+#[test]
+fn num_allowed_local_as_numbers_lets_the_own_as_through_that_many_times() {
+    let text = include_str!("../../cli/tests/simulate_bird_allowas.yaml");
+    let net = run(&Cluster::from_yaml_str(text).unwrap());
+    let to_z = route(&net, "z", &block(&net, "x")).expect("x's block on z");
+    assert_eq!(to_z.as_path, "64600 64512");
+    // x's side allows nothing: z's block is a loop there.
+    assert!(route(&net, "x", &block(&net, "z")).is_none());
+    // Both have y's.
+    assert!(route(&net, "x", &block(&net, "y")).is_some());
+    assert!(route(&net, "z", &block(&net, "y")).is_some());
+    // Without the field z drops x's block too.
+    let plain = text.replace(", numAllowedLocalASNumbers: 1", "");
+    assert_ne!(plain, text);
+    let net = run(&Cluster::from_yaml_str(&plain).unwrap());
+    assert!(route(&net, "z", &block(&net, "x")).is_none());
+    // Out of range is an error naming the field.
+    let bad = text.replace(
+        "numAllowedLocalASNumbers: 1",
+        "numAllowedLocalASNumbers: 300",
+    );
+    let e = Cluster::from_yaml_str(&bad).unwrap_err().to_string();
+    assert!(e.contains("spec.numAllowedLocalASNumbers"), "{e}");
+}

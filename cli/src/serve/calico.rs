@@ -282,6 +282,7 @@ pub fn config_for_node_with(
             local_role: None,
             strict_role: false,
             extended_next_hop: false,
+            allow_own_as: mine.allow_local_as,
             limits: PeerLimits::default(),
             import: None,
             export: None,

@@ -74,6 +74,8 @@ pub struct PeerSpec {
     pub strict_role: bool,
     /// Advertise extended next hop (RFC 8950): IPv4 unicast routes with IPv6 next hops.
     pub extended_next_hop: bool,
+    /// How many times our AS may be in the AS_PATH of its routes (eBGP; 0: none, the RFC 4271 loop check).
+    pub allow_own_as: u8,
     /// What the peer may send at most.
     pub limits: PeerLimits,
     /// Policy applied to the routes it sends us (its `import` list, composed).
@@ -240,6 +242,7 @@ struct TomlPeer {
     local_role: Option<String>,
     strict_role: Option<bool>,
     extended_next_hop: Option<bool>,
+    allow_own_as: Option<u8>,
     max_prefixes_ipv4: Option<u32>,
     max_prefixes_ipv6: Option<u32>,
     max_prefixes_warning_only: Option<bool>,
@@ -554,6 +557,7 @@ impl Config {
                     .transpose()?,
                 strict_role: p.strict_role.unwrap_or(false),
                 extended_next_hop: p.extended_next_hop.unwrap_or(false),
+                allow_own_as: p.allow_own_as.unwrap_or(0),
                 limits: limits(p, &f)?,
                 import: p
                     .import
@@ -638,6 +642,7 @@ impl Config {
                 local_role: None,
                 strict_role: false,
                 extended_next_hop: false,
+                allow_own_as: 0,
                 limits: PeerLimits::default(),
                 import: None,
                 export: None,
@@ -704,6 +709,12 @@ impl Config {
                 return Err(err(
                     format!("peer[{i}].local_role"),
                     "BGP roles (RFC 9234) apply to eBGP peers only",
+                ));
+            }
+            if p.allow_own_as > 0 && p.role != Role::Ebgp {
+                return Err(err(
+                    format!("peer[{i}].allow_own_as"),
+                    "allow_own_as applies to eBGP peers only (our AS is in an iBGP path only through a loop)",
                 ));
             }
             if p.strict_role && p.local_role.is_none() {
@@ -776,6 +787,10 @@ mod tests {
             (
                 &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\nstrict_role = true\n"),
                 "peer[0].strict_role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nallow_own_as = 1\n"),
+                "peer[0].allow_own_as",
             ),
         ];
         for (text, field) in cases {

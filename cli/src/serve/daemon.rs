@@ -396,6 +396,7 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     pc.max_prefixes_ipv6 = p.limits.max_prefixes_ipv6;
     pc.max_paths_per_prefix = p.limits.max_paths_per_prefix;
     pc.max_attr_bytes = p.limits.max_attr_bytes;
+    pc.allow_own_as = p.allow_own_as;
     let locals = p
         .local_address
         .into_iter()

@@ -229,12 +229,13 @@ impl Engine {
                 bgp_role,
                 peer_as,
             };
-            let (import, deny_all) = match self.peers.get(peer.index()) {
+            let (import, deny_all, allow_own_as) = match self.peers.get(peer.index()) {
                 Some(p) => (
                     p.import.clone(),
                     p.import.is_none() && role == Role::Ebgp && self.cfg.ebgp_requires_policy,
+                    p.cfg.allow_own_as,
                 ),
-                None => (None, false),
+                None => (None, false, 0),
             };
             let mut scratch = core::mem::take(&mut self.scratch);
             for (with_nh, nlri, mp_nh) in [
@@ -246,12 +247,17 @@ impl Engine {
                     continue;
                 }
                 reflect::canonicalize(pkt.attributes(), &ictx, with_nh, &mut scratch);
-                let looped =
-                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits())
-                        .or_else(|| {
-                            reflect::otc_leak(&scratch, bgp_role, peer_as)
-                                .then_some(reflect::LoopReason::RouteLeak)
-                        });
+                let looped = reflect::loop_check_allowing(
+                    &scratch,
+                    role,
+                    &self.me,
+                    self.cfg.router_id.to_bits(),
+                    allow_own_as,
+                )
+                .or_else(|| {
+                    reflect::otc_leak(&scratch, bgp_role, peer_as)
+                        .then_some(reflect::LoopReason::RouteLeak)
+                });
                 if let Some(reason) = looped {
                     for n in nlri {
                         rejected += 1;
@@ -297,12 +303,17 @@ impl Engine {
                 // Keyed families: the same canonical set and loop checks; import
                 // policies act on unicast only, RFC 8212 on every family.
                 reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
-                let looped =
-                    reflect::loop_check(&scratch, role, &self.me, self.cfg.router_id.to_bits())
-                        .or_else(|| {
-                            reflect::otc_leak(&scratch, bgp_role, peer_as)
-                                .then_some(reflect::LoopReason::RouteLeak)
-                        });
+                let looped = reflect::loop_check_allowing(
+                    &scratch,
+                    role,
+                    &self.me,
+                    self.cfg.router_id.to_bits(),
+                    allow_own_as,
+                )
+                .or_else(|| {
+                    reflect::otc_leak(&scratch, bgp_role, peer_as)
+                        .then_some(reflect::LoopReason::RouteLeak)
+                });
                 let id = match (looped, deny_all) {
                     (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
                     _ => None,

@@ -94,6 +94,10 @@ pub struct PeerConfig {
     /// create one past it is refused and the peer's older path for the
     /// prefix withdrawn (`None`: no limit).
     pub max_attr_bytes: Option<u64>,
+    /// How many times our AS may appear in the AS_PATH of a route from this
+    /// eBGP peer before the route is rejected as a loop (0, the RFC 4271
+    /// §9.1.2 default: never; BIRD's `allow local as`, `allowas-in` elsewhere).
+    pub allow_own_as: u8,
 }
 
 /// A per-family limit on what a peer may send (RFC 4486: Cease, Maximum Number of Prefixes Reached).
@@ -138,6 +142,7 @@ impl PeerConfig {
             max_prefixes_ipv6: None,
             max_paths_per_prefix: None,
             max_attr_bytes: None,
+            allow_own_as: 0,
         }
     }
 
