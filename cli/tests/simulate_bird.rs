@@ -168,6 +168,15 @@ fn bird_agrees_on_allow_local_as() {
     agree_on_text("allowas", ALLOWAS, 3);
 }
 
+/// `keepOriginalNextHop` toward another AS (`next hop keep`) in a line of three ASes.
+const NEXTHOP: &str = include_str!("simulate_bird_nexthop.yaml");
+
+#[test]
+fn bird_agrees_on_next_hop_keep() {
+    require_bird!();
+    agree_on_text("nexthop", NEXTHOP, 3);
+}
+
 #[test]
 fn bird_agrees_on_mixed_cluster() {
     require_bird!();

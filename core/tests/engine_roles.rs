@@ -489,3 +489,47 @@ fn own_as_in_an_ebgp_path_is_a_loop_unless_allowed_that_many_times() {
         }
     }
 }
+
+/// `next_hop_unchanged` (BIRD's `next hop keep`, Calico's `nextHopMode: Keep`):
+/// toward that eBGP peer a client's route keeps its next hop (RFC 4271 §5.1.3
+/// third-party next hop); toward another eBGP peer the next hop is ours. Both
+/// get our AS prepended.
+#[test]
+fn next_hop_unchanged_toward_an_ebgp_peer_keeps_the_routes_next_hop() {
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let ours = ebgp(&mut e, 50, None);
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(51)), 65051);
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+    cfg.next_hop_unchanged = true;
+    let keep = e.add_peer(cfg);
+    e.peer_up(keep, Negotiated::unicast(rid(51)));
+    drain(&mut e, keep, &Context::MODERN);
+    let nh = Ipv4Addr::new(10, 1, 1, 1);
+    let o = e.handle_message(c, &announce(&["10.9.0.0/16"], attrs(nh, &[], None)));
+    assert_accepted(o, 1, 0, 0);
+    let next_hops = |out: &[UpdateRepr]| -> Vec<Ipv4Addr> {
+        out.iter()
+            .filter_map(|u| match u.attribute(type_code::NEXT_HOP) {
+                Some(AttributeValue::NextHop(a)) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    };
+    let paths = |out: &[UpdateRepr]| -> Vec<AsPath> {
+        out.iter()
+            .filter_map(|u| match u.attribute(type_code::AS_PATH) {
+                Some(AttributeValue::AsPath(p)) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let to_ours = drain(&mut e, ours, &Context::MODERN);
+    let to_keep = drain(&mut e, keep, &Context::MODERN);
+    assert_eq!(announced(&to_ours), vec![p("10.9.0.0/16")]);
+    assert_eq!(announced(&to_keep), vec![p("10.9.0.0/16")]);
+    assert_eq!(next_hops(&to_ours), vec![Ipv4Addr::new(192, 0, 2, 254)]);
+    assert_eq!(next_hops(&to_keep), vec![nh]);
+    assert_eq!(paths(&to_keep), vec![AsPath::sequence(&[AS])]);
+    assert_eq!(paths(&to_ours), paths(&to_keep));
+}

@@ -496,6 +496,9 @@ fn render(
         if mine.next_hop_self {
             p.push_str("    next hop self;\n");
         }
+        if mine.next_hop_keep {
+            p.push_str("    next hop keep;\n");
+        }
         p.push_str("  };\n");
         if mine.passive {
             p.push_str("  passive on;\n");

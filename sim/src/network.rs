@@ -157,6 +157,7 @@ fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
     let mut pc = PeerConfig::new(role(mine.role), theirs.address, theirs.as_number);
     pc.add_path_send = AddPathSend::All;
     pc.allow_own_as = mine.allow_local_as;
+    pc.next_hop_unchanged = mine.next_hop_keep;
     if let Endpoint::Node(i) = me {
         let node = plan.nodes.get(i);
         pc.local_v4 = node.and_then(|n| n.ipv4);

@@ -175,6 +175,10 @@ pub struct SessionEnd {
     /// (`numAllowedLocalASNumbers`, the largest of the `BGPPeer`s configuring
     /// it; 0: none, RFC 4271's loop check).
     pub allow_local_as: u8,
+    /// `next hop keep` on this end: `nextHopMode: Keep`, or
+    /// `keepOriginalNextHop` toward another AS (the engine's next hop
+    /// unchanged toward eBGP; iBGP keeps the next hop anyway).
+    pub next_hop_keep: bool,
     /// Whether this end's calico/node configures the session at all (not when
     /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
     /// configures this end): a session comes up only when both ends are.
@@ -543,6 +547,12 @@ impl Cluster {
                     ps.iter()
                         .any(|p| p.next_hop_mode == crate::resources::NextHopMode::SelfHop)
                 };
+                let nh_keep = |ps: &[&crate::resources::BgpPeer], ebgp: bool| {
+                    ps.iter().any(|p| {
+                        p.next_hop_mode == crate::resources::NextHopMode::Keep
+                            || (ebgp && p.keep_original_next_hop)
+                    })
+                };
                 let allow_local_as = |ps: &[&crate::resources::BgpPeer]| {
                     ps.iter()
                         .filter_map(|p| p.num_allowed_local_as)
@@ -580,6 +590,7 @@ impl Cluster {
                         restart_time: restart(&lo_peers),
                         next_hop_self: nh_self(&lo_peers),
                         allow_local_as: allow_local_as(&lo_peers),
+                        next_hop_keep: nh_keep(&lo_peers, xas != yas),
                     },
                     b: SessionEnd {
                         endpoint: y,
@@ -592,6 +603,7 @@ impl Cluster {
                         restart_time: restart(&hi_peers),
                         next_hop_self: nh_self(&hi_peers),
                         allow_local_as: allow_local_as(&hi_peers),
+                        next_hop_keep: nh_keep(&hi_peers, xas != yas),
                     },
                     sources,
                     a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },

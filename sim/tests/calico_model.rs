@@ -490,3 +490,28 @@ fn num_allowed_local_as_numbers_lets_the_own_as_through_that_many_times() {
     let e = Cluster::from_yaml_str(&bad).unwrap_err().to_string();
     assert!(e.contains("spec.numAllowedLocalASNumbers"), "{e}");
 }
+
+/// `keepOriginalNextHop` toward another AS (BIRD's `next hop keep`): y (AS
+/// 64600) passes x's block on to z (AS 64700) with x's next hop, and z's
+/// block on to x with its own address (no keep on that side).
+#[test]
+fn keep_original_next_hop_toward_ebgp() {
+    let text = include_str!("../../cli/tests/simulate_bird_nexthop.yaml");
+    let net = run(&Cluster::from_yaml_str(text).unwrap());
+    let on_z = route(&net, "z", &block(&net, "x")).expect("x's block on z");
+    assert_eq!(on_z.as_path, "64600 64512");
+    assert_eq!(on_z.next_hops, vec!["10.0.0.1".to_string()]);
+    let on_x = route(&net, "x", &block(&net, "z")).expect("z's block on x");
+    assert_eq!(on_x.next_hops, vec!["10.0.0.2".to_string()]);
+    // nextHopMode: Keep does the same.
+    let keep = text.replace("keepOriginalNextHop: true", "nextHopMode: Keep");
+    assert_ne!(keep, text);
+    let net = run(&Cluster::from_yaml_str(&keep).unwrap());
+    let on_z = route(&net, "z", &block(&net, "x")).expect("x's block on z");
+    assert_eq!(on_z.next_hops, vec!["10.0.0.1".to_string()]);
+    // Without either, y's own address.
+    let plain = text.replace(", keepOriginalNextHop: true", "");
+    let net = run(&Cluster::from_yaml_str(&plain).unwrap());
+    let on_z = route(&net, "z", &block(&net, "x")).expect("x's block on z");
+    assert_eq!(on_z.next_hops, vec!["10.0.0.2".to_string()]);
+}

@@ -76,6 +76,8 @@ pub struct PeerSpec {
     pub extended_next_hop: bool,
     /// How many times our AS may be in the AS_PATH of its routes (eBGP; 0: none, the RFC 4271 loop check).
     pub allow_own_as: u8,
+    /// Send it routes with their next hop unchanged, not ours (eBGP; a third-party next hop).
+    pub next_hop_unchanged: bool,
     /// What the peer may send at most.
     pub limits: PeerLimits,
     /// Policy applied to the routes it sends us (its `import` list, composed).
@@ -243,6 +245,7 @@ struct TomlPeer {
     strict_role: Option<bool>,
     extended_next_hop: Option<bool>,
     allow_own_as: Option<u8>,
+    next_hop_unchanged: Option<bool>,
     max_prefixes_ipv4: Option<u32>,
     max_prefixes_ipv6: Option<u32>,
     max_prefixes_warning_only: Option<bool>,
@@ -558,6 +561,7 @@ impl Config {
                 strict_role: p.strict_role.unwrap_or(false),
                 extended_next_hop: p.extended_next_hop.unwrap_or(false),
                 allow_own_as: p.allow_own_as.unwrap_or(0),
+                next_hop_unchanged: p.next_hop_unchanged.unwrap_or(false),
                 limits: limits(p, &f)?,
                 import: p
                     .import
@@ -643,6 +647,7 @@ impl Config {
                 strict_role: false,
                 extended_next_hop: false,
                 allow_own_as: 0,
+                next_hop_unchanged: false,
                 limits: PeerLimits::default(),
                 import: None,
                 export: None,
@@ -715,6 +720,12 @@ impl Config {
                 return Err(err(
                     format!("peer[{i}].allow_own_as"),
                     "allow_own_as applies to eBGP peers only (our AS is in an iBGP path only through a loop)",
+                ));
+            }
+            if p.next_hop_unchanged && p.role != Role::Ebgp {
+                return Err(err(
+                    format!("peer[{i}].next_hop_unchanged"),
+                    "next_hop_unchanged applies to eBGP peers only (iBGP keeps the next hop)",
                 ));
             }
             if p.strict_role && p.local_role.is_none() {
@@ -791,6 +802,10 @@ mod tests {
             (
                 &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nallow_own_as = 1\n"),
                 "peer[0].allow_own_as",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nnext_hop_unchanged = true\n"),
+                "peer[0].next_hop_unchanged",
             ),
         ];
         for (text, field) in cases {

@@ -397,6 +397,7 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     pc.max_paths_per_prefix = p.limits.max_paths_per_prefix;
     pc.max_attr_bytes = p.limits.max_attr_bytes;
     pc.allow_own_as = p.allow_own_as;
+    pc.next_hop_unchanged = p.next_hop_unchanged;
     let locals = p
         .local_address
         .into_iter()

@@ -191,7 +191,7 @@ impl Engine {
         type ClassKey = (
             Role,
             bool,
-            Option<Ipv4Addr>,
+            (Option<Ipv4Addr>, bool),
             Option<Ipv6Addr>,
             usize,
             (bool, bool),
@@ -214,7 +214,7 @@ impl Engine {
             let key = (
                 tp.cfg.role,
                 tp.tx_ctx.four_octet_as,
-                tp.cfg.local_v4,
+                (tp.cfg.local_v4, tp.cfg.next_hop_unchanged),
                 tp.cfg.local_v6,
                 tp.tx_ctx.max_message_len(),
                 (
@@ -990,8 +990,16 @@ impl Exporter<'_> {
         }
         let class = match (self.t.role, source) {
             (Role::Ebgp, _) => ExportClass::External {
-                next_hop_v4: self.t.cfg.local_v4,
-                next_hop_v6: self.t.cfg.local_v6,
+                next_hop_v4: self
+                    .t
+                    .cfg
+                    .local_v4
+                    .filter(|_| !self.t.cfg.next_hop_unchanged),
+                next_hop_v6: self
+                    .t
+                    .cfg
+                    .local_v6
+                    .filter(|_| !self.t.cfg.next_hop_unchanged),
                 keep_med: source == Source::Local,
                 four_octet: self.t.four_octet,
                 add_otc: reflect::adds_otc(self.t.bgp_role),

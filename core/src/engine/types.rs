@@ -98,6 +98,10 @@ pub struct PeerConfig {
     /// eBGP peer before the route is rejected as a loop (0, the RFC 4271
     /// §9.1.2 default: never; BIRD's `allow local as`, `allowas-in` elsewhere).
     pub allow_own_as: u8,
+    /// Toward this eBGP peer, pass routes on with their next hop unchanged
+    /// instead of our address (a third-party next hop, RFC 4271 §5.1.3;
+    /// BIRD's `next hop keep`, a route server's default, RFC 7947 §2.2.2).
+    pub next_hop_unchanged: bool,
 }
 
 /// A per-family limit on what a peer may send (RFC 4486: Cease, Maximum Number of Prefixes Reached).
@@ -143,6 +147,7 @@ impl PeerConfig {
             max_paths_per_prefix: None,
             max_attr_bytes: None,
             allow_own_as: 0,
+            next_hop_unchanged: false,
         }
     }
 
