@@ -177,6 +177,15 @@ fn bird_agrees_on_next_hop_keep() {
     agree_on_text("nexthop", NEXTHOP, 3);
 }
 
+/// LOCAL_PREF as BIRD sets it deciding between an iBGP and an eBGP path.
+const LOCALPREF: &str = include_str!("simulate_bird_localpref.yaml");
+
+#[test]
+fn bird_agrees_on_local_pref_between_ibgp_and_ebgp_paths() {
+    require_bird!();
+    agree_on_text("localpref", LOCALPREF, 4);
+}
+
 #[test]
 fn bird_agrees_on_mixed_cluster() {
     require_bird!();
@@ -237,12 +246,11 @@ fn bird_text_report_and_kept_configurations() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A difference the check must find: a `BGPFilter` rule on `priority`, which the
-/// simulator cannot test (it warns, and never matches the rule), while BIRD
-/// rejects every normal-priority route on import with it. Every learned pod
-/// block is then missing in BIRD, on every node, and the command fails.
+/// A `BGPFilter` rule on `priority` (LOCAL_PREF `2147483647 - priority`) on
+/// the clients' sessions to the reflectors: every normal-priority route is
+/// rejected on import at both ends, in BIRD and in the simulator alike.
 #[test]
-fn bird_finds_the_priority_rule_the_simulator_cannot_test() {
+fn bird_agrees_on_a_priority_rule() {
     require_bird!();
     let dir = std::env::temp_dir().join(format!("reflector-bird-priority-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -254,48 +262,85 @@ fn bird_finds_the_priority_rule_the_simulator_cannot_test() {
         include_str!("simulate_bird_priority.yaml"),
     )
     .expect("write peers");
+    let v = agree(&[dir.to_str().expect("utf-8 path")], 5);
+    let sim = reflector(&["simulate", dir.to_str().expect("utf-8 path"), "--json"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let prefixes: Vec<u64> = v["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["prefixes"].as_u64().unwrap_or(0))
+        .collect();
+    // The filter runs at both ends (confd's reverse peering gives the
+    // reflectors the same filters): the clients keep their own block, the
+    // reflectors theirs and each other's.
+    assert_eq!(prefixes, [1, 2, 1, 1, 2]);
+    let stderr = String::from_utf8_lossy(&sim.stderr);
+    assert!(!stderr.contains("priority"), "no warning left: {stderr}");
+}
+
+/// A difference the check must find: `localASNumber` (not modelled by the
+/// simulator, which warns) on a direct session between two clients of
+/// calico-rr. calico/node's BIRD opens it as another AS at both ends, so it
+/// stays down there; the simulator brings it up, and each of the two clients
+/// holds one path more to the other's block. The command fails.
+#[test]
+fn bird_finds_the_local_as_number_the_simulator_does_not_model() {
+    require_bird!();
+    let dir = std::env::temp_dir().join(format!("reflector-bird-localas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["nodes.yaml", "bgpconfiguration.yaml", "bgppeers.yaml"] {
+        std::fs::copy(format!("{EXAMPLES}/calico-rr/{f}"), dir.join(f)).expect("copy example");
+    }
+    std::fs::write(
+        dir.join("localas.yaml"),
+        include_str!("simulate_bird_localas.yaml"),
+    )
+    .expect("write peer");
     let out = reflector(&[
         "simulate",
         dir.to_str().expect("utf-8 path"),
         "--with-bird",
         "--json",
+        "--bird-timeout",
+        "15",
     ]);
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stdout}");
-    assert!(
-        stderr.contains("difference(s) between BIRD and the simulator"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("priority"), "{stderr}");
+    assert!(stderr.contains("spec.localASNumber"), "{stderr}");
     let v: Value = serde_json::from_str(&stdout).expect("JSON");
-    let mut total = 0;
+    let mut diffs = Vec::new();
+    let mut down = 0;
     for n in v["nodes"].as_array().expect("nodes") {
-        assert_eq!(n["established"], n["expected_sessions"], "{n}");
+        down +=
+            n["expected_sessions"].as_u64().unwrap_or(0) - n["established"].as_u64().unwrap_or(0);
         for d in n["differences"].as_array().expect("differences") {
-            assert_eq!(d["kind"], "missing in BIRD", "{d}");
-            total += 1;
+            assert_eq!(d["kind"], "paths", "{d}");
+            assert_eq!(
+                d["simulator"]["paths"].as_u64(),
+                d["bird"]["paths"].as_u64().map(|p| p + 1),
+                "{d}"
+            );
+            diffs.push((n["node"].clone(), d["prefix"].clone()));
         }
     }
-    // Clients miss the other four blocks, reflectors their three clients'.
-    assert_eq!(total, 3 * 4 + 2 * 3, "{stdout}");
+    // The one session, counted at both ends.
+    assert_eq!(down, 2, "{stdout}");
+    assert_eq!(
+        diffs,
+        [
+            (Value::from("qtwtv"), Value::from("192.168.0.128/26")),
+            (Value::from("uqwst"), Value::from("192.168.0.0/26"))
+        ],
+        "{stdout}"
+    );
 }
 
-/// The IPv6 side can fail too: calico-services with a `BGPFilter` whose
-/// `importV6` rule is on priority, on the clients' sessions to the
-/// reflectors. BIRD's bird6 rejects every normal-priority IPv6 route the
-/// clients learn; the simulator cannot test priority. IPv4 is untouched (the
-/// filter has no IPv4 rules), so every difference is an IPv6 prefix missing
-/// in BIRD on a client.
-#[test]
-fn bird_finds_an_ipv6_difference() {
-    require_bird!();
-    if !can_create_namespaces() {
-        eprintln!("skipping: IPv6 BIRDs need a network namespace (root; CI runs this as root)");
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("reflector-bird-v6-{}", std::process::id()));
+/// calico-services (dual stack) with `cluster.yaml` edited by `edit`, in a temporary folder.
+fn services_with(name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("reflector-bird-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     for f in ["nodes.yaml", "services.yaml"] {
         std::fs::copy(format!("{EXAMPLES}/calico-services/{f}"), dir.join(f))
@@ -304,38 +349,84 @@ fn bird_finds_an_ipv6_difference() {
     let cluster = std::fs::read_to_string(format!("{EXAMPLES}/calico-services/cluster.yaml"))
         .expect("cluster.yaml");
     assert!(cluster.contains("  maxRestartTime: 5m\n"));
-    let cluster = cluster.replacen(
-        "  maxRestartTime: 5m\n",
-        "  maxRestartTime: 5m\n  filters: [v6-priority]\n",
-        1,
-    )
-        + "---\napiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata: {name: v6-priority}\n\
-         spec:\n  importV6:\n  - priority: 1024\n    action: Reject\n";
-    std::fs::write(dir.join("cluster.yaml"), cluster).expect("write cluster");
+    let edited = edit(cluster.clone());
+    assert_ne!(edited, cluster);
+    std::fs::write(dir.join("cluster.yaml"), edited).expect("write cluster");
+    dir
+}
+
+/// An `importV6` priority rule on the clients' sessions to the reflectors:
+/// bird6 and the simulator both reject the clients' learned IPv6 routes, and
+/// IPv4 is untouched (the filter has no IPv4 rule).
+#[test]
+fn bird_agrees_on_an_ipv6_priority_rule() {
+    require_bird!();
+    if !can_create_namespaces() {
+        eprintln!("skipping: IPv6 BIRDs need a network namespace (root; CI runs this as root)");
+        return;
+    }
+    let dir = services_with("v6-priority", |c| {
+        c.replacen(
+            "  maxRestartTime: 5m\n",
+            "  maxRestartTime: 5m\n  filters: [v6-priority]\n",
+            1,
+        ) + "---\napiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata: {name: v6-priority}\n\
+             spec:\n  importV6:\n  - priority: 1024\n    action: Reject\n"
+    });
+    let v = agree(&[dir.to_str().expect("utf-8 path")], 5);
+    let _ = std::fs::remove_dir_all(&dir);
+    let sum = |k: &str| -> u64 {
+        v["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n[k].as_u64().unwrap_or(0))
+            .sum()
+    };
+    // Unfiltered: 45 IPv4 and 30 IPv6 prefixes over the five nodes
+    // (bird_agrees_on_calico_services). The clients lose their learned IPv6 blocks.
+    let v6 = sum("ipv6_prefixes");
+    assert_eq!(sum("prefixes") - v6, 45, "{v}");
+    assert!(v6 < 30 && v6 > 0, "{v}");
+}
+
+/// The IPv6 side can fail too: calico-services plus a direct IPv6 session
+/// between two clients (qtwtv to uqwst's IPv6 address) with `localASNumber`,
+/// which the simulator does not model: bird6 leaves it down, the simulator
+/// brings it up, and each client holds one IPv6 path more to the other's
+/// block. IPv4 has no such session and agrees.
+#[test]
+fn bird_finds_an_ipv6_difference() {
+    require_bird!();
+    if !can_create_namespaces() {
+        eprintln!("skipping: IPv6 BIRDs need a network namespace (root; CI runs this as root)");
+        return;
+    }
+    let dir = services_with("v6-localas", |c| {
+        c + "---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: v6-direct}\n\
+             spec: {node: qtwtv, peerIP: \"fd00:1::3\", asNumber: 63400, localASNumber: 64999}\n"
+    });
     let out = reflector(&[
         "simulate",
         dir.to_str().expect("utf-8 path"),
         "--with-bird",
         "--json",
+        "--bird-timeout",
+        "15",
     ]);
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stdout}");
-    let v: Value = serde_json::from_str(&stdout).expect("JSON");
-    let (mut missing, mut fewer) = (0, 0);
+    let v: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let mut diffs = 0;
     for n in v["nodes"].as_array().expect("nodes") {
-        assert_eq!(n["established"], n["expected_sessions"], "{n}");
         for d in n["differences"].as_array().expect("differences") {
             assert!(d["prefix"].as_str().is_some_and(|p| p.contains(':')), "{d}");
-            match d["kind"].as_str() {
-                // A pod block only another node announces.
-                Some("missing in BIRD") => missing += 1,
-                // The IPv6 service range, which the node also announces itself:
-                // BIRD keeps only its own path.
-                Some("next hops") => fewer += 1,
-                _ => panic!("{d}"),
-            }
+            assert_eq!(d["kind"], "paths", "{d}");
+            diffs += 1;
         }
     }
-    assert!(missing > 0 && fewer > 0, "{stdout}");
+    assert!(diffs >= 2, "{stdout}");
 }

@@ -1000,3 +1000,21 @@ fn a_hook_that_rewrites_counts_as_modified() {
     ));
     assert_eq!(e.counters(a).unwrap().policy_modified_in, 2);
 }
+
+/// `Condition::LocalPref`: LOCAL_PREF present and in a range; a route without
+/// LOCAL_PREF (as from eBGP, RFC 4271 §5.1.5) matches no range.
+#[test]
+fn local_pref_condition_matches_present_values_in_range() {
+    let block = canonical(&attrs(&[65001], &[]));
+    let r = route("192.0.2.0/24", &block);
+    assert!(Condition::LocalPref(vec![(100, 100)]).holds(&r));
+    assert!(Condition::LocalPref(vec![(50, 99), (100, 200)]).holds(&r));
+    assert!(!Condition::LocalPref(vec![(101, u32::MAX)]).holds(&r));
+    assert!(!Condition::LocalPref(vec![(0, 99)]).holds(&r));
+    let mut list = attrs(&[65001], &[]);
+    list.retain(|a| !matches!(a.value, AttributeValue::LocalPref(_)));
+    let none = canonical(&list);
+    let r = route("192.0.2.0/24", &none);
+    assert!(!Condition::LocalPref(vec![(0, u32::MAX)]).holds(&r));
+    assert!(Condition::Not(Box::new(Condition::LocalPref(vec![(0, u32::MAX)]))).holds(&r));
+}

@@ -469,6 +469,9 @@ fn render(
             p,
             "  source address {local};  # The local address we use for the TCP connection"
         );
+        if let Some(a) = mine.local_as {
+            let _ = writeln!(p, "  local as {a};");
+        }
         let _ = writeln!(
             p,
             "  ttl security off;\n  multihop;\n  {channel} {{\n    import filter {{"

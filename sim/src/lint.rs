@@ -345,27 +345,12 @@ impl Cluster {
         for peer in &self.bgp_peers {
             let res = format!("BGPPeer/{}", peer.name);
             for f in &peer.filters {
-                match self.bgp_filters.iter().find(|x| &x.name == f) {
-                    None => notes.push(warn(
+                if !self.bgp_filters.iter().any(|x| &x.name == f) {
+                    notes.push(warn(
                         res.clone(),
                         "spec.filters",
                         format!("no BGPFilter is named {f:?}: calico/node applies nothing for it"),
-                    )),
-                    Some(x) => {
-                        let rules = x
-                            .export_v4
-                            .iter()
-                            .chain(&x.import_v4)
-                            .chain(&x.export_v6)
-                            .chain(&x.import_v6);
-                        if rules.clone().any(|r| r.priority.is_some()) {
-                            notes.push(warn(
-                                format!("BGPFilter/{f}"),
-                                "spec",
-                                "a rule matches on priority: the simulator cannot test LOCAL_PREF and treats the rule as never matching".to_string(),
-                            ));
-                        }
-                    }
+                    ));
                 }
             }
             if let Some(ip) = peer.peer_ip {

@@ -179,6 +179,9 @@ pub struct SessionEnd {
     /// `keepOriginalNextHop` toward another AS (the engine's next hop
     /// unchanged toward eBGP; iBGP keeps the next hop anyway).
     pub next_hop_keep: bool,
+    /// `localASNumber`: the AS this end uses on the session instead of the
+    /// node's (rendered for BIRD as `local as`; not simulated: a warning).
+    pub local_as: Option<u32>,
     /// Whether this end's calico/node configures the session at all (not when
     /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
     /// configures this end): a session comes up only when both ends are.
@@ -553,6 +556,8 @@ impl Cluster {
                             || (ebgp && p.keep_original_next_hop)
                     })
                 };
+                let local_as =
+                    |ps: &[&crate::resources::BgpPeer]| ps.iter().find_map(|p| p.local_as_number);
                 let allow_local_as = |ps: &[&crate::resources::BgpPeer]| {
                     ps.iter()
                         .filter_map(|p| p.num_allowed_local_as)
@@ -591,6 +596,7 @@ impl Cluster {
                         next_hop_self: nh_self(&lo_peers),
                         allow_local_as: allow_local_as(&lo_peers),
                         next_hop_keep: nh_keep(&lo_peers, xas != yas),
+                        local_as: local_as(&lo_peers),
                     },
                     b: SessionEnd {
                         endpoint: y,
@@ -604,6 +610,7 @@ impl Cluster {
                         next_hop_self: nh_self(&hi_peers),
                         allow_local_as: allow_local_as(&hi_peers),
                         next_hop_keep: nh_keep(&hi_peers, xas != yas),
+                        local_as: local_as(&hi_peers),
                     },
                     sources,
                     a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },

@@ -44,6 +44,9 @@ use crate::resources::{
 /// LOCAL_PREF of a route of priority `p`: calico/node's `2147483647 - p`.
 pub const PRIORITY_BASE: u32 = 2_147_483_647;
 
+/// BIRD's `default bgp_local_pref`: the LOCAL_PREF of a route learned over eBGP.
+pub const DEFAULT_LOCAL_PREF: u32 = 100;
+
 /// Label that keeps a node from advertising per-service addresses.
 pub const EXCLUDE_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
 
@@ -257,15 +260,18 @@ fn add_community(c: Community) -> Modify {
 }
 
 /// One `BGPFilter` rule as a policy statement, or `None` when it can never
-/// match in the simulation (an `interface` rule, a `peerType` of the other
-/// kind, a `priority` condition the engine cannot test).
+/// match in the simulation (an `interface` rule: no kernel interfaces, as for
+/// BIRD's blackhole block routes; a `peerType` of the other kind).
+///
+/// A `priority` rule matches LOCAL_PREF `2147483647 - priority` when the
+/// route has one, as confd's `defined(bgp_local_pref)&&(bgp_local_pref = ...)`.
 fn rule_statement(
     name: &str,
     rule: &FilterRule,
     ibgp: bool,
     bgp_neighbors: &[IpAddr],
 ) -> Option<Statement> {
-    if rule.interface.is_some() || rule.priority.is_some() {
+    if rule.interface.is_some() {
         return None;
     }
     if rule.ibgp_only.is_some_and(|i| i != ibgp) {
@@ -296,6 +302,10 @@ fn rule_statement(
     }
     if rule.remote_peers_only {
         st = st.when(Condition::Neighbor(bgp_neighbors.to_vec()));
+    }
+    if let Some(p) = rule.priority {
+        let lp = PRIORITY_BASE.saturating_sub(p);
+        st = st.when(Condition::LocalPref(vec![(lp, lp)]));
     }
     if let Some(c) = rule.community {
         st = st.when(match c {
@@ -401,6 +411,20 @@ pub fn export_policy(
     }
     let (mine, _) = s.view(Endpoint::Node(node))?;
     let mut st: Vec<Statement> = Vec::new();
+    // confd's export filter starts with: a route without LOCAL_PREF (the
+    // node's own) gets `bgp_local_pref = 2147483647 - krt_metric`, krt_metric
+    // 1024 by default; a route learned over BGP keeps its own (over eBGP:
+    // BIRD's default 100, see `import_policy`). Sent to iBGP peers only.
+    st.push(
+        Statement::new("bgp_local_pref from krt_metric", Verdict::Next)
+            .when(Condition::Not(Box::new(Condition::LocalPref(vec![(
+                0,
+                u32::MAX,
+            )]))))
+            .then(Modify::SetLocalPref(
+                PRIORITY_BASE - crate::bird::NORMAL_ROUTE_PRIORITY,
+            )),
+    );
     if mine.next_hop_self {
         st.push(
             Statement::new("next hop self", Verdict::Next).then(Modify::SetNextHop(NextHop::Local)),
@@ -499,6 +523,18 @@ pub fn import_policy(plan: &Plan, node: usize, s: &Session) -> Option<Policy> {
         return None;
     }
     let mut st = Vec::new();
+    if !s.ibgp {
+        // BIRD gives a route learned over eBGP its `default bgp_local_pref`
+        // (100) on import, before the import filter runs.
+        st.push(
+            Statement::new("default bgp_local_pref", Verdict::Next)
+                .when(Condition::Not(Box::new(Condition::LocalPref(vec![(
+                    0,
+                    u32::MAX,
+                )]))))
+                .then(Modify::SetLocalPref(DEFAULT_LOCAL_PREF)),
+        );
+    }
     filter_statements(plan, node, s, false, &mut st);
     if st.is_empty() {
         return None;

@@ -216,7 +216,8 @@ spec:
     ))
     .lint();
     assert_eq!(warnings(&l, "no BGPFilter is named \"nope\"").len(), 1);
-    assert_eq!(warnings(&l, "cannot test LOCAL_PREF").len(), 1);
+    // A priority rule is simulated (LOCAL_PREF 2147483647 - priority): no warning.
+    assert_eq!(warnings(&l, "priority").len(), 0);
 }
 
 #[test]

@@ -134,6 +134,7 @@ struct TomlMatch {
     origin_as: Option<OneOrMany<NumOrText>>,
     as_path_contains: Option<OneOrMany<u32>>,
     as_path_length: Option<NumOrText>,
+    local_pref: Option<OneOrMany<NumOrText>>,
     as_path: Option<Values>,
     community: Option<Values>,
     ext_community: Option<Values>,
@@ -461,6 +462,15 @@ fn conditions(
     if let Some(v) = &m.as_path_length {
         let (min, max) = length_range(&f("as_path_length"), v)?;
         all.push(Condition::AsPathLength { min, max });
+    }
+    if let Some(v) = &m.local_pref {
+        let r = v
+            .to_vec()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| length_range(&format!("{}[{i}]", f("local_pref")), a))
+            .collect::<Result<Vec<_>, _>>()?;
+        all.push(Condition::LocalPref(r));
     }
     if let Some(v) = &m.as_path {
         let r = values(
@@ -869,6 +879,14 @@ mod tests {
         assert_eq!(
             with_match("origin_as = [65001, \"64512..65534\"]"),
             [Condition::OriginAs(vec![(65001, 65001), (64512, 65534)])]
+        );
+        assert_eq!(
+            with_match("origin_as = 65001"),
+            [Condition::OriginAs(vec![(65001, 65001)])]
+        );
+        assert_eq!(
+            with_match("local_pref = [100, \"200..\"]"),
+            [Condition::LocalPref(vec![(100, 100), (200, u32::MAX)])]
         );
         assert_eq!(
             with_match("origin_as = 65001"),

@@ -387,6 +387,8 @@ pub struct BirdRoute {
     pub cluster_list: Vec<String>,
     /// `BGP.originator_id`.
     pub originator_id: Option<String>,
+    /// `BGP.local_pref`.
+    pub local_pref: Option<u32>,
     /// Whether BIRD marks it the best route of its prefix (`*`).
     pub best: bool,
     /// `BGP.as_path`.
@@ -435,6 +437,10 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
                     last.communities.extend(bird_communities(c));
                     last.communities.sort();
                 }
+            } else if let Some(lp) = attr.strip_prefix("BGP.local_pref:") {
+                if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
+                    last.local_pref = lp.trim().parse().ok();
+                }
             } else if let Some(o) = attr.strip_prefix("BGP.originator_id:") {
                 if let Some(last) = out.get_mut(&prefix).and_then(|v| v.last_mut()) {
                     last.originator_id = o.split_whitespace().next().map(str::to_string);
@@ -465,15 +471,19 @@ pub fn parse_routes(text: &str) -> BTreeMap<String, Vec<BirdRoute>> {
     out
 }
 
-/// One path as the check compares it: next hop, AS path, communities, ORIGINATOR_ID and CLUSTER_LIST (RFC 4456).
+/// One path as the check compares it: next hop, AS path, communities, LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST (RFC 4456).
 fn path_text(
     next_hop: &str,
     as_path: &str,
     communities: &[String],
+    local_pref: Option<u32>,
     originator: Option<&str>,
     clusters: &[String],
 ) -> String {
     let mut t = format!("{next_hop} [{as_path}] {}", communities.join(" "));
+    if let Some(lp) = local_pref {
+        let _ = write!(t, " local-pref {lp}");
+    }
     if let Some(o) = originator {
         let _ = write!(t, " originator {o}");
     }
@@ -517,8 +527,10 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
             let mut communities = Vec::new();
             let mut originator = None;
             let mut clusters = Vec::new();
+            let mut local_pref = None;
             for a in c.attributes() {
                 match a.value {
+                    AttributeValue::LocalPref(v) => local_pref = Some(v),
                     AttributeValue::OriginatorId(id) => originator = Some(id.to_string()),
                     AttributeValue::ClusterList(list) => {
                         clusters = list
@@ -556,6 +568,7 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
                 &hop,
                 &as_path,
                 &communities,
+                local_pref,
                 originator.as_deref(),
                 &clusters,
             );
@@ -840,6 +853,7 @@ pub fn cross_check(
                     &hop,
                     &r.as_path,
                     &r.communities,
+                    r.local_pref,
                     r.originator_id.as_deref(),
                     &r.cluster_list,
                 );
@@ -999,10 +1013,11 @@ Table master4:
                 "10.0.0.2",
                 "",
                 &reflected.communities,
+                reflected.local_pref,
                 reflected.originator_id.as_deref(),
                 &reflected.cluster_list
             ),
-            "10.0.0.2 [] 64512:100 64512:42 64512:7:9 originator 10.0.0.2 clusters 224.0.0.1"
+            "10.0.0.2 [] 64512:100 64512:42 64512:7:9 local-pref 2147482623 originator 10.0.0.2 clusters 224.0.0.1"
         );
     }
 

@@ -199,6 +199,8 @@ pub enum Condition {
     LargeCommunity(Vec<LargeCommunityMatch>),
     /// The next hop is in one of the ranges.
     NextHop(Vec<PrefixRange>),
+    /// LOCAL_PREF is present and in one of the ranges (`lo..=hi`).
+    LocalPref(Vec<(u32, u32)>),
     /// The inner condition does not hold.
     Not(Box<Condition>),
 }
@@ -740,6 +742,11 @@ impl Condition {
             }),
             Condition::NextHop(set) => next_hop_of(a.next_hop, r.mp_next_hop)
                 .is_some_and(|nh| set.iter().any(|x| x.contains_addr(nh))),
+            Condition::LocalPref(ranges) => a
+                .local_pref
+                .and_then(|v| <[u8; 4]>::try_from(v).ok())
+                .map(u32::from_be_bytes)
+                .is_some_and(|lp| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&lp))),
             Condition::Not(c) => !c.holds_in(r, a),
         }
     }
@@ -753,6 +760,7 @@ struct Parsed<'a> {
     communities: Option<&'a [u8]>,
     ext_communities: Option<&'a [u8]>,
     large_communities: Option<&'a [u8]>,
+    local_pref: Option<&'a [u8]>,
 }
 
 impl<'a> Parsed<'a> {
@@ -765,6 +773,7 @@ impl<'a> Parsed<'a> {
                 type_code::COMMUNITIES => &mut p.communities,
                 type_code::EXTENDED_COMMUNITIES => &mut p.ext_communities,
                 type_code::LARGE_COMMUNITY => &mut p.large_communities,
+                type_code::LOCAL_PREF => &mut p.local_pref,
                 _ => continue,
             };
             slot.get_or_insert(a.value);
