@@ -236,6 +236,20 @@ pub fn config_for_node_with(
     let mut notes = cluster.lint_plan(&plan);
     let mut peers = Vec::new();
     for (mine, them, session) in plan.sessions_of(idx) {
+        if !mine.configured {
+            // `reversePeering: Manual` on the BGPPeer that plans it, and no
+            // BGPPeer configures this end: calico/node opens nothing here.
+            notes.push(Note {
+                severity: Severity::Warning,
+                resource: format!("Node/{node}"),
+                field: String::new(),
+                message: format!(
+                    "no session to {}: only its end is configured (reversePeering: Manual) and no BGPPeer configures this node's end, so calico/node would not open it",
+                    plan.endpoint_name(them.endpoint)
+                ),
+            });
+            continue;
+        }
         let (name, port) = match them.endpoint {
             Endpoint::Node(j) => {
                 let name = plan.endpoint_name(Endpoint::Node(j));
@@ -406,6 +420,64 @@ mod tests {
                 ("zyisy", ip("10.0.0.5"), 63400, Role::NonClient),
             ]
         );
+    }
+
+    /// `reversePeering: Manual`: the BGPPeer configures only its own end; the
+    /// remote node opens no session for it (calico/node writes nothing there)
+    /// until another BGPPeer configures that end.
+    #[test]
+    fn manual_reverse_peering_opens_only_the_configured_end() {
+        let text = |back: &str| {
+            format!(
+                "apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {{name: default}}
+spec: {{nodeToNodeMeshEnabled: false, asNumber: 64512}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {{name: a}}
+spec: {{bgp: {{ipv4Address: 10.0.0.1/24}}}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {{name: b}}
+spec: {{bgp: {{ipv4Address: 10.0.0.2/24}}}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {{name: a-to-b}}
+spec: {{node: a, peerIP: 10.0.0.2, asNumber: 64512, reversePeering: Manual}}
+{back}"
+            )
+        };
+        let one = Cluster::from_yaml_str(&text("")).unwrap();
+        let (a, _) = config_for_node(&one, "a", &[]).unwrap();
+        assert_eq!(
+            peers(&a),
+            vec![("b", ip("10.0.0.2"), 64512, Role::NonClient)]
+        );
+        let (b, notes) = config_for_node(&one, "b", &[]).unwrap();
+        assert!(b.peers.is_empty(), "{:?}", peers(&b));
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.resource == "Node/b" && n.message.contains("reversePeering: Manual")),
+            "{notes:?}"
+        );
+        // With the other end configured too, b opens it.
+        let both = Cluster::from_yaml_str(&text(
+            "---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: b-to-a}
+spec: {node: b, peerIP: 10.0.0.1, asNumber: 64512, reversePeering: Manual}
+",
+        ))
+        .unwrap();
+        let (b, _) = config_for_node(&both, "b", &[]).unwrap();
+        assert_eq!(b.peers.len(), 1);
+        assert_eq!(b.peers[0].address, ip("10.0.0.1"));
     }
 
     #[test]
