@@ -27,8 +27,13 @@ cargo test --workspace
 step "mutation check of the core lines the last commit changed (cargo mutants --in-diff, bounded)"
 MUTANTS_TOTAL_SECONDS="${MUTANTS_TOTAL_SECONDS:-300}" bash scripts/mutants-diff.sh HEAD~1
 
-step "fuzz targets, ${FUZZ_SECONDS}s each, seeded with the shared dumps and captures"
+step "fuzz targets, ${FUZZ_SECONDS}s each, seeded with the shared dumps and captures and the campaigns' minimized corpora"
 cargo run --quiet -p reflector-benches --bin fuzz-seeds -- fuzz/corpus
+for d in fuzz/seeds/*/; do
+  t="$(basename "$d")"
+  mkdir -p "fuzz/corpus/$t"
+  cp -r "$d". "fuzz/corpus/$t/"
+done
 (
   cd fuzz
   for t in $(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^reflector-fuzz$'); do
