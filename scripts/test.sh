@@ -30,6 +30,7 @@ MUTANTS_TOTAL_SECONDS="${MUTANTS_TOTAL_SECONDS:-300}" bash scripts/mutants-diff.
 step "fuzz targets, ${FUZZ_SECONDS}s each, seeded with the shared dumps and captures and the campaigns' minimized corpora"
 cargo run --quiet -p reflector-benches --bin fuzz-seeds -- fuzz/corpus
 for d in fuzz/seeds/*/; do
+  [ -d "$d" ] || continue
   t="$(basename "$d")"
   mkdir -p "fuzz/corpus/$t"
   cp -r "$d". "fuzz/corpus/$t/"
