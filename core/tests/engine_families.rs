@@ -681,3 +681,40 @@ fn rfc8950_vpnv4_route_with_an_ipv6_next_hop_goes_only_where_negotiated() {
     assert_eq!(g.reach[0].1, nh);
     assert_eq!(g.reach[0].2, nlri);
 }
+
+/// Toward eBGP a VPN route keeps its next hop (the labels are the next hop's:
+/// a reflector allocates none), whatever the session's local address, and
+/// gets our AS prepended.
+#[test]
+fn vpnv4_to_ebgp_keeps_the_next_hop_and_prepends_our_as() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(10)), 65010);
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 10));
+    let x = e.add_peer(cfg);
+    e.peer_up(
+        x,
+        Negotiated {
+            router_id: rid(10),
+            ..neg
+        },
+    );
+    transmit(&mut e, x);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let msg = reach(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        vpn4(rd, 1001, [10, 1, 0], 16),
+        &[RT100],
+    );
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    let g = got(&mut e, x, &Context::MODERN);
+    assert_eq!(g.reach.len(), 1);
+    assert_eq!(g.reach[0].1, vpn_nh(rid(1)));
+    match attr(&g.reach[0].3, type_code::AS_PATH) {
+        Some(AttributeValue::AsPath(p)) => assert_eq!(p, AsPath::sequence(&[AS])),
+        other => panic!("{other:?}"),
+    }
+    assert!(attr(&g.reach[0].3, type_code::NEXT_HOP).is_none());
+}

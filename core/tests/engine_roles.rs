@@ -533,3 +533,58 @@ fn next_hop_unchanged_toward_an_ebgp_peer_keeps_the_routes_next_hop() {
     assert_eq!(paths(&to_keep), vec![AsPath::sequence(&[AS])]);
     assert_eq!(paths(&to_ours), paths(&to_keep));
 }
+
+/// The same for IPv6 unicast: the MP next hop toward a `next_hop_unchanged`
+/// eBGP peer is the route's, toward another eBGP peer our IPv6 address.
+#[test]
+fn next_hop_unchanged_keeps_the_ipv6_mp_next_hop() {
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let peer = |e: &mut Engine, n: u8, unchanged: bool| {
+        let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65000 + u32::from(n));
+        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+        cfg.local_v6 = Some("2001:db8:ffff::254".parse().unwrap());
+        cfg.next_hop_unchanged = unchanged;
+        let id = e.add_peer(cfg);
+        e.peer_up(id, Negotiated::unicast(rid(n)));
+        drain(e, id, &Context::MODERN);
+        id
+    };
+    let ours = peer(&mut e, 50, false);
+    let keep = peer(&mut e, 51, true);
+    let msg = UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::IPV6_UNICAST,
+                next_hop: "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets().to_vec(),
+                reserved: 0,
+                nlri: MpNlri::Prefixes(vec![Nlri::new(p("2001:db8:9::/48"))]),
+            })),
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::LocalPref(100)),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    assert_accepted(e.handle_message(c, &msg), 1, 0, 0);
+    let mp_next_hop = |out: &[UpdateRepr]| -> Vec<Vec<u8>> {
+        out.iter()
+            .filter_map(|u| match u.attribute(type_code::MP_REACH_NLRI) {
+                Some(AttributeValue::MpReach(m)) => Some(m.next_hop.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let v6 = |s: &str| s.parse::<Ipv6Addr>().unwrap().octets().to_vec();
+    assert_eq!(
+        mp_next_hop(&drain(&mut e, ours, &Context::MODERN)),
+        vec![v6("2001:db8:ffff::254")]
+    );
+    assert_eq!(
+        mp_next_hop(&drain(&mut e, keep, &Context::MODERN)),
+        vec![v6("2001:db8::1")]
+    );
+}

@@ -98,9 +98,11 @@ pub struct PeerConfig {
     /// eBGP peer before the route is rejected as a loop (0, the RFC 4271
     /// §9.1.2 default: never; BIRD's `allow local as`, `allowas-in` elsewhere).
     pub allow_own_as: u8,
-    /// Toward this eBGP peer, pass routes on with their next hop unchanged
-    /// instead of our address (a third-party next hop, RFC 4271 §5.1.3;
-    /// BIRD's `next hop keep`, a route server's default, RFC 7947 §2.2.2).
+    /// Toward this eBGP peer, pass IPv4/IPv6 unicast routes on with their
+    /// next hop unchanged instead of our address (a third-party next hop, RFC
+    /// 4271 §5.1.3; BIRD's `next hop keep`, a route server's default, RFC 7947
+    /// §2.2.2). Labelled, VPN and other keyed families keep their next hop
+    /// toward eBGP anyway: their labels belong to it.
     pub next_hop_unchanged: bool,
 }
 

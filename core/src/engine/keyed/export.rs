@@ -185,8 +185,8 @@ impl Engine {
             requires_policy: self.cfg.ebgp_requires_policy && tp.cfg.role == Role::Ebgp,
             v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
             membership,
-            local_v4: tp.cfg.local_v4.filter(|_| !tp.cfg.next_hop_unchanged),
-            local_v6: tp.cfg.local_v6.filter(|_| !tp.cfg.next_hop_unchanged),
+            local_v4: tp.cfg.local_v4,
+            local_v6: tp.cfg.local_v6,
         })
     }
 
@@ -386,7 +386,7 @@ impl Engine {
             four_octet: tp.tx_ctx.four_octet_as,
             max_len: tp.tx_ctx.max_message_len(),
             v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
-            local: if ebgp && !tp.cfg.next_hop_unchanged {
+            local: if ebgp {
                 (tp.cfg.local_v4, tp.cfg.local_v6)
             } else {
                 (None, None)
