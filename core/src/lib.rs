@@ -6,6 +6,7 @@
 //! feature (default) adds owned message representations, the RIB and the
 //! engine; `std` adds `std::error::Error` implementations.
 #![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
