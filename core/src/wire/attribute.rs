@@ -737,6 +737,17 @@ pub struct Summary {
 impl Summary {
     fn note(&mut self, e: Error) {
         match self.error {
+            // A malformed NEXT_HOP is downgraded to attribute-discard when the
+            // UPDATE has no classic NLRI (RFC 4760 §3, see `UpdatePacket`), so
+            // at equal severity another attribute's error takes its place:
+            // the downgrade must not hide it.
+            Some(prev)
+                if prev.action == e.action
+                    && prev.attr_type == Some(type_code::NEXT_HOP)
+                    && e.attr_type != Some(type_code::NEXT_HOP) =>
+            {
+                self.error = Some(e)
+            }
             Some(prev) if prev.action.max(e.action) == prev.action => {}
             _ => self.error = Some(e),
         }

@@ -586,6 +586,47 @@ mod tests {
         assert_eq!(p.announced_count(), 1);
     }
 
+    /// Found by the `engine` fuzz campaign: an MP_REACH-only UPDATE with a
+    /// malformed NEXT_HOP (attribute-discard there, RFC 4760 §3) and a
+    /// malformed COMMUNITIES (treat-as-withdraw, RFC 7606 §7.8) is
+    /// treat-as-withdraw, in either order; the NEXT_HOP downgrade alone made
+    /// it attribute-discard, and the empty COMMUNITIES went on into the RIB.
+    #[test]
+    fn rfc7606_malformed_next_hop_does_not_hide_another_treat_as_withdraw() {
+        let mp = [
+            0u8, 2, 1, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 1,
+            0xd, 0xb8,
+        ];
+        let bad_next_hop: &[u8] = &[0x40, 3, 5, 10, 0, 0, 1, 2];
+        let bad_communities: &[u8] = &[0xc0, 8, 0];
+        for order in [
+            [bad_next_hop, bad_communities],
+            [bad_communities, bad_next_hop],
+        ] {
+            let mut attrs = std::vec![0x90, 14, 0, mp.len() as u8];
+            attrs.extend(mp);
+            attrs.extend([0x40, 1, 1, 0, 0x40, 2, 0]);
+            for a in order {
+                attrs.extend_from_slice(a);
+            }
+            let m = update(&[], &attrs, &[]);
+            let (p, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+            let e = e.unwrap();
+            assert_eq!(e.action, Action::TreatAsWithdraw);
+            assert_eq!(e.attr_type, Some(type_code::COMMUNITIES));
+            assert!(p.is_treat_as_withdraw());
+        }
+        // The malformed NEXT_HOP alone costs the MP routes nothing.
+        let mut attrs = std::vec![0x90, 14, 0, mp.len() as u8];
+        attrs.extend(mp);
+        attrs.extend([0x40, 1, 1, 0, 0x40, 2, 0]);
+        attrs.extend_from_slice(bad_next_hop);
+        let m = update(&[], &attrs, &[]);
+        let (p, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+        assert_eq!(e.unwrap().action, Action::AttributeDiscard);
+        assert!(!p.is_treat_as_withdraw());
+    }
+
     #[test]
     fn rfc4271_6_1_wrong_type_and_length() {
         let mut m = update(&[], &[], &[]);
