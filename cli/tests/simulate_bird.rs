@@ -149,6 +149,26 @@ fn bird_agrees_on_calico_services() {
     check_ipv6(&v, 30);
 }
 
+/// Runs `--with-bird --json` on `dir` (then removes it) where the check must
+/// fail (sessions held down, so a short timeout): the report, stdout, stderr.
+fn disagree(dir: &std::path::Path) -> (Value, String, String) {
+    let out = reflector(&[
+        "simulate",
+        dir.to_str().expect("utf-8 path"),
+        "--with-bird",
+        "--json",
+        "--bird-timeout",
+        "15",
+    ]);
+    let _ = std::fs::remove_dir_all(dir);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stdout}");
+    let v: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    (v, stdout, stderr)
+}
+
 fn agree_on_text(name: &str, yaml: &str, nodes: usize) {
     let dir = std::env::temp_dir().join(format!("reflector-bird-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -297,20 +317,8 @@ fn bird_finds_the_local_as_number_the_simulator_does_not_model() {
         include_str!("simulate_bird_localas.yaml"),
     )
     .expect("write peer");
-    let out = reflector(&[
-        "simulate",
-        dir.to_str().expect("utf-8 path"),
-        "--with-bird",
-        "--json",
-        "--bird-timeout",
-        "15",
-    ]);
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stdout}");
+    let (v, stdout, stderr) = disagree(&dir);
     assert!(stderr.contains("spec.localASNumber"), "{stderr}");
-    let v: Value = serde_json::from_str(&stdout).expect("JSON");
     let mut diffs = Vec::new();
     let mut down = 0;
     for n in v["nodes"].as_array().expect("nodes") {
@@ -406,20 +414,7 @@ fn bird_finds_an_ipv6_difference() {
         c + "---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: v6-direct}\n\
              spec: {node: qtwtv, peerIP: \"fd00:1::3\", asNumber: 63400, localASNumber: 64999}\n"
     });
-    let out = reflector(&[
-        "simulate",
-        dir.to_str().expect("utf-8 path"),
-        "--with-bird",
-        "--json",
-        "--bird-timeout",
-        "15",
-    ]);
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stdout}");
-    let v: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let (v, stdout, _) = disagree(&dir);
     let mut diffs = 0;
     for n in v["nodes"].as_array().expect("nodes") {
         for d in n["differences"].as_array().expect("differences") {

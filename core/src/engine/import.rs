@@ -237,6 +237,14 @@ impl Engine {
                 ),
                 None => (None, false, 0),
             };
+            // RFC 4456 §8 and RFC 4271 §9.1.2 loops, then RFC 9234 route leaks.
+            let (me, rid) = (self.me, self.cfg.router_id.to_bits());
+            let loop_reason = |block: &[u8], allow_own_as: u8| {
+                reflect::loop_check_allowing(block, role, &me, rid, allow_own_as).or_else(|| {
+                    reflect::otc_leak(block, bgp_role, peer_as)
+                        .then_some(reflect::LoopReason::RouteLeak)
+                })
+            };
             let mut scratch = core::mem::take(&mut self.scratch);
             for (with_nh, nlri, mp_nh) in [
                 (true, Some(classic), None),
@@ -247,17 +255,7 @@ impl Engine {
                     continue;
                 }
                 reflect::canonicalize(pkt.attributes(), &ictx, with_nh, &mut scratch);
-                let looped = reflect::loop_check_allowing(
-                    &scratch,
-                    role,
-                    &self.me,
-                    self.cfg.router_id.to_bits(),
-                    allow_own_as,
-                )
-                .or_else(|| {
-                    reflect::otc_leak(&scratch, bgp_role, peer_as)
-                        .then_some(reflect::LoopReason::RouteLeak)
-                });
+                let looped = loop_reason(&scratch, allow_own_as);
                 if let Some(reason) = looped {
                     for n in nlri {
                         rejected += 1;
@@ -303,17 +301,7 @@ impl Engine {
                 // Keyed families: the same canonical set and loop checks; import
                 // policies act on unicast only, RFC 8212 on every family.
                 reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
-                let looped = reflect::loop_check_allowing(
-                    &scratch,
-                    role,
-                    &self.me,
-                    self.cfg.router_id.to_bits(),
-                    allow_own_as,
-                )
-                .or_else(|| {
-                    reflect::otc_leak(&scratch, bgp_role, peer_as)
-                        .then_some(reflect::LoopReason::RouteLeak)
-                });
+                let looped = loop_reason(&scratch, allow_own_as);
                 let id = match (looped, deny_all) {
                     (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
                     _ => None,
