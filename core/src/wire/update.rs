@@ -627,6 +627,35 @@ mod tests {
         assert!(!p.is_treat_as_withdraw());
     }
 
+    /// RFC 7606 §3: with several malformed attributes the most severe action
+    /// is taken, whatever the order; at equal severity the first is reported.
+    #[test]
+    fn rfc7606_3_most_severe_action_first_reported() {
+        let bad_atomic: &[u8] = &[0x40, 6, 1, 0]; // attribute-discard
+        let bad_communities: &[u8] = &[0xc0, 8, 3, 1, 2, 3]; // treat-as-withdraw
+        let bad_med: &[u8] = &[0x80, 4, 3, 0, 0, 5]; // treat-as-withdraw
+        for order in [[bad_atomic, bad_communities], [bad_communities, bad_atomic]] {
+            let mut attrs = GOOD_ATTRS[..20].to_vec();
+            for a in order {
+                attrs.extend_from_slice(a);
+            }
+            let m = update(&[], &attrs, &[24, 192, 0, 2]);
+            let (p, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+            let e = e.unwrap();
+            assert_eq!(e.action, Action::TreatAsWithdraw);
+            assert_eq!(e.attr_type, Some(type_code::COMMUNITIES));
+            assert!(p.is_treat_as_withdraw());
+        }
+        let mut attrs = GOOD_ATTRS[..20].to_vec();
+        attrs.extend_from_slice(bad_med);
+        attrs.extend_from_slice(bad_communities);
+        let m = update(&[], &attrs, &[24, 192, 0, 2]);
+        let (_, e) = UpdatePacket::parse_revised(&m[..], &Context::MODERN).unwrap();
+        let e = e.unwrap();
+        assert_eq!(e.attr_type, Some(type_code::MED));
+        assert_eq!(e.offset, 23 + 20);
+    }
+
     #[test]
     fn rfc4271_6_1_wrong_type_and_length() {
         let mut m = update(&[], &[], &[]);
