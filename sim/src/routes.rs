@@ -44,6 +44,11 @@ use crate::resources::{
 /// LOCAL_PREF of a route of priority `p`: calico/node's `2147483647 - p`.
 pub const PRIORITY_BASE: u32 = 2_147_483_647;
 
+/// A route without LOCAL_PREF (BIRD's `!defined(bgp_local_pref)`).
+fn no_local_pref() -> Condition {
+    Condition::Not(Box::new(Condition::LocalPref(vec![(0, u32::MAX)])))
+}
+
 /// BIRD's `default bgp_local_pref`: the LOCAL_PREF of a route learned over eBGP.
 pub const DEFAULT_LOCAL_PREF: u32 = 100;
 
@@ -417,10 +422,7 @@ pub fn export_policy(
     // BIRD's default 100, see `import_policy`). Sent to iBGP peers only.
     st.push(
         Statement::new("bgp_local_pref from krt_metric", Verdict::Next)
-            .when(Condition::Not(Box::new(Condition::LocalPref(vec![(
-                0,
-                u32::MAX,
-            )]))))
+            .when(no_local_pref())
             .then(Modify::SetLocalPref(
                 PRIORITY_BASE - crate::bird::NORMAL_ROUTE_PRIORITY,
             )),
@@ -528,10 +530,7 @@ pub fn import_policy(plan: &Plan, node: usize, s: &Session) -> Option<Policy> {
         // (100) on import, before the import filter runs.
         st.push(
             Statement::new("default bgp_local_pref", Verdict::Next)
-                .when(Condition::Not(Box::new(Condition::LocalPref(vec![(
-                    0,
-                    u32::MAX,
-                )]))))
+                .when(no_local_pref())
                 .then(Modify::SetLocalPref(DEFAULT_LOCAL_PREF)),
         );
     }

@@ -501,13 +501,6 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
         return (out, 0);
     };
     for (prefix, _) in engine.loc_rib() {
-        // Candidates that lose to the best only at the last, implementation
-        // tie-break (path identifiers).
-        let ties: Vec<bool> = engine
-            .explain_candidates(&prefix)
-            .iter()
-            .map(|(_, step)| *step == Some(Step::PathId))
-            .collect();
         let family = match prefix {
             Prefix::V4(_) => Family::Ipv4,
             Prefix::V6(_) => Family::Ipv6,
@@ -517,7 +510,8 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
             continue;
         }
         let mut p = Paths::default();
-        for (k, c) in engine.candidates(&prefix).into_iter().enumerate() {
+        // Best first, each other path with the step at which it loses.
+        for (c, step) in engine.explain_candidates(&prefix) {
             let hop = c
                 .set
                 .info()
@@ -572,10 +566,10 @@ fn sim_paths(net: &Network, i: usize, families: &[Family]) -> (BTreeMap<String, 
                 originator.as_deref(),
                 &clusters,
             );
-            // Candidates come best first.
             if p.best.is_none() {
                 p.best = Some(text.clone());
-            } else if ties.get(k).copied().unwrap_or(false) {
+            } else if step == Some(Step::PathId) {
+                // It loses only at the last, implementation tie-break.
                 p.tied_with_best.push(text.clone());
             }
             p.attributes.push(text);
@@ -811,11 +805,15 @@ pub fn cross_check(
     let mut ipv6_skipped = 0;
     for i in 0..n {
         let name = plan.endpoint_name(Endpoint::Node(i));
-        let own_of = |family: Family| {
+        let own = [Family::Ipv4, Family::Ipv6].map(|f| {
             plan.nodes
                 .get(i)
-                .and_then(|x| x.address(family))
+                .and_then(|x| x.address(f))
                 .map_or_else(String::new, |a| a.to_string())
+        });
+        let own_of = |f: Family| match f {
+            Family::Ipv4 => &own[0],
+            Family::Ipv6 => &own[1],
         };
         let (sim, skipped) = sim_paths(net, i, &families);
         ipv6_skipped += skipped;
@@ -827,7 +825,7 @@ pub fn cross_check(
         let mut real: BTreeMap<String, Paths> = BTreeMap::new();
         let mut own_cluster = 0;
         for (prefix, routes) in dumps.get(i).cloned().unwrap_or_default() {
-            let prefix_is_v6 = family_of(&prefix) == Family::Ipv6;
+            let family = family_of(&prefix);
             let p = real.entry(prefix).or_default();
             for r in routes {
                 // confd writes `rr cluster id` only on a reflector's client
@@ -846,8 +844,7 @@ pub fn cross_check(
                 let hop = match (r.bgp, r.next_hop) {
                     (true, Some(nh)) => map_back(&nh),
                     (true, None) => "-".to_string(),
-                    (false, _) if prefix_is_v6 => own_of(Family::Ipv6),
-                    (false, _) => own_of(Family::Ipv4),
+                    (false, _) => own_of(family).clone(),
                 };
                 let text = path_text(
                     &hop,
@@ -885,7 +882,7 @@ pub fn cross_check(
                             .best
                             .as_ref()
                             .is_some_and(|x| s.tied_with_best.contains(x))
-                        && !s.next_hops.contains(&own_of(family_of(k))) =>
+                        && !s.next_hops.contains(own_of(family_of(k))) =>
                 {
                     "best path"
                 }
@@ -906,7 +903,7 @@ pub fn cross_check(
             ipv6_prefixes: sim
                 .keys()
                 .chain(real.keys())
-                .filter(|k| k.contains(':'))
+                .filter(|k| family_of(k) == Family::Ipv6)
                 .collect::<BTreeSet<_>>()
                 .len(),
             own_cluster_routes: own_cluster,
