@@ -167,6 +167,17 @@ func TestOriginateHooksEventsAndLimits(t *testing.T) {
 	if pc, err := eng.PeerConfig(a); err != nil || pc.Role != Client || pc.AS != 65000 || pc.Address != netip.MustParseAddr("192.0.2.1") {
 		t.Fatalf("peer config %+v %v", pc, err)
 	}
+	x, err := eng.AddPeer(PeerConfig{Role: EBGP, AS: 65051, Address: netip.MustParseAddr("192.0.2.7"),
+		LocalAS: 64999, NextHopUnchanged: true, AllowOwnAS: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc, err := eng.PeerConfig(x); err != nil || pc.LocalAS != 64999 || !pc.NextHopUnchanged || pc.AllowOwnAS != 2 {
+		t.Fatalf("eBGP session options %+v %v", pc, err)
+	}
+	if err := eng.RemovePeer(x); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := eng.SetImportHook(a, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -347,6 +347,12 @@ type PeerConfig struct {
 	AddPathSend AddPathSend
 	// AddPathBest is the number of paths with AddPathBest (at least 1).
 	AddPathBest uint8
+	// AllowOwnAS is how many times our AS may be in an eBGP peer's AS_PATH before its routes are loops.
+	AllowOwnAS uint8
+	// NextHopUnchanged sends this eBGP peer unicast routes with their own next hop, not ours.
+	NextHopUnchanged bool
+	// LocalAS is the AS we use on this session instead of the engine's (0: the engine's).
+	LocalAS uint32
 }
 
 // AddPeer adds a peer (down until PeerUp).
@@ -367,6 +373,9 @@ func (e *Engine) AddPeer(pc PeerConfig) (PeerID, error) {
 	if pc.AddPathBest > 0 {
 		c.add_path_best = C.uint8_t(pc.AddPathBest)
 	}
+	c.allow_own_as = C.uint8_t(pc.AllowOwnAS)
+	c.next_hop_unchanged = C.bool(pc.NextHopUnchanged)
+	c.local_as = C.uint32_t(pc.LocalAS)
 	var id C.uint32_t
 	if err := call(func() C.rfl_result { return C.rfl_engine_add_peer(e.p, &c, &id) }); err != nil {
 		return 0, err
@@ -424,7 +433,8 @@ func (e *Engine) PeerConfig(p PeerID) (PeerConfig, error) {
 		return PeerConfig{}, err
 	}
 	return PeerConfig{Role: Role(c.role), AS: uint32(c.asn), Address: goAddr(c.address), LocalV4: goAddr(c.local_v4),
-		LocalV6: goAddr(c.local_v6), AddPathSend: AddPathSend(c.add_path_send), AddPathBest: uint8(c.add_path_best)}, nil
+		LocalV6: goAddr(c.local_v6), AddPathSend: AddPathSend(c.add_path_send), AddPathBest: uint8(c.add_path_best),
+		AllowOwnAS: uint8(c.allow_own_as), NextHopUnchanged: bool(c.next_hop_unchanged), LocalAS: uint32(c.local_as)}, nil
 }
 
 // Negotiated is what a session negotiated (rfl_negotiated).

@@ -107,6 +107,9 @@ pub enum ExportClass {
         /// The receiver is a Customer, Peer or RS-Client (RFC 9234): a route
         /// without OTC gets OTC = our AS ([`adds_otc`]).
         add_otc: bool,
+        /// The AS we use on this session when it is not [`LocalIdentity::asn`]
+        /// (a per-session local AS): prepended, and the OTC value.
+        local_as: Option<u32>,
     },
 }
 
@@ -557,7 +560,9 @@ fn rewrite_general(
                 ));
             }
         }
-        ExportClass::External { add_otc, .. } => {
+        ExportClass::External {
+            add_otc, local_as, ..
+        } => {
             if !have.contains(type_code::AS_PATH) {
                 pending.push((flags::TRANSITIVE, type_code::AS_PATH, SmallVec::new()));
             }
@@ -566,7 +571,11 @@ fn rewrite_general(
                 pending.push((
                     flags::OPTIONAL | flags::TRANSITIVE,
                     type_code::OTC,
-                    me.asn.to_be_bytes().into_iter().collect(),
+                    local_as
+                        .unwrap_or(me.asn)
+                        .to_be_bytes()
+                        .into_iter()
+                        .collect(),
                 ));
             }
         }
@@ -623,8 +632,8 @@ fn rewrite_general(
                 let mut p = AsPathView::new_checked(v, true)
                     .map(|v| AsPath::from_view(&v))
                     .unwrap_or_default();
-                if matches!(class, ExportClass::External { .. }) {
-                    p.prepend(me.asn);
+                if let ExportClass::External { local_as, .. } = class {
+                    p.prepend(local_as.unwrap_or(me.asn));
                 }
                 if !four_octet && p.needs_four_octets() {
                     // RFC 6793 §4.2.2: AS_TRANS in AS_PATH, the true path in AS4_PATH
@@ -1216,6 +1225,7 @@ mod tests {
             keep_med: false,
             four_octet: true,
             add_otc: false,
+            local_as: None,
         };
         let o = rewrite(&c, None, &class, &ME);
         let attrs: Vec<_> = attribute::AttrIter::new_checked(&o.attrs, 0)
@@ -1318,6 +1328,7 @@ mod tests {
                 keep_med: false,
                 four_octet: true,
                 add_otc: adds_otc(to),
+                local_as: None,
             };
             let o = rewrite(&c, None, &class, &ME);
             assert_eq!(otc(&o.attrs), want, "{to:?}");
@@ -1331,6 +1342,7 @@ mod tests {
             keep_med: false,
             four_octet: true,
             add_otc: true,
+            local_as: None,
         };
         assert_eq!(otc(&rewrite(&with, None, &class, &ME).attrs), Some(65077));
     }

@@ -588,3 +588,111 @@ fn next_hop_unchanged_keeps_the_ipv6_mp_next_hop() {
         vec![v6("2001:db8::1")]
     );
 }
+
+/// A per-session local AS (`PeerConfig::local_as`, BIRD's `local as`, what
+/// Calico's `localASNumber` renders): toward that eBGP peer the session's AS
+/// is prepended and is the OTC value (RFC 9234 §5: "the AS number of the
+/// local AS"), the peer's routes are loop-checked against the session's AS
+/// and not the engine's, and peers with another local AS never share its
+/// encoding.
+#[test]
+fn a_per_session_local_as_is_prepended_and_loop_checked() {
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let plain = ebgp(&mut e, 50, Some(BgpRole::CUSTOMER));
+    let plain2 = ebgp(&mut e, 52, Some(BgpRole::CUSTOMER));
+    let local = |e: &mut Engine, n: u8| {
+        let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65000 + u32::from(n));
+        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+        cfg.local_as = Some(64999);
+        let id = e.add_peer(cfg);
+        let mut neg = Negotiated::unicast(rid(n));
+        neg.remote_role = Some(BgpRole::CUSTOMER);
+        e.peer_up(id, neg);
+        drain(e, id, &Context::MODERN);
+        id
+    };
+    let other = local(&mut e, 51);
+    let other2 = local(&mut e, 53);
+    let nh = Ipv4Addr::new(10, 1, 1, 1);
+    let o = e.handle_message(c, &announce(&["10.9.0.0/16"], attrs(nh, &[], None)));
+    assert_accepted(o, 1, 0, 0);
+    let path_and_otc = |out: &[UpdateRepr]| -> Vec<(Option<AsPath>, Option<u32>)> {
+        out.iter()
+            .filter(|u| !announced(std::slice::from_ref(u)).is_empty())
+            .map(|u| {
+                let path = match u.attribute(type_code::AS_PATH) {
+                    Some(AttributeValue::AsPath(p)) => Some(p.clone()),
+                    _ => None,
+                };
+                let otc = match u.attribute(type_code::OTC) {
+                    Some(AttributeValue::Otc(v)) => Some(*v),
+                    _ => None,
+                };
+                (path, otc)
+            })
+            .collect()
+    };
+    for (peer, asn) in [(plain, AS), (plain2, AS), (other, 64999), (other2, 64999)] {
+        let out = drain(&mut e, peer, &Context::MODERN);
+        assert_eq!(announced(&out), vec![p("10.9.0.0/16")], "{peer:?}");
+        assert_eq!(
+            path_and_otc(&out),
+            vec![(Some(AsPath::sequence(&[asn])), Some(asn))],
+            "{peer:?}"
+        );
+    }
+    // From the local-AS session, a path holding the session's AS is a loop;
+    // one holding the engine's AS is not (and the reverse from the others).
+    for (from, prefix, path, accepted) in [
+        (other, "10.8.0.0/16", [65051, 64999], false),
+        (other, "10.7.0.0/16", [65051, AS], true),
+        (plain, "10.6.0.0/16", [65050, 64999], true),
+        (plain, "10.5.0.0/16", [65050, AS], false),
+    ] {
+        let o = e.handle_message(from, &announce(&[prefix], attrs(nh, &path, None)));
+        if accepted {
+            assert_accepted(o, 1, 0, 0);
+        } else {
+            assert_accepted(o, 0, 0, 1);
+        }
+    }
+    let mut got = announced(&drain(&mut e, c, &Context::MODERN));
+    got.sort();
+    assert_eq!(got, vec![p("10.6.0.0/16"), p("10.7.0.0/16")]);
+}
+
+/// The policy's local AS on a session with its own local AS is that AS: a
+/// prepend of "our AS" on export prepends the session's.
+#[test]
+fn a_policy_prepend_on_a_local_as_session_uses_the_sessions_as() {
+    use reflector_core::policy::{Modify, Policy, Statement, Verdict};
+    let mut e = engine();
+    let c = client(&mut e, 1);
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(51)), 65051);
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 254));
+    cfg.local_as = Some(64999);
+    let x = e.add_peer(cfg);
+    let mut pol = Policy::new("prepend", Verdict::Accept);
+    pol.push(
+        Statement::new("all", Verdict::Accept).then(Modify::Prepend {
+            asn: None,
+            count: 2,
+        }),
+    );
+    e.set_export_policy(x, Some(pol));
+    e.peer_up(x, Negotiated::unicast(rid(51)));
+    drain(&mut e, x, &Context::MODERN);
+    let nh = Ipv4Addr::new(10, 1, 1, 1);
+    let o = e.handle_message(c, &announce(&["10.9.0.0/16"], attrs(nh, &[], None)));
+    assert_accepted(o, 1, 0, 0);
+    let out = drain(&mut e, x, &Context::MODERN);
+    let paths: Vec<AsPath> = out
+        .iter()
+        .filter_map(|u| match u.attribute(type_code::AS_PATH) {
+            Some(AttributeValue::AsPath(p)) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paths, vec![AsPath::sequence(&[64999, 64999, 64999])]);
+}

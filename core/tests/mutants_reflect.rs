@@ -415,6 +415,7 @@ fn ebgp_export_sets_our_mp_next_hop() {
         keep_med: false,
         four_octet: true,
         add_otc: false,
+        local_as: None,
     };
     let block = [0x40, 1, 1, 0, 0x40, 2, 0];
     let theirs: Ipv6Addr = "2001:db8::1".parse().unwrap();

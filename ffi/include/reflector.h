@@ -970,6 +970,18 @@ typedef struct rfl_peer_config {
    * How many paths with RFL_ADD_PATH_SEND_BEST (at least 1).
    */
   uint8_t add_path_best;
+  /**
+   * The AS we use on this session instead of the engine's (0: the engine's).
+   */
+  uint32_t local_as;
+  /**
+   * How many times our AS may be in the AS_PATH of this eBGP peer's routes before they are loops (0: never).
+   */
+  uint8_t allow_own_as;
+  /**
+   * Toward this eBGP peer, unicast routes keep their next hop instead of ours (a third-party next hop).
+   */
+  bool next_hop_unchanged;
 } rfl_peer_config;
 
 /**

@@ -121,6 +121,12 @@ pub struct rfl_peer_config {
     pub add_path_send: u32,
     /// How many paths with RFL_ADD_PATH_SEND_BEST (at least 1).
     pub add_path_best: u8,
+    /// The AS we use on this session instead of the engine's (0: the engine's).
+    pub local_as: u32,
+    /// How many times our AS may be in the AS_PATH of this eBGP peer's routes before they are loops (0: never).
+    pub allow_own_as: u8,
+    /// Toward this eBGP peer, unicast routes keep their next hop instead of ours (a third-party next hop).
+    pub next_hop_unchanged: bool,
 }
 
 /// What a session negotiated (from the OPEN exchange). As input fill it with
@@ -437,7 +443,12 @@ pub struct rfl_event {
 }
 
 crate::sized!(rfl_engine_config, core::mem::size_of::<rfl_engine_config>());
-crate::sized!(rfl_peer_config, core::mem::size_of::<rfl_peer_config>());
+// ABI 1.0 ends before the eBGP session options (local AS, own AS allowed,
+// next hop unchanged), added where its padding ended.
+crate::sized!(
+    rfl_peer_config,
+    core::mem::offset_of!(rfl_peer_config, local_as)
+);
 // ABI 1.0 ends before the fields ABI 1.1 added (graceful restart in the
 // negotiated summary, event families/paths, the rest of the core counters).
 crate::sized!(
@@ -690,6 +701,9 @@ fn peer_config_defaults(role: u32, asn: u32, address: rfl_addr) -> rfl_peer_conf
         local_v6: rfl_addr::default(),
         add_path_send: rfl_add_path_send::Off as u32,
         add_path_best: 1,
+        local_as: 0,
+        allow_own_as: 0,
+        next_hop_unchanged: false,
     }
 }
 
@@ -878,6 +892,9 @@ pub unsafe extern "C" fn rfl_engine_add_peer(
                 )))
             }
         };
+        pc.allow_own_as = c.allow_own_as;
+        pc.next_hop_unchanged = c.next_hop_unchanged;
+        pc.local_as = (c.local_as != 0).then_some(c.local_as);
         let id = h.engine.add_peer(pc);
         // SAFETY: checked by `out`.
         unsafe { write(o, id.0) };
@@ -1067,6 +1084,9 @@ pub unsafe extern "C" fn rfl_engine_peer_config(
                 .unwrap_or_default(),
             add_path_send: send as u32,
             add_path_best: best,
+            local_as: c.local_as.unwrap_or(0),
+            allow_own_as: c.allow_own_as,
+            next_hop_unchanged: c.next_hop_unchanged,
         };
         // SAFETY: checked by `out_sized`.
         unsafe { crate::write_sized(o, r) };

@@ -64,7 +64,7 @@ pub const FIELDS: &[Field] = &[
     f("BGPPeer", "spec.filters", Routing, "BGPFilters applied on import and export, before Calico's own export filter"),
     f("BGPPeer", "spec.nextHopMode", Routing, "Self: next hop self on export; Keep: next hop keep (the route's next hop passed on, also toward eBGP)"),
     f("BGPPeer", "spec.keepOriginalNextHop", Routing, "next hop keep toward an eBGP peer (the route's next hop passed on, not the node's)"),
-    f("BGPPeer", "spec.localASNumber", NotSimulated, "a per-session local AS: the engine has one AS per node"),
+    f("BGPPeer", "spec.localASNumber", Routing, "local as N on that peering: the AS the node opens it with, prepends toward eBGP and loop-checks; between nodes, anything but the node's own AS keeps the session down (Bad Peer AS)"),
     f("BGPPeer", "spec.numAllowedLocalASNumbers", Routing, "allow local as N: paths holding the node's own AS up to N times are accepted (eBGP)"),
     f("BGPPeer", "spec.localWorkloadSelector", NotSimulated, "peering with pods on the node: the simulator has no workloads"),
     f("BGPPeer", "spec.maxRestartTime", Session, "graceful restart time of the session"),
@@ -387,9 +387,19 @@ mod tests {
         assert!(notes.is_empty());
         let nat = uses.iter().find(|u| u.field == "spec.natOutgoing").unwrap();
         assert_eq!(nat.effect, Effect::NotRouting);
-        let peer = yaml("kind: BGPPeer\nmetadata: {name: p}\nspec: {localASNumber: 65010}\n");
+        let peer = yaml(
+            "kind: BGPPeer\nmetadata: {name: p}\nspec: {localWorkloadSelector: \"app == 'x'\"}\n",
+        );
         let (notes, _) = check("BGPPeer", "p", &peer);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.contains("not simulated"));
+        let peer = yaml("kind: BGPPeer\nmetadata: {name: p}\nspec: {localASNumber: 65010}\n");
+        let (notes, uses) = check("BGPPeer", "p", &peer);
+        assert!(notes.is_empty(), "{notes:?}");
+        let local = uses
+            .iter()
+            .find(|u| u.field == "spec.localASNumber")
+            .unwrap();
+        assert_eq!(local.effect, Effect::Routing);
     }
 }

@@ -383,13 +383,49 @@ impl Cluster {
             }
         }
 
+        // A localASNumber between nodes: the other node's BIRD expects the
+        // node's own AS, so the OPEN fails (Bad Peer AS) and the session never comes up.
+        for s in &plan.sessions {
+            if s.ases_agree() {
+                continue;
+            }
+            let resource = s
+                .sources
+                .iter()
+                .find_map(|src| match src {
+                    Source::BgpPeer(k) => self.bgp_peers.get(*k).map(|p| p.name.clone()),
+                    Source::Mesh => None,
+                })
+                .unwrap_or_default();
+            for (me, them) in [(&s.a, &s.b), (&s.b, &s.a)] {
+                if me.opens_as() == me.as_number {
+                    continue;
+                }
+                notes.push(warn(
+                    format!("BGPPeer/{resource}"),
+                    "spec.localASNumber",
+                    format!(
+                        "{me_name} opens its {} session to {them_name} as AS {}, where {them_name} expects {me_name}'s AS {}: the OPEN is refused (Bad Peer AS) and the session never comes up; localASNumber is for peers outside the cluster",
+                        match s.family {
+                            crate::plan::Family::Ipv4 => "IPv4",
+                            crate::plan::Family::Ipv6 => "IPv6",
+                        },
+                        me.opens_as(),
+                        me.as_number,
+                        me_name = plan.endpoint_name(me.endpoint),
+                        them_name = plan.endpoint_name(them.endpoint),
+                    ),
+                ));
+            }
+        }
+
         // Reflector sessions across ASes: eBGP, nothing reflected.
         let mut seen = BTreeSet::new();
         for s in &plan.sessions {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            if s.ibgp || !seen.insert((a, b)) {
+            if s.ibgp || !s.ases_agree() || !seen.insert((a, b)) {
                 continue;
             }
             for (r, c) in [(a, b), (b, a)] {

@@ -158,6 +158,7 @@ fn peer_config(plan: &Plan, s: &Session, me: Endpoint) -> Option<PeerConfig> {
     pc.add_path_send = AddPathSend::All;
     pc.allow_own_as = mine.allow_local_as;
     pc.next_hop_unchanged = mine.next_hop_keep;
+    pc.local_as = mine.local_as;
     if let Endpoint::Node(i) = me {
         let node = plan.nodes.get(i);
         pc.local_v4 = node.and_then(|n| n.ipv4);
@@ -264,7 +265,7 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            if !(s.a.configured && s.b.configured) {
+            if !s.comes_up() {
                 continue;
             }
             let a_peer = engines
@@ -944,7 +945,7 @@ impl Network {
             let ns_index = new_index.get(&key(os)).copied();
             let Some((si, ns)) = ns_index
                 .and_then(|i| self.plan.sessions.get(i).map(|s| (i, s)))
-                .filter(|(_, ns)| ns.a.configured && ns.b.configured)
+                .filter(|(_, ns)| ns.comes_up())
             else {
                 changes.removed += 1;
                 for (end, peer) in [(l.a, l.a_peer), (l.b, l.b_peer)] {
@@ -1011,7 +1012,7 @@ impl Network {
             let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) else {
                 continue;
             };
-            if self.is_failed(a) || self.is_failed(b) || !(s.a.configured && s.b.configured) {
+            if self.is_failed(a) || self.is_failed(b) || !s.comes_up() {
                 continue;
             }
             let plan = &self.plan;

@@ -179,8 +179,8 @@ pub struct SessionEnd {
     /// `keepOriginalNextHop` toward another AS (the engine's next hop
     /// unchanged toward eBGP; iBGP keeps the next hop anyway).
     pub next_hop_keep: bool,
-    /// `localASNumber`: the AS this end uses on the session instead of the
-    /// node's (rendered for BIRD as `local as`; not simulated: a warning).
+    /// `localASNumber`: the AS this end opens the session with instead of
+    /// its own (BIRD's `local as`): prepended toward eBGP and loop-checked.
     pub local_as: Option<u32>,
     /// Whether this end's calico/node configures the session at all (not when
     /// the other end's `BGPPeer` has `reversePeering: Manual` and nothing else
@@ -207,7 +207,30 @@ pub struct Session {
     pub b_filters: Vec<String>,
 }
 
+impl SessionEnd {
+    /// The AS this end opens the session with: `localASNumber`, else its own.
+    pub fn opens_as(&self) -> u32 {
+        self.local_as.unwrap_or(self.as_number)
+    }
+}
+
 impl Session {
+    /// Whether each end opens the session with the AS the other expects: a
+    /// node's BIRD expects another node's own AS (a `localASNumber` other
+    /// than that makes the OPEN fail with Bad Peer AS); an external peer is
+    /// taken to expect whatever the node opens with.
+    pub fn ases_agree(&self) -> bool {
+        let node = |e: &SessionEnd| matches!(e.endpoint, Endpoint::Node(_));
+        [(&self.a, &self.b), (&self.b, &self.a)]
+            .iter()
+            .all(|(me, them)| !node(them) || me.opens_as() == me.as_number)
+    }
+
+    /// Whether the session comes up: both ends configure it and their ASes agree.
+    pub fn comes_up(&self) -> bool {
+        self.a.configured && self.b.configured && self.ases_agree()
+    }
+
     /// The `BGPFilter` names an end applies (empty for an endpoint not on the session).
     pub fn filters_of(&self, endpoint: Endpoint) -> &[String] {
         if self.a.endpoint == endpoint {
@@ -575,6 +598,10 @@ impl Cluster {
                     }
                     out
                 };
+                // BIRD's `local as` at each end; the session is iBGP when the
+                // ASes the two ends open with are equal.
+                let (x_local, y_local) = (local_as(&lo_peers), local_as(&hi_peers));
+                let (xo, yo) = (x_local.unwrap_or(xas), y_local.unwrap_or(yas));
                 let both_nodes = matches!(x, Endpoint::Node(_)) && matches!(y, Endpoint::Node(_));
                 let global = mesh || xt == PeerType::Global || yt == PeerType::Global;
                 // calico/node compares the addresses as text.
@@ -583,34 +610,34 @@ impl Cluster {
                 };
                 Session {
                     family,
-                    ibgp: xas == yas,
+                    ibgp: xo == yo,
                     a: SessionEnd {
                         endpoint: x,
                         address: xa,
                         as_number: xas,
                         peer_type: xt,
-                        role: role(xas, xcid, yas, ycid),
+                        role: role(xo, xcid, yo, ycid),
                         passive: passive(xa, ya),
                         configured: x_configured,
                         restart_time: restart(&lo_peers),
                         next_hop_self: nh_self(&lo_peers),
                         allow_local_as: allow_local_as(&lo_peers),
-                        next_hop_keep: nh_keep(&lo_peers, xas != yas),
-                        local_as: local_as(&lo_peers),
+                        next_hop_keep: nh_keep(&lo_peers, xo != yo),
+                        local_as: x_local,
                     },
                     b: SessionEnd {
                         endpoint: y,
                         address: ya,
                         as_number: yas,
                         peer_type: yt,
-                        role: role(yas, ycid, xas, xcid),
+                        role: role(yo, ycid, xo, xcid),
                         passive: passive(ya, xa),
                         configured: y_configured,
                         restart_time: restart(&hi_peers),
                         next_hop_self: nh_self(&hi_peers),
                         allow_local_as: allow_local_as(&hi_peers),
-                        next_hop_keep: nh_keep(&hi_peers, xas != yas),
-                        local_as: local_as(&hi_peers),
+                        next_hop_keep: nh_keep(&hi_peers, xo != yo),
+                        local_as: y_local,
                     },
                     sources,
                     a_filters: if mesh { Vec::new() } else { filters(&lo_peers) },

@@ -515,3 +515,74 @@ fn keep_original_next_hop_toward_ebgp() {
     let on_z = route(&net, "z", &block(&net, "x")).expect("x's block on z");
     assert_eq!(on_z.next_hops, vec!["10.0.0.2".to_string()]);
 }
+
+/// `localASNumber` (BIRD's `local as`): between nodes the other end expects
+/// the node's own AS, so the session never comes up and a lint says why;
+/// toward a peer outside the cluster it is the AS the node opens with, and
+/// the session is iBGP exactly when it equals the peer's.
+#[test]
+fn local_as_number_between_nodes_and_toward_an_external_peer() {
+    let direct = "---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: a-b}
+spec: {node: a, peerIP: 10.0.0.2, asNumber: 64512, localASNumber: 64999}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: out}
+spec: {node: a, peerIP: 10.0.0.50, asNumber: 65100, localASNumber: 65001}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: same}
+spec: {node: b, peerIP: 10.0.0.51, asNumber: 65100, localASNumber: 65100}
+";
+    let c = rr_cluster(direct);
+    let net = run(&c);
+    let plan = net.plan();
+    let (a, b) = (plan.node_index("a").unwrap(), plan.node_index("b").unwrap());
+    let ab = plan
+        .sessions
+        .iter()
+        .find(|s| {
+            s.a.endpoint == reflector_sim::plan::Endpoint::Node(a)
+                && s.b.endpoint == reflector_sim::plan::Endpoint::Node(b)
+        })
+        .expect("a-b planned");
+    assert!(ab.a.configured && ab.b.configured);
+    assert!(!ab.ases_agree() && !ab.comes_up());
+    assert_eq!((ab.a.opens_as(), ab.b.opens_as()), (64999, 64999));
+    // b's block reaches a through the reflector only: one path, with its CLUSTER_LIST.
+    let on_a = route(&net, "a", &block(&net, "b")).expect("b's block on a");
+    assert_eq!(on_a.paths, 1, "{on_a:?}");
+    let notes = c.lint_plan(plan);
+    assert!(
+        notes.iter().any(|n| n.field == "spec.localASNumber"
+            && n.resource == "BGPPeer/a-b"
+            && n.message.contains("Bad Peer AS")),
+        "{notes:?}"
+    );
+    let external = |addr: &str| {
+        let ip: IpAddr = addr.parse().unwrap();
+        plan.sessions
+            .iter()
+            .find(|s| {
+                matches!(s.b.endpoint, reflector_sim::plan::Endpoint::External(i)
+                    if plan.externals[i].address == ip)
+            })
+            .expect("external session")
+    };
+    let out = external("10.0.0.50");
+    assert!(out.comes_up() && !out.ibgp);
+    assert_eq!(out.a.opens_as(), 65001);
+    assert_eq!(out.a.role, reflector_sim::plan::PeerRole::Ebgp);
+    let same = external("10.0.0.51");
+    assert!(same.comes_up() && same.ibgp);
+    assert_eq!(same.a.role, reflector_sim::plan::PeerRole::NonClient);
+    // Without the field the direct session comes up and a holds two paths.
+    let plain = direct.replace(", localASNumber: 64999", "");
+    let net = run(&rr_cluster(&plain));
+    let on_a = route(&net, "a", &block(&net, "b")).expect("b's block on a");
+    assert_eq!(on_a.paths, 2, "{on_a:?}");
+}

@@ -298,6 +298,7 @@ pub fn config_for_node_with(
             extended_next_hop: false,
             allow_own_as: if session.ibgp { 0 } else { mine.allow_local_as },
             next_hop_unchanged: mine.next_hop_keep && !session.ibgp,
+            local_as: mine.local_as,
             limits: PeerLimits::default(),
             import: None,
             export: None,
@@ -545,6 +546,36 @@ spec: {node: rr, peerIP: 198.51.100.1, asNumber: 65001}
         assert_eq!(ports, vec![1179, 179, 1179]);
         assert_eq!(c.peers[2].families, vec![AfiSafi::IPV6_UNICAST]);
         assert_eq!(c.peers[2].local_address, Some(ip("2001:db8::1")));
+    }
+
+    /// `localASNumber` toward a peer outside the cluster: the node opens
+    /// that session as the given AS (eBGP, as in calico/node's `local as`).
+    #[test]
+    fn local_as_number_toward_an_external_peer() {
+        let yaml = r#"
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: rr}
+spec: {bgp: {ipv4Address: 192.0.2.1/24, asNumber: 64512}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: upstream}
+spec: {node: rr, peerIP: 198.51.100.1, asNumber: 65001, localASNumber: 65002}
+"#;
+        let cluster = Cluster::from_yaml_str(yaml).unwrap();
+        let (c, _) = config_for_node(&cluster, "rr", &[]).unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            peers(&c),
+            vec![("upstream", ip("198.51.100.1"), 65001, Role::Ebgp)]
+        );
+        assert_eq!(c.peers[0].local_as, Some(65002));
+        let same = yaml.replace("localASNumber: 65002", "localASNumber: 65001");
+        let (c, _) = config_for_node(&Cluster::from_yaml_str(&same).unwrap(), "rr", &[]).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.peers[0].local_as, Some(65001));
+        assert_ne!(c.peers[0].role, Role::Ebgp, "same AS at both ends: iBGP");
     }
 
     #[test]

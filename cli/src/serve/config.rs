@@ -78,6 +78,8 @@ pub struct PeerSpec {
     pub allow_own_as: u8,
     /// Send it routes with their next hop unchanged, not ours (eBGP; a third-party next hop).
     pub next_hop_unchanged: bool,
+    /// The AS we use on this session instead of the daemon's (`None`: that one).
+    pub local_as: Option<u32>,
     /// What the peer may send at most.
     pub limits: PeerLimits,
     /// Policy applied to the routes it sends us (its `import` list, composed).
@@ -246,6 +248,7 @@ struct TomlPeer {
     extended_next_hop: Option<bool>,
     allow_own_as: Option<u8>,
     next_hop_unchanged: Option<bool>,
+    local_as: Option<u32>,
     max_prefixes_ipv4: Option<u32>,
     max_prefixes_ipv6: Option<u32>,
     max_prefixes_warning_only: Option<bool>,
@@ -562,6 +565,7 @@ impl Config {
                 extended_next_hop: p.extended_next_hop.unwrap_or(false),
                 allow_own_as: p.allow_own_as.unwrap_or(0),
                 next_hop_unchanged: p.next_hop_unchanged.unwrap_or(false),
+                local_as: p.local_as,
                 limits: limits(p, &f)?,
                 import: p
                     .import
@@ -648,6 +652,7 @@ impl Config {
                 extended_next_hop: false,
                 allow_own_as: 0,
                 next_hop_unchanged: false,
+                local_as: None,
                 limits: PeerLimits::default(),
                 import: None,
                 export: None,
@@ -690,7 +695,14 @@ impl Config {
             if p.asn == 0 {
                 return Err(err(format!("peer[{i}].asn"), "AS 0 is reserved (RFC 7607)"));
             }
-            let ibgp = p.asn == self.asn;
+            if p.local_as == Some(0) {
+                return Err(err(
+                    format!("peer[{i}].local_as"),
+                    "AS 0 is reserved (RFC 7607)",
+                ));
+            }
+            let ours = p.local_as.unwrap_or(self.asn);
+            let ibgp = p.asn == ours;
             if ibgp == (p.role == Role::Ebgp) {
                 return Err(err(
                     format!("peer[{i}].role"),
@@ -702,7 +714,7 @@ impl Config {
                             Role::Ebgp => "ebgp",
                         },
                         p.asn,
-                        self.asn
+                        ours
                     ),
                 ));
             }
@@ -807,6 +819,14 @@ mod tests {
                 &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nnext_hop_unchanged = true\n"),
                 "peer[0].next_hop_unchanged",
             ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nlocal_as = 65000\n"),
+                "peer[0].role",
+            ),
+            (
+                &format!("{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"ebgp\"\nlocal_as = 0\n"),
+                "peer[0].local_as",
+            ),
         ];
         for (text, field) in cases {
             let e = Config::from_toml(text).unwrap_err();
@@ -818,6 +838,27 @@ mod tests {
         assert!(e.message.contains("clusterid"), "{e}");
         let e = Config::from_toml("router_id = \"10.0.0.1\"\nasn = \"x\"\n").unwrap_err();
         assert!(e.message.contains("asn"), "{e}");
+    }
+
+    /// A per-peer `local_as` is the AS of the session: iBGP with a peer in
+    /// that AS, eBGP with a peer in ours; the session opens with it.
+    #[test]
+    fn local_as_per_peer() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        let c = Config::from_toml(&format!(
+            "{base}[[peer]]\naddress = \"127.0.0.2\"\nasn = 65000\nrole = \"non-client\"\nlocal_as = 65000\n\
+             [[peer]]\naddress = \"127.0.0.3\"\nasn = 64512\nrole = \"ebgp\"\nlocal_as = 65010\n\
+             [[peer]]\naddress = \"127.0.0.4\"\nasn = 64512\nrole = \"client\"\n"
+        ))
+        .unwrap();
+        let got: Vec<Option<u32>> = c.peers.iter().map(|p| p.local_as).collect();
+        assert_eq!(got, vec![Some(65000), Some(65010), None]);
+        let opens: Vec<u32> = c
+            .peers
+            .iter()
+            .map(|p| super::super::daemon::session_config(&c, p).local_as)
+            .collect();
+        assert_eq!(opens, vec![65000, 65010, 64512]);
     }
 
     #[test]

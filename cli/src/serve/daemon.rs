@@ -365,8 +365,9 @@ impl Shared {
     }
 }
 
-fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
-    let mut s = SessionConfig::new(cfg.asn, cfg.router_id, Some(p.asn));
+/// The session state machine's configuration for a peer.
+pub(crate) fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
+    let mut s = SessionConfig::new(p.local_as.unwrap_or(cfg.asn), cfg.router_id, Some(p.asn));
     // The daemon makes one session per TCP connection, already connected.
     s.passive = true;
     s.hold_time = p.hold_time;
@@ -398,6 +399,7 @@ fn peer_config(cfg: &Config, p: &PeerSpec) -> PeerConfig {
     pc.max_attr_bytes = p.limits.max_attr_bytes;
     pc.allow_own_as = p.allow_own_as;
     pc.next_hop_unchanged = p.next_hop_unchanged;
+    pc.local_as = p.local_as;
     let locals = p
         .local_address
         .into_iter()

@@ -732,7 +732,7 @@ pub fn cross_check(
     // Sessions that should come up, per node.
     let mut expected = vec![0usize; n];
     for s in &plan.sessions {
-        if !(families.contains(&s.family) && s.a.configured && s.b.configured) {
+        if !(families.contains(&s.family) && s.comes_up()) {
             continue;
         }
         if let (Endpoint::Node(a), Endpoint::Node(b)) = (s.a.endpoint, s.b.endpoint) {

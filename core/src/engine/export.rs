@@ -186,12 +186,12 @@ impl Engine {
             }
         }
         // Peers that would get the same bytes (same role, AS width, local
-        // addresses and message size, BGP Role and IPv6 next hops for IPv4
+        // addresses and AS, message size, BGP Role and IPv6 next hops for IPv4
         // (RFC 9234, 8950), no ADD-PATH) share one export pass.
         type ClassKey = (
             Role,
             bool,
-            (Option<Ipv4Addr>, bool),
+            (Option<Ipv4Addr>, bool, Option<u32>),
             Option<Ipv6Addr>,
             usize,
             (bool, bool),
@@ -214,7 +214,7 @@ impl Engine {
             let key = (
                 tp.cfg.role,
                 tp.tx_ctx.four_octet_as,
-                (tp.cfg.local_v4, tp.cfg.next_hop_unchanged),
+                (tp.cfg.local_v4, tp.cfg.next_hop_unchanged, tp.cfg.local_as),
                 tp.cfg.local_v6,
                 tp.tx_ctx.max_message_len(),
                 (
@@ -1003,6 +1003,7 @@ impl Exporter<'_> {
                 keep_med: source == Source::Local,
                 four_octet: self.t.four_octet,
                 add_otc: reflect::adds_otc(self.t.bgp_role),
+                local_as: self.t.cfg.local_as,
             },
             (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
                 originator,

@@ -229,16 +229,22 @@ impl Engine {
                 bgp_role,
                 peer_as,
             };
-            let (import, deny_all, allow_own_as) = match self.peers.get(peer.index()) {
+            let (import, deny_all, allow_own_as, session_as) = match self.peers.get(peer.index()) {
                 Some(p) => (
                     p.import.clone(),
                     p.import.is_none() && role == Role::Ebgp && self.cfg.ebgp_requires_policy,
                     p.cfg.allow_own_as,
+                    p.cfg.local_as,
                 ),
-                None => (None, false, 0),
+                None => (None, false, 0, None),
             };
-            // RFC 4456 §8 and RFC 4271 §9.1.2 loops, then RFC 9234 route leaks.
-            let (me, rid) = (self.me, self.cfg.router_id.to_bits());
+            // RFC 4456 §8 and RFC 4271 §9.1.2 loops (our AS: the one this
+            // session uses), then RFC 9234 route leaks.
+            let me = reflect::LocalIdentity {
+                asn: session_as.unwrap_or(self.me.asn),
+                ..self.me
+            };
+            let rid = self.cfg.router_id.to_bits();
             let loop_reason = |block: &[u8], allow_own_as: u8| {
                 reflect::loop_check_allowing(block, role, &me, rid, allow_own_as).or_else(|| {
                     reflect::otc_leak(block, bgp_role, peer_as)

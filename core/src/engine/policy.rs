@@ -329,7 +329,7 @@ impl Engine {
 /// The policy session for a peer's configuration.
 pub(super) fn session_of(local_as: u32, cfg: &super::PeerConfig) -> Session {
     Session {
-        local_as,
+        local_as: cfg.local_as.unwrap_or(local_as),
         local_v4: cfg.local_v4,
         local_v6: cfg.local_v6,
     }

@@ -104,6 +104,13 @@ pub struct PeerConfig {
     /// §2.2.2). Labelled, VPN and other keyed families keep their next hop
     /// toward eBGP anyway: their labels belong to it.
     pub next_hop_unchanged: bool,
+    /// The AS we use on this session in place of
+    /// [`EngineConfig::local_as`] (`None`: that one): the one prepended toward
+    /// this eBGP peer, the one its routes' AS_PATH loop check looks for, and
+    /// the policy's local AS (BIRD's `local as`). The session must open with
+    /// it too, and [`Self::role`] follows from it (eBGP when it differs from
+    /// the peer's AS).
+    pub local_as: Option<u32>,
 }
 
 /// A per-family limit on what a peer may send (RFC 4486: Cease, Maximum Number of Prefixes Reached).
@@ -150,6 +157,7 @@ impl PeerConfig {
             max_attr_bytes: None,
             allow_own_as: 0,
             next_hop_unchanged: false,
+            local_as: None,
         }
     }
 

@@ -817,6 +817,93 @@ static void check_error_contract(void)
 }
 
 /* Graceful restart, Adj-RIB views, the dropped-event count and the struct_size rules. */
+/* Finds attribute `type` in the UPDATE `m` (`len` bytes); its value and length. */
+static const uint8_t *update_attr(const uint8_t *m, size_t len, uint8_t type, size_t *vlen)
+{
+    struct update_view u;
+    if (!split_update(m, len, &u))
+        return NULL;
+    return find_attr(u.attrs, u.attrs_len, type, vlen);
+}
+
+/* The eBGP session options of rfl_peer_config: a per-session local AS
+ * (prepended, and the AS the loop check counts), the next hop left unchanged,
+ * and that AS allowed once in a received AS_PATH; read back as set. */
+static void check_ebgp_session_options(void)
+{
+    /* From client A: ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16. */
+    static const uint8_t from_a[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0,    47,   2,    0,    0,    0,    21,   0x40,
+                                     1,    1,    0,    0x40, 2,    0,    0x40, 3,    4,    10,   0,    0,
+                                     1,    0x40, 5,    4,    0,    0,    0,    100,  16,   10,   1};
+    /* From X (AS 65051): AS_PATH 65051 64999 (the session's AS once), NEXT_HOP 192.0.2.7; 10.7.0.0/16. */
+    static const uint8_t once[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0,    50,   2,    0,    0,    0,    24,   0x40,
+                                   1,    1,    0,    0x40, 2,    10,   2,    2,    0,    0,    0xfe, 0x1b,
+                                   0,    0,    0xfd, 0xe7, 0x40, 3,    4,    192,  0,    2,    7,    16,
+                                   10,   7};
+    /* The same with 64999 twice; 10.8.0.0/16. */
+    static const uint8_t twice[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0,    54,   2,    0,    0,    0,    28,   0x40,
+                                    1,    1,    0,    0x40, 2,    14,   2,    3,    0,    0,    0xfe, 0x1b,
+                                    0,    0,    0xfd, 0xe7, 0,    0,    0xfd, 0xe7, 0x40, 3,    4,    192,
+                                    0,    2,    7,    16,   10,   8};
+    rfl_engine_config cfg;
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
+    rfl_engine *e = NULL;
+    MUST(rfl_engine_new(&cfg, &e));
+    MUST(rfl_engine_set_ebgp_requires_policy(e, false));
+    uint32_t pa, px;
+    rfl_addr aa = {4, {10, 0, 0, 1}}, ax = {4, {192, 0, 2, 7}};
+    rfl_peer_config pc;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
+    CHECK(pc.allow_own_as == 0 && !pc.next_hop_unchanged && pc.local_as == 0, "session option defaults");
+    MUST(rfl_engine_add_peer(e, &pc, &pa));
+    MUST(rfl_peer_config_init(RFL_ROLE_EBGP, 65051, &ax, &pc, sizeof pc));
+    pc.local_v4 = (rfl_addr){4, {192, 0, 2, 254}};
+    pc.local_as = 64999;
+    pc.next_hop_unchanged = true;
+    pc.allow_own_as = 1;
+    MUST(rfl_engine_add_peer(e, &pc, &px));
+    rfl_peer_config got = {.struct_size = sizeof(rfl_peer_config)};
+    MUST(rfl_engine_peer_config(e, px, &got));
+    CHECK(got.local_as == 64999 && got.next_hop_unchanged && got.allow_own_as == 1,
+          "session options read back: local AS %u, next hop unchanged %d, allow own AS %u", got.local_as,
+          (int)got.next_hop_unchanged, (unsigned)got.allow_own_as);
+    rfl_negotiated n;
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    MUST(rfl_negotiated_unicast(0xC0000207u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, px, &n));
+    size_t len;
+    while (rfl_engine_poll_transmit(e, px, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_OK)
+        ;
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
+    MUST(rfl_engine_handle_message(e, pa, from_a, sizeof from_a, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1, "A's route accepted");
+    int seen = 0;
+    while (rfl_engine_poll_transmit(e, px, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_OK) {
+        size_t plen = 0, nlen = 0;
+        const uint8_t *path = update_attr(txbuf, len, 2, &plen);
+        const uint8_t *nh = update_attr(txbuf, len, 3, &nlen);
+        if (!path)
+            continue;
+        seen++;
+        /* AS_SEQUENCE of one: 64999 (4-octet). */
+        CHECK(plen == 6 && path[0] == 2 && path[1] == 1 && be32(path + 2) == 64999, "AS_PATH to X: %zu bytes",
+              plen);
+        CHECK(nh && nlen == 4 && be32(nh) == 0x0A000001u, "NEXT_HOP to X unchanged");
+    }
+    CHECK(seen == 1, "one UPDATE to X: %d", seen);
+    MUST(rfl_engine_handle_message(e, px, once, sizeof once, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1 && oc.rejected == 0,
+          "the session's AS once: accepted (%u, %u)", oc.announced, oc.rejected);
+    MUST(rfl_engine_handle_message(e, px, twice, sizeof twice, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 0 && oc.rejected == 1,
+          "the session's AS twice: a loop (%u, %u)", oc.announced, oc.rejected);
+    MUST(rfl_engine_free(e));
+}
+
 static void check_graceful_restart_and_views(void)
 {
     /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16 and 10.2.0.0/16. */
@@ -951,6 +1038,7 @@ int main(int argc, char **argv)
     table = calloc(table_cap, sizeof *table);
     txbuf = malloc(RFL_MAX_MESSAGE_LEN);
     check_graceful_restart_and_views();
+    check_ebgp_session_options();
 
     rfl_engine_config cfg;
     MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));

@@ -56,6 +56,7 @@ pub(super) struct KTarget {
     membership: Option<Arc<Membership>>,
     local_v4: Option<core::net::Ipv4Addr>,
     local_v6: Option<core::net::Ipv6Addr>,
+    local_as: Option<u32>,
 }
 
 /// The export rules of [`crate::engine::export`] for one path, without policy.
@@ -119,6 +120,7 @@ pub(super) fn out_block(
             keep_med: source == Source::Local,
             four_octet: t.four_octet,
             add_otc: false,
+            local_as: t.local_as,
         },
         (_, Source::Peer(Role::Client | Role::NonClient)) => ExportClass::Reflect {
             originator,
@@ -154,7 +156,11 @@ pub(super) struct ShareKey {
     four_octet: bool,
     max_len: usize,
     v6_next_hop: bool,
-    local: (Option<core::net::Ipv4Addr>, Option<core::net::Ipv6Addr>),
+    local: (
+        Option<core::net::Ipv4Addr>,
+        Option<core::net::Ipv6Addr>,
+        Option<u32>,
+    ),
 }
 
 impl Engine {
@@ -187,6 +193,7 @@ impl Engine {
             membership,
             local_v4: tp.cfg.local_v4,
             local_v6: tp.cfg.local_v6,
+            local_as: tp.cfg.local_as,
         })
     }
 
@@ -387,9 +394,9 @@ impl Engine {
             max_len: tp.tx_ctx.max_message_len(),
             v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
             local: if ebgp {
-                (tp.cfg.local_v4, tp.cfg.local_v6)
+                (tp.cfg.local_v4, tp.cfg.local_v6, tp.cfg.local_as)
             } else {
-                (None, None)
+                (None, None, None)
             },
         })
     }
