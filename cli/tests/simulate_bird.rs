@@ -186,6 +186,15 @@ fn bird_agrees_on_local_pref_between_ibgp_and_ebgp_paths() {
     agree_on_text("localpref", LOCALPREF, 4);
 }
 
+/// Workload peers (`localWorkloadSelector`) beside the mesh.
+const WORKLOADS: &str = include_str!("simulate_bird_workloads.yaml");
+
+#[test]
+fn bird_agrees_with_local_workload_peers() {
+    require_bird!();
+    agree_on_text("workloads", WORKLOADS, 3);
+}
+
 #[test]
 fn bird_agrees_on_mixed_cluster() {
     require_bird!();

@@ -718,3 +718,67 @@ fn vpnv4_to_ebgp_keeps_the_next_hop_and_prepends_our_as() {
     }
     assert!(attr(&g.reach[0].3, type_code::NEXT_HOP).is_none());
 }
+
+/// eBGP peers of one class share one encoding of the keyed routes they get
+/// (the same bytes, written once); a per-session local AS is part of the
+/// class: toward those peers the VPN route carries that AS, in an encoding of
+/// its own.
+#[test]
+fn vpnv4_to_ebgp_classes_share_an_encoding_per_local_as() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let ebgp = |e: &mut Engine, n: u8, local_as: Option<u32>| {
+        let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65010);
+        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 10));
+        cfg.local_as = local_as;
+        let x = e.add_peer(cfg);
+        e.peer_up(
+            x,
+            Negotiated {
+                router_id: rid(n),
+                ..neg
+            },
+        );
+        transmit(e, x);
+        x
+    };
+    let (x1, x2) = (ebgp(&mut e, 10, None), ebgp(&mut e, 11, None));
+    let (y1, y2) = (ebgp(&mut e, 12, Some(64999)), ebgp(&mut e, 13, Some(64999)));
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let msg = reach(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        vpn4(rd, 1001, [10, 1, 0], 16),
+        &[RT100],
+    );
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    let chunks = |e: &mut Engine, p: PeerId| -> Vec<bytes::Bytes> {
+        let c = e.take_transmit_chunks(p);
+        assert!(!c.is_empty(), "{p:?}");
+        c
+    };
+    let (cx1, cx2, cy1, cy2) = (
+        chunks(&mut e, x1),
+        chunks(&mut e, x2),
+        chunks(&mut e, y1),
+        chunks(&mut e, y2),
+    );
+    let ptrs = |c: &[bytes::Bytes]| -> Vec<*const u8> { c.iter().map(|b| b.as_ptr()).collect() };
+    assert_eq!(ptrs(&cx1), ptrs(&cx2), "one encoding for the class");
+    assert_eq!(
+        ptrs(&cy1),
+        ptrs(&cy2),
+        "one encoding for the local-AS class"
+    );
+    assert_ne!(ptrs(&cx1), ptrs(&cy1));
+    for (c, asn) in [(&cx1, AS), (&cy1, 64999)] {
+        let bytes: Vec<u8> = c.iter().flat_map(|b| b.iter().copied()).collect();
+        let pkt = UpdatePacket::new_checked(&bytes[..], &Context::MODERN).unwrap();
+        let repr = UpdateRepr::parse(&pkt);
+        match attr(&repr, type_code::AS_PATH) {
+            Some(AttributeValue::AsPath(p)) => assert_eq!(p, AsPath::sequence(&[asn])),
+            other => panic!("{other:?}"),
+        }
+    }
+}

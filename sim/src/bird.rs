@@ -442,7 +442,9 @@ fn render(
             PeerType::NodeToNodeMesh => "Mesh",
             PeerType::NodeSpecific => "Node",
             PeerType::Global => "Global",
+            PeerType::LocalWorkload => "Local_Workload",
         };
+        let workload = mine.peer_type == PeerType::LocalWorkload;
         let name = name_of(prefix, them.address);
         let same_as = mine.as_number == them.as_number;
         let names = s.filters_of(Endpoint::Node(node));
@@ -465,10 +467,13 @@ fn render(
                 let _ = writeln!(p, "  neighbor {} as {};", them.address, them.as_number);
             }
         }
-        let _ = writeln!(
-            p,
-            "  source address {local};  # The local address we use for the TCP connection"
-        );
+        // confd gives workload peers no source address (`sourceAddress: None`).
+        if !workload {
+            let _ = writeln!(
+                p,
+                "  source address {local};  # The local address we use for the TCP connection"
+            );
+        }
         if let Some(a) = mine.local_as {
             let _ = writeln!(p, "  local as {a};");
         }
@@ -1008,5 +1013,54 @@ spec:
             "fd52:464c::1:1:0"
         );
         assert_ne!(namespace_address_v6(1, 4), namespace_address_v6(0xfe, 4));
+    }
+
+    /// A workload peer as confd writes it: `Local_Workload_<address>`, the
+    /// workload's AS, the BGPPeer's `local as`, passive, no source address;
+    /// with a transport, disabled like any peer outside the cluster.
+    #[test]
+    fn local_workload_peers() {
+        let extra = "---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: child}
+spec: {node: a, localWorkloadSelector: \"app == 'bird'\", asNumber: 65401, localASNumber: 65002}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bird-0, namespace: child, labels: {app: bird}}
+spec: {nodeName: a}
+status: {podIP: 10.65.0.2}
+";
+        let text = format!("{CLUSTER}{extra}");
+        let c = Cluster::from_texts([("cluster.yaml", text.as_str())]).expect("cluster");
+        let plan = c.plan();
+        let blocks = c.pod_blocks().expect("blocks");
+        let i = plan.node_index("a").expect("node");
+        let r = render_ipv4(&plan, &blocks, i, None).expect("rendered");
+        let start = r
+            .find("protocol bgp Local_Workload_10_65_0_2 from bgp_template {")
+            .unwrap_or_else(|| panic!("{r}"));
+        let block = &r[start..];
+        let block = &block[..block.find("\n}\n").unwrap_or(block.len())];
+        for want in [
+            "  neighbor 10.65.0.2 as 65401;",
+            "  local as 65002;",
+            "  passive on;",
+            "  ttl security off;\n  multihop;",
+        ] {
+            assert!(block.contains(want), "{want}: {block}");
+        }
+        assert!(!block.contains("source address"), "{block}");
+        // Node b has no workload peer.
+        let b = plan.node_index("b").expect("node");
+        let rb = render_ipv4(&plan, &blocks, b, None).expect("rendered");
+        assert!(!rb.contains("Local_Workload"), "{rb}");
+        let t = loopback_transport(&plan, 1179);
+        let r = render_ipv4(&plan, &blocks, i, Some(&t)).expect("rendered");
+        let start = r
+            .find("protocol bgp Local_Workload_10_65_0_2")
+            .expect("protocol");
+        assert!(r[start..].contains("  disabled;"), "{r}");
     }
 }

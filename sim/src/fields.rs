@@ -66,7 +66,7 @@ pub const FIELDS: &[Field] = &[
     f("BGPPeer", "spec.keepOriginalNextHop", Routing, "next hop keep toward an eBGP peer (the route's next hop passed on, not the node's)"),
     f("BGPPeer", "spec.localASNumber", Routing, "local as N on that peering: the AS the node opens it with, prepends toward eBGP and loop-checks; between nodes, anything but the node's own AS keeps the session down (Bad Peer AS)"),
     f("BGPPeer", "spec.numAllowedLocalASNumbers", Routing, "allow local as N: paths holding the node's own AS up to N times are accepted (eBGP)"),
-    f("BGPPeer", "spec.localWorkloadSelector", NotSimulated, "peering with pods on the node: the simulator has no workloads"),
+    f("BGPPeer", "spec.localWorkloadSelector", Routing, "a passive session per address family with each selected workload (Pod, WorkloadEndpoint) on each local node; the workloads are peers outside the cluster"),
     f("BGPPeer", "spec.maxRestartTime", Session, "graceful restart time of the session"),
     f("BGPPeer", "spec.keepaliveTime", Session, "keepalive timer"),
     f("BGPPeer", "spec.password", Session, "TCP-MD5 secret (both ends are assumed to agree)"),
@@ -104,8 +104,8 @@ pub const FIELDS: &[Field] = &[
     f("BGPConfiguration", "spec.bindMode", Session, "listen on the node IP only (NodeIP) or all addresses"),
     f("BGPConfiguration", "spec.logSeverityScreen", NotRouting, "BIRD log level"),
     f("BGPConfiguration", "spec.ignoredInterfaces", NotRouting, "interfaces BIRD's direct protocol skips: no BGP export"),
-    f("BGPConfiguration", "spec.localWorkloadPeeringIPV4", NotSimulated, "address for peering with workloads: no workloads simulated"),
-    f("BGPConfiguration", "spec.localWorkloadPeeringIPV6", NotSimulated, "address for peering with workloads: no workloads simulated"),
+    f("BGPConfiguration", "spec.localWorkloadPeeringIPV4", Session, "the address nodes offer their IPv4 workload peers (a lint when they have none)"),
+    f("BGPConfiguration", "spec.localWorkloadPeeringIPV6", Session, "the address nodes offer their IPv6 workload peers (a lint when they have none)"),
     f("BGPConfiguration", "spec.programClusterRoutes", NotRouting, "who programs the kernel (BIRD or Felix), not what BGP carries"),
     f("BGPConfiguration", "spec.ipv4NormalRoutePriority", NotRouting, "kernel metric of routes"),
     f("BGPConfiguration", "spec.ipv6NormalRoutePriority", NotRouting, "kernel metric of routes"),
@@ -387,12 +387,6 @@ mod tests {
         assert!(notes.is_empty());
         let nat = uses.iter().find(|u| u.field == "spec.natOutgoing").unwrap();
         assert_eq!(nat.effect, Effect::NotRouting);
-        let peer = yaml(
-            "kind: BGPPeer\nmetadata: {name: p}\nspec: {localWorkloadSelector: \"app == 'x'\"}\n",
-        );
-        let (notes, _) = check("BGPPeer", "p", &peer);
-        assert_eq!(notes.len(), 1);
-        assert!(notes[0].message.contains("not simulated"));
         let peer = yaml("kind: BGPPeer\nmetadata: {name: p}\nspec: {localASNumber: 65010}\n");
         let (notes, uses) = check("BGPPeer", "p", &peer);
         assert!(notes.is_empty(), "{notes:?}");

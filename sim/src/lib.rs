@@ -25,6 +25,7 @@ pub mod resources;
 pub mod routes;
 pub mod selector;
 pub mod whatif;
+pub mod workloads;
 
 pub use error::Error;
 pub use network::Network;

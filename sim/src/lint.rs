@@ -18,7 +18,10 @@
 //!   evaluate;
 //! - a `peerIP` that is a Calico node's address (and an `asNumber` that is not
 //!   that node's AS);
-//! - a peering between a reflector and a node of another AS (eBGP, so no reflection).
+//! - a peering between a reflector and a node of another AS (eBGP, so no reflection);
+//! - a `localASNumber` on a session between two nodes (it never comes up);
+//! - a `localWorkloadSelector` that selects no workload, a workload several
+//!   `BGPPeer`s select, workload peerings without a `localWorkloadPeeringIPV4/6`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -198,7 +201,20 @@ impl Cluster {
                     ));
                 }
             }
-            if peer_sel.is_none() && p.peer_ip.is_none() {
+            if let Some(sel) = p.local_workload_selector.selector() {
+                let planned = plan
+                    .sessions
+                    .iter()
+                    .filter(|s| s.sources.contains(&Source::BgpPeer(k)))
+                    .count();
+                if planned == 0 {
+                    notes.push(warn(
+                        res.clone(),
+                        "spec.localWorkloadSelector",
+                        format!("`{sel}` selects no workload (Pod or WorkloadEndpoint with an address) on the nodes this BGPPeer applies to, or another BGPPeer earlier by name takes each of them"),
+                    ));
+                }
+            } else if peer_sel.is_none() && p.peer_ip.is_none() {
                 notes.push(warn(
                     res.clone(),
                     "spec.peerSelector",
@@ -210,6 +226,74 @@ impl Cluster {
                 .any(|s| s.sources.contains(&Source::BgpPeer(k)))
             {
                 notes.push(warn(res, "spec", "configures no session (its local and remote nodes are the same, or lack addresses)".to_string()));
+            }
+        }
+
+        // Workload peerings: several BGPPeers selecting one workload, and no
+        // peering address for the workloads to connect to.
+        let chosen = self.workload_peers();
+        for (&(l, w), &k) in &chosen {
+            let (Some(wl), Some(node)) = (self.workloads.get(w), self.nodes.get(l)) else {
+                continue;
+            };
+            let others: Vec<&str> = self
+                .bgp_peers
+                .iter()
+                .enumerate()
+                .filter(|&(j, p)| {
+                    j != k
+                        && p.local_workload_selector
+                            .selector()
+                            .is_some_and(|s| s.matches(&wl.labels))
+                        && self.local_nodes(p).contains(&l)
+                })
+                .map(|(_, p)| p.name.as_str())
+                .collect();
+            if let (false, Some(first)) = (others.is_empty(), self.bgp_peers.get(k)) {
+                notes.push(warn(
+                    format!("BGPPeer/{}", first.name),
+                    "spec.localWorkloadSelector",
+                    format!(
+                        "workload {} on node {} is selected by {} too: Felix peers it through {} only (the first by name)",
+                        wl.name,
+                        node.name,
+                        others.join(", "),
+                        first.name
+                    ),
+                ));
+            }
+        }
+        let cfg = &self.bgp_configuration;
+        for (v6, missing, field) in [
+            (
+                false,
+                cfg.local_workload_peering_ipv4.is_none(),
+                "spec.localWorkloadPeeringIPV4",
+            ),
+            (
+                true,
+                cfg.local_workload_peering_ipv6.is_none(),
+                "spec.localWorkloadPeeringIPV6",
+            ),
+        ] {
+            let n = plan
+                .sessions
+                .iter()
+                .filter(|s| {
+                    s.a.peer_type == crate::plan::PeerType::LocalWorkload
+                        && (s.family == crate::plan::Family::Ipv6) == v6
+                })
+                .count();
+            if missing && n > 0 {
+                notes.push(warn(
+                    "BGPConfiguration/default".to_string(),
+                    field,
+                    format!(
+                        "{n} {} workload peering(s) planned but no {} set: Felix programs no peering address on the workloads' interfaces, so each workload must be configured with its node's own address",
+                        if v6 { "IPv6" } else { "IPv4" },
+                        field.trim_start_matches("spec.")
+                    ),
+                ));
             }
         }
 

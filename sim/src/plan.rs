@@ -54,6 +54,8 @@ pub enum PeerType {
     NodeSpecific,
     /// From the node-to-node mesh.
     NodeToNodeMesh,
+    /// With a workload on the node, from a `BGPPeer` with `localWorkloadSelector`.
+    LocalWorkload,
 }
 
 impl PeerType {
@@ -63,6 +65,7 @@ impl PeerType {
             PeerType::Global => "global",
             PeerType::NodeSpecific => "node specific",
             PeerType::NodeToNodeMesh => "node-to-node mesh",
+            PeerType::LocalWorkload => "local workload",
         }
     }
 }
@@ -141,13 +144,16 @@ impl PlannedNode {
     }
 }
 
-/// A peer outside the cluster, from a `BGPPeer` `peerIP`.
+/// A peer outside the cluster, from a `BGPPeer` `peerIP` or `localWorkloadSelector`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct ExternalPeer {
-    /// `spec.peerIP`.
+    /// `spec.peerIP`, or the workload's address.
     pub address: IpAddr,
     /// `spec.asNumber`.
     pub as_number: u32,
+    /// The workload (`namespace/name`) for a `localWorkloadSelector` peer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
 }
 
 /// One end of a session, with that end's view of the other.
@@ -281,6 +287,17 @@ struct Pending {
     hi_peers: Vec<usize>,
 }
 
+/// The index of `x` in `externals`, added if new.
+fn external(externals: &mut Vec<ExternalPeer>, x: ExternalPeer) -> usize {
+    match externals.iter().position(|e| *e == x) {
+        Some(i) => i,
+        None => {
+            externals.push(x);
+            externals.len() - 1
+        }
+    }
+}
+
 fn merge(t: &mut Option<PeerType>, new: PeerType) {
     *t = Some(t.map_or(new, |old| old.max(new)));
 }
@@ -332,6 +349,46 @@ impl Plan {
 }
 
 impl Cluster {
+    /// The nodes a `BGPPeer` configures: `node`, else those `nodeSelector` selects, else all.
+    pub fn local_nodes(&self, peer: &crate::resources::BgpPeer) -> Vec<usize> {
+        if let Some(name) = &peer.node {
+            self.nodes
+                .iter()
+                .position(|n| &n.name == name)
+                .into_iter()
+                .collect()
+        } else if let Some(sel) = peer.node_selector.selector() {
+            (0..self.nodes.len())
+                .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
+                .collect()
+        } else {
+            (0..self.nodes.len()).collect()
+        }
+    }
+
+    /// Which `BGPPeer` each (node, workload on it) peers through: as Felix
+    /// picks it, the first by name of those that configure the node and whose
+    /// `localWorkloadSelector` selects the workload.
+    pub fn workload_peers(&self) -> BTreeMap<(usize, usize), usize> {
+        let mut out = BTreeMap::new();
+        for (k, peer) in self.bgp_peers.iter().enumerate() {
+            let Some(sel) = peer.local_workload_selector.selector() else {
+                continue;
+            };
+            for l in self.local_nodes(peer) {
+                let Some(node) = self.nodes.get(l) else {
+                    continue;
+                };
+                for (w, wl) in self.workloads.iter().enumerate() {
+                    if wl.node == node.name && sel.matches(&wl.labels) {
+                        out.entry((l, w)).or_insert(k);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Plans the BGP sessions calico/node would open for this cluster.
     pub fn plan(&self) -> Plan {
         let nodes: Vec<PlannedNode> = self
@@ -407,6 +464,7 @@ impl Cluster {
             }
         }
 
+        let workload_peers = self.workload_peers();
         for (k, peer) in self.bgp_peers.iter().enumerate() {
             let src = Source::BgpPeer(k);
             let ptype = if peer.is_global() {
@@ -416,20 +474,37 @@ impl Cluster {
             };
             // `reversePeering: Manual`: the remote nodes get no configuration from this peer.
             let reverse = (!peer.reverse_peering_manual).then_some(ptype);
-            let locals: Vec<usize> = if let Some(name) = &peer.node {
-                self.nodes
-                    .iter()
-                    .position(|n| &n.name == name)
-                    .into_iter()
-                    .collect()
-            } else if let Some(sel) = peer.node_selector.selector() {
-                (0..self.nodes.len())
-                    .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
-                    .collect()
-            } else {
-                (0..self.nodes.len()).collect()
-            };
-            if let Some(sel) = peer.peer_selector.selector() {
+            let locals = self.local_nodes(peer);
+            if peer.local_workload_selector.selector().is_some() {
+                // A passive session per family with each workload Felix gives this peer.
+                for (&(l, w), _) in workload_peers.iter().filter(|(_, &p)| p == k) {
+                    let Some(wl) = self.workloads.get(w) else {
+                        continue;
+                    };
+                    for f in families {
+                        let (Some(ip), true) = (
+                            wl.address(f == Family::Ipv6),
+                            nodes.get(l).and_then(|n| n.address(f)).is_some(),
+                        ) else {
+                            continue;
+                        };
+                        let x = ExternalPeer {
+                            address: ip,
+                            as_number: peer.as_number.unwrap_or(0),
+                            workload: Some(wl.name.clone()),
+                        };
+                        let remote = Endpoint::External(external(&mut externals, x));
+                        add(
+                            f,
+                            Endpoint::Node(l),
+                            remote,
+                            PeerType::LocalWorkload,
+                            None,
+                            src,
+                        );
+                    }
+                }
+            } else if let Some(sel) = peer.peer_selector.selector() {
                 let remotes: Vec<usize> = (0..self.nodes.len())
                     .filter(|&i| self.nodes.get(i).is_some_and(|n| sel.matches(&n.labels)))
                     .collect();
@@ -461,20 +536,14 @@ impl Cluster {
                     .position(|n| n.address(family) == Some(ip) && n.as_number == asn)
                 {
                     Some(r) => Endpoint::Node(r),
-                    None => {
-                        let x = ExternalPeer {
+                    None => Endpoint::External(external(
+                        &mut externals,
+                        ExternalPeer {
                             address: ip,
                             as_number: asn,
-                        };
-                        let idx = match externals.iter().position(|e| *e == x) {
-                            Some(i) => i,
-                            None => {
-                                externals.push(x);
-                                externals.len() - 1
-                            }
-                        };
-                        Endpoint::External(idx)
-                    }
+                            workload: None,
+                        },
+                    )),
                 };
                 for &l in &locals {
                     if remote == Endpoint::Node(l)
@@ -605,8 +674,10 @@ impl Cluster {
                 let both_nodes = matches!(x, Endpoint::Node(_)) && matches!(y, Endpoint::Node(_));
                 let global = mesh || xt == PeerType::Global || yt == PeerType::Global;
                 // calico/node compares the addresses as text.
+                // A node waits for its workload peers to connect (confd's `passive on`).
+                let workload = xt == PeerType::LocalWorkload || yt == PeerType::LocalWorkload;
                 let passive = |me: IpAddr, them: IpAddr| {
-                    both_nodes && global && them.to_string() > me.to_string()
+                    (both_nodes && global && them.to_string() > me.to_string()) || workload
                 };
                 Session {
                     family,

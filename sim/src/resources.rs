@@ -144,7 +144,7 @@ pub struct BgpPeer {
     pub filters: Vec<String>,
     /// `spec.maxRestartTime` in seconds (graceful restart time; BIRD's 120 s when unset).
     pub max_restart_time: Option<u32>,
-    /// `spec.localASNumber`: the AS this end uses on the session (not simulated).
+    /// `spec.localASNumber`: the AS this end opens the session with (BIRD's `local as`).
     pub local_as_number: Option<u32>,
     /// `spec.numAllowedLocalASNumbers`: how many times the node's own AS may be in a received AS_PATH (BIRD's `allow local as`).
     pub num_allowed_local_as: Option<u8>,
@@ -154,6 +154,8 @@ pub struct BgpPeer {
     pub ttl_security: Option<u8>,
     /// `spec.reversePeering: Manual`: the remote nodes are not configured by this peer.
     pub reverse_peering_manual: bool,
+    /// `spec.localWorkloadSelector`: the workloads on each local node it peers with.
+    pub local_workload_selector: SelectorField,
 }
 
 /// `spec.nextHopMode` of a `BGPPeer`.
@@ -362,6 +364,10 @@ pub struct BgpConfiguration {
     pub prefix_advertisements: Vec<PrefixAdvertisement>,
     /// `spec.nodeMeshMaxRestartTime` in seconds (120 when unset).
     pub node_mesh_max_restart_time: Option<u32>,
+    /// `spec.localWorkloadPeeringIPV4`: the address a node offers the workloads it peers with.
+    pub local_workload_peering_ipv4: Option<Ipv4Addr>,
+    /// `spec.localWorkloadPeeringIPV6`.
+    pub local_workload_peering_ipv6: Option<Ipv6Addr>,
 }
 
 impl BgpConfiguration {
@@ -456,6 +462,8 @@ pub struct Cluster {
     pub fields: Vec<crate::fields::FieldUse>,
     /// Kubernetes Services, sorted by `namespace/name`.
     pub services: Vec<Service>,
+    /// Workloads (`Pod`s, `WorkloadEndpoint`s) with an address, sorted by `namespace/name`.
+    pub workloads: Vec<crate::workloads::Workload>,
     /// Ready endpoint nodes per `namespace/service` from `EndpointSlice`s (merged into `services`).
     #[serde(skip)]
     pub endpoint_slices: BTreeMap<String, std::collections::BTreeSet<String>>,
@@ -605,6 +613,17 @@ fn get_selector(
             path,
             format!("expected a selector string, found {}", describe(other)),
         )),
+    }
+}
+
+/// An IP address field (absent or empty: `None`).
+fn get_address(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Option<IpAddr>, Error> {
+    match get_str(ctx, v, key, path)? {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ctx.err(path, format!("expected an IP address, found {s:?}"))),
     }
 }
 
@@ -1215,6 +1234,27 @@ impl Cluster {
         if kind == "EndpointSlice" && api.starts_with("discovery.k8s.io/") {
             return self.add_endpoint_slice(&ctx, v);
         }
+        let workload = match (kind.as_str(), api) {
+            ("Pod", "v1") => Some(crate::workloads::from_pod(v)),
+            ("WorkloadEndpoint", a) if is_calico_api(a) => {
+                Some(crate::workloads::from_workload_endpoint(v))
+            }
+            _ => None,
+        };
+        if let Some(w) = workload {
+            let w = w.map_err(|(field, message)| ctx.err(field, message))?;
+            if let Some(w) = w {
+                match self.workloads.binary_search_by(|x| x.name.cmp(&w.name)) {
+                    Ok(i) => {
+                        if let Some(old) = self.workloads.get_mut(i) {
+                            *old = w;
+                        }
+                    }
+                    Err(i) => self.workloads.insert(i, w),
+                }
+            }
+            return Ok(());
+        }
         if !is_calico_api(api) {
             if matches!(
                 kind.as_str(),
@@ -1370,6 +1410,27 @@ impl Cluster {
             "spec.peerSelector",
             &mut self.notes,
         )?;
+        let local_workload_selector = get_selector(
+            ctx,
+            spec,
+            "localWorkloadSelector",
+            "spec.localWorkloadSelector",
+            &mut self.notes,
+        )?;
+        if local_workload_selector.selector().is_some() {
+            if peer_ip.is_some() || peer_selector.selector().is_some() {
+                return Err(ctx.err(
+                    "spec.localWorkloadSelector",
+                    "cannot be set together with spec.peerIP or spec.peerSelector",
+                ));
+            }
+            if as_number.is_none() {
+                return Err(ctx.err(
+                    "spec.asNumber",
+                    "required when spec.localWorkloadSelector is set (the workloads' AS)",
+                ));
+            }
+        }
         let keep_original_next_hop =
             get_bool(ctx, spec, "keepOriginalNextHop", "spec.keepOriginalNextHop")?
                 .unwrap_or(false);
@@ -1465,6 +1526,7 @@ impl Cluster {
             has_password,
             ttl_security,
             reverse_peering_manual,
+            local_workload_selector,
         };
         if let Some(old) = self.bgp_peers.iter_mut().find(|p| p.name == peer.name) {
             *old = peer;
@@ -1669,6 +1731,32 @@ impl Cluster {
                 "nodeMeshMaxRestartTime",
                 "spec.nodeMeshMaxRestartTime",
             )?,
+            local_workload_peering_ipv4: get_address(
+                ctx,
+                spec,
+                "localWorkloadPeeringIPV4",
+                "spec.localWorkloadPeeringIPV4",
+            )?
+            .map(|a| match a {
+                IpAddr::V4(a) => Ok(a),
+                IpAddr::V6(_) => {
+                    Err(ctx.err("spec.localWorkloadPeeringIPV4", "expected an IPv4 address"))
+                }
+            })
+            .transpose()?,
+            local_workload_peering_ipv6: get_address(
+                ctx,
+                spec,
+                "localWorkloadPeeringIPV6",
+                "spec.localWorkloadPeeringIPV6",
+            )?
+            .map(|a| match a {
+                IpAddr::V6(a) => Ok(a),
+                IpAddr::V4(_) => {
+                    Err(ctx.err("spec.localWorkloadPeeringIPV6", "expected an IPv6 address"))
+                }
+            })
+            .transpose()?,
         };
         self.has_bgp_configuration = true;
         Ok(())

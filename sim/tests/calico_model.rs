@@ -586,3 +586,191 @@ spec: {node: b, peerIP: 10.0.0.51, asNumber: 65100, localASNumber: 65100}
     let on_a = route(&net, "a", &block(&net, "b")).expect("b's block on a");
     assert_eq!(on_a.paths, 2, "{on_a:?}");
 }
+
+/// Workloads a node peers with (`localWorkloadSelector`): one passive session
+/// per family the workload and the node both have an address in, through the
+/// first `BGPPeer` by name that applies to the node and selects it; host
+/// network, finished and unselected pods get none.
+const WORKLOADS: &str = "---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec: {localWorkloadPeeringIPV4: 169.254.0.179}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: global-red}
+spec: {localWorkloadSelector: \"color == 'red'\", asNumber: 65401}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: node-blue}
+spec: {node: b, localWorkloadSelector: \"color == 'blue'\", asNumber: 65401, localASNumber: 65002}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: zz-red-too}
+spec: {node: a, localWorkloadSelector: \"color == 'red'\", asNumber: 65402}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: red-0, namespace: child, labels: {color: red}}
+spec: {nodeName: a}
+status: {phase: Running, podIPs: [{ip: 10.65.0.2}, {ip: \"fd00:65::2\"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: red-1, namespace: child, labels: {color: red}}
+spec: {nodeName: b}
+status: {phase: Running, podIP: 10.65.1.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: blue-0, namespace: child, labels: {color: blue}}
+spec: {nodeName: a}
+status: {phase: Running, podIP: 10.65.0.3}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: blue-1, namespace: child, labels: {color: blue}}
+spec: {nodeName: b}
+status: {phase: Running, podIP: 10.65.1.3}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: green-0, namespace: child, labels: {color: green}}
+spec: {nodeName: c}
+status: {phase: Running, podIP: 10.65.2.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: red-host, namespace: child, labels: {color: red}}
+spec: {nodeName: c, hostNetwork: true}
+status: {phase: Running, podIP: 10.0.0.3}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: red-done, namespace: child, labels: {color: red}}
+spec: {nodeName: c}
+status: {phase: Succeeded, podIP: 10.65.2.9}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: c-k8s-red--2-eth0, namespace: other, labels: {color: red}}
+spec: {node: c, pod: red-2, ipNetworks: [10.65.2.3/32]}
+";
+
+#[test]
+fn local_workload_selector_plans_passive_sessions_with_the_selected_workloads() {
+    use reflector_sim::plan::{Endpoint, PeerType, Source};
+    let c = cluster(WORKLOADS);
+    let net = run(&c);
+    let plan = net.plan();
+    let mut got: Vec<(String, String, u32, Option<u32>, String, bool)> = plan
+        .sessions
+        .iter()
+        .filter(|s| s.a.peer_type == PeerType::LocalWorkload)
+        .map(|s| {
+            let Endpoint::External(x) = s.b.endpoint else {
+                panic!("{s:?}")
+            };
+            let Source::BgpPeer(k) = s.sources[0] else {
+                panic!("{s:?}")
+            };
+            (
+                plan.endpoint_name(s.a.endpoint),
+                plan.externals[x].workload.clone().unwrap(),
+                s.b.as_number,
+                s.a.local_as,
+                c.bgp_peers[k].name.clone(),
+                s.a.passive,
+            )
+        })
+        .collect();
+    got.sort();
+    let row = |n: &str, w: &str, asn: u32, local: Option<u32>, p: &str| {
+        (
+            n.to_string(),
+            w.to_string(),
+            asn,
+            local,
+            p.to_string(),
+            true,
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            row("a", "child/red-0", 65401, None, "global-red"),
+            row("b", "child/blue-1", 65401, Some(65002), "node-blue"),
+            row("b", "child/red-1", 65401, None, "global-red"),
+            row("c", "other/red-2", 65401, None, "global-red"),
+        ]
+    );
+    // Workloads are peers outside the cluster: sessions to them are eBGP
+    // here (65401 against the cluster's 64512) and never come up in the
+    // simulation; every node still has the others' blocks.
+    for n in ["a", "b", "c"] {
+        for o in ["a", "b", "c"] {
+            assert!(
+                route(&net, n, &block(&net, o)).is_some(),
+                "{o}'s block on {n}"
+            );
+        }
+    }
+    let notes = c.lint_plan(plan);
+    assert!(
+        notes.iter().any(|n| n.resource == "BGPPeer/global-red"
+            && n.field == "spec.localWorkloadSelector"
+            && n.message.contains("child/red-0")
+            && n.message.contains("zz-red-too")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.field == "spec.localWorkloadPeeringIPV4"),
+        "{notes:?}"
+    );
+    // zz-red-too loses every workload to global-red: it configures nothing.
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.resource == "BGPPeer/zz-red-too" && n.field == "spec.localWorkloadSelector"),
+        "{notes:?}"
+    );
+    // Without the peering address, a lint says the workloads have none.
+    let bare = WORKLOADS.replace(
+        "spec: {localWorkloadPeeringIPV4: 169.254.0.179}",
+        "spec: {}",
+    );
+    assert_ne!(bare, WORKLOADS);
+    let c = cluster(&bare);
+    let notes = c.lint_plan(&c.plan());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.field == "spec.localWorkloadPeeringIPV4"
+                && n.message.starts_with("4 IPv4 workload peering")),
+        "{notes:?}"
+    );
+    // Calico's validation: an AS is required, peerIP excluded.
+    for (edit, field) in [
+        ((", asNumber: 65402}", "}"), "spec.asNumber"),
+        (
+            (
+                "spec: {node: a, localWorkloadSelector",
+                "spec: {node: a, peerIP: 192.0.2.1, localWorkloadSelector",
+            ),
+            "spec.localWorkloadSelector",
+        ),
+    ] {
+        let text = WORKLOADS.replace(edit.0, edit.1);
+        assert_ne!(text, WORKLOADS);
+        let y = format!(
+            "---\napiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {{name: a}}\nspec: {{bgp: {{ipv4Address: 10.0.0.1/24}}}}\n{text}"
+        );
+        let e = Cluster::from_yaml_str(&y).unwrap_err().to_string();
+        assert!(e.contains(field), "{e}");
+    }
+}

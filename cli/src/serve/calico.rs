@@ -32,7 +32,7 @@ use std::path::Path;
 use reflector_core::engine::AddPathSend;
 use reflector_core::reflect::Role;
 use reflector_core::wire::AfiSafi;
-use reflector_sim::plan::{Endpoint, Family, PeerRole, Source};
+use reflector_sim::plan::{Endpoint, Family, PeerRole, PeerType, Source};
 use reflector_sim::{Cluster, Note, Severity};
 
 use super::config::{Config, ConfigError, PeerLimits, PeerSecurity, PeerSpec};
@@ -266,13 +266,17 @@ pub fn config_for_node_with(
                 }
                 (name, port)
             }
-            Endpoint::External(_) => {
+            Endpoint::External(x) => {
                 let resource = session.sources.iter().find_map(|s| match s {
                     Source::BgpPeer(k) => cluster.bgp_peers.get(*k).map(|p| p.name.clone()),
                     Source::Mesh => None,
                 });
+                // A workload peer is named by its workload (one BGPPeer selects many).
+                let workload = plan.externals.get(x).and_then(|e| e.workload.clone());
                 (
-                    resource.unwrap_or_else(|| plan.endpoint_name(them.endpoint)),
+                    workload
+                        .or(resource)
+                        .unwrap_or_else(|| plan.endpoint_name(them.endpoint)),
                     179,
                 )
             }
@@ -286,7 +290,8 @@ pub fn config_for_node_with(
             address: them.address,
             asn: them.as_number,
             role: role(mine.role),
-            passive: false,
+            // calico/node waits for its workload peers to connect.
+            passive: mine.peer_type == PeerType::LocalWorkload,
             port,
             local_address: local(session.family),
             hold_time: HOLD_TIME,
@@ -576,6 +581,59 @@ spec: {node: rr, peerIP: 198.51.100.1, asNumber: 65001, localASNumber: 65002}
         c.validate().unwrap();
         assert_eq!(c.peers[0].local_as, Some(65001));
         assert_ne!(c.peers[0].role, Role::Ebgp, "same AS at both ends: iBGP");
+    }
+
+    /// Workload peers: passive, named by their workload, with the BGPPeer's
+    /// AS and local AS.
+    #[test]
+    fn local_workload_peers_are_passive_and_named_by_workload() {
+        let text = include_str!("../../tests/simulate_bird_workloads.yaml");
+        let cluster = Cluster::from_yaml_str(text).unwrap();
+        let (c, _) = config_for_node(&cluster, "b", &[]).unwrap();
+        c.validate().unwrap();
+        type Row<'a> = (&'a str, IpAddr, u32, Option<u32>, bool, Role);
+        let workloads: Vec<Row<'_>> = c
+            .peers
+            .iter()
+            .filter(|p| p.name.starts_with("child/"))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.address,
+                    p.asn,
+                    p.local_as,
+                    p.passive,
+                    p.role,
+                )
+            })
+            .collect();
+        assert_eq!(
+            workloads,
+            vec![
+                (
+                    "child/red-1",
+                    ip("10.65.1.2"),
+                    65401,
+                    None,
+                    true,
+                    Role::Ebgp
+                ),
+                (
+                    "child/blue-1",
+                    ip("10.65.1.3"),
+                    65401,
+                    Some(65002),
+                    true,
+                    Role::Ebgp
+                ),
+            ]
+        );
+        // The mesh peers are not passive.
+        assert!(c
+            .peers
+            .iter()
+            .filter(|p| !p.name.starts_with("child/"))
+            .all(|p| !p.passive));
     }
 
     #[test]
