@@ -28,6 +28,12 @@ pub struct DecisionConfig {
     pub ignore_igp_cost: bool,
     /// LOCAL_PREF assumed where absent.
     pub default_local_pref: u32,
+    /// A path we originate wins over every learned one whose next hop
+    /// resolves, before LOCAL_PREF ([`Step::Local`]): BIRD's protocol
+    /// preference (a static route beats a BGP one), most daemons' weight for
+    /// local routes. Off by default: RFC 4271 §9.1.1 leaves the preference of
+    /// local routes to the implementation.
+    pub prefer_local: bool,
 }
 
 impl Default for DecisionConfig {
@@ -38,6 +44,7 @@ impl Default for DecisionConfig {
             prefer_oldest: false,
             ignore_igp_cost: false,
             default_local_pref: 100,
+            prefer_local: false,
         }
     }
 }
@@ -75,7 +82,8 @@ pub fn addr_key(a: IpAddr) -> u128 {
 
 /// Compare two candidates: `Less` means `a` is preferred.
 ///
-/// Steps, in order: next hop reachable; highest LOCAL_PREF; shortest AS_PATH;
+/// Steps, in order: next hop reachable; (a path we originate, with
+/// `prefer_local`); highest LOCAL_PREF; shortest AS_PATH;
 /// lowest ORIGIN; lowest MED (when `with_med`); eBGP over iBGP; lowest IGP
 /// cost; (prefer-oldest); lowest router ID, with ORIGINATOR_ID in its place
 /// when present; shortest CLUSTER_LIST; lowest peer address; then peer and
@@ -90,6 +98,7 @@ pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: boo
     let rid = |c: &Candidate| c.info.originator_id.unwrap_or(c.router_id);
     b.reachable
         .cmp(&a.reachable)
+        .then_with(|| Step::Local.order(a, b, cfg, with_med))
         .then_with(|| lp(b).cmp(&lp(a)))
         .then_with(|| a.info.as_path_len.cmp(&b.info.as_path_len))
         .then_with(|| a.info.origin.cmp(&b.info.origin))
@@ -128,6 +137,8 @@ pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig, with_med: boo
 pub enum Step {
     /// The next hop resolves (RFC 4271 §9.1.2.1).
     NextHop,
+    /// A path we originate (only with [`DecisionConfig::prefer_local`]).
+    Local,
     /// Highest LOCAL_PREF (RFC 4271 §9.1.1).
     LocalPref,
     /// Shortest AS_PATH (RFC 4271 §9.1.2.2 a).
@@ -154,8 +165,9 @@ pub enum Step {
 
 impl Step {
     /// Every step, in decision order.
-    pub const ALL: [Step; 12] = [
+    pub const ALL: [Step; 13] = [
         Step::NextHop,
+        Step::Local,
         Step::LocalPref,
         Step::AsPathLength,
         Step::Origin,
@@ -173,6 +185,7 @@ impl Step {
     pub const fn name(self) -> &'static str {
         match self {
             Step::NextHop => "next-hop-unreachable",
+            Step::Local => "local-origin",
             Step::LocalPref => "local-pref",
             Step::AsPathLength => "as-path-length",
             Step::Origin => "origin",
@@ -198,6 +211,10 @@ impl Step {
         let rid = |c: &Candidate| c.info.originator_id.unwrap_or(c.router_id);
         match self {
             Step::NextHop => b.reachable.cmp(&a.reachable),
+            Step::Local if cfg.prefer_local => {
+                (b.peer == PeerId::LOCAL).cmp(&(a.peer == PeerId::LOCAL))
+            }
+            Step::Local => Ordering::Equal,
             Step::LocalPref => lp(b).cmp(&lp(a)),
             Step::AsPathLength => a.info.as_path_len.cmp(&b.info.as_path_len),
             Step::Origin => a.info.origin.cmp(&b.info.origin),

@@ -52,6 +52,7 @@ fn step_names_are_the_documented_ones() {
         names,
         [
             "next-hop-unreachable",
+            "local-origin",
             "local-pref",
             "as-path-length",
             "origin",
@@ -295,4 +296,58 @@ fn rank_equals_naive_group_selection_on_random_sets() {
         }
         assert_eq!(got, want, "round {round}");
     }
+}
+
+/// `prefer_local` (BIRD's protocol preference for a static route): our own
+/// path wins over a learned one with a higher LOCAL_PREF, a shorter AS_PATH
+/// or a lower router ID, but not over nothing when its next hop does not
+/// resolve; off, the RFC steps decide as for any path.
+#[test]
+fn prefer_local_puts_our_path_first_after_reachability() {
+    let mut learned = cand(1);
+    learned.info.local_pref = Some(500);
+    learned.info.as_path_len = 0;
+    learned.info.neighbor_as = NO_NEIGHBOR_AS;
+    let mut own = cand(9);
+    own.peer = PeerId::LOCAL;
+    own.info.neighbor_as = NO_NEIGHBOR_AS;
+    let off = DecisionConfig::default();
+    let on = DecisionConfig {
+        prefer_local: true,
+        ..DecisionConfig::default()
+    };
+    let first = |v: Vec<Candidate>, cfg: &DecisionConfig| {
+        let mut v = v;
+        rank(&mut v, cfg);
+        v[0].peer
+    };
+    assert_eq!(first(vec![own, learned], &off), PeerId(1));
+    assert_eq!(explain(&learned, &own, &off, true), Some(Step::LocalPref));
+    assert_eq!(first(vec![learned, own], &on), PeerId::LOCAL);
+    assert_eq!(first(vec![own, learned], &on), PeerId::LOCAL);
+    assert_eq!(explain(&own, &learned, &on, true), Some(Step::Local));
+    assert_eq!(explain(&learned, &own, &on, true), None);
+    assert_eq!(
+        compare(&own, &learned, &on, false),
+        std::cmp::Ordering::Less
+    );
+    assert_eq!(
+        compare(&learned, &own, &on, false),
+        std::cmp::Ordering::Greater
+    );
+    // Two learned paths: the knob changes nothing.
+    let mut other = learned;
+    other.peer = PeerId(2);
+    other.router_id = 2;
+    other.peer_addr = 2;
+    assert_eq!(first(vec![other, learned], &on), PeerId(1));
+    assert_eq!(explain(&learned, &other, &on, true), Some(Step::RouterId));
+    // Reachability still comes first.
+    let mut unreachable = own;
+    unreachable.reachable = false;
+    assert_eq!(first(vec![unreachable, learned], &on), PeerId(1));
+    assert_eq!(
+        explain(&learned, &unreachable, &on, true),
+        Some(Step::NextHop)
+    );
 }

@@ -106,13 +106,14 @@ fn candidates(max: usize) -> impl Strategy<Value = Vec<Candidate>> {
 }
 
 fn config(always_compare_med: bool) -> impl Strategy<Value = DecisionConfig> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        move |(missing_med_worst, prefer_oldest, ignore_igp_cost)| DecisionConfig {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        move |(missing_med_worst, prefer_oldest, ignore_igp_cost, prefer_local)| DecisionConfig {
             always_compare_med,
             missing_med_worst,
             prefer_oldest,
             ignore_igp_cost,
             default_local_pref: 100,
+            prefer_local,
         },
     )
 }

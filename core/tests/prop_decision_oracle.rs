@@ -660,6 +660,8 @@ fn engine(c: &Case) -> (Engine, Vec<PeerId>, PeerId) {
         ignore_igp_cost: c.knobs.ignore_igp_cost,
         prefer_oldest: false,
         default_local_pref: DEFAULT_LOCAL_PREF,
+        // The RFC has no step for paths we originate (none here).
+        prefer_local: false,
     };
     let mut e = Engine::new(cfg);
     if let Some(table) = c.igp.0 {

@@ -801,6 +801,7 @@ pub unsafe extern "C" fn rfl_engine_new(
             prefer_oldest: c.prefer_oldest,
             ignore_igp_cost: c.ignore_igp_cost,
             default_local_pref: c.default_local_pref,
+            ..DecisionConfig::default()
         };
         cfg.record_events = c.record_events;
         cfg.max_events = c.max_events;

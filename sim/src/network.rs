@@ -126,6 +126,9 @@ fn new_engine(plan: &Plan, i: usize) -> Engine {
     // calico/node's BIRD sessions all carry import and export filters:
     // RFC 8212's default-deny never applies there.
     cfg.ebgp_requires_policy = false;
+    // BIRD prefers the node's own (static) route to any BGP one by protocol
+    // preference (200 against 100).
+    cfg.decision.prefer_local = true;
     Engine::new(cfg)
 }
 

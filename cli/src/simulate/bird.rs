@@ -872,17 +872,12 @@ pub fn cross_check(
                 (Some(s), Some(b)) if s.next_hops != b.next_hops => "next hops",
                 (Some(s), Some(b)) if s.paths != b.paths => "paths",
                 (Some(s), Some(b)) if s.attributes != b.attributes => "attributes",
-                // BIRD prefers the node's own (static) route by protocol
-                // preference; the engine ranks it as any other path. Best
-                // paths are compared where the node does not originate the
-                // prefix itself.
                 (Some(s), Some(b))
                     if s.best != b.best
                         && !b
                             .best
                             .as_ref()
-                            .is_some_and(|x| s.tied_with_best.contains(x))
-                        && !s.next_hops.contains(own_of(family_of(k))) =>
+                            .is_some_and(|x| s.tied_with_best.contains(x)) =>
                 {
                     "best path"
                 }
