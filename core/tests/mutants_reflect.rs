@@ -436,3 +436,28 @@ fn ebgp_export_sets_our_mp_next_hop() {
     );
     assert_eq!(out.mp_next_hop.as_deref(), Some(&theirs.octets()[..]));
 }
+
+/// The role and loop-reason names are the daemon's output format (`show
+/// peers`, events, the JSON control interface): fixed and distinct.
+#[test]
+fn role_and_loop_reason_names_are_the_documented_ones() {
+    use reflector_core::reflect::LoopReason;
+    let roles: Vec<&str> = [Role::Client, Role::NonClient, Role::Ebgp]
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    assert_eq!(roles, ["client", "non-client", "ebgp"]);
+    let reasons: Vec<&str> = [
+        LoopReason::ClusterList,
+        LoopReason::OriginatorId,
+        LoopReason::AsPath,
+        LoopReason::RouteLeak,
+    ]
+    .iter()
+    .map(|r| r.as_str())
+    .collect();
+    assert_eq!(
+        reasons,
+        ["cluster-list", "originator-id", "as-path", "route-leak"]
+    );
+}

@@ -296,6 +296,10 @@ pub struct ClusterSummary {
     pub global_sessions: usize,
     /// Sessions from node-specific `BGPPeer`s (by either end's view).
     pub node_specific_sessions: usize,
+    /// IPv4 and IPv6 sessions with workloads (`localWorkloadSelector`).
+    pub local_workload_sessions: usize,
+    /// IPv4 sessions with workloads (left out of the share of the full mesh).
+    pub ipv4_local_workload_sessions: usize,
     /// BGP messages exchanged, once a network has run.
     pub messages: Option<u64>,
     /// Bytes exchanged, once a network has run.
@@ -324,6 +328,12 @@ impl Plan {
             mesh_sessions: kind(PeerType::NodeToNodeMesh),
             global_sessions: kind(PeerType::Global),
             node_specific_sessions: kind(PeerType::NodeSpecific),
+            local_workload_sessions: kind(PeerType::LocalWorkload),
+            ipv4_local_workload_sessions: self
+                .sessions
+                .iter()
+                .filter(|s| s.family == Family::Ipv4 && s.a.peer_type == PeerType::LocalWorkload)
+                .count(),
             messages: None,
             bytes: None,
             convergence_steps: None,
@@ -346,16 +356,24 @@ pub fn render_summary(s: &ClusterSummary) -> String {
     let pct = if s.full_mesh_sessions == 0 {
         0.0
     } else {
-        100.0 * s.ipv4_sessions as f64 / s.full_mesh_sessions as f64
+        100.0
+            * s.ipv4_sessions
+                .saturating_sub(s.ipv4_local_workload_sessions) as f64
+            / s.full_mesh_sessions as f64
     };
     let _ = writeln!(
         out,
         "BGP sessions: {} IPv4 ({pct:.1}% of the full mesh's n(n-1)/2 = {}), {} IPv6",
         s.ipv4_sessions, s.full_mesh_sessions, s.ipv6_sessions
     );
+    let workloads = if s.local_workload_sessions > 0 {
+        format!(", {} local workload", s.local_workload_sessions)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "  by peer type: {} node-to-node mesh, {} node specific, {} global ({total} in all)",
+        "  by peer type: {} node-to-node mesh, {} node specific, {} global{workloads} ({total} in all)",
         s.mesh_sessions, s.node_specific_sessions, s.global_sessions
     );
     if let (Some(m), Some(b)) = (s.messages, s.bytes) {

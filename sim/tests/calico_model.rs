@@ -707,6 +707,16 @@ fn local_workload_selector_plans_passive_sessions_with_the_selected_workloads() 
             row("c", "other/red-2", 65401, None, "global-red"),
         ]
     );
+    let summary = plan.summary();
+    assert_eq!(
+        (summary.local_workload_sessions, summary.mesh_sessions),
+        (4, 3)
+    );
+    let text = reflector_sim::render::render_summary(&summary);
+    assert!(
+        text.contains("(100.0% of the full mesh") && text.contains("4 local workload (7 in all)"),
+        "{text}"
+    );
     // Workloads are peers outside the cluster: sessions to them are eBGP
     // here (65401 against the cluster's 64512) and never come up in the
     // simulation; every node still has the others' blocks.

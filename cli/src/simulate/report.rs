@@ -294,7 +294,11 @@ impl RunSummary {
         } else {
             format!(
                 "{:.1}",
-                100.0 * c.ipv4_sessions as f64 / c.full_mesh_sessions as f64
+                100.0
+                    * c.ipv4_sessions
+                        .saturating_sub(c.ipv4_local_workload_sessions)
+                        as f64
+                    / c.full_mesh_sessions as f64
             )
         };
         vec![
