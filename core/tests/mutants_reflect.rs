@@ -461,3 +461,114 @@ fn role_and_loop_reason_names_are_the_documented_ones() {
         ["cluster-list", "originator-id", "as-path", "route-leak"]
     );
 }
+
+fn canon_with(attrs: &[u8], ictx: ImportContext, with_next_hop: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    canonicalize(
+        AttrIter::new_checked(attrs, 0).unwrap(),
+        &ictx,
+        with_next_hop,
+        &mut out,
+    );
+    out
+}
+
+fn ictx(role: Role, four_octet: bool) -> ImportContext {
+    ImportContext {
+        role,
+        four_octet,
+        bgp_role: None,
+        peer_as: 65001,
+    }
+}
+
+/// What the canonical set keeps on import (RFC 4271 §5.1.3, §5.1.5, RFC
+/// 4456 §8, RFC 6793 §4.2.3, §5): NEXT_HOP only when the route uses it; from
+/// eBGP no LOCAL_PREF, ORIGINATOR_ID or CLUSTER_LIST; AS4_PATH never (merged
+/// into AS_PATH on a 2-octet session, dropped on a 4-octet one); unknown
+/// optional non-transitive attributes dropped.
+#[test]
+fn canonical_set_keeps_what_the_rfcs_keep() {
+    // ORIGIN, AS_PATH [65001] (4-octet), NEXT_HOP, LOCAL_PREF 200,
+    // ORIGINATOR_ID, CLUSTER_LIST, AS4_PATH [65001], unknown non-transitive 99.
+    let attrs = [
+        0x40, 1, 1, 0, // ORIGIN
+        0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, // AS_PATH
+        0x40, 3, 4, 10, 0, 0, 1, // NEXT_HOP
+        0x40, 5, 4, 0, 0, 0, 200, // LOCAL_PREF
+        0x80, 9, 4, 10, 0, 0, 9, // ORIGINATOR_ID
+        0x80, 10, 4, 10, 0, 0, 7, // CLUSTER_LIST
+        0xc0, 17, 6, 2, 1, 0, 0, 0xfd, 0xe9, // AS4_PATH
+        0x80, 99, 1, 5, // unknown optional non-transitive
+    ];
+    let types = |c: &[u8]| -> Vec<u8> {
+        AttrIter::new_checked(c, 0)
+            .unwrap()
+            .map(|a| a.type_code)
+            .collect()
+    };
+    let ibgp = canon_with(&attrs, ictx(Role::Client, true), true);
+    assert_eq!(types(&ibgp), [1, 2, 3, 5, 9, 10]);
+    let no_nh = canon_with(&attrs, ictx(Role::Client, true), false);
+    assert_eq!(types(&no_nh), [1, 2, 5, 9, 10]);
+    let ebgp = canon_with(&attrs, ictx(Role::Ebgp, true), true);
+    assert_eq!(types(&ebgp), [1, 2, 3]);
+}
+
+/// The Partial bit of an optional transitive attribute survives import (RFC
+/// 4271 §5: once set it stays set); a well-known attribute gets its standard
+/// flags whatever it arrived with.
+#[test]
+fn partial_bit_kept_on_optional_transitive_attributes_only() {
+    // ORIGIN with Partial set (0x60), COMMUNITIES with Partial (0xe0).
+    let attrs = [0x60, 1, 1, 0, 0xe0, 8, 4, 0xfd, 0xe9, 0, 1];
+    let c = canon_with(&attrs, ictx(Role::Client, true), true);
+    assert_eq!(c, [0x40, 1, 1, 0, 0xe0, 8, 4, 0xfd, 0xe9, 0, 1]);
+    // Without Partial, COMMUNITIES stays as it was.
+    let attrs = [0x40, 1, 1, 0, 0xc0, 8, 4, 0xfd, 0xe9, 0, 1];
+    let c = canon_with(&attrs, ictx(Role::Client, true), true);
+    assert_eq!(c, attrs);
+}
+
+/// RFC 6793 §4.2.3: on a 2-octet session AS_PATH is widened to 4 octets
+/// (AS4_PATH merged in); on a 4-octet session it is kept as it came, and an
+/// 8-octet AGGREGATOR passes unchanged.
+#[test]
+fn as_path_widened_only_on_two_octet_sessions() {
+    // AS_PATH [65001] in 2-octet form.
+    let two = [0x40, 1, 1, 0, 0x40, 2, 4, 2, 1, 0xfd, 0xe9];
+    let c = canon_with(&two, ictx(Role::Client, false), true);
+    assert_eq!(c, [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9]);
+    // The same bytes on a 4-octet session are kept (they are 4-octet there).
+    let four = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9];
+    let c = canon_with(&four, ictx(Role::Client, true), true);
+    assert_eq!(c, four);
+    // AGGREGATOR with a 4-octet AS on a 4-octet session.
+    let aggr = [0x40, 1, 1, 0, 0xc0, 7, 8, 0xfa, 0x56, 0xea, 0, 10, 0, 0, 1];
+    let c = canon_with(&aggr, ictx(Role::Client, true), true);
+    assert_eq!(c, aggr);
+}
+
+/// RFC 9234 §5 ingress: from a Provider the OTC added when absent goes in
+/// type order, before an attribute with a higher type code.
+#[test]
+fn otc_added_in_type_order() {
+    use reflector_core::wire::capability::BgpRole;
+    // ORIGIN, then an unknown optional transitive attribute of type 40 (> OTC = 35).
+    let attrs = [0x40, 1, 1, 0, 0xc0, 40, 1, 7];
+    let c = canon_with(
+        &attrs,
+        ImportContext {
+            role: Role::Ebgp,
+            four_octet: true,
+            bgp_role: Some(BgpRole::PROVIDER),
+            peer_as: 65001,
+        },
+        true,
+    );
+    let types: Vec<u8> = AttrIter::new_checked(&c, 0)
+        .unwrap()
+        .map(|a| a.type_code)
+        .collect();
+    assert_eq!(types, [1, 35, 40]);
+}
