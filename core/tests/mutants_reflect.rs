@@ -572,3 +572,94 @@ fn otc_added_in_type_order() {
         .collect();
     assert_eq!(types, [1, 35, 40]);
 }
+
+/// RFC 4271 §9.1.2 checks our AS in the AS_PATH of routes from eBGP only; RFC
+/// 4456 §8 checks ORIGINATOR_ID and CLUSTER_LIST for every route.
+#[test]
+fn loop_check_applies_the_as_path_rule_to_ebgp_only() {
+    use reflector_core::reflect::{loop_check, LoopReason};
+    // AS_PATH [63400] (ME's AS, 4-octet).
+    let own_path = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xf7, 0xa8];
+    assert_eq!(
+        loop_check(&own_path, Role::Ebgp, &ME, 7),
+        Some(LoopReason::AsPath)
+    );
+    assert_eq!(loop_check(&own_path, Role::Client, &ME, 7), None);
+    assert_eq!(loop_check(&own_path, Role::NonClient, &ME, 7), None);
+    // ORIGINATOR_ID = our router ID, from a client.
+    let own_orig = [0x40, 1, 1, 0, 0x80, 9, 4, 0, 0, 0, 7];
+    assert_eq!(
+        loop_check(&own_orig, Role::Client, &ME, 7),
+        Some(LoopReason::OriginatorId)
+    );
+    assert_eq!(loop_check(&own_orig, Role::Client, &ME, 8), None);
+}
+
+/// Toward eBGP exactly one AS_PATH leaves, our AS first (RFC 4271 §5.1.2),
+/// whether the set had one or not; to a 4-octet receiver an 8-octet
+/// AGGREGATOR passes unchanged (RFC 6793 §4.1), to a 2-octet one it is cut.
+#[test]
+fn rewrite_emits_one_as_path_and_keeps_a_four_octet_aggregator() {
+    let external = ExportClass::External {
+        next_hop_v4: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        next_hop_v6: None,
+        keep_med: false,
+        four_octet: true,
+        add_otc: false,
+        local_as: None,
+    };
+    let attrs_of = |out: &OutBlock| -> Vec<(u8, Vec<u8>)> {
+        AttrIter::new_checked(&out.attrs, 0)
+            .unwrap()
+            .map(|a| (a.type_code, a.value.to_vec()))
+            .collect()
+    };
+    // ORIGIN, AS_PATH [65001], NEXT_HOP.
+    let with_path = [
+        0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, 0x40, 3, 4, 10, 0, 0, 1,
+    ];
+    let got = attrs_of(&rewrite(&with_path, None, &external, &ME));
+    assert_eq!(
+        got,
+        vec![
+            (1, vec![0]),
+            (2, vec![2, 2, 0, 0, 0xf7, 0xa8, 0, 0, 0xfd, 0xe9]),
+            (3, vec![192, 0, 2, 254]),
+        ]
+    );
+    // No AS_PATH in the set (a local route): ours alone.
+    let without = [0x40, 1, 1, 0, 0x40, 3, 4, 10, 0, 0, 1];
+    let got = attrs_of(&rewrite(&without, None, &external, &ME));
+    assert_eq!(
+        got,
+        vec![
+            (1, vec![0]),
+            (2, vec![2, 1, 0, 0, 0xf7, 0xa8]),
+            (3, vec![192, 0, 2, 254]),
+        ]
+    );
+    let aggr = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0xc0, 7, 8, 0, 0, 0xfd, 0xe9, 192, 0,
+        2, 9,
+    ];
+    let four = attrs_of(&rewrite(
+        &aggr,
+        None,
+        &ExportClass::Internal { four_octet: true },
+        &ME,
+    ));
+    assert!(
+        four.contains(&(7, vec![0, 0, 0xfd, 0xe9, 192, 0, 2, 9])),
+        "{four:?}"
+    );
+    let two = attrs_of(&rewrite(
+        &aggr,
+        None,
+        &ExportClass::Internal { four_octet: false },
+        &ME,
+    ));
+    assert!(
+        two.contains(&(7, vec![0xfd, 0xe9, 192, 0, 2, 9])),
+        "{two:?}"
+    );
+}
