@@ -663,3 +663,58 @@ fn rewrite_emits_one_as_path_and_keeps_a_four_octet_aggregator() {
         "{two:?}"
     );
 }
+
+/// RFC 6793 §4.2.2: a path with a 4-octet-only AS goes to a 2-octet receiver
+/// as AS_TRANS with AS4_PATH beside it; a 4-octet receiver never gets
+/// AS4_PATH, and a path of 2-octet ASes needs none.
+#[test]
+fn as4_path_only_to_two_octet_receivers_and_only_when_needed() {
+    let types = |out: &OutBlock| -> Vec<u8> {
+        AttrIter::new_checked(&out.attrs, 0)
+            .unwrap()
+            .map(|a| a.type_code)
+            .collect()
+    };
+    // AS_PATH [4200000000] (4-octet form), ORIGIN, NEXT_HOP.
+    let wide = [
+        0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0xfa, 0x56, 0xea, 0, 0x40, 3, 4, 10, 0, 0, 1,
+    ];
+    let narrow = [
+        0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, 0x40, 3, 4, 10, 0, 0, 1,
+    ];
+    let to = |four_octet| ExportClass::Internal { four_octet };
+    assert_eq!(
+        types(&rewrite(&wide, None, &to(false), &ME)),
+        [1, 2, 3, 5, 17]
+    );
+    assert_eq!(types(&rewrite(&wide, None, &to(true), &ME)), [1, 2, 3, 5]);
+    assert_eq!(
+        types(&rewrite(&narrow, None, &to(false), &ME)),
+        [1, 2, 3, 5]
+    );
+}
+
+/// RFC 4271 §5 (attributes in ascending type order, as sent): attributes a
+/// reflection adds (ORIGINATOR_ID 9, CLUSTER_LIST 10) go before those of a
+/// higher type already in the set (LARGE_COMMUNITY 32).
+#[test]
+fn reflected_attributes_stay_in_type_order() {
+    let block = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100, 0xc0, 32, 12,
+        0, 0, 0xfd, 0xe9, 0, 0, 0, 1, 0, 0, 0, 2,
+    ];
+    let out = rewrite(
+        &block,
+        None,
+        &ExportClass::Reflect {
+            originator: 0x0a00_0001,
+            four_octet: false,
+        },
+        &ME,
+    );
+    let types: Vec<u8> = AttrIter::new_checked(&out.attrs, 0)
+        .unwrap()
+        .map(|a| a.type_code)
+        .collect();
+    assert_eq!(types, [1, 2, 3, 5, 9, 10, 32]);
+}
