@@ -126,6 +126,9 @@ pub struct SessionConfig {
     /// Per-family entries of our graceful restart capability (RFC 4724 §3): the
     /// families a restart of ours preserves; empty for a receiving speaker only.
     pub graceful_restart_families: Vec<GracefulRestartFamily>,
+    /// Set the Restart State bit (RFC 4724 §3): we have restarted and defer
+    /// our route selection until the peers' End-of-RIB.
+    pub graceful_restart_restarting: bool,
     /// Our BGP Role on this session (RFC 9234), advertised in capability 9 unless
     /// `peer_as` is our own AS: roles are for eBGP only. On a session that turns
     /// out to be iBGP (`peer_as` unset) the peer's role is ignored and never checked.
@@ -155,6 +158,7 @@ impl SessionConfig {
             extended_message: true,
             graceful_restart_time: Some(120),
             graceful_restart_families: Vec::new(),
+            graceful_restart_restarting: false,
             role: None,
             strict_role: false,
             extended_next_hop: false,
@@ -200,7 +204,11 @@ impl SessionConfig {
             // No per-family entries unless configured: a receiving speaker only
             // retains nothing across its own restarts (RFC 4724 §3).
             caps.push(CapabilityRepr::GracefulRestart {
-                restart_flags: 0,
+                restart_flags: if self.graceful_restart_restarting {
+                    0x8
+                } else {
+                    0
+                },
                 restart_time: t.min(0x0fff),
                 families: self.graceful_restart_families.clone(),
             });

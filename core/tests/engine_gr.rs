@@ -483,3 +483,72 @@ fn rfc4724_4_2_captured_table_survives_graceful_restart_until_end_of_rib() {
     assert_eq!(withdrawn(&drain(&mut e, b)), before);
     assert_eq!(e.counters(a).unwrap().stale_removed, before.len() as u64);
 }
+
+/// The raw messages queued for `peer`, as (is End-of-RIB for IPv4 or IPv6,
+/// IPv4 prefixes announced).
+fn raw(e: &mut Engine, peer: PeerId) -> (usize, BTreeSet<Prefix>) {
+    let mut eors = 0;
+    let mut got = BTreeSet::new();
+    for m in support::transmit(e, peer) {
+        if m == eor_v4() || m == eor_v6() {
+            eors += 1;
+            continue;
+        }
+        let pkt =
+            reflector_core::wire::UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap();
+        got.extend(announced(&[UpdateRepr::parse(&pkt)]));
+    }
+    (eors, got)
+}
+
+/// RFC 4724 §4.1, the restarting speaker: while the engine defers its route
+/// selection, sessions that come up are sent nothing, not even End-of-RIB
+/// (the peers keep our routes as stale meanwhile), though their routes are
+/// taken in; when the deferral ends each gets the whole table and then
+/// End-of-RIB. A peer paused by the embedder stays paused.
+#[test]
+fn rfc4724_4_1_deferral_holds_tables_and_end_of_rib_until_it_ends() {
+    let mut e = engine();
+    e.defer_selection();
+    assert!(e.is_deferring());
+    let a = client(&mut e, 1);
+    let b = client(&mut e, 2);
+    let c = client(&mut e, 3);
+    let o = e.handle_message(
+        a,
+        &announce(&["10.1.0.0/16", "10.2.0.0/16"], attrs(rid(1), 0)),
+    );
+    assert!(matches!(o, Outcome::Accepted { announced: 2, .. }), "{o:?}");
+    let _ = e.handle_message(a, &eor_v4());
+    let o = e.handle_message(b, &announce(&["10.3.0.0/16"], attrs(rid(2), 0)));
+    assert!(matches!(o, Outcome::Accepted { announced: 1, .. }), "{o:?}");
+    for peer in [a, b, c] {
+        assert_eq!(
+            raw(&mut e, peer),
+            (0, BTreeSet::new()),
+            "{peer:?} during the deferral"
+        );
+    }
+    e.pause_transmit(c);
+    assert_eq!(e.end_deferral(), 3);
+    assert!(!e.is_deferring());
+    let (eors, got) = raw(&mut e, b);
+    assert_eq!(eors, 2, "End-of-RIB for IPv4 and IPv6");
+    assert_eq!(
+        got,
+        [p("10.1.0.0/16"), p("10.2.0.0/16")].into_iter().collect()
+    );
+    let (eors, got) = raw(&mut e, a);
+    assert_eq!((eors, got), (2, [p("10.3.0.0/16")].into_iter().collect()));
+    // c, paused by the embedder, gets its table only when resumed.
+    assert_eq!(raw(&mut e, c), (0, BTreeSet::new()));
+    e.resume_transmit(c);
+    let (eors, got) = raw(&mut e, c);
+    assert_eq!(eors, 2);
+    assert_eq!(got.len(), 3);
+    // A session that comes up after the deferral is served at once.
+    let d = client(&mut e, 4);
+    let (eors, got) = raw(&mut e, d);
+    assert_eq!((eors, got.len()), (2, 3));
+    assert_eq!(e.end_deferral(), 0);
+}

@@ -665,3 +665,27 @@ fn rfc9234_4_2_role_mismatch_between_two_sessions_closes_both_with_2_11() {
         Some(BgpRole::PROVIDER)
     );
 }
+
+/// RFC 4724 §3: a restarting speaker sets the Restart State bit and lists
+/// the families whose forwarding state it preserved (F bit); otherwise the
+/// flags are clear.
+#[test]
+fn rfc4724_3_restart_state_and_forwarding_bits_in_our_open() {
+    use reflector_core::wire::capability::GracefulRestartFamily;
+    for restarting in [false, true] {
+        let mut c = SessionConfig::new(65000, Ipv4Addr::new(10, 0, 0, 1), None);
+        c.graceful_restart_restarting = restarting;
+        c.graceful_restart_families = vec![GracefulRestartFamily {
+            afi_safi: AfiSafi::IPV4_UNICAST,
+            flags: 0x80,
+        }];
+        let mut s = Session::new(c);
+        s.start(0);
+        s.tcp_connected(0);
+        let open = s.poll_transmit().unwrap();
+        let a = advertised(&open);
+        assert_eq!(a.graceful_restart, Some(120));
+        assert_eq!(a.graceful_restart_flags, if restarting { 8 } else { 0 });
+        assert!(a.graceful_restart_preserved.contains(AfiSafi::IPV4_UNICAST));
+    }
+}

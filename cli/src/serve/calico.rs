@@ -331,6 +331,7 @@ pub fn config_for_node_with(
         // sessions planned from the resources behave as calico/node's do.
         ebgp_requires_policy: false,
         rtc_default_to_clients: true,
+        graceful_restart_deferral: None,
         peers,
         bmp: Vec::new(),
         ops: super::control::OpsConfig::default(),

@@ -188,6 +188,13 @@ pub struct Config {
     pub ebgp_requires_policy: bool,
     /// RFC 4684: send clients with RT membership the default membership (default true).
     pub rtc_default_to_clients: bool,
+    /// RFC 4724 restarting speaker (`restarting_speaker = true`): our
+    /// graceful restart capability lists the peers' families with forwarding
+    /// state preserved, so that they keep our routes while we restart; after
+    /// a start we set the Restart State bit and send nothing until every peer
+    /// has sent End-of-RIB, or for at most this many seconds
+    /// (`selection_deferral_time`, default 360). `None`: a receiving speaker only.
+    pub graceful_restart_deferral: Option<u16>,
     /// The neighbours.
     pub peers: Vec<PeerSpec>,
     /// BMP collectors (`[[bmp]]`), none by default.
@@ -208,6 +215,8 @@ struct TomlConfig {
     connect_retry: Option<u16>,
     ebgp_requires_policy: Option<bool>,
     rtc_default_to_clients: Option<bool>,
+    restarting_speaker: Option<bool>,
+    selection_deferral_time: Option<u16>,
     #[serde(default)]
     sets: TomlSets,
     #[serde(default)]
@@ -589,6 +598,22 @@ impl Config {
             connect_retry: raw.connect_retry.unwrap_or(5).max(1),
             ebgp_requires_policy: raw.ebgp_requires_policy.unwrap_or(true),
             rtc_default_to_clients: raw.rtc_default_to_clients.unwrap_or(true),
+            graceful_restart_deferral: match (raw.restarting_speaker, raw.selection_deferral_time) {
+                (Some(true), Some(0)) => {
+                    return Err(err(
+                        "selection_deferral_time",
+                        "must be at least 1 second (RFC 4724 §4.1)",
+                    ))
+                }
+                (Some(true), t) => Some(t.unwrap_or(360)),
+                (_, Some(_)) => {
+                    return Err(err(
+                        "selection_deferral_time",
+                        "applies to a restarting speaker only (restarting_speaker = true)",
+                    ))
+                }
+                _ => None,
+            },
             peers,
             bmp: raw
                 .bmp
@@ -668,6 +693,7 @@ impl Config {
             connect_retry: 5,
             ebgp_requires_policy: true,
             rtc_default_to_clients: true,
+            graceful_restart_deferral: None,
             peers,
             bmp: Vec::new(),
             ops: super::control::OpsConfig::default(),
@@ -838,6 +864,47 @@ mod tests {
         assert!(e.message.contains("clusterid"), "{e}");
         let e = Config::from_toml("router_id = \"10.0.0.1\"\nasn = \"x\"\n").unwrap_err();
         assert!(e.message.contains("asn"), "{e}");
+    }
+
+    /// `restarting_speaker`: the graceful restart capability lists each
+    /// peer's families with forwarding state preserved and the Restart State
+    /// bit; the deferral defaults to 360 s and must be positive.
+    #[test]
+    fn restarting_speaker() {
+        let base = "router_id = \"10.0.0.1\"\nasn = 64512\n";
+        let peer = "[[peer]]\naddress = \"127.0.0.2\"\nasn = 64512\nrole = \"client\"\nfamilies = [\"ipv4-unicast\", \"vpnv4\"]\n";
+        let c = Config::from_toml(&format!("{base}{peer}")).unwrap();
+        assert_eq!(c.graceful_restart_deferral, None);
+        let s = super::super::daemon::session_config(&c, &c.peers[0]);
+        assert!(s.graceful_restart_families.is_empty() && !s.graceful_restart_restarting);
+        let c = Config::from_toml(&format!("{base}restarting_speaker = true\n{peer}")).unwrap();
+        assert_eq!(c.graceful_restart_deferral, Some(360));
+        let s = super::super::daemon::session_config(&c, &c.peers[0]);
+        assert!(s.graceful_restart_restarting);
+        let fams: Vec<(AfiSafi, u8)> = s
+            .graceful_restart_families
+            .iter()
+            .map(|f| (f.afi_safi, f.flags))
+            .collect();
+        assert_eq!(
+            fams,
+            [(AfiSafi::IPV4_UNICAST, 0x80), (AfiSafi::VPNV4, 0x80)]
+        );
+        let c = Config::from_toml(&format!(
+            "{base}restarting_speaker = true\nselection_deferral_time = 30\n{peer}"
+        ))
+        .unwrap();
+        assert_eq!(c.graceful_restart_deferral, Some(30));
+        for (text, field) in [
+            (
+                "restarting_speaker = true\nselection_deferral_time = 0\n",
+                "selection_deferral_time",
+            ),
+            ("selection_deferral_time = 30\n", "selection_deferral_time"),
+        ] {
+            let e = Config::from_toml(&format!("{base}{text}{peer}")).unwrap_err();
+            assert_eq!(e.field, field, "{text}");
+        }
     }
 
     /// A per-peer `local_as` is the AS of the session: iBGP with a peer in

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use reflector_core::rib::PeerId;
 use reflector_core::session::{
     collision_survivor, shutdown_text, Session, SessionConfig, SessionEvent, StopReason, Survivor,
 };
-use reflector_core::wire::capability::AddPathFamily;
+use reflector_core::wire::capability::{AddPathFamily, GracefulRestartFamily};
 use reflector_core::wire::notification::NotificationRepr;
 use reflector_core::wire::{AfiSafi, AfiSafiSet};
 use reflector_core::Error;
@@ -122,6 +122,8 @@ enum ToEngine {
     BmpTick,
     /// A question or an action from the control socket.
     Control(control::EngineJob),
+    /// The Selection_Deferral_Timer of a restart expired (RFC 4724 §4.1).
+    DeferralExpired,
     Finish(oneshot::Sender<()>),
 }
 
@@ -255,6 +257,9 @@ struct Shared {
     status: Statuses,
     /// Jobs for the main loop from the control socket.
     main: mpsc::UnboundedSender<MainJob>,
+    /// RFC 4724: we restarted and defer route selection (the Restart State
+    /// bit of the OPENs we send); cleared when the deferral ends.
+    restarting: Arc<AtomicBool>,
 }
 
 impl control::Daemon for Shared {
@@ -375,6 +380,20 @@ pub(crate) fn session_config(cfg: &Config, p: &PeerSpec) -> SessionConfig {
     s.role = p.local_role;
     s.strict_role = p.strict_role;
     s.extended_next_hop = p.extended_next_hop;
+    if cfg.graceful_restart_deferral.is_some() {
+        // RFC 4724 §3, a restarting speaker: the peers keep our routes of
+        // these families while we restart (a reflector forwards nothing, so
+        // its forwarding state is always preserved).
+        s.graceful_restart_families = p
+            .families
+            .iter()
+            .map(|f| GracefulRestartFamily {
+                afi_safi: *f,
+                flags: 0x80,
+            })
+            .collect();
+        s.graceful_restart_restarting = true;
+    }
     let flags =
         u8::from(p.add_path_receive) | (u8::from(p.add_path_send != engine::AddPathSend::Off) << 1);
     if flags != 0 {
@@ -475,6 +494,7 @@ pub async fn serve(
     let peers: Vec<PeerSetup> = cfg.peers.iter().map(|p| PeerSetup::new(&cfg, p)).collect();
     let input = Arc::new(Semaphore::new(ENGINE_INPUT));
     let hold_off = Arc::new(HoldOff::new(&cfg));
+    let restarting = Arc::new(AtomicBool::new(cfg.graceful_restart_deferral.is_some()));
     let engine_task = tokio::spawn(engine_loop(
         ecfg,
         peers,
@@ -483,6 +503,7 @@ pub async fn serve(
         input.clone(),
         hold_off.clone(),
         bmp.as_ref().map(bmp::Bmp::engine_side),
+        (cfg.graceful_restart_deferral, restarting.clone()),
     ));
     if bmp.is_some() {
         tokio::spawn(bmp_ticker(engine_tx.downgrade()));
@@ -502,6 +523,7 @@ pub async fn serve(
         bmp,
         status: Statuses::default(),
         main: main_tx,
+        restarting,
     });
     let control_task = control.map(|(path, l)| (path, tokio::spawn(control::serve(sh.clone(), l))));
     let metrics_task = metrics_listener.map(|l| {
@@ -1013,7 +1035,9 @@ async fn connection(sh: Arc<Shared>, stream: TcpStream, peer: usize, outbound: b
         });
     }
     debug!(peer = %spec.name, remote = ?remote, outbound, conn = id, "TCP connected");
-    let mut s = Session::new(session_config(&sh.cfg, &spec));
+    let mut sc = session_config(&sh.cfg, &spec);
+    sc.graceful_restart_restarting &= sh.restarting.load(Ordering::Acquire);
+    let mut s = Session::new(sc);
     let mut last_state = s.state();
     s.start(sh.now());
     s.tcp_connected(sh.now());
@@ -1276,6 +1300,18 @@ fn read_into_session(
 
 /// Send a resumed peer its next catch-up step; while more is pending its
 /// link stays marked, so its writer reports when it has drained again.
+/// The family an End-of-RIB marker is for (RFC 4724 §2): an UPDATE with
+/// nothing in it (IPv4 unicast), or with only an empty MP_UNREACH_NLRI.
+fn end_of_rib(m: &[u8]) -> Option<AfiSafi> {
+    // A marker's bytes do not depend on ADD-PATH or the AS width.
+    let pkt = reflector_core::wire::UpdatePacket::new_checked(
+        m,
+        &reflector_core::wire::Context::default(),
+    )
+    .ok()?;
+    pkt.end_of_rib()
+}
+
 fn catch_up(engine: &mut Engine, id: PeerId, link: &Link) {
     let more = engine.resume_transmit(id);
     for chunk in engine.take_transmit_chunks(id) {
@@ -1362,6 +1398,7 @@ fn log_counters(engine: &Engine, id: PeerId, name: &str) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn engine_loop(
     cfg: EngineConfig,
     peers: Vec<PeerSetup>,
@@ -1370,8 +1407,25 @@ async fn engine_loop(
     input: Arc<Semaphore>,
     hold_off: Arc<HoldOff>,
     mut bmp: Option<bmp::EngineSide>,
+    (deferral, restarting): (Option<u16>, Arc<AtomicBool>),
 ) {
     let mut engine = Engine::new(cfg);
+    // RFC 4724 §4.1: after a restart, route selection waits for every peer's
+    // End-of-RIB (per slot: None while down, else whether it does graceful
+    // restart, its families and the End-of-RIBs it sent), or the timer.
+    let mut deferred: Vec<Option<(bool, AfiSafiSet, AfiSafiSet)>> =
+        peers.iter().map(|_| None).collect();
+    if let Some(t) = deferral {
+        engine.defer_selection();
+        info!(selection_deferral_seconds = t, "graceful restart: restarting speaker, route selection deferred until every peer's End-of-RIB");
+        let me = me.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(u64::from(t))).await;
+            if let Some(tx) = me.upgrade() {
+                let _ = tx.send(ToEngine::DeferralExpired).await;
+            }
+        });
+    }
     let mut live: Vec<Option<Live>> = peers.iter().map(|_| None).collect();
     // Per peer, the number of its latest graceful down: older restart timers are void.
     let mut epochs: Vec<u64> = peers.iter().map(|_| 0).collect();
@@ -1401,6 +1455,9 @@ async fn engine_loop(
                         link.control(Ctl::Stop(StopReason::Deconfigured));
                         continue;
                     };
+                    if let Some(d) = deferred.get_mut(peer) {
+                        *d = Some((graceful.is_some(), neg.families, AfiSafiSet::EMPTY));
+                    }
                     match graceful {
                         Some(preserved) => engine.peer_up_graceful(id, neg, preserved),
                         None => engine.peer_up(id, neg),
@@ -1426,6 +1483,15 @@ async fn engine_loop(
                         continue;
                     }
                     bytes += msgs.iter().map(Bytes::len).sum::<usize>();
+                    if engine.is_deferring() {
+                        if let Some(Some((_, _, eor))) = deferred.get_mut(peer) {
+                            for m in &msgs {
+                                if let Some(f) = end_of_rib(m) {
+                                    eor.insert(f);
+                                }
+                            }
+                        }
+                    }
                     let hits = engine.counters(id).map_or(0, |c| c.prefix_limit_hits);
                     for m in &msgs {
                         match engine.handle_message(id, m) {
@@ -1478,6 +1544,9 @@ async fn engine_loop(
                     };
                     if slot.as_ref().is_some_and(|l| l.conn == conn) {
                         *slot = None;
+                        if let Some(d) = deferred.get_mut(peer) {
+                            *d = None;
+                        }
                         match graceful {
                             Some((time, families)) => {
                                 engine.peer_down_graceful(id, families);
@@ -1556,6 +1625,7 @@ async fn engine_loop(
                         ids.push(Some(add_peer(&mut engine, p)));
                         live.push(None);
                         epochs.push(0);
+                        deferred.push(None);
                     }
                     for reload::PolicyChange {
                         slot,
@@ -1576,6 +1646,13 @@ async fn engine_loop(
                         }
                     }
                     let _ = done.send(());
+                }
+                ToEngine::DeferralExpired => {
+                    if engine.is_deferring() {
+                        let held = engine.end_deferral();
+                        restarting.store(false, Ordering::Release);
+                        info!(sessions = held, "graceful restart: selection deferral timer expired, tables and End-of-RIB sent");
+                    }
                 }
                 ToEngine::BmpTick => {
                     if let Some(b) = bmp.as_mut() {
@@ -1625,6 +1702,24 @@ async fn engine_loop(
                     next = rx.try_recv().ok();
                 }
             }
+        }
+        // RFC 4724 §4.1 (a): End-of-RIB from every configured peer that does
+        // graceful restart (those that do not are not waited for).
+        if engine.is_deferring()
+            && ids.iter().zip(&deferred).all(|(id, d)| match (id, d) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(_), Some((gr, families, eor))) => {
+                    !gr || families.intersection(*eor) == *families
+                }
+            })
+        {
+            let held = engine.end_deferral();
+            restarting.store(false, Ordering::Release);
+            info!(
+                sessions = held,
+                "graceful restart: End-of-RIB from every peer, tables and End-of-RIB sent"
+            );
         }
         for (i, l) in live.iter().enumerate() {
             let (Some(l), Some(&Some(id))) = (l, ids.get(i)) else {

@@ -7,7 +7,7 @@
 //! comes back as a new peer with the new settings; a peer no longer listed
 //! is stopped (Cease, Peer De-configured); a new one is added. Global
 //! settings (AS, router ID, cluster ID, listen addresses, client-to-client
-//! reflection, connect retry, `ebgp_requires_policy`, `[[bmp]]`) need a restart: a
+//! reflection, connect retry, `ebgp_requires_policy`, `restarting_speaker`, `[[bmp]]`) need a restart: a
 //! reload that changes one is refused, and the running configuration stays.
 
 use reflector_core::policy::Policy;
@@ -90,6 +90,9 @@ pub(super) fn plan(
     }
     if old.ebgp_requires_policy != new.ebgp_requires_policy {
         return Err(restart_needed("ebgp_requires_policy"));
+    }
+    if old.graceful_restart_deferral != new.graceful_restart_deferral {
+        return Err(restart_needed("restarting_speaker"));
     }
     if old.bmp != new.bmp {
         return Err(restart_needed("bmp"));
@@ -224,6 +227,11 @@ default = "reject"
         assert_eq!(
             plan(&old, &slots(&old), &new).unwrap_err().field,
             "ebgp_requires_policy"
+        );
+        let new = Config::from_toml(&format!("restarting_speaker = true\n{BASE}{P1}")).unwrap();
+        assert_eq!(
+            plan(&old, &slots(&old), &new).unwrap_err().field,
+            "restarting_speaker"
         );
     }
 }

@@ -77,6 +77,8 @@ pub struct Engine {
     memberships: hashbrown::HashMap<PeerId, alloc::sync::Arc<keyed::Membership>>,
     /// A spare keyed Adj-RIB-Out, swapped in while one is being written.
     keyed_adj_scratch: keyed::KeyedAdj,
+    /// RFC 4724 §4.1: sessions coming up are held until [`Engine::end_deferral`].
+    deferring: bool,
 }
 
 impl core::fmt::Debug for Engine {
@@ -115,6 +117,7 @@ impl Engine {
             rtc_changed: hashbrown::HashSet::new(),
             memberships: hashbrown::HashMap::new(),
             keyed_adj_scratch: keyed::KeyedAdj::new(),
+            deferring: false,
         }
     }
 

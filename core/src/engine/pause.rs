@@ -53,6 +53,8 @@ pub(super) struct Pending {
     pub(super) v6: PendingKeys<Ipv6Prefix>,
     /// Paused by the embedder (its socket takes nothing): no catch-up step.
     pub(super) held: bool,
+    /// Held by the route selection deferral of a restart (RFC 4724 §4.1).
+    pub(super) deferred: bool,
     /// Per family, whether End-of-RIB follows the last fresh key.
     pub(super) eor: [bool; FAMILY_COUNT],
     /// Keyed families (bits by position) that changed while the peer was paused.
@@ -202,6 +204,46 @@ impl Engine {
         }
     }
 
+    /// RFC 4724 §4.1, the restarting speaker: from now on, a session that
+    /// comes up is sent nothing (neither its table nor End-of-RIB) until
+    /// [`Engine::end_deferral`]; the routes it sends are taken in as usual.
+    /// The embedder ends the deferral once every peer has sent End-of-RIB,
+    /// or when its Selection_Deferral_Timer expires.
+    pub fn defer_selection(&mut self) {
+        self.deferring = true;
+    }
+
+    /// Whether sessions that come up are held by [`Engine::defer_selection`].
+    pub fn is_deferring(&self) -> bool {
+        self.deferring
+    }
+
+    /// End the route selection deferral: every session it held is sent the
+    /// current table and End-of-RIB (a step at a time, as any catch-up).
+    /// Returns how many sessions it held.
+    pub fn end_deferral(&mut self) -> usize {
+        self.deferring = false;
+        self.flush();
+        let held: alloc::vec::Vec<PeerId> = self
+            .peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.paused.as_ref().is_some_and(|q| q.deferred))
+            .map(|(i, _)| PeerId(i as u32))
+            .collect();
+        for &peer in &held {
+            if let Some(q) = self
+                .peers
+                .get_mut(peer.index())
+                .and_then(|p| p.paused.as_mut())
+            {
+                q.deferred = false;
+            }
+            self.catch_up_step(peer);
+        }
+        held.len()
+    }
+
     /// Let a paused peer catch up: send it the current state of the next
     /// [`CATCH_UP_STEP`] prefixes that changed while it was paused. Returns
     /// whether more are pending; they follow one step at a time as its
@@ -229,7 +271,7 @@ impl Engine {
         else {
             return false;
         };
-        if pending.held {
+        if pending.held || pending.deferred {
             if let Some(p) = self.peers.get_mut(peer.index()) {
                 p.paused = Some(pending);
             }

@@ -252,7 +252,10 @@ impl Engine {
         // time (End-of-RIB after each family), the next when the peer's
         // output has drained, so a peer that connects and stops reading
         // holds at most one step of bytes.
-        let mut pending = Box::new(Pending::default());
+        let mut pending = Box::new(Pending {
+            deferred: self.deferring,
+            ..Pending::default()
+        });
         for f in FAMILIES {
             (f.start_fresh)(self, peer, &mut pending);
         }
