@@ -552,3 +552,28 @@ fn rfc4724_4_1_deferral_holds_tables_and_end_of_rib_until_it_ends() {
     assert_eq!((eors, got.len()), (2, 3));
     assert_eq!(e.end_deferral(), 0);
 }
+
+/// A table larger than one catch-up step, held by the deferral, goes out in
+/// full after it ends: every step, then End-of-RIB, as the peer's output is
+/// taken.
+#[test]
+fn rfc4724_4_1_a_deferred_table_of_several_catch_up_steps_goes_out_in_full() {
+    let total = reflector_core::engine::CATCH_UP_STEP + 4_000;
+    let mut e = engine();
+    e.defer_selection();
+    let a = client(&mut e, 1);
+    let b = client(&mut e, 2);
+    let names: Vec<String> = (0..total)
+        .map(|i| format!("{}.{}.{}.0/24", 11 + (i >> 16), (i >> 8) & 255, i & 255))
+        .collect();
+    for chunk in names.chunks(900) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let o = e.handle_message(a, &announce(&refs, attrs(rid(1), 0)));
+        assert!(matches!(o, Outcome::Accepted { .. }), "{o:?}");
+    }
+    assert_eq!(raw(&mut e, b), (0, BTreeSet::new()));
+    assert_eq!(e.end_deferral(), 2);
+    let (eors, got) = raw(&mut e, b);
+    assert_eq!(got.len(), total);
+    assert_eq!(eors, 2);
+}
