@@ -152,9 +152,10 @@ impl Engine {
 
     /// A resumed peer with nothing queued gets its next catch-up step.
     fn refill(&mut self, peer: PeerId) {
-        let due = self.peers.get(peer.index()).is_some_and(|p| {
-            p.tx.queued() == 0 && p.paused.as_ref().is_some_and(|q| !q.held && !q.deferred)
-        });
+        let due = self
+            .peers
+            .get(peer.index())
+            .is_some_and(|p| p.tx.queued() == 0 && p.paused.as_ref().is_some_and(|q| !q.held));
         if due {
             self.catch_up_step(peer);
         }
