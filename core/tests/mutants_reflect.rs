@@ -718,3 +718,42 @@ fn reflected_attributes_stay_in_type_order() {
         .collect();
     assert_eq!(types, [1, 2, 3, 5, 9, 10, 32]);
 }
+
+/// AS4_PATH and AS4_AGGREGATOR, added for a 2-octet receiver, are optional
+/// transitive (RFC 6793 §3); toward eBGP without an IPv6 address of ours a
+/// 16-octet MP next hop is passed on as it is, not replaced by our IPv4 one.
+#[test]
+fn as4_attributes_are_optional_transitive_and_a_v6_next_hop_stays_without_our_v6() {
+    let block = [
+        0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0xfa, 0x56, 0xea, 0, 0x40, 3, 4, 10, 0, 0, 1, 0xc0, 7, 8,
+        0xfa, 0x56, 0xea, 0, 192, 0, 2, 9,
+    ];
+    let out = rewrite(
+        &block,
+        None,
+        &ExportClass::Internal { four_octet: false },
+        &ME,
+    );
+    let flags: Vec<(u8, u8)> = AttrIter::new_checked(&out.attrs, 0)
+        .unwrap()
+        .map(|a| (a.type_code, a.flags))
+        .filter(|(t, _)| *t == 17 || *t == 18)
+        .collect();
+    assert_eq!(flags, [(17, 0xc0), (18, 0xc0)]);
+    let v6: Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let class = ExportClass::External {
+        next_hop_v4: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        next_hop_v6: None,
+        keep_med: false,
+        four_octet: true,
+        add_otc: false,
+        local_as: None,
+    };
+    let out = rewrite(
+        &[0x40, 1, 1, 0, 0x40, 2, 0],
+        Some(&v6.octets()),
+        &class,
+        &ME,
+    );
+    assert_eq!(out.mp_next_hop.as_deref(), Some(&v6.octets()[..]));
+}

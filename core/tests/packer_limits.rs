@@ -90,3 +90,51 @@ fn ipv4_with_an_ipv6_next_hop_fills_messages_to_the_limit_and_not_past_it() {
         }
     }
 }
+
+/// Withdrawals fill messages to the limit and not past it too: IPv6 in
+/// MP_UNREACH_NLRI (RFC 4760 §4) and classic IPv4; every prefix once.
+#[test]
+fn withdrawals_fill_messages_to_the_limit_and_not_past_it() {
+    for (family, nlri) in [
+        (AfiSafi::IPV4_UNICAST, host_routes(3000)),
+        (
+            AfiSafi::IPV6_UNICAST,
+            (0..3000u32)
+                .map(|i| {
+                    // /64s: 9 octets each, so a few octets of slack in the
+                    // size estimate are enough for one prefix more.
+                    let a = std::net::Ipv6Addr::from(
+                        0x2001_0db8_0000_0000_0000_0000_0000_0000u128 + (u128::from(i) << 64),
+                    );
+                    Nlri::new(Prefix::V6(
+                        reflector_core::wire::Ipv6Prefix::new(a, 64).unwrap(),
+                    ))
+                })
+                .collect(),
+        ),
+    ] {
+        let mut out = Vec::new();
+        Packer::new(&mut out, 4096, false).withdraw(family, &nlri);
+        let mut rest = &out[..];
+        let mut lens = Vec::new();
+        let mut count = 0;
+        while !rest.is_empty() {
+            let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+            let pkt = UpdatePacket::new_checked(&rest[..len], &Context::MODERN).unwrap();
+            count += pkt.withdrawn_count();
+            lens.push(len);
+            rest = &rest[len..];
+        }
+        assert_eq!(count, nlri.len(), "{family:?}");
+        let prefix = if family == AfiSafi::IPV4_UNICAST {
+            5
+        } else {
+            9
+        };
+        assert!(lens.iter().all(|&l| l <= 4096), "{family:?} {lens:?}");
+        assert!(
+            lens[..lens.len() - 1].iter().all(|&l| l + prefix > 4096),
+            "{family:?}: each but the last full to within one prefix: {lens:?}"
+        );
+    }
+}
