@@ -757,3 +757,32 @@ fn as4_attributes_are_optional_transitive_and_a_v6_next_hop_stays_without_our_v6
     );
     assert_eq!(out.mp_next_hop.as_deref(), Some(&v6.octets()[..]));
 }
+
+/// RFC 6793 §4.2.2: AS4_AGGREGATOR goes to a 2-octet speaker only when the
+/// aggregator's AS does not fit in two octets: AS 65535 fits (reserved by RFC
+/// 7300, but 16 bits), 65536 does not.
+#[test]
+fn as4_aggregator_only_for_an_as_above_65535() {
+    let with_as = |asn: u32| -> Vec<u8> {
+        let mut b = vec![
+            0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0xc0, 7, 8,
+        ];
+        b.extend_from_slice(&asn.to_be_bytes());
+        b.extend_from_slice(&[192, 0, 2, 9]);
+        b
+    };
+    let types = |asn: u32| -> Vec<u8> {
+        let out = rewrite(
+            &with_as(asn),
+            None,
+            &ExportClass::Internal { four_octet: false },
+            &ME,
+        );
+        AttrIter::new_checked(&out.attrs, 0)
+            .unwrap()
+            .map(|a| a.type_code)
+            .collect()
+    };
+    assert_eq!(types(65535), [1, 2, 3, 5, 7]);
+    assert_eq!(types(65536), [1, 2, 3, 5, 7, 18]);
+}
