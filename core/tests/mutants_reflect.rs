@@ -333,19 +333,7 @@ const ME: LocalIdentity = LocalIdentity {
 };
 
 fn canon_from(attrs: &[u8], role: Role, four_octet: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    canonicalize(
-        AttrIter::new_checked(attrs, 0).unwrap(),
-        &ImportContext {
-            role,
-            four_octet,
-            bgp_role: None,
-            peer_as: 65001,
-        },
-        true,
-        &mut out,
-    );
-    out
+    canon_with(attrs, ictx(role, four_octet), true)
 }
 
 /// RFC 4271 §4.3: the low four bits of the flags are unused (zero when

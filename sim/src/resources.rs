@@ -616,14 +616,20 @@ fn get_selector(
     }
 }
 
-/// An IP address field (absent or empty: `None`).
-fn get_address(ctx: &Ctx<'_>, v: &Value, key: &str, path: &str) -> Result<Option<IpAddr>, Error> {
+/// An address field of one family, `what` naming it in errors (absent or empty: `None`).
+fn get_address<A: std::str::FromStr>(
+    ctx: &Ctx<'_>,
+    v: &Value,
+    key: &str,
+    path: &str,
+    what: &str,
+) -> Result<Option<A>, Error> {
     match get_str(ctx, v, key, path)? {
         None | Some("") => Ok(None),
         Some(s) => s
             .parse()
             .map(Some)
-            .map_err(|_| ctx.err(path, format!("expected an IP address, found {s:?}"))),
+            .map_err(|_| ctx.err(path, format!("expected an {what}, found {s:?}"))),
     }
 }
 
@@ -1736,27 +1742,15 @@ impl Cluster {
                 spec,
                 "localWorkloadPeeringIPV4",
                 "spec.localWorkloadPeeringIPV4",
-            )?
-            .map(|a| match a {
-                IpAddr::V4(a) => Ok(a),
-                IpAddr::V6(_) => {
-                    Err(ctx.err("spec.localWorkloadPeeringIPV4", "expected an IPv4 address"))
-                }
-            })
-            .transpose()?,
+                "IPv4 address",
+            )?,
             local_workload_peering_ipv6: get_address(
                 ctx,
                 spec,
                 "localWorkloadPeeringIPV6",
                 "spec.localWorkloadPeeringIPV6",
-            )?
-            .map(|a| match a {
-                IpAddr::V6(a) => Ok(a),
-                IpAddr::V4(_) => {
-                    Err(ctx.err("spec.localWorkloadPeeringIPV6", "expected an IPv6 address"))
-                }
-            })
-            .transpose()?,
+                "IPv6 address",
+            )?,
         };
         self.has_bgp_configuration = true;
         Ok(())
