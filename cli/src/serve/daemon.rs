@@ -29,6 +29,7 @@ use tracing::{debug, info, warn};
 use super::bmp;
 use super::config::{Config, ConfigError, PeerSpec};
 use super::control::{self, MainJob};
+use super::heap;
 use super::reload::{self, Stop};
 use super::sock;
 use super::status::{PeerStatus, Scan, SessionInfo, Statuses};
@@ -508,6 +509,7 @@ pub async fn serve(
     if bmp.is_some() {
         tokio::spawn(bmp_ticker(engine_tx.downgrade()));
     }
+    tokio::spawn(heap::trimmer());
     let specs = std::mem::take(&mut cfg.peers);
     let sh = Arc::new(Shared {
         conns: Mutex::new(specs.iter().map(|_| Vec::new()).collect()),
@@ -897,6 +899,8 @@ async fn writer(
     bmp: Option<(bmp::Bmp, usize)>,
 ) {
     let mut pending: VecDeque<Bytes> = VecDeque::new();
+    // Bytes written since the writer was last idle.
+    let mut burst: u64 = 0;
     loop {
         {
             let mut st = link.state();
@@ -916,6 +920,10 @@ async fn writer(
             }
         }
         if pending.is_empty() {
+            if burst >= heap::BURST {
+                heap::freed();
+            }
+            burst = 0;
             report_drained(&link, &drained).await;
             link.out_ready.notified().await;
             continue;
@@ -925,6 +933,7 @@ async fn writer(
         let q = &link.queued;
         q.fetch_sub(total.min(q.load(Ordering::Relaxed)), Ordering::Relaxed);
         link.written.fetch_add(total as u64, Ordering::Relaxed);
+        burst += total as u64;
         report_drained(&link, &drained).await;
         if res.is_err() {
             // Nobody waits for this peer's output any more.
@@ -932,9 +941,11 @@ async fn writer(
             st.broken = true;
             st.out = VecDeque::new();
             q.store(0, Ordering::Relaxed);
+            heap::freed();
             return;
         }
     }
+    heap::freed();
     let _ = wr.shutdown().await;
 }
 

@@ -111,6 +111,7 @@ pub mod calico;
 pub mod config;
 pub mod control;
 mod daemon;
+mod heap;
 mod metrics;
 mod policy;
 mod reload;
@@ -224,7 +225,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
     if let Some(a) = args.metrics {
         cfg.ops.metrics = Some(a);
     }
-    tune_malloc(args.malloc_arenas);
+    heap::tune(args.malloc_arenas);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
     if let Some(n) = args.threads {
@@ -237,35 +238,6 @@ fn run_inner(args: &Args) -> Result<(), String> {
     }
     res
 }
-
-/// Tune glibc's malloc before the runtime starts its threads: at most `n`
-/// arenas, and a fixed 128 KiB mmap threshold. glibc otherwise raises the
-/// threshold each time a large block is freed, so the growing RIB vectors
-/// and output buffers end up in the heap, where the holes they leave keep
-/// the resident set high. Environment variables (MALLOC_ARENA_MAX,
-/// MALLOC_MMAP_THRESHOLD_), when set, win.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc(n: usize) {
-    const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
-    if n != 0 && std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let n = libc::c_int::try_from(n).unwrap_or(libc::c_int::MAX);
-        // SAFETY: mallopt only sets a parameter of the allocator; it is called
-        // before the runtime creates any thread.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, n);
-        }
-    }
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-        // SAFETY: as above.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        }
-    }
-}
-
-/// Other allocators have nothing to tune.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc(_n: usize) {}
 
 fn init_logs(args: &Args) {
     use tracing_subscriber::EnvFilter;
