@@ -42,7 +42,7 @@ pub enum Show {
     Route {
         /// A prefix (10.0.0.0/24) or an address (10.0.0.1: the longest prefix holding it).
         prefix: Option<String>,
-        /// Only this family: ipv4-unicast | ipv6-unicast.
+        /// Only this family (any name of the `families` setting: ipv6-unicast, vpnv4, evpn, flow4...); beyond unicast, PREFIX selects routes whose text contains it.
         #[arg(long)]
         family: Option<String>,
         /// Every candidate path, each with the decision step at which it lost to the best.

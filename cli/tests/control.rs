@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use reflector_core::session::State;
 use reflector_core::wire::attribute::{type_code, Origin};
 use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
-use reflector_core::wire::{Context, Nlri, UpdateRepr};
+use reflector_core::wire::{AfiSafi, Context, Nlri, UpdateRepr};
 use serde_json::Value;
 
 mod support;
@@ -50,14 +50,14 @@ fn update(path: &[u32], nh: Ipv4Addr, local_pref: Option<u32>, nlri: &[&str]) ->
 }
 
 /// Three clients, a, b and c, on 127.0.0.7x; the daemon connects to them.
-fn config(ports: [u16; 3], socket: &Path, extra: &str) -> String {
+fn config(ports: [u16; 3], socket: &Path, extra: &str, families: &str) -> String {
     let mut s = format!(
         "router_id = \"10.255.0.7\"\nasn = {AS}\nlisten = []\nconnect_retry = 1\n\n[control]\nsocket = \"{}\"\n{extra}\n",
         socket.display()
     );
     for (i, (name, port)) in ["a", "b", "c"].iter().zip(ports).enumerate() {
         s.push_str(&format!(
-            "[[peer]]\nname = \"{name}\"\naddress = \"127.0.0.{}\"\nasn = {AS}\nrole = \"client\"\nport = {port}\nlocal_address = \"127.0.0.1\"\nfamilies = [\"ipv4-unicast\"]\n\n",
+            "[[peer]]\nname = \"{name}\"\naddress = \"127.0.0.{}\"\nasn = {AS}\nrole = \"client\"\nport = {port}\nlocal_address = \"127.0.0.1\"\nfamilies = [{families}]\n\n",
             71 + i
         ));
     }
@@ -73,6 +73,11 @@ struct Setup {
 }
 
 fn start(name: &str, extra: &str, args: &[&str]) -> Setup {
+    start_with(name, extra, args, "\"ipv4-unicast\"")
+}
+
+/// Like `start`, the peers carrying `families` (a TOML list's items).
+fn start_with(name: &str, extra: &str, args: &[&str], families: &str) -> Setup {
     let dir = tempdir(name);
     let socket = dir.join("ctl").join("reflector.sock");
     let listeners: Vec<TcpListener> = (0..3)
@@ -80,7 +85,7 @@ fn start(name: &str, extra: &str, args: &[&str]) -> Setup {
         .collect();
     let ports = [0, 1, 2].map(|i| listeners[i].local_addr().unwrap().port());
     let path = dir.join("reflector.toml");
-    std::fs::write(&path, config(ports, &socket, extra)).unwrap();
+    std::fs::write(&path, config(ports, &socket, extra, families)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_reflector"))
         .args(["serve", "--config"])
         .arg(&path)
@@ -827,4 +832,111 @@ fn a_disabled_passive_peer_is_refused_until_enabled() {
     let text = ok_text(&socket, &["ctl", "enable", "p"]);
     assert_eq!(text, "p: the peer was not disabled\n");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A VPN-IPv4 UPDATE: RD 65000:1, `label`, `prefix`/16, next hop `nh` (with its RD of zeros), LOCAL_PREF `lp`.
+fn vpn_update(label: u32, prefix: [u8; 2], nh: Ipv4Addr, lp: u32) -> Vec<u8> {
+    use reflector_core::wire::update_repr::{MpNlri, MpReachRepr};
+    use reflector_core::wire::vpn::{Label, RouteDistinguisher};
+    let mut nlri = vec![24 + 64 + 16];
+    nlri.extend_from_slice(&Label::new(label, true).to_bytes());
+    nlri.extend_from_slice(&RouteDistinguisher::as2(65000, 1).0);
+    nlri.extend_from_slice(&prefix);
+    let mut next_hop = vec![0u8; 8];
+    next_hop.extend_from_slice(&nh.octets());
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
+            AttributeRepr::new(AttributeValue::LocalPref(lp)),
+            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::VPNV4,
+                next_hop,
+                reserved: 0,
+                nlri: MpNlri::Opaque(nlri),
+            })),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+#[test]
+fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
+    use reflector_core::session::SessionConfig;
+    let s = start_with(
+        "control-vpn",
+        "",
+        &[],
+        "\"ipv4-unicast\", \"vpnv4\"",
+    );
+    wait_socket(&s.socket);
+    let vpn_peer = |i: usize| {
+        let mut cfg = SessionConfig::new(AS, Ipv4Addr::new(10, 0, 0, 71 + i as u8), Some(AS));
+        cfg.families = vec![AfiSafi::IPV4_UNICAST, AfiSafi::VPNV4];
+        let mut p = Peer::with_config(["a", "b", "c"][i], accept(&s.listeners[i]), cfg);
+        p.until("Established", |p| p.s.state() == State::Established);
+        p
+    };
+    let (mut a, mut b, mut c) = (vpn_peer(0), vpn_peer(1), vpn_peer(2));
+    // One route from a and b (b's LOCAL_PREF wins), another from a alone.
+    a.send(&vpn_update(1001, [10, 1], Ipv4Addr::new(192, 0, 2, 71), 100));
+    a.send(&vpn_update(1001, [10, 2], Ipv4Addr::new(192, 0, 2, 71), 100));
+    b.send(&vpn_update(2002, [10, 1], Ipv4Addr::new(192, 0, 2, 72), 200));
+    let vpn_routes = |p: &Peer| {
+        p.updates
+            .iter()
+            .flat_map(|u| u.attributes.iter())
+            .filter(|a| {
+                matches!(&a.value, AttributeValue::MpReach(r) if r.afi_safi == AfiSafi::VPNV4)
+            })
+            .count()
+    };
+    until(&mut [&mut a, &mut b, &mut c], "the VPN routes at c", |p| {
+        vpn_routes(p[2]) >= 2
+            && ok_json(&s.socket, &["show", "route", "--family", "vpnv4"])["routes"]
+                .as_array()
+                .is_some_and(|r| r.len() == 2 && r[0]["candidates"] == 2)
+    });
+
+    let v = checked(
+        &s.socket,
+        "route",
+        &["show", "route", "--family", "vpnv4", "--all-candidates"],
+    );
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2, "{v}");
+    assert_eq!(routes[0]["prefix"], "65000:1:10.1.0.0/16 label 2002");
+    assert_eq!(routes[0]["family"], "ipv4-vpn");
+    let paths = routes[0]["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 2);
+    assert_eq!(paths[0]["peer"], "b");
+    assert_eq!(paths[0]["best"], true);
+    assert_eq!(paths[0]["nlri"], "65000:1:10.1.0.0/16 label 2002");
+    assert_eq!(paths[0]["attributes"]["next_hop"], "192.0.2.72");
+    assert_eq!(paths[1]["peer"], "a");
+    assert_eq!(paths[1]["nlri"], "65000:1:10.1.0.0/16 label 1001", "a's own label");
+    assert_eq!(paths[1]["lost_at"], "local-pref");
+    assert_eq!(routes[1]["prefix"], "65000:1:10.2.0.0/16 label 1001");
+    assert_eq!(routes[1]["candidates"], 1);
+
+    // The text form, and a selection by the route's text.
+    let text = ok_text(&s.socket, &["show", "route", "--family", "ipv4-vpn", "10.2.0.0"]);
+    assert!(
+        text.starts_with("65000:1:10.2.0.0/16 label 1001 (ipv4-vpn), 1 candidate(s)\n  *> from a (127.0.0.71) [best]\n"),
+        "{text}"
+    );
+    assert!(!text.contains("10.1.0.0"), "{text}");
+    // Unicast holds none of them; an unknown family is refused, naming the known ones.
+    let v = ok_json(&s.socket, &["show", "route", "--family", "ipv4-unicast"]);
+    assert_eq!(v["routes"].as_array().map(Vec::len), Some(0), "{v}");
+    let out = cli(&s.socket, &["show", "route", "--family", "vpnv5"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("l2vpn-evpn"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -77,10 +77,15 @@ fn vpn4(rd: RouteDistinguisher, label: u32, prefix: [u8; 3], len: u8) -> Vec<u8>
 }
 
 fn reach(f: AfiSafi, nh: Vec<u8>, nlri: Vec<u8>, rts: &[[u8; 8]]) -> Vec<u8> {
+    reach_lp(f, nh, nlri, rts, 100)
+}
+
+/// Like `reach`, with a LOCAL_PREF of `lp`.
+fn reach_lp(f: AfiSafi, nh: Vec<u8>, nlri: Vec<u8>, rts: &[[u8; 8]], lp: u32) -> Vec<u8> {
     let mut attributes = vec![
         AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
         AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
-        AttributeRepr::new(AttributeValue::LocalPref(100)),
+        AttributeRepr::new(AttributeValue::LocalPref(lp)),
         AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
             afi_safi: f,
             next_hop: nh,
@@ -781,4 +786,56 @@ fn vpnv4_to_ebgp_classes_share_an_encoding_per_local_as() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[test]
+fn keyed_table_lists_each_route_with_its_candidates_best_first() {
+    use reflector_core::decision::Step;
+    use reflector_core::wire::family::NlriText;
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    // One route (same RD and prefix) from both, each with its own label:
+    // b's LOCAL_PREF wins. A second route from a alone.
+    let from_a = vpn4(rd, 1001, [10, 1, 0], 16);
+    let from_b = vpn4(rd, 2002, [10, 1, 0], 16);
+    let other = vpn4(rd, 1001, [10, 2, 0], 24);
+    let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), from_a.clone(), &[RT100], 100);
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(2)), from_b.clone(), &[RT100], 200);
+    assert_eq!(accept(&mut e, b, &msg), (1, 0));
+    let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), other.clone(), &[RT100], 100);
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    transmit(&mut e, a);
+
+    let mut table = e.keyed_table(AfiSafi::VPNV4);
+    table.sort_by_key(|r| r.paths.len());
+    assert_eq!(table.len(), 2);
+    assert!(table.iter().all(|r| r.family == AfiSafi::VPNV4));
+    let (lone, both) = (&table[0], &table[1]);
+    assert_eq!(lone.paths.len(), 1);
+    assert_eq!(lone.paths[0].0, other);
+    assert_eq!(lone.paths[0].1.peer, a);
+    assert_eq!(lone.paths[0].2, None);
+    // Best first, each path with the NLRI (label) it came with, the loser
+    // with the step at which it lost.
+    assert_eq!(both.paths.len(), 2);
+    assert_eq!((both.paths[0].1.peer, &both.paths[0].0), (b, &from_b));
+    assert_eq!(both.paths[0].2, None);
+    assert_eq!((both.paths[1].1.peer, &both.paths[1].0), (a, &from_a));
+    assert_eq!(both.paths[1].2, Some(Step::LocalPref));
+    let text = |n: &[u8]| {
+        NlriText {
+            family: AfiSafi::VPNV4,
+            nlri: n,
+        }
+        .to_string()
+    };
+    assert_eq!(text(&both.paths[0].0), "65000:1:10.1.0.0/16 label 2002");
+    assert_eq!(text(&lone.paths[0].0), "65000:1:10.2.0.0/24 label 1001");
+    // A family the engine keeps but holds nothing of, and one it does not keep.
+    assert!(e.keyed_table(AfiSafi::EVPN).is_empty());
+    assert!(e.keyed_table(AfiSafi::IPV4_UNICAST).is_empty());
 }

@@ -11,8 +11,14 @@ Reflector (127.0.9.1, cluster 10.9.0.1) reflects for five clients:
   must hold only the VPN routes its memberships ask for;
 - FRR D (127.0.9.5) carries VPN-IPv4 and EVPN without RT-Constraint: it gets
   every VPN-IPv4 route and the EVPN routes;
-- BIRD E (127.0.9.6) has vpn4, vpn6, flow4 and flow6 channels and originates
-  vpn4 and vpn6 routes (RD 65000:300) and flow4 and flow6 rules.
+- BIRD E (127.0.9.6) has vpn4, vpn6, flow4, flow6, ipv4 mpls (labeled
+  unicast) and ipv4 multicast channels and originates vpn4 and vpn6 routes
+  (RD 65000:300), flow4 and flow6 rules, a labeled route and a multicast route.
+- Labeled unicast (RFC 8277) and multicast (SAFI 2): GoBGP A originates a
+  labeled route with a stack of two labels, read back by GoBGP B, BIRD and FRR
+  with both labels; BIRD's labeled route reaches GoBGP B; FRR and BIRD each
+  originate a multicast route that the other reads from its multicast table
+  (GoBGP's CLI has no multicast family).
 
 Each receiver reads the routes back from its own CLI with ORIGINATOR_ID = the
 originator's router ID, CLUSTER_LIST = [10.9.0.1], and the RD, labels and
@@ -40,7 +46,7 @@ CLUSTER = "10.9.0.1"
 
 def gobgp_conf(rid, addr, rtc=True):
     fams = ("ipv4-unicast", "l3vpn-ipv4-unicast", "l3vpn-ipv6-unicast", "l2vpn-evpn",
-            "ipv4-flowspec", "ipv6-flowspec") + (("rtc",) if rtc else ())
+            "ipv4-flowspec", "ipv6-flowspec", "ipv4-labelled-unicast") + (("rtc",) if rtc else ())
     afis = "".join(
         f'  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "{f}"\n'
         for f in fams)
@@ -109,6 +115,7 @@ router bgp 64512
  bgp router-id 10.9.0.5
  no bgp ebgp-requires-policy
  no bgp default ipv4-unicast
+ no bgp network import-check
  neighbor 127.0.9.1 remote-as 64512
  neighbor 127.0.9.1 port 11870
  neighbor 127.0.9.1 update-source 127.0.9.5
@@ -117,6 +124,13 @@ router bgp 64512
   neighbor 127.0.9.1 activate
  exit-address-family
  address-family l2vpn evpn
+  neighbor 127.0.9.1 activate
+ exit-address-family
+ address-family ipv4 labeled-unicast
+  neighbor 127.0.9.1 activate
+ exit-address-family
+ address-family ipv4 multicast
+  network 10.84.0.0/24
   neighbor 127.0.9.1 activate
  exit-address-family
 exit
@@ -129,6 +143,16 @@ vpn4 table vpntab4;
 vpn6 table vpntab6;
 flow4 table flowtab4;
 flow6 table flowtab6;
+ipv4 table ltab4;
+ipv4 table mtab4;
+protocol static slab4 {{
+  ipv4 {{ table ltab4; }};
+  route 10.82.0.0/24 via "lo" mpls 400;
+}}
+protocol static smc4 {{
+  ipv4 {{ table mtab4; }};
+  route 10.83.0.0/24 via "lo";
+}}
 protocol static svpn4 {{
   vpn4 {{ table vpntab4; }};
   route 65000:300 10.80.1.0/24 via "lo" mpls 300 {{ bgp_ext_community.add((rt, 65000, 100)); }};
@@ -154,13 +178,15 @@ protocol bgp refl {{
   vpn6 mpls {{ table vpntab6; import all; export where proto = "svpn6"; next hop address 2001:db8::6; }};
   flow4 {{ table flowtab4; import all; export where proto = "sflow4"; }};
   flow6 {{ table flowtab6; import all; export where proto = "sflow6"; }};
+  ipv4 mpls {{ table ltab4; import all; export where proto = "slab4"; next hop address 192.0.2.6; }};
+  ipv4 multicast {{ table mtab4; import all; export where proto = "smc4"; next hop address 192.0.2.6; }};
 }}
 """
 
 
 def phase7(args, d):
     R.log("=== phase 7: VPN-IPv4/IPv6, EVPN, flow specification and RT-Constraint with GoBGP, FRR and BIRD")
-    fams = ["ipv4-unicast", "vpnv4", "vpnv6", "evpn", "flow4", "flow6", "rtc"]
+    fams = ["ipv4-unicast", "vpnv4", "vpnv6", "evpn", "flow4", "flow6", "ipv4-labeled-unicast", "rtc"]
     peers = [
         dict(name="gobgp-a", address="127.0.9.2", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=fams[:-1]),
@@ -169,9 +195,10 @@ def phase7(args, d):
         dict(name="gobgp-c", address="127.0.9.4", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=fams),
         dict(name="frr-d", address="127.0.9.5", asn=R.ASN, role="client", passive=True,
-             local_address=REFL, families=["vpnv4", "evpn"]),
+             local_address=REFL, families=["vpnv4", "evpn", "ipv4-labeled-unicast", "ipv4-multicast"]),
         dict(name="bird-e", address="127.0.9.6", asn=R.ASN, role="client", passive=True,
-             local_address=REFL, families=["vpnv4", "vpnv6", "flow4", "flow6"]),
+             local_address=REFL, families=["vpnv4", "vpnv6", "flow4", "flow6", "ipv4-labeled-unicast",
+                                           "ipv4-multicast"]),
     ]
     conf = R.reflector_conf("10.9.0.1", CLUSTER, f"{REFL}:{PORT}", peers)
     conf = conf.replace("connect_retry = 1\n", "connect_retry = 1\nrtc_default_to_clients = false\n"
@@ -213,6 +240,8 @@ def phase7(args, d):
     out = a.cli("global", "rib", "-a", "ipv6-flowspec", "add", "match", "destination", "2001:db8:72::/48",
                 "protocol", "udp", "then", "discard")
     R.log(f"gobgp-a IPv6 flow rule added: {out.strip()!r}")
+    out = a.cli("global", "rib", "-a", "ipv4-mpls", "add", "10.73.0.0/24", "100/200", "nexthop", "192.0.2.2")
+    R.log(f"gobgp-a labeled route added: {out.strip()!r} {a.cli('global', 'rib', '-a', 'ipv4-mpls').strip()!r}")
 
     refl_attrs = lambda s, orig: f"{{Originator: {orig}}}" in s and f"{{ClusterList: [{CLUSTER}]}}" in s
     v4b = R.wait_for("A's 65000:100 VPN-IPv4 route at B", lambda: b.line("vpnv4", "65000:100:10.70.1.0/24"), 20)
@@ -297,6 +326,38 @@ def phase7(args, d):
     R.check("phase7: BIRD holds A's IPv6 flow rule (RFC 8956) with ORIGINATOR_ID",
             "BGP.originator_id: 10.9.0.2" in bird_f6, bird_f6[-800:])
 
+    # Labeled unicast: A's two-label route at B, BIRD and FRR; BIRD's at B.
+    lb = R.wait_for("A's labeled route at B", lambda: b.line("ipv4-mpls", "10.73.0.0/24"), 20)
+    R.check("phase7: GoBGP B holds A's labeled route with both labels (100, 200) and next hop, reflected",
+            lb and re.search(r"\[100,\s*200\]", lb) and "192.0.2.2" in lb and refl_attrs(lb, "10.9.0.2"), lb)
+    bird_lab = R.wait_for("A's labeled route at BIRD", lambda: (lambda o: o if "10.73.0.0/24" in o else None)(
+        bird.cli("show", "route", "table", "ltab4", "all")), 20) or ""
+    R.check("phase7: BIRD holds A's labeled route with the label stack 100/200, ORIGINATOR_ID and CLUSTER_LIST",
+            re.search(r"mpls[ _a-z:]*\b100/200\b", bird_lab) and "BGP.originator_id: 10.9.0.2" in bird_lab
+            and "BGP.cluster_list: 10.9.0.1" in bird_lab, bird_lab[-1500:])
+    def frr_lab_route():
+        o = frr.cli("show bgp ipv4 labeled-unicast 10.73.0.0/24")
+        return o if "10.9.0.2" in o else None
+    frr_l = R.wait_for("A's labeled route at FRR", frr_lab_route, 20) or ""
+    R.check("phase7: FRR holds A's labeled route (ipv4 labeled-unicast) with the reflector's attributes",
+            "Originator: 10.9.0.2" in frr_l and CLUSTER in frr_l, frr_l or frr.cli("show bgp ipv4 labeled-unicast"))
+    lbb = R.wait_for("BIRD's labeled route at B", lambda: b.line("ipv4-mpls", "10.82.0.0/24"), 20)
+    R.check("phase7: BIRD's labeled route reaches GoBGP B reflected, with a label",
+            lbb and re.search(r"\[\d+\]", lbb) and refl_attrs(lbb, "10.9.0.6"), lbb)
+    # Multicast: FRR's route at BIRD, BIRD's at FRR.
+    bird_mc = R.wait_for("FRR's multicast route at BIRD", lambda: (lambda o: o if "10.84.0.0/24" in o else None)(
+        bird.cli("show", "route", "table", "mtab4", "all")), 20) or ""
+    R.check("phase7: BIRD holds FRR's multicast route (SAFI 2) with ORIGINATOR_ID and CLUSTER_LIST",
+            "BGP.originator_id: 10.9.0.5" in bird_mc and "BGP.cluster_list: 10.9.0.1" in bird_mc, bird_mc[-1200:])
+    def frr_mc_route():
+        o = frr.cli("show bgp ipv4 multicast 10.83.0.0/24")
+        return o if "10.9.0.6" in o else None
+    frr_m = R.wait_for("BIRD's multicast route at FRR", frr_mc_route, 20) or ""
+    R.check("phase7: FRR holds BIRD's multicast route with the reflector's attributes",
+            "Originator: 10.9.0.6" in frr_m and CLUSTER in frr_m, frr_m or frr.cli("show bgp ipv4 multicast"))
+    R.check("phase7: neither multicast route reaches GoBGP B's unicast table (B carries IPv4 unicast, not multicast)",
+            b.line("ipv4", "10.83.0.0/24") is None and b.line("ipv4", "10.84.0.0/24") is None, b.rib("ipv4"))
+
     # The metrics count the families too.
     import urllib.request
     def scrape():
@@ -322,6 +383,12 @@ def phase7(args, d):
     R.check("phase7: ... and FRR", gone, frr.cli("show bgp ipv4 vpn"))
     gone = R.wait_for("the withdrawal at BIRD", lambda: "65000:100 10.70.1.0/24" not in bird.cli("show", "route", "table", "vpntab4"), 20)
     R.check("phase7: ... and BIRD", gone, bird.cli("show", "route", "table", "vpntab4"))
+    # A labeled withdrawal (RFC 8277 §2.4: one label field, whatever its value).
+    a.cli("global", "rib", "-a", "ipv4-mpls", "del", "10.73.0.0/24", "100/200", "nexthop", "192.0.2.2")
+    gone = R.wait_for("the labeled withdrawal at B", lambda: b.line("ipv4-mpls", "10.73.0.0/24") is None, 20)
+    R.check("phase7: A's labeled withdrawal reaches GoBGP B", gone, b.rib("ipv4-mpls"))
+    gone = R.wait_for("the labeled withdrawal at BIRD", lambda: "10.73.0.0/24" not in bird.cli("show", "route", "table", "ltab4"), 20)
+    R.check("phase7: ... and BIRD", gone, bird.cli("show", "route", "table", "ltab4"))
     alive = all(g.proc.p.poll() is None for g in (a, b, c))
     R.check("phase7: every GoBGP daemon still running", alive)
     rc = refl.stop()

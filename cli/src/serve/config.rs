@@ -370,6 +370,21 @@ fn ip(field: &str, s: &str) -> Result<IpAddr, ConfigError> {
 
 fn family(field: &str, s: &str) -> Result<AfiSafi, ConfigError> {
     use reflector_core::wire::family::{name, KNOWN};
+    family_by_name(s).ok_or_else(|| {
+        let names: Vec<&str> = KNOWN.iter().filter_map(|f| name(*f)).collect();
+        err(
+            field,
+            format!(
+                "unknown family `{s}` (expected one of {})",
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+/// A family from its name (`ipv4-vpn`) or its short alias (`vpnv4`).
+pub fn family_by_name(s: &str) -> Option<AfiSafi> {
+    use reflector_core::wire::family::{name, KNOWN};
     let alias = match s {
         "ipv4" => "ipv4-unicast",
         "ipv6" => "ipv6-unicast",
@@ -381,19 +396,7 @@ fn family(field: &str, s: &str) -> Result<AfiSafi, ConfigError> {
         "rtc" => "rt-constraint",
         other => other,
     };
-    KNOWN
-        .into_iter()
-        .find(|f| name(*f) == Some(alias))
-        .ok_or_else(|| {
-            let names: Vec<&str> = KNOWN.iter().filter_map(|f| name(*f)).collect();
-            err(
-                field,
-                format!(
-                    "unknown family `{s}` (expected one of {})",
-                    names.join(", ")
-                ),
-            )
-        })
+    KNOWN.into_iter().find(|f| name(*f) == Some(alias))
 }
 
 fn role(field: &str, s: &str) -> Result<Role, ConfigError> {

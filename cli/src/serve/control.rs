@@ -518,11 +518,13 @@ async fn run<D: Daemon>(daemon: &Arc<D>, command: &str, args: &Value) -> Reply {
 
 /// A family from its configuration name.
 pub fn parse_family(s: &str) -> Result<AfiSafi, String> {
-    match s {
-        "ipv4" | "ipv4-unicast" => Ok(AfiSafi::IPV4_UNICAST),
-        "ipv6" | "ipv6-unicast" => Ok(AfiSafi::IPV6_UNICAST),
-        _ => Err(format!("unknown family {s:?} (ipv4-unicast, ipv6-unicast)")),
-    }
+    super::config::family_by_name(s).ok_or_else(|| {
+        let names: Vec<&str> = reflector_core::wire::family::KNOWN
+            .iter()
+            .filter_map(|f| reflector_core::wire::family::name(*f))
+            .collect();
+        format!("unknown family {s:?} ({})", names.join(", "))
+    })
 }
 
 pub(super) fn role_name(r: Role) -> &'static str {
@@ -938,6 +940,10 @@ impl EngineSide<'_> {
     }
 
     fn routes(&self, prefix: Option<&str>, family: Option<AfiSafi>, all: bool) -> Reply {
+        if let Some(f) = family.filter(|f| *f != AfiSafi::IPV4_UNICAST && *f != AfiSafi::IPV6_UNICAST)
+        {
+            return self.keyed_routes(f, prefix, all);
+        }
         let mut prefixes: Vec<Prefix> = match prefix {
             Some(s) if s.contains('/') => {
                 vec![s.parse::<Prefix>().map_err(|e| format!("{s:?}: {e}"))?]
@@ -975,6 +981,7 @@ impl EngineSide<'_> {
                         .map(|c| c.address.to_string());
                     json!({
                         "best": i == 0 && best_ok,
+                        "nlri": p.to_string(),
                         "peer": self.peer_name(v.peer),
                         "peer_address": addr,
                         "path_id": v.remote_id,
@@ -995,6 +1002,56 @@ impl EngineSide<'_> {
             }));
         }
         Ok(json!({ "routes": out }))
+    }
+
+    /// The routes of a family beyond unicast, each named by its NLRI as
+    /// text; `filter`, when given, keeps those whose text contains it.
+    fn keyed_routes(&self, f: AfiSafi, filter: Option<&str>, all: bool) -> Reply {
+        use reflector_core::wire::family::NlriText;
+        let mut out = Vec::new();
+        for r in self.engine.keyed_table(f) {
+            let Some((nlri, best, _)) = r.paths.first() else {
+                continue;
+            };
+            let text = NlriText { family: f, nlri }.to_string();
+            if filter.is_some_and(|x| !text.contains(x)) {
+                continue;
+            }
+            let best_ok = best.reachable;
+            let paths: Vec<Value> = r
+                .paths
+                .iter()
+                .enumerate()
+                .take(if all { usize::MAX } else { 1 })
+                .map(|(i, (nlri, v, step))| {
+                    let addr = self
+                        .engine
+                        .peer_config(v.peer)
+                        .map(|c| c.address.to_string());
+                    json!({
+                        "best": i == 0 && best_ok,
+                        "nlri": NlriText { family: f, nlri }.to_string(),
+                        "peer": self.peer_name(v.peer),
+                        "peer_address": addr,
+                        "path_id": v.remote_id,
+                        "reachable": v.reachable,
+                        "lost_at": step.map(|s| s.name()),
+                        "attributes": attributes_json(v.set.block(), v.set.mp_next_hop()),
+                    })
+                })
+                .collect();
+            out.push((
+                text.clone(),
+                json!({
+                    "prefix": text,
+                    "family": family_name(f),
+                    "candidates": r.paths.len(),
+                    "paths": paths,
+                }),
+            ));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(json!({ "routes": out.into_iter().map(|(_, v)| v).collect::<Vec<_>>() }))
     }
 }
 
@@ -1099,6 +1156,8 @@ fn as_path_text(p: &AsPath) -> String {
 
 fn next_hop(nh: &[u8]) -> Option<String> {
     match nh.len() {
+        // VPN next hops: an RD of zeros before the address (RFC 4364 §4.3.2, RFC 4659 §3.2.1).
+        12 | 24 | 48 => next_hop(nh.get(8..8 + (nh.len() - 8).min(16))?),
         4 => {
             let b: [u8; 4] = nh.try_into().ok()?;
             Some(Ipv4Addr::from(b).to_string())

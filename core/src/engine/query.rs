@@ -24,7 +24,14 @@ impl Engine {
     /// ([`decision::explain`]; a path that loses only to another path from
     /// its own neighbouring AS is labelled [`Step::Med`]).
     pub fn explain_candidates(&self, prefix: &Prefix) -> Vec<(PathView<'_>, Option<Step>)> {
-        let ranked = self.ranked(prefix);
+        self.explain(&self.ranked(prefix))
+    }
+
+    /// Each path of `ranked` (in decision order) with the step at which the first one is preferred to it.
+    pub(super) fn explain<'e>(
+        &self,
+        ranked: &[(PathView<'e>, Candidate)],
+    ) -> Vec<(PathView<'e>, Option<Step>)> {
         let Some((_, best)) = ranked.first().copied() else {
             return Vec::new();
         };
@@ -49,7 +56,12 @@ impl Engine {
 
     /// The candidates for `prefix` in decision order, with what the decision process read of each.
     fn ranked(&self, prefix: &Prefix) -> Vec<(PathView<'_>, Candidate)> {
-        let paths: SmallVec<[Path; 4]> = match prefix {
+        self.rank_paths(&self.paths_of(prefix))
+    }
+
+    /// The paths the RIB holds for `prefix`.
+    fn paths_of(&self, prefix: &Prefix) -> SmallVec<[Path; 4]> {
+        match prefix {
             Prefix::V4(p) => self
                 .rib
                 .v4
@@ -61,7 +73,11 @@ impl Engine {
                 .get(p)
                 .map(|e| e.paths.iter().copied().collect()),
         }
-        .unwrap_or_default();
+        .unwrap_or_default()
+    }
+
+    /// `paths` in decision order, with what the decision process read of each.
+    pub(super) fn rank_paths(&self, paths: &[Path]) -> Vec<(PathView<'_>, Candidate)> {
         let mut cands: SmallVec<[Candidate; 4]> = paths
             .iter()
             .filter_map(|p| {

@@ -133,6 +133,61 @@ pub fn check_nlri(
     })
 }
 
+/// One NLRI of a known family (without path identifier), shown as text:
+/// `10.0.0.0/24`, `65000:1:10.0.0.0/24 label 100`, FRR's bracketed EVPN
+/// form, flow rule components in brackets; hex for what does not parse.
+#[derive(Debug, Clone, Copy)]
+pub struct NlriText<'a> {
+    /// The family.
+    pub family: AfiSafi,
+    /// The NLRI bytes, from the length (or the route type) on.
+    pub nlri: &'a [u8],
+}
+
+impl core::fmt::Display for NlriText<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (afi, b) = (self.family.afi, self.nlri);
+        let act = Action::AfiSafiDisable;
+        let shown = match NlriFormat::of(self.family) {
+            Some(NlriFormat::Ip) => NlriIter::new_checked(b, afi, false, 0, act)
+                .ok()
+                .and_then(|mut i| i.next())
+                .map(|n| write!(f, "{}", n.prefix)),
+            Some(NlriFormat::Labeled | NlriFormat::Vpn) => {
+                let vpn = NlriFormat::of(self.family) == Some(NlriFormat::Vpn);
+                LabeledIter::new_checked(b, afi, vpn, false, false, 0, act)
+                    .ok()
+                    .and_then(|mut i| i.next())
+                    .map(|n| write!(f, "{n}"))
+            }
+            Some(NlriFormat::Evpn) => EvpnIter::new_checked(b, false, 0, act)
+                .ok()
+                .and_then(|mut i| i.next())
+                .and_then(|n| n.route())
+                .map(|r| write!(f, "{r}")),
+            Some(NlriFormat::Flowspec) => FlowIter::new_checked(b, afi, false, 0, act)
+                .ok()
+                .and_then(|mut i| i.next())
+                .map(|n| write!(f, "{n}")),
+            Some(NlriFormat::Rtc) => RtcIter::new_checked(b, false, 0, act)
+                .ok()
+                .and_then(|mut i| i.next())
+                .map(|n| write!(f, "{n}")),
+            None => None,
+        };
+        match shown {
+            Some(r) => r,
+            None => {
+                f.write_str("0x")?;
+                for x in b {
+                    write!(f, "{x:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +212,46 @@ mod tests {
             Action::AfiSafiDisable
         )
         .is_none());
+    }
+
+    #[test]
+    fn nlri_text_per_family() {
+        let t = |f, b: &[u8]| NlriText { family: f, nlri: b }.to_string();
+        assert_eq!(t(AfiSafi::IPV4_MULTICAST, &[24, 10, 0, 0]), "10.0.0.0/24");
+        // Label 1 with bottom of stack, RD 65000:1 (type 0), 10.0.0.0/8.
+        let vpn = [96, 0, 0, 0x11, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10];
+        assert_eq!(t(AfiSafi::VPNV4, &vpn), "65000:1:10.0.0.0/8 label 1");
+        assert_eq!(
+            t(AfiSafi::IPV4_LABELED, &[32, 0, 0, 0x61, 192]),
+            "192.0.0.0/8 label 6"
+        );
+        // Inclusive multicast (type 3): RD 65000:1, tag 0, originator 10.0.0.1.
+        let evpn = [
+            3, 17, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 0, 32, 10, 0, 0, 1,
+        ];
+        assert_eq!(
+            t(AfiSafi::EVPN, &evpn),
+            "[3]:[65000:1]:[0]:[32]:[10.0.0.1]"
+        );
+        // dst 10.0.0.0/24, proto =6, dport >=1024 AND <=2048, SYN exactly.
+        let flow = [
+            18, 1, 24, 10, 0, 0, 3, 0x81, 6, 5, 0x13, 0x04, 0x00, 0xd5, 0x08, 0x00, 9, 0x81, 0x02,
+        ];
+        assert_eq!(
+            t(AfiSafi::IPV4_FLOWSPEC, &flow),
+            "[dst 10.0.0.0/24][proto =6][dport >=1024&<=2048][tcp-flags =0x02]"
+        );
+        // Two ORed values (no AND bit), then a NOT-any bitmask.
+        let flow = [8, 4, 0x01, 80, 0x81, 0xbb, 12, 0x82, 0x01];
+        assert_eq!(
+            t(AfiSafi::IPV4_FLOWSPEC, &flow),
+            "[port =80 =187][frag !&0x01]"
+        );
+        let rtc = [96, 0, 0, 0xfd, 0xe8, 0, 2, 0xfd, 0xe8, 0, 0, 0, 100];
+        assert_eq!(t(AfiSafi::RT_CONSTRAINT, &rtc), "65000:0002fde800000064/96");
+        // What does not parse is shown in hex.
+        assert_eq!(t(AfiSafi::VPNV4, &vpn[..5]), "0x6000001100");
+        assert_eq!(t(AfiSafi::new(Afi(3), Safi(1)), &[1, 2]), "0x0102");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! sent with the shortest length form.
 
 use core::cmp::Ordering;
+use core::fmt;
 
 use super::{Afi, Writer};
 use crate::error::{Action, Error, Result};
@@ -295,6 +296,115 @@ fn check_components(b: &[u8], afi: Afi) -> bool {
         pos += n;
     }
     last != 0
+}
+
+/// A component type's short name, as `reflector show` prints it.
+pub const fn component_name(kind: u8) -> &'static str {
+    match kind {
+        component::DESTINATION => "dst",
+        component::SOURCE => "src",
+        component::PROTOCOL => "proto",
+        component::PORT => "port",
+        component::DESTINATION_PORT => "dport",
+        component::SOURCE_PORT => "sport",
+        component::ICMP_TYPE => "icmp-type",
+        component::ICMP_CODE => "icmp-code",
+        component::TCP_FLAGS => "tcp-flags",
+        component::PACKET_LENGTH => "pkt-len",
+        component::DSCP => "dscp",
+        component::FRAGMENT => "frag",
+        component::FLOW_LABEL => "flow-label",
+        _ => "unknown",
+    }
+}
+
+impl fmt::Display for Component<'_> {
+    /// `dst 10.0.0.0/24`, `dport >=1024&<=2048 =8080`, `tcp-flags =0x02 !&0x04`:
+    /// values joined by a space are ORed, by `&` ANDed (RFC 8955 §4.2.1).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(component_name(self.kind()))?;
+        match *self {
+            Component::Prefix {
+                len,
+                offset,
+                pattern,
+                ..
+            } => {
+                if pattern.len() <= 4 && offset == 0 && len <= 32 {
+                    let mut a = [0u8; 4];
+                    for (d, s) in a.iter_mut().zip(pattern) {
+                        *d = *s;
+                    }
+                    return write!(f, " {}/{len}", core::net::Ipv4Addr::from(a));
+                }
+                if offset == 0 {
+                    let mut a = [0u8; 16];
+                    for (d, s) in a.iter_mut().zip(pattern) {
+                        *d = *s;
+                    }
+                    return write!(f, " {}/{len}", core::net::Ipv6Addr::from(a));
+                }
+                f.write_str(" 0x")?;
+                for b in pattern {
+                    write!(f, "{b:02x}")?;
+                }
+                write!(f, "/{len} offset {offset}")
+            }
+            Component::Operators { kind, bytes } => {
+                let mut pos = 0usize;
+                let mut first = true;
+                while let Some(&op) = bytes.get(pos) {
+                    let vlen = 1usize << ((op >> 4) & 0x3);
+                    let value = bytes
+                        .get(pos + 1..pos + 1 + vlen)
+                        .unwrap_or(&[])
+                        .iter()
+                        .fold(0u64, |v, b| (v << 8) | u64::from(*b));
+                    pos += 1 + vlen;
+                    f.write_str(if first || op & 0x40 == 0 { " " } else { "&" })?;
+                    first = false;
+                    if component::is_bitmask(kind) {
+                        let not = if op & 0x02 != 0 { "!" } else { "" };
+                        let how = if op & 0x01 != 0 { "=" } else { "&" };
+                        write!(f, "{not}{how}{value:#04x}")?;
+                    } else {
+                        let cmp = match op & 0x07 {
+                            0 => "false",
+                            0x01 => "=",
+                            0x02 => ">",
+                            0x03 => ">=",
+                            0x04 => "<",
+                            0x05 => "<=",
+                            0x06 => "!=",
+                            _ => "true",
+                        };
+                        if op & 0x07 == 0 || op & 0x07 == 0x07 {
+                            f.write_str(cmp)?;
+                        } else {
+                            write!(f, "{cmp}{value}")?;
+                        }
+                    }
+                    if op & 0x80 != 0 {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for FlowNlri<'_> {
+    /// Its components in order, each in brackets: `[dst 10.0.0.0/24][proto =6]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.iter() {
+            write!(f, "[{c}]")?;
+        }
+        if let Some(id) = self.path_id {
+            write!(f, " path-id {id}")?;
+        }
+        Ok(())
+    }
 }
 
 /// An iterator over a validated flow specification NLRI field.

@@ -288,6 +288,17 @@ pub(super) const RTC_INDEX: usize = 7;
 /// A keyed family's adjacency record key: family index and slot in one word.
 pub(super) type AdjTag = u32;
 
+/// One route of a keyed family, as seen through [`Engine::keyed_table`].
+#[derive(Debug, Clone)]
+pub struct KeyedRoute<'e> {
+    /// Its family.
+    pub family: AfiSafi,
+    /// Its candidates, best first: the NLRI the path came with (without path
+    /// identifier), the path, and the decision step at which the best path is
+    /// preferred to it (`None` for the best).
+    pub paths: Vec<(Vec<u8>, super::PathView<'e>, Option<crate::decision::Step>)>,
+}
+
 /// What a peer was told of keyed routes: per (family, slot), path identifiers and fingerprints.
 pub(super) type KeyedAdj = HashMap<AdjTag, SmallVec<[(u32, u64); 1]>>;
 
@@ -314,6 +325,37 @@ impl Engine {
     /// Routes in keyed family `f` (`None` if the engine does not keep it).
     pub fn keyed_routes(&self, f: AfiSafi) -> Option<usize> {
         self.rib.keyed.0.get(keyed_index(f)?).map(KeyedRib::len)
+    }
+
+    /// Every route of keyed family `f`, each with its candidates best first:
+    /// the NLRI each path came with (without path identifier) and the step at
+    /// which the best path is preferred to it (as [`Engine::explain_candidates`]).
+    pub fn keyed_table(&self, f: AfiSafi) -> Vec<KeyedRoute<'_>> {
+        let Some(rib) = keyed_index(f).and_then(|i| self.rib.keyed.0.get(i)) else {
+            return Vec::new();
+        };
+        rib.entries
+            .iter()
+            .filter(|e| !e.paths.is_empty())
+            .map(|e| {
+                let kps: Vec<&KPath> = e.paths.iter().collect();
+                let paths: Vec<crate::rib::Path> = kps.iter().map(|kp| kp.path).collect();
+                let ranked = self.rank_paths(&paths);
+                let explained = self.explain(&ranked);
+                KeyedRoute {
+                    family: f,
+                    paths: explained
+                        .into_iter()
+                        .filter_map(|(v, step)| {
+                            let kp = kps
+                                .iter()
+                                .find(|kp| kp.path.local_id == v.local_id && kp.path.peer == v.peer)?;
+                            Some((rib.nlri(&e.key, kp).to_vec(), v, step))
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
     }
 
     /// The routes of keyed family `f`: for each, the NLRI of its best path and
