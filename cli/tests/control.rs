@@ -866,12 +866,7 @@ fn vpn_update(label: u32, prefix: [u8; 2], nh: Ipv4Addr, lp: u32) -> Vec<u8> {
 #[test]
 fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
     use reflector_core::session::SessionConfig;
-    let s = start_with(
-        "control-vpn",
-        "",
-        &[],
-        "\"ipv4-unicast\", \"vpnv4\"",
-    );
+    let s = start_with("control-vpn", "", &[], "\"ipv4-unicast\", \"vpnv4\"");
     wait_socket(&s.socket);
     let vpn_peer = |i: usize| {
         let mut cfg = SessionConfig::new(AS, Ipv4Addr::new(10, 0, 0, 71 + i as u8), Some(AS));
@@ -882,16 +877,31 @@ fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
     };
     let (mut a, mut b, mut c) = (vpn_peer(0), vpn_peer(1), vpn_peer(2));
     // One route from a and b (b's LOCAL_PREF wins), another from a alone.
-    a.send(&vpn_update(1001, [10, 1], Ipv4Addr::new(192, 0, 2, 71), 100));
-    a.send(&vpn_update(1001, [10, 2], Ipv4Addr::new(192, 0, 2, 71), 100));
-    b.send(&vpn_update(2002, [10, 1], Ipv4Addr::new(192, 0, 2, 72), 200));
+    a.send(&vpn_update(
+        1001,
+        [10, 1],
+        Ipv4Addr::new(192, 0, 2, 71),
+        100,
+    ));
+    a.send(&vpn_update(
+        1001,
+        [10, 2],
+        Ipv4Addr::new(192, 0, 2, 71),
+        100,
+    ));
+    b.send(&vpn_update(
+        2002,
+        [10, 1],
+        Ipv4Addr::new(192, 0, 2, 72),
+        200,
+    ));
     let vpn_routes = |p: &Peer| {
         p.updates
             .iter()
             .flat_map(|u| u.attributes.iter())
-            .filter(|a| {
-                matches!(&a.value, AttributeValue::MpReach(r) if r.afi_safi == AfiSafi::VPNV4)
-            })
+            .filter(
+                |a| matches!(&a.value, AttributeValue::MpReach(r) if r.afi_safi == AfiSafi::VPNV4),
+            )
             .count()
     };
     until(&mut [&mut a, &mut b, &mut c], "the VPN routes at c", |p| {
@@ -917,13 +927,19 @@ fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
     assert_eq!(paths[0]["nlri"], "65000:1:10.1.0.0/16 label 2002");
     assert_eq!(paths[0]["attributes"]["next_hop"], "192.0.2.72");
     assert_eq!(paths[1]["peer"], "a");
-    assert_eq!(paths[1]["nlri"], "65000:1:10.1.0.0/16 label 1001", "a's own label");
+    assert_eq!(
+        paths[1]["nlri"], "65000:1:10.1.0.0/16 label 1001",
+        "a's own label"
+    );
     assert_eq!(paths[1]["lost_at"], "local-pref");
     assert_eq!(routes[1]["prefix"], "65000:1:10.2.0.0/16 label 1001");
     assert_eq!(routes[1]["candidates"], 1);
 
     // The text form, and a selection by the route's text.
-    let text = ok_text(&s.socket, &["show", "route", "--family", "ipv4-vpn", "10.2.0.0"]);
+    let text = ok_text(
+        &s.socket,
+        &["show", "route", "--family", "ipv4-vpn", "10.2.0.0"],
+    );
     assert!(
         text.starts_with("65000:1:10.2.0.0/16 label 1001 (ipv4-vpn), 1 candidate(s)\n  *> from a (127.0.0.71) [best]\n"),
         "{text}"

@@ -802,9 +802,21 @@ fn keyed_table_lists_each_route_with_its_candidates_best_first() {
     let from_a = vpn4(rd, 1001, [10, 1, 0], 16);
     let from_b = vpn4(rd, 2002, [10, 1, 0], 16);
     let other = vpn4(rd, 1001, [10, 2, 0], 24);
-    let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), from_a.clone(), &[RT100], 100);
+    let msg = reach_lp(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        from_a.clone(),
+        &[RT100],
+        100,
+    );
     assert_eq!(accept(&mut e, a, &msg), (1, 0));
-    let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(2)), from_b.clone(), &[RT100], 200);
+    let msg = reach_lp(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(2)),
+        from_b.clone(),
+        &[RT100],
+        200,
+    );
     assert_eq!(accept(&mut e, b, &msg), (1, 0));
     let msg = reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), other.clone(), &[RT100], 100);
     assert_eq!(accept(&mut e, a, &msg), (1, 0));

@@ -940,7 +940,8 @@ impl EngineSide<'_> {
     }
 
     fn routes(&self, prefix: Option<&str>, family: Option<AfiSafi>, all: bool) -> Reply {
-        if let Some(f) = family.filter(|f| *f != AfiSafi::IPV4_UNICAST && *f != AfiSafi::IPV6_UNICAST)
+        if let Some(f) =
+            family.filter(|f| *f != AfiSafi::IPV4_UNICAST && *f != AfiSafi::IPV6_UNICAST)
         {
             return self.keyed_routes(f, prefix, all);
         }

@@ -47,9 +47,9 @@ mod tx;
 mod types;
 
 use family::Rib;
+pub use keyed::KeyedRoute;
 pub use pause::CATCH_UP_STEP;
 use peer::PeerState;
-pub use keyed::KeyedRoute;
 pub use policy::Reimport;
 pub use types::{
     decode_block, AddPathSend, EngineConfig, Event, MemoryStats, Negotiated, Outcome, PathView,

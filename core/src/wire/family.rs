@@ -229,10 +229,7 @@ mod tests {
         let evpn = [
             3, 17, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 0, 32, 10, 0, 0, 1,
         ];
-        assert_eq!(
-            t(AfiSafi::EVPN, &evpn),
-            "[3]:[65000:1]:[0]:[32]:[10.0.0.1]"
-        );
+        assert_eq!(t(AfiSafi::EVPN, &evpn), "[3]:[65000:1]:[0]:[32]:[10.0.0.1]");
         // dst 10.0.0.0/24, proto =6, dport >=1024 AND <=2048, SYN exactly.
         let flow = [
             18, 1, 24, 10, 0, 0, 3, 0x81, 6, 5, 0x13, 0x04, 0x00, 0xd5, 0x08, 0x00, 9, 0x81, 0x02,

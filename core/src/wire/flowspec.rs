@@ -318,78 +318,76 @@ pub const fn component_name(kind: u8) -> &'static str {
     }
 }
 
-impl fmt::Display for Component<'_> {
-    /// `dst 10.0.0.0/24`, `dport >=1024&<=2048 =8080`, `tcp-flags =0x02 !&0x04`:
-    /// values joined by a space are ORed, by `&` ANDed (RFC 8955 §4.2.1).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(component_name(self.kind()))?;
-        match *self {
-            Component::Prefix {
-                len,
-                offset,
-                pattern,
-                ..
-            } => {
-                if pattern.len() <= 4 && offset == 0 && len <= 32 {
-                    let mut a = [0u8; 4];
-                    for (d, s) in a.iter_mut().zip(pattern) {
-                        *d = *s;
-                    }
-                    return write!(f, " {}/{len}", core::net::Ipv4Addr::from(a));
+/// Write component `c` of an `afi` rule: `dst 10.0.0.0/24`, `dport >=1024&<=2048 =8080`,
+/// `tcp-flags =0x02 !&0x04`; values joined by a space are ORed, by `&` ANDed (RFC 8955 §4.2.1).
+fn write_component(f: &mut fmt::Formatter<'_>, c: &Component<'_>, afi: Afi) -> fmt::Result {
+    f.write_str(component_name(c.kind()))?;
+    match *c {
+        Component::Prefix {
+            len,
+            offset,
+            pattern,
+            ..
+        } => {
+            if afi == Afi::IPV4 {
+                let mut a = [0u8; 4];
+                for (d, s) in a.iter_mut().zip(pattern) {
+                    *d = *s;
                 }
-                if offset == 0 {
-                    let mut a = [0u8; 16];
-                    for (d, s) in a.iter_mut().zip(pattern) {
-                        *d = *s;
-                    }
-                    return write!(f, " {}/{len}", core::net::Ipv6Addr::from(a));
-                }
-                f.write_str(" 0x")?;
-                for b in pattern {
-                    write!(f, "{b:02x}")?;
-                }
-                write!(f, "/{len} offset {offset}")
+                return write!(f, " {}/{len}", core::net::Ipv4Addr::from(a));
             }
-            Component::Operators { kind, bytes } => {
-                let mut pos = 0usize;
-                let mut first = true;
-                while let Some(&op) = bytes.get(pos) {
-                    let vlen = 1usize << ((op >> 4) & 0x3);
-                    let value = bytes
-                        .get(pos + 1..pos + 1 + vlen)
-                        .unwrap_or(&[])
-                        .iter()
-                        .fold(0u64, |v, b| (v << 8) | u64::from(*b));
-                    pos += 1 + vlen;
-                    f.write_str(if first || op & 0x40 == 0 { " " } else { "&" })?;
-                    first = false;
-                    if component::is_bitmask(kind) {
-                        let not = if op & 0x02 != 0 { "!" } else { "" };
-                        let how = if op & 0x01 != 0 { "=" } else { "&" };
-                        write!(f, "{not}{how}{value:#04x}")?;
+            if offset == 0 {
+                let mut a = [0u8; 16];
+                for (d, s) in a.iter_mut().zip(pattern) {
+                    *d = *s;
+                }
+                return write!(f, " {}/{len}", core::net::Ipv6Addr::from(a));
+            }
+            f.write_str(" 0x")?;
+            for b in pattern {
+                write!(f, "{b:02x}")?;
+            }
+            write!(f, "/{len} offset {offset}")
+        }
+        Component::Operators { kind, bytes } => {
+            let mut pos = 0usize;
+            let mut first = true;
+            while let Some(&op) = bytes.get(pos) {
+                let vlen = 1usize << ((op >> 4) & 0x3);
+                let value = bytes
+                    .get(pos + 1..pos + 1 + vlen)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(0u64, |v, b| (v << 8) | u64::from(*b));
+                pos += 1 + vlen;
+                f.write_str(if first || op & 0x40 == 0 { " " } else { "&" })?;
+                first = false;
+                if component::is_bitmask(kind) {
+                    let not = if op & 0x02 != 0 { "!" } else { "" };
+                    let how = if op & 0x01 != 0 { "=" } else { "&" };
+                    write!(f, "{not}{how}{value:#04x}")?;
+                } else {
+                    let cmp = match op & 0x07 {
+                        0 => "false",
+                        0x01 => "=",
+                        0x02 => ">",
+                        0x03 => ">=",
+                        0x04 => "<",
+                        0x05 => "<=",
+                        0x06 => "!=",
+                        _ => "true",
+                    };
+                    if op & 0x07 == 0 || op & 0x07 == 0x07 {
+                        f.write_str(cmp)?;
                     } else {
-                        let cmp = match op & 0x07 {
-                            0 => "false",
-                            0x01 => "=",
-                            0x02 => ">",
-                            0x03 => ">=",
-                            0x04 => "<",
-                            0x05 => "<=",
-                            0x06 => "!=",
-                            _ => "true",
-                        };
-                        if op & 0x07 == 0 || op & 0x07 == 0x07 {
-                            f.write_str(cmp)?;
-                        } else {
-                            write!(f, "{cmp}{value}")?;
-                        }
-                    }
-                    if op & 0x80 != 0 {
-                        break;
+                        write!(f, "{cmp}{value}")?;
                     }
                 }
-                Ok(())
+                if op & 0x80 != 0 {
+                    break;
+                }
             }
+            Ok(())
         }
     }
 }
@@ -398,7 +396,9 @@ impl fmt::Display for FlowNlri<'_> {
     /// Its components in order, each in brackets: `[dst 10.0.0.0/24][proto =6]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.iter() {
-            write!(f, "[{c}]")?;
+            f.write_str("[")?;
+            write_component(f, &c, self.afi)?;
+            f.write_str("]")?;
         }
         if let Some(id) = self.path_id {
             write!(f, " path-id {id}")?;
@@ -596,6 +596,61 @@ mod tests {
         // Offset above length is malformed.
         let f = [0x04, 0x01, 0x08, 0x10, 0x00];
         assert!(collect(&f, Afi::IPV6).is_err());
+    }
+
+    #[test]
+    fn shown_as_text() {
+        let text = |b: &[u8], afi| {
+            FlowNlri {
+                path_id: None,
+                afi,
+                components: b,
+            }
+            .to_string()
+        };
+        // IPv6: a 32-bit destination is an IPv6 prefix; a source with an offset is its pattern in hex.
+        let v6 = [
+            0x01, 0x20, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x02, 0x10, 0x08, 0xab,
+        ];
+        assert_eq!(
+            text(&v6, Afi::IPV6),
+            "[dst 2001:db8::/32][src 0xab/16 offset 8]"
+        );
+        assert_eq!(text(&[0x01, 0x00], Afi::IPV4), "[dst 0.0.0.0/0]");
+        // Every comparison, a two-octet value, and AND against OR.
+        let ops = [
+            0x0a, 0x00, 1, 0x01, 2, 0x02, 3, 0x43, 4, 0x04, 5, 0x05, 6, 0x06, 7, 0x47, 8, 0x91,
+            0x05, 0xdc,
+        ];
+        assert_eq!(
+            text(&ops, Afi::IPV4),
+            "[pkt-len false =2 >3&>=4 <5 <=6 !=7&true =1500]"
+        );
+        // Bitmasks: any of, exactly, not any, not exactly.
+        let bits = [0x09, 0x00, 0x02, 0x01, 0x04, 0x02, 0x08, 0x83, 0x10];
+        assert_eq!(
+            text(&bits, Afi::IPV4),
+            "[tcp-flags &0x02 =0x04 !&0x08 !=0x10]"
+        );
+        let id = FlowNlri {
+            path_id: Some(7),
+            afi: Afi::IPV4,
+            components: &[0x03, 0x81, 0x06],
+        };
+        assert_eq!(id.to_string(), "[proto =6] path-id 7");
+        for (k, n) in [
+            (2, "src"),
+            (4, "port"),
+            (6, "sport"),
+            (7, "icmp-type"),
+            (8, "icmp-code"),
+            (11, "dscp"),
+            (12, "frag"),
+            (13, "flow-label"),
+            (14, "unknown"),
+        ] {
+            assert_eq!(component_name(k), n);
+        }
     }
 
     #[test]

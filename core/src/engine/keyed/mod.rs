@@ -347,9 +347,9 @@ impl Engine {
                     paths: explained
                         .into_iter()
                         .filter_map(|(v, step)| {
-                            let kp = kps
-                                .iter()
-                                .find(|kp| kp.path.local_id == v.local_id && kp.path.peer == v.peer)?;
+                            let kp = kps.iter().find(|kp| {
+                                kp.path.local_id == v.local_id && kp.path.peer == v.peer
+                            })?;
                             Some((rib.nlri(&e.key, kp).to_vec(), v, step))
                         })
                         .collect(),
