@@ -27,7 +27,7 @@ use reflector_core::wire::{AfiSafi, Context, Nlri, UpdateRepr};
 use serde_json::Value;
 
 mod support;
-use support::{accept, tempdir, Daemon, Peer};
+use support::{accept, tempdir, vpn_update, Daemon, Peer};
 
 const AS: u32 = 64512;
 
@@ -832,35 +832,6 @@ fn a_disabled_passive_peer_is_refused_until_enabled() {
     let text = ok_text(&socket, &["ctl", "enable", "p"]);
     assert_eq!(text, "p: the peer was not disabled\n");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A VPN-IPv4 UPDATE: RD 65000:1, `label`, `prefix`/16, next hop `nh` (with its RD of zeros), LOCAL_PREF `lp`.
-fn vpn_update(label: u32, prefix: [u8; 2], nh: Ipv4Addr, lp: u32) -> Vec<u8> {
-    use reflector_core::wire::update_repr::{MpNlri, MpReachRepr};
-    use reflector_core::wire::vpn::{Label, RouteDistinguisher};
-    let mut nlri = vec![24 + 64 + 16];
-    nlri.extend_from_slice(&Label::new(label, true).to_bytes());
-    nlri.extend_from_slice(&RouteDistinguisher::as2(65000, 1).0);
-    nlri.extend_from_slice(&prefix);
-    let mut next_hop = vec![0u8; 8];
-    next_hop.extend_from_slice(&nh.octets());
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes: vec![
-            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
-            AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
-            AttributeRepr::new(AttributeValue::LocalPref(lp)),
-            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-                afi_safi: AfiSafi::VPNV4,
-                next_hop,
-                reserved: 0,
-                nlri: MpNlri::Opaque(nlri),
-            })),
-        ],
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
 }
 
 #[test]

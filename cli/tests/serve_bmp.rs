@@ -24,7 +24,7 @@ use reflector_core::wire::update_repr::{
 use reflector_core::wire::{AfiSafi, Context, Nlri, UpdateRepr};
 
 mod support;
-use support::{accept, tempdir, Daemon, Peer};
+use support::{accept, tempdir, vpn_update, vpn_withdraw, Daemon, Peer};
 
 const AS: u32 = 64512;
 
@@ -437,4 +437,153 @@ fn flatten(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
             flatten(y, out);
         }
     }
+}
+
+/// The Loc-RIB Route Monitoring messages of `msgs` whose UPDATE carries an MP attribute of
+/// VPN-IPv4: (announce, NLRI bytes, ORIGINATOR_ID or LOCAL_PREF when present).
+fn loc_rib_vpn(msgs: &[Msg]) -> Vec<(bool, Vec<u8>, Option<u32>)> {
+    use reflector_core::wire::UpdatePacket;
+    msgs.iter()
+        .filter(|m| m.kind == 0 && m.peer_type == Some(3))
+        .filter_map(|m| {
+            let u = UpdatePacket::new_checked(&m.bytes[6 + 42..], &Context::MODERN).unwrap();
+            let r = UpdateRepr::parse(&u);
+            let lp = r.attributes.iter().find_map(|a| match a.value {
+                AttributeValue::LocalPref(x) => Some(x),
+                _ => None,
+            });
+            r.attributes.iter().find_map(|a| match &a.value {
+                AttributeValue::MpReach(x) if x.afi_safi == AfiSafi::VPNV4 => match &x.nlri {
+                    MpNlri::Opaque(n) => Some((true, n.clone(), lp)),
+                    MpNlri::Prefixes(_) => None,
+                },
+                AttributeValue::MpUnreach(x) if x.afi_safi == AfiSafi::VPNV4 => match &x.nlri {
+                    MpNlri::Opaque(n) => Some((false, n.clone(), lp)),
+                    MpNlri::Prefixes(_) => None,
+                },
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn loc_rib_monitors_vpn_routes_their_best_path_and_their_withdrawal() {
+    use reflector_core::session::SessionConfig;
+    let dir = tempdir("bmp-vpn");
+    let collector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cport = collector.local_addr().unwrap().port();
+    let la = TcpListener::bind("127.0.0.143:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.144:0").unwrap();
+    let config = format!(
+        r#"router_id = "10.255.0.1"
+asn = {AS}
+listen = ["127.0.0.1:0"]
+connect_retry = 1
+
+[[bmp]]
+address = "127.0.0.1:{cport}"
+
+[[peer]]
+name = "a"
+address = "127.0.0.143"
+asn = {AS}
+role = "client"
+port = {pa}
+local_address = "127.0.0.1"
+families = ["ipv4-unicast", "vpnv4"]
+
+[[peer]]
+name = "b"
+address = "127.0.0.144"
+asn = {AS}
+role = "client"
+port = {pb}
+local_address = "127.0.0.1"
+families = ["ipv4-unicast", "vpnv4"]
+"#,
+        pa = la.local_addr().unwrap().port(),
+        pb = lb.local_addr().unwrap().port(),
+    );
+    let path = dir.join("reflector.toml");
+    std::fs::write(&path, config).unwrap();
+    let _daemon = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_reflector"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .args(["--log", "debug"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("reflector.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut c = accept(&collector);
+    let vpn_peer = |l: &TcpListener, name, id| {
+        let mut cfg = SessionConfig::new(AS, Ipv4Addr::new(10, 0, 0, id), Some(AS));
+        cfg.families = vec![AfiSafi::IPV4_UNICAST, AfiSafi::VPNV4];
+        let mut p = Peer::with_config(name, accept(l), cfg);
+        p.until("Established", |p| p.s.state() == State::Established);
+        p
+    };
+    let mut a = vpn_peer(&la, "a", 43);
+    let mut b = vpn_peer(&lb, "b", 44);
+    // A's route, then B's better path for the same route (its own label), then B withdraws
+    // (A's path is best again), then A withdraws (the route is gone).
+    let vpn = |label: u32| {
+        let mut n = vec![24 + 64 + 16];
+        n.extend_from_slice(&reflector_core::wire::vpn::Label::new(label, true).to_bytes());
+        n.extend_from_slice(&reflector_core::wire::vpn::RouteDistinguisher::as2(65000, 1).0);
+        n.extend_from_slice(&[10, 43]);
+        n
+    };
+    let mut got: Vec<u8> = Vec::new();
+    let mut wait_for = |c: &mut TcpStream, n: usize, what: &str| {
+        let before = got.clone();
+        let more = capture(c, 15, |b| {
+            loc_rib_vpn(&complete(&[&before[..], b].concat())).len() >= n
+        });
+        got.extend_from_slice(&more);
+        let seen = loc_rib_vpn(&complete(&got));
+        assert!(seen.len() >= n, "{what}: {seen:?}");
+        seen
+    };
+    a.send(&vpn_update(
+        1001,
+        [10, 43],
+        Ipv4Addr::new(192, 0, 2, 43),
+        100,
+    ));
+    a.step();
+    let seen = wait_for(&mut c, 1, "A's route in the Loc-RIB");
+    assert_eq!(
+        seen[0],
+        (true, vpn(1001), Some(100)),
+        "A's NLRI, label 1001"
+    );
+    b.send(&vpn_update(
+        2002,
+        [10, 43],
+        Ipv4Addr::new(192, 0, 2, 44),
+        200,
+    ));
+    b.step();
+    let seen = wait_for(&mut c, 2, "B's better path");
+    assert_eq!(
+        seen[1],
+        (true, vpn(2002), Some(200)),
+        "B's NLRI, label 2002"
+    );
+    b.send(&vpn_withdraw(2002, [10, 43]));
+    b.step();
+    let seen = wait_for(&mut c, 3, "A's path again");
+    assert_eq!(seen[2], (true, vpn(1001), Some(100)));
+    a.send(&vpn_withdraw(1001, [10, 43]));
+    a.step();
+    let seen = wait_for(&mut c, 4, "the withdrawal");
+    assert_eq!(
+        seen[3],
+        (false, vpn(1001), None),
+        "withdrawn with the NLRI last sent"
+    );
+    assert_eq!(seen.len(), 4, "one message per change: {seen:?}");
 }

@@ -851,3 +851,61 @@ fn keyed_table_lists_each_route_with_its_candidates_best_first() {
     assert!(e.keyed_table(AfiSafi::EVPN).is_empty());
     assert!(e.keyed_table(AfiSafi::IPV4_UNICAST).is_empty());
 }
+
+#[test]
+fn keyed_best_changed_events_follow_the_best_path() {
+    use reflector_core::engine::Event;
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    while e.poll_event().is_some() {}
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let from_a = vpn4(rd, 1001, [10, 1, 0], 16);
+    let from_b = vpn4(rd, 2002, [10, 1, 0], 16);
+    // The events of the changes since the last call: (key, best).
+    let changes = |e: &mut Engine| {
+        e.flush();
+        let mut v = Vec::new();
+        while let Some(ev) = e.poll_event() {
+            if let Event::KeyedBestChanged { family, key, best } = ev {
+                assert_eq!(family, AfiSafi::VPNV4);
+                v.push((key, best));
+            }
+        }
+        v
+    };
+    let lp = |nlri: &[u8], n: u8, lp| {
+        reach_lp(AfiSafi::VPNV4, vpn_nh(rid(n)), nlri.to_vec(), &[RT100], lp)
+    };
+    assert_eq!(accept(&mut e, a, &lp(&from_a, 1, 100)), (1, 0));
+    let ch = changes(&mut e);
+    assert_eq!(ch.len(), 1, "{ch:?}");
+    let key = ch[0].0.clone();
+    assert_eq!(ch[0].1, Some(a));
+    let r = e.keyed_route(AfiSafi::VPNV4, &key).unwrap();
+    assert_eq!((r.family, &r.key, r.paths.len()), (AfiSafi::VPNV4, &key, 1));
+    assert_eq!(r.paths[0].0, from_a);
+    // B's better path; then the same again (no change, no event).
+    assert_eq!(accept(&mut e, b, &lp(&from_b, 2, 200)), (1, 0));
+    assert_eq!(changes(&mut e), vec![(key.clone(), Some(b))]);
+    assert_eq!(
+        accept(&mut e, b, &lp(&from_b, 2, 200)),
+        (0, 0),
+        "nothing new"
+    );
+    assert_eq!(changes(&mut e), vec![]);
+    let r = e.keyed_route(AfiSafi::VPNV4, &key).unwrap();
+    assert_eq!(r.paths.len(), 2);
+    assert_eq!((r.paths[0].1.peer, &r.paths[0].0), (b, &from_b));
+    // A change of attributes of the best path is a change too.
+    assert_eq!(accept(&mut e, b, &lp(&from_b, 2, 300)), (1, 0));
+    assert_eq!(changes(&mut e), vec![(key.clone(), Some(b))]);
+    // Withdrawals: A's path is best again, then nothing is left.
+    assert_eq!(accept(&mut e, b, &unreach(AfiSafi::VPNV4, from_b)), (0, 1));
+    assert_eq!(changes(&mut e), vec![(key.clone(), Some(a))]);
+    assert_eq!(accept(&mut e, a, &unreach(AfiSafi::VPNV4, from_a)), (0, 1));
+    assert_eq!(changes(&mut e), vec![(key.clone(), None)]);
+    assert!(e.keyed_route(AfiSafi::VPNV4, &key).is_none());
+    assert!(e.keyed_route(AfiSafi::IPV4_UNICAST, &key).is_none());
+}

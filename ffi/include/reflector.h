@@ -346,6 +346,11 @@ enum rfl_event_kind
    * know, was ignored: `families` its bit (0 when it has none), `paths` its NLRI (0 when unknown).
    */
   RFL_EVENT_KIND_UNKNOWN_FAMILY = 11,
+  /**
+   * The best path of a route of a family beyond unicast changed: `families` the family's
+   * bit, `has_best`/`best` the peer it now comes from (the route itself is not in the event).
+   */
+  RFL_EVENT_KIND_KEYED_BEST_CHANGED = 12,
 };
 #ifndef __cplusplus
 typedef uint32_t rfl_event_kind;

@@ -393,6 +393,9 @@ pub enum rfl_event_kind {
     /// An MP attribute of a family `peer`'s session does not carry, or that Reflector does not
     /// know, was ignored: `families` its bit (0 when it has none), `paths` its NLRI (0 when unknown).
     UnknownFamily = 11,
+    /// The best path of a route of a family beyond unicast changed: `families` the family's
+    /// bit, `has_best`/`best` the peer it now comes from (the route itself is not in the event).
+    KeyedBestChanged = 12,
 }
 
 /// Why a path failed the loop checks.

@@ -329,6 +329,12 @@ pub unsafe extern "C" fn rfl_engine_poll_event(
                 r.has_best = best.is_some();
                 r.best = best.map_or(0, |b| b.0);
             }
+            Event::KeyedBestChanged { family, best, .. } => {
+                r.kind = rfl_event_kind::KeyedBestChanged;
+                r.families = crate::family_bit(family);
+                r.has_best = best.is_some();
+                r.best = best.map_or(0, |b| b.0);
+            }
             Event::LoopRejected {
                 peer,
                 prefix,

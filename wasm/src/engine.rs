@@ -565,6 +565,15 @@ pub enum EngineEvent {
         /// NLRI it held (0 when Reflector cannot decode the family).
         nlri: u64,
     },
+    /// The best path of a route of a family beyond unicast changed.
+    KeyedBestChanged {
+        /// The family.
+        family: String,
+        /// The route's key in the family's table, in hex.
+        key: String,
+        /// The peer of the new best path; null when none is left (or for a local route).
+        best: Option<u32>,
+    },
 }
 
 fn peer_number(p: PeerId) -> Option<u32> {
@@ -647,6 +656,11 @@ impl EngineEvent {
                 peer: peer.0,
                 family: decode::family_name(family),
                 nlri,
+            },
+            CoreEvent::KeyedBestChanged { family, key, best } => EngineEvent::KeyedBestChanged {
+                family: decode::family_name(family),
+                key: key.iter().map(|b| format!("{b:02x}")).collect(),
+                best: best.and_then(peer_number),
             },
         }
     }

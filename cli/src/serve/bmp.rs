@@ -6,7 +6,8 @@
 //! every session that is up; Route Monitoring of each peer's Adj-RIB-In
 //! pre-policy (the UPDATEs exactly as received, behind a per-peer header)
 //! and of the Loc-RIB (each best path as an UPDATE, withdrawals when a
-//! prefix loses its last path); Peer Down with its reason and NOTIFICATION;
+//! prefix loses its last path; routes of the families beyond unicast in
+//! MP_REACH_NLRI / MP_UNREACH_NLRI with the NLRI of their best path); Peer Down with its reason and NOTIFICATION;
 //! Statistics Reports every `statistics_interval` seconds; a Termination on
 //! shutdown.
 //!
@@ -357,7 +358,14 @@ pub fn notification_message(code: u8, subcode: u8, data: &[u8]) -> Vec<u8> {
 /// multiprotocol IPv4 and IPv6 unicast.
 pub fn fabricated_open(asn: u32, router_id: Ipv4Addr) -> Vec<u8> {
     let my_as = u16::try_from(asn).unwrap_or(AS_TRANS);
-    let mut caps = vec![1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 65, 4];
+    // Multiprotocol for every family the Loc-RIB can hold, then 4-octet AS.
+    let mut caps = Vec::with_capacity(6 * reflector_core::wire::family::KNOWN.len() + 6);
+    for f in reflector_core::wire::family::KNOWN {
+        caps.extend_from_slice(&[1, 4]);
+        caps.extend_from_slice(&f.afi.0.to_be_bytes());
+        caps.extend_from_slice(&[0, f.safi.0]);
+    }
+    caps.extend_from_slice(&[65, 4]);
     caps.extend_from_slice(&asn.to_be_bytes());
     let mut b = vec![4];
     b.extend_from_slice(&my_as.to_be_bytes());
@@ -419,6 +427,47 @@ pub fn update_announce(prefix: &Prefix, block: &[u8], mp_next_hop: Option<&[u8]>
     body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
     body.extend_from_slice(&attrs);
     body.extend_from_slice(&nlri);
+    bgp_message(2, &body)
+}
+
+/// A BGP UPDATE announcing one NLRI of family `f` (a family beyond unicast)
+/// in MP_REACH_NLRI, with its next hop field and a canonical attribute block.
+pub fn keyed_announce(
+    f: AfiSafi,
+    nlri: &[u8],
+    block: &[u8],
+    mp_next_hop: Option<&[u8]>,
+) -> Vec<u8> {
+    let nh = mp_next_hop.unwrap_or(&[]);
+    let mut val = Vec::with_capacity(nh.len() + nlri.len() + 5);
+    val.extend_from_slice(&f.afi.0.to_be_bytes());
+    val.push(f.safi.0);
+    val.push(nh.len() as u8);
+    val.extend_from_slice(nh);
+    val.push(0);
+    val.extend_from_slice(nlri);
+    let mut attrs = Vec::with_capacity(val.len() + block.len() + 4);
+    attrs.extend_from_slice(&[0x90, 14]);
+    attrs.extend_from_slice(&(val.len() as u16).to_be_bytes());
+    attrs.extend_from_slice(&val);
+    attrs.extend_from_slice(block);
+    let mut body = vec![0, 0];
+    body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    body.extend_from_slice(&attrs);
+    bgp_message(2, &body)
+}
+
+/// A BGP UPDATE withdrawing one NLRI of family `f` in MP_UNREACH_NLRI.
+pub fn keyed_withdraw(f: AfiSafi, nlri: &[u8]) -> Vec<u8> {
+    let mut val = Vec::with_capacity(nlri.len() + 3);
+    val.extend_from_slice(&f.afi.0.to_be_bytes());
+    val.push(f.safi.0);
+    val.extend_from_slice(nlri);
+    let mut body = vec![0, 0];
+    body.extend_from_slice(&((val.len() + 4) as u16).to_be_bytes());
+    body.extend_from_slice(&[0x90, 15]);
+    body.extend_from_slice(&(val.len() as u16).to_be_bytes());
+    body.extend_from_slice(&val);
     bgp_message(2, &body)
 }
 
@@ -691,6 +740,7 @@ impl Bmp {
         EngineSide {
             bmp: self.clone(),
             best: HashMap::new(),
+            keyed: HashMap::new(),
             per_peer_best: HashMap::new(),
             loops: HashMap::new(),
             ticks: 0,
@@ -855,6 +905,9 @@ pub struct EngineSide {
     bmp: Bmp,
     /// Per prefix, the peer of its best path.
     best: HashMap<Prefix, PeerId>,
+    /// Per route of a family beyond unicast (family, key): the peer of its
+    /// best path and the NLRI last sent for it (what a withdrawal names).
+    keyed: HashMap<(AfiSafi, Vec<u8>), (PeerId, Vec<u8>)>,
     /// Per peer, the prefixes whose best path it gave.
     per_peer_best: HashMap<PeerId, u64>,
     /// Per peer: (CLUSTER_LIST, AS_PATH, ORIGINATOR_ID) loops.
@@ -894,6 +947,7 @@ impl EngineSide {
             d.extend(0..self.bmp.inner.collectors.len());
         }
         let mut changed = Vec::new();
+        let mut keyed_changed = Vec::new();
         while let Some(e) = engine.poll_event() {
             match e {
                 Event::BestChanged { prefix, best } => {
@@ -901,17 +955,11 @@ impl EngineSide {
                         Some(p) => self.best.insert(prefix, p),
                         None => self.best.remove(&prefix),
                     };
-                    if old != best {
-                        if let Some(o) = old {
-                            if let Some(n) = self.per_peer_best.get_mut(&o) {
-                                *n = n.saturating_sub(1);
-                            }
-                        }
-                        if let Some(b) = best {
-                            *self.per_peer_best.entry(b).or_default() += 1;
-                        }
-                    }
+                    self.count_best(old, best);
                     changed.push(prefix);
+                }
+                Event::KeyedBestChanged { family, key, .. } => {
+                    keyed_changed.push((family, key));
                 }
                 Event::LoopRejected { peer, reason, .. } => {
                     let l = self.loops.entry(peer).or_default();
@@ -928,12 +976,51 @@ impl EngineSide {
                 _ => {}
             }
         }
-        if changed.is_empty() {
+        if changed.is_empty() && keyed_changed.is_empty() {
             return;
         }
         let h = self.loc_header();
         for p in &changed {
             self.bmp.send(Self::loc_rib_message(engine, &h, p));
+        }
+        for (f, key) in keyed_changed {
+            let now = engine.keyed_route(f, &key).and_then(|r| {
+                let (nlri, v, _) = r.paths.into_iter().next()?;
+                let m = keyed_announce(f, &nlri, v.set.block(), v.set.mp_next_hop());
+                Some((v.peer, nlri, m))
+            });
+            let k = (f, key);
+            let new = now.as_ref().map(|(p, _, _)| *p);
+            let old = match now {
+                Some((peer, nlri, m)) => {
+                    self.bmp.send(route_monitoring(&h, &m));
+                    self.keyed.insert(k, (peer, nlri))
+                }
+                None => {
+                    let old = self.keyed.remove(&k);
+                    if let Some((_, nlri)) = &old {
+                        self.bmp
+                            .send(route_monitoring(&h, &keyed_withdraw(f, nlri)));
+                    }
+                    old
+                }
+            };
+            self.count_best(old.map(|(p, _)| p), new);
+        }
+    }
+
+    /// Move one route's count in the per-peer Loc-RIB gauges from `old`'s best peer to `new`'s.
+    fn count_best(&mut self, old: Option<PeerId>, new: Option<PeerId>) {
+        if old == new {
+            return;
+        }
+        if let Some(o) = old {
+            if let Some(n) = self.per_peer_best.get_mut(&o) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        if let Some(b) = new {
+            *self.per_peer_best.entry(b).or_default() += 1;
         }
     }
 
@@ -947,17 +1034,38 @@ impl EngineSide {
         if !fresh.is_empty() {
             let h = self.loc_header();
             let rib = engine.loc_rib();
-            // The per-peer Loc-RIB gauges start again from the table itself.
+            // The per-peer Loc-RIB gauges start again from the tables themselves.
             self.best = rib.iter().map(|(p, v)| (*p, v.peer)).collect();
-            self.per_peer_best.clear();
-            for peer in self.best.values() {
-                *self.per_peer_best.entry(*peer).or_default() += 1;
-            }
+            self.keyed.clear();
+            let mut out: Vec<Vec<u8>> = Vec::with_capacity(rib.len());
             for (prefix, p) in &rib {
-                let m = Bytes::from(route_monitoring(
+                out.push(route_monitoring(
                     &h,
                     &update_announce(prefix, p.set.block(), p.set.mp_next_hop()),
                 ));
+            }
+            for f in reflector_core::wire::family::KNOWN {
+                for r in engine.keyed_table(f) {
+                    let Some((nlri, v, _)) = r.paths.into_iter().next() else {
+                        continue;
+                    };
+                    out.push(route_monitoring(
+                        &h,
+                        &keyed_announce(f, &nlri, v.set.block(), v.set.mp_next_hop()),
+                    ));
+                    self.keyed.insert((f, r.key), (v.peer, nlri));
+                }
+            }
+            self.per_peer_best.clear();
+            let peers = self
+                .best
+                .values()
+                .chain(self.keyed.values().map(|(p, _)| p));
+            for peer in peers.copied().collect::<Vec<_>>() {
+                *self.per_peer_best.entry(peer).or_default() += 1;
+            }
+            for m in out {
+                let m = Bytes::from(m);
                 for &i in &fresh {
                     if let Some(c) = inner.collectors.get(i) {
                         self.bmp.send_one(c, m.clone());
@@ -1013,7 +1121,10 @@ impl EngineSide {
         }
         out.push(statistics(
             &self.loc_header(),
-            &[(stat::LOC_RIB_ROUTES, Stat::Gauge(self.best.len() as u64))],
+            &[(
+                stat::LOC_RIB_ROUTES,
+                Stat::Gauge((self.best.len() + self.keyed.len()) as u64),
+            )],
         ));
         out
     }
@@ -1125,16 +1236,74 @@ mod tests {
         want.extend_from_slice(&open);
         want.extend_from_slice(&open);
         want.extend_from_slice(&[0, 3, 0, 6, b'g', b'l', b'o', b'b', b'a', b'l']);
-        want[4] = want.len() as u8;
+        let n = want.len() as u32;
+        want[1..5].copy_from_slice(&n.to_be_bytes());
         assert_eq!(m, want);
+    }
+
+    #[test]
+    fn keyed_updates_parse_with_their_family_and_nlri() {
+        use reflector_core::wire::update_repr::{AttributeValue, MpNlri};
+        use reflector_core::wire::{Context, UpdatePacket, UpdateRepr};
+        let parse =
+            |m: &[u8]| UpdateRepr::parse(&UpdatePacket::new_checked(m, &Context::MODERN).unwrap());
+        // A flow rule has no next hop; ORIGIN, AS_PATH and LOCAL_PREF 100 as the canonical block.
+        let rule = [5, 1, 24, 10, 0, 0];
+        let block = [0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 5, 4, 0, 0, 0, 100];
+        let u = parse(&keyed_announce(
+            AfiSafi::IPV4_FLOWSPEC,
+            &rule[..6],
+            &block,
+            None,
+        ));
+        let AttributeValue::MpReach(r) = &u.attributes[0].value else {
+            panic!("{u:?}")
+        };
+        assert_eq!(r.afi_safi, AfiSafi::IPV4_FLOWSPEC);
+        assert!(r.next_hop.is_empty());
+        assert_eq!(r.nlri, MpNlri::Opaque(rule.to_vec()));
+        assert_eq!(u.attributes[3].value, AttributeValue::LocalPref(100));
+        let nh = [0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1];
+        let vpn = [104, 0, 0x3e, 0x91, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 43];
+        let u = parse(&keyed_announce(AfiSafi::VPNV4, &vpn, &block, Some(&nh)));
+        let AttributeValue::MpReach(r) = &u.attributes[0].value else {
+            panic!("{u:?}")
+        };
+        assert_eq!((r.afi_safi, &r.next_hop[..]), (AfiSafi::VPNV4, &nh[..]));
+        let u = parse(&keyed_withdraw(AfiSafi::VPNV4, &vpn));
+        assert_eq!(u.attributes.len(), 1);
+        let AttributeValue::MpUnreach(r) = &u.attributes[0].value else {
+            panic!("{u:?}")
+        };
+        assert_eq!(r.afi_safi, AfiSafi::VPNV4);
+        assert_eq!(r.nlri, MpNlri::Opaque(vpn.to_vec()));
     }
 
     #[test]
     fn fabricated_open_layout() {
         let o = fabricated_open(4_200_000_000, Ipv4Addr::new(10, 0, 0, 1));
         let mut want = vec![0xff; 16];
-        want.extend_from_slice(&[0, 49, 1, 4, 0x5b, 0xa0, 0, 0, 10, 0, 0, 1, 20, 2, 18]);
-        want.extend_from_slice(&[1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 65, 4]);
+        // 29 + 2 + 12 × 6 + 6 = 109 bytes; optional parameters 80, one of 78 bytes.
+        want.extend_from_slice(&[0, 109, 1, 4, 0x5b, 0xa0, 0, 0, 10, 0, 0, 1, 80, 2, 78]);
+        for (afi, safi) in [
+            (1u16, 1u8),
+            (2, 1),
+            (1, 2),
+            (2, 2),
+            (1, 4),
+            (2, 4),
+            (1, 128),
+            (2, 128),
+            (25, 70),
+            (1, 132),
+            (1, 133),
+            (2, 133),
+        ] {
+            want.extend_from_slice(&[1, 4]);
+            want.extend_from_slice(&afi.to_be_bytes());
+            want.extend_from_slice(&[0, safi]);
+        }
+        want.extend_from_slice(&[65, 4]);
         want.extend_from_slice(&4_200_000_000u32.to_be_bytes());
         assert_eq!(o, want);
     }

@@ -179,3 +179,57 @@ pub fn accept(l: &TcpListener) -> TcpStream {
         }
     }
 }
+
+/// A VPN-IPv4 UPDATE: RD 65000:1, `label`, `prefix`/16, next hop `nh` (with its RD of zeros), LOCAL_PREF `lp`.
+pub fn vpn_update(label: u32, prefix: [u8; 2], nh: Ipv4Addr, lp: u32) -> Vec<u8> {
+    use reflector_core::wire::attribute::Origin;
+    use reflector_core::wire::update_repr::{AsPath, AttributeRepr, MpReachRepr};
+    use reflector_core::wire::vpn::{Label, RouteDistinguisher};
+    use reflector_core::wire::{AfiSafi, Context};
+    let mut nlri = vec![24 + 64 + 16];
+    nlri.extend_from_slice(&Label::new(label, true).to_bytes());
+    nlri.extend_from_slice(&RouteDistinguisher::as2(65000, 1).0);
+    nlri.extend_from_slice(&prefix);
+    let mut next_hop = vec![0u8; 8];
+    next_hop.extend_from_slice(&nh.octets());
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::sequence(&[]))),
+            AttributeRepr::new(AttributeValue::LocalPref(lp)),
+            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::VPNV4,
+                next_hop,
+                reserved: 0,
+                nlri: MpNlri::Opaque(nlri),
+            })),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
+/// The MP_UNREACH_NLRI UPDATE withdrawing the VPN-IPv4 route of [`vpn_update`] (`label`, `prefix`/16).
+pub fn vpn_withdraw(label: u32, prefix: [u8; 2]) -> Vec<u8> {
+    use reflector_core::wire::update_repr::{AttributeRepr, MpUnreachRepr};
+    use reflector_core::wire::vpn::{Label, RouteDistinguisher};
+    use reflector_core::wire::{AfiSafi, Context};
+    let mut nlri = vec![24 + 64 + 16];
+    nlri.extend_from_slice(&Label::new(label, true).to_bytes());
+    nlri.extend_from_slice(&RouteDistinguisher::as2(65000, 1).0);
+    nlri.extend_from_slice(&prefix);
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![AttributeRepr::new(AttributeValue::MpUnreach(
+            MpUnreachRepr {
+                afi_safi: AfiSafi::VPNV4,
+                nlri: MpNlri::Opaque(nlri),
+            },
+        ))],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}

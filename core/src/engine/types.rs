@@ -331,6 +331,16 @@ pub enum Event {
         /// The peer the new best path came from.
         best: Option<PeerId>,
     },
+    /// The best path of a route of a family beyond unicast changed, or its
+    /// last path went (`best: None`); [`Engine::keyed_route`](super::Engine::keyed_route) reads it.
+    KeyedBestChanged {
+        /// The family.
+        family: AfiSafi,
+        /// The route's key (RD and prefix, an EVPN route's identifying fields, ...).
+        key: Vec<u8>,
+        /// The peer the new best path came from.
+        best: Option<PeerId>,
+    },
     /// A received path was not a candidate because of a loop check.
     LoopRejected {
         /// Who sent it.

@@ -11,7 +11,7 @@ use crate::decision::{self, Candidate};
 use crate::engine::decide;
 use crate::engine::pause::Pending;
 use crate::engine::peer::PeerState;
-use crate::engine::Engine;
+use crate::engine::{Engine, Event};
 use crate::reflect::{self, Role};
 use crate::rib::{Interner, PeerId};
 use crate::wire::AfiSafi;
@@ -41,6 +41,7 @@ impl Engine {
         let f = rib.family;
         let dirty_slots = core::mem::take(&mut rib.dirty);
         let mut dirty: Vec<(u32, bool)> = Vec::with_capacity(dirty_slots.len());
+        let mut events: Vec<Event> = Vec::new();
         for slot in dirty_slots {
             let hasher = &self.rib.keyed.1;
             let Some(rib) = self.rib.keyed.0.get_mut(fi) else {
@@ -59,9 +60,21 @@ impl Engine {
             );
             let fp = best_fingerprint(hasher, rib, slot, &self.attrs, self.resolver.as_ref());
             if let Some(e) = rib.entries.get_mut(slot as usize) {
-                dirty.push((slot, fp & !1 != e.sent_fp()));
+                let changed = fp & !1 != e.sent_fp();
+                dirty.push((slot, changed));
                 e.set_sent_fp(fp);
+                if changed && self.cfg.record_events {
+                    let best = e.paths.first().filter(|_| fp != 0).map(|kp| kp.path.peer);
+                    events.push(Event::KeyedBestChanged {
+                        family: f,
+                        key: e.key.as_slice().to_vec(),
+                        best,
+                    });
+                }
             }
+        }
+        for ev in events {
+            self.push_event(ev);
         }
         let targets: Vec<PeerId> = self
             .peers

@@ -293,6 +293,8 @@ pub(super) type AdjTag = u32;
 pub struct KeyedRoute<'e> {
     /// Its family.
     pub family: AfiSafi,
+    /// Its key in the family's table (RD and prefix, an EVPN route's identifying fields, ...).
+    pub key: Vec<u8>,
     /// Its candidates, best first: the NLRI the path came with (without path
     /// identifier), the path, and the decision step at which the best path is
     /// preferred to it (`None` for the best).
@@ -337,25 +339,36 @@ impl Engine {
         rib.entries
             .iter()
             .filter(|e| !e.paths.is_empty())
-            .map(|e| {
-                let kps: Vec<&KPath> = e.paths.iter().collect();
-                let paths: Vec<crate::rib::Path> = kps.iter().map(|kp| kp.path).collect();
-                let ranked = self.rank_paths(&paths);
-                let explained = self.explain(&ranked);
-                KeyedRoute {
-                    family: f,
-                    paths: explained
-                        .into_iter()
-                        .filter_map(|(v, step)| {
-                            let kp = kps.iter().find(|kp| {
-                                kp.path.local_id == v.local_id && kp.path.peer == v.peer
-                            })?;
-                            Some((rib.nlri(&e.key, kp).to_vec(), v, step))
-                        })
-                        .collect(),
-                }
-            })
+            .map(|e| self.keyed_route_of(rib, e))
             .collect()
+    }
+
+    /// The route of keyed family `f` with key `key` (as [`Event::KeyedBestChanged`](super::Event::KeyedBestChanged)
+    /// gives it), its candidates best first; `None` when it has no path.
+    pub fn keyed_route(&self, f: AfiSafi, key: &[u8]) -> Option<KeyedRoute<'_>> {
+        let rib = self.rib.keyed.0.get(keyed_index(f)?)?;
+        let e = rib.entries.get(rib.find(key)? as usize)?;
+        (!e.paths.is_empty()).then(|| self.keyed_route_of(rib, e))
+    }
+
+    fn keyed_route_of<'e>(&'e self, rib: &KeyedRib, e: &KEntry) -> KeyedRoute<'e> {
+        let kps: Vec<&KPath> = e.paths.iter().collect();
+        let paths: Vec<crate::rib::Path> = kps.iter().map(|kp| kp.path).collect();
+        let ranked = self.rank_paths(&paths);
+        let explained = self.explain(&ranked);
+        KeyedRoute {
+            family: rib.family,
+            key: e.key.as_slice().to_vec(),
+            paths: explained
+                .into_iter()
+                .filter_map(|(v, step)| {
+                    let kp = kps
+                        .iter()
+                        .find(|kp| kp.path.local_id == v.local_id && kp.path.peer == v.peer)?;
+                    Some((rib.nlri(&e.key, kp).to_vec(), v, step))
+                })
+                .collect(),
+        }
     }
 
     /// The routes of keyed family `f`: for each, the NLRI of its best path and
