@@ -909,3 +909,39 @@ fn keyed_best_changed_events_follow_the_best_path() {
     assert!(e.keyed_route(AfiSafi::VPNV4, &key).is_none());
     assert!(e.keyed_route(AfiSafi::IPV4_UNICAST, &key).is_none());
 }
+
+#[test]
+fn keyed_table_gives_each_add_path_path_its_own_nlri() {
+    let mut e = engine();
+    let mut neg = families(&[AfiSafi::VPNV4]);
+    neg.add_path_receive.insert(AfiSafi::VPNV4);
+    let a = client_with(&mut e, 1, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    // Two paths of one route from one peer (path identifiers 1 and 2), each with its label.
+    let one = vpn4(rd, 1001, [10, 1, 0], 16);
+    let two = vpn4(rd, 1002, [10, 1, 0], 16);
+    let with_id = |id: u32, n: &[u8]| [&id.to_be_bytes()[..], n].concat();
+    let msg = reach_lp(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        with_id(1, &one),
+        &[RT100],
+        100,
+    );
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    let msg = reach_lp(
+        AfiSafi::VPNV4,
+        vpn_nh(rid(1)),
+        with_id(2, &two),
+        &[RT100],
+        200,
+    );
+    assert_eq!(accept(&mut e, a, &msg), (1, 0));
+    transmit(&mut e, a);
+    let table = e.keyed_table(AfiSafi::VPNV4);
+    assert_eq!(table.len(), 1);
+    let p = &table[0].paths;
+    assert_eq!(p.len(), 2);
+    assert_eq!((p[0].1.peer, p[0].1.remote_id, &p[0].0), (a, 2, &two));
+    assert_eq!((p[1].1.peer, p[1].1.remote_id, &p[1].0), (a, 1, &one));
+}
