@@ -563,6 +563,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sets_are_equal_exactly_when_their_bytes_are() {
+        // ORIGIN IGP, AS_PATH [65001], LOCAL_PREF 200.
+        let block = [
+            0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9, 0x40, 5, 4, 0, 0, 0, 200,
+        ];
+        let nh = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let a = AttrSet::new(&block, None);
+        assert!(a == AttrSet::new(&block, None));
+        assert!(AttrSet::new(&block, Some(&nh)) == AttrSet::new(&block, Some(&nh)));
+        // Other bytes with the same packed flags (no well-known community in either).
+        assert!(a != AttrSet::new(&block[..4], None));
+        assert!(a != AttrSet::new(&block, Some(&nh)));
+    }
+
+    #[test]
+    fn set_bytes_is_the_slot_and_the_sets_allocation() {
+        let block = [0x40, 1, 1, 0, 0x40, 2, 0];
+        let nh = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        for n in [None, Some(&nh[..4]), Some(&nh[..])] {
+            let set = AttrSet::new(&block, n);
+            assert_eq!(
+                Interner::<()>::set_bytes(&block, n),
+                (core::mem::size_of::<Slot<()>>() + set.heap_bytes()) as u64,
+                "{n:?}"
+            );
+        }
+    }
+
+    #[test]
     fn interning_shares_and_frees() {
         let mut i: Interner<()> = Interner::new();
         let block = [
