@@ -922,6 +922,11 @@ typedef struct rfl_engine_config {
    * At most this many events are kept (older ones are dropped); at least 1 when recording.
    */
   size_t max_events;
+  /**
+   * After next-hop reachability, a path the engine originates (`rfl_engine_originate`)
+   * wins over learned ones, as a static route over BGP (decision step `local-origin`).
+   */
+  bool prefer_local;
 } rfl_engine_config;
 
 /**
@@ -1655,6 +1660,27 @@ rfl_result rfl_peer_config_init(uint32_t role,
 rfl_result rfl_negotiated_unicast(uint32_t router_id,
                                   struct rfl_negotiated *out_negotiated,
                                   size_t negotiated_size);
+
+/**
+ * Hold every session that comes up from now on: it is sent neither routes
+ * nor End-of-RIB until `rfl_engine_end_deferral` (RFC 4724 §4.1, for a
+ * restarting speaker); the routes it sends are taken in as usual. End the
+ * deferral once every peer has sent End-of-RIB, or when the
+ * Selection_Deferral_Timer expires.
+ */
+rfl_result rfl_engine_defer_selection(struct rfl_engine *engine);
+
+/**
+ * Whether sessions that come up are held by `rfl_engine_defer_selection`, through `*out_deferring`.
+ */
+rfl_result rfl_engine_is_deferring(const struct rfl_engine *engine, bool *out_deferring);
+
+/**
+ * End the route selection deferral: every session it held is sent the
+ * current table and End-of-RIB (through `rfl_engine_poll_transmit`, a step at
+ * a time); `*out_held` (may be NULL) gets how many sessions it held.
+ */
+rfl_result rfl_engine_end_deferral(struct rfl_engine *engine, uint32_t *out_held);
 
 /**
  * Create an engine from `*config`; the caller owns `*out_engine` and frees it with `rfl_engine_free`.

@@ -99,6 +99,9 @@ pub struct rfl_engine_config {
     pub record_events: bool,
     /// At most this many events are kept (older ones are dropped); at least 1 when recording.
     pub max_events: usize,
+    /// After next-hop reachability, a path the engine originates (`rfl_engine_originate`)
+    /// wins over learned ones, as a static route over BGP (decision step `local-origin`).
+    pub prefer_local: bool,
 }
 
 /// A peer's configuration. Fill with `rfl_peer_config_init`, then adjust.
@@ -445,7 +448,11 @@ pub struct rfl_event {
     pub paths: u64,
 }
 
-crate::sized!(rfl_engine_config, core::mem::size_of::<rfl_engine_config>());
+// ABI 1.0 ends before the decision knob added after it (prefer_local).
+crate::sized!(
+    rfl_engine_config,
+    core::mem::offset_of!(rfl_engine_config, prefer_local)
+);
 // ABI 1.0 ends before the eBGP session options (local AS, own AS allowed,
 // next hop unchanged), added where its padding ended.
 crate::sized!(
@@ -690,6 +697,7 @@ fn engine_config_defaults(local_as: u32, router_id: u32) -> rfl_engine_config {
         default_local_pref: d.decision.default_local_pref,
         record_events: d.record_events,
         max_events: d.max_events,
+        prefer_local: d.decision.prefer_local,
     }
 }
 
@@ -777,6 +785,52 @@ pub unsafe extern "C" fn rfl_negotiated_unicast(
 // ---------------------------------------------------------------------------
 // Lifecycle.
 
+/// Hold every session that comes up from now on: it is sent neither routes
+/// nor End-of-RIB until `rfl_engine_end_deferral` (RFC 4724 §4.1, for a
+/// restarting speaker); the routes it sends are taken in as usual. End the
+/// deferral once every peer has sent End-of-RIB, or when the
+/// Selection_Deferral_Timer expires.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_defer_selection(engine: *mut rfl_engine) -> rfl_result {
+    with_engine(engine, |h| {
+        h.engine.defer_selection();
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// Whether sessions that come up are held by `rfl_engine_defer_selection`, through `*out_deferring`.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_is_deferring(
+    engine: *const rfl_engine,
+    out_deferring: *mut bool,
+) -> rfl_result {
+    with_engine_ref(engine, |h| {
+        let o = out(out_deferring, "out_deferring")?;
+        // SAFETY: checked by `out`.
+        unsafe { write(o, h.engine.is_deferring()) };
+        Ok(rfl_result::Ok)
+    })
+}
+
+/// End the route selection deferral: every session it held is sent the
+/// current table and End-of-RIB (through `rfl_engine_poll_transmit`, a step at
+/// a time); `*out_held` (may be NULL) gets how many sessions it held.
+#[no_mangle]
+pub unsafe extern "C" fn rfl_engine_end_deferral(
+    engine: *mut rfl_engine,
+    out_held: *mut u32,
+) -> rfl_result {
+    with_engine(engine, |h| {
+        let n = h.engine.end_deferral();
+        if !out_held.is_null() {
+            let o = out(out_held, "out_held")?;
+            // SAFETY: checked by `out`.
+            unsafe { write(o, u32::try_from(n).unwrap_or(u32::MAX)) };
+        }
+        Ok(rfl_result::Ok)
+    })
+}
+
 /// Create an engine from `*config`; the caller owns `*out_engine` and frees it with `rfl_engine_free`.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_new(
@@ -804,7 +858,7 @@ pub unsafe extern "C" fn rfl_engine_new(
             prefer_oldest: c.prefer_oldest,
             ignore_igp_cost: c.ignore_igp_cost,
             default_local_pref: c.default_local_pref,
-            ..DecisionConfig::default()
+            prefer_local: c.prefer_local,
         };
         cfg.record_events = c.record_events;
         cfg.max_events = c.max_events;

@@ -904,6 +904,82 @@ static void check_ebgp_session_options(void)
     MUST(rfl_engine_free(e));
 }
 
+/* Transmissions waiting for peer `p`: how many, and whether one announced `nlri_byte` (a /16's first octet
+ * pair ends with it) or was an End-of-RIB. */
+static unsigned drain_count(rfl_engine *e, uint32_t p, int *saw_route, int *saw_eor)
+{
+    size_t len;
+    unsigned n = 0;
+    while (rfl_engine_poll_transmit(e, p, txbuf, RFL_MAX_MESSAGE_LEN, &len) == RFL_RESULT_OK) {
+        n++;
+        if (len == 23 && txbuf[18] == 2)
+            *saw_eor = 1;
+        else if (len > 3 && txbuf[18] == 2 && txbuf[len - 3] == 16 && txbuf[len - 2] == 10 && txbuf[len - 1] == 9)
+            *saw_route = 1;
+    }
+    return n;
+}
+
+/* RFC 4724 §4.1 selection deferral and the local-origin decision step through the C ABI. */
+static void check_deferral_and_prefer_local(void)
+{
+    /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 200; 10.9.0.0/16. */
+    static const uint8_t upd[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    47,   2,    0,    0,    0,    21,   0x40,
+                                  1,    1,    0,    0x40, 2,    0,    0x40, 3,    4,    10,   0,    0,
+                                  1,    0x40, 5,    4,    0,    0,    0,    200,  16,   10,   9};
+    rfl_engine_config cfg;
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
+    CHECK(!cfg.prefer_local, "prefer_local is off by default");
+    cfg.prefer_local = true;
+    rfl_engine *e = NULL;
+    MUST(rfl_engine_new(&cfg, &e));
+    bool deferring = true;
+    MUST(rfl_engine_is_deferring(e, &deferring));
+    CHECK(!deferring, "no deferral at first");
+    MUST(rfl_engine_defer_selection(e));
+    MUST(rfl_engine_is_deferring(e, &deferring));
+    CHECK(deferring, "deferring after rfl_engine_defer_selection");
+    uint32_t pa, pb;
+    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
+    rfl_peer_config pc;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pa));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pb));
+    rfl_negotiated n;
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
+    MUST(rfl_engine_peer_up(e, pb, &n));
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
+    MUST(rfl_engine_handle_message(e, pa, upd, sizeof upd, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1, "A's route accepted while deferring");
+    MUST(rfl_engine_flush(e));
+    int route = 0, eor = 0;
+    CHECK(drain_count(e, pb, &route, &eor) == 0, "B is sent nothing while the selection is deferred");
+    uint32_t held = 0;
+    MUST(rfl_engine_end_deferral(e, &held));
+    CHECK(held == 2, "the deferral held %u sessions", held);
+    MUST(rfl_engine_is_deferring(e, &deferring));
+    CHECK(!deferring, "deferral ended");
+    for (int i = 0; i < 64 && !eor; i++) {
+        drain_count(e, pb, &route, &eor);
+        MUST(rfl_engine_flush(e));
+    }
+    CHECK(route && eor, "after the deferral B gets A's route (%d) and End-of-RIB (%d)", route, eor);
+    /* A local route for the same prefix with a lower LOCAL_PREF wins at local-origin. */
+    rfl_prefix p = {{4, {10, 9, 0, 0}}, 16};
+    rfl_addr nh = {4, {192, 0, 2, 10}};
+    static const uint8_t lp100[] = {0x40, 5, 4, 0, 0, 0, 100};
+    MUST(rfl_engine_originate(e, &p, &nh, lp100, sizeof lp100));
+    MUST(rfl_engine_flush(e));
+    rfl_path best;
+    MUST(rfl_engine_best(e, &p, &best));
+    CHECK(best.peer == RFL_PEER_LOCAL, "with prefer_local the local path is best (peer %u)", best.peer);
+    MUST(rfl_engine_free(e));
+}
+
 static void check_graceful_restart_and_views(void)
 {
     /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16 and 10.2.0.0/16. */
@@ -1039,6 +1115,7 @@ int main(int argc, char **argv)
     txbuf = malloc(RFL_MAX_MESSAGE_LEN);
     check_graceful_restart_and_views();
     check_ebgp_session_options();
+    check_deferral_and_prefer_local();
 
     rfl_engine_config cfg;
     MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
