@@ -194,3 +194,51 @@ func TestOriginateHooksEventsAndLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSelectionDeferralAndPreferLocal(t *testing.T) {
+	eng, err := NewEngine(EngineConfig{LocalAS: 65000, RouterID: rrID, PreferLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if d, err := eng.IsDeferring(); err != nil || d {
+		t.Fatalf("deferring at first: %v %v", d, err)
+	}
+	if err := eng.DeferSelection(); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := eng.IsDeferring(); err != nil || !d {
+		t.Fatalf("not deferring: %v %v", d, err)
+	}
+	a, _ := eng.AddPeer(PeerConfig{Role: Client, AS: 65000, Address: netip.MustParseAddr("192.0.2.1")})
+	b, _ := eng.AddPeer(PeerConfig{Role: Client, AS: 65000, Address: netip.MustParseAddr("192.0.2.2")})
+	if err := eng.PeerUp(a, UnicastNegotiated(netip.MustParseAddr("10.0.0.1"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.PeerUp(b, UnicastNegotiated(netip.MustParseAddr("10.0.0.2"))); err != nil {
+		t.Fatal(err)
+	}
+	if oc, err := eng.HandleMessage(a, policyUpdate()); err != nil || oc.Announced != 3 {
+		t.Fatalf("%+v %v", oc, err)
+	}
+	if got := learned(t, eng, b); len(got) != 0 {
+		t.Fatalf("B was sent %v while the selection is deferred", got)
+	}
+	if n, err := eng.EndDeferral(); err != nil || n != 2 {
+		t.Fatalf("the deferral held %d sessions: %v", n, err)
+	}
+	pfx := netip.MustParsePrefix("10.1.0.0/16")
+	if got := learned(t, eng, b); got[pfx] == nil {
+		t.Fatalf("after the deferral B has %v", got)
+	}
+	// A local route with a lower LOCAL_PREF (50 against 100) wins at local-origin.
+	if err := eng.Originate(pfx, netip.MustParseAddr("192.0.2.10"), []byte{0x40, 5, 4, 0, 0, 0, 50}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok, err := eng.Best(pfx); err != nil || !ok || p.Peer != LocalPeer {
+		t.Fatalf("best %+v %v %v, want the local path", p, ok, err)
+	}
+}

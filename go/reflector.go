@@ -251,6 +251,9 @@ type EngineConfig struct {
 	RecordEvents bool
 	// MaxEvents bounds the event queue; older events are dropped (EventsDropped).
 	MaxEvents int
+	// PreferLocal makes a path the engine originates win, after next-hop
+	// reachability, over learned ones (decision step local-origin).
+	PreferLocal bool
 }
 
 // Engine is a route reflection engine (rfl_engine). Not safe for concurrent use.
@@ -285,6 +288,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		c.default_local_pref = C.uint32_t(cfg.DefaultLocalPref)
 	}
 	c.record_events = C.bool(cfg.RecordEvents)
+	c.prefer_local = C.bool(cfg.PreferLocal)
 	if cfg.MaxEvents > 0 {
 		c.max_events = C.size_t(cfg.MaxEvents)
 	}
@@ -965,6 +969,37 @@ func (e *Engine) AdjRIBOut(p PeerID) ([]Route, error) {
 	return drain(it)
 }
 
+// DeferSelection holds every session that comes up from now on: it is sent
+// neither routes nor End-of-RIB until EndDeferral (RFC 4724 §4.1, for a
+// restarting speaker); the routes it sends are taken in as usual.
+func (e *Engine) DeferSelection() error {
+	if e.p == nil {
+		return ErrClosed
+	}
+	return call(func() C.rfl_result { return C.rfl_engine_defer_selection(e.p) })
+}
+
+// IsDeferring tells whether sessions that come up are held by DeferSelection.
+func (e *Engine) IsDeferring() (bool, error) {
+	if e.p == nil {
+		return false, ErrClosed
+	}
+	var d C.bool
+	err := call(func() C.rfl_result { return C.rfl_engine_is_deferring(e.p, &d) })
+	return bool(d), err
+}
+
+// EndDeferral ends the selection deferral: every session it held is sent the
+// current table and End-of-RIB (through Transmit). It returns how many it held.
+func (e *Engine) EndDeferral() (int, error) {
+	if e.p == nil {
+		return 0, ErrClosed
+	}
+	var n C.uint32_t
+	err := call(func() C.rfl_result { return C.rfl_engine_end_deferral(e.p, &n) })
+	return int(n), err
+}
+
 // Flush decides every pending change now.
 func (e *Engine) Flush() error {
 	if e.p == nil {
@@ -1061,6 +1096,9 @@ const (
 	EventPathLimit       EventKind = C.RFL_EVENT_KIND_PATH_LIMIT
 	EventAttrMemoryLimit EventKind = C.RFL_EVENT_KIND_ATTR_MEMORY_LIMIT
 	EventUnknownFamily   EventKind = C.RFL_EVENT_KIND_UNKNOWN_FAMILY
+	// EventKeyedBestChanged: the best path of a route of a family beyond
+	// unicast changed (Families: the family's bit; HasBest/Best: its peer).
+	EventKeyedBestChanged EventKind = C.RFL_EVENT_KIND_KEYED_BEST_CHANGED
 )
 
 // Event is an engine event (fields the kind does not use are zero).
