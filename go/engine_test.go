@@ -1,6 +1,8 @@
 package reflector
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"testing"
@@ -240,5 +242,48 @@ func TestSelectionDeferralAndPreferLocal(t *testing.T) {
 	}
 	if p, ok, err := eng.Best(pfx); err != nil || !ok || p.Peer != LocalPeer {
 		t.Fatalf("best %+v %v %v, want the local path", p, ok, err)
+	}
+}
+
+func TestKeyedRoutesThroughTheCABI(t *testing.T) {
+	eng, err := NewEngine(EngineConfig{LocalAS: 65000, RouterID: rrID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	a, _ := eng.AddPeer(PeerConfig{Role: Client, AS: 65000, Address: netip.MustParseAddr("192.0.2.1")})
+	n := UnicastNegotiated(netip.MustParseAddr("10.0.0.1"))
+	n.Families |= VPNv4
+	if err := eng.PeerUp(a, n); err != nil {
+		t.Fatal(err)
+	}
+	// ORIGIN, empty AS_PATH, LOCAL_PREF 100, MP_REACH_NLRI VPN-IPv4 (next hop RD 0 + 10.0.0.1;
+	// label 1001, RD 65000:1, 10.43.0.0/16).
+	nlri := []byte{104, 0, 0x3e, 0x91, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 43}
+	mp := append([]byte{0, 1, 128, 12, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1, 0}, nlri...)
+	attrs := append([]byte{0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 5, 4, 0, 0, 0, 100, 0x90, 14, 0, byte(len(mp))}, mp...)
+	m := make([]byte, 23, 23+len(attrs))
+	for i := 0; i < 16; i++ {
+		m[i] = 0xff
+	}
+	m[18] = 2
+	binary.BigEndian.PutUint16(m[21:], uint16(len(attrs)))
+	m = append(m, attrs...)
+	binary.BigEndian.PutUint16(m[16:], uint16(len(m)))
+	if oc, err := eng.HandleMessage(a, m); err != nil || oc.Announced != 1 {
+		t.Fatalf("%+v %v", oc, err)
+	}
+	if err := eng.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	routes, err := eng.KeyedRoutes(VPNv4)
+	if err != nil || len(routes) != 1 {
+		t.Fatalf("%v %v", routes, err)
+	}
+	if !bytes.Equal(routes[0].NLRI, nlri) || routes[0].Path.Peer != a {
+		t.Fatalf("route %x from %v", routes[0].NLRI, routes[0].Path.Peer)
+	}
+	if _, err := eng.KeyedRoutes(IPv4Unicast); err == nil {
+		t.Fatal("unicast accepted as a keyed family")
 	}
 }

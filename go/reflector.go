@@ -969,6 +969,45 @@ func (e *Engine) AdjRIBOut(p PeerID) ([]Route, error) {
 	return drain(it)
 }
 
+// KeyedRoute is a route of a family beyond unicast: the NLRI its best path
+// came with (without path identifier) and that path.
+type KeyedRoute struct {
+	NLRI []byte
+	Path Path
+}
+
+// KeyedRoutes returns the routes of one family beyond unicast (VPNv4, EVPN,
+// ...: one Family bit), each with its best path.
+func (e *Engine) KeyedRoutes(f Family) ([]KeyedRoute, error) {
+	if e.p == nil {
+		return nil, ErrClosed
+	}
+	var it *C.rfl_keyed_iter
+	if err := call(func() C.rfl_result { return C.rfl_engine_keyed_routes(e.p, C.uint32_t(f), &it) }); err != nil {
+		return nil, err
+	}
+	defer C.rfl_keyed_iter_free(it)
+	var n C.size_t
+	if err := call(func() C.rfl_result { return C.rfl_keyed_iter_count(it, &n) }); err != nil {
+		return nil, err
+	}
+	out := make([]KeyedRoute, 0, n)
+	for {
+		var nlri *C.uint8_t
+		var nlen C.size_t
+		var path C.rfl_path
+		r, err := do(func() C.rfl_result { return C.rfl_keyed_iter_next(it, &nlri, &nlen, &path) })
+		if err != nil {
+			return nil, err
+		}
+		if r == ResultEmpty {
+			return out, nil
+		}
+		b := C.GoBytes(unsafe.Pointer(nlri), C.int(nlen))
+		out = append(out, KeyedRoute{NLRI: b, Path: goPath(path)})
+	}
+}
+
 // DeferSelection holds every session that comes up from now on: it is sent
 // neither routes nor End-of-RIB until EndDeferral (RFC 4724 §4.1, for a
 // restarting speaker); the routes it sends are taken in as usual.

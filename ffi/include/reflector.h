@@ -848,6 +848,12 @@ typedef struct rfl_attr_edit rfl_attr_edit;
 typedef struct rfl_engine rfl_engine;
 
 /**
+ * A snapshot of one family's routes (opaque), from `rfl_engine_keyed_routes`;
+ * free with `rfl_keyed_iter_free`.
+ */
+typedef struct rfl_keyed_iter rfl_keyed_iter;
+
+/**
  * A snapshot of the Loc-RIB (opaque), from `rfl_engine_loc_rib`; free with `rfl_loc_rib_iter_free`.
  */
 typedef struct rfl_loc_rib_iter rfl_loc_rib_iter;
@@ -2043,6 +2049,36 @@ rfl_result rfl_engine_resolver_changed(struct rfl_engine *engine);
 rfl_result rfl_engine_prefix_counts(const struct rfl_engine *engine,
                                     size_t *out_v4,
                                     size_t *out_v6);
+
+/**
+ * Snapshot the routes of one family beyond unicast (`family`: one RFL_FAMILY_*
+ * bit other than the unicast ones) into a new iterator `*out_iter`, owned by
+ * the caller and freed with `rfl_keyed_iter_free`: each route with the NLRI
+ * its best path came with (without path identifier: a VPN route's labels, RD
+ * and prefix) and that path. The snapshot does not change with the engine.
+ */
+rfl_result rfl_engine_keyed_routes(const struct rfl_engine *engine,
+                                   uint32_t family,
+                                   struct rfl_keyed_iter **out_iter);
+
+/**
+ * The number of routes in the snapshot, through `*out_count`.
+ */
+rfl_result rfl_keyed_iter_count(struct rfl_keyed_iter *iter, size_t *out_count);
+
+/**
+ * The next route: `*out_nlri` / `*out_nlri_len` its best path's NLRI (valid
+ * until the iterator is freed), `*out_path` that path; RFL_RESULT_EMPTY after the last one.
+ */
+rfl_result rfl_keyed_iter_next(struct rfl_keyed_iter *iter,
+                               const uint8_t **out_nlri,
+                               size_t *out_nlri_len,
+                               struct rfl_path *out_path);
+
+/**
+ * Free a keyed-route iterator (NULL is ignored).
+ */
+rfl_result rfl_keyed_iter_free(struct rfl_keyed_iter *iter);
 
 /**
  * Create an empty policy named `name` (NUL-terminated UTF-8, copied) whose

@@ -22,6 +22,7 @@ use reflector_core::wire::{Afi, AfiSafi, AfiSafiSet, Ipv4Prefix, Ipv6Prefix, Pre
 
 pub mod engine;
 pub mod inspect;
+pub mod keyed;
 pub mod policy;
 pub mod session;
 
@@ -568,7 +569,7 @@ pub const RFL_FAMILY_IPV4_FLOWSPEC: u32 = 1 << 10;
 /// Family bit: IPv6 flow specification (2/133).
 pub const RFL_FAMILY_IPV6_FLOWSPEC: u32 = 1 << 11;
 
-const FAMILY_BITS: [(u32, AfiSafi); 12] = [
+pub(crate) const FAMILY_BITS: [(u32, AfiSafi); 12] = [
     (RFL_FAMILY_IPV4_UNICAST, AfiSafi::IPV4_UNICAST),
     (RFL_FAMILY_IPV4_MULTICAST, AfiSafi::IPV4_MULTICAST),
     (RFL_FAMILY_IPV6_UNICAST, AfiSafi::IPV6_UNICAST),

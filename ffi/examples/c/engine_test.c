@@ -980,6 +980,73 @@ static void check_deferral_and_prefer_local(void)
     MUST(rfl_engine_free(e));
 }
 
+/* A VPN-IPv4 route's best path through rfl_engine_keyed_routes, and its KEYED_BEST_CHANGED event. */
+static void check_keyed_routes(void)
+{
+    /* ORIGIN IGP, empty AS_PATH, LOCAL_PREF 100, MP_REACH_NLRI VPN-IPv4: next hop RD 0 + 10.0.0.1,
+     * label 1001, RD 65000:1, 10.43.0.0/16. */
+    static const uint8_t vpn[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0,    72,   2,    0,    0,    0,    49,   0x40,
+                                  1,    1,    0,    0x40, 2,    0,    0x40, 5,    4,    0,    0,    0,
+                                  100,  0x90, 14,   0,    31,   0,    1,    128,  12,   0,    0,    0,
+                                  0,    0,    0,    0,    0,    10,   0,    0,    1,    0,    104,  0,
+                                  0x3e, 0x91, 0,    0,    0xfd, 0xe8, 0,    0,    0,    1,    10,   43};
+    const uint8_t *nlri_sent = vpn + 58;
+    rfl_engine_config cfg;
+    MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
+    cfg.record_events = true;
+    rfl_engine *e = NULL;
+    MUST(rfl_engine_new(&cfg, &e));
+    uint32_t pa, pb;
+    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
+    rfl_peer_config pc;
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pa));
+    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
+    MUST(rfl_engine_add_peer(e, &pc, &pb));
+    rfl_negotiated n;
+    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
+    n.families |= RFL_FAMILY_VPNV4;
+    MUST(rfl_engine_peer_up(e, pa, &n));
+    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
+    n.families |= RFL_FAMILY_VPNV4;
+    MUST(rfl_engine_peer_up(e, pb, &n));
+    rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
+    MUST(rfl_engine_handle_message(e, pa, vpn, sizeof vpn, NULL, 0, &oc));
+    CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1, "the VPN route accepted (%u)", oc.announced);
+    MUST(rfl_engine_flush(e));
+    rfl_event ev = {.struct_size = sizeof(rfl_event)};
+    int keyed_events = 0;
+    while (rfl_engine_poll_event(e, &ev) == RFL_RESULT_OK)
+        if (ev.kind == RFL_EVENT_KIND_KEYED_BEST_CHANGED && ev.families == RFL_FAMILY_VPNV4 && ev.has_best &&
+            ev.best == pa)
+            keyed_events++;
+    CHECK(keyed_events == 1, "one KEYED_BEST_CHANGED event for A's VPN route: %d", keyed_events);
+    rfl_keyed_iter *it = NULL;
+    MUST(rfl_engine_keyed_routes(e, RFL_FAMILY_VPNV4, &it));
+    size_t count = 0;
+    MUST(rfl_keyed_iter_count(it, &count));
+    CHECK(count == 1, "one VPN-IPv4 route: %zu", count);
+    const uint8_t *nlri = NULL;
+    size_t nlen = 0;
+    rfl_path path;
+    MUST(rfl_keyed_iter_next(it, &nlri, &nlen, &path));
+    CHECK(nlen == 14 && memcmp(nlri, nlri_sent, 14) == 0, "the best path's NLRI as sent (%zu bytes)", nlen);
+    CHECK(path.peer == pa && path.has_local_pref && path.local_pref == 100, "the path from A, LOCAL_PREF 100");
+    CHECK(rfl_keyed_iter_next(it, &nlri, &nlen, &path) == RFL_RESULT_EMPTY, "then nothing");
+    MUST(rfl_keyed_iter_free(it));
+    MUST(rfl_engine_keyed_routes(e, RFL_FAMILY_EVPN, &it));
+    MUST(rfl_keyed_iter_count(it, &count));
+    CHECK(count == 0, "no EVPN route: %zu", count);
+    MUST(rfl_keyed_iter_free(it));
+    CHECK(rfl_engine_keyed_routes(e, RFL_FAMILY_IPV4_UNICAST, &it) == RFL_RESULT_INVALID_PARAMETER,
+          "unicast is not a keyed family");
+    CHECK(rfl_engine_keyed_routes(e, RFL_FAMILY_VPNV4 | RFL_FAMILY_EVPN, &it) == RFL_RESULT_INVALID_PARAMETER,
+          "one family at a time");
+    MUST(rfl_keyed_iter_free(NULL));
+    MUST(rfl_engine_free(e));
+}
+
 static void check_graceful_restart_and_views(void)
 {
     /* ORIGIN IGP, empty AS_PATH, NEXT_HOP 10.0.0.1, LOCAL_PREF 100; 10.1.0.0/16 and 10.2.0.0/16. */
@@ -1116,6 +1183,7 @@ int main(int argc, char **argv)
     check_graceful_restart_and_views();
     check_ebgp_session_options();
     check_deferral_and_prefer_local();
+    check_keyed_routes();
 
     rfl_engine_config cfg;
     MUST(rfl_engine_config_init(LOCAL_AS, ROUTER_ID, &cfg, sizeof cfg));
