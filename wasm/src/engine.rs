@@ -720,9 +720,14 @@ impl Outcome {
 impl Path {
     /// The JavaScript view of a candidate path.
     pub fn from_view(prefix: &Prefix, v: &PathView<'_>) -> Path {
+        Path::named(prefix.to_string(), v)
+    }
+
+    /// The JavaScript view of a path of a route named `route` (a prefix, or a keyed route's NLRI as text).
+    fn named(route: String, v: &PathView<'_>) -> Path {
         let a = decode::path_attributes(v.set.block());
         Path {
-            prefix: prefix.to_string(),
+            prefix: route,
             peer: peer_number(v.peer),
             remote_id: v.remote_id,
             local_id: v.local_id,
@@ -1063,6 +1068,41 @@ impl JsEngine {
             .iter()
             .map(|(p, v)| Path::from_view(p, v))
             .collect()
+    }
+
+    /// Every route of a family beyond unicast with its best path, in text
+    /// order; `prefix` is the route's NLRI as text (`65000:1:10.0.0.0/16 label
+    /// 100`, EVPN's bracketed form, a flow rule's components).
+    #[wasm_bindgen(js_name = keyedPaths)]
+    pub fn keyed_paths(&self, family: &str) -> Result<Vec<Path>, JsError> {
+        use reflector_core::wire::family::NlriText;
+        use serde::de::IntoDeserializer;
+        let name: Result<FamilyName, serde::de::value::Error> =
+            FamilyName::deserialize(family.into_deserializer());
+        let f = name
+            .map_err(|e| JsError::new(&format!("keyedPaths: {e}")))?
+            .afi_safi();
+        if f == AfiSafi::IPV4_UNICAST || f == AfiSafi::IPV6_UNICAST {
+            return Err(JsError::new(
+                "keyedPaths: unicast routes are in bestPaths, not keyedPaths",
+            ));
+        }
+        let mut out: Vec<Path> = self
+            .engine
+            .keyed_table(f)
+            .into_iter()
+            .filter_map(|r| {
+                let (nlri, v, _) = r.paths.into_iter().next()?;
+                let text = NlriText {
+                    family: f,
+                    nlri: &nlri,
+                }
+                .to_string();
+                Some(Path::named(text, &v))
+            })
+            .collect();
+        out.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        Ok(out)
     }
 
     /// The best path for a prefix, or undefined.

@@ -106,6 +106,40 @@ test("events: peers up, best path changes, loop rejection by CLUSTER_LIST", () =
   engine.free();
 });
 
+// ORIGIN IGP, empty AS_PATH, LOCAL_PREF 100, MP_REACH_NLRI VPN-IPv4: next hop RD 0 + 10.0.0.1,
+// label 1001, RD 65000:1, 10.43.0.0/16.
+const VPN_UPDATE = hexToBytes("ffffffffffffffffffffffffffffffff 0048 02 0000 0031 40010100 400200 40050400000064 " +
+  "900e001f 0001 80 0c 0000000000000000 0a000001 00 68 003e91 0000fde800000001 0a2b");
+
+test("keyed families: a VPN-IPv4 route's best path by its NLRI, and its event", () => {
+  const engine = new Engine({ localAs: 65000, routerId: "192.0.2.1", recordEvents: true });
+  const [a, b] = ["10.0.0.1", "10.0.0.2"].map((address, i) => {
+    const id = engine.addPeer({ role: "client", address, asn: 65000 });
+    engine.peerUp(id, { routerId: `10.0.0.${i + 1}`, families: ["ipv4-unicast", "ipv4-vpn"] });
+    return id;
+  });
+  engine.flush();
+  for (let e; (e = engine.pollEvent()) !== undefined;);
+  assert.deepEqual(engine.handleMessage(a, VPN_UPDATE), { kind: "accepted", announced: 1, withdrawn: 0, rejected: 0 });
+  engine.flush();
+  const events = [];
+  for (let e; (e = engine.pollEvent()) !== undefined;) events.push(e);
+  const keyed = events.filter((e) => e.kind === "keyedBestChanged");
+  assert.equal(keyed.length, 1);
+  assert.equal(keyed[0].family, "ipv4-vpn");
+  assert.equal(keyed[0].best, a);
+  assert.match(keyed[0].key, /^[0-9a-f]+$/);
+  const routes = engine.keyedPaths("ipv4-vpn");
+  assert.deepEqual(routes.map((r) => [r.prefix, r.peer, r.localPref, r.originatorId]),
+    [["65000:1:10.43.0.0/16 label 1001", a, 100, null]]);
+  assert.deepEqual(engine.keyedPaths("l2vpn-evpn"), []);
+  assert.deepEqual(engine.bestPaths(), [], "nothing in unicast");
+  assert.throws(() => engine.keyedPaths("ipv4-unicast"), /bestPaths/);
+  assert.throws(() => engine.keyedPaths("ipv5-vpn"), /unknown variant/);
+  assert.equal(engine.takeMessages(b).length >= 1, true, "B is sent the route");
+  engine.free();
+});
+
 test("RFC 7606 outcomes: treat-as-withdraw and reset with the NOTIFICATION", () => {
   const { engine, peers: [a] } = setup();
   // NEXT_HOP of length 5: attribute length error, treat-as-withdraw (RFC 7606 §7.3).
