@@ -859,6 +859,7 @@ fn keyed_best_changed_events_follow_the_best_path() {
     let neg = families(&[AfiSafi::VPNV4]);
     let a = client_with(&mut e, 1, neg, false);
     let b = client_with(&mut e, 2, neg, false);
+    let c = client_with(&mut e, 3, neg, false);
     while e.poll_event().is_some() {}
     let rd = RouteDistinguisher::as2(65000, 1);
     let from_a = vpn4(rd, 1001, [10, 1, 0], 16);
@@ -886,6 +887,15 @@ fn keyed_best_changed_events_follow_the_best_path() {
     let r = e.keyed_route(AfiSafi::VPNV4, &key).unwrap();
     assert_eq!((r.family, &r.key, r.paths.len()), (AfiSafi::VPNV4, &key, 1));
     assert_eq!(r.paths[0].0, from_a);
+    // A worse path from C changes the route but not its best path: no event.
+    let from_c = vpn4(rd, 3003, [10, 1, 0], 16);
+    assert_eq!(accept(&mut e, c, &lp(&from_c, 3, 50)), (1, 0));
+    assert_eq!(
+        changes(&mut e),
+        vec![],
+        "a worse path is no best-path change"
+    );
+    assert_eq!(e.keyed_route(AfiSafi::VPNV4, &key).unwrap().paths.len(), 2);
     // B's better path; then the same again (no change, no event).
     assert_eq!(accept(&mut e, b, &lp(&from_b, 2, 200)), (1, 0));
     assert_eq!(changes(&mut e), vec![(key.clone(), Some(b))]);
@@ -896,7 +906,7 @@ fn keyed_best_changed_events_follow_the_best_path() {
     );
     assert_eq!(changes(&mut e), vec![]);
     let r = e.keyed_route(AfiSafi::VPNV4, &key).unwrap();
-    assert_eq!(r.paths.len(), 2);
+    assert_eq!(r.paths.len(), 3);
     assert_eq!((r.paths[0].1.peer, &r.paths[0].0), (b, &from_b));
     // A change of attributes of the best path is a change too.
     assert_eq!(accept(&mut e, b, &lp(&from_b, 2, 300)), (1, 0));
@@ -905,6 +915,8 @@ fn keyed_best_changed_events_follow_the_best_path() {
     assert_eq!(accept(&mut e, b, &unreach(AfiSafi::VPNV4, from_b)), (0, 1));
     assert_eq!(changes(&mut e), vec![(key.clone(), Some(a))]);
     assert_eq!(accept(&mut e, a, &unreach(AfiSafi::VPNV4, from_a)), (0, 1));
+    assert_eq!(changes(&mut e), vec![(key.clone(), Some(c))]);
+    assert_eq!(accept(&mut e, c, &unreach(AfiSafi::VPNV4, from_c)), (0, 1));
     assert_eq!(changes(&mut e), vec![(key.clone(), None)]);
     assert!(e.keyed_route(AfiSafi::VPNV4, &key).is_none());
     assert!(e.keyed_route(AfiSafi::IPV4_UNICAST, &key).is_none());
