@@ -165,46 +165,28 @@ fn pcap(msgs: &[Msg], port: u16) -> Vec<u8> {
     f
 }
 
-#[test]
-fn streams_bmp_to_a_collector_reconnects_and_tshark_dissects_it() {
-    let dir = tempdir("bmp");
-    let collector = TcpListener::bind("127.0.0.1:0").unwrap();
-    let cport = collector.local_addr().unwrap().port();
-    let la = TcpListener::bind("127.0.0.141:0").unwrap();
-    let lb = TcpListener::bind("127.0.0.142:0").unwrap();
-    let config = format!(
-        r#"router_id = "10.255.0.1"
-asn = {AS}
-listen = ["127.0.0.1:0"]
-connect_retry = 1
-
-[[bmp]]
-address = "127.0.0.1:{cport}"
-statistics_interval = 1
-adj_rib_out = true
-
-[[peer]]
-name = "a"
-address = "127.0.0.141"
-asn = {AS}
-role = "client"
-port = {pa}
-local_address = "127.0.0.1"
-
-[[peer]]
-name = "b"
-address = "127.0.0.142"
-asn = {AS}
-role = "client"
-port = {pb}
-local_address = "127.0.0.1"
-"#,
-        pa = la.local_addr().unwrap().port(),
-        pb = lb.local_addr().unwrap().port(),
+/// A daemon with a BMP collector at `cport` (`bmp`: more lines of its `[[bmp]]` table) and the
+/// clients "a" and "b" at 127.0.0.`octets` on the ports of `la` and `lb`, each with `peer_extra`;
+/// its log in `dir`.
+fn start(
+    dir: &std::path::Path,
+    cport: u16,
+    bmp: &str,
+    clients: [(u8, &TcpListener); 2],
+    peer_extra: &str,
+) -> Daemon {
+    let mut config = format!(
+        "router_id = \"10.255.0.1\"\nasn = {AS}\nlisten = [\"127.0.0.1:0\"]\nconnect_retry = 1\n\n[[bmp]]\naddress = \"127.0.0.1:{cport}\"\n{bmp}\n"
     );
+    for (name, (octet, l)) in ["a", "b"].iter().zip(clients) {
+        config.push_str(&format!(
+            "\n[[peer]]\nname = \"{name}\"\naddress = \"127.0.0.{octet}\"\nasn = {AS}\nrole = \"client\"\nport = {}\nlocal_address = \"127.0.0.1\"\n{peer_extra}\n",
+            l.local_addr().unwrap().port()
+        ));
+    }
     let path = dir.join("reflector.toml");
     std::fs::write(&path, config).unwrap();
-    let daemon = Daemon(
+    Daemon(
         Command::new(env!("CARGO_BIN_EXE_reflector"))
             .args(["serve", "--config"])
             .arg(&path)
@@ -213,6 +195,22 @@ local_address = "127.0.0.1"
             .stderr(std::fs::File::create(dir.join("reflector.log")).unwrap())
             .spawn()
             .unwrap(),
+    )
+}
+
+#[test]
+fn streams_bmp_to_a_collector_reconnects_and_tshark_dissects_it() {
+    let dir = tempdir("bmp");
+    let collector = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cport = collector.local_addr().unwrap().port();
+    let la = TcpListener::bind("127.0.0.141:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.142:0").unwrap();
+    let daemon = start(
+        &dir,
+        cport,
+        "statistics_interval = 1\nadj_rib_out = true",
+        [(141, &la), (142, &lb)],
+        "",
     );
     let mut c1 = accept(&collector);
     let mut a = Peer::new("a", accept(&la), AS, Ipv4Addr::new(10, 0, 0, 41));
@@ -475,47 +473,12 @@ fn loc_rib_monitors_vpn_routes_their_best_path_and_their_withdrawal() {
     let cport = collector.local_addr().unwrap().port();
     let la = TcpListener::bind("127.0.0.143:0").unwrap();
     let lb = TcpListener::bind("127.0.0.144:0").unwrap();
-    let config = format!(
-        r#"router_id = "10.255.0.1"
-asn = {AS}
-listen = ["127.0.0.1:0"]
-connect_retry = 1
-
-[[bmp]]
-address = "127.0.0.1:{cport}"
-
-[[peer]]
-name = "a"
-address = "127.0.0.143"
-asn = {AS}
-role = "client"
-port = {pa}
-local_address = "127.0.0.1"
-families = ["ipv4-unicast", "vpnv4"]
-
-[[peer]]
-name = "b"
-address = "127.0.0.144"
-asn = {AS}
-role = "client"
-port = {pb}
-local_address = "127.0.0.1"
-families = ["ipv4-unicast", "vpnv4"]
-"#,
-        pa = la.local_addr().unwrap().port(),
-        pb = lb.local_addr().unwrap().port(),
-    );
-    let path = dir.join("reflector.toml");
-    std::fs::write(&path, config).unwrap();
-    let _daemon = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_reflector"))
-            .args(["serve", "--config"])
-            .arg(&path)
-            .args(["--log", "debug"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("reflector.log")).unwrap())
-            .spawn()
-            .unwrap(),
+    let _daemon = start(
+        &dir,
+        cport,
+        "",
+        [(143, &la), (144, &lb)],
+        "families = [\"ipv4-unicast\", \"vpnv4\"]",
     );
     let mut c = accept(&collector);
     let vpn_peer = |l: &TcpListener, name, id| {

@@ -393,51 +393,29 @@ fn write_prefix(out: &mut Vec<u8>, p: &Prefix) {
     out.extend_from_slice(bytes.get(..usize::from(len).div_ceil(8)).unwrap_or(&[]));
 }
 
-fn afi(p: &Prefix) -> u16 {
-    match p {
-        Prefix::V4(_) => 1,
-        Prefix::V6(_) => 2,
-    }
-}
-
 /// A BGP UPDATE announcing `prefix` with a canonical attribute block (4-octet
 /// AS) and, for routes learned through MP_REACH_NLRI, its next hop: IPv4 with
 /// no MP next hop goes in the NLRI field, anything else in MP_REACH_NLRI.
 pub fn update_announce(prefix: &Prefix, block: &[u8], mp_next_hop: Option<&[u8]>) -> Vec<u8> {
-    let mut attrs = Vec::with_capacity(block.len() + 48);
     let mut nlri = Vec::new();
-    match (prefix, mp_next_hop) {
-        (Prefix::V4(_), None) => write_prefix(&mut nlri, prefix),
-        (_, nh) => {
-            let nh = nh.unwrap_or(&[]);
-            let mut val = Vec::with_capacity(nh.len() + 24);
-            val.extend_from_slice(&afi(prefix).to_be_bytes());
-            val.push(1);
-            val.push(nh.len() as u8);
-            val.extend_from_slice(nh);
-            val.push(0);
-            write_prefix(&mut val, prefix);
-            attrs.extend_from_slice(&[0x90, 14]);
-            attrs.extend_from_slice(&(val.len() as u16).to_be_bytes());
-            attrs.extend_from_slice(&val);
-        }
+    write_prefix(&mut nlri, prefix);
+    if let (Prefix::V4(_), None) = (prefix, mp_next_hop) {
+        let mut body = vec![0, 0];
+        body.extend_from_slice(&(block.len() as u16).to_be_bytes());
+        body.extend_from_slice(block);
+        body.extend_from_slice(&nlri);
+        return bgp_message(2, &body);
     }
-    attrs.extend_from_slice(block);
-    let mut body = vec![0, 0];
-    body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
-    body.extend_from_slice(&attrs);
-    body.extend_from_slice(&nlri);
-    bgp_message(2, &body)
+    let f = match prefix {
+        Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
+        Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
+    };
+    mp_announce(f, &nlri, block, mp_next_hop)
 }
 
-/// A BGP UPDATE announcing one NLRI of family `f` (a family beyond unicast)
-/// in MP_REACH_NLRI, with its next hop field and a canonical attribute block.
-pub fn keyed_announce(
-    f: AfiSafi,
-    nlri: &[u8],
-    block: &[u8],
-    mp_next_hop: Option<&[u8]>,
-) -> Vec<u8> {
+/// A BGP UPDATE announcing one NLRI of family `f` in MP_REACH_NLRI, with its
+/// next hop field and a canonical attribute block.
+pub fn mp_announce(f: AfiSafi, nlri: &[u8], block: &[u8], mp_next_hop: Option<&[u8]>) -> Vec<u8> {
     let nh = mp_next_hop.unwrap_or(&[]);
     let mut val = Vec::with_capacity(nh.len() + nlri.len() + 5);
     val.extend_from_slice(&f.afi.0.to_be_bytes());
@@ -458,7 +436,7 @@ pub fn keyed_announce(
 }
 
 /// A BGP UPDATE withdrawing one NLRI of family `f` in MP_UNREACH_NLRI.
-pub fn keyed_withdraw(f: AfiSafi, nlri: &[u8]) -> Vec<u8> {
+pub fn mp_withdraw(f: AfiSafi, nlri: &[u8]) -> Vec<u8> {
     let mut val = Vec::with_capacity(nlri.len() + 3);
     val.extend_from_slice(&f.afi.0.to_be_bytes());
     val.push(f.safi.0);
@@ -473,27 +451,15 @@ pub fn keyed_withdraw(f: AfiSafi, nlri: &[u8]) -> Vec<u8> {
 
 /// A BGP UPDATE withdrawing `prefix` (IPv6 in MP_UNREACH_NLRI).
 pub fn update_withdraw(prefix: &Prefix) -> Vec<u8> {
-    let mut body = Vec::new();
-    match prefix {
-        Prefix::V4(_) => {
-            let mut w = Vec::new();
-            write_prefix(&mut w, prefix);
-            body.extend_from_slice(&(w.len() as u16).to_be_bytes());
-            body.extend_from_slice(&w);
-            body.extend_from_slice(&[0, 0]);
-        }
-        Prefix::V6(_) => {
-            let mut val = Vec::new();
-            val.extend_from_slice(&2u16.to_be_bytes());
-            val.push(1);
-            write_prefix(&mut val, prefix);
-            body.extend_from_slice(&[0, 0]);
-            body.extend_from_slice(&((val.len() + 4) as u16).to_be_bytes());
-            body.extend_from_slice(&[0x90, 15]);
-            body.extend_from_slice(&(val.len() as u16).to_be_bytes());
-            body.extend_from_slice(&val);
-        }
+    let mut w = Vec::new();
+    write_prefix(&mut w, prefix);
+    if let Prefix::V6(_) = prefix {
+        return mp_withdraw(AfiSafi::IPV6_UNICAST, &w);
     }
+    let mut body = Vec::with_capacity(w.len() + 4);
+    body.extend_from_slice(&(w.len() as u16).to_be_bytes());
+    body.extend_from_slice(&w);
+    body.extend_from_slice(&[0, 0]);
     bgp_message(2, &body)
 }
 
@@ -986,7 +952,7 @@ impl EngineSide {
         for (f, key) in keyed_changed {
             let now = engine.keyed_route(f, &key).and_then(|r| {
                 let (nlri, v, _) = r.paths.into_iter().next()?;
-                let m = keyed_announce(f, &nlri, v.set.block(), v.set.mp_next_hop());
+                let m = mp_announce(f, &nlri, v.set.block(), v.set.mp_next_hop());
                 Some((v.peer, nlri, m))
             });
             let k = (f, key);
@@ -999,8 +965,7 @@ impl EngineSide {
                 None => {
                     let old = self.keyed.remove(&k);
                     if let Some((_, nlri)) = &old {
-                        self.bmp
-                            .send(route_monitoring(&h, &keyed_withdraw(f, nlri)));
+                        self.bmp.send(route_monitoring(&h, &mp_withdraw(f, nlri)));
                     }
                     old
                 }
@@ -1051,7 +1016,7 @@ impl EngineSide {
                     };
                     out.push(route_monitoring(
                         &h,
-                        &keyed_announce(f, &nlri, v.set.block(), v.set.mp_next_hop()),
+                        &mp_announce(f, &nlri, v.set.block(), v.set.mp_next_hop()),
                     ));
                     self.keyed.insert((f, r.key), (v.peer, nlri));
                 }
@@ -1250,7 +1215,7 @@ mod tests {
         // A flow rule has no next hop; ORIGIN, AS_PATH and LOCAL_PREF 100 as the canonical block.
         let rule = [5, 1, 24, 10, 0, 0];
         let block = [0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 5, 4, 0, 0, 0, 100];
-        let u = parse(&keyed_announce(
+        let u = parse(&mp_announce(
             AfiSafi::IPV4_FLOWSPEC,
             &rule[..6],
             &block,
@@ -1265,12 +1230,12 @@ mod tests {
         assert_eq!(u.attributes[3].value, AttributeValue::LocalPref(100));
         let nh = [0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1];
         let vpn = [104, 0, 0x3e, 0x91, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 43];
-        let u = parse(&keyed_announce(AfiSafi::VPNV4, &vpn, &block, Some(&nh)));
+        let u = parse(&mp_announce(AfiSafi::VPNV4, &vpn, &block, Some(&nh)));
         let AttributeValue::MpReach(r) = &u.attributes[0].value else {
             panic!("{u:?}")
         };
         assert_eq!((r.afi_safi, &r.next_hop[..]), (AfiSafi::VPNV4, &nh[..]));
-        let u = parse(&keyed_withdraw(AfiSafi::VPNV4, &vpn));
+        let u = parse(&mp_withdraw(AfiSafi::VPNV4, &vpn));
         assert_eq!(u.attributes.len(), 1);
         let AttributeValue::MpUnreach(r) = &u.attributes[0].value else {
             panic!("{u:?}")

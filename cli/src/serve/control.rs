@@ -975,22 +975,7 @@ impl EngineSide<'_> {
                 .iter()
                 .enumerate()
                 .take(if all { usize::MAX } else { 1 })
-                .map(|(i, (v, step))| {
-                    let addr = self
-                        .engine
-                        .peer_config(v.peer)
-                        .map(|c| c.address.to_string());
-                    json!({
-                        "best": i == 0 && best_ok,
-                        "nlri": p.to_string(),
-                        "peer": self.peer_name(v.peer),
-                        "peer_address": addr,
-                        "path_id": v.remote_id,
-                        "reachable": v.reachable,
-                        "lost_at": step.map(|s| s.name()),
-                        "attributes": attributes_json(v.set.block(), v.set.mp_next_hop()),
-                    })
-                })
+                .map(|(i, (v, step))| self.path_json(i == 0 && best_ok, p.to_string(), v, *step))
                 .collect();
             if paths.is_empty() {
                 continue;
@@ -1003,6 +988,30 @@ impl EngineSide<'_> {
             }));
         }
         Ok(json!({ "routes": out }))
+    }
+
+    /// One candidate path of `show route`: `nlri` the route as the path carries it.
+    fn path_json(
+        &self,
+        best: bool,
+        nlri: String,
+        v: &reflector_core::engine::PathView<'_>,
+        step: Option<reflector_core::decision::Step>,
+    ) -> Value {
+        let addr = self
+            .engine
+            .peer_config(v.peer)
+            .map(|c| c.address.to_string());
+        json!({
+            "best": best,
+            "nlri": nlri,
+            "peer": self.peer_name(v.peer),
+            "peer_address": addr,
+            "path_id": v.remote_id,
+            "reachable": v.reachable,
+            "lost_at": step.map(|s| s.name()),
+            "attributes": attributes_json(v.set.block(), v.set.mp_next_hop()),
+        })
     }
 
     /// The routes of a family beyond unicast, each named by its NLRI as
@@ -1025,20 +1034,8 @@ impl EngineSide<'_> {
                 .enumerate()
                 .take(if all { usize::MAX } else { 1 })
                 .map(|(i, (nlri, v, step))| {
-                    let addr = self
-                        .engine
-                        .peer_config(v.peer)
-                        .map(|c| c.address.to_string());
-                    json!({
-                        "best": i == 0 && best_ok,
-                        "nlri": NlriText { family: f, nlri }.to_string(),
-                        "peer": self.peer_name(v.peer),
-                        "peer_address": addr,
-                        "path_id": v.remote_id,
-                        "reachable": v.reachable,
-                        "lost_at": step.map(|s| s.name()),
-                        "attributes": attributes_json(v.set.block(), v.set.mp_next_hop()),
-                    })
+                    let text = NlriText { family: f, nlri }.to_string();
+                    self.path_json(i == 0 && best_ok, text, v, *step)
                 })
                 .collect();
             out.push((

@@ -904,6 +904,24 @@ static void check_ebgp_session_options(void)
     MUST(rfl_engine_free(e));
 }
 
+/* Clients A (10.0.0.1) and B (10.0.0.2) of engine `e`, up with IPv4/IPv6 unicast and `families`. */
+static void two_clients(rfl_engine *e, uint32_t families, uint32_t *pa, uint32_t *pb)
+{
+    uint32_t *ids[2] = {pa, pb};
+    for (uint8_t i = 0; i < 2; i++) {
+        rfl_addr a = {4, {10, 0, 0, (uint8_t)(i + 1)}};
+        rfl_peer_config pc;
+        MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &a, &pc, sizeof pc));
+        MUST(rfl_engine_add_peer(e, &pc, ids[i]));
+    }
+    for (uint8_t i = 0; i < 2; i++) {
+        rfl_negotiated n;
+        MUST(rfl_negotiated_unicast(0x0A000001u + i, &n, sizeof n));
+        n.families |= families;
+        MUST(rfl_engine_peer_up(e, *ids[i], &n));
+    }
+}
+
 /* Transmissions waiting for peer `p`: how many, and whether one announced `nlri_byte` (a /16's first octet
  * pair ends with it) or was an End-of-RIB. */
 static unsigned drain_count(rfl_engine *e, uint32_t p, int *saw_route, int *saw_eor)
@@ -941,17 +959,7 @@ static void check_deferral_and_prefer_local(void)
     MUST(rfl_engine_is_deferring(e, &deferring));
     CHECK(deferring, "deferring after rfl_engine_defer_selection");
     uint32_t pa, pb;
-    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
-    rfl_peer_config pc;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
-    MUST(rfl_engine_add_peer(e, &pc, &pa));
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
-    MUST(rfl_engine_add_peer(e, &pc, &pb));
-    rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
-    MUST(rfl_engine_peer_up(e, pa, &n));
-    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
-    MUST(rfl_engine_peer_up(e, pb, &n));
+    two_clients(e, 0, &pa, &pb);
     rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     MUST(rfl_engine_handle_message(e, pa, upd, sizeof upd, NULL, 0, &oc));
     CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1, "A's route accepted while deferring");
@@ -998,19 +1006,7 @@ static void check_keyed_routes(void)
     rfl_engine *e = NULL;
     MUST(rfl_engine_new(&cfg, &e));
     uint32_t pa, pb;
-    rfl_addr aa = {4, {10, 0, 0, 1}}, ab = {4, {10, 0, 0, 2}};
-    rfl_peer_config pc;
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &aa, &pc, sizeof pc));
-    MUST(rfl_engine_add_peer(e, &pc, &pa));
-    MUST(rfl_peer_config_init(RFL_ROLE_CLIENT, LOCAL_AS, &ab, &pc, sizeof pc));
-    MUST(rfl_engine_add_peer(e, &pc, &pb));
-    rfl_negotiated n;
-    MUST(rfl_negotiated_unicast(0x0A000001u, &n, sizeof n));
-    n.families |= RFL_FAMILY_VPNV4;
-    MUST(rfl_engine_peer_up(e, pa, &n));
-    MUST(rfl_negotiated_unicast(0x0A000002u, &n, sizeof n));
-    n.families |= RFL_FAMILY_VPNV4;
-    MUST(rfl_engine_peer_up(e, pb, &n));
+    two_clients(e, RFL_FAMILY_VPNV4, &pa, &pb);
     rfl_outcome oc = {.struct_size = sizeof(rfl_outcome)};
     MUST(rfl_engine_handle_message(e, pa, vpn, sizeof vpn, NULL, 0, &oc));
     CHECK(oc.kind == RFL_OUTCOME_KIND_ACCEPTED && oc.announced == 1, "the VPN route accepted (%u)", oc.announced);
