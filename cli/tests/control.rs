@@ -906,6 +906,25 @@ fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
     assert_eq!(routes[1]["prefix"], "65000:1:10.2.0.0/16 label 1001");
     assert_eq!(routes[1]["candidates"], 1);
 
+    // A's Adj-RIB-In: both of its routes, by the NLRI it sent (its own label).
+    let v = checked(&s.socket, "adj-in", &["show", "adj-in", "a"]);
+    let got: Vec<(&str, &str)> = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["prefix"].as_str().unwrap(), r["family"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("65000:1:10.1.0.0/16 label 1001", "ipv4-vpn"),
+            ("65000:1:10.2.0.0/16 label 1001", "ipv4-vpn")
+        ]
+    );
+    let v = checked(&s.socket, "adj-in", &["show", "adj-in", "b"]);
+    assert_eq!(v["routes"][0]["prefix"], "65000:1:10.1.0.0/16 label 2002");
+    assert_eq!(v["routes"][0]["attributes"]["local_pref"], 200);
+
     // The text form, and a selection by the route's text.
     let text = ok_text(
         &s.socket,

@@ -842,20 +842,39 @@ impl EngineSide<'_> {
                 }))
             }
             Query::AdjIn(slot) => {
+                use reflector_core::wire::family::{NlriText, KNOWN};
                 let id = self.id(slot)?;
-                let routes: Vec<Value> = self
-                    .engine
-                    .adj_rib_in(id)
-                    .iter()
-                    .map(|(p, v)| {
+                let entry =
+                    |route: String, f: AfiSafi, v: &reflector_core::engine::PathView<'_>| {
                         json!({
-                            "prefix": p.to_string(),
+                            "prefix": route,
+                            "family": family_name(f),
                             "path_id": v.remote_id,
                             "reachable": v.reachable,
                             "attributes": attributes_json(v.set.block(), v.set.mp_next_hop()),
                         })
-                    })
+                    };
+                let mut routes: Vec<Value> = self
+                    .engine
+                    .adj_rib_in(id)
+                    .iter()
+                    .map(|(p, v)| entry(p.to_string(), family_of(p), v))
                     .collect();
+                // Then the families beyond unicast, each route by its NLRI as the peer sent it.
+                let keyed_families = KNOWN
+                    .into_iter()
+                    .filter(|f| *f != AfiSafi::IPV4_UNICAST && *f != AfiSafi::IPV6_UNICAST);
+                for f in keyed_families {
+                    let mut keyed: Vec<(String, Value)> = Vec::new();
+                    for r in self.engine.keyed_table(f) {
+                        for (nlri, v, _) in r.paths.iter().filter(|(_, v, _)| v.peer == id) {
+                            let text = NlriText { family: f, nlri }.to_string();
+                            keyed.push((text.clone(), entry(text, f, v)));
+                        }
+                    }
+                    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                    routes.extend(keyed.into_iter().map(|(_, v)| v));
+                }
                 Ok(Value::from(routes))
             }
             Query::AdjOut(slot) => {
