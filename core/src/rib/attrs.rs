@@ -572,7 +572,13 @@ mod tests {
         let a = AttrSet::new(&block, None);
         assert!(a == AttrSet::new(&block, None));
         assert!(AttrSet::new(&block, Some(&nh)) == AttrSet::new(&block, Some(&nh)));
-        // Other bytes with the same packed flags (no well-known community in either).
+        // Other bytes with the same packed flags: another LOCAL_PREF value, another neighbour AS.
+        let mut other = block;
+        other[19] = 201;
+        assert!(a != AttrSet::new(&other, None));
+        let mut other = block;
+        other[12] = 0xea;
+        assert!(a != AttrSet::new(&other, None));
         assert!(a != AttrSet::new(&block[..4], None));
         assert!(a != AttrSet::new(&block, Some(&nh)));
     }
