@@ -547,7 +547,7 @@ impl<X: Default> Interner<X> {
     /// Heap bytes held by the sets themselves (not counting extensions).
     pub fn heap_bytes(&self) -> usize {
         self.slots.capacity() * core::mem::size_of::<Slot<X>>()
-            + self.index.capacity() * 5
+            + self.index.allocation_size()
             + self.free.capacity() * 4
             + self
                 .slots

@@ -272,9 +272,9 @@ impl PathList {
             PathList::Large { large, .. } => {
                 core::mem::size_of::<Large>()
                     + large.paths.capacity() * core::mem::size_of::<Path>()
-                    + large.pos.capacity() * (core::mem::size_of::<((PeerId, u32), u32)>() + 1)
-                    + large.per_peer.capacity() * (core::mem::size_of::<(PeerId, u32)>() + 1)
-                    + large.locals.capacity() * 5
+                    + large.pos.allocation_size()
+                    + large.per_peer.allocation_size()
+                    + large.locals.allocation_size()
             }
         }
     }
@@ -537,8 +537,7 @@ impl<K: Copy + Hash + Eq> Table<K> {
 
     /// Heap bytes held by the table itself (index and entries, not spilled path lists).
     pub fn heap_bytes(&self) -> usize {
-        self.index.capacity() * (core::mem::size_of::<u32>() + 1)
-            + self.entries.capacity() * core::mem::size_of::<Entry<K>>()
+        self.index.allocation_size() + self.entries.capacity() * core::mem::size_of::<Entry<K>>()
     }
 }
 
