@@ -925,6 +925,41 @@ fn show_route_lists_a_vpn_family_by_nlri_with_every_candidate() {
     assert_eq!(v["routes"][0]["prefix"], "65000:1:10.1.0.0/16 label 2002");
     assert_eq!(v["routes"][0]["attributes"]["local_pref"], 200);
 
+    // Adj-RIB-Out: a client is sent each route's best path unless it is its own.
+    let out = |name: &str| {
+        let v = checked(&s.socket, "adj-out", &["show", "adj-out", name]);
+        v["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["prefix"].as_str().unwrap().to_string(),
+                    r["attributes"]["originator_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let route = |p: &str, o: &str| (p.to_string(), o.to_string());
+    assert_eq!(
+        out("c"),
+        [
+            route("65000:1:10.1.0.0/16 label 2002", "10.0.0.72"),
+            route("65000:1:10.2.0.0/16 label 1001", "10.0.0.71")
+        ]
+    );
+    assert_eq!(
+        out("a"),
+        [route("65000:1:10.1.0.0/16 label 2002", "10.0.0.72")]
+    );
+    assert_eq!(
+        out("b"),
+        [route("65000:1:10.2.0.0/16 label 1001", "10.0.0.71")]
+    );
+
     // The text form, and a selection by the route's text.
     let text = ok_text(
         &s.socket,

@@ -331,6 +331,33 @@ fn rfc4684_rt_constraint_sends_vpn_routes_only_where_asked() {
     let all = got(&mut e, pe4, &Context::MODERN);
     let v: Vec<u8> = all.reach.iter().flat_map(|r| r.2.clone()).collect();
     assert_eq!(v.len(), r100.len() + r200.len());
+    // The Adj-RIB-Out view agrees with what each was sent, rewritten for it.
+    let adj_out = |e: &Engine, p| -> BTreeSet<Vec<u8>> {
+        e.keyed_adj_rib_out(p, AfiSafi::VPNV4)
+            .into_iter()
+            .map(|(n, b)| {
+                let repr = reflector_core::engine::decode_block(&b.attrs);
+                assert!(
+                    repr.iter()
+                        .any(|a| a.value == AttributeValue::OriginatorId(rid(1))),
+                    "ORIGINATOR_ID added for the reflected route"
+                );
+                n
+            })
+            .collect()
+    };
+    assert_eq!(adj_out(&e, pe2), BTreeSet::from([r100.clone()]));
+    assert_eq!(adj_out(&e, pe3), BTreeSet::from([r200.clone()]));
+    assert_eq!(
+        adj_out(&e, pe4),
+        BTreeSet::from([r100.clone(), r200.clone()])
+    );
+    assert_eq!(
+        adj_out(&e, pe1),
+        BTreeSet::new(),
+        "its own routes are not sent back"
+    );
+    assert!(e.keyed_adj_rib_out(pe2, AfiSafi::EVPN).is_empty());
     // PE3 starts importing 65000:100 as well: it is sent that route now.
     accept(
         &mut e,

@@ -878,18 +878,37 @@ impl EngineSide<'_> {
                 Ok(Value::from(routes))
             }
             Query::AdjOut(slot) => {
+                use reflector_core::wire::family::{NlriText, KNOWN};
                 let id = self.id(slot)?;
-                let routes: Vec<Value> = self
+                let entry = |route: String, f: AfiSafi, b: &reflector_core::reflect::OutBlock| {
+                    json!({
+                        "prefix": route,
+                        "family": family_name(f),
+                        "attributes": attributes_json(&b.attrs, b.mp_next_hop.as_deref()),
+                    })
+                };
+                let mut routes: Vec<Value> = self
                     .engine
                     .adj_rib_out(id)
                     .iter()
-                    .map(|(p, b)| {
-                        json!({
-                            "prefix": p.to_string(),
-                            "attributes": attributes_json(&b.attrs, b.mp_next_hop.as_deref()),
-                        })
-                    })
+                    .map(|(p, b)| entry(p.to_string(), family_of(p), b))
                     .collect();
+                let keyed_families = KNOWN
+                    .into_iter()
+                    .filter(|f| *f != AfiSafi::IPV4_UNICAST && *f != AfiSafi::IPV6_UNICAST);
+                for f in keyed_families {
+                    let mut keyed: Vec<(String, Value)> = self
+                        .engine
+                        .keyed_adj_rib_out(id, f)
+                        .iter()
+                        .map(|(nlri, b)| {
+                            let text = NlriText { family: f, nlri }.to_string();
+                            (text.clone(), entry(text, f, b))
+                        })
+                        .collect();
+                    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                    routes.extend(keyed.into_iter().map(|(_, v)| v));
+                }
                 Ok(Value::from(routes))
             }
             Query::Route {

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use super::rtc::route_targets;
 use super::wire::{pack, strip_next_hop, with_path_id, withdraw_nlri};
-use super::{rt_filtered, KPath, Membership, Nb, KEYED, KEYED_COUNT};
+use super::{keyed_index, rt_filtered, KPath, Membership, Nb, KEYED, KEYED_COUNT};
 use crate::engine::decide;
 use crate::engine::peer::PeerState;
 use crate::engine::Engine;
@@ -164,6 +164,55 @@ pub(super) struct ShareKey {
 }
 
 impl Engine {
+    /// What `peer` is sent of keyed family `f` now: for each route whose best
+    /// path the export rules let reach it (RFC 4456, RT-Constraint, RFC 8212,
+    /// RFC 8950), that path's NLRI and attributes as rewritten for it. Best
+    /// paths only, also for a peer with ADD-PATH; empty while it is down or
+    /// without the family.
+    pub fn keyed_adj_rib_out(&self, peer: PeerId, f: AfiSafi) -> Vec<(Vec<u8>, Arc<OutBlock>)> {
+        let Some(rib) = keyed_index(f).and_then(|i| self.rib.keyed.0.get(i)) else {
+            return Vec::new();
+        };
+        if self.peers.get(peer.index()).is_none_or(|p| p.up.is_none()) {
+            return Vec::new();
+        }
+        let membership = self.target_membership(peer, f).map(Arc::new);
+        let Some(t) = self.target_of(peer, f, membership) else {
+            return Vec::new();
+        };
+        let mut cache = reflect::OutCache::default();
+        rib.entries
+            .iter()
+            .filter_map(|e| {
+                let kp = e.paths.first()?;
+                if !decide::reachable(
+                    self.attrs.get(kp.path.attrs),
+                    kp.path.peer,
+                    self.resolver.as_ref(),
+                ) {
+                    return None;
+                }
+                let blk = out_block(
+                    &t,
+                    kp,
+                    &self.peers,
+                    &self.attrs,
+                    &mut cache,
+                    &self.me,
+                    self.cfg.client_to_client,
+                    f,
+                )?;
+                Some((rib.nlri(&e.key, kp).to_vec(), blk))
+            })
+            .collect()
+    }
+
+    /// `peer`'s RT memberships when they filter family `f` (computed afresh).
+    fn target_membership(&self, peer: PeerId, f: AfiSafi) -> Option<Membership> {
+        let tp = self.peers.get(peer.index())?;
+        (rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT)).then(|| self.membership_of(peer))
+    }
+
     pub(super) fn ktarget(&mut self, peer: PeerId, f: AfiSafi) -> Option<KTarget> {
         let tp = self.peers.get(peer.index())?;
         if tp.removed || !tp.has_family(f) {
@@ -181,6 +230,20 @@ impl Engine {
         } else {
             None
         };
+        self.target_of(peer, f, membership)
+    }
+
+    /// The export view of `peer` for family `f`, with its RT memberships.
+    fn target_of(
+        &self,
+        peer: PeerId,
+        f: AfiSafi,
+        membership: Option<Arc<Membership>>,
+    ) -> Option<KTarget> {
+        let tp = self.peers.get(peer.index())?;
+        if tp.removed || !tp.has_family(f) {
+            return None;
+        }
         let tp = self.peers.get(peer.index())?;
         Some(KTarget {
             id: peer,
