@@ -669,6 +669,55 @@ fn rfc7911_add_path_class_gets_every_path_but_its_own() {
     assert!(announced(&after[0]).is_empty() && announced(&after[2]).is_empty());
 }
 
+/// An ADD-PATH class (two receivers exported in one pass) loses every path of
+/// a prefix it was sent: each receiver gets the withdrawal of that path id.
+#[test]
+fn rfc7911_add_path_class_is_told_when_a_prefix_loses_its_last_path() {
+    let mut e = engine();
+    let ctx = Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
+        ..Context::MODERN
+    };
+    let a = peer(&mut e, Role::Client, 1);
+    let mut receivers = Vec::new();
+    for n in [2, 3] {
+        let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+        cfg.add_path_send = AddPathSend::All;
+        let id = e.add_peer(cfg);
+        let mut neg = Negotiated::unicast(rid(n));
+        neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+        e.peer_up(id, neg);
+        drain(&mut e, id, &ctx);
+        receivers.push(id);
+    }
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    let mut sent_ids = Vec::new();
+    for &r in &receivers {
+        let out = drain(&mut e, r, &ctx);
+        assert_eq!(announced(&out), vec![p("192.0.2.0/24")]);
+        sent_ids.push(
+            out.iter()
+                .flat_map(|u| u.nlri.iter().map(|n| n.path_id))
+                .next()
+                .flatten(),
+        );
+    }
+    assert_accepted(e.handle_message(a, &withdraw(&["192.0.2.0/24"])), 0, 1, 0);
+    for (&r, id) in receivers.iter().zip(&sent_ids) {
+        let out = drain(&mut e, r, &ctx);
+        let w: Vec<Option<u32>> = out
+            .iter()
+            .flat_map(|u| u.withdrawn.iter().map(|n| n.path_id))
+            .collect();
+        assert_eq!(w, vec![*id], "the path id it was sent is withdrawn");
+    }
+}
+
 #[test]
 fn rfc7911_add_path_receive_keeps_several_paths_from_one_peer() {
     let mut e = engine();
