@@ -1,0 +1,63 @@
+//! Tests written for mutants that the engine/wire/session mutation samples
+//! (RELIABILITY.md) left alive in `core::wire`: the NOTIFICATION subcode
+//! names of RFC 4271 §4.5, an EVPN ESI as text, the default route's
+//! emptiness, and the writer's.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::Ipv4Addr;
+
+use reflector_core::wire::evpn::Esi;
+use reflector_core::wire::notification::subcode_name;
+use reflector_core::wire::{Ipv4Prefix, Writer};
+
+#[test]
+fn rfc4271_6_3_update_message_error_subcodes_by_name() {
+    // RFC 4271 §4.5: UPDATE Message Error subcodes 1-11 (7 deprecated).
+    let want = [
+        "Malformed Attribute List",
+        "Unrecognized Well-known Attribute",
+        "Missing Well-known Attribute",
+        "Attribute Flags Error",
+        "Attribute Length Error",
+        "Invalid ORIGIN Attribute",
+        "AS Routing Loop (deprecated)",
+        "Invalid NEXT_HOP Attribute",
+        "Optional Attribute Error",
+        "Invalid Network Field",
+        "Malformed AS_PATH",
+    ];
+    for (s, name) in (1u8..).zip(want) {
+        assert_eq!(subcode_name(3, s), name, "3/{s}");
+    }
+}
+
+#[test]
+fn esi_is_ten_octets_in_hex_joined_by_colons() {
+    let esi = Esi([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99]);
+    assert_eq!(esi.to_string(), "00:11:22:33:44:55:66:77:88:99");
+}
+
+#[test]
+fn only_the_default_route_is_empty() {
+    assert!(Ipv4Prefix::new(Ipv4Addr::UNSPECIFIED, 0)
+        .unwrap()
+        .is_empty());
+    assert!(!Ipv4Prefix::new(Ipv4Addr::new(10, 0, 0, 0), 8)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_writer_is_empty_until_it_writes() {
+    let mut buf = [0u8; 4];
+    let mut w = Writer::new(&mut buf);
+    assert!(w.is_empty());
+    w.u8(7).unwrap();
+    assert!(!w.is_empty());
+    assert_eq!(w.len(), 1);
+}
