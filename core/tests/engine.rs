@@ -23,7 +23,10 @@ use reflector_core::wire::{
 };
 
 mod support;
-use support::{announce, announced, drain, engine, p, rid, transmit, withdrawn, AS};
+use support::{
+    add_path_client, add_path_ctx, announce, announced, drain, engine, p, rid, transmit, withdrawn,
+    AS,
+};
 
 fn peer(e: &mut Engine, role: Role, n: u8) -> PeerId {
     let asn = if role == Role::Ebgp {
@@ -674,22 +677,9 @@ fn rfc7911_add_path_class_gets_every_path_but_its_own() {
 #[test]
 fn rfc7911_add_path_class_is_told_when_a_prefix_loses_its_last_path() {
     let mut e = engine();
-    let ctx = Context {
-        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
-        ..Context::MODERN
-    };
+    let ctx = add_path_ctx();
     let a = peer(&mut e, Role::Client, 1);
-    let mut receivers = Vec::new();
-    for n in [2, 3] {
-        let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
-        cfg.add_path_send = AddPathSend::All;
-        let id = e.add_peer(cfg);
-        let mut neg = Negotiated::unicast(rid(n));
-        neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
-        e.peer_up(id, neg);
-        drain(&mut e, id, &ctx);
-        receivers.push(id);
-    }
+    let receivers = [add_path_client(&mut e, 2), add_path_client(&mut e, 3)];
     assert_accepted(
         e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
         1,

@@ -11,15 +11,17 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use reflector_core::decision::DecisionConfig;
-use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig};
 use reflector_core::reflect::Role;
 use reflector_core::rib::{PathInfo, PeerId, NO_NEIGHBOR_AS};
 use reflector_core::wire::attribute::{community, type_code, Origin, SegmentType};
 use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue, Segment};
-use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Prefix, UpdateRepr};
+use reflector_core::wire::{Context, Prefix, UpdateRepr};
 
 mod support;
-use support::{announce, announced, drain, engine, p, rid, withdrawn, AS};
+use support::{
+    add_path_client, add_path_ctx, announce, announced, drain, engine, p, rid, withdrawn, AS,
+};
 
 /// Our address toward the eBGP peers (next hop self).
 const SELF_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
@@ -49,24 +51,6 @@ fn lone_ebgp_peer(e: &mut Engine, n: u8) -> PeerId {
 }
 
 /// ADD-PATH sending in IPv4 unicast: the context to read its output with.
-fn add_path_ctx() -> Context {
-    Context {
-        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
-        ..Context::MODERN
-    }
-}
-
-fn add_path_client(e: &mut Engine, n: u8) -> PeerId {
-    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
-    cfg.add_path_send = AddPathSend::All;
-    let id = e.add_peer(cfg);
-    let mut neg = Negotiated::unicast(rid(n));
-    neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
-    e.peer_up(id, neg);
-    drain(e, id, &add_path_ctx());
-    id
-}
-
 /// ORIGIN, AS_PATH, NEXT_HOP, LOCAL_PREF 100 and COMMUNITIES (when any).
 fn attrs(next_hop: Ipv4Addr, communities: &[u32]) -> Vec<AttributeRepr> {
     let mut v = vec![

@@ -5,11 +5,14 @@
 
 use std::net::Ipv4Addr;
 
-use reflector_core::engine::{Engine, EngineConfig};
+use std::net::IpAddr;
+
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PeerConfig};
+use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::type_code;
 use reflector_core::wire::update_repr::{AttributeRepr, AttributeValue, MpNlri};
-use reflector_core::wire::{Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
+use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdatePacket, UpdateRepr};
 
 /// The AS of the engine under test and of its iBGP peers.
 pub const AS: u32 = 63400;
@@ -111,4 +114,24 @@ pub fn mp_reach_v6(prefixes: &[Prefix]) -> AttributeRepr {
 /// A prefix from its text.
 pub fn p(s: &str) -> Prefix {
     s.parse().unwrap()
+}
+
+/// The receive context of a peer with ADD-PATH for IPv4 unicast.
+pub fn add_path_ctx() -> Context {
+    Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST),
+        ..Context::MODERN
+    }
+}
+
+/// Client n, up, sent every path of IPv4 unicast with ADD-PATH; its End-of-RIB drained.
+pub fn add_path_client(e: &mut Engine, n: u8) -> PeerId {
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+    cfg.add_path_send = AddPathSend::All;
+    let id = e.add_peer(cfg);
+    let mut neg = Negotiated::unicast(rid(n));
+    neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::IPV4_UNICAST);
+    e.peer_up(id, neg);
+    drain(e, id, &add_path_ctx());
+    id
 }
