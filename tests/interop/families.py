@@ -335,10 +335,12 @@ def phase7(args, d):
     R.check("phase7: BIRD holds A's labeled route with the label stack 100/200, ORIGINATOR_ID and CLUSTER_LIST",
             re.search(r"mpls[ _a-z:]*\b100/200\b", bird_lab) and "BGP.originator_id: 10.9.0.2" in bird_lab
             and "BGP.cluster_list: 10.9.0.1" in bird_lab, bird_lab[-1500:])
-    def frr_lab_route():
-        o = frr.cli("show bgp ipv4 labeled-unicast 10.73.0.0/24")
-        return o if "10.9.0.2" in o else None
-    frr_l = R.wait_for("A's labeled route at FRR", frr_lab_route, 20) or ""
+    def frr_route(cmd, originator):
+        """FRR's view of one route, once it names the originator."""
+        o = frr.cli(cmd)
+        return o if originator in o else None
+    frr_l = R.wait_for("A's labeled route at FRR",
+                       lambda: frr_route("show bgp ipv4 labeled-unicast 10.73.0.0/24", "10.9.0.2"), 20) or ""
     R.check("phase7: FRR holds A's labeled route (ipv4 labeled-unicast) with the reflector's attributes",
             "Originator: 10.9.0.2" in frr_l and CLUSTER in frr_l, frr_l or frr.cli("show bgp ipv4 labeled-unicast"))
     lbb = R.wait_for("BIRD's labeled route at B", lambda: b.line("ipv4-mpls", "10.82.0.0/24"), 20)
@@ -349,10 +351,8 @@ def phase7(args, d):
         bird.cli("show", "route", "table", "mtab4", "all")), 20) or ""
     R.check("phase7: BIRD holds FRR's multicast route (SAFI 2) with ORIGINATOR_ID and CLUSTER_LIST",
             "BGP.originator_id: 10.9.0.5" in bird_mc and "BGP.cluster_list: 10.9.0.1" in bird_mc, bird_mc[-1200:])
-    def frr_mc_route():
-        o = frr.cli("show bgp ipv4 multicast 10.83.0.0/24")
-        return o if "10.9.0.6" in o else None
-    frr_m = R.wait_for("BIRD's multicast route at FRR", frr_mc_route, 20) or ""
+    frr_m = R.wait_for("BIRD's multicast route at FRR",
+                       lambda: frr_route("show bgp ipv4 multicast 10.83.0.0/24", "10.9.0.6"), 20) or ""
     R.check("phase7: FRR holds BIRD's multicast route with the reflector's attributes",
             "Originator: 10.9.0.6" in frr_m and CLUSTER in frr_m, frr_m or frr.cli("show bgp ipv4 multicast"))
     R.check("phase7: neither multicast route reaches GoBGP B's unicast table (B carries IPv4 unicast, not multicast)",
