@@ -257,6 +257,14 @@ func TestKeyedRoutesThroughTheCABI(t *testing.T) {
 	if err := eng.PeerUp(a, n); err != nil {
 		t.Fatal(err)
 	}
+	// An import hook sees the route's family, its NLRI and the prefix inside it.
+	var seen []HookRoute
+	if _, err := eng.SetImportHook(a, func(dir Direction, peer PeerID, r HookRoute, ed *AttrEdit) HookVerdict {
+		seen = append(seen, r)
+		return HookAccept
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// ORIGIN, empty AS_PATH, LOCAL_PREF 100, MP_REACH_NLRI VPN-IPv4 (next hop RD 0 + 10.0.0.1;
 	// label 1001, RD 65000:1, 10.43.0.0/16).
 	nlri := []byte{104, 0, 0x3e, 0x91, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 43}
@@ -275,6 +283,10 @@ func TestKeyedRoutesThroughTheCABI(t *testing.T) {
 	}
 	if err := eng.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].AFI != 1 || seen[0].SAFI != 128 || !bytes.Equal(seen[0].NLRI, nlri) ||
+		seen[0].Prefix != netip.MustParsePrefix("10.43.0.0/16") {
+		t.Fatalf("hook saw %+v", seen)
 	}
 	routes, err := eng.KeyedRoutes(VPNv4)
 	if err != nil || len(routes) != 1 {

@@ -266,7 +266,15 @@ const (
 
 // HookRoute is a route as a hook sees it (copied: it may be kept).
 type HookRoute struct {
+	// Prefix is the IP prefix: a unicast route's, the one inside a multicast,
+	// labeled or VPN route, an EVPN IP Prefix route's; invalid for a route
+	// without one (a flow rule, RT membership, other EVPN routes).
 	Prefix netip.Prefix
+	// AFI and SAFI are the route's family (1/1 IPv4 unicast, 1/128 VPN-IPv4, 25/70 EVPN, ...).
+	AFI  uint16
+	SAFI uint8
+	// NLRI is the route's NLRI without path identifier (nil for IPv4 and IPv6 unicast).
+	NLRI []byte
 	// Neighbor is the peer it came from (invalid: originated by the engine).
 	Neighbor netip.Addr
 	// Attrs is the canonical attribute block (TLVs sorted by type code).
@@ -367,7 +375,13 @@ func (s *hookSlot) free() {
 //export rflGoHook
 func rflGoHook(userData unsafe.Pointer, dir C.rfl_direction, peer C.uint32_t, route *C.rfl_route, edit *C.rfl_attr_edit) C.uint32_t {
 	f := cgo.Handle(*(*C.uintptr_t)(userData)).Value().(Hook)
-	r := HookRoute{Prefix: goPrefix(route.prefix), Neighbor: goAddr(route.neighbor)}
+	r := HookRoute{Neighbor: goAddr(route.neighbor), AFI: uint16(route.afi), SAFI: uint8(route.safi)}
+	if route.prefix.addr.family != 0 {
+		r.Prefix = goPrefix(route.prefix)
+	}
+	if route.nlri != nil {
+		r.NLRI = C.GoBytes(unsafe.Pointer(route.nlri), C.int(route.nlri_len))
+	}
 	if route.attrs != nil {
 		r.Attrs = C.GoBytes(unsafe.Pointer(route.attrs), C.int(route.attrs_len))
 	}

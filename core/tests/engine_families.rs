@@ -15,7 +15,11 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
-use reflector_core::engine::{AddPathSend, Engine, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{AddPathSend, Engine, Negotiated, Outcome, PeerConfig, Reimport};
+use reflector_core::policy::{
+    Condition, Decision, ExtCommunityMatch, Modify, NextHop, Policy, PrefixRange, Route, Statement,
+    Verdict,
+};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::{type_code, Origin};
@@ -59,6 +63,24 @@ fn client_with(e: &mut Engine, n: u8, neg: Negotiated, add_path: bool) -> PeerId
     );
     transmit(e, id);
     id
+}
+
+/// An eBGP peer 10.0.0.`n` in AS 65010, our address 192.0.2.10 (and our AS
+/// `local_as` when set) on the session, up with `neg`.
+fn ebgp_with(e: &mut Engine, n: u8, local_as: Option<u32>, neg: Negotiated) -> PeerId {
+    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65010);
+    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 10));
+    cfg.local_as = local_as;
+    let x = e.add_peer(cfg);
+    e.peer_up(
+        x,
+        Negotiated {
+            router_id: rid(n),
+            ..neg
+        },
+    );
+    transmit(e, x);
+    x
 }
 
 /// VPN next hop: an RD of zeros and the IPv4 address.
@@ -722,17 +744,7 @@ fn vpnv4_to_ebgp_keeps_the_next_hop_and_prepends_our_as() {
     let mut e = engine();
     let neg = families(&[AfiSafi::VPNV4]);
     let a = client_with(&mut e, 1, neg, false);
-    let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(10)), 65010);
-    cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 10));
-    let x = e.add_peer(cfg);
-    e.peer_up(
-        x,
-        Negotiated {
-            router_id: rid(10),
-            ..neg
-        },
-    );
-    transmit(&mut e, x);
+    let x = ebgp_with(&mut e, 10, None, neg);
     let rd = RouteDistinguisher::as2(65000, 1);
     let msg = reach(
         AfiSafi::VPNV4,
@@ -760,21 +772,7 @@ fn vpnv4_to_ebgp_classes_share_an_encoding_per_local_as() {
     let mut e = engine();
     let neg = families(&[AfiSafi::VPNV4]);
     let a = client_with(&mut e, 1, neg, false);
-    let ebgp = |e: &mut Engine, n: u8, local_as: Option<u32>| {
-        let mut cfg = PeerConfig::new(Role::Ebgp, IpAddr::V4(rid(n)), 65010);
-        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, 10));
-        cfg.local_as = local_as;
-        let x = e.add_peer(cfg);
-        e.peer_up(
-            x,
-            Negotiated {
-                router_id: rid(n),
-                ..neg
-            },
-        );
-        transmit(e, x);
-        x
-    };
+    let ebgp = |e: &mut Engine, n: u8, local_as: Option<u32>| ebgp_with(e, n, local_as, neg);
     let (x1, x2) = (ebgp(&mut e, 10, None), ebgp(&mut e, 11, None));
     let (y1, y2) = (ebgp(&mut e, 12, Some(64999)), ebgp(&mut e, 13, Some(64999)));
     let rd = RouteDistinguisher::as2(65000, 1);
@@ -983,4 +981,319 @@ fn keyed_table_gives_each_add_path_path_its_own_nlri() {
     assert_eq!(p.len(), 2);
     assert_eq!((p[0].1.peer, p[0].1.remote_id, &p[0].0), (a, 2, &two));
     assert_eq!((p[1].1.peer, p[1].1.remote_id, &p[1].0), (a, 1, &one));
+}
+
+/// The LOCAL_PREF of a received UPDATE.
+fn local_pref(u: &UpdateRepr) -> Option<u32> {
+    match attr(u, type_code::LOCAL_PREF) {
+        Some(AttributeValue::LocalPref(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// The prefixes of the VPN-IPv4 routes announced in `g`, sorted.
+fn vpn_prefixes(g: &Got) -> Vec<String> {
+    let mut v: Vec<String> = g
+        .reach
+        .iter()
+        .flat_map(|(_, _, nl, _)| {
+            LabeledIter::new_checked(nl, Afi::IPV4, true, false, false, 0, Action::SessionReset)
+                .unwrap()
+                .map(|n| n.prefix.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A statement: when `c` holds, apply `actions`, then `verdict`.
+fn stmt(c: Vec<Condition>, actions: Vec<Modify>, verdict: Verdict) -> Statement {
+    Statement {
+        name: String::new(),
+        conditions: c,
+        actions,
+        verdict,
+    }
+}
+
+#[test]
+fn keyed_import_policy_matches_route_targets_and_the_vpn_prefix() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let mut pol = Policy::new("in", Verdict::Accept);
+    // Routes with route target 65000:200 are refused; 10.2.0.0/16 and
+    // longer (the prefix inside the VPN route, whatever its RD) get LOCAL_PREF 300.
+    pol.push(stmt(
+        vec![Condition::ExtCommunity(vec!["rt:65000:200"
+            .parse::<ExtCommunityMatch>()
+            .unwrap()])],
+        vec![],
+        Verdict::Reject,
+    ));
+    pol.push(stmt(
+        vec![
+            Condition::Family(vec![AfiSafi::VPNV4]),
+            Condition::Prefix(vec![PrefixRange::or_longer("10.2.0.0/16".parse().unwrap())]),
+        ],
+        vec![Modify::SetLocalPref(300)],
+        Verdict::Accept,
+    ));
+    assert_eq!(e.set_import_policy(a, Some(pol)), Reimport::Refresh);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let n1 = vpn4(rd, 1001, [10, 1, 0], 16);
+    let n2 = vpn4(rd, 1002, [10, 2, 7], 24);
+    let n3 = vpn4(rd, 1003, [10, 3, 0], 16);
+    assert_eq!(
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n1.clone(), &[RT100])
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n2.clone(), &[RT100])
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n3, &[RT200])
+        ),
+        (0, 0)
+    );
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(2));
+    let c = e.counters(a).unwrap();
+    assert_eq!((c.policy_rejected_in, c.policy_modified_in), (1, 1));
+    let g = got(&mut e, b, &Context::MODERN);
+    let mut seen: Vec<(Vec<u8>, Option<u32>)> = g
+        .reach
+        .iter()
+        .map(|(_, _, n, r)| (n.clone(), local_pref(r)))
+        .collect();
+    seen.sort();
+    let mut want = vec![(n1.clone(), Some(100)), (n2, Some(300))];
+    want.sort();
+    assert_eq!(seen, want);
+    // A route accepted before is withdrawn when it comes again with the refused target.
+    assert_eq!(
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n1, &[RT200])
+        ),
+        (0, 1)
+    );
+    assert_eq!(got(&mut e, b, &Context::MODERN).unreach.len(), 1);
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+}
+
+#[test]
+fn keyed_export_policy_per_peer_and_its_change_on_a_live_session() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let c = client_with(&mut e, 3, neg, false);
+    let d = client_with(&mut e, 4, neg, false);
+    // b: next hop self (an RD of zeros before our address); c: not 10.1.0.0/16.
+    let mut nhs = Policy::new("nhs", Verdict::Accept);
+    nhs.push(stmt(
+        vec![],
+        vec![Modify::SetNextHop(NextHop::Local)],
+        Verdict::Accept,
+    ));
+    e.set_export_policy(b, Some(nhs));
+    let mut deny = Policy::new("deny", Verdict::Accept);
+    deny.push(stmt(
+        vec![Condition::Prefix(vec![PrefixRange::exact(
+            "10.1.0.0/16".parse().unwrap(),
+        )])],
+        vec![],
+        Verdict::Reject,
+    ));
+    e.set_export_policy(c, Some(deny));
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let n1 = vpn4(rd, 1001, [10, 1, 0], 16);
+    let n2 = vpn4(rd, 1002, [10, 2, 0], 16);
+    for n in [&n1, &n2] {
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100]),
+        );
+    }
+    let gb = got(&mut e, b, &Context::MODERN);
+    assert_eq!(gb.reach.len(), 1, "one message, both routes");
+    assert_eq!(
+        gb.reach[0].1,
+        vpn_nh(rid(254)),
+        "next hop self, RD of zeros"
+    );
+    let gc = got(&mut e, c, &Context::MODERN);
+    assert_eq!(vpn_prefixes(&gc), ["10.2.0.0/16"]);
+    assert_eq!(e.counters(c).unwrap().policy_rejected_out, 1);
+    let gd = got(&mut e, d, &Context::MODERN);
+    assert_eq!(gd.reach[0].1, vpn_nh(rid(1)), "no policy: unchanged");
+    // The listing of what each is sent agrees.
+    let out_b = e.keyed_adj_rib_out(b, AfiSafi::VPNV4);
+    assert_eq!(out_b.len(), 2);
+    assert!(out_b
+        .iter()
+        .all(|(_, blk)| blk.mp_next_hop.as_deref() == Some(&vpn_nh(rid(254))[..])));
+    assert_eq!(e.keyed_adj_rib_out(c, AfiSafi::VPNV4).len(), 1);
+    // c's policy goes: it is sent the route it was refused (and the other
+    // again, as its policy changed), nothing withdrawn.
+    e.set_export_policy(c, None);
+    let gc = got(&mut e, c, &Context::MODERN);
+    assert_eq!(vpn_prefixes(&gc), ["10.1.0.0/16", "10.2.0.0/16"]);
+    assert!(gc.unreach.is_empty());
+    // b's policy goes: both routes again, with the next hop as sent.
+    e.set_export_policy(b, None);
+    let gb = got(&mut e, b, &Context::MODERN);
+    assert!(!gb.reach.is_empty());
+    assert!(gb.reach.iter().all(|(_, nh, _, _)| *nh == vpn_nh(rid(1))));
+    assert_eq!(vpn_prefixes(&gb), ["10.1.0.0/16", "10.2.0.0/16"]);
+    // A policy refusing everything withdraws both from d.
+    e.set_export_policy(d, Some(Policy::reject_all()));
+    let gd = got(&mut e, d, &Context::MODERN);
+    let w: usize = gd
+        .unreach
+        .iter()
+        .map(|(_, nl)| {
+            LabeledIter::new_checked(nl, Afi::IPV4, true, false, true, 0, Action::SessionReset)
+                .unwrap()
+                .count()
+        })
+        .sum();
+    assert_eq!(w, 2);
+}
+
+#[test]
+fn rfc8212_an_ebgp_peer_with_an_export_policy_gets_keyed_routes() {
+    let mut e = engine();
+    e.set_ebgp_requires_policy(true);
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let x = ebgp_with(&mut e, 9, None, neg);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::VPNV4,
+            vpn_nh(rid(1)),
+            vpn4(rd, 7, [10, 1, 0], 16),
+            &[RT100],
+        ),
+    );
+    assert!(
+        got(&mut e, x, &Context::MODERN).reach.is_empty(),
+        "RFC 8212"
+    );
+    let mut only = Policy::new("rt100", Verdict::Reject);
+    only.push(stmt(
+        vec![Condition::ExtCommunity(vec!["rt:65000:100"
+            .parse::<ExtCommunityMatch>()
+            .unwrap()])],
+        vec![],
+        Verdict::Accept,
+    ));
+    e.set_export_policy(x, Some(only));
+    let g = got(&mut e, x, &Context::MODERN);
+    assert_eq!(g.reach.len(), 1);
+    match attr(&g.reach[0].3, type_code::AS_PATH) {
+        Some(AttributeValue::AsPath(p)) => assert_eq!(p, AsPath::sequence(&[AS])),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn keyed_hooks_see_the_family_the_nlri_and_the_prefix_inside() {
+    use std::sync::{Arc, Mutex};
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4, AfiSafi::IPV4_FLOWSPEC]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    type Seen = Vec<(AfiSafi, Option<String>, Vec<u8>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let s = seen.clone();
+    let _ = e.set_import_hook(
+        a,
+        Some(Arc::new(move |_, _, r: &Route<'_>| {
+            s.lock()
+                .unwrap()
+                .push((r.family, r.prefix.map(|p| p.to_string()), r.nlri.to_vec()));
+            Decision::Accept
+        })),
+    );
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let vpn = vpn4(rd, 5, [10, 9, 0], 16);
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), vpn.clone(), &[RT100]),
+    );
+    // dst 10.0.0.0/24, proto =6.
+    let flow = vec![8, 1, 24, 10, 0, 0, 3, 0x81, 6];
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::IPV4_FLOWSPEC, vec![], flow.clone(), &[]),
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            (AfiSafi::VPNV4, Some("10.9.0.0/16".into()), vpn),
+            (AfiSafi::IPV4_FLOWSPEC, None, flow),
+        ]
+    );
+    assert_eq!(got(&mut e, b, &Context::MODERN).reach.len(), 2);
+}
+
+#[test]
+fn a_paused_peer_gets_a_keyed_routes_new_best_path_on_resume() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let n = vpn4(rd, 1001, [10, 1, 0], 16);
+    accept(
+        &mut e,
+        a,
+        &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100], 100),
+    );
+    assert_eq!(
+        local_pref(&got(&mut e, b, &Context::MODERN).reach[0].3),
+        Some(100)
+    );
+    e.pause_transmit(b);
+    // While b is paused the route changes twice; it gets the last state.
+    for lp in [150, 200] {
+        accept(
+            &mut e,
+            a,
+            &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100], lp),
+        );
+        e.flush();
+    }
+    e.resume_transmit(b);
+    let g = got(&mut e, b, &Context::MODERN);
+    assert_eq!(g.reach.len(), 1, "{g:?}");
+    assert_eq!(local_pref(&g.reach[0].3), Some(200));
+    // Paused again, with nothing changed: nothing is sent on resume.
+    e.pause_transmit(b);
+    e.flush();
+    e.resume_transmit(b);
+    let g = got(&mut e, b, &Context::MODERN);
+    assert!(g.reach.is_empty() && g.unreach.is_empty(), "{g:?}");
 }

@@ -131,12 +131,7 @@ fn canonical(list: &[AttributeRepr]) -> Vec<u8> {
 }
 
 fn route<'a>(prefix: &str, block: &'a [u8]) -> Route<'a> {
-    Route {
-        prefix: p(prefix),
-        neighbor: Some(IpAddr::V4(rid(1))),
-        block,
-        mp_next_hop: None,
-    }
+    Route::unicast(p(prefix), Some(IpAddr::V4(rid(1))), block, None)
 }
 
 // ---------------------------------------------------------------------------
@@ -561,8 +556,8 @@ fn hooks_accept_reject_and_rewrite_per_route_after_the_policy() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let import: Hook = Arc::new(move |dir: Direction, peer: PeerId, r: &Route<'_>| {
-        log.lock().unwrap().push((dir, peer, r.prefix));
-        if r.prefix == "192.0.2.0/24".parse().unwrap() {
+        log.lock().unwrap().push((dir, peer, r.prefix.unwrap()));
+        if r.prefix == Some(p("192.0.2.0/24")) {
             Decision::Reject
         } else {
             Decision::Accept
@@ -868,12 +863,12 @@ fn run_checked(
                 if best.peer == t {
                     continue;
                 }
-                let r = Route {
+                let r = Route::unicast(
                     prefix,
-                    neighbor: Some(IpAddr::V4(rid(best.peer.0 as u8 + 1))),
-                    block: best.set.block(),
-                    mp_next_hop: best.set.mp_next_hop(),
-                };
+                    Some(IpAddr::V4(rid(best.peer.0 as u8 + 1))),
+                    best.set.block(),
+                    best.set.mp_next_hop(),
+                );
                 match pol.evaluate(&r, &Session::default()).0 {
                     Decision::Reject => {}
                     Decision::Accept => {
@@ -1017,4 +1012,166 @@ fn local_pref_condition_matches_present_values_in_range() {
     let r = route("192.0.2.0/24", &none);
     assert!(!Condition::LocalPref(vec![(0, u32::MAX)]).holds(&r));
     assert!(Condition::Not(Box::new(Condition::LocalPref(vec![(0, u32::MAX)]))).holds(&r));
+}
+
+/// An installation is shared only between peers with the same session: two
+/// clients with the same next-hop-self policy and different local addresses
+/// each get their own address, also when one export pass would serve both.
+#[test]
+fn next_hop_self_is_each_peers_own_address_under_one_policy() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let mut ids = Vec::new();
+    for (n, local) in [(2u8, 254u8), (3, 253), (4, 254)] {
+        let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+        cfg.local_v4 = Some(Ipv4Addr::new(192, 0, 2, local));
+        let id = e.add_peer(cfg);
+        e.peer_up(id, Negotiated::unicast(rid(n)));
+        drain(&mut e, id, &Context::MODERN);
+        let mut pol = Policy::new("nhs", Verdict::Accept);
+        pol.push(Statement::new("self", Verdict::Accept).then(Modify::SetNextHop(NextHop::Local)));
+        e.set_export_policy(id, Some(pol));
+        ids.push((id, local));
+    }
+    accepted(e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(&[], &[]))));
+    for (id, local) in ids {
+        let u = drain(&mut e, id, &Context::MODERN);
+        assert_eq!(announced(&u), [p("198.51.100.0/24")]);
+        assert_eq!(
+            attr(&u[0].attributes, type_code::NEXT_HOP),
+            Some(&AttributeValue::NextHop(Ipv4Addr::new(192, 0, 2, local))),
+            "peer {id:?}"
+        );
+    }
+}
+
+/// A VPN-IPv4 NLRI: label 16, RD 65000:1, 10.1.0.0/16.
+const VPN4_NLRI: &[u8] = &[
+    24 + 64 + 16,
+    0,
+    1,
+    0x01,
+    0,
+    0,
+    0xfd,
+    0xe8,
+    0,
+    0,
+    0,
+    1,
+    10,
+    1,
+];
+
+/// A flow rule: destination 10.0.0.0/24, protocol 6.
+const FLOW4_NLRI: &[u8] = &[8, 1, 24, 10, 0, 0, 3, 0x81, 6];
+
+/// Conditions on keyed routes: the family is the route's own; the prefix is
+/// the one inside a VPN or labeled route; a flow rule has none, so no prefix
+/// range (not even 0.0.0.0/0 and longer) matches it.
+#[test]
+fn family_and_prefix_conditions_on_routes_of_every_family() {
+    let block = canonical(&attrs(&[65001], &[]));
+    let vpn = VPN4_NLRI;
+    let r = Route::keyed(AfiSafi::VPNV4, vpn, None, &block, None);
+    assert_eq!(r.prefix, Some(p("10.1.0.0/16")));
+    assert!(Condition::Family(vec![AfiSafi::VPNV4]).holds(&r));
+    assert!(!Condition::Family(vec![AfiSafi::IPV4_UNICAST]).holds(&r));
+    assert!(Condition::Prefix(vec![range("10.0.0.0/8+")]).holds(&r));
+    assert!(!Condition::Prefix(vec![range("10.2.0.0/16")]).holds(&r));
+    let flow = FLOW4_NLRI;
+    let r = Route::keyed(AfiSafi::IPV4_FLOWSPEC, flow, None, &block, None);
+    assert_eq!(r.prefix, None);
+    assert!(!Condition::Prefix(vec![range("0.0.0.0/0+")]).holds(&r));
+    assert!(Condition::Not(Box::new(Condition::Prefix(vec![range("0.0.0.0/0+")]))).holds(&r));
+    assert!(Condition::Family(vec![AfiSafi::IPV4_FLOWSPEC]).holds(&r));
+    // Multicast: a plain prefix.
+    let r = Route::keyed(
+        AfiSafi::IPV6_MULTICAST,
+        &[32, 0x20, 0x01, 0x0d, 0xb8],
+        None,
+        &block,
+        None,
+    );
+    assert_eq!(r.prefix, Some(p("2001:db8::/32")));
+    // The signature reads the family too.
+    let mut pol = Policy::new("f", Verdict::Accept);
+    pol.push(Statement::new("v", Verdict::Reject).when(Condition::Family(vec![AfiSafi::VPNV4])));
+    assert_ne!(
+        pol.prefix_signature(AfiSafi::VPNV4, Some(&p("10.1.0.0/16"))),
+        pol.prefix_signature(AfiSafi::IPV4_UNICAST, Some(&p("10.1.0.0/16")))
+    );
+}
+
+/// Setting the next hop follows the family: NEXT_HOP for IPv4 unicast, the
+/// MP next hop with an RD of zeros for VPN (RFC 4364 §4.3.2, RFC 4659
+/// §3.2.1), IPv4-mapped on an IPv6 family, and nothing for a flow rule (RFC 8955 §4).
+#[test]
+fn set_next_hop_writes_each_familys_next_hop_form() {
+    let block = canonical(&attrs(&[65001], &[]));
+    let session = Session {
+        local_as: AS,
+        local_v4: Some(Ipv4Addr::new(192, 0, 2, 254)),
+        local_v6: Some("2001:db8::fe".parse().unwrap()),
+    };
+    let set = |nh: NextHop| {
+        let mut pol = Policy::new("nh", Verdict::Accept);
+        pol.push(Statement::new("nh", Verdict::Accept).then(Modify::SetNextHop(nh)));
+        pol
+    };
+    let nh_of = |r: &Route<'_>, nh: NextHop| match set(nh).evaluate(r, &session).0 {
+        Decision::Modified(a) => a.mp_next_hop,
+        Decision::Accept => Some(b"unchanged".to_vec()),
+        Decision::Reject => panic!("rejected"),
+    };
+    let vpn = VPN4_NLRI;
+    let old_nh = [0u8, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1];
+    let r = Route::keyed(AfiSafi::VPNV4, vpn, None, &block, Some(&old_nh));
+    let mut want = vec![0u8; 8];
+    want.extend_from_slice(&[192, 0, 2, 254]);
+    assert_eq!(nh_of(&r, NextHop::Local), Some(want));
+    let mut want6 = vec![0u8; 8];
+    want6.extend_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    assert_eq!(
+        nh_of(&r, NextHop::Address("2001:db8::1".parse().unwrap())),
+        Some(want6),
+        "RFC 8950 form on VPN-IPv4"
+    );
+    let r6 = Route::keyed(
+        AfiSafi::IPV6_LABELED,
+        &[24 + 32, 0, 1, 0x01, 0x20, 0x01, 0x0d, 0xb8],
+        None,
+        &block,
+        Some(&[0; 16]),
+    );
+    assert_eq!(
+        nh_of(
+            &r6,
+            NextHop::Address(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)))
+        ),
+        Some(
+            Ipv4Addr::new(192, 0, 2, 9)
+                .to_ipv6_mapped()
+                .octets()
+                .to_vec()
+        )
+    );
+    assert_eq!(
+        nh_of(&r6, NextHop::Local),
+        Some(
+            "2001:db8::fe"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+                .to_vec()
+        )
+    );
+    let flow = FLOW4_NLRI;
+    let rf = Route::keyed(AfiSafi::IPV4_FLOWSPEC, flow, None, &block, Some(&[]));
+    assert_eq!(nh_of(&rf, NextHop::Local), Some(b"unchanged".to_vec()));
 }

@@ -434,7 +434,8 @@ enum rfl_match
    */
   RFL_MATCH_NEIGHBOR = 1,
   /**
-   * The route is of this family: `ipv4-unicast` (or `ipv4`), `ipv6-unicast` (or `ipv6`).
+   * The route is of this family: `ipv4-unicast` (or `ipv4`), `ipv6-unicast` (or `ipv6`),
+   * `ipv4-vpn` (or `vpnv4`), `l2vpn-evpn` (or `evpn`), `ipv4-flowspec` (or `flow4`), ...
    */
   RFL_MATCH_FAMILY = 2,
   /**
@@ -1420,7 +1421,10 @@ typedef bool (*rfl_resolver_callback)(void *userdata,
  */
 typedef struct rfl_route {
   /**
-   * The prefix.
+   * The IP prefix: a unicast route's prefix; the prefix inside a
+   * multicast, labeled or VPN route's NLRI, an EVPN IP Prefix route's
+   * prefix; address family 0 for a route without one (a flow rule, RT
+   * membership, the other EVPN route types).
    */
   struct rfl_prefix prefix;
   /**
@@ -1445,6 +1449,23 @@ typedef struct rfl_route {
    * Length of `mp_next_hop` in bytes (0 when none).
    */
   size_t mp_next_hop_len;
+  /**
+   * The route's AFI (1: IPv4, 2: IPv6, 25: L2VPN).
+   */
+  uint16_t afi;
+  /**
+   * The route's SAFI (1: unicast, 128: VPN, 70: EVPN, 133: flow specification, ...).
+   */
+  uint8_t safi;
+  /**
+   * The route's NLRI without path identifier, for families other than
+   * IPv4 and IPv6 unicast (NULL for those).
+   */
+  const uint8_t *nlri;
+  /**
+   * Length of `nlri` in bytes (0 when none).
+   */
+  size_t nlri_len;
 } rfl_route;
 
 /**

@@ -88,7 +88,8 @@ pub enum rfl_match {
     Prefix = 0,
     /// The route came from this neighbour address (on export: the peer it was learned from): `192.0.2.1`.
     Neighbor = 1,
-    /// The route is of this family: `ipv4-unicast` (or `ipv4`), `ipv6-unicast` (or `ipv6`).
+    /// The route is of this family: `ipv4-unicast` (or `ipv4`), `ipv6-unicast` (or `ipv6`),
+    /// `ipv4-vpn` (or `vpnv4`), `l2vpn-evpn` (or `evpn`), `ipv4-flowspec` (or `flow4`), ...
     Family = 2,
     /// The origin AS is this AS or in this range: `65001`, `64512..65534`.
     OriginAs = 3,
@@ -182,7 +183,10 @@ pub enum rfl_hook_verdict {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct rfl_route {
-    /// The prefix.
+    /// The IP prefix: a unicast route's prefix; the prefix inside a
+    /// multicast, labeled or VPN route's NLRI, an EVPN IP Prefix route's
+    /// prefix; address family 0 for a route without one (a flow rule, RT
+    /// membership, the other EVPN route types).
     pub prefix: rfl_prefix,
     /// The neighbour the route came from (family 0: originated by this engine).
     pub neighbor: rfl_addr,
@@ -196,6 +200,15 @@ pub struct rfl_route {
     pub mp_next_hop: *const u8,
     /// Length of `mp_next_hop` in bytes (0 when none).
     pub mp_next_hop_len: usize,
+    /// The route's AFI (1: IPv4, 2: IPv6, 25: L2VPN).
+    pub afi: u16,
+    /// The route's SAFI (1: unicast, 128: VPN, 70: EVPN, 133: flow specification, ...).
+    pub safi: u8,
+    /// The route's NLRI without path identifier, for families other than
+    /// IPv4 and IPv6 unicast (NULL for those).
+    pub nlri: *const u8,
+    /// Length of `nlri` in bytes (0 when none).
+    pub nlri_len: usize,
 }
 
 /// A per-route hook: called with `user_data`, the direction, the peer the hook
@@ -875,12 +888,23 @@ unsafe impl Sync for CHook {}
 impl CHook {
     fn call(&self, dir: Direction, peer: PeerId, route: &Route<'_>) -> Decision {
         let r = rfl_route {
-            prefix: rfl_prefix::from_prefix(route.prefix),
+            prefix: route
+                .prefix
+                .map(rfl_prefix::from_prefix)
+                .unwrap_or_default(),
             neighbor: route.neighbor.map(rfl_addr::from_ip).unwrap_or_default(),
             attrs: route.block.as_ptr(),
             attrs_len: route.block.len(),
             mp_next_hop: route.mp_next_hop.map_or(core::ptr::null(), <[u8]>::as_ptr),
             mp_next_hop_len: route.mp_next_hop.map_or(0, <[u8]>::len),
+            afi: route.family.afi.0,
+            safi: route.family.safi.0,
+            nlri: if route.nlri.is_empty() {
+                core::ptr::null()
+            } else {
+                route.nlri.as_ptr()
+            },
+            nlri_len: route.nlri.len(),
         };
         let dir = match dir {
             Direction::Import => rfl_direction::Import,
@@ -1219,7 +1243,7 @@ mod tests {
             (rfl_match::Prefix as u32, c"10.0.0.0/8{4,24}", "prefix"),
             (rfl_match::Prefix as u32, c"10.0.0.0", "prefix range"),
             (rfl_match::Neighbor as u32, c"not-an-address", "IP address"),
-            (rfl_match::Family as u32, c"vpnv4", "family"),
+            (rfl_match::Family as u32, c"vpnv5", "family"),
             (rfl_match::Community as u32, c"65536:1", "community"),
             (
                 rfl_match::ExtCommunity as u32,

@@ -384,19 +384,7 @@ fn family(field: &str, s: &str) -> Result<AfiSafi, ConfigError> {
 
 /// A family from its name (`ipv4-vpn`) or its short alias (`vpnv4`).
 pub fn family_by_name(s: &str) -> Option<AfiSafi> {
-    use reflector_core::wire::family::{name, KNOWN};
-    let alias = match s {
-        "ipv4" => "ipv4-unicast",
-        "ipv6" => "ipv6-unicast",
-        "vpnv4" => "ipv4-vpn",
-        "vpnv6" => "ipv6-vpn",
-        "evpn" => "l2vpn-evpn",
-        "flow4" => "ipv4-flowspec",
-        "flow6" => "ipv6-flowspec",
-        "rtc" => "rt-constraint",
-        other => other,
-    };
-    KNOWN.into_iter().find(|f| name(*f) == Some(alias))
+    reflector_core::policy::parse_family(s).ok()
 }
 
 fn role(field: &str, s: &str) -> Result<Role, ConfigError> {

@@ -877,6 +877,15 @@ mod tests {
             ])]
         );
         assert_eq!(
+            with_match("family = [\"vpnv4\", \"l2vpn-evpn\", \"flow6\", \"ipv4-multicast\"]"),
+            [Condition::Family(vec![
+                AfiSafi::VPNV4,
+                AfiSafi::EVPN,
+                AfiSafi::IPV6_FLOWSPEC,
+                AfiSafi::IPV4_MULTICAST
+            ])]
+        );
+        assert_eq!(
             with_match("origin_as = [65001, \"64512..65534\"]"),
             [Condition::OriginAs(vec![(65001, 65001), (64512, 65534)])]
         );

@@ -1058,12 +1058,12 @@ impl Exporter<'_> {
         class: ExportClass,
     ) -> Option<Arc<OutBlock>> {
         let set = self.attrs.get(attrs)?;
-        let route = Route {
+        let route = Route::unicast(
             prefix,
-            neighbor: self.peers.get(src.index()).map(|p| p.cfg.address),
-            block: set.block(),
-            mp_next_hop: set.mp_next_hop(),
-        };
+            self.peers.get(src.index()).map(|p| p.cfg.address),
+            set.block(),
+            set.mp_next_hop(),
+        );
         let (decision, trace) = pol.evaluate(Direction::Export, self.t.id, &route, &self.t.session);
         let tag = (pol.id, trace.0);
         if decision == Decision::Reject {

@@ -115,7 +115,7 @@ impl Family {
             clear_refreshed: |r| r.refreshed_keyed.retain(|(f, _, _)| usize::from(*f) != I),
             resume: |e, p, pending, _| e.keyed_resume(I, p, pending),
             start_fresh: |e, p, pending| e.keyed_start_fresh(I, p, pending),
-            reexport: |e, p, _| e.keyed_sync(I, p),
+            reexport: |e, p, _| e.keyed_reexport(I, p),
         }
     }
 

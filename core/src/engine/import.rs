@@ -304,24 +304,31 @@ impl Engine {
                 self.attrs.release(id);
             }
             if let Some(m) = keyed_reach.filter(|_| keyed_received > 0) {
-                // Keyed families: the same canonical set and loop checks; import
-                // policies act on unicast only, RFC 8212 on every family.
+                // Keyed families: the same canonical set, loop checks, import
+                // policy and RFC 8212.
                 reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
                 let looped = loop_reason(&scratch, allow_own_as);
-                let id = match (looped, deny_all) {
-                    (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
-                    _ => None,
-                };
-                let (a, w) =
-                    self.import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, id);
-                match (id, looped) {
-                    (Some(id), _) => {
-                        announced += a;
-                        self.attrs.release(id);
+                if let (None, Some(pol)) = (looped, import.as_deref()) {
+                    let (a, w) =
+                        self.import_keyed_with_policy(peer, pol, m, &scratch, &mut policy_counts);
+                    announced += a;
+                    withdrawn += w;
+                } else {
+                    let id = match (looped, deny_all) {
+                        (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
+                        _ => None,
+                    };
+                    let (a, w) =
+                        self.import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, id);
+                    match (id, looped) {
+                        (Some(id), _) => {
+                            announced += a;
+                            self.attrs.release(id);
+                        }
+                        (None, Some(_)) => rejected += keyed_received as u32,
+                        (None, None) if deny_all => policy_counts.0 += keyed_received as u64,
+                        (None, None) => withdrawn += w,
                     }
-                    (None, Some(_)) => rejected += keyed_received as u32,
-                    (None, None) if deny_all => policy_counts.0 += keyed_received as u64,
-                    (None, None) => withdrawn += w,
                 }
             }
             self.scratch = scratch;
@@ -410,84 +417,36 @@ impl Engine {
             ),
             None => return (0, 0),
         };
-        // One result per prefix signature (the same conditions on the prefix
-        // held: the same outcome) or, without one (a hook), per trace. Every
-        // set interned here is held until the end; each path takes its own.
-        let mut seen: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
-        let mut by_trace: SmallVec<[(u64, Option<AttrId>); 4]> = SmallVec::new();
-        let mut held: SmallVec<[AttrId; 4]> = SmallVec::new();
+        let mut memo = ImportMemo::default();
         for n in nlri {
             let sig = pol.signature(&n.prefix);
-            let known = sig.and_then(|s| seen.iter().find(|(k, _)| *k == s).map(|(_, id)| *id));
-            let id = match known {
-                Some(id) => id,
-                None => {
-                    let route = crate::policy::Route {
-                        prefix: n.prefix,
-                        neighbor,
-                        block,
-                        mp_next_hop: mp_nh,
-                    };
-                    let (d, trace) = pol.evaluate(Direction::Import, peer, &route, &session);
-                    let cached = match sig {
-                        None if trace.is_exact() => by_trace
-                            .iter()
-                            .find(|(t, _)| *t == trace.0)
-                            .map(|(_, id)| *id),
-                        _ => None,
-                    };
-                    match cached {
-                        Some(id) => id,
-                        None => {
-                            let id = match d {
-                                Decision::Reject => None,
-                                Decision::Accept => self.intern_from(peer, block, mp_nh),
-                                Decision::Modified(a) => {
-                                    self.intern_from(peer, &a.block, a.mp_next_hop.as_deref())
-                                }
-                            };
-                            held.extend(id);
-                            match sig {
-                                Some(s) => seen.push((s, id)),
-                                None if trace.is_exact() => by_trace.push((trace.0, id)),
-                                // A hook's answer is this prefix's alone.
-                                None => {}
-                            }
-                            id
-                        }
-                    }
-                }
-            };
-            match id {
+            let route = crate::policy::Route::unicast(n.prefix, neighbor, block, mp_nh);
+            match memo.decide(self, peer, pol, sig, &route, &session) {
                 None => {
                     counts.0 += 1;
                     withdrawn += self.withdraw_path(peer, n) as u32;
                 }
                 Some(id) => {
-                    if self
-                        .attrs
-                        .get(id)
-                        .is_some_and(|s| s.block() != block || s.mp_next_hop() != mp_nh)
-                    {
-                        counts.1 += 1;
-                    }
-                    self.attrs.retain(id);
+                    ImportMemo::take(self, id, block, mp_nh, counts);
                     if self.insert_path(peer, n, id) {
                         announced += 1;
                     }
                 }
             }
         }
-        for id in held {
-            self.attrs.release(id);
-        }
+        memo.release(self);
         (announced, withdrawn)
     }
 
     /// Intern a set for a route from `peer`, charging a new set to it; `None`
     /// (counted, and an event at the crossing) when a new set would take the
     /// peer past its attribute-set memory limit.
-    fn intern_from(&mut self, peer: PeerId, block: &[u8], mp_nh: Option<&[u8]>) -> Option<AttrId> {
+    pub(super) fn intern_from(
+        &mut self,
+        peer: PeerId,
+        block: &[u8],
+        mp_nh: Option<&[u8]>,
+    ) -> Option<AttrId> {
         let owner = peer.0.wrapping_add(1);
         let max = self
             .peers
@@ -748,4 +707,79 @@ fn confed_segments<'a>(
     path.segments()
         .any(|s| matches!(s.kind, SegmentType::ConfedSequence | SegmentType::ConfedSet))
         .then_some(a)
+}
+
+/// The import policy's answers for the routes of one UPDATE: one per
+/// signature of the conditions on the family and prefix (the same
+/// conditions held: the same outcome) or, without one (a hook), per exact
+/// trace. Every set interned for an answer is held until [`ImportMemo::release`];
+/// each path takes its own reference.
+#[derive(Default)]
+pub(super) struct ImportMemo {
+    seen: SmallVec<[(u64, Option<AttrId>); 4]>,
+    by_trace: SmallVec<[(u64, Option<AttrId>); 4]>,
+    held: SmallVec<[AttrId; 4]>,
+}
+
+impl ImportMemo {
+    /// The set `route` is imported with from `peer` under `pol` (`None`: rejected).
+    pub(super) fn decide(
+        &mut self,
+        e: &mut Engine,
+        peer: PeerId,
+        pol: &Installed,
+        sig: Option<u64>,
+        route: &crate::policy::Route<'_>,
+        session: &crate::policy::Session,
+    ) -> Option<AttrId> {
+        if let Some(s) = sig {
+            if let Some((_, id)) = self.seen.iter().find(|(k, _)| *k == s) {
+                return *id;
+            }
+        }
+        let (d, trace) = pol.evaluate(Direction::Import, peer, route, session);
+        if sig.is_none() && trace.is_exact() {
+            if let Some((_, id)) = self.by_trace.iter().find(|(t, _)| *t == trace.0) {
+                return *id;
+            }
+        }
+        let id = match d {
+            Decision::Reject => None,
+            Decision::Accept => e.intern_from(peer, route.block, route.mp_next_hop),
+            Decision::Modified(a) => e.intern_from(peer, &a.block, a.mp_next_hop.as_deref()),
+        };
+        self.held.extend(id);
+        match sig {
+            Some(s) => self.seen.push((s, id)),
+            None if trace.is_exact() => self.by_trace.push((trace.0, id)),
+            // A hook's answer is this route's alone.
+            None => {}
+        }
+        id
+    }
+
+    /// Take a reference to `id` for one path imported with the set `block`
+    /// and `mp_nh` received, counting it in `counts.1` if the policy changed them.
+    pub(super) fn take(
+        e: &mut Engine,
+        id: AttrId,
+        block: &[u8],
+        mp_nh: Option<&[u8]>,
+        counts: &mut (u64, u64),
+    ) {
+        if e.attrs
+            .get(id)
+            .is_some_and(|s| s.block() != block || s.mp_next_hop() != mp_nh)
+        {
+            counts.1 += 1;
+        }
+        e.attrs.retain(id);
+    }
+
+    /// Drop the references taken for the answers.
+    pub(super) fn release(self, e: &mut Engine) {
+        for id in self.held {
+            e.attrs.release(id);
+        }
+    }
 }

@@ -59,6 +59,11 @@ pub(super) struct Pending {
     pub(super) eor: [bool; FAMILY_COUNT],
     /// Keyed families (bits by position) that changed while the peer was paused.
     pub(super) keyed_sync: u16,
+    /// Keyed routes (family position, slot) whose best path changed while
+    /// the peer was paused: re-announced to it if it holds them.
+    pub(super) keyed_changed: hashbrown::HashSet<(u8, u32)>,
+    /// Keyed families whose every route is to be re-announced (its export policy changed).
+    pub(super) keyed_all: u16,
     /// Keyed families whose whole table a fresh session is still to be sent.
     pub(super) keyed_fresh: u16,
 }

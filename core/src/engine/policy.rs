@@ -31,6 +31,10 @@ pub(super) struct Installed {
     pub(super) reads_prefix: bool,
     /// The policy's conditions on the prefix alone, in order (for signatures).
     pub(super) prefix_conds: alloc::vec::Vec<crate::policy::Condition>,
+    /// The session it was installed for: an installation is shared only
+    /// between peers with the same session, so a block rewritten under it
+    /// (our address as next hop, our AS prepended) is cached per installation.
+    session: Option<Session>,
 }
 
 impl core::fmt::Debug for Installed {
@@ -44,12 +48,26 @@ impl core::fmt::Debug for Installed {
 }
 
 impl Installed {
-    /// [`Policy::prefix_signature`], or `None` with a hook (its answer may differ per prefix).
+    /// [`Policy::prefix_signature`] of a unicast prefix, or `None` with a
+    /// hook (its answer may differ per prefix).
     pub(super) fn signature(&self, prefix: &crate::wire::Prefix) -> Option<u64> {
+        let family = match prefix {
+            crate::wire::Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
+            crate::wire::Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
+        };
+        self.signature_of(family, Some(prefix))
+    }
+
+    /// [`Policy::prefix_signature`], or `None` with a hook.
+    pub(super) fn signature_of(
+        &self,
+        family: AfiSafi,
+        prefix: Option<&crate::wire::Prefix>,
+    ) -> Option<u64> {
         if self.hook.is_some() {
             return None;
         }
-        crate::policy::signature(self.prefix_conds.iter(), prefix)
+        crate::policy::signature(self.prefix_conds.iter(), family, prefix)
     }
 
     /// The policy, then the hook, on `route`; a trace that names the outcome only without a hook.
@@ -99,9 +117,15 @@ pub enum Reimport {
 }
 
 impl Engine {
-    /// Install `policy`, sharing the installation of an equal policy already on a
-    /// peer (peers with the same export policy then share one export pass).
-    fn install(&mut self, policy: Option<Policy>, hook: Option<Hook>) -> Option<Arc<Installed>> {
+    /// Install `policy` for a peer with `session`, sharing the installation of
+    /// an equal policy already on a peer with the same session (peers with
+    /// the same export policy then share one export pass).
+    fn install(
+        &mut self,
+        policy: Option<Policy>,
+        hook: Option<Hook>,
+        session: Option<Session>,
+    ) -> Option<Arc<Installed>> {
         let explicit = policy.is_some();
         let policy = match (policy, &hook) {
             (Some(p), _) => p,
@@ -114,7 +138,9 @@ impl Engine {
                 .iter()
                 .flat_map(|p| [p.import.as_ref(), p.export.as_ref()])
                 .flatten()
-                .find(|i| i.hook.is_none() && i.explicit && i.policy == policy);
+                .find(|i| {
+                    i.hook.is_none() && i.explicit && i.session == session && i.policy == policy
+                });
             if let Some(i) = same {
                 return Some(i.clone());
             }
@@ -127,7 +153,15 @@ impl Engine {
             explicit,
             hook,
             id: self.next_policy_id,
+            session,
         }))
+    }
+
+    /// The policy session of `peer`'s configuration.
+    fn session_of_peer(&self, peer: PeerId) -> Option<Session> {
+        self.peers
+            .get(peer.index())
+            .map(|p| session_of(self.cfg.local_as, &p.cfg))
     }
 
     /// The hook installed on a policy slot, if any.
@@ -181,7 +215,7 @@ impl Engine {
         policy: Option<Policy>,
         hook: Option<Hook>,
     ) -> Reimport {
-        let installed = self.install(policy, hook);
+        let installed = self.install(policy, hook, self.session_of_peer(peer));
         let Some(p) = self.peers.get_mut(peer.index()).filter(|p| !p.removed) else {
             return Reimport::Nothing;
         };
@@ -204,7 +238,7 @@ impl Engine {
     }
 
     fn replace_export(&mut self, peer: PeerId, policy: Option<Policy>, hook: Option<Hook>) {
-        let installed = self.install(policy, hook);
+        let installed = self.install(policy, hook, self.session_of_peer(peer));
         let Some(p) = self.peers.get_mut(peer.index()).filter(|p| !p.removed) else {
             return;
         };
@@ -247,7 +281,7 @@ impl Engine {
         } else {
             Policy::reject_all()
         };
-        let before = self.install(Some(before), None);
+        let before = self.install(Some(before), None, None);
         let mut reimport = alloc::vec::Vec::new();
         for &peer in &ebgp {
             let Some(p) = self.peers.get(peer.index()) else {

@@ -8,7 +8,8 @@ use crate::reflect::push_attr;
 use crate::wire::attribute::{
     expected_flags, flags, type_code, u32s, AsPathView, AttrIter, SegmentType,
 };
-use crate::wire::Prefix;
+use crate::wire::family::NlriFormat;
+use crate::wire::{Afi, AfiSafi};
 
 /// Replace (or with `None` remove) the attribute `t` of a canonical block,
 /// keeping the block in type-code order.
@@ -44,7 +45,7 @@ fn get(block: &[u8], t: u8) -> Option<&[u8]> {
 }
 
 /// Apply one action.
-pub(super) fn apply(m: &Modify, a: &mut Attributes, prefix: Prefix, s: &Session) {
+pub(super) fn apply(m: &Modify, a: &mut Attributes, family: AfiSafi, s: &Session) {
     match m {
         Modify::SetLocalPref(v) => {
             set_attr(&mut a.block, type_code::LOCAL_PREF, Some(&v.to_be_bytes()))
@@ -54,13 +55,13 @@ pub(super) fn apply(m: &Modify, a: &mut Attributes, prefix: Prefix, s: &Session)
         Modify::SetNextHop(nh) => {
             let addr = match *nh {
                 NextHop::Address(x) => Some(x),
-                NextHop::Local => match prefix {
-                    Prefix::V4(_) => s.local_v4.map(IpAddr::V4).or(s.local_v6.map(IpAddr::V6)),
-                    Prefix::V6(_) => s.local_v6.map(IpAddr::V6),
+                NextHop::Local => match family.afi {
+                    Afi::IPV6 => s.local_v6.map(IpAddr::V6),
+                    _ => s.local_v4.map(IpAddr::V4).or(s.local_v6.map(IpAddr::V6)),
                 },
             };
             if let Some(x) = addr {
-                set_next_hop(a, prefix, x);
+                set_next_hop(a, family, x);
             }
         }
         Modify::Prepend { asn, count } => {
@@ -165,26 +166,42 @@ fn edit_list<V: PartialEq + Clone, M>(
     }
 }
 
-/// Set the next hop of a route of `prefix` to `x`: NEXT_HOP for an IPv4
-/// address on an IPv4 route, the MP next hop otherwise (an IPv4 address on an
-/// IPv6 route as IPv4-mapped; an IPv6 address on an IPv4 route as RFC 8950).
-fn set_next_hop(a: &mut Attributes, prefix: Prefix, x: IpAddr) {
-    match (prefix, x) {
-        (Prefix::V4(_), IpAddr::V4(v4)) => {
-            if a.mp_next_hop.is_some() {
+/// Set the next hop of a route of `family` to `x`.
+///
+/// IPv4 unicast: NEXT_HOP for an IPv4 address, the MP next hop for an IPv6
+/// one (RFC 8950). Every other family: the MP next hop, an IPv4 address on
+/// an IPv6 family as IPv4-mapped; with an RD of zeros before the address for
+/// VPN families (RFC 4364 §4.3.2, RFC 4659 §3.2.1). Flow rules have no
+/// next hop to set (RFC 8955 §4): unchanged.
+fn set_next_hop(a: &mut Attributes, family: AfiSafi, x: IpAddr) {
+    if family == AfiSafi::IPV4_UNICAST {
+        match x {
+            IpAddr::V4(v4) => {
                 a.mp_next_hop = None;
+                set_attr(&mut a.block, type_code::NEXT_HOP, Some(&v4.octets()));
             }
-            set_attr(&mut a.block, type_code::NEXT_HOP, Some(&v4.octets()));
+            IpAddr::V6(v6) => {
+                set_attr(&mut a.block, type_code::NEXT_HOP, None);
+                a.mp_next_hop = Some(v6.octets().to_vec());
+            }
         }
-        (Prefix::V4(_), IpAddr::V6(v6)) => {
-            set_attr(&mut a.block, type_code::NEXT_HOP, None);
-            a.mp_next_hop = Some(v6.octets().to_vec());
-        }
-        (Prefix::V6(_), IpAddr::V6(v6)) => a.mp_next_hop = Some(v6.octets().to_vec()),
-        (Prefix::V6(_), IpAddr::V4(v4)) => {
-            a.mp_next_hop = Some(v4.to_ipv6_mapped().octets().to_vec());
-        }
+        return;
     }
+    let format = NlriFormat::of(family);
+    if format == Some(NlriFormat::Flowspec) {
+        return;
+    }
+    let addr: Vec<u8> = match (family.afi, x) {
+        (Afi::IPV6, IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets().to_vec(),
+        (_, IpAddr::V4(v4)) => v4.octets().to_vec(),
+        (_, IpAddr::V6(v6)) => v6.octets().to_vec(),
+    };
+    let mut nh = Vec::with_capacity(8 + addr.len());
+    if format == Some(NlriFormat::Vpn) {
+        nh.extend_from_slice(&[0; 8]);
+    }
+    nh.extend_from_slice(&addr);
+    a.mp_next_hop = Some(nh);
 }
 
 /// Prepend `asn` `count` times to the AS_PATH (4-octet) of a canonical block,

@@ -172,7 +172,8 @@ pub enum CommunityEdit<V, M> {
 /// A condition on a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
-    /// The prefix is in one of the ranges.
+    /// The route's IP prefix ([`Route::prefix`]) is in one of the ranges (a
+    /// route without one never is).
     Prefix(Vec<PrefixRange>),
     /// The route came from one of these neighbours (on export: the peer it was learned from).
     Neighbor(Vec<IpAddr>),
@@ -234,14 +235,63 @@ pub enum Modify {
 /// A route as a policy sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<'a> {
-    /// The prefix.
-    pub prefix: Prefix,
+    /// The route's family.
+    pub family: AfiSafi,
+    /// The IP prefix the route is for: a unicast route's prefix; for
+    /// multicast, labeled and VPN routes the prefix in their NLRI, for an EVPN
+    /// IP Prefix route (RFC 9136) its prefix; `None` for flow rules, RT
+    /// membership and the other EVPN routes.
+    pub prefix: Option<Prefix>,
+    /// The route's NLRI without path identifier, for families other than
+    /// IPv4 and IPv6 unicast (empty for those).
+    pub nlri: &'a [u8],
     /// The neighbour it came from (`None`: originated here).
     pub neighbor: Option<IpAddr>,
     /// The canonical attribute block (4-octet AS_PATH, attributes by type code).
     pub block: &'a [u8],
     /// The MP_REACH_NLRI next hop, when the route has one.
     pub mp_next_hop: Option<&'a [u8]>,
+}
+
+impl<'a> Route<'a> {
+    /// An IPv4 or IPv6 unicast route (its family from the prefix).
+    pub fn unicast(
+        prefix: Prefix,
+        neighbor: Option<IpAddr>,
+        block: &'a [u8],
+        mp_next_hop: Option<&'a [u8]>,
+    ) -> Self {
+        Route {
+            family: match prefix {
+                Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
+                Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
+            },
+            prefix: Some(prefix),
+            nlri: &[],
+            neighbor,
+            block,
+            mp_next_hop,
+        }
+    }
+
+    /// A route of any known family from one NLRI (without path identifier):
+    /// its prefix, where it has one, read from the NLRI.
+    pub fn keyed(
+        family: AfiSafi,
+        nlri: &'a [u8],
+        neighbor: Option<IpAddr>,
+        block: &'a [u8],
+        mp_next_hop: Option<&'a [u8]>,
+    ) -> Self {
+        Route {
+            family,
+            prefix: crate::wire::family::nlri_prefix(family, nlri),
+            nlri,
+            neighbor,
+            block,
+            mp_next_hop,
+        }
+    }
 }
 
 /// What a policy needs to know of the session it is applied on.
@@ -357,17 +407,19 @@ impl Policy {
             .any(|s| s.conditions.iter().any(Condition::reads_prefix))
     }
 
-    /// Which of the policy's conditions on the prefix hold for `prefix`, a
-    /// bit each in statement order (`None` past 64 such conditions).
+    /// Which of the policy's conditions on the family and prefix hold for a
+    /// route of `family` for `prefix`, a bit each in statement order (`None`
+    /// past 64 such conditions).
     ///
-    /// For one attribute set, neighbour and session, routes of one family
-    /// with the same signature get the same decision: callers keep one
-    /// decision per signature instead of evaluating every prefix.
-    pub fn prefix_signature(&self, prefix: &Prefix) -> Option<u64> {
+    /// For one attribute set, neighbour and session, routes with the same
+    /// signature get the same decision: callers keep one decision per
+    /// signature instead of evaluating every prefix.
+    pub fn prefix_signature(&self, family: AfiSafi, prefix: Option<&Prefix>) -> Option<u64> {
         signature(
             self.statements
                 .iter()
                 .flat_map(|s| s.conditions.iter().filter(|c| c.reads_prefix())),
+            family,
             prefix,
         )
     }
@@ -416,7 +468,7 @@ impl Policy {
                     mp_next_hop: route.mp_next_hop.map(<[u8]>::to_vec),
                 });
                 for m in &s.actions {
-                    edit::apply(m, &mut a, route.prefix, session);
+                    edit::apply(m, &mut a, route.family, session);
                 }
                 work = Some(a);
             }
@@ -523,14 +575,18 @@ impl PrefixRange {
     }
 }
 
-/// The signature of `prefix` over `conditions` (those that read only the
-/// prefix, in statement order): a bit per condition that holds; `None` past 64.
+/// The signature of a route of `family` for `prefix` over `conditions`
+/// (those that read only the family and prefix, in statement order): a bit
+/// per condition that holds; `None` past 64.
 pub fn signature<'c>(
     conditions: impl Iterator<Item = &'c Condition>,
-    prefix: &Prefix,
+    family: AfiSafi,
+    prefix: Option<&Prefix>,
 ) -> Option<u64> {
     let probe = Route {
-        prefix: *prefix,
+        family,
+        prefix: prefix.copied(),
+        nlri: &[],
         neighbor: None,
         block: &[],
         mp_next_hop: None,
@@ -694,15 +750,9 @@ impl Condition {
     /// [`Condition::holds`] with the route's attributes found already.
     fn holds_in(&self, r: &Route<'_>, a: &Parsed<'_>) -> bool {
         match self {
-            Condition::Prefix(set) => set.iter().any(|x| x.matches(&r.prefix)),
+            Condition::Prefix(set) => r.prefix.is_some_and(|p| set.iter().any(|x| x.matches(&p))),
             Condition::Neighbor(list) => r.neighbor.is_some_and(|n| list.contains(&n)),
-            Condition::Family(list) => {
-                let f = match r.prefix {
-                    Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
-                    Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
-                };
-                list.contains(&f)
-            }
+            Condition::Family(list) => list.contains(&r.family),
             Condition::OriginAs(ranges) => origin_of(a.as_path())
                 .is_some_and(|o| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&o))),
             Condition::AsPathContains(list) => a

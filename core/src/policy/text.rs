@@ -310,13 +310,28 @@ impl FromStr for Verdict {
     }
 }
 
-/// A family by name: `ipv4` / `ipv4-unicast`, `ipv6` / `ipv6-unicast`.
+/// A family by its name (`ipv4-unicast`, `ipv4-vpn`, `l2vpn-evpn`, ...) or its
+/// short alias (`ipv4`, `vpnv4`, `evpn`, `flow4`, `rtc`, ...).
 pub fn parse_family(s: &str) -> R<AfiSafi> {
-    match s.trim() {
-        "ipv4" | "ipv4-unicast" => Ok(AfiSafi::IPV4_UNICAST),
-        "ipv6" | "ipv6-unicast" => Ok(AfiSafi::IPV6_UNICAST),
-        _ => Err(ParseError(
-            "expected a family: ipv4-unicast or ipv6-unicast",
-        )),
-    }
+    use crate::wire::family::{name, KNOWN};
+    let alias = match s.trim() {
+        "ipv4" => "ipv4-unicast",
+        "ipv6" => "ipv6-unicast",
+        "vpnv4" => "ipv4-vpn",
+        "vpnv6" => "ipv6-vpn",
+        "evpn" => "l2vpn-evpn",
+        "flow4" => "ipv4-flowspec",
+        "flow6" => "ipv6-flowspec",
+        "rtc" => "rt-constraint",
+        other => other,
+    };
+    KNOWN
+        .into_iter()
+        .find(|f| name(*f) == Some(alias))
+        .ok_or(ParseError(
+            "expected a family: ipv4-unicast, ipv6-unicast, ipv4-multicast, ipv6-multicast, \
+             ipv4-labeled-unicast, ipv6-labeled-unicast, ipv4-vpn, ipv6-vpn, l2vpn-evpn, \
+             rt-constraint, ipv4-flowspec or ipv6-flowspec (or ipv4, ipv6, vpnv4, vpnv6, \
+             evpn, rtc, flow4, flow6)",
+        ))
 }

@@ -5,7 +5,7 @@ use super::evpn::EvpnIter;
 use super::flowspec::FlowIter;
 use super::rtc::RtcIter;
 use super::vpn::LabeledIter;
-use super::{Afi, AfiSafi, NlriIter, Safi};
+use super::{Afi, AfiSafi, NlriIter, Prefix, Safi};
 use crate::error::{Action, Result};
 
 /// How a family's NLRI are laid out.
@@ -131,6 +131,40 @@ pub fn check_nlri(
         }
         NlriFormat::Rtc => RtcIter::new_checked(field, add_path, base, action).map(Iterator::count),
     })
+}
+
+/// The IP prefix one NLRI of a known family (without path identifier) names:
+/// the prefix of an IP, labeled or VPN route (without its labels and RD), an
+/// EVPN IP Prefix route's prefix (RFC 9136); `None` for the other EVPN route
+/// types, flow rules and RT membership, and for bytes that do not parse.
+pub fn nlri_prefix(family: AfiSafi, nlri: &[u8]) -> Option<Prefix> {
+    let (afi, act) = (family.afi, Action::AfiSafiDisable);
+    match NlriFormat::of(family)? {
+        NlriFormat::Ip => NlriIter::new_checked(nlri, afi, false, 0, act)
+            .ok()?
+            .next()
+            .map(|n| n.prefix),
+        f @ (NlriFormat::Labeled | NlriFormat::Vpn) => {
+            LabeledIter::new_checked(nlri, afi, f == NlriFormat::Vpn, false, false, 0, act)
+                .ok()?
+                .next()
+                .map(|n| n.prefix)
+        }
+        NlriFormat::Evpn => match EvpnIter::new_checked(nlri, false, 0, act)
+            .ok()?
+            .next()?
+            .route()?
+        {
+            super::evpn::EvpnRoute::IpPrefix {
+                prefix_len, prefix, ..
+            } => match prefix {
+                core::net::IpAddr::V4(a) => super::Ipv4Prefix::new(a, prefix_len).map(Prefix::V4),
+                core::net::IpAddr::V6(a) => super::Ipv6Prefix::new(a, prefix_len).map(Prefix::V6),
+            },
+            _ => None,
+        },
+        NlriFormat::Flowspec | NlriFormat::Rtc => None,
+    }
 }
 
 /// One NLRI of a known family (without path identifier), shown as text:

@@ -10,9 +10,13 @@ use smallvec::SmallVec;
 use super::rtc::route_targets;
 use super::wire::{pack, strip_next_hop, with_path_id, withdraw_nlri};
 use super::{keyed_index, rt_filtered, KPath, Membership, Nb, KEYED, KEYED_COUNT};
+use core::cell::Cell;
+
 use crate::engine::decide;
 use crate::engine::peer::PeerState;
+use crate::engine::policy::Installed;
 use crate::engine::Engine;
+use crate::policy::{Decision, Direction, Route, Session};
 use crate::reflect::{self, ExportClass, OutBlock, Role, Source};
 use crate::rib::{Interner, PeerId};
 use crate::wire::family::NlriFormat;
@@ -57,13 +61,41 @@ pub(super) struct KTarget {
     local_v4: Option<core::net::Ipv4Addr>,
     local_v6: Option<core::net::Ipv6Addr>,
     local_as: Option<u32>,
+    /// The peer's export policy (and hook), if any.
+    export: Option<Arc<Installed>>,
+    /// The policy's view of the session.
+    session: Session,
+    /// Paths the export policy refused since the last [`KTarget::take_rejected`].
+    rejected: Cell<u64>,
 }
 
-/// The export rules of [`crate::engine::export`] for one path, without policy.
+impl KTarget {
+    /// Paths the export policy refused since the last call.
+    pub(super) fn take_rejected(&self) -> u64 {
+        self.rejected.take()
+    }
+}
+
+/// Whether `nh` is an IPv6 next hop on an IPv4 family (RFC 8950), which a
+/// peer gets only where it negotiated extended next hop.
+fn v6_next_hop_on_v4(family: AfiSafi, nh: Option<&[u8]>) -> bool {
+    family.afi == Afi::IPV4
+        && nh.is_some_and(|nh| {
+            matches!(
+                (NlriFormat::of(family), nh.len()),
+                (Some(NlriFormat::Vpn), 24 | 48)
+                    | (Some(NlriFormat::Ip | NlriFormat::Labeled), 16 | 32)
+            )
+        })
+}
+
+/// The export rules of [`crate::engine::export`] for one path, then the
+/// target's export policy; `nlri` is the path's NLRI (read only by a policy).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn out_block(
     t: &KTarget,
     kp: &KPath,
+    nlri: &dyn Fn() -> Nb,
     peers: &[PeerState],
     attrs: &Interner<()>,
     cache: &mut reflect::OutCache,
@@ -93,22 +125,42 @@ pub(super) fn out_block(
     if t.role.is_ibgp() && from_ibgp && originator == t.rid {
         return None;
     }
+    // The export policy, on the route as the RFC rules let it through.
+    let fam_tag = u64::from(family.safi.0) << 16 | u64::from(family.afi.0);
+    let mut modified: Option<crate::policy::Attributes> = None;
+    let tag = match &t.export {
+        None => Some((u32::MAX, fam_tag)),
+        Some(pol) => {
+            let n = nlri();
+            let neighbor = peers.get(p.peer.index()).map(|s| s.cfg.address);
+            let route = Route::keyed(family, &n, neighbor, set.block(), set.mp_next_hop());
+            let (d, trace) = pol.evaluate(Direction::Export, t.id, &route, &t.session);
+            match d {
+                Decision::Reject => {
+                    t.rejected.set(t.rejected.get() + 1);
+                    return None;
+                }
+                Decision::Accept => {}
+                Decision::Modified(a) => modified = Some(a),
+            }
+            // Cached per (installation, statements that held, family): the
+            // family's index in the top bits, above a trace of up to 59 statements.
+            let fi = keyed_index(family).unwrap_or(0) as u64;
+            (trace.is_exact() && trace.0 < 1 << 59)
+                .then_some((pol.id, trace.0 | fi << 59 | 1 << 63))
+        }
+    };
+    let (block, mp_nh) = match &modified {
+        Some(a) => (&a.block[..], a.mp_next_hop.as_deref()),
+        None => (set.block(), set.mp_next_hop()),
+    };
     // RFC 8950: an IPv6 next hop for IPv4 routes only where negotiated.
-    if family.afi == Afi::IPV4
-        && !t.v6_next_hop
-        && set.mp_next_hop().is_some_and(|nh| {
-            matches!(
-                (NlriFormat::of(family), nh.len()),
-                (Some(NlriFormat::Vpn), 24 | 48)
-                    | (Some(NlriFormat::Ip | NlriFormat::Labeled), 16 | 32)
-            )
-        })
-    {
+    if !t.v6_next_hop && v6_next_hop_on_v4(family, mp_nh) {
         return None;
     }
     if rt_filtered(family) {
         if let Some(m) = &t.membership {
-            if !m.covers(&route_targets(set.block())) {
+            if !m.covers(&route_targets(block)) {
                 return None;
             }
         }
@@ -131,21 +183,19 @@ pub(super) fn out_block(
         },
     };
     // The reflected path keeps its next hop (and with it the labels' meaning).
-    let tag = (
-        u32::MAX,
-        u64::from(family.safi.0) << 16 | u64::from(family.afi.0),
-    );
-    if let Some(b) = cache.get(&(p.attrs, class, tag)) {
+    if let Some(b) = tag.and_then(|tag| cache.get(&(p.attrs, class, tag))) {
         return Some(b.clone());
     }
-    let mut blk = reflect::rewrite(set.block(), None, &class, me);
-    blk.mp_next_hop = set.mp_next_hop().map(alloc::boxed::Box::from);
+    let mut blk = reflect::rewrite(block, None, &class, me);
+    blk.mp_next_hop = mp_nh.map(alloc::boxed::Box::from);
     if matches!(class, ExportClass::External { .. }) {
         // NEXT_HOP is an IPv4 unicast attribute: the MP next hop stands.
         blk.attrs = strip_next_hop(&blk.attrs).into_boxed_slice();
     }
     let blk = Arc::new(blk);
-    cache.insert((p.attrs, class, tag), blk.clone());
+    if let Some(tag) = tag {
+        cache.insert((p.attrs, class, tag), blk.clone());
+    }
     Some(blk)
 }
 
@@ -161,6 +211,8 @@ pub(super) struct ShareKey {
         Option<core::net::Ipv6Addr>,
         Option<u32>,
     ),
+    /// The export policy's installation (0: none).
+    policy: u32,
 }
 
 impl Engine {
@@ -195,6 +247,7 @@ impl Engine {
                 let blk = out_block(
                     &t,
                     kp,
+                    &|| rib.nlri(&e.key, kp),
                     &self.peers,
                     &self.attrs,
                     &mut cache,
@@ -251,12 +304,17 @@ impl Engine {
             rid: tp.router_id,
             four_octet: tp.tx_ctx.four_octet_as,
             add_path: tp.add_path_tx(f),
-            requires_policy: self.cfg.ebgp_requires_policy && tp.cfg.role == Role::Ebgp,
+            requires_policy: self.cfg.ebgp_requires_policy
+                && tp.cfg.role == Role::Ebgp
+                && tp.export.is_none(),
             v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
             membership,
             local_v4: tp.cfg.local_v4,
             local_v6: tp.cfg.local_v6,
             local_as: tp.cfg.local_as,
+            export: tp.export.clone(),
+            session: crate::engine::policy::session_of(self.cfg.local_as, &tp.cfg),
+            rejected: Cell::new(0),
         })
     }
 
@@ -334,6 +392,7 @@ impl Engine {
                 out_block(
                     &t,
                     kp,
+                    &|| rib.nlri(&e.key, kp),
                     &self.peers,
                     &self.attrs,
                     &mut self.out_cache,
@@ -404,9 +463,11 @@ impl Engine {
                 tx_adj.remove(&tag);
             }
         }
+        let rejected = t.take_rejected();
         let Some(p) = self.peers.get_mut(peer.index()) else {
             return;
         };
+        p.counters.policy_rejected_out += rejected;
         core::mem::swap(&mut tx_adj, &mut p.tx.adj_keyed);
         self.keyed_adj_scratch = tx_adj;
         let max = p.tx_ctx.max_message_len();
@@ -447,7 +508,10 @@ impl Engine {
     /// membership filtering).
     pub(super) fn share_key(&self, peer: PeerId, f: AfiSafi) -> Option<ShareKey> {
         let tp = self.peers.get(peer.index())?;
-        if tp.add_path_tx(f) || (rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT)) {
+        if tp.add_path_tx(f)
+            || (rt_filtered(f) && tp.has_family(AfiSafi::RT_CONSTRAINT))
+            || tp.export.as_ref().is_some_and(|i| i.hook.is_some())
+        {
             return None;
         }
         let ebgp = tp.cfg.role == Role::Ebgp;
@@ -456,11 +520,12 @@ impl Engine {
             four_octet: tp.tx_ctx.four_octet_as,
             max_len: tp.tx_ctx.max_message_len(),
             v6_next_hop: tp.up.is_some_and(|n| n.extended_next_hop.contains(f)),
-            local: if ebgp {
+            local: if ebgp || tp.export.is_some() {
                 (tp.cfg.local_v4, tp.cfg.local_v6, tp.cfg.local_as)
             } else {
                 (None, None, None)
             },
+            policy: tp.export.as_ref().map_or(0, |i| i.id),
         })
     }
 

@@ -91,6 +91,12 @@ impl Engine {
                 .and_then(|p| p.paused.as_mut())
             {
                 q.keyed_sync |= 1 << fi;
+                q.keyed_changed.extend(
+                    dirty
+                        .iter()
+                        .filter(|(_, changed)| *changed)
+                        .map(|&(slot, _)| (fi as u8, slot)),
+                );
                 continue;
             }
             live.push(peer);
@@ -130,6 +136,26 @@ impl Engine {
         if !paused {
             self.keyed_export_to(fi, peer, None, &[]);
         }
+    }
+
+    /// Send `peer` every route of keyed family `fi` it may have again, with
+    /// the attributes it gets now, and withdraw the others (its export
+    /// policy changed: what it was sent may differ from what it gets).
+    pub(in crate::engine) fn keyed_reexport(&mut self, fi: usize, peer: PeerId) {
+        if let Some(q) = self
+            .peers
+            .get_mut(peer.index())
+            .and_then(|p| p.paused.as_mut())
+        {
+            q.keyed_sync |= 1 << fi;
+            q.keyed_all |= 1 << fi;
+            return;
+        }
+        let slots: Vec<(u32, bool)> = self.rib.keyed.0.get(fi).map_or_else(Vec::new, |r| {
+            (0..r.entries.len() as u32).map(|s| (s, true)).collect()
+        });
+        self.keyed_export_to(fi, peer, Some(&slots), &[]);
+        self.out_cache.clear();
     }
 
     /// Send the peer the whole table of keyed family `fi` afresh (a route
@@ -203,7 +229,18 @@ impl Engine {
         let mut n = 0;
         if pending.keyed_sync & bit != 0 {
             pending.keyed_sync &= !bit;
-            self.keyed_export_to(fi, peer, None, &[]);
+            // Every route, re-announced where its best path changed meanwhile
+            // (or every one, after an export policy change) and the peer holds it.
+            let all = pending.keyed_all & bit != 0;
+            pending.keyed_all &= !bit;
+            let changed = &pending.keyed_changed;
+            let slots: Vec<(u32, bool)> = self.rib.keyed.0.get(fi).map_or_else(Vec::new, |r| {
+                (0..r.entries.len() as u32)
+                    .map(|s| (s, all || changed.contains(&(fi as u8, s))))
+                    .collect()
+            });
+            pending.keyed_changed.retain(|(f, _)| usize::from(*f) != fi);
+            self.keyed_export_to(fi, peer, Some(&slots), &[]);
             n += 1;
         }
         if pending.keyed_fresh & bit != 0 {

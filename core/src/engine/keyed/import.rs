@@ -8,8 +8,12 @@ use super::store::{Kind, Tail};
 use super::wire::parse_field;
 use super::{keyed_index, KPath, Nb, KEYED};
 use crate::engine::family::Rib;
+use crate::engine::import::ImportMemo;
+use crate::engine::policy::Installed;
 use crate::engine::Engine;
+use crate::policy::Route;
 use crate::rib::{AttrId, Path, PeerId};
+use crate::wire::attribute::MpReach;
 use crate::wire::AfiSafi;
 
 impl Engine {
@@ -46,6 +50,57 @@ impl Engine {
             self.memberships.remove(&peer);
         }
         counts
+    }
+
+    /// Import the NLRI of one MP_REACH_NLRI field of a keyed family through
+    /// the peer's import policy, with the canonical set `block`: each route
+    /// the policy rejects is withdrawn (counted in `counts.0`), each it
+    /// changes is interned with its new attributes (counted in `counts.1`).
+    /// Returns (announced, withdrawn).
+    pub(in crate::engine) fn import_keyed_with_policy(
+        &mut self,
+        peer: PeerId,
+        pol: &Installed,
+        m: MpReach<'_>,
+        block: &[u8],
+        counts: &mut (u64, u64),
+    ) -> (u32, u32) {
+        let f = m.afi_safi;
+        let Some(fi) = keyed_index(f) else {
+            return (0, 0);
+        };
+        let (neighbor, session) = match self.peers.get(peer.index()) {
+            Some(p) => (
+                Some(p.cfg.address),
+                crate::engine::policy::session_of(self.cfg.local_as, &p.cfg),
+            ),
+            None => return (0, 0),
+        };
+        let mp_nh = Some(m.next_hop);
+        let (mut announced, mut withdrawn) = (0u32, 0u32);
+        let mut memo = ImportMemo::default();
+        for (rid, key, nlri) in parse_field(f, m.nlri_bytes, m.add_path, false) {
+            let route = Route::keyed(f, &nlri, neighbor, block, mp_nh);
+            let sig = pol.signature_of(f, route.prefix.as_ref());
+            match memo.decide(self, peer, pol, sig, &route, &session) {
+                None => {
+                    counts.0 += 1;
+                    withdrawn += u32::from(self.keyed_withdraw(fi, peer, rid, &key));
+                }
+                Some(id) => {
+                    ImportMemo::take(self, id, block, mp_nh, counts);
+                    if self.keyed_insert(fi, peer, rid, &key, nlri, id) {
+                        announced += 1;
+                    }
+                }
+            }
+        }
+        memo.release(self);
+        if f == AfiSafi::RT_CONSTRAINT {
+            self.rtc_changed.insert(peer);
+            self.memberships.remove(&peer);
+        }
+        (announced, withdrawn)
     }
 
     /// Add or replace a path (consuming one reference to `id`); returns whether anything changed.
