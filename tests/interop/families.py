@@ -20,6 +20,10 @@ Reflector (127.0.9.1, cluster 10.9.0.1) reflects for five clients:
   originate a multicast route that the other reads from its multicast table
   (GoBGP's CLI has no multicast family).
 
+- Routing policy on these families: A's flow rules get a community from its
+  import policy; BIRD's export policy refuses VPN-IPv4 routes with route
+  target 65000:200 and gives those under 10.70.0.0/16 LOCAL_PREF 250.
+
 Each receiver reads the routes back from its own CLI with ORIGINATOR_ID = the
 originator's router ID, CLUSTER_LIST = [10.9.0.1], and the RD, labels and
 route targets as sent. Then A withdraws a VPN-IPv4 route and every receiver
@@ -184,12 +188,37 @@ protocol bgp refl {{
 """
 
 
+# Routing policy on the keyed families: A's flow rules are tagged on import
+# (a route with no prefix); BIRD is not sent VPN routes with route target
+# 65000:200, and A's VPN routes under 10.70/16 reach it with LOCAL_PREF 250.
+POLICIES = """
+[[policy]]
+name = "tag-flow"
+default = "accept"
+[[policy.statement]]
+match = { family = ["flow4", "flow6"] }
+set = { community = { add = ["64512:77"] } }
+then = "accept"
+
+[[policy]]
+name = "to-bird"
+default = "accept"
+[[policy.statement]]
+match = { family = "vpnv4", ext_community = ["rt:65000:200"] }
+then = "reject"
+[[policy.statement]]
+match = { family = ["vpnv4", "vpnv6"], prefix = ["10.70.0.0/16+"] }
+set = { local_pref = 250 }
+then = "accept"
+"""
+
+
 def phase7(args, d):
     R.log("=== phase 7: VPN-IPv4/IPv6, EVPN, flow specification and RT-Constraint with GoBGP, FRR and BIRD")
     fams = ["ipv4-unicast", "vpnv4", "vpnv6", "evpn", "flow4", "flow6", "ipv4-labeled-unicast", "rtc"]
     peers = [
         dict(name="gobgp-a", address="127.0.9.2", asn=R.ASN, role="client", passive=True,
-             local_address=REFL, families=fams[:-1]),
+             local_address=REFL, families=fams[:-1], import_="tag-flow"),
         dict(name="gobgp-b", address="127.0.9.3", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=fams),
         dict(name="gobgp-c", address="127.0.9.4", asn=R.ASN, role="client", passive=True,
@@ -198,9 +227,12 @@ def phase7(args, d):
              local_address=REFL, families=["vpnv4", "evpn", "ipv4-labeled-unicast", "ipv4-multicast"]),
         dict(name="bird-e", address="127.0.9.6", asn=R.ASN, role="client", passive=True,
              local_address=REFL, families=["vpnv4", "vpnv6", "flow4", "flow6", "ipv4-labeled-unicast",
-                                           "ipv4-multicast"]),
+                                           "ipv4-multicast"], export="to-bird"),
     ]
-    conf = R.reflector_conf("10.9.0.1", CLUSTER, f"{REFL}:{PORT}", peers)
+    for p in peers:
+        if "import_" in p:
+            p["import"] = p.pop("import_")
+    conf = R.reflector_conf("10.9.0.1", CLUSTER, f"{REFL}:{PORT}", peers, POLICIES)
     conf = conf.replace("connect_retry = 1\n", "connect_retry = 1\nrtc_default_to_clients = false\n"
                         "[metrics]\nlisten = \"127.0.9.1:11879\"\n", 1)
     refl = R.start_reflector(args, d, "reflector-families", conf)
@@ -268,6 +300,8 @@ def phase7(args, d):
     rule = [k + v for k, v in fs.items() if "10.72.0.0/24" in k]
     R.check("phase7: GoBGP B holds A's flow specification rule with its discard action, reflected",
             rule and "discard" in rule[0] and refl_attrs(rule[0], "10.9.0.2"), fs)
+    R.check("phase7: policy: A's flow rule carries the community its import policy added (64512:77)",
+            rule and "64512:77" in rule[0], rule)
     bird_fs = R.wait_for("BIRD's flow rule at B", lambda: [k for k in b.rib("ipv4-flowspec") if "10.81.0.0/24" in k], 20)
     R.check("phase7: BIRD's flow4 rule reaches GoBGP B", bird_fs, b.rib("ipv4-flowspec"))
 
@@ -300,6 +334,11 @@ def phase7(args, d):
     R.check("phase7: BIRD holds A's VPN-IPv4 route with label 100, ORIGINATOR_ID and CLUSTER_LIST",
             "65000:100 10.70.1.0/24" in bird_vpn and re.search(r"mpls[ _a-z:]*\b100\b", bird_vpn) and "BGP.originator_id: 10.9.0.2" in bird_vpn
             and "BGP.cluster_list: 10.9.0.1" in bird_vpn, bird_vpn[-1500:])
+    R.check("phase7: policy: BIRD's export policy gives A's 10.70.1.0/24 VPN route LOCAL_PREF 250",
+            re.search(r"BGP.local_pref: 250\b", bird_vpn.split("65000:100 10.70.1.0/24", 1)[-1].split("65000:", 1)[0]),
+            bird_vpn[-1500:])
+    R.check("phase7: policy: BIRD is not sent the route target 65000:200 route that FRR holds",
+            "10.70.2.0/24" in rds.get("65000:100", {}) and "10.70.2.0/24" not in bird_vpn, (list(rds.get("65000:100", {})), bird_vpn[-800:]))
     bird_fs_in = bird.cli("show", "route", "table", "flowtab4", "all")
     R.check("phase7: BIRD holds A's flow specification rule",
             "10.72.0.0/24" in bird_fs_in and "BGP.originator_id: 10.9.0.2" in bird_fs_in, bird_fs_in[-800:])
