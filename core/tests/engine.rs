@@ -895,6 +895,84 @@ fn next_hop_resolver_makes_unreachable_paths_ineligible() {
     assert_eq!(withdrawn(&drain(&mut e, c, &Context::MODERN)).len(), 1);
 }
 
+/// Our own routes are reachable, at IGP cost 0, whatever the resolver says
+/// of their next hop.
+#[test]
+fn local_routes_stay_eligible_at_igp_cost_zero_under_a_resolver() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    e.originate(
+        p("192.0.2.0/24"),
+        IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)),
+        &[AttributeRepr::new(AttributeValue::LocalPref(100))],
+    )
+    .unwrap();
+    // Every next hop at IGP cost 10: our path wins at the IGP cost step (0 < 10),
+    // before the router IDs (10.0.0.1 would beat ours, 10.0.0.254).
+    e.set_resolver(Some(Box::new(|_| Some(10))));
+    assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, PeerId::LOCAL);
+    // Only the client's next hop resolves: ours stays eligible, and best.
+    e.set_resolver(Some(Box::new(|nh| {
+        (nh == IpAddr::V4(rid(1))).then_some(10)
+    })));
+    assert_eq!(e.best(&p("192.0.2.0/24")).unwrap().peer, PeerId::LOCAL);
+}
+
+/// The counters say what went over the wire: for each peer of a class that
+/// shares one encoding (its own routes left out of what it gets), the
+/// UPDATEs, prefixes and withdrawals sent are those it decodes; what it sent
+/// is counted as received and accepted.
+#[test]
+fn sent_and_received_counters_match_the_messages() {
+    let mut e = engine();
+    let ids: Vec<PeerId> = (1..=4).map(|n| peer(&mut e, Role::Client, n)).collect();
+    // What the session start sent (End-of-RIB), drained and counted before.
+    let start: Vec<u64> = ids
+        .iter()
+        .map(|&id| {
+            let n = drain(&mut e, id, &Context::MODERN).len() as u64;
+            assert_eq!(e.counters(id).unwrap().updates_sent, n);
+            n
+        })
+        .collect();
+    let prefixes = |n: u8| -> Vec<String> { (0..n).map(|k| format!("10.{n}.{k}.0/24")).collect() };
+    for (i, &id) in ids.iter().enumerate() {
+        let own = prefixes(i as u8 + 1);
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        assert_accepted(
+            e.handle_message(id, &announce(&own, attrs(rid(i as u8 + 1), &[]))),
+            own.len() as u32,
+            0,
+            0,
+        );
+    }
+    e.flush();
+    // Client 3 withdraws one of its three.
+    assert_accepted(e.handle_message(ids[2], &withdraw(&["10.3.0.0/24"])), 0, 1, 0);
+    e.flush();
+    for (i, &id) in ids.iter().enumerate() {
+        let msgs = drain(&mut e, id, &Context::MODERN);
+        let c = e.counters(id).unwrap();
+        assert_eq!(c.updates_sent, start[i] + msgs.len() as u64, "peer {i}");
+        assert_eq!(c.prefixes_sent, announced(&msgs).len() as u64, "peer {i}");
+        assert_eq!(c.withdrawals_sent, withdrawn(&msgs).len() as u64, "peer {i}");
+        // Everyone else's routes (10 in all, less its own and the withdrawn one).
+        let others = 10 - (i as u64 + 1) - u64::from(i != 2);
+        assert_eq!(c.prefixes_sent, others + u64::from(i != 2), "peer {i}");
+        assert_eq!(c.withdrawals_sent, u64::from(i != 2), "peer {i}");
+        assert_eq!(c.prefixes_received, i as u64 + 1, "peer {i}");
+        assert_eq!(c.accepted, i as u64 + 1, "peer {i}");
+        assert_eq!(c.updates_received, 1 + u64::from(i == 2), "peer {i}");
+        assert_eq!(c.withdrawals_received, u64::from(i == 2), "peer {i}");
+    }
+}
+
 #[test]
 fn attribute_sets_are_freed_with_their_last_path() {
     let mut e = engine();

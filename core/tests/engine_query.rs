@@ -164,10 +164,29 @@ fn adj_rib_in_and_adj_rib_out_per_peer() {
     assert_eq!(to_a, ["10.3.9.0/24"]);
     assert_eq!(e.adj_rib_out_counts(b), (2, 0));
     assert_eq!(e.adj_rib_out_counts(a), (1, 0));
+    // An IPv6 route of our own goes to both, counted apart.
+    e.originate(
+        "2001:db8:9::/48".parse().unwrap(),
+        "2001:db8::1".parse().unwrap(),
+        &[],
+    )
+    .unwrap();
+    e.flush();
+    assert_eq!(e.adj_rib_out_counts(b), (2, 1));
+    assert_eq!(e.adj_rib_out_counts(a), (1, 1));
+    assert_eq!(e.adj_rib_out(a).len(), 2);
+    // The engine's debug form names what it holds.
+    let dbg = format!("{e:?}");
+    assert!(
+        dbg.contains("peers: 2")
+            && dbg.contains("v4_prefixes: 3")
+            && dbg.contains("v6_prefixes: 1"),
+        "{dbg}"
+    );
     // A peer that is down is sent nothing.
     e.peer_down(a);
     assert!(e.adj_rib_out(a).is_empty());
     assert!(e.negotiated(a).is_none());
     assert_eq!(e.negotiated(b).map(|n| n.router_id), Some(rid(2)));
-    assert_eq!(e.path_counts(), (1, 0));
+    assert_eq!(e.path_counts(), (1, 1), "b's route and our own");
 }
