@@ -214,7 +214,9 @@ fn vpn_update(first: u32, n: u32, lp: u32) -> Vec<u8> {
 fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
     use std::net::{IpAddr, Ipv4Addr};
 
-    use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PeerConfig};
+    use reflector_core::engine::{
+        AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig,
+    };
     use reflector_core::reflect::Role;
     use reflector_core::wire::{AfiSafi, AfiSafiSet};
 
@@ -244,7 +246,11 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
     };
     // Warm up the engine's own scratch space and output buffers on other routes.
     for k in 0..20u32 {
-        e.handle_message(peers[0], &vpn_update(50_000 + k * 100, 100, 100));
+        let o = e.handle_message(peers[0], &vpn_update(50_000 + k * 100, 100, 100));
+        assert!(
+            matches!(o, Outcome::Accepted { announced: 100, .. }),
+            "{o:?}"
+        );
     }
     e.flush();
     drain(&mut e);
@@ -252,7 +258,11 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
     // 3,000 routes from each of two clients (the same keys: two paths per route).
     for (c, lp) in [(0usize, 100u32), (1, 200)] {
         for k in 0..30u32 {
-            e.handle_message(peers[c], &vpn_update(k * 100, 100, lp));
+            let o = e.handle_message(peers[c], &vpn_update(k * 100, 100, lp));
+            assert!(
+                matches!(o, Outcome::Accepted { announced: 100, .. }),
+                "{o:?}"
+            );
         }
     }
     e.flush();
