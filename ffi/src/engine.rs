@@ -3,38 +3,32 @@
 use core::cell::Cell;
 use core::ffi::c_void;
 use core::net::{IpAddr, Ipv4Addr};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use reflector_core::decision::DecisionConfig;
-use reflector_core::engine::{
-    AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PathView, PeerConfig,
-};
+use reflector_core::engine::{AddPathSend, Engine, EngineConfig, Negotiated, PathView, PeerConfig};
 use reflector_core::error::Action;
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
-use reflector_core::wire::attribute::AttrIter;
 use reflector_core::wire::capability::BgpRole;
-use reflector_core::wire::update_repr::AttributeRepr;
-use reflector_core::wire::{AfiSafiSet, Context};
+use reflector_core::wire::AfiSafiSet;
 
+use crate::handle::{self, Handle};
 use crate::{
-    boundary, families_from_bits, families_to_bits, family_bit, finish, out, read, rfl_addr,
-    rfl_prefix, rfl_result, slice, slice_mut, write, Fail, FfiResult,
+    boundary, families_from_bits, families_to_bits, out, read, rfl_addr, rfl_prefix, rfl_result,
+    write, Fail, FfiResult,
 };
 
-const ENGINE_MAGIC: u64 = 0x7266_6c5f_656e_6731;
+// Messages in and out and local routes: their own file, still `reflector::engine::*`.
+mod messages;
+pub use messages::*;
 
 /// A route reflection engine (opaque). Create with `rfl_engine_new`, free with `rfl_engine_free`.
 pub struct rfl_engine {
     _private: [u8; 0],
 }
 
-/// What an `rfl_engine` pointer points to; the magic number comes first so a
-/// check reads only the first 8 bytes of whatever the caller passed.
-#[repr(C)]
+/// The value behind an `rfl_engine` handle.
 pub(crate) struct EngineHandle {
-    magic: u64,
-    poisoned: bool,
     pub(crate) engine: Engine,
     notification: Vec<u8>,
     /// The C resolver installed, kept to install it again when the engine is
@@ -497,7 +491,7 @@ thread_local! {
 struct Busy(usize);
 
 impl Busy {
-    fn enter(p: *const EngineHandle) -> Busy {
+    fn enter(p: *const rfl_engine) -> Busy {
         Busy(BUSY.with(|b| b.replace(p as usize)))
     }
 }
@@ -508,7 +502,7 @@ impl Drop for Busy {
     }
 }
 
-fn not_busy(p: *const EngineHandle) -> Result<(), Fail> {
+fn not_busy(p: *const rfl_engine) -> Result<(), Fail> {
     if BUSY.with(Cell::get) == p as usize {
         return Err(Fail::new(
             rfl_result::InvalidState,
@@ -518,33 +512,17 @@ fn not_busy(p: *const EngineHandle) -> Result<(), Fail> {
     Ok(())
 }
 
-unsafe fn engine_ref<'a>(p: *const rfl_engine) -> Result<&'a EngineHandle, Fail> {
-    let p = p.cast::<EngineHandle>();
-    if p.is_null() {
-        return Err(Fail::null("engine"));
+impl Handle for rfl_engine {
+    type Value = EngineHandle;
+    const MAGIC: u64 = 0x7266_6c5f_656e_6731;
+    const NAME: &'static str = "engine";
+    const TYPE: &'static str = "rfl_engine";
+
+    /// An engine busy in a call on this thread is refused before it is read:
+    /// that call holds it.
+    fn check_ptr(p: *const Self) -> Result<(), Fail> {
+        not_busy(p)
     }
-    not_busy(p)?;
-    if (p as usize) % core::mem::align_of::<EngineHandle>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "engine is not an rfl_engine",
-        ));
-    }
-    // SAFETY: non-NULL and aligned; the caller promises it came from rfl_engine_new.
-    let e = unsafe { &*p };
-    if e.magic != ENGINE_MAGIC {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "engine is not a live rfl_engine",
-        ));
-    }
-    if e.poisoned {
-        return Err(Fail::new(
-            rfl_result::Panic,
-            "engine is poisoned by an earlier panic; free it",
-        ));
-    }
-    Ok(e)
 }
 
 /// Run `f` on a mutable engine inside the panic boundary; a panic poisons the engine.
@@ -552,21 +530,10 @@ pub(crate) fn with_engine(
     p: *mut rfl_engine,
     f: impl FnOnce(&mut EngineHandle) -> FfiResult,
 ) -> rfl_result {
-    let p = p.cast::<EngineHandle>();
-    // SAFETY: checked by engine_ref.
-    if let Err(fail) = unsafe { engine_ref(p.cast::<rfl_engine>()) } {
-        return finish(Ok(Err(fail)));
-    }
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    handle::with(p, |h| {
         let _busy = Busy::enter(p);
-        // SAFETY: checked above; the caller guarantees exclusive use for the call.
-        f(unsafe { &mut *p })
-    }));
-    if r.is_err() {
-        // SAFETY: still the live handle checked above.
-        unsafe { (*p).poisoned = true };
-    }
-    finish(r)
+        f(h)
+    })
 }
 
 /// Run `f` on a shared engine inside the panic boundary.
@@ -575,9 +542,9 @@ pub(crate) fn with_engine_ref(
     f: impl FnOnce(&EngineHandle) -> FfiResult,
 ) -> rfl_result {
     boundary(|| {
-        // SAFETY: checked by engine_ref.
-        let e = unsafe { engine_ref(p)? };
-        let _busy = Busy::enter(p.cast::<EngineHandle>());
+        // SAFETY: checked by `live_ref`.
+        let e = unsafe { handle::live_ref(p)? };
+        let _busy = Busy::enter(p);
         f(e)
     })
 }
@@ -591,6 +558,19 @@ pub(crate) fn peer_of(e: &Engine, id: u32) -> Result<PeerId, Fail> {
         ));
     }
     Ok(p)
+}
+
+/// The family named by one RFL_FAMILY_* bit.
+pub(crate) fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
+    if family.count_ones() != 1 {
+        return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
+    }
+    let set = families_from_bits(family, "family")?;
+    crate::FAMILY_BITS
+        .iter()
+        .find(|(_, f)| set.contains(*f))
+        .map(|(_, f)| *f)
+        .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))
 }
 
 fn role_from(v: u32) -> Result<Role, Fail> {
@@ -862,15 +842,13 @@ pub unsafe extern "C" fn rfl_engine_new(
         };
         cfg.record_events = c.record_events;
         cfg.max_events = c.max_events;
-        let h = Box::new(EngineHandle {
-            magic: ENGINE_MAGIC,
-            poisoned: false,
+        let h = EngineHandle {
             engine: Engine::new(cfg),
             notification: Vec::new(),
             resolver: None,
-        });
+        };
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h).cast::<rfl_engine>()) };
+        unsafe { write(o, handle::into_raw(h)) };
         Ok(rfl_result::Ok)
     })
 }
@@ -878,31 +856,8 @@ pub unsafe extern "C" fn rfl_engine_new(
 /// Free an engine (NULL is ignored). The handle must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_engine_free(engine: *mut rfl_engine) -> rfl_result {
-    let engine = engine.cast::<EngineHandle>();
-    if engine.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        not_busy(engine)?;
-        if (engine as usize) % core::mem::align_of::<EngineHandle>() != 0 {
-            return Err(Fail::new(
-                rfl_result::InvalidHandle,
-                "engine is not an rfl_engine",
-            ));
-        }
-        // SAFETY: non-NULL, aligned; the caller promises it came from rfl_engine_new.
-        if unsafe { (*engine).magic } != ENGINE_MAGIC {
-            return Err(Fail::new(
-                rfl_result::InvalidHandle,
-                "engine is not a live rfl_engine",
-            ));
-        }
-        // SAFETY: a live handle created by Box::into_raw in rfl_engine_new.
-        let mut b = unsafe { Box::from_raw(engine) };
-        b.magic = 0;
-        drop(b);
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(engine) }
 }
 
 // ---------------------------------------------------------------------------
@@ -1168,384 +1123,6 @@ pub unsafe extern "C" fn rfl_engine_peer_is_up(
     })
 }
 
-// ---------------------------------------------------------------------------
-// Messages.
-
-/// Handle one framed BGP message (header included) received from `peer`.
-///
-/// `*out_outcome` says what happened. For RFL_OUTCOME_KIND_RESET the
-/// NOTIFICATION to send is copied to `notification_buf` (which may be NULL
-/// with length 0 when the caller does not want it; RFL_MAX_NOTIFICATION_LEN
-/// bytes always suffice) and its length is `out_outcome->notification_len`;
-/// if it does not fit, the call returns RFL_RESULT_BUFFER_TOO_SMALL *with*
-/// `*out_outcome` written (the message was handled and the peer is down) and
-/// the bytes stay available from `rfl_engine_last_notification`.
-/// Returns RFL_RESULT_PEER_NOT_UP when the peer is not up (the message is dropped).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_handle_message(
-    engine: *mut rfl_engine,
-    peer: u32,
-    message: *const u8,
-    message_len: usize,
-    notification_buf: *mut u8,
-    notification_buf_len: usize,
-    out_outcome: *mut rfl_outcome,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let o = crate::out_sized(out_outcome, "out_outcome")?;
-        // SAFETY: the caller gives `message_len` readable bytes.
-        let msg = unsafe { slice(message, message_len, "message")? };
-        // SAFETY: the caller gives `notification_buf_len` writable bytes.
-        let nbuf =
-            unsafe { slice_mut(notification_buf, notification_buf_len, "notification_buf")? };
-        let p = peer_of(&h.engine, peer)?;
-        let mut oc = rfl_outcome {
-            struct_size: 0,
-            kind: rfl_outcome_kind::Accepted,
-            announced: 0,
-            withdrawn: 0,
-            rejected: 0,
-            error_code: 0,
-            error_subcode: 0,
-            error_action: rfl_action::None,
-            error_offset: 0,
-            message_type: msg.get(18).copied().unwrap_or(0),
-            family: 0,
-            notification_len: 0,
-        };
-        let set_err = |oc: &mut rfl_outcome, e: &reflector_core::Error| {
-            oc.error_code = e.code;
-            oc.error_subcode = e.subcode;
-            oc.error_action = action_of(e.action);
-            oc.error_offset = e.offset;
-        };
-        let mut code = rfl_result::Ok;
-        match h.engine.handle_message(p, msg) {
-            Outcome::Accepted {
-                announced,
-                withdrawn,
-                rejected,
-            } => {
-                oc.announced = announced;
-                oc.withdrawn = withdrawn;
-                oc.rejected = rejected;
-            }
-            Outcome::TreatAsWithdraw(e) => {
-                oc.kind = rfl_outcome_kind::TreatAsWithdraw;
-                set_err(&mut oc, &e);
-            }
-            Outcome::AttributeDiscarded(e) => {
-                oc.kind = rfl_outcome_kind::AttributeDiscarded;
-                set_err(&mut oc, &e);
-            }
-            Outcome::Reset {
-                error,
-                notification,
-            } => {
-                oc.kind = rfl_outcome_kind::Reset;
-                set_err(&mut oc, &error);
-                oc.notification_len = notification.len();
-                let nbuf_len = nbuf.len();
-                match nbuf.get_mut(..notification.len()) {
-                    Some(d) => d.copy_from_slice(&notification),
-                    None if nbuf_len == 0 => {}
-                    None => {
-                        code = rfl_result::BufferTooSmall;
-                        crate::set_last_error(&format!(
-                            "notification_buf holds {} bytes, the NOTIFICATION has {}",
-                            nbuf_len,
-                            notification.len()
-                        ));
-                    }
-                }
-                h.notification = notification;
-            }
-            Outcome::RouteRefresh(f) => {
-                oc.kind = rfl_outcome_kind::RouteRefresh;
-                oc.family = family_bit(f);
-            }
-            Outcome::FamilyDisabled { family, error } => {
-                oc.kind = rfl_outcome_kind::FamilyDisabled;
-                oc.family = family_bit(family);
-                set_err(&mut oc, &error);
-            }
-            Outcome::Ignored(t) => {
-                oc.kind = rfl_outcome_kind::Ignored;
-                oc.message_type = t.to_u8();
-            }
-            Outcome::NotUp => {
-                return Err(Fail::new(
-                    rfl_result::PeerNotUp,
-                    format!("peer {peer} is not up"),
-                ))
-            }
-        }
-        // SAFETY: checked by `out_sized`.
-        unsafe { crate::write_sized(o, oc) };
-        Ok(code)
-    })
-}
-
-/// Copy the NOTIFICATION of the last RFL_OUTCOME_KIND_RESET into `buf`;
-/// `*out_len` gets its length (or the needed size with RFL_RESULT_BUFFER_TOO_SMALL).
-/// RFL_RESULT_NOT_FOUND when no message has reset a session yet.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_last_notification(
-    engine: *const rfl_engine,
-    buf: *mut u8,
-    buf_len: usize,
-    out_len: *mut usize,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_len, "out_len")?;
-        if h.notification.is_empty() {
-            return Err(Fail::new(rfl_result::NotFound, "no NOTIFICATION yet"));
-        }
-        copy_out(&h.notification, buf, buf_len, o)
-    })
-}
-
-fn copy_out(src: &[u8], buf: *mut u8, buf_len: usize, o: *mut usize) -> FfiResult {
-    if buf_len < src.len() {
-        // SAFETY: `o` was checked by the caller through `out`.
-        unsafe { write(o, src.len()) };
-        return Err(Fail::new(
-            rfl_result::BufferTooSmall,
-            format!("buffer holds {buf_len} bytes, {} needed", src.len()),
-        ));
-    }
-    // SAFETY: the caller gives `buf_len` writable bytes.
-    let dst = unsafe { slice_mut(buf, buf_len, "buf")? };
-    if let Some(d) = dst.get_mut(..src.len()) {
-        d.copy_from_slice(src);
-    }
-    // SAFETY: as above.
-    unsafe { write(o, src.len()) };
-    Ok(rfl_result::Ok)
-}
-
-/// Take the next message queued for `peer` into `buf`; `*out_len` gets its length.
-///
-/// Pending changes are decided first. Returns RFL_RESULT_EMPTY when nothing is
-/// queued. When the message does not fit, it stays queued and the call
-/// returns RFL_RESULT_BUFFER_TOO_SMALL with the needed size in `*out_len`
-/// (RFL_MAX_MESSAGE_LEN bytes always suffice; 4,096 without extended messages).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_poll_transmit(
-    engine: *mut rfl_engine,
-    peer: u32,
-    buf: *mut u8,
-    buf_len: usize,
-    out_len: *mut usize,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let o = out(out_len, "out_len")?;
-        let p = peer_of(&h.engine, peer)?;
-        let Some(need) = h.engine.next_transmit_len(p) else {
-            return Ok(rfl_result::Empty);
-        };
-        if need > buf_len {
-            // SAFETY: checked by `out`.
-            unsafe { write(o, need) };
-            return Err(Fail::new(
-                rfl_result::BufferTooSmall,
-                format!("buffer holds {buf_len} bytes, the next message has {need}"),
-            ));
-        }
-        // SAFETY: the caller gives `buf_len` writable bytes.
-        let dst = unsafe { slice_mut(buf, buf_len, "buf")? };
-        match h.engine.poll_transmit(p, dst) {
-            Some(n) => {
-                // SAFETY: checked by `out`.
-                unsafe { write(o, n) };
-                Ok(rfl_result::Ok)
-            }
-            None => Ok(rfl_result::Empty),
-        }
-    })
-}
-
-/// Bytes queued for `peer` not yet taken (changes not yet decided are not counted).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_pending_bytes(
-    engine: *const rfl_engine,
-    peer: u32,
-    out_len: *mut usize,
-) -> rfl_result {
-    with_engine_ref(engine, |h| {
-        let o = out(out_len, "out_len")?;
-        let p = peer_of(&h.engine, peer)?;
-        // SAFETY: checked by `out`.
-        unsafe { write(o, h.engine.pending_bytes(p)) };
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// The family named by one RFL_FAMILY_* bit.
-pub(crate) fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
-    if family.count_ones() != 1 {
-        return Err(Fail::invalid("family must be one RFL_FAMILY_* bit"));
-    }
-    let set = families_from_bits(family, "family")?;
-    crate::FAMILY_BITS
-        .iter()
-        .find(|(_, f)| set.contains(*f))
-        .map(|(_, f)| *f)
-        .ok_or_else(|| Fail::invalid("family must be one RFL_FAMILY_* bit"))
-}
-
-/// Queue `peer`'s routes of `family` (one RFL_FAMILY_* bit) again, then End-of-RIB.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_route_refresh(
-    engine: *mut rfl_engine,
-    peer: u32,
-    family: u32,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let p = peer_of(&h.engine, peer)?;
-        let f = one_family(family)?;
-        if !h.engine.is_up(p) {
-            return Err(Fail::new(
-                rfl_result::PeerNotUp,
-                format!("peer {peer} is not up"),
-            ));
-        }
-        h.engine.route_refresh(p, f);
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Pause `peer`'s output: its socket takes nothing. The engine encodes
-/// nothing more for it and keeps which prefixes change instead (what is
-/// already queued stays queued); `rfl_engine_resume_transmit` sends it the
-/// current state of those prefixes.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_pause_transmit(
-    engine: *mut rfl_engine,
-    peer: u32,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let p = peer_of(&h.engine, peer)?;
-        h.engine.pause_transmit(p);
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Let a paused `peer` catch up: its next step (at most 65,536 prefixes) is
-/// queued now, the rest one step at a time as `rfl_engine_poll_transmit`
-/// empties its queue. `*out_more` (may be NULL) tells whether more steps
-/// are pending.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_resume_transmit(
-    engine: *mut rfl_engine,
-    peer: u32,
-    out_more: *mut bool,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let p = peer_of(&h.engine, peer)?;
-        let more = h.engine.resume_transmit(p);
-        if !out_more.is_null() {
-            // SAFETY: not NULL, and the caller passes a writable bool.
-            unsafe { write(out_more, more) };
-        }
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Limit the paths `peer` may have accepted in `family` (one RFL_FAMILY_*
-/// bit) to `max`; `max` 0 removes the limit. Crossing it raises an
-/// `RFL_EVENT_KIND_PREFIX_LIMIT` event and, unless `warning_only`, ends the
-/// session: `rfl_engine_handle_message` returns the Cease / Maximum Number of
-/// Prefixes Reached NOTIFICATION (RFC 4486) to send.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_set_prefix_limit(
-    engine: *mut rfl_engine,
-    peer: u32,
-    family: u32,
-    max: u32,
-    warning_only: bool,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let p = peer_of(&h.engine, peer)?;
-        let f = one_family(family)?;
-        let limit = (max != 0).then_some(reflector_core::engine::PrefixLimit { max, warning_only });
-        if !h.engine.set_prefix_limit(p, f, limit) {
-            return Err(Fail::invalid("no prefix limit for this family"));
-        }
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Refuse ADD-PATH paths from `peer` beyond `max` per prefix (0: no limit);
-/// each refusal is counted and raises an `RFL_EVENT_KIND_PATH_LIMIT` event.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_set_max_paths_per_prefix(
-    engine: *mut rfl_engine,
-    peer: u32,
-    max: u16,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        let p = peer_of(&h.engine, peer)?;
-        h.engine
-            .set_max_paths_per_prefix(p, (max != 0).then_some(max));
-        Ok(rfl_result::Ok)
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Local routes.
-
-/// Originate `*prefix` from this engine with next hop `*next_hop` and the path
-/// attributes in `attrs` (wire-format TLVs; NULL with length 0 for none;
-/// ORIGIN IGP and an empty AS_PATH are added when absent; NEXT_HOP and MP
-/// attributes in `attrs` are ignored).
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_originate(
-    engine: *mut rfl_engine,
-    prefix: *const rfl_prefix,
-    next_hop: *const rfl_addr,
-    attrs: *const u8,
-    attrs_len: usize,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        // SAFETY: checked by `read`.
-        let pfx = unsafe { read(prefix, "prefix")? }.to_prefix()?;
-        // SAFETY: checked by `read`.
-        let nh = unsafe { read(next_hop, "next_hop")? }.to_ip("next_hop")?;
-        // SAFETY: the caller gives `attrs_len` readable bytes.
-        let raw = unsafe { slice(attrs, attrs_len, "attrs")? };
-        let it = AttrIter::new_checked(raw, 0)
-            .map_err(|e| Fail::new(rfl_result::Malformed, format!("attrs: {e}")))?;
-        let list: Vec<AttributeRepr> = it
-            .map(|a| AttributeRepr::parse(&a, &Context::MODERN))
-            .collect();
-        h.engine
-            .originate(pfx, nh, &list)
-            .map_err(|e| Fail::new(rfl_result::Malformed, format!("attrs: {e}")))?;
-        Ok(rfl_result::Ok)
-    })
-}
-
-/// Withdraw a route this engine originated; RFL_RESULT_NOT_FOUND if there was none.
-#[no_mangle]
-pub unsafe extern "C" fn rfl_engine_withdraw_local(
-    engine: *mut rfl_engine,
-    prefix: *const rfl_prefix,
-) -> rfl_result {
-    with_engine(engine, |h| {
-        // SAFETY: checked by `read`.
-        let pfx = unsafe { read(prefix, "prefix")? }.to_prefix()?;
-        if h.engine.withdraw_local(pfx) {
-            Ok(rfl_result::Ok)
-        } else {
-            Err(Fail::new(
-                rfl_result::NotFound,
-                format!("{pfx} is not originated here"),
-            ))
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -1577,16 +1154,9 @@ mod tests {
         let e = new_engine();
         let r = with_engine(e, |_| panic!("boom inside the engine"));
         assert_eq!(r, rfl_result::Panic);
-        let mut buf = [0 as core::ffi::c_char; 128];
-        let mut n = 0usize;
+        assert_eq!(crate::tests::last_error(), "panic: boom inside the engine");
         // SAFETY: valid pointers.
         unsafe {
-            assert_eq!(
-                crate::rfl_last_error(buf.as_mut_ptr(), buf.len(), &mut n),
-                rfl_result::Ok
-            );
-            let msg: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
-            assert_eq!(msg, b"panic: boom inside the engine");
             let mut st = rfl_memory_stats {
                 struct_size: core::mem::size_of::<rfl_memory_stats>() as u32,
                 ..Default::default()

@@ -9,16 +9,14 @@ use reflector_core::reflect::LoopReason;
 use reflector_core::rib::AttrId;
 
 use crate::engine::*;
+use crate::handle::{self, Handle, Snapshot};
 use crate::{boundary, out, read, rfl_addr, rfl_prefix, rfl_result, write, Fail};
 
-const ITER_MAGIC: u64 = 0x7266_6c5f_6c72_6962;
-
-/// What an `rfl_loc_rib_iter` pointer points to.
-#[repr(C)]
-struct IterHandle {
-    magic: u64,
-    items: Vec<(rfl_prefix, rfl_path)>,
-    pos: usize,
+impl Handle for rfl_loc_rib_iter {
+    type Value = Snapshot<(rfl_prefix, rfl_path)>;
+    const MAGIC: u64 = 0x7266_6c5f_6c72_6962;
+    const NAME: &'static str = "iter";
+    const TYPE: &'static str = "rfl_loc_rib_iter";
 }
 
 /// The best path for `*prefix` into `*out_path`; RFL_RESULT_NOT_FOUND when it has none.
@@ -125,37 +123,10 @@ pub unsafe extern "C" fn rfl_engine_loc_rib(
             .iter()
             .map(|(p, v)| (rfl_prefix::from_prefix(*p), path_of(v)))
             .collect();
-        let it = Box::new(IterHandle {
-            magic: ITER_MAGIC,
-            items,
-            pos: 0,
-        });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
+        unsafe { write(o, handle::into_raw(Snapshot::new(items))) };
         Ok(rfl_result::Ok)
     })
-}
-
-unsafe fn iter_mut<'a>(p: *mut rfl_loc_rib_iter) -> Result<&'a mut IterHandle, Fail> {
-    let p = p.cast::<IterHandle>();
-    if p.is_null() {
-        return Err(Fail::null("iter"));
-    }
-    if (p as usize) % core::mem::align_of::<IterHandle>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not an rfl_loc_rib_iter",
-        ));
-    }
-    // SAFETY: non-NULL and aligned; the caller promises it came from rfl_engine_loc_rib.
-    let it = unsafe { &mut *p };
-    if it.magic != ITER_MAGIC {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not a live rfl_loc_rib_iter",
-        ));
-    }
-    Ok(it)
 }
 
 /// The number of entries in the snapshot, through `*out_count`.
@@ -164,14 +135,8 @@ pub unsafe extern "C" fn rfl_loc_rib_iter_count(
     iter: *mut rfl_loc_rib_iter,
     out_count: *mut usize,
 ) -> rfl_result {
-    boundary(|| {
-        let o = out(out_count, "out_count")?;
-        // SAFETY: checked by iter_mut.
-        let it = unsafe { iter_mut(iter)? };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, it.items.len()) };
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `snapshot_count`.
+    unsafe { handle::snapshot_count(iter, out_count) }
 }
 
 /// The next prefix and its best path; RFL_RESULT_EMPTY after the last one.
@@ -184,12 +149,11 @@ pub unsafe extern "C" fn rfl_loc_rib_iter_next(
     boundary(|| {
         let op = out(out_prefix, "out_prefix")?;
         let oa = out(out_path, "out_path")?;
-        // SAFETY: checked by iter_mut.
-        let it = unsafe { iter_mut(iter)? };
-        let Some((p, a)) = it.items.get(it.pos).copied() else {
+        // SAFETY: checked by `live`.
+        let it = unsafe { handle::live(iter)? };
+        let Some((p, a)) = it.next_item().copied() else {
             return Ok(rfl_result::Empty);
         };
-        it.pos += 1;
         // SAFETY: both checked by `out`.
         unsafe {
             write(op, p);
@@ -202,18 +166,8 @@ pub unsafe extern "C" fn rfl_loc_rib_iter_next(
 /// Free a Loc-RIB iterator (NULL is ignored).
 #[no_mangle]
 pub unsafe extern "C" fn rfl_loc_rib_iter_free(iter: *mut rfl_loc_rib_iter) -> rfl_result {
-    if iter.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        // SAFETY: checked by iter_mut.
-        unsafe { iter_mut(iter)? };
-        // SAFETY: a live handle created by Box::into_raw in rfl_engine_loc_rib.
-        let mut b = unsafe { Box::from_raw(iter.cast::<IterHandle>()) };
-        b.magic = 0;
-        drop(b);
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(iter) }
 }
 
 /// Decide every pending change now (otherwise done by the next `rfl_engine_poll_transmit`).
@@ -456,13 +410,8 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_in(
             .iter()
             .map(|(pfx, v)| (rfl_prefix::from_prefix(*pfx), path_of(v)))
             .collect();
-        let it = Box::new(IterHandle {
-            magic: ITER_MAGIC,
-            items,
-            pos: 0,
-        });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
+        unsafe { write(o, handle::into_raw(Snapshot::new(items))) };
         Ok(rfl_result::Ok)
     })
 }
@@ -494,13 +443,8 @@ pub unsafe extern "C" fn rfl_engine_adj_rib_out(
             .filter(|(pfx, _)| sent.contains(pfx))
             .map(|(pfx, v)| (rfl_prefix::from_prefix(*pfx), path_of(v)))
             .collect();
-        let it = Box::new(IterHandle {
-            magic: ITER_MAGIC,
-            items,
-            pos: 0,
-        });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it).cast::<rfl_loc_rib_iter>()) };
+        unsafe { write(o, handle::into_raw(Snapshot::new(items))) };
         Ok(rfl_result::Ok)
     })
 }

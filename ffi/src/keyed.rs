@@ -5,9 +5,8 @@
 use reflector_core::wire::AfiSafi;
 
 use crate::engine::{path_of, rfl_engine, rfl_path, with_engine_ref};
+use crate::handle::{self, Handle, Snapshot};
 use crate::{boundary, out, rfl_result, write, Fail, FAMILY_BITS};
-
-const KEYED_ITER_MAGIC: u64 = 0x7266_6c5f_6b65_7964;
 
 /// A snapshot of one family's routes (opaque), from `rfl_engine_keyed_routes`;
 /// free with `rfl_keyed_iter_free`.
@@ -15,12 +14,11 @@ pub struct rfl_keyed_iter {
     _private: [u8; 0],
 }
 
-/// What an `rfl_keyed_iter` pointer points to.
-#[repr(C)]
-struct KeyedIter {
-    magic: u64,
-    items: Vec<(Vec<u8>, rfl_path)>,
-    pos: usize,
+impl Handle for rfl_keyed_iter {
+    type Value = Snapshot<(Vec<u8>, rfl_path)>;
+    const MAGIC: u64 = 0x7266_6c5f_6b65_7964;
+    const NAME: &'static str = "iter";
+    const TYPE: &'static str = "rfl_keyed_iter";
 }
 
 /// Snapshot the routes of one family beyond unicast (`family`: one RFL_FAMILY_*
@@ -55,37 +53,10 @@ pub unsafe extern "C" fn rfl_engine_keyed_routes(
                 Some((nlri, path_of(&v)))
             })
             .collect();
-        let it = Box::new(KeyedIter {
-            magic: KEYED_ITER_MAGIC,
-            items,
-            pos: 0,
-        });
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(it).cast::<rfl_keyed_iter>()) };
+        unsafe { write(o, handle::into_raw(Snapshot::new(items))) };
         Ok(rfl_result::Ok)
     })
-}
-
-unsafe fn keyed_iter<'a>(p: *mut rfl_keyed_iter) -> Result<&'a mut KeyedIter, Fail> {
-    let p = p.cast::<KeyedIter>();
-    if p.is_null() {
-        return Err(Fail::null("iter"));
-    }
-    if (p as usize) % core::mem::align_of::<KeyedIter>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not an rfl_keyed_iter",
-        ));
-    }
-    // SAFETY: non-NULL and aligned; the caller promises it came from rfl_engine_keyed_routes.
-    let it = unsafe { &mut *p };
-    if it.magic != KEYED_ITER_MAGIC {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "iter is not a live rfl_keyed_iter",
-        ));
-    }
-    Ok(it)
 }
 
 /// The number of routes in the snapshot, through `*out_count`.
@@ -94,14 +65,8 @@ pub unsafe extern "C" fn rfl_keyed_iter_count(
     iter: *mut rfl_keyed_iter,
     out_count: *mut usize,
 ) -> rfl_result {
-    boundary(|| {
-        let o = out(out_count, "out_count")?;
-        // SAFETY: checked by keyed_iter.
-        let it = unsafe { keyed_iter(iter)? };
-        // SAFETY: checked by `out`.
-        unsafe { write(o, it.items.len()) };
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `snapshot_count`.
+    unsafe { handle::snapshot_count(iter, out_count) }
 }
 
 /// The next route: `*out_nlri` / `*out_nlri_len` its best path's NLRI (valid
@@ -117,9 +82,9 @@ pub unsafe extern "C" fn rfl_keyed_iter_next(
         let on = out(out_nlri, "out_nlri")?;
         let ol = out(out_nlri_len, "out_nlri_len")?;
         let op = out(out_path, "out_path")?;
-        // SAFETY: checked by keyed_iter.
-        let it = unsafe { keyed_iter(iter)? };
-        let Some((nlri, path)) = it.items.get(it.pos) else {
+        // SAFETY: checked by `live`.
+        let it = unsafe { handle::live(iter)? };
+        let Some((nlri, path)) = it.next_item() else {
             return Ok(rfl_result::Empty);
         };
         // SAFETY: all checked by `out`; the bytes live as long as the iterator.
@@ -128,7 +93,6 @@ pub unsafe extern "C" fn rfl_keyed_iter_next(
             write(ol, nlri.len());
             write(op, *path);
         }
-        it.pos += 1;
         Ok(rfl_result::Ok)
     })
 }
@@ -136,16 +100,6 @@ pub unsafe extern "C" fn rfl_keyed_iter_next(
 /// Free a keyed-route iterator (NULL is ignored).
 #[no_mangle]
 pub unsafe extern "C" fn rfl_keyed_iter_free(iter: *mut rfl_keyed_iter) -> rfl_result {
-    if iter.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        // SAFETY: checked by keyed_iter.
-        unsafe { keyed_iter(iter)? };
-        // SAFETY: a live handle created by Box::into_raw in rfl_engine_keyed_routes.
-        let mut b = unsafe { Box::from_raw(iter.cast::<KeyedIter>()) };
-        b.magic = 0;
-        drop(b);
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(iter) }
 }

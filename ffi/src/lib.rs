@@ -21,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use reflector_core::wire::{Afi, AfiSafi, AfiSafiSet, Ipv4Prefix, Ipv6Prefix, Prefix, Safi};
 
 pub mod engine;
+mod handle;
 pub mod inspect;
 pub mod keyed;
 pub mod policy;
@@ -622,6 +623,16 @@ pub(crate) fn family_bit(f: AfiSafi) -> u32 {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    /// The message of the last failing call on this thread.
+    pub(crate) fn last_error() -> String {
+        let mut buf = [0 as c_char; 512];
+        let mut n = 0usize;
+        // SAFETY: valid pointers.
+        let r = unsafe { rfl_last_error(buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(r, rfl_result::Ok);
+        buf[..n].iter().map(|&c| c as u8 as char).collect()
+    }
 
     #[test]
     fn every_result_code_round_trips_and_has_a_nul_terminated_message() {

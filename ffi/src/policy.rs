@@ -21,11 +21,8 @@ use reflector_core::wire::attribute::{type_code, AsPathView, AttrIter, RawAttrib
 use reflector_core::wire::{Ipv4Prefix, Ipv6Prefix, Prefix};
 
 use crate::engine::{one_family, peer_of, rfl_engine, with_engine};
+use crate::handle::{self, live, live_ref, Checked, Handle};
 use crate::{boundary, out, rfl_addr, rfl_prefix, rfl_result, slice, write, Fail, FfiResult};
-
-const POLICY_MAGIC: u64 = 0x7266_6c5f_706f_6c31;
-const STATEMENT_MAGIC: u64 = 0x7266_6c5f_7374_6d31;
-const EDIT_MAGIC: u64 = 0x7266_6c5f_6564_7431;
 
 /// A routing policy under construction or ready to install (opaque): statements
 /// in order and a default verdict. Create with `rfl_policy_new`, free with `rfl_policy_free`.
@@ -46,23 +43,41 @@ pub struct rfl_attr_edit {
     _private: [u8; 0],
 }
 
-#[repr(C)]
-struct PolicyHandle {
-    magic: u64,
+/// The value behind an `rfl_policy` handle.
+pub(crate) struct PolicyHandle {
     policy: Policy,
 }
 
-#[repr(C)]
-struct StatementHandle {
-    magic: u64,
+/// The value behind an `rfl_statement` handle.
+pub(crate) struct StatementHandle {
     stmt: Statement,
 }
 
-#[repr(C)]
-struct EditHandle {
-    magic: u64,
+/// The value behind an `rfl_attr_edit` handle.
+pub(crate) struct EditHandle {
     actions: Vec<Modify>,
     block: Option<Vec<u8>>,
+}
+
+impl Handle for rfl_policy {
+    type Value = PolicyHandle;
+    const MAGIC: u64 = 0x7266_6c5f_706f_6c31;
+    const NAME: &'static str = "policy";
+    const TYPE: &'static str = "handle of the expected type";
+}
+
+impl Handle for rfl_statement {
+    type Value = StatementHandle;
+    const MAGIC: u64 = 0x7266_6c5f_7374_6d31;
+    const NAME: &'static str = "statement";
+    const TYPE: &'static str = "handle of the expected type";
+}
+
+impl Handle for rfl_attr_edit {
+    type Value = EditHandle;
+    const MAGIC: u64 = 0x7266_6c5f_6564_7431;
+    const NAME: &'static str = "edit";
+    const TYPE: &'static str = "handle of the expected type";
 }
 
 /// What a statement (or a policy's default) decides.
@@ -234,46 +249,7 @@ pub type rfl_hook_callback = Option<
 >;
 
 // ---------------------------------------------------------------------------
-// Handles.
-
-/// A live handle of type `H` (`H` is `repr(C)` with its magic number first).
-unsafe fn live<'a, H>(p: *mut H, magic: u64, what: &str) -> Result<&'a mut H, Fail> {
-    if p.is_null() {
-        return Err(Fail::null(what));
-    }
-    if (p as usize) % core::mem::align_of::<H>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            format!("{what} is not a handle of the expected type"),
-        ));
-    }
-    // SAFETY: non-NULL and aligned; every handle type starts with its u64 magic.
-    if unsafe { *p.cast::<u64>() } != magic {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            format!("{what} is not a live handle of the expected type"),
-        ));
-    }
-    // SAFETY: a live handle of type H; the caller guarantees exclusive use for the call.
-    Ok(unsafe { &mut *p })
-}
-
-/// Free a handle made by `Box::into_raw` (NULL is ignored).
-unsafe fn free_handle<H>(p: *mut H, magic: u64, what: &str) -> rfl_result {
-    if p.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        // SAFETY: checked by `live`.
-        unsafe { live(p, magic, what)? };
-        // SAFETY: the magic is the first field; cleared so a second free is
-        // detected (best effort) before the memory goes back.
-        unsafe { *p.cast::<u64>() = 0 };
-        // SAFETY: a live handle created by Box::into_raw.
-        drop(unsafe { Box::from_raw(p) });
-        Ok(rfl_result::Ok)
-    })
-}
+// Arguments.
 
 /// A NUL-terminated UTF-8 string argument.
 unsafe fn text<'a>(p: *const c_char, what: &str) -> Result<&'a str, Fail> {
@@ -533,12 +509,11 @@ pub unsafe extern "C" fn rfl_policy_new(
         // SAFETY: the caller gives a NUL-terminated string.
         let name = unsafe { text(name, "name")? };
         let default = verdict_from(default_verdict, "default_verdict")?;
-        let h = Box::new(PolicyHandle {
-            magic: POLICY_MAGIC,
+        let h = PolicyHandle {
             policy: Policy::new(name, default),
-        });
+        };
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h).cast::<rfl_policy>()) };
+        unsafe { write(o, handle::into_raw(h)) };
         Ok(rfl_result::Ok)
     })
 }
@@ -546,8 +521,8 @@ pub unsafe extern "C" fn rfl_policy_new(
 /// Free a policy (NULL is ignored). Peers it was installed on keep their copy.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_policy_free(policy: *mut rfl_policy) -> rfl_result {
-    // SAFETY: checked inside.
-    unsafe { free_handle(policy.cast::<PolicyHandle>(), POLICY_MAGIC, "policy") }
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(policy) }
 }
 
 /// The number of statements in `policy`, through `*out_count`.
@@ -558,14 +533,8 @@ pub unsafe extern "C" fn rfl_policy_statement_count(
 ) -> rfl_result {
     boundary(|| {
         let o = out(out_count, "out_count")?;
-        // SAFETY: checked by `live`; only read.
-        let p = unsafe {
-            live(
-                policy.cast_mut().cast::<PolicyHandle>(),
-                POLICY_MAGIC,
-                "policy",
-            )?
-        };
+        // SAFETY: checked by `live_ref`.
+        let p = unsafe { live_ref(policy)? };
         // SAFETY: checked by `out`.
         unsafe { write(o, p.policy.statements.len()) };
         Ok(rfl_result::Ok)
@@ -582,16 +551,10 @@ pub unsafe extern "C" fn rfl_policy_add_statement(
 ) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by `live`.
-        let p = unsafe { live(policy.cast::<PolicyHandle>(), POLICY_MAGIC, "policy")? };
-        let sp = statement.cast::<StatementHandle>();
-        // SAFETY: checked by `live`.
-        unsafe { live(sp, STATEMENT_MAGIC, "statement")? };
-        // SAFETY: a live handle created by Box::into_raw in rfl_statement_new.
-        let mut b = unsafe { Box::from_raw(sp) };
-        b.magic = 0;
-        let stmt = core::mem::replace(&mut b.stmt, Statement::new("", Verdict::Next));
-        drop(b);
-        p.policy.push(stmt);
+        let p = unsafe { live(policy)? };
+        // SAFETY: checked by `take`; the statement handle ends here.
+        let s = unsafe { handle::take(statement)? };
+        p.policy.push(s.stmt);
         Ok(rfl_result::Ok)
     })
 }
@@ -611,12 +574,11 @@ pub unsafe extern "C" fn rfl_statement_new(
         // SAFETY: the caller gives a NUL-terminated string.
         let name = unsafe { text(name, "name")? };
         let verdict = verdict_from(verdict, "verdict")?;
-        let h = Box::new(StatementHandle {
-            magic: STATEMENT_MAGIC,
+        let h = StatementHandle {
             stmt: Statement::new(name, verdict),
-        });
+        };
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h).cast::<rfl_statement>()) };
+        unsafe { write(o, handle::into_raw(h)) };
         Ok(rfl_result::Ok)
     })
 }
@@ -624,14 +586,8 @@ pub unsafe extern "C" fn rfl_statement_new(
 /// Free a statement not handed to a policy (NULL is ignored).
 #[no_mangle]
 pub unsafe extern "C" fn rfl_statement_free(statement: *mut rfl_statement) -> rfl_result {
-    // SAFETY: checked inside.
-    unsafe {
-        free_handle(
-            statement.cast::<StatementHandle>(),
-            STATEMENT_MAGIC,
-            "statement",
-        )
-    }
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(statement) }
 }
 
 unsafe fn statement_match(
@@ -642,13 +598,7 @@ unsafe fn statement_match(
 ) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by `live`.
-        let s = unsafe {
-            live(
-                statement.cast::<StatementHandle>(),
-                STATEMENT_MAGIC,
-                "statement",
-            )?
-        };
+        let s = unsafe { live(statement)? };
         // SAFETY: the caller gives a NUL-terminated string.
         let v = unsafe { text(value, "value")? };
         let c = parse_condition(kind, v)?;
@@ -698,13 +648,7 @@ pub unsafe extern "C" fn rfl_statement_set(
 ) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by `live`.
-        let s = unsafe {
-            live(
-                statement.cast::<StatementHandle>(),
-                STATEMENT_MAGIC,
-                "statement",
-            )?
-        };
+        let s = unsafe { live(statement)? };
         let v = if value.is_null() {
             None
         } else {
@@ -724,14 +668,8 @@ unsafe fn policy_arg(policy: *const rfl_policy) -> Result<Option<Policy>, Fail> 
     if policy.is_null() {
         return Ok(None);
     }
-    // SAFETY: checked by `live`; only read.
-    let p = unsafe {
-        live(
-            policy.cast_mut().cast::<PolicyHandle>(),
-            POLICY_MAGIC,
-            "policy",
-        )?
-    };
+    // SAFETY: checked by `live_ref`.
+    let p = unsafe { live_ref(policy)? };
     Ok(Some(p.policy.clone()))
 }
 
@@ -910,17 +848,15 @@ impl CHook {
             Direction::Import => rfl_direction::Import,
             Direction::Export => rfl_direction::Export,
         };
-        let mut edit = EditHandle {
-            magic: EDIT_MAGIC,
+        let mut edit = Checked::<rfl_attr_edit>::new(EditHandle {
             actions: Vec::new(),
             block: None,
-        };
-        let ep: *mut EditHandle = &mut edit;
+        });
         // SAFETY: the callback and user_data were supplied together by the
         // caller, who keeps them valid while installed; `r` and `edit` live
         // for the call.
-        let v = unsafe { (self.cb)(self.user_data, dir, peer.0, &r, ep.cast::<rfl_attr_edit>()) };
-        edit.magic = 0;
+        let v = unsafe { (self.cb)(self.user_data, dir, peer.0, &r, edit.as_ptr()) };
+        let edit = edit.into_value();
         match v {
             0 => Decision::Accept,
             2 => self.modified(edit, route),
@@ -1025,7 +961,7 @@ pub unsafe extern "C" fn rfl_engine_set_export_hook(
 fn with_edit(edit: *mut rfl_attr_edit, f: impl FnOnce(&mut EditHandle) -> FfiResult) -> rfl_result {
     boundary(|| {
         // SAFETY: checked by `live`; valid during the callback that received it.
-        let e = unsafe { live(edit.cast::<EditHandle>(), EDIT_MAGIC, "edit")? };
+        let e = unsafe { live(edit)? };
         f(e)
     })
 }
@@ -1214,14 +1150,7 @@ pub unsafe extern "C" fn rfl_attr_edit_set_block(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-
-    fn last_error() -> String {
-        let mut buf = [0 as c_char; 512];
-        let mut n = 0usize;
-        // SAFETY: valid pointers.
-        unsafe { crate::rfl_last_error(buf.as_mut_ptr(), buf.len(), &mut n) };
-        buf[..n].iter().map(|&c| c as u8 as char).collect()
-    }
+    use crate::tests::last_error;
 
     fn statement() -> *mut rfl_statement {
         let mut s = core::ptr::null_mut();
@@ -1233,7 +1162,7 @@ mod tests {
 
     fn stmt_of(s: *mut rfl_statement) -> Statement {
         // SAFETY: a live statement from `statement()`.
-        unsafe { (*s.cast::<StatementHandle>()).stmt.clone() }
+        unsafe { live(s) }.unwrap().stmt.clone()
     }
 
     #[test]

@@ -10,7 +10,6 @@
 
 use core::ffi::c_char;
 use core::net::Ipv4Addr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use reflector_core::engine;
 use reflector_core::session::{
@@ -20,27 +19,29 @@ use reflector_core::wire::capability::AddPathFamily;
 use reflector_core::wire::notification::{NotificationPacket, NotificationRepr};
 
 use crate::engine::{negotiated_to, rfl_negotiated};
+use crate::handle::{self, with, Handle};
 use crate::{
-    boundary, families_from_bits, finish, out, rfl_result, slice, slice_mut, write, Fail,
-    FfiResult, FAMILY_BITS,
+    boundary, families_from_bits, out, rfl_result, slice, slice_mut, write, Fail, FAMILY_BITS,
 };
-
-const SESSION_MAGIC: u64 = 0x7266_6c5f_7365_7373;
 
 /// One BGP session's state machine (opaque). Create with `rfl_session_new`, free with `rfl_session_free`.
 pub struct rfl_session {
     _private: [u8; 0],
 }
 
-/// What an `rfl_session` pointer points to; the magic number comes first.
-#[repr(C)]
-struct SessionHandle {
-    magic: u64,
-    poisoned: bool,
+/// The value behind an `rfl_session` handle.
+pub(crate) struct SessionHandle {
     session: Session,
     tx: Vec<u8>,
     tx_pos: usize,
     event_bytes: Vec<u8>,
+}
+
+impl Handle for rfl_session {
+    type Value = SessionHandle;
+    const MAGIC: u64 = 0x7266_6c5f_7365_7373;
+    const NAME: &'static str = "session";
+    const TYPE: &'static str = "rfl_session";
 }
 
 /// The six states of RFC 4271 §8.2.2.
@@ -240,52 +241,6 @@ fn negotiated_of(n: &reflector_core::wire::open::Negotiated) -> rfl_negotiated {
     r
 }
 
-unsafe fn session_ref<'a>(p: *const rfl_session) -> Result<&'a SessionHandle, Fail> {
-    let p = p.cast::<SessionHandle>();
-    if p.is_null() {
-        return Err(Fail::null("session"));
-    }
-    if (p as usize) % core::mem::align_of::<SessionHandle>() != 0 {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "session is not an rfl_session",
-        ));
-    }
-    // SAFETY: non-NULL, aligned; the caller promises it came from rfl_session_new.
-    let s = unsafe { &*p };
-    if s.magic != SESSION_MAGIC {
-        return Err(Fail::new(
-            rfl_result::InvalidHandle,
-            "session is not a live rfl_session",
-        ));
-    }
-    if s.poisoned {
-        return Err(Fail::new(
-            rfl_result::Panic,
-            "session is poisoned by an earlier panic; free it",
-        ));
-    }
-    Ok(s)
-}
-
-fn with_session(
-    p: *mut rfl_session,
-    f: impl FnOnce(&mut SessionHandle) -> FfiResult,
-) -> rfl_result {
-    // SAFETY: checked by session_ref.
-    if let Err(fail) = unsafe { session_ref(p) } {
-        return finish(Ok(Err(fail)));
-    }
-    let p = p.cast::<SessionHandle>();
-    // SAFETY: checked above; the caller guarantees exclusive use for the call.
-    let r = catch_unwind(AssertUnwindSafe(|| f(unsafe { &mut *p })));
-    if r.is_err() {
-        // SAFETY: still the live handle checked above.
-        unsafe { (*p).poisoned = true };
-    }
-    finish(r)
-}
-
 /// Fill `*out_config` (`config_size` bytes: pass `sizeof *out_config`) with
 /// defaults: IPv4 and IPv6 unicast, route refresh, enhanced route refresh,
 /// extended messages, graceful restart (120 s), hold time 90 s, connect retry
@@ -367,16 +322,14 @@ pub unsafe extern "C" fn rfl_session_new(
             .then_some(reflector_core::wire::capability::BgpRole(c.local_role));
         cfg.strict_role = c.strict_role;
         cfg.extended_next_hop = c.extended_next_hop;
-        let h = Box::new(SessionHandle {
-            magic: SESSION_MAGIC,
-            poisoned: false,
+        let h = SessionHandle {
             session: Session::new(cfg),
             tx: Vec::new(),
             tx_pos: 0,
             event_bytes: Vec::new(),
-        });
+        };
         // SAFETY: checked by `out`.
-        unsafe { write(o, Box::into_raw(h).cast::<rfl_session>()) };
+        unsafe { write(o, handle::into_raw(h)) };
         Ok(rfl_result::Ok)
     })
 }
@@ -384,36 +337,14 @@ pub unsafe extern "C" fn rfl_session_new(
 /// Free a session (NULL is ignored). The handle must not be used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_session_free(session: *mut rfl_session) -> rfl_result {
-    let session = session.cast::<SessionHandle>();
-    if session.is_null() {
-        return rfl_result::Ok;
-    }
-    boundary(|| {
-        if (session as usize) % core::mem::align_of::<SessionHandle>() != 0 {
-            return Err(Fail::new(
-                rfl_result::InvalidHandle,
-                "session is not an rfl_session",
-            ));
-        }
-        // SAFETY: non-NULL, aligned; the caller promises it came from rfl_session_new.
-        if unsafe { (*session).magic } != SESSION_MAGIC {
-            return Err(Fail::new(
-                rfl_result::InvalidHandle,
-                "session is not a live rfl_session",
-            ));
-        }
-        // SAFETY: a live handle created by Box::into_raw in rfl_session_new.
-        let mut b = unsafe { Box::from_raw(session) };
-        b.magic = 0;
-        drop(b);
-        Ok(rfl_result::Ok)
-    })
+    // SAFETY: checked by `free`.
+    unsafe { handle::free(session) }
 }
 
 /// ManualStart: connect (a CONNECT event follows), or wait for the peer when passive.
 #[no_mangle]
 pub unsafe extern "C" fn rfl_session_start(session: *mut rfl_session, now_ms: u64) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         s.session.start(now_ms);
         Ok(rfl_result::Ok)
     })
@@ -429,7 +360,7 @@ pub unsafe extern "C" fn rfl_session_stop(
     text: *const c_char,
     text_len: usize,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         // SAFETY: the caller gives `text_len` readable bytes.
         let t = unsafe { slice(text.cast::<u8>(), text_len, "text")? };
         let t = core::str::from_utf8(t)
@@ -455,7 +386,7 @@ pub unsafe extern "C" fn rfl_session_tcp_connected(
     session: *mut rfl_session,
     now_ms: u64,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         s.session.tcp_connected(now_ms);
         Ok(rfl_result::Ok)
     })
@@ -467,7 +398,7 @@ pub unsafe extern "C" fn rfl_session_tcp_failed(
     session: *mut rfl_session,
     now_ms: u64,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         s.session.tcp_failed(now_ms);
         Ok(rfl_result::Ok)
     })
@@ -479,7 +410,7 @@ pub unsafe extern "C" fn rfl_session_tcp_closed(
     session: *mut rfl_session,
     now_ms: u64,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         s.session.tcp_closed(now_ms);
         Ok(rfl_result::Ok)
     })
@@ -493,7 +424,7 @@ pub unsafe extern "C" fn rfl_session_handle_bytes(
     data: *const u8,
     data_len: usize,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         // SAFETY: the caller gives `data_len` readable bytes.
         let d = unsafe { slice(data, data_len, "data")? };
         s.session.handle_bytes(now_ms, d);
@@ -509,7 +440,7 @@ pub unsafe extern "C" fn rfl_session_send_notification(
     notification: *const u8,
     notification_len: usize,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         // SAFETY: the caller gives `notification_len` readable bytes.
         let b = unsafe { slice(notification, notification_len, "notification")? };
         let p = NotificationPacket::new_checked(b)
@@ -525,7 +456,7 @@ pub unsafe extern "C" fn rfl_session_handle_timeout(
     session: *mut rfl_session,
     now_ms: u64,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         s.session.handle_timeout(now_ms);
         Ok(rfl_result::Ok)
     })
@@ -540,8 +471,8 @@ pub unsafe extern "C" fn rfl_session_poll_timeout(
 ) -> rfl_result {
     boundary(|| {
         let o = out(out_deadline_ms, "out_deadline_ms")?;
-        // SAFETY: checked by session_ref.
-        let s = unsafe { session_ref(session)? };
+        // SAFETY: checked by `live_ref`.
+        let s = unsafe { handle::live_ref(session)? };
         match s.session.poll_timeout() {
             Some(t) => {
                 // SAFETY: checked by `out`.
@@ -563,7 +494,7 @@ pub unsafe extern "C" fn rfl_session_poll_transmit(
     buf_len: usize,
     out_len: *mut usize,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         let o = out(out_len, "out_len")?;
         if buf_len == 0 {
             return Err(Fail::invalid("buf_len is 0"));
@@ -596,7 +527,7 @@ pub unsafe extern "C" fn rfl_session_poll_event(
     session: *mut rfl_session,
     out_event: *mut rfl_session_event,
 ) -> rfl_result {
-    with_session(session, |s| {
+    with(session, |s| {
         let o = crate::out_sized(out_event, "out_event")?;
         let Some(ev) = s.session.poll_event() else {
             return Ok(rfl_result::Empty);
@@ -673,8 +604,8 @@ pub unsafe extern "C" fn rfl_session_get_state(
 ) -> rfl_result {
     boundary(|| {
         let o = out(out_state, "out_state")?;
-        // SAFETY: checked by session_ref.
-        let s = unsafe { session_ref(session)? };
+        // SAFETY: checked by `live_ref`.
+        let s = unsafe { handle::live_ref(session)? };
         let st = match s.session.state() {
             State::Idle => rfl_session_state::Idle,
             State::Connect => rfl_session_state::Connect,
@@ -699,8 +630,8 @@ pub unsafe extern "C" fn rfl_session_negotiated(
 ) -> rfl_result {
     boundary(|| {
         let o = crate::out_sized(out_negotiated, "out_negotiated")?;
-        // SAFETY: checked by session_ref.
-        let s = unsafe { session_ref(session)? };
+        // SAFETY: checked by `live_ref`.
+        let s = unsafe { handle::live_ref(session)? };
         let n = s
             .session
             .negotiated()
