@@ -954,14 +954,23 @@ fn sent_and_received_counters_match_the_messages() {
     }
     e.flush();
     // Client 3 withdraws one of its three.
-    assert_accepted(e.handle_message(ids[2], &withdraw(&["10.3.0.0/24"])), 0, 1, 0);
+    assert_accepted(
+        e.handle_message(ids[2], &withdraw(&["10.3.0.0/24"])),
+        0,
+        1,
+        0,
+    );
     e.flush();
     for (i, &id) in ids.iter().enumerate() {
         let msgs = drain(&mut e, id, &Context::MODERN);
         let c = e.counters(id).unwrap();
         assert_eq!(c.updates_sent, start[i] + msgs.len() as u64, "peer {i}");
         assert_eq!(c.prefixes_sent, announced(&msgs).len() as u64, "peer {i}");
-        assert_eq!(c.withdrawals_sent, withdrawn(&msgs).len() as u64, "peer {i}");
+        assert_eq!(
+            c.withdrawals_sent,
+            withdrawn(&msgs).len() as u64,
+            "peer {i}"
+        );
         // Everyone else's routes (10 in all, less its own and the withdrawn one).
         let others = 10 - (i as u64 + 1) - u64::from(i != 2);
         assert_eq!(c.prefixes_sent, others + u64::from(i != 2), "peer {i}");
