@@ -1297,3 +1297,125 @@ fn a_paused_peer_gets_a_keyed_routes_new_best_path_on_resume() {
     let g = got(&mut e, b, &Context::MODERN);
     assert!(g.reach.is_empty() && g.unreach.is_empty(), "{g:?}");
 }
+
+/// Keyed routes refused before the table are counted by why: a loop
+/// (RFC 4456 §8: our cluster ID in CLUSTER_LIST) as rejected, RFC 8212 (an
+/// eBGP peer without an import policy) as refused by policy, and a held
+/// route whose new attribute set the peer's memory limit refuses as withdrawn.
+#[test]
+fn refused_keyed_routes_are_counted_by_why() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let n1 = vpn4(rd, 1001, [10, 1, 0], 16);
+    // A loop: our cluster ID in CLUSTER_LIST.
+    let mut looped = UpdateRepr::parse(
+        &UpdatePacket::new_checked(
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n1.clone(), &[RT100])[..],
+            &Context::MODERN,
+        )
+        .unwrap(),
+    );
+    looped
+        .attributes
+        .push(AttributeRepr::new(AttributeValue::ClusterList(vec![rid(
+            254,
+        )
+        .to_bits()])));
+    let msg = looped.to_vec(&Context::MODERN).unwrap();
+    assert!(matches!(
+        e.handle_message(a, &msg),
+        Outcome::Accepted {
+            announced: 0,
+            withdrawn: 0,
+            rejected: 1
+        }
+    ));
+    assert_eq!(e.counters(a).unwrap().rejected_loop, 1);
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(0));
+    // RFC 8212: an eBGP peer without an import policy.
+    e.set_ebgp_requires_policy(true);
+    let x = ebgp_with(&mut e, 9, None, neg);
+    let mut from_x = UpdateRepr::parse(
+        &UpdatePacket::new_checked(
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(9)), n1.clone(), &[RT100])[..],
+            &Context::MODERN,
+        )
+        .unwrap(),
+    );
+    for at in &mut from_x.attributes {
+        if let AttributeValue::AsPath(_) = at.value {
+            at.value = AttributeValue::AsPath(AsPath::sequence(&[65010]));
+        }
+    }
+    from_x
+        .attributes
+        .retain(|at| !matches!(at.value, AttributeValue::LocalPref(_)));
+    let o = e.handle_message(x, &from_x.to_vec(&Context::MODERN).unwrap());
+    assert!(
+        matches!(
+            o,
+            Outcome::Accepted {
+                announced: 0,
+                withdrawn: 0,
+                rejected: 0
+            }
+        ),
+        "{o:?}"
+    );
+    assert_eq!(e.counters(x).unwrap().policy_rejected_in, 1);
+    assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(0));
+    // A memory limit of one set: the route is held, then its new set is refused.
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(5)), AS);
+    cfg.local_v4 = Some(rid(254));
+    let c = e.add_peer(cfg);
+    e.peer_up(
+        c,
+        Negotiated {
+            router_id: rid(5),
+            ..neg
+        },
+    );
+    transmit(&mut e, c);
+    assert_eq!(
+        accept(
+            &mut e,
+            c,
+            &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(5)), n1.clone(), &[RT100], 100)
+        ),
+        (1, 0)
+    );
+    let one = e.attr_bytes(c);
+    let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(6)), AS);
+    cfg.max_attr_bytes = Some(one);
+    let d = e.add_peer(cfg);
+    e.peer_up(
+        d,
+        Negotiated {
+            router_id: rid(6),
+            ..neg
+        },
+    );
+    transmit(&mut e, d);
+    let n2 = vpn4(rd, 1002, [10, 2, 0], 16);
+    assert_eq!(
+        accept(
+            &mut e,
+            d,
+            &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(6)), n2.clone(), &[RT100], 100)
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        accept(
+            &mut e,
+            d,
+            &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(6)), n2, &[RT100], 300)
+        ),
+        (0, 1),
+        "the new set is refused: the held route goes"
+    );
+    assert_eq!(e.counters(d).unwrap().attr_limit_refused, 1);
+    assert_eq!(e.counters(d).unwrap().policy_rejected_in, 0);
+}

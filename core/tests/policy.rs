@@ -25,7 +25,7 @@ use reflector_core::reflect::{self, ImportContext, Role};
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::{type_code, AttrIter, Origin};
 use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue, Segment};
-use reflector_core::wire::{AfiSafi, Context, Prefix, UpdateRepr};
+use reflector_core::wire::{AfiSafi, Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
 use support::{announce, announced, drain, engine, p, rid, transmit, withdrawn, AS};
@@ -1174,4 +1174,77 @@ fn set_next_hop_writes_each_familys_next_hop_form() {
     let flow = FLOW4_NLRI;
     let rf = Route::keyed(AfiSafi::IPV4_FLOWSPEC, flow, None, &block, Some(&[]));
     assert_eq!(nh_of(&rf, NextHop::Local), Some(b"unchanged".to_vec()));
+}
+
+/// A policy with more conditions on the prefix than a signature holds (64)
+/// is cached per trace instead: two routes of one UPDATE that different
+/// statements match get different answers, and every attribute set made for
+/// them goes once their routes do.
+#[test]
+fn past_64_prefix_conditions_answers_are_per_trace_and_sets_are_freed() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let mut pol = Policy::new("long", Verdict::Accept);
+    pol.push(
+        Statement::new("first", Verdict::Accept)
+            .when(Condition::Prefix(vec![range("10.0.0.0/24")]))
+            .then(Modify::SetLocalPref(300)),
+    );
+    for k in 0..70u8 {
+        pol.push(
+            Statement::new("bogus", Verdict::Reject)
+                .when(Condition::Prefix(vec![range(&format!("192.168.{k}.0/24"))])),
+        );
+    }
+    assert_eq!(
+        pol.prefix_signature(AfiSafi::IPV4_UNICAST, Some(&p("10.0.0.0/24"))),
+        None
+    );
+    let _ = e.set_import_policy(a, Some(pol));
+    accepted(e.handle_message(
+        a,
+        &announce(
+            &[
+                "10.0.0.0/24",
+                "10.0.1.0/24",
+                "10.0.2.0/24",
+                "192.168.3.0/24",
+            ],
+            attrs(&[], &[]),
+        ),
+    ));
+    let mut v = View::new();
+    apply(&mut v, &drain(&mut e, b, &Context::MODERN));
+    let lps: Vec<(String, Option<u32>)> = v
+        .iter()
+        .map(|(k, a)| (k.to_string(), local_pref(a)))
+        .collect();
+    assert_eq!(
+        lps,
+        [
+            ("10.0.0.0/24".to_string(), Some(300)),
+            ("10.0.1.0/24".to_string(), Some(100)),
+            ("10.0.2.0/24".to_string(), Some(100)),
+        ]
+    );
+    assert_eq!(e.counters(a).unwrap().policy_rejected_in, 1);
+    assert_eq!(e.memory().attr_sets, 2);
+    accepted(e.handle_message(
+        a,
+        &withdraw_v4(&["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]),
+    ));
+    e.flush();
+    drain(&mut e, b, &Context::MODERN);
+    assert_eq!(e.memory().attr_sets, 0, "no set outlives its routes");
+}
+
+fn withdraw_v4(prefixes: &[&str]) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: prefixes.iter().map(|s| Nlri::new(p(s))).collect(),
+        attributes: vec![],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
 }
