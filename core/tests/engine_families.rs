@@ -1419,3 +1419,46 @@ fn refused_keyed_routes_are_counted_by_why() {
     assert_eq!(e.counters(d).unwrap().attr_limit_refused, 1);
     assert_eq!(e.counters(d).unwrap().policy_rejected_in, 0);
 }
+
+/// One attribute set can carry routes of two families (the same attributes
+/// and a 4-byte next hop: an IPv4 multicast route and an IPv4 flow rule);
+/// an export policy setting the next hop gives each family its own answer:
+/// the multicast route the new next hop, the flow rule (which has no next
+/// hop to set, RFC 8955 §4) the one it came with.
+#[test]
+fn an_export_policy_answers_each_family_of_a_shared_set() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::IPV4_MULTICAST, AfiSafi::IPV4_FLOWSPEC]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let mut nh = Policy::new("nh", Verdict::Accept);
+    nh.push(stmt(
+        vec![],
+        vec![Modify::SetNextHop(NextHop::Address(IpAddr::V4(
+            Ipv4Addr::new(192, 0, 2, 99),
+        )))],
+        Verdict::Accept,
+    ));
+    e.set_export_policy(b, Some(nh));
+    let flow = vec![8, 1, 24, 10, 0, 0, 3, 0x81, 6];
+    let nh_a = rid(1).octets().to_vec();
+    accept(&mut e, a, &reach(AfiSafi::IPV4_FLOWSPEC, nh_a.clone(), flow, &[]));
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::IPV4_MULTICAST, nh_a.clone(), vec![24, 10, 0, 0], &[]),
+    );
+    assert_eq!(e.memory().attr_sets, 1, "one set for both routes");
+    let mut got_nh: Vec<(AfiSafi, Vec<u8>)> = got(&mut e, b, &Context::MODERN)
+        .reach
+        .into_iter()
+        .map(|(f, nh, _, _)| (f, nh))
+        .collect();
+    got_nh.sort();
+    let mut want = vec![
+        (AfiSafi::IPV4_MULTICAST, vec![192, 0, 2, 99]),
+        (AfiSafi::IPV4_FLOWSPEC, nh_a),
+    ];
+    want.sort();
+    assert_eq!(got_nh, want);
+}

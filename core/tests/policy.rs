@@ -18,8 +18,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use reflector_core::engine::{Engine, EngineConfig, Negotiated, Outcome, PeerConfig, Reimport};
 use reflector_core::policy::{
-    AsPathPattern, CommunityEdit, CommunityMatch, Condition, Decision, Direction, Hook, Modify,
-    NextHop, Policy, PrefixRange, Route, Session, Statement, Verdict,
+    parse_family, AsPathPattern, CommunityEdit, CommunityMatch, Condition, Decision, Direction,
+    Hook, Modify, NextHop, Policy, PrefixRange, Route, Session, Statement, Verdict,
 };
 use reflector_core::reflect::{self, ImportContext, Role};
 use reflector_core::rib::PeerId;
@@ -1085,6 +1085,22 @@ fn family_and_prefix_conditions_on_routes_of_every_family() {
     assert!(!Condition::Prefix(vec![range("0.0.0.0/0+")]).holds(&r));
     assert!(Condition::Not(Box::new(Condition::Prefix(vec![range("0.0.0.0/0+")]))).holds(&r));
     assert!(Condition::Family(vec![AfiSafi::IPV4_FLOWSPEC]).holds(&r));
+    // EVPN: an IP Prefix route (type 5) has its prefix; a MAC/IP route none.
+    let mut t5 = vec![5u8, 34, 0, 0, 0xfd, 0xe8, 0, 0, 0, 10];
+    t5.extend_from_slice(&[0; 10]); // ESI
+    t5.extend_from_slice(&[0; 4]); // Ethernet tag
+    t5.extend_from_slice(&[24, 10, 71, 0, 0]); // 10.71.0.0/24
+    t5.extend_from_slice(&[0; 4]); // gateway
+    t5.extend_from_slice(&[0, 0x12, 0xc1]); // label 300
+    let r = Route::keyed(AfiSafi::EVPN, &t5, None, &block, None);
+    assert_eq!(r.prefix, Some(p("10.71.0.0/24")));
+    assert!(Condition::Prefix(vec![range("10.71.0.0/16+")]).holds(&r));
+    let mut t2 = vec![2u8, 33, 0, 0, 0xfd, 0xe8, 0, 0, 0, 10];
+    t2.extend_from_slice(&[0; 14]); // ESI, Ethernet tag
+    t2.extend_from_slice(&[48, 2, 0, 0, 0, 0, 1, 0]); // MAC, no IP
+    t2.extend_from_slice(&[0, 0x12, 0xc1]);
+    let r = Route::keyed(AfiSafi::EVPN, &t2, None, &block, None);
+    assert_eq!(r.prefix, None);
     // Multicast: a plain prefix.
     let r = Route::keyed(
         AfiSafi::IPV6_MULTICAST,
@@ -1094,6 +1110,22 @@ fn family_and_prefix_conditions_on_routes_of_every_family() {
         None,
     );
     assert_eq!(r.prefix, Some(p("2001:db8::/32")));
+    // Family names and aliases, every known family.
+    for (name, f) in [
+        ("ipv4", AfiSafi::IPV4_UNICAST),
+        ("ipv6-unicast", AfiSafi::IPV6_UNICAST),
+        ("vpnv4", AfiSafi::VPNV4),
+        ("ipv6-vpn", AfiSafi::VPNV6),
+        ("evpn", AfiSafi::EVPN),
+        ("l2vpn-evpn", AfiSafi::EVPN),
+        ("flow6", AfiSafi::IPV6_FLOWSPEC),
+        ("rtc", AfiSafi::RT_CONSTRAINT),
+        ("ipv4-multicast", AfiSafi::IPV4_MULTICAST),
+        ("ipv6-labeled-unicast", AfiSafi::IPV6_LABELED),
+    ] {
+        assert_eq!(parse_family(name), Ok(f), "{name}");
+    }
+    assert!(parse_family("vpnv5").is_err());
     // The signature reads the family too.
     let mut pol = Policy::new("f", Verdict::Accept);
     pol.push(Statement::new("v", Verdict::Reject).when(Condition::Family(vec![AfiSafi::VPNV4])));

@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 use super::rtc::route_targets;
 use super::wire::{pack, strip_next_hop, with_path_id, withdraw_nlri};
 use super::{keyed_index, rt_filtered, KPath, Membership, Nb, KEYED, KEYED_COUNT};
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 
 use crate::engine::decide;
 use crate::engine::peer::PeerState;
@@ -18,7 +18,7 @@ use crate::engine::policy::Installed;
 use crate::engine::Engine;
 use crate::policy::{Decision, Direction, Route, Session};
 use crate::reflect::{self, ExportClass, OutBlock, Role, Source};
-use crate::rib::{Interner, PeerId};
+use crate::rib::{AttrId, Interner, PeerId};
 use crate::wire::family::NlriFormat;
 use crate::wire::{Afi, AfiSafi};
 
@@ -67,7 +67,14 @@ pub(super) struct KTarget {
     session: Session,
     /// Paths the export policy refused since the last [`KTarget::take_rejected`].
     rejected: Cell<u64>,
+    /// Blocks rewritten under the export policy, by set, class and the
+    /// statements that held (for this peer and family only).
+    memo: RefCell<HashMap<(AttrId, ExportClass, u64), Arc<OutBlock>>>,
 }
+
+/// The engine-wide rewrite cache's tag for keyed routes without an export
+/// policy (unicast uses `(0, 0)` and `(installation, trace)`).
+const KEYED_TAG: reflect::PolicyTag = (u32::MAX, 0);
 
 impl KTarget {
     /// Paths the export policy refused since the last call.
@@ -126,10 +133,12 @@ pub(super) fn out_block(
         return None;
     }
     // The export policy, on the route as the RFC rules let it through.
-    let fam_tag = u64::from(family.safi.0) << 16 | u64::from(family.afi.0);
     let mut modified: Option<crate::policy::Attributes> = None;
-    let tag = match &t.export {
-        None => Some((u32::MAX, fam_tag)),
+    // What the rewritten block is cached under: without a policy, the set and
+    // class (shared by every keyed family: the block does not depend on it);
+    // with one, also the statements that held, in this target's own memo.
+    let trace = match &t.export {
+        None => None,
         Some(pol) => {
             let n = nlri();
             let neighbor = peers.get(p.peer.index()).map(|s| s.cfg.address);
@@ -143,11 +152,7 @@ pub(super) fn out_block(
                 Decision::Accept => {}
                 Decision::Modified(a) => modified = Some(a),
             }
-            // Cached per (installation, statements that held, family): the
-            // family's index in the top bits, above a trace of up to 59 statements.
-            let fi = keyed_index(family).unwrap_or(0) as u64;
-            (trace.is_exact() && trace.0 < 1 << 59)
-                .then_some((pol.id, trace.0 | fi << 59 | 1 << 63))
+            Some(trace)
         }
     };
     let (block, mp_nh) = match &modified {
@@ -183,8 +188,13 @@ pub(super) fn out_block(
         },
     };
     // The reflected path keeps its next hop (and with it the labels' meaning).
-    if let Some(b) = tag.and_then(|tag| cache.get(&(p.attrs, class, tag))) {
-        return Some(b.clone());
+    let cached = match trace {
+        None => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
+        Some(tr) if tr.is_exact() => t.memo.borrow().get(&(p.attrs, class, tr.0)).cloned(),
+        Some(_) => None,
+    };
+    if cached.is_some() {
+        return cached;
     }
     let mut blk = reflect::rewrite(block, None, &class, me);
     blk.mp_next_hop = mp_nh.map(alloc::boxed::Box::from);
@@ -193,8 +203,16 @@ pub(super) fn out_block(
         blk.attrs = strip_next_hop(&blk.attrs).into_boxed_slice();
     }
     let blk = Arc::new(blk);
-    if let Some(tag) = tag {
-        cache.insert((p.attrs, class, tag), blk.clone());
+    match trace {
+        None => {
+            cache.insert((p.attrs, class, KEYED_TAG), blk.clone());
+        }
+        Some(tr) if tr.is_exact() => {
+            t.memo
+                .borrow_mut()
+                .insert((p.attrs, class, tr.0), blk.clone());
+        }
+        Some(_) => {}
     }
     Some(blk)
 }
@@ -315,6 +333,7 @@ impl Engine {
             export: tp.export.clone(),
             session: crate::engine::policy::session_of(self.cfg.local_as, &tp.cfg),
             rejected: Cell::new(0),
+            memo: RefCell::default(),
         })
     }
 
