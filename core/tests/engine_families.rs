@@ -1442,11 +1442,20 @@ fn an_export_policy_answers_each_family_of_a_shared_set() {
     e.set_export_policy(b, Some(nh));
     let flow = vec![8, 1, 24, 10, 0, 0, 3, 0x81, 6];
     let nh_a = rid(1).octets().to_vec();
-    accept(&mut e, a, &reach(AfiSafi::IPV4_FLOWSPEC, nh_a.clone(), flow, &[]));
     accept(
         &mut e,
         a,
-        &reach(AfiSafi::IPV4_MULTICAST, nh_a.clone(), vec![24, 10, 0, 0], &[]),
+        &reach(AfiSafi::IPV4_FLOWSPEC, nh_a.clone(), flow, &[]),
+    );
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::IPV4_MULTICAST,
+            nh_a.clone(),
+            vec![24, 10, 0, 0],
+            &[],
+        ),
     );
     assert_eq!(e.memory().attr_sets, 1, "one set for both routes");
     let mut got_nh: Vec<(AfiSafi, Vec<u8>)> = got(&mut e, b, &Context::MODERN)
@@ -1461,4 +1470,150 @@ fn an_export_policy_answers_each_family_of_a_shared_set() {
     ];
     want.sort();
     assert_eq!(got_nh, want);
+}
+
+/// The NLRI announced in `g`, each family's field split into its routes
+/// (VPN-IPv4 and IPv4 multicast), with their LOCAL_PREF, sorted.
+fn routes_lp(g: &Got) -> Vec<(String, Option<u32>)> {
+    let mut v = Vec::new();
+    for (f, _, nl, u) in &g.reach {
+        let lp = local_pref(u);
+        if *f == AfiSafi::VPNV4 {
+            for n in
+                LabeledIter::new_checked(nl, Afi::IPV4, true, false, false, 0, Action::SessionReset)
+                    .unwrap()
+            {
+                v.push((format!("vpn {}", n.prefix), lp));
+            }
+        } else {
+            let mut i = 0;
+            while i < nl.len() {
+                let len = usize::from(nl[i]).div_ceil(8);
+                v.push((format!("mc {:?}", &nl[i..=i + len]), lp));
+                i += 1 + len;
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// A paused peer is sent, on resume, the routes whose best path changed
+/// meanwhile in each keyed family (and only those), and after an export
+/// policy change while paused, every route again with what it gets now.
+#[test]
+fn a_paused_peer_gets_what_changed_per_family_and_all_after_a_policy_change() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4, AfiSafi::IPV4_MULTICAST]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let (n1, n2) = (vpn4(rd, 1, [10, 1, 0], 16), vpn4(rd, 2, [10, 2, 0], 16));
+    let (m1, m2) = (vec![24, 10, 8, 1], vec![24, 10, 8, 2]);
+    let send = |e: &mut Engine, vpn: &[u8], mc: &[u8], lp: u32| {
+        if !vpn.is_empty() {
+            accept(
+                e,
+                a,
+                &reach_lp(AfiSafi::VPNV4, vpn_nh(rid(1)), vpn.to_vec(), &[RT100], lp),
+            );
+        }
+        if !mc.is_empty() {
+            let nh = rid(1).octets().to_vec();
+            accept(
+                e,
+                a,
+                &reach_lp(AfiSafi::IPV4_MULTICAST, nh, mc.to_vec(), &[], lp),
+            );
+        }
+    };
+    send(&mut e, &n1, &m1, 100);
+    send(&mut e, &n2, &m2, 100);
+    assert_eq!(routes_lp(&got(&mut e, b, &Context::MODERN)).len(), 4);
+    // One route of each family changes while b is paused: those two, once each.
+    e.pause_transmit(b);
+    send(&mut e, &n1, &m1, 150);
+    e.flush();
+    e.resume_transmit(b);
+    assert_eq!(
+        routes_lp(&got(&mut e, b, &Context::MODERN)),
+        [
+            ("mc [24, 10, 8, 1]".to_string(), Some(150)),
+            ("vpn 10.1.0.0/16".to_string(), Some(150)),
+        ]
+    );
+    // b's export policy changes while it is paused: everything, as it now is.
+    e.pause_transmit(b);
+    let mut lp = Policy::new("lp", Verdict::Accept);
+    lp.push(stmt(
+        vec![],
+        vec![Modify::SetLocalPref(300)],
+        Verdict::Accept,
+    ));
+    e.set_export_policy(b, Some(lp));
+    assert!(got(&mut e, b, &Context::MODERN).reach.is_empty(), "paused");
+    e.resume_transmit(b);
+    let all = routes_lp(&got(&mut e, b, &Context::MODERN));
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert!(all.iter().all(|(_, lp)| *lp == Some(300)));
+    // And after that, only what changes again.
+    e.pause_transmit(b);
+    send(&mut e, &n2, &[], 170);
+    e.flush();
+    e.resume_transmit(b);
+    assert_eq!(
+        routes_lp(&got(&mut e, b, &Context::MODERN)),
+        [("vpn 10.2.0.0/16".to_string(), Some(300))]
+    );
+}
+
+/// RT membership routes that pass an import policy change what the peer is
+/// sent (RFC 4684) as they do without one.
+#[test]
+fn rfc4684_memberships_through_an_import_policy_still_filter() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4, AfiSafi::RT_CONSTRAINT]);
+    let a = client_with(&mut e, 1, families(&[AfiSafi::VPNV4]), false);
+    let c = client_with(&mut e, 3, neg, false);
+    let _ = e.set_import_policy(c, Some(Policy::accept_all()));
+    let rd = RouteDistinguisher::as2(65000, 1);
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::VPNV4,
+            vpn_nh(rid(1)),
+            vpn4(rd, 1, [10, 1, 0], 16),
+            &[RT100],
+        ),
+    );
+    accept(
+        &mut e,
+        a,
+        &reach(
+            AfiSafi::VPNV4,
+            vpn_nh(rid(1)),
+            vpn4(rd, 2, [10, 2, 0], 16),
+            &[RT200],
+        ),
+    );
+    assert!(
+        got(&mut e, c, &Context::MODERN).reach.is_empty(),
+        "no membership yet"
+    );
+    let mut member = vec![96, 0, 0, 0xfd, 0xe8];
+    member.extend_from_slice(&RT100);
+    accept(
+        &mut e,
+        c,
+        &reach(
+            AfiSafi::RT_CONSTRAINT,
+            rid(3).octets().to_vec(),
+            member,
+            &[],
+        ),
+    );
+    e.flush();
+    let g = got(&mut e, c, &Context::MODERN);
+    assert_eq!(vpn_prefixes(&g), ["10.1.0.0/16"]);
 }
