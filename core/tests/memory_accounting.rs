@@ -204,10 +204,46 @@ fn vpn_update(first: u32, n: u32, lp: u32) -> Vec<u8> {
     .unwrap()
 }
 
+/// One UPDATE from a client: `n` IPv4 flow rules from `first` on (keys of
+/// 18 bytes: longer than a key kept inline), destination 10.(i).0/24, source
+/// 192.0.2.1/32, TCP, port 80.
+fn flow_update(first: u32, n: u32) -> Vec<u8> {
+    use reflector_core::wire::update_repr::{
+        AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
+    };
+    use reflector_core::wire::{AfiSafi, Context, UpdateRepr};
+    let mut nlri = Vec::new();
+    for i in first..first + n {
+        nlri.push(17);
+        nlri.extend_from_slice(&[1, 24, 10, (i >> 8) as u8, i as u8]);
+        nlri.extend_from_slice(&[2, 32, 192, 0, 2, 1]);
+        nlri.extend_from_slice(&[3, 0x81, 6, 5, 0x81, 80]);
+    }
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::Origin(
+                reflector_core::wire::attribute::Origin::Igp,
+            )),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::LocalPref(100)),
+            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+                afi_safi: AfiSafi::IPV4_FLOWSPEC,
+                next_hop: vec![],
+                reserved: 0,
+                nlri: MpNlri::Opaque(nlri),
+            })),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
 /// `Engine::memory()` counts the keyed families' tables (entries, index, the
 /// NLRI kept beside them) and what each peer was told of them (a bit per
 /// route, or per path for an ADD-PATH receiver): what 6,000 VPN-IPv4 paths
-/// from two clients add is what the allocator sees them add, byte for byte,
+/// from two clients and 1,000 flow rules add is what the allocator sees them add, byte for byte,
 /// and what one client's going gives back is within 2 % of it (the peer's
 /// own session state, a few hundred bytes, is not the RIB's).
 #[test]
@@ -226,6 +262,7 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
         let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), 65000);
         let mut neg = Negotiated::unicast(Ipv4Addr::new(10, 0, 0, n));
         neg.families.insert(AfiSafi::VPNV4);
+        neg.families.insert(AfiSafi::IPV4_FLOWSPEC);
         if n == 4 {
             cfg.add_path_send = AddPathSend::All;
             neg.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::VPNV4);
@@ -264,6 +301,14 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
                 "{o:?}"
             );
         }
+    }
+    // 1,000 flow rules, their keys on the heap.
+    for k in 0..10u32 {
+        let o = e.handle_message(peers[0], &flow_update(k * 100, 100));
+        assert!(
+            matches!(o, Outcome::Accepted { announced: 100, .. }),
+            "{o:?}"
+        );
     }
     e.flush();
     drain(&mut e);
