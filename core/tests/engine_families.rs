@@ -1617,3 +1617,44 @@ fn rfc4684_memberships_through_an_import_policy_still_filter() {
     let g = got(&mut e, c, &Context::MODERN);
     assert_eq!(vpn_prefixes(&g), ["10.1.0.0/16"]);
 }
+
+/// An export hook's answer is its route's own: two VPN routes on one set,
+/// the hook raising LOCAL_PREF on one of them only.
+#[test]
+fn keyed_export_hook_answers_per_route() {
+    use std::sync::Arc;
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    e.set_export_hook(
+        b,
+        Some(Arc::new(|_, _, r: &Route<'_>| {
+            if r.prefix != Some("10.1.0.0/16".parse().unwrap()) {
+                return Decision::Accept;
+            }
+            let mut p = Policy::new("lp", Verdict::Accept);
+            p.push(stmt(
+                vec![],
+                vec![Modify::SetLocalPref(300)],
+                Verdict::Accept,
+            ));
+            p.evaluate(r, &Default::default()).0
+        })),
+    );
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let mut both = vpn4(rd, 1, [10, 1, 0], 16);
+    both.extend_from_slice(&vpn4(rd, 2, [10, 2, 0], 16));
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), both, &[RT100]),
+    );
+    assert_eq!(
+        routes_lp(&got(&mut e, b, &Context::MODERN)),
+        [
+            ("vpn 10.1.0.0/16".to_string(), Some(300)),
+            ("vpn 10.2.0.0/16".to_string(), Some(100)),
+        ]
+    );
+}

@@ -188,10 +188,18 @@ pub(super) fn out_block(
         },
     };
     // The reflected path keeps its next hop (and with it the labels' meaning).
-    let cached = match trace {
+    // Where the block is kept: the engine-wide cache without a policy, this
+    // target's memo under the statements that held, nowhere for a hook's
+    // answer (its route's own).
+    let memo_key = match trace {
+        None => None,
+        Some(tr) if tr.is_exact() => Some(Some(tr.0)),
+        Some(_) => Some(None),
+    };
+    let cached = match memo_key {
         None => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
-        Some(tr) if tr.is_exact() => t.memo.borrow().get(&(p.attrs, class, tr.0)).cloned(),
-        Some(_) => None,
+        Some(Some(tr)) => t.memo.borrow().get(&(p.attrs, class, tr)).cloned(),
+        Some(None) => None,
     };
     if cached.is_some() {
         return cached;
@@ -203,16 +211,16 @@ pub(super) fn out_block(
         blk.attrs = strip_next_hop(&blk.attrs).into_boxed_slice();
     }
     let blk = Arc::new(blk);
-    match trace {
+    match memo_key {
         None => {
             cache.insert((p.attrs, class, KEYED_TAG), blk.clone());
         }
-        Some(tr) if tr.is_exact() => {
+        Some(Some(tr)) => {
             t.memo
                 .borrow_mut()
-                .insert((p.attrs, class, tr.0), blk.clone());
+                .insert((p.attrs, class, tr), blk.clone());
         }
-        Some(_) => {}
+        Some(None) => {}
     }
     Some(blk)
 }
