@@ -1535,6 +1535,7 @@ fn a_paused_peer_gets_what_changed_per_family_and_all_after_a_policy_change() {
     send(&mut e, &n1, &m1, 150);
     e.flush();
     e.resume_transmit(b);
+    assert!(!e.is_catching_up(b), "one step: nothing left");
     assert_eq!(
         routes_lp(&got(&mut e, b, &Context::MODERN)),
         [
@@ -1553,6 +1554,7 @@ fn a_paused_peer_gets_what_changed_per_family_and_all_after_a_policy_change() {
     e.set_export_policy(b, Some(lp));
     assert!(got(&mut e, b, &Context::MODERN).reach.is_empty(), "paused");
     e.resume_transmit(b);
+    assert!(!e.is_catching_up(b));
     let all = routes_lp(&got(&mut e, b, &Context::MODERN));
     assert_eq!(all.len(), 4, "{all:?}");
     assert!(all.iter().all(|(_, lp)| *lp == Some(300)));
