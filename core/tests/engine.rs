@@ -982,6 +982,45 @@ fn sent_and_received_counters_match_the_messages() {
     }
 }
 
+/// `Event::BestChanged` follows the best path of a prefix: once when it
+/// appears, moves or goes, never when another path changes under it.
+#[test]
+fn best_changed_events_follow_the_best_path_only() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    let best_changes = |e: &mut Engine| -> Vec<(String, Option<PeerId>)> {
+        e.flush();
+        std::iter::from_fn(|| e.poll_event())
+            .filter_map(|ev| match ev {
+                Event::BestChanged { prefix, best } => Some((prefix.to_string(), best)),
+                _ => None,
+            })
+            .collect()
+    };
+    let _ = best_changes(&mut e);
+    let x = "192.0.2.0/24";
+    assert_accepted(
+        e.handle_message(a, &announce(&[x], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    assert_eq!(best_changes(&mut e), [(x.to_string(), Some(a))]);
+    // A worse path (longer AS_PATH) arrives: the best stays, no event.
+    assert_accepted(
+        e.handle_message(b, &announce(&[x], attrs(rid(2), &[65001]))),
+        1,
+        0,
+        0,
+    );
+    assert_eq!(best_changes(&mut e), []);
+    assert_accepted(e.handle_message(a, &withdraw(&[x])), 0, 1, 0);
+    assert_eq!(best_changes(&mut e), [(x.to_string(), Some(b))]);
+    assert_accepted(e.handle_message(b, &withdraw(&[x])), 0, 1, 0);
+    assert_eq!(best_changes(&mut e), [(x.to_string(), None)]);
+}
+
 #[test]
 fn attribute_sets_are_freed_with_their_last_path() {
     let mut e = engine();

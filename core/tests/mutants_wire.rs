@@ -60,4 +60,8 @@ fn a_writer_is_empty_until_it_writes() {
     w.u8(7).unwrap();
     assert!(!w.is_empty());
     assert_eq!(w.len(), 1);
+    assert_eq!(w.remaining(), 3);
+    w.put(&[1, 2, 3]).unwrap();
+    assert_eq!(w.remaining(), 0);
+    assert!(w.put(&[4]).is_err(), "no room left");
 }
