@@ -1211,6 +1211,46 @@ fn rfc7313_s4_paths_not_sent_again_between_borr_and_eorr_are_removed() {
     assert_eq!(e.counters(a).unwrap().stale_removed, 1);
 }
 
+/// RFC 7313 §4: on a BoRR the receiver "MUST mark all the routes with the
+/// given AFI/SAFI, from this peer, as stale", also during a refresh under
+/// way: what was sent again after the first BoRR is stale again, and the
+/// EoRR removes every path not sent again since the second.
+#[test]
+fn rfc7313_s4_a_second_borr_starts_the_refresh_again() {
+    let mut e = engine();
+    let a = enhanced_peer(&mut e, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    assert_accepted(
+        e.handle_message(
+            a,
+            &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(rid(1), &[])),
+        ),
+        2,
+        0,
+        0,
+    );
+    drain(&mut e, b, &Context::MODERN);
+    let ignored = Outcome::Ignored(MessageType::RouteRefresh);
+    assert_eq!(e.handle_message(a, &route_refresh(1)), ignored);
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        0,
+        0,
+        0,
+    );
+    assert_eq!(e.handle_message(a, &route_refresh(1)), ignored);
+    assert_accepted(
+        e.handle_message(a, &announce(&["198.51.100.0/24"], attrs(rid(1), &[]))),
+        0,
+        0,
+        0,
+    );
+    assert_eq!(e.handle_message(a, &route_refresh(2)), ignored);
+    let out = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(withdrawn(&out), vec![p("192.0.2.0/24")]);
+    assert!(e.best(&p("198.51.100.0/24")).is_some());
+}
+
 #[test]
 fn rfc7313_markers_without_the_capability_are_ignored() {
     let mut e = engine();
