@@ -111,8 +111,6 @@ pub(super) struct KeyedRib {
     own: OwnNlri,
     free: Vec<u32>,
     dirty: Vec<u32>,
-    /// Entries in the table (emptied ones until the next flush included).
-    live: usize,
     /// Entries with at least one path.
     routes: usize,
 }
@@ -127,7 +125,6 @@ impl KeyedRib {
             own: OwnNlri::default(),
             free: Vec::new(),
             dirty: Vec::new(),
-            live: 0,
             routes: 0,
         }
     }
@@ -183,7 +180,6 @@ impl KeyedRib {
         if let Some(e) = self.entries.get_mut(slot as usize) {
             e.key = KeyBuf::from_slice(key);
         }
-        self.live += 1;
         slot
     }
 
@@ -265,7 +261,6 @@ impl KeyedRib {
             o.remove();
         }
         self.free.push(slot);
-        self.live -= 1;
     }
 }
 
