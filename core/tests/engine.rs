@@ -1021,6 +1021,28 @@ fn best_changed_events_follow_the_best_path_only() {
     assert_eq!(best_changes(&mut e), [(x.to_string(), None)]);
 }
 
+/// `next_transmit_len` tells the size of the message `poll_transmit` gives
+/// next (so a caller can size its buffer), and `None` once none is queued.
+#[test]
+fn next_transmit_len_is_the_next_messages_length() {
+    let mut e = engine();
+    let a = peer(&mut e, Role::Client, 1);
+    let b = peer(&mut e, Role::Client, 2);
+    drain(&mut e, b, &Context::MODERN);
+    assert_eq!(e.next_transmit_len(b), None);
+    assert_accepted(
+        e.handle_message(a, &announce(&["192.0.2.0/24"], attrs(rid(1), &[]))),
+        1,
+        0,
+        0,
+    );
+    let want = e.next_transmit_len(b).unwrap();
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(e.poll_transmit(b, &mut buf), Some(want));
+    assert!(want > 23, "an UPDATE with a route: {want}");
+    assert_eq!(e.next_transmit_len(b), None);
+}
+
 #[test]
 fn attribute_sets_are_freed_with_their_last_path() {
     let mut e = engine();
