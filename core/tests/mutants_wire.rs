@@ -65,3 +65,29 @@ fn a_writer_is_empty_until_it_writes() {
     assert_eq!(w.remaining(), 0);
     assert!(w.put(&[4]).is_err(), "no room left");
 }
+
+#[test]
+fn rfc7911_add_path_send_receive_field() {
+    use reflector_core::wire::capability::AddPathFamily;
+    use reflector_core::wire::AfiSafi;
+    let f = |send_receive| AddPathFamily {
+        afi_safi: AfiSafi::IPV4_UNICAST,
+        send_receive,
+    };
+    assert!(f(1).can_receive() && !f(1).can_send());
+    assert!(!f(2).can_receive() && f(2).can_send());
+    assert!(f(3).can_receive() && f(3).can_send());
+}
+
+#[test]
+fn capability_names_by_code() {
+    use reflector_core::wire::capability::name;
+    for (code, n) in [
+        (2, "route-refresh"),
+        (69, "add-path"),
+        (70, "enhanced-route-refresh"),
+        (71, "long-lived-graceful-restart"),
+    ] {
+        assert_eq!(name(code), n, "{code}");
+    }
+}

@@ -277,3 +277,63 @@ fn rfc7606_7_2_confederation_segments_from_an_ebgp_peer_are_treat_as_withdraw() 
     assert!(e.is_up(x));
     assert_eq!(e.counters(x).unwrap().treat_as_withdraw, 1);
 }
+
+/// An UPDATE of hand-written attributes and the classic NLRI 192.0.2.0/24.
+fn raw_update_with_nlri(attrs: &[u8]) -> Vec<u8> {
+    let mut m = raw_update(attrs);
+    m.extend_from_slice(&[24, 192, 0, 2]);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    m
+}
+
+/// RFC 7606 §3 (c): a well-known attribute whose Optional or Transitive
+/// bit is wrong is malformed (treat-as-withdraw), even with a good value.
+#[test]
+fn rfc7606_3_c_origin_with_the_optional_bit_is_treat_as_withdraw() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    let good = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
+    ];
+    assert_eq!(
+        accepted(e.handle_message(a, &raw_update_with_nlri(&good))),
+        1
+    );
+    let mut bad = good;
+    bad[0] = 0xc0;
+    match e.handle_message(a, &raw_update_with_nlri(&bad)) {
+        Outcome::TreatAsWithdraw(err) => assert_eq!(err.action, Action::TreatAsWithdraw),
+        o => panic!("{o:?}"),
+    }
+    assert!(e.best(&p("192.0.2.0/24")).is_none(), "withdrawn");
+}
+
+/// RFC 6793 §6: an AS4_AGGREGATOR that is not 8 octets is discarded (the
+/// rest of the UPDATE stands); one of 8 octets is no error.
+#[test]
+fn rfc6793_6_as4_aggregator_of_eight_octets_only() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    let base = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
+    ];
+    let with = |n: u8| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(&[0xc0, 18, n]);
+        v.extend_from_slice(&[0, 1, 0, 0, 192, 0, 2, 9][..usize::from(n)]);
+        raw_update_with_nlri(&v)
+    };
+    assert!(
+        matches!(
+            e.handle_message(a, &with(8)),
+            Outcome::Accepted { announced: 1, .. }
+        ),
+        "8 octets"
+    );
+    match e.handle_message(a, &with(7)) {
+        Outcome::AttributeDiscarded(err) => assert_eq!(err.action, Action::AttributeDiscard),
+        o => panic!("{o:?}"),
+    }
+    assert!(e.best(&p("192.0.2.0/24")).is_some());
+}
