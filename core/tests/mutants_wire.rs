@@ -37,6 +37,27 @@ fn rfc4271_6_3_update_message_error_subcodes_by_name() {
 }
 
 #[test]
+fn rfc4486_cease_subcodes_by_name() {
+    // RFC 4486 §4 (1-8), RFC 8538 (9), RFC 9384 (10).
+    let want = [
+        "Maximum Number of Prefixes Reached",
+        "Administrative Shutdown",
+        "Peer De-configured",
+        "Administrative Reset",
+        "Connection Rejected",
+        "Other Configuration Change",
+        "Connection Collision Resolution",
+        "Out of Resources",
+        "Hard Reset",
+        "BFD Down",
+    ];
+    for (s, name) in (1u8..).zip(want) {
+        assert_eq!(subcode_name(6, s), name, "6/{s}");
+    }
+    assert_eq!(subcode_name(6, 11), "Unknown subcode");
+}
+
+#[test]
 fn esi_is_ten_octets_in_hex_joined_by_colons() {
     let esi = Esi([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99]);
     assert_eq!(esi.to_string(), "00:11:22:33:44:55:66:77:88:99");
