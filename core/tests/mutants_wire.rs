@@ -1,7 +1,8 @@
 //! Tests written for mutants that the engine/wire/session mutation samples
 //! (RELIABILITY.md) left alive in `core::wire`: the NOTIFICATION subcode
-//! names of RFC 4271 §4.5, an EVPN ESI as text, the default route's
-//! emptiness, and the writer's.
+//! names (RFC 4271 §4.5, RFC 4486), an EVPN ESI as text, the default
+//! route's emptiness, the writer's room, the ADD-PATH send/receive bits,
+//! capability names, the family of a truncated MP attribute, End-of-RIB.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -111,4 +112,51 @@ fn capability_names_by_code() {
     ] {
         assert_eq!(name(code), n, "{code}");
     }
+}
+
+/// An UPDATE with `withdrawn` (classic withdrawn routes field) and the
+/// attribute block `attrs`, no classic NLRI.
+fn update(withdrawn: &[u8], attrs: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&[0, 0, 2]);
+    m.extend_from_slice(&(withdrawn.len() as u16).to_be_bytes());
+    m.extend_from_slice(withdrawn);
+    m.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    m.extend_from_slice(attrs);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    m
+}
+
+/// The family of a malformed MP_REACH_NLRI (only its AFI/SAFI, 3 octets) as
+/// the last attribute is still found: RFC 7606 AFI/SAFI disable needs it.
+#[test]
+fn mp_family_reads_a_truncated_last_mp_attribute() {
+    use reflector_core::wire::update::mp_family;
+    use reflector_core::wire::AfiSafi;
+    let attrs = [0x40, 1, 1, 0, 0x80, 14, 3, 0, 2, 1];
+    let m = update(&[], &attrs);
+    assert_eq!(mp_family(&m, 14), Some(AfiSafi::IPV6_UNICAST));
+    assert_eq!(mp_family(&m, 15), None);
+}
+
+/// RFC 4724 §2: End-of-RIB is an UPDATE with nothing but an empty
+/// MP_UNREACH_NLRI (or nothing at all for IPv4); one that also withdraws
+/// routes is not one.
+#[test]
+fn rfc4724_2_end_of_rib_has_nothing_else() {
+    use reflector_core::wire::{AfiSafi, Context, UpdatePacket};
+    let unreach_v6 = [0x80, 15, 3, 0, 2, 1];
+    let eor = update(&[], &unreach_v6);
+    let p = UpdatePacket::new_checked(&eor[..], &Context::MODERN).unwrap();
+    assert_eq!(p.end_of_rib(), Some(AfiSafi::IPV6_UNICAST));
+    assert_eq!(
+        p.attribute_offset(),
+        23,
+        "after the header and both lengths"
+    );
+    let not = update(&[24, 192, 0, 2], &unreach_v6);
+    let p = UpdatePacket::new_checked(&not[..], &Context::MODERN).unwrap();
+    assert_eq!(p.end_of_rib(), None);
+    assert_eq!(p.attribute_offset(), 27);
 }
