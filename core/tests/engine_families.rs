@@ -442,6 +442,36 @@ fn rfc4684_3_2_clients_are_sent_the_default_membership() {
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].len, 0, "the default membership");
     assert_eq!(rtc[0].1, rid(254).octets().to_vec());
+    // A client reached over IPv6 only: our IPv6 address as the next hop; one
+    // with no address of ours configured is sent none.
+    for (v6, want) in [(true, true), (false, false)] {
+        let n = if v6 { 2 } else { 3 };
+        let mut cfg = PeerConfig::new(Role::Client, IpAddr::V4(rid(n)), AS);
+        if v6 {
+            cfg.local_v6 = Some("2001:db8::fe".parse().unwrap());
+        }
+        let c = e.add_peer(cfg);
+        e.peer_up(
+            c,
+            Negotiated {
+                router_id: rid(n),
+                ..families(&[AfiSafi::VPNV4, AfiSafi::RT_CONSTRAINT])
+            },
+        );
+        let g = got(&mut e, c, &Context::MODERN);
+        let nhs: Vec<&Vec<u8>> = g
+            .reach
+            .iter()
+            .filter(|r| r.0 == AfiSafi::RT_CONSTRAINT)
+            .map(|r| &r.1)
+            .collect();
+        if want {
+            let v6: std::net::Ipv6Addr = "2001:db8::fe".parse().unwrap();
+            assert_eq!(nhs, [&v6.octets().to_vec()]);
+        } else {
+            assert!(nhs.is_empty(), "{nhs:?}");
+        }
+    }
 }
 
 #[test]
@@ -645,6 +675,11 @@ fn rfc2918_route_refresh_and_rfc4724_graceful_restart_for_vpn() {
         Outcome::Accepted { .. }
     ));
     assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
+    assert_eq!(
+        e.accepted_paths(a, AfiSafi::VPNV4),
+        1,
+        "the swept path leaves the count its prefix limit reads"
+    );
     let g = got(&mut e, b, &Context::MODERN);
     assert_eq!(g.unreach.len(), 1);
     let w: Vec<_> = LabeledIter::new_checked(
