@@ -109,6 +109,8 @@ fn capability_names_by_code() {
         (69, "add-path"),
         (70, "enhanced-route-refresh"),
         (71, "long-lived-graceful-restart"),
+        (131, "cisco-multisession"),
+        (200, "unknown"),
     ] {
         assert_eq!(name(code), n, "{code}");
     }

@@ -130,6 +130,12 @@ fn rfc7606_afi_safi_disable_for_a_malformed_ipv6_mp_reach_keeps_ipv4_up() {
     assert_eq!(error.action, Action::AfiSafiDisable);
     assert!(e.is_up(a), "the session stays up");
     assert_eq!(e.counters(a).unwrap().families_disabled, 1);
+    assert_eq!(
+        e.counters(a).unwrap().updates_received,
+        3,
+        "counted as received"
+    );
+    assert_eq!(e.memory().paths, 1, "a's IPv4 path is left");
     // B loses a's IPv6 route and keeps its IPv4 route.
     let out_b = drain(&mut e, b, &Context::MODERN);
     assert_eq!(withdrawn(&out_b), vec![p("2001:db8:1::/48")]);
@@ -336,4 +342,31 @@ fn rfc6793_6_as4_aggregator_of_eight_octets_only() {
         o => panic!("{o:?}"),
     }
     assert!(e.best(&p("192.0.2.0/24")).is_some());
+}
+
+/// RFC 7606 §3 (c) for an optional attribute sent without the Optional bit
+/// (COMMUNITIES as well-known), and RFC 8092 §6 for an empty
+/// LARGE_COMMUNITY: both treat-as-withdraw.
+#[test]
+fn rfc7606_communities_flags_and_an_empty_large_community_are_treat_as_withdraw() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    let base = [
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
+    ];
+    let with = |extra: &[u8]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        raw_update_with_nlri(&v)
+    };
+    let good = with(&[0xc0, 8, 4, 0xfd, 0xe8, 0, 1]);
+    assert_eq!(accepted(e.handle_message(a, &good)), 1);
+    for bad in [with(&[0x40, 8, 4, 0xfd, 0xe8, 0, 1]), with(&[0xc0, 32, 0])] {
+        match e.handle_message(a, &bad) {
+            Outcome::TreatAsWithdraw(err) => assert_eq!(err.action, Action::TreatAsWithdraw),
+            o => panic!("{o:?}"),
+        }
+        assert!(e.best(&p("192.0.2.0/24")).is_none());
+        assert_eq!(accepted(e.handle_message(a, &good)), 1);
+    }
 }
