@@ -1695,3 +1695,57 @@ fn keyed_export_hook_answers_per_route() {
         ]
     );
 }
+
+/// An ADD-PATH receiver's record of what it holds is per route: of two
+/// VPN routes, withdrawing one withdraws exactly that one from it.
+#[test]
+fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let mut neg_ap = neg;
+    neg_ap.add_path_send = AfiSafiSet::EMPTY.with(AfiSafi::VPNV4);
+    let c = client_with(&mut e, 3, neg_ap, true);
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let (n1, n2) = (vpn4(rd, 1, [10, 1, 0], 16), vpn4(rd, 2, [10, 2, 0], 16));
+    for n in [&n1, &n2] {
+        accept(
+            &mut e,
+            a,
+            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100]),
+        );
+    }
+    let ctx = Context {
+        add_path: AfiSafiSet::EMPTY.with(AfiSafi::VPNV4),
+        ..Context::MODERN
+    };
+    let g = got(&mut e, c, &ctx);
+    let sent: usize = g
+        .reach
+        .iter()
+        .map(|(_, _, nl, _)| {
+            LabeledIter::new_checked(nl, Afi::IPV4, true, true, false, 0, Action::SessionReset)
+                .unwrap()
+                .count()
+        })
+        .sum();
+    assert_eq!(sent, 2);
+    assert!(g.unreach.is_empty(), "nothing withdrawn: {g:?}");
+    let mut wd = vec![24 + 64 + 16, 0x80, 0, 0];
+    wd.extend_from_slice(&rd.0);
+    wd.extend_from_slice(&[10, 2]);
+    assert_eq!(accept(&mut e, a, &unreach(AfiSafi::VPNV4, wd)), (0, 1));
+    let g = got(&mut e, c, &ctx);
+    assert!(g.reach.is_empty(), "{g:?}");
+    let gone: Vec<String> = g
+        .unreach
+        .iter()
+        .flat_map(|(_, nl)| {
+            LabeledIter::new_checked(nl, Afi::IPV4, true, true, true, 0, Action::SessionReset)
+                .unwrap()
+                .map(|n| n.prefix.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(gone, ["10.2.0.0/16"]);
+}

@@ -140,6 +140,9 @@ fn mp_family_reads_a_truncated_last_mp_attribute() {
     let m = update(&[], &attrs);
     assert_eq!(mp_family(&m, 14), Some(AfiSafi::IPV6_UNICAST));
     assert_eq!(mp_family(&m, 15), None);
+    // After a withdrawn-routes field too.
+    let m = update(&[24, 192, 0, 2, 16, 10, 1], &attrs);
+    assert_eq!(mp_family(&m, 14), Some(AfiSafi::IPV6_UNICAST));
 }
 
 /// RFC 4724 §2: End-of-RIB is an UPDATE with nothing but an empty
@@ -201,4 +204,21 @@ fn a_label_stack_is_empty_without_an_entry() {
     .unwrap();
     assert!(!n.labels.is_empty());
     assert_eq!(n.labels.len(), 2);
+}
+
+#[test]
+fn only_the_ipv6_default_route_is_empty() {
+    use reflector_core::wire::Ipv6Prefix;
+    assert!(Ipv6Prefix::new(std::net::Ipv6Addr::UNSPECIFIED, 0)
+        .unwrap()
+        .is_empty());
+    assert!(!Ipv6Prefix::new("2001:db8::".parse().unwrap(), 32)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn open_message_error_subcodes_by_name() {
+    assert_eq!(subcode_name(2, 1), "Unsupported Version Number");
+    assert_eq!(subcode_name(2, 2), "Bad Peer AS");
 }
