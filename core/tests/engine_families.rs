@@ -1748,4 +1748,20 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
         })
         .collect();
     assert_eq!(gone, ["10.2.0.0/16"]);
+    // A route refresh (RFC 2918) from it: the route it holds, sent again.
+    let mut rr = vec![0xff; 16];
+    rr.extend_from_slice(&[0, 23, 5, 0, 1, 0, 128]);
+    assert_eq!(e.handle_message(c, &rr), Outcome::RouteRefresh(AfiSafi::VPNV4));
+    let g = got(&mut e, c, &ctx);
+    let again: Vec<String> = g
+        .reach
+        .iter()
+        .flat_map(|(_, _, nl, _)| {
+            LabeledIter::new_checked(nl, Afi::IPV4, true, true, false, 0, Action::SessionReset)
+                .unwrap()
+                .map(|n| n.prefix.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(again, ["10.1.0.0/16"]);
 }
