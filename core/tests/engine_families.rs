@@ -1751,7 +1751,10 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
     // A route refresh (RFC 2918) from it: the route it holds, sent again.
     let mut rr = vec![0xff; 16];
     rr.extend_from_slice(&[0, 23, 5, 0, 1, 0, 128]);
-    assert_eq!(e.handle_message(c, &rr), Outcome::RouteRefresh(AfiSafi::VPNV4));
+    assert_eq!(
+        e.handle_message(c, &rr),
+        Outcome::RouteRefresh(AfiSafi::VPNV4)
+    );
     let g = got(&mut e, c, &ctx);
     let again: Vec<String> = g
         .reach
