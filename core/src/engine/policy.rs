@@ -51,11 +51,10 @@ impl Installed {
     /// [`Policy::prefix_signature`] of a unicast prefix, or `None` with a
     /// hook (its answer may differ per prefix).
     pub(super) fn signature(&self, prefix: &crate::wire::Prefix) -> Option<u64> {
-        let family = match prefix {
-            crate::wire::Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
-            crate::wire::Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
-        };
-        self.signature_of(family, Some(prefix))
+        self.signature_of(
+            AfiSafi::new(prefix.afi(), crate::wire::Safi::UNICAST),
+            Some(prefix),
+        )
     }
 
     /// [`Policy::prefix_signature`], or `None` with a hook.

@@ -262,10 +262,7 @@ impl<'a> Route<'a> {
         mp_next_hop: Option<&'a [u8]>,
     ) -> Self {
         Route {
-            family: match prefix {
-                Prefix::V4(_) => AfiSafi::IPV4_UNICAST,
-                Prefix::V6(_) => AfiSafi::IPV6_UNICAST,
-            },
+            family: AfiSafi::new(prefix.afi(), crate::wire::Safi::UNICAST),
             prefix: Some(prefix),
             nlri: &[],
             neighbor,

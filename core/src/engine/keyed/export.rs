@@ -72,6 +72,17 @@ pub(super) struct KTarget {
     memo: RefCell<HashMap<(AttrId, ExportClass, u64), Arc<OutBlock>>>,
 }
 
+/// Where a keyed route's rewritten block is kept.
+#[derive(Clone, Copy)]
+enum Kept {
+    /// The engine-wide cache (no export policy: the block depends on the set and class only).
+    Shared,
+    /// The target's memo, under the statements of its policy that held.
+    Memo(u64),
+    /// Nowhere: a hook's answer is its route's own.
+    Nowhere,
+}
+
 /// The engine-wide rewrite cache's tag for keyed routes without an export
 /// policy (unicast uses `(0, 0)` and `(installation, trace)`).
 const KEYED_TAG: reflect::PolicyTag = (u32::MAX, 0);
@@ -188,18 +199,15 @@ pub(super) fn out_block(
         },
     };
     // The reflected path keeps its next hop (and with it the labels' meaning).
-    // Where the block is kept: the engine-wide cache without a policy, this
-    // target's memo under the statements that held, nowhere for a hook's
-    // answer (its route's own).
-    let memo_key = match trace {
-        None => None,
-        Some(tr) if tr.is_exact() => Some(Some(tr.0)),
-        Some(_) => Some(None),
+    let kept = match trace {
+        None => Kept::Shared,
+        Some(tr) if tr.is_exact() => Kept::Memo(tr.0),
+        Some(_) => Kept::Nowhere,
     };
-    let cached = match memo_key {
-        None => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
-        Some(Some(tr)) => t.memo.borrow().get(&(p.attrs, class, tr)).cloned(),
-        Some(None) => None,
+    let cached = match kept {
+        Kept::Shared => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
+        Kept::Memo(tr) => t.memo.borrow().get(&(p.attrs, class, tr)).cloned(),
+        Kept::Nowhere => None,
     };
     if cached.is_some() {
         return cached;
@@ -211,16 +219,16 @@ pub(super) fn out_block(
         blk.attrs = strip_next_hop(&blk.attrs).into_boxed_slice();
     }
     let blk = Arc::new(blk);
-    match memo_key {
-        None => {
+    match kept {
+        Kept::Shared => {
             cache.insert((p.attrs, class, KEYED_TAG), blk.clone());
         }
-        Some(Some(tr)) => {
+        Kept::Memo(tr) => {
             t.memo
                 .borrow_mut()
                 .insert((p.attrs, class, tr), blk.clone());
         }
-        Some(None) => {}
+        Kept::Nowhere => {}
     }
     Some(blk)
 }

@@ -138,6 +138,16 @@ impl Engine {
         }
     }
 
+    /// Every slot of keyed family `fi`'s table, each with whether its route
+    /// is to be sent again where held (`changed`).
+    fn keyed_slots(&self, fi: usize, changed: impl Fn(u32) -> bool) -> Vec<(u32, bool)> {
+        self.rib.keyed.0.get(fi).map_or_else(Vec::new, |r| {
+            (0..r.entries.len() as u32)
+                .map(|s| (s, changed(s)))
+                .collect()
+        })
+    }
+
     /// Send `peer` every route of keyed family `fi` it may have again, with
     /// the attributes it gets now, and withdraw the others (its export
     /// policy changed: what it was sent may differ from what it gets).
@@ -151,9 +161,7 @@ impl Engine {
             q.keyed_all |= 1 << fi;
             return;
         }
-        let slots: Vec<(u32, bool)> = self.rib.keyed.0.get(fi).map_or_else(Vec::new, |r| {
-            (0..r.entries.len() as u32).map(|s| (s, true)).collect()
-        });
+        let slots = self.keyed_slots(fi, |_| true);
         self.keyed_export_to(fi, peer, Some(&slots), &[]);
         self.out_cache.clear();
     }
@@ -234,11 +242,7 @@ impl Engine {
             let all = pending.keyed_all & bit != 0;
             pending.keyed_all &= !bit;
             let changed = &pending.keyed_changed;
-            let slots: Vec<(u32, bool)> = self.rib.keyed.0.get(fi).map_or_else(Vec::new, |r| {
-                (0..r.entries.len() as u32)
-                    .map(|s| (s, all || changed.contains(&(fi as u8, s))))
-                    .collect()
-            });
+            let slots = self.keyed_slots(fi, |s| all || changed.contains(&(fi as u8, s)));
             pending.keyed_changed.retain(|(f, _)| usize::from(*f) != fi);
             self.keyed_export_to(fi, peer, Some(&slots), &[]);
             n += 1;

@@ -46,8 +46,7 @@ impl Engine {
             }
         }
         if f == AfiSafi::RT_CONSTRAINT {
-            self.rtc_changed.insert(peer);
-            self.memberships.remove(&peer);
+            self.memberships_changed(peer);
         }
         counts
     }
@@ -97,10 +96,16 @@ impl Engine {
         }
         memo.release(self);
         if f == AfiSafi::RT_CONSTRAINT {
-            self.rtc_changed.insert(peer);
-            self.memberships.remove(&peer);
+            self.memberships_changed(peer);
         }
         (announced, withdrawn)
+    }
+
+    /// `peer`'s RT memberships changed: recomputed when next needed, and its
+    /// VPN and EVPN routes judged again at the next flush.
+    fn memberships_changed(&mut self, peer: PeerId) {
+        self.rtc_changed.insert(peer);
+        self.memberships.remove(&peer);
     }
 
     /// Add or replace a path (consuming one reference to `id`); returns whether anything changed.
@@ -303,8 +308,7 @@ impl Engine {
             *h = h.saturating_sub(removed);
         }
         if KEYED.get(fi) == Some(&AfiSafi::RT_CONSTRAINT) && removed > 0 {
-            self.rtc_changed.insert(peer);
-            self.memberships.remove(&peer);
+            self.memberships_changed(peer);
         }
         removed
     }
