@@ -560,6 +560,17 @@ pub(crate) fn peer_of(e: &Engine, id: u32) -> Result<PeerId, Fail> {
     Ok(p)
 }
 
+/// RFL_RESULT_PEER_NOT_UP unless peer `p` is up.
+pub(crate) fn require_up(e: &Engine, p: PeerId) -> Result<(), Fail> {
+    if e.is_up(p) {
+        return Ok(());
+    }
+    Err(Fail::new(
+        rfl_result::PeerNotUp,
+        format!("peer {} is not up", p.0),
+    ))
+}
+
 /// The family named by one RFL_FAMILY_* bit.
 pub(crate) fn one_family(family: u32) -> Result<reflector_core::wire::AfiSafi, Fail> {
     if family.count_ones() != 1 {

@@ -739,12 +739,7 @@ pub unsafe extern "C" fn rfl_engine_request_refresh(
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
         let f = one_family(family)?;
-        if !h.engine.is_up(p) {
-            return Err(Fail::new(
-                rfl_result::PeerNotUp,
-                format!("peer {peer} is not up"),
-            ));
-        }
+        crate::engine::require_up(&h.engine, p)?;
         if !h.engine.request_refresh(p, f) {
             return Err(Fail::invalid(format!(
                 "peer {peer} did not negotiate the family"

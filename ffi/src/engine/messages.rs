@@ -239,12 +239,7 @@ pub unsafe extern "C" fn rfl_engine_route_refresh(
     with_engine(engine, |h| {
         let p = peer_of(&h.engine, peer)?;
         let f = one_family(family)?;
-        if !h.engine.is_up(p) {
-            return Err(Fail::new(
-                rfl_result::PeerNotUp,
-                format!("peer {peer} is not up"),
-            ));
-        }
+        super::require_up(&h.engine, p)?;
         h.engine.route_refresh(p, f);
         Ok(rfl_result::Ok)
     })
