@@ -144,6 +144,12 @@ fn unreach(f: AfiSafi, nlri: Vec<u8>) -> Vec<u8> {
     .unwrap()
 }
 
+/// The VPN-IPv4 route `nlri` with route target `rt` from `peer` (router ID
+/// 10.0.0.1, its next hop), accepted: (announced, withdrawn).
+fn vpn_from_1(e: &mut Engine, peer: PeerId, nlri: Vec<u8>, rt: [u8; 8]) -> (u32, u32) {
+    accept(e, peer, &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), nlri, &[rt]))
+}
+
 fn accept(e: &mut Engine, peer: PeerId, msg: &[u8]) -> (u32, u32) {
     match e.handle_message(peer, msg) {
         Outcome::Accepted {
@@ -245,11 +251,7 @@ fn rfc4364_vpnv4_route_reflected_with_rd_label_next_hop_and_targets() {
     assert_eq!(got(&mut e, b, &Context::MODERN).reach[0].2, relabeled);
     // The same prefix under another RD is another route.
     let other = vpn4(RouteDistinguisher::as2(65000, 2), 3003, [10, 1, 0], 16);
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), other, &[RT100]),
-    );
+    vpn_from_1(&mut e, a, other, RT100);
     assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(2));
     got(&mut e, b, &Context::MODERN);
     got(&mut e, c, &Context::MODERN);
@@ -325,16 +327,8 @@ fn rfc4684_rt_constraint_sends_vpn_routes_only_where_asked() {
     let rd = RouteDistinguisher::as2(65000, 1);
     let r100 = vpn4(rd, 16, [10, 1, 0], 24);
     let r200 = vpn4(rd, 17, [10, 2, 0], 24);
-    accept(
-        &mut e,
-        pe1,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r100.clone(), &[RT100]),
-    );
-    accept(
-        &mut e,
-        pe1,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r200.clone(), &[RT200]),
-    );
+    vpn_from_1(&mut e, pe1, r100.clone(), RT100);
+    vpn_from_1(&mut e, pe1, r200.clone(), RT200);
     let vpn_of = |g: &Got| -> BTreeSet<Vec<u8>> {
         g.reach
             .iter()
@@ -622,16 +616,8 @@ fn rfc2918_route_refresh_and_rfc4724_graceful_restart_for_vpn() {
     let rd = RouteDistinguisher::as2(65000, 1);
     let r1 = vpn4(rd, 16, [10, 1, 0], 24);
     let r2 = vpn4(rd, 17, [10, 2, 0], 24);
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r1.clone(), &[RT100]),
-    );
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r2.clone(), &[RT100]),
-    );
+    vpn_from_1(&mut e, a, r1.clone(), RT100);
+    vpn_from_1(&mut e, a, r2.clone(), RT100);
     got(&mut e, b, &Context::MODERN);
     // Route refresh from B for VPN-IPv4: both routes again, then nothing else.
     let rr = [
@@ -664,11 +650,7 @@ fn rfc2918_route_refresh_and_rfc4724_graceful_restart_for_vpn() {
     );
     transmit(&mut e, a);
     // It announces r1 again, then End-of-RIB: r2 is removed.
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), r1.clone(), &[RT100]),
-    );
+    vpn_from_1(&mut e, a, r1.clone(), RT100);
     let eor = unreach(AfiSafi::VPNV4, vec![]);
     assert!(matches!(
         e.handle_message(a, &eor),
@@ -1081,30 +1063,9 @@ fn keyed_import_policy_matches_route_targets_and_the_vpn_prefix() {
     let n1 = vpn4(rd, 1001, [10, 1, 0], 16);
     let n2 = vpn4(rd, 1002, [10, 2, 7], 24);
     let n3 = vpn4(rd, 1003, [10, 3, 0], 16);
-    assert_eq!(
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n1.clone(), &[RT100])
-        ),
-        (1, 0)
-    );
-    assert_eq!(
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n2.clone(), &[RT100])
-        ),
-        (1, 0)
-    );
-    assert_eq!(
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n3, &[RT200])
-        ),
-        (0, 0)
-    );
+    assert_eq!(vpn_from_1(&mut e, a, n1.clone(), RT100), (1, 0));
+    assert_eq!(vpn_from_1(&mut e, a, n2.clone(), RT100), (1, 0));
+    assert_eq!(vpn_from_1(&mut e, a, n3, RT200), (0, 0));
     assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(2));
     let c = e.counters(a).unwrap();
     assert_eq!((c.policy_rejected_in, c.policy_modified_in), (1, 1));
@@ -1119,14 +1080,7 @@ fn keyed_import_policy_matches_route_targets_and_the_vpn_prefix() {
     want.sort();
     assert_eq!(seen, want);
     // A route accepted before is withdrawn when it comes again with the refused target.
-    assert_eq!(
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n1, &[RT200])
-        ),
-        (0, 1)
-    );
+    assert_eq!(vpn_from_1(&mut e, a, n1, RT200), (0, 1));
     assert_eq!(got(&mut e, b, &Context::MODERN).unreach.len(), 1);
     assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(1));
 }
@@ -1160,11 +1114,7 @@ fn keyed_export_policy_per_peer_and_its_change_on_a_live_session() {
     let n1 = vpn4(rd, 1001, [10, 1, 0], 16);
     let n2 = vpn4(rd, 1002, [10, 2, 0], 16);
     for n in [&n1, &n2] {
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100]),
-        );
+        vpn_from_1(&mut e, a, n.clone(), RT100);
     }
     let gb = got(&mut e, b, &Context::MODERN);
     assert_eq!(gb.reach.len(), 1, "one message, both routes");
@@ -1220,16 +1170,7 @@ fn rfc8212_an_ebgp_peer_with_an_export_policy_gets_keyed_routes() {
     let a = client_with(&mut e, 1, neg, false);
     let x = ebgp_with(&mut e, 9, None, neg);
     let rd = RouteDistinguisher::as2(65000, 1);
-    accept(
-        &mut e,
-        a,
-        &reach(
-            AfiSafi::VPNV4,
-            vpn_nh(rid(1)),
-            vpn4(rd, 7, [10, 1, 0], 16),
-            &[RT100],
-        ),
-    );
+    vpn_from_1(&mut e, a, vpn4(rd, 7, [10, 1, 0], 16), RT100);
     assert!(
         got(&mut e, x, &Context::MODERN).reach.is_empty(),
         "RFC 8212"
@@ -1272,11 +1213,7 @@ fn keyed_hooks_see_the_family_the_nlri_and_the_prefix_inside() {
     );
     let rd = RouteDistinguisher::as2(65000, 1);
     let vpn = vpn4(rd, 5, [10, 9, 0], 16);
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), vpn.clone(), &[RT100]),
-    );
+    vpn_from_1(&mut e, a, vpn.clone(), RT100);
     // dst 10.0.0.0/24, proto =6.
     let flow = vec![8, 1, 24, 10, 0, 0, 3, 0x81, 6];
     accept(
@@ -1614,26 +1551,8 @@ fn rfc4684_memberships_through_an_import_policy_still_filter() {
     let c = client_with(&mut e, 3, neg, false);
     let _ = e.set_import_policy(c, Some(Policy::accept_all()));
     let rd = RouteDistinguisher::as2(65000, 1);
-    accept(
-        &mut e,
-        a,
-        &reach(
-            AfiSafi::VPNV4,
-            vpn_nh(rid(1)),
-            vpn4(rd, 1, [10, 1, 0], 16),
-            &[RT100],
-        ),
-    );
-    accept(
-        &mut e,
-        a,
-        &reach(
-            AfiSafi::VPNV4,
-            vpn_nh(rid(1)),
-            vpn4(rd, 2, [10, 2, 0], 16),
-            &[RT200],
-        ),
-    );
+    vpn_from_1(&mut e, a, vpn4(rd, 1, [10, 1, 0], 16), RT100);
+    vpn_from_1(&mut e, a, vpn4(rd, 2, [10, 2, 0], 16), RT200);
     assert!(
         got(&mut e, c, &Context::MODERN).reach.is_empty(),
         "no membership yet"
@@ -1682,11 +1601,7 @@ fn keyed_export_hook_answers_per_route() {
     let rd = RouteDistinguisher::as2(65000, 1);
     let mut both = vpn4(rd, 1, [10, 1, 0], 16);
     both.extend_from_slice(&vpn4(rd, 2, [10, 2, 0], 16));
-    accept(
-        &mut e,
-        a,
-        &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), both, &[RT100]),
-    );
+    vpn_from_1(&mut e, a, both, RT100);
     assert_eq!(
         routes_lp(&got(&mut e, b, &Context::MODERN)),
         [
@@ -1709,11 +1624,7 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
     let rd = RouteDistinguisher::as2(65000, 1);
     let (n1, n2) = (vpn4(rd, 1, [10, 1, 0], 16), vpn4(rd, 2, [10, 2, 0], 16));
     for n in [&n1, &n2] {
-        accept(
-            &mut e,
-            a,
-            &reach(AfiSafi::VPNV4, vpn_nh(rid(1)), n.clone(), &[RT100]),
-        );
+        vpn_from_1(&mut e, a, n.clone(), RT100);
     }
     let ctx = Context {
         add_path: AfiSafiSet::EMPTY.with(AfiSafi::VPNV4),

@@ -15,6 +15,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use reflector_core::rib::{AttrId, Interner, Path, PathList, PeerId, Table};
+use reflector_core::wire::AfiSafi;
 
 /// The system allocator, counting the bytes each thread holds.
 struct Counting;
@@ -158,14 +159,44 @@ fn table_heap_bytes_are_what_the_allocator_holds() {
     assert_eq!(t.heap_bytes(), bytes, "5,000 prefixes of one path");
 }
 
+/// An UPDATE with ORIGIN, an empty AS_PATH, LOCAL_PREF `lp`, route target
+/// 65000:100 when `rt`, and MP_REACH_NLRI of `family` with `next_hop` and
+/// the NLRI field `nlri`.
+fn mp_update(family: AfiSafi, next_hop: Vec<u8>, nlri: Vec<u8>, lp: u32, rt: bool) -> Vec<u8> {
+    use reflector_core::wire::attribute::Origin;
+    use reflector_core::wire::update_repr::{
+        AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
+    };
+    use reflector_core::wire::{Context, UpdateRepr};
+    let mut attributes = vec![
+        AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+        AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+        AttributeRepr::new(AttributeValue::LocalPref(lp)),
+    ];
+    if rt {
+        attributes.push(AttributeRepr::new(AttributeValue::ExtendedCommunities(
+            vec![[0, 2, 0xfd, 0xe8, 0, 0, 0, 100]],
+        )));
+    }
+    attributes.push(AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
+        afi_safi: family,
+        next_hop,
+        reserved: 0,
+        nlri: MpNlri::Opaque(nlri),
+    })));
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
 /// One UPDATE from a client: `n` VPN-IPv4 routes from `first` on (RD
 /// 65000:(i / 50), 10.i.0.0/24-ish), every third with a stack of two labels
 /// (its NLRI kept whole beside the table), with LOCAL_PREF `lp`.
 fn vpn_update(first: u32, n: u32, lp: u32) -> Vec<u8> {
-    use reflector_core::wire::update_repr::{
-        AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
-    };
-    use reflector_core::wire::{AfiSafi, Context, UpdateRepr};
     let mut nlri = Vec::new();
     for i in first..first + n {
         let two = i % 3 == 0;
@@ -180,38 +211,14 @@ fn vpn_update(first: u32, n: u32, lp: u32) -> Vec<u8> {
         nlri.extend_from_slice(&((i / 50) as u16).to_be_bytes());
         nlri.extend_from_slice(&[10, (i >> 8) as u8, i as u8]);
     }
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes: vec![
-            AttributeRepr::new(AttributeValue::Origin(
-                reflector_core::wire::attribute::Origin::Igp,
-            )),
-            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
-            AttributeRepr::new(AttributeValue::LocalPref(lp)),
-            AttributeRepr::new(AttributeValue::ExtendedCommunities(vec![[
-                0, 2, 0xfd, 0xe8, 0, 0, 0, 100,
-            ]])),
-            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-                afi_safi: AfiSafi::VPNV4,
-                next_hop: vec![0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1],
-                reserved: 0,
-                nlri: MpNlri::Opaque(nlri),
-            })),
-        ],
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    let next_hop = vec![0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1];
+    mp_update(AfiSafi::VPNV4, next_hop, nlri, lp, true)
 }
 
 /// One UPDATE from a client: `n` IPv4 flow rules from `first` on (keys of
 /// 18 bytes: longer than a key kept inline), destination 10.(i).0/24, source
 /// 192.0.2.1/32, TCP, port 80.
 fn flow_update(first: u32, n: u32) -> Vec<u8> {
-    use reflector_core::wire::update_repr::{
-        AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
-    };
-    use reflector_core::wire::{AfiSafi, Context, UpdateRepr};
     let mut nlri = Vec::new();
     for i in first..first + n {
         nlri.push(17);
@@ -219,25 +226,7 @@ fn flow_update(first: u32, n: u32) -> Vec<u8> {
         nlri.extend_from_slice(&[2, 32, 192, 0, 2, 1]);
         nlri.extend_from_slice(&[3, 0x81, 6, 5, 0x81, 80]);
     }
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes: vec![
-            AttributeRepr::new(AttributeValue::Origin(
-                reflector_core::wire::attribute::Origin::Igp,
-            )),
-            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
-            AttributeRepr::new(AttributeValue::LocalPref(100)),
-            AttributeRepr::new(AttributeValue::MpReach(MpReachRepr {
-                afi_safi: AfiSafi::IPV4_FLOWSPEC,
-                next_hop: vec![],
-                reserved: 0,
-                nlri: MpNlri::Opaque(nlri),
-            })),
-        ],
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    mp_update(AfiSafi::IPV4_FLOWSPEC, vec![], nlri, 100, false)
 }
 
 /// `Engine::memory()` counts the keyed families' tables (entries, index, the

@@ -171,39 +171,27 @@ fn a_label_stack_is_empty_without_an_entry() {
     use reflector_core::wire::vpn::LabeledIter;
     use reflector_core::wire::Afi;
     use reflector_core::Action;
-    // Labeled unicast: label 100 (bottom of stack), 10.0.0.0/8.
-    let one = [32, 0, 0x06, 0x41, 10];
-    let n = LabeledIter::new_checked(
-        &one,
-        Afi::IPV4,
-        false,
-        false,
-        false,
-        0,
-        Action::SessionReset,
-    )
-    .unwrap()
-    .next()
-    .unwrap();
-    assert!(!n.labels.is_empty());
-    assert_eq!(n.labels.len(), 1);
-    assert_eq!(n.labels.first().unwrap().value(), 100);
-    // Two labels, 100 then 200 (bottom of stack), 10.0.0.0/8.
-    let two = [56, 0, 0x06, 0x40, 0, 0x0c, 0x81, 10];
-    let n = LabeledIter::new_checked(
-        &two,
-        Afi::IPV4,
-        false,
-        false,
-        false,
-        0,
-        Action::SessionReset,
-    )
-    .unwrap()
-    .next()
-    .unwrap();
-    assert!(!n.labels.is_empty());
-    assert_eq!(n.labels.len(), 2);
+    // Labeled unicast, 10.0.0.0/8: label 100 (bottom of stack); labels 100
+    // then 200 (bottom of stack).
+    let one: &[u8] = &[32, 0, 0x06, 0x41, 10];
+    let two: &[u8] = &[56, 0, 0x06, 0x40, 0, 0x0c, 0x81, 10];
+    for (nlri, entries) in [(one, 1), (two, 2)] {
+        let n = LabeledIter::new_checked(
+            nlri,
+            Afi::IPV4,
+            false,
+            false,
+            false,
+            0,
+            Action::SessionReset,
+        )
+        .unwrap()
+        .next()
+        .unwrap();
+        assert!(!n.labels.is_empty());
+        assert_eq!(n.labels.len(), entries);
+        assert_eq!(n.labels.first().unwrap().value(), 100);
+    }
 }
 
 #[test]
