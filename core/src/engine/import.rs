@@ -186,18 +186,11 @@ impl Engine {
             }
             ok
         });
-        let keyed_received = keyed_reach.map_or(0, |m| {
-            crate::wire::family::check_nlri(
-                m.afi_safi,
-                m.nlri_bytes,
-                m.add_path,
-                false,
-                0,
-                Action::AfiSafiDisable,
-            )
-            .and_then(|r| r.ok())
-            .unwrap_or(0)
+        // A keyed field is parsed once: counted, then imported (empty when malformed).
+        let mut keyed_parsed = keyed_reach.map_or_else(Vec::new, |m| {
+            super::keyed::parse_field(m.afi_safi, m.nlri_bytes, m.add_path, false)
         });
+        let keyed_received = keyed_parsed.len();
         let classic = pkt.nlri();
         let mp_prefixes = mp.and_then(|m| m.prefixes());
         let received = classic.clone().count() + mp_prefixes.clone().map_or(0, |i| i.count());
@@ -215,9 +208,8 @@ impl Engine {
                 withdrawn += self.withdraw_path(peer, n) as u32;
             }
             if let Some(m) = keyed_reach {
-                withdrawn += self
-                    .import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, None)
-                    .1;
+                let parsed = core::mem::take(&mut keyed_parsed);
+                withdrawn += self.import_keyed_parsed(peer, m.afi_safi, parsed, None).1;
             }
             if let Some(e) = soft {
                 return Outcome::TreatAsWithdraw(e);
@@ -309,8 +301,15 @@ impl Engine {
                 reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
                 let looped = loop_reason(&scratch, allow_own_as);
                 if let (None, Some(pol)) = (looped, import.as_deref()) {
-                    let (a, w) =
-                        self.import_keyed_with_policy(peer, pol, m, &scratch, &mut policy_counts);
+                    let parsed = core::mem::take(&mut keyed_parsed);
+                    let (a, w) = self.import_keyed_with_policy(
+                        peer,
+                        pol,
+                        m,
+                        parsed,
+                        &scratch,
+                        &mut policy_counts,
+                    );
                     announced += a;
                     withdrawn += w;
                 } else {
@@ -318,8 +317,8 @@ impl Engine {
                         (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
                         _ => None,
                     };
-                    let (a, w) =
-                        self.import_keyed(peer, m.afi_safi, m.nlri_bytes, m.add_path, false, id);
+                    let parsed = core::mem::take(&mut keyed_parsed);
+                    let (a, w) = self.import_keyed_parsed(peer, m.afi_safi, parsed, id);
                     match (id, looped) {
                         (Some(id), _) => {
                             announced += a;

@@ -6,6 +6,7 @@ use core::hash::BuildHasher;
 use hashbrown::DefaultHashBuilder;
 use smallvec::SmallVec;
 
+use super::store::Kind;
 use super::{keyed_index, KEntry, KPath, KeyedRib, PathList, KEYED, RTC_INDEX};
 use crate::decision::{self, Candidate};
 use crate::engine::decide;
@@ -275,10 +276,17 @@ pub(super) fn best_fingerprint(
     if !decide::reachable(set, kp.path.peer, resolver) {
         return 0;
     }
+    // The NLRI follows from the entry's key and the path's label, or is
+    // kept apart whole: the label or those bytes stand for it.
+    let nlri = match kp.tail.kind() {
+        Kind::Plain => (0u8, [0; 3], &[][..]),
+        Kind::Label(l) => (1, l, &[][..]),
+        Kind::Own(i) => (2, [0; 3], rib.own.get(i)),
+    };
     let fp = h.hash_one((
         set.map(|s| s.block()),
         set.and_then(|s| s.mp_next_hop()),
-        rib.nlri(&e.key, kp).as_slice(),
+        nlri,
         kp.path.peer.0,
         kp.path.local_id,
     ));

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use hashbrown::HashSet;
 
 use super::store::{Kind, Tail};
-use super::wire::parse_field;
+use super::wire::{parse_field, Parsed};
 use super::{keyed_index, KPath, Nb, KEYED};
 use crate::engine::family::Rib;
 use crate::engine::import::ImportMemo;
@@ -30,11 +30,24 @@ impl Engine {
         unreach: bool,
         attrs: Option<AttrId>,
     ) -> (u32, u32) {
+        let parsed = parse_field(f, field, add_path, unreach);
+        self.import_keyed_parsed(peer, f, parsed, attrs)
+    }
+
+    /// Import the entries `parsed` of one NLRI field of keyed family `f`
+    /// (from [`parse_field`]), as [`Engine::import_keyed`] does.
+    pub(in crate::engine) fn import_keyed_parsed(
+        &mut self,
+        peer: PeerId,
+        f: AfiSafi,
+        parsed: Vec<Parsed>,
+        attrs: Option<AttrId>,
+    ) -> (u32, u32) {
         let Some(fi) = keyed_index(f) else {
             return (0, 0);
         };
         let mut counts = (0u32, 0u32);
-        for (rid, key, nlri) in parse_field(f, field, add_path, unreach) {
+        for (rid, key, nlri) in parsed {
             match attrs {
                 Some(id) => {
                     self.attrs.retain(id);
@@ -51,8 +64,8 @@ impl Engine {
         counts
     }
 
-    /// Import the NLRI of one MP_REACH_NLRI field of a keyed family through
-    /// the peer's import policy, with the canonical set `block`: each route
+    /// Import the entries `parsed` of one MP_REACH_NLRI field `m` of a keyed
+    /// family through the peer's import policy, with the canonical set `block`: each route
     /// the policy rejects is withdrawn (counted in `counts.0`), each it
     /// changes is interned with its new attributes (counted in `counts.1`).
     /// Returns (announced, withdrawn).
@@ -61,6 +74,7 @@ impl Engine {
         peer: PeerId,
         pol: &Installed,
         m: MpReach<'_>,
+        parsed: Vec<Parsed>,
         block: &[u8],
         counts: &mut (u64, u64),
     ) -> (u32, u32) {
@@ -78,7 +92,7 @@ impl Engine {
         let mp_nh = Some(m.next_hop);
         let (mut announced, mut withdrawn) = (0u32, 0u32);
         let mut memo = ImportMemo::default();
-        for (rid, key, nlri) in parse_field(f, m.nlri_bytes, m.add_path, false) {
+        for (rid, key, nlri) in parsed {
             let route = Route::keyed(f, &nlri, neighbor, block, mp_nh);
             let sig = pol.signature_of(f, route.prefix.as_ref());
             match memo.decide(self, peer, pol, sig, &route, &session) {

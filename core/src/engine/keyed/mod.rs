@@ -40,6 +40,7 @@ mod wire;
 
 use store::KPath;
 use store::{KeyBuf, Kind, OwnNlri, PathList, Tail};
+pub(super) use wire::parse_field;
 
 /// NLRI or key bytes, inline up to a VPN-IPv4 route's size (larger ones on the heap).
 pub(super) type Nb = SmallVec<[u8; 16]>;
@@ -147,6 +148,9 @@ impl KeyedRib {
     }
 
     fn find_or_insert(&mut self, key: &[u8]) -> u32 {
+        if self.index.len() == self.index.capacity() {
+            self.grow_index();
+        }
         let h = self.hasher.hash_one(key);
         let (entries, hasher) = (&self.entries, &self.hasher);
         let slot = match self.index.entry(
@@ -156,13 +160,7 @@ impl KeyedRib {
                     .get(i as usize)
                     .is_some_and(|e| e.key.as_slice() == key)
             },
-            |&i| {
-                hasher.hash_one(
-                    entries
-                        .get(i as usize)
-                        .map_or(&[][..], |e| e.key.as_slice()),
-                )
-            },
+            |&i| slot_hash(hasher, entries, i),
         ) {
             TEntry::Occupied(o) => return *o.get(),
             TEntry::Vacant(v) => {
@@ -181,6 +179,26 @@ impl KeyedRib {
             e.key = KeyBuf::from_slice(key);
         }
         slot
+    }
+
+    /// Replace a full index by one twice its size, built by reading the
+    /// entries in order (a rehash in place of the index would read them in
+    /// hash order, one cache miss per route).
+    fn grow_index(&mut self) {
+        let mut free = self.free.clone();
+        free.sort_unstable();
+        let mut free = free.into_iter().peekable();
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        let rehash = |&i: &u32| slot_hash(hasher, entries, i);
+        let mut index = HashTable::with_capacity(self.index.capacity() + 1);
+        for (i, e) in entries.iter().enumerate() {
+            let i = i as u32;
+            if free.next_if_eq(&i).is_some() {
+                continue;
+            }
+            index.insert_unique(hasher.hash_one(e.key.as_slice()), i, rehash);
+        }
+        self.index = index;
     }
 
     /// Paths in the table.
@@ -262,6 +280,16 @@ impl KeyedRib {
         }
         self.free.push(slot);
     }
+}
+
+/// The index hash of the key in slot `i` of `entries` (the empty key's for
+/// a slot past the end).
+fn slot_hash(hasher: &DefaultHashBuilder, entries: &[KEntry], i: u32) -> u64 {
+    hasher.hash_one(
+        entries
+            .get(i as usize)
+            .map_or(&[][..], |e| e.key.as_slice()),
+    )
 }
 
 /// The keyed tables, and the hasher of what peers were told.

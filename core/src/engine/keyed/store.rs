@@ -122,19 +122,12 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Kind) -> Option<Nb> {
         Kind::Label(l) => {
             let mut b = Nb::new();
             match fmt {
-                Some(NlriFormat::Labeled) => {
-                    let (len, rest) = key.split_first()?;
-                    b.push(len.checked_add(24)?);
-                    b.extend_from_slice(&l);
-                    b.extend_from_slice(rest);
-                }
-                Some(NlriFormat::Vpn) => {
-                    let rd = key.get(..8)?;
-                    let (len, rest) = key.get(8..)?.split_first()?;
-                    b.push(len.checked_add(88)?);
+                Some(NlriFormat::Labeled | NlriFormat::Vpn) => {
+                    let (first, rd, prefix) = labeled_parts(fmt, key)?;
+                    b.push(first);
                     b.extend_from_slice(&l);
                     b.extend_from_slice(rd);
-                    b.extend_from_slice(rest);
+                    b.extend_from_slice(prefix);
                 }
                 Some(NlriFormat::Evpn) => {
                     // The key's fields, the others zero but the last three bytes.
@@ -149,9 +142,28 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Kind) -> Option<Nb> {
     }
 }
 
+/// A labeled (RFC 8277) or VPN (RFC 4364) key's NLRI on either side of its
+/// label: the length octet (the key's prefix length plus the label's and
+/// RD's bits), then the RD (empty for labeled unicast) and the prefix bytes.
+fn labeled_parts(fmt: Option<NlriFormat>, key: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    match fmt {
+        Some(NlriFormat::Labeled) => {
+            let (len, prefix) = key.split_first()?;
+            Some((len.checked_add(24)?, &[], prefix))
+        }
+        Some(NlriFormat::Vpn) => {
+            let rd = key.get(..8)?;
+            let (len, prefix) = key.get(8..)?.split_first()?;
+            Some((len.checked_add(88)?, rd, prefix))
+        }
+        _ => None,
+    }
+}
+
 /// How `nlri` is rebuilt from `key` (`None`: it is not, it must be kept).
 pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Option<Kind> {
-    let label = match NlriFormat::of(f) {
+    let fmt = NlriFormat::of(f);
+    let label = match fmt {
         Some(NlriFormat::Labeled | NlriFormat::Vpn) if nlri.len() == key.len() + 3 => {
             nlri.get(1..4)
         }
@@ -160,7 +172,17 @@ pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Option<Kind> {
         Some(NlriFormat::Evpn) => nlri.get(nlri.len().saturating_sub(3)..),
         _ => None,
     };
-    let rebuilds = |t: Kind| compose(f, key, t).is_some_and(|n| n.as_slice() == nlri);
+    let rebuilds = |t: Kind| match (fmt, t) {
+        // What `compose` would build around the label (which `label` took
+        // from `nlri`), compared in place.
+        (Some(NlriFormat::Labeled | NlriFormat::Vpn), Kind::Label(_)) => labeled_parts(fmt, key)
+            .is_some_and(|(first, rd, prefix)| {
+                nlri.first() == Some(&first)
+                    && nlri.get(4..4 + rd.len()) == Some(rd)
+                    && nlri.get(4 + rd.len()..) == Some(prefix)
+            }),
+        _ => compose(f, key, t).is_some_and(|n| n.as_slice() == nlri),
+    };
     match label {
         Some(&[a, b, c]) if rebuilds(Kind::Label([a, b, c])) => Some(Kind::Label([a, b, c])),
         _ if rebuilds(Kind::Plain) => Some(Kind::Plain),

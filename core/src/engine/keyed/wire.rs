@@ -16,10 +16,15 @@ use crate::wire::vpn::{emit_labeled, LabeledIter};
 use crate::wire::{AfiSafi, NlriIter, Writer};
 
 /// One NLRI of a keyed family: path identifier, key, NLRI bytes.
-pub(super) type Parsed = (u32, Nb, Nb);
+pub(in crate::engine) type Parsed = (u32, Nb, Nb);
 
 /// The entries of a validated NLRI field of keyed family `f`.
-pub(super) fn parse_field(f: AfiSafi, field: &[u8], add_path: bool, withdraw: bool) -> Vec<Parsed> {
+pub(in crate::engine) fn parse_field(
+    f: AfiSafi,
+    field: &[u8],
+    add_path: bool,
+    withdraw: bool,
+) -> Vec<Parsed> {
     let act = crate::Action::AfiSafiDisable;
     let mut out = Vec::new();
     let afi = f.afi;
