@@ -24,8 +24,8 @@ use reflector_core::wire::{
 
 mod support;
 use support::{
-    add_path_client, add_path_ctx, announce, announced, drain, engine, p, rid, transmit, withdrawn,
-    AS,
+    add_path_client, add_path_ctx, announce, announced, drain, engine, p, rid, transmit, update_of,
+    withdrawn, AS,
 };
 
 fn peer(e: &mut Engine, role: Role, n: u8) -> PeerId {
@@ -415,13 +415,7 @@ fn rfc4760_ipv6_routes_reflect_through_mp_reach() {
             ]),
         })),
     );
-    let msg = UpdateRepr {
-        withdrawn: vec![],
-        attributes: at,
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap();
+    let msg = update_of(at);
     assert_accepted(e.handle_message(a, &msg), 2, 0, 0);
     let out = drain(&mut e, b, &Context::MODERN);
     assert_eq!(announced(&out).len(), 2);

@@ -25,7 +25,7 @@ use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Prefix, UpdateRepr};
 use reflector_testdata::pcap::bgp_messages;
 
 mod support;
-use support::{announce, engine, mp_reach_v6, p, rid, AS};
+use support::{announce, engine, mp_reach_v6, p, rid, update_of, AS};
 
 /// Everything queued for a peer, decoded.
 fn drain(e: &mut Engine, peer: PeerId) -> Vec<UpdateRepr> {
@@ -79,13 +79,7 @@ fn announce_v6(prefixes: &[&str]) -> Vec<u8> {
 
 /// End-of-RIB for IPv4 unicast: an UPDATE with nothing in it (RFC 4724 §2).
 fn eor_v4() -> Vec<u8> {
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes: vec![],
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    update_of(vec![])
 }
 
 /// End-of-RIB for IPv6 unicast: an empty MP_UNREACH_NLRI (RFC 4724 §2).

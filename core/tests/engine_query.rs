@@ -10,7 +10,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use reflector_core::decision::Step;
-use reflector_core::engine::{decode_block, Engine, Negotiated, Outcome, PeerConfig};
+use reflector_core::engine::{
+    decode_block, Engine, EngineConfig, Event, Negotiated, Outcome, PeerConfig,
+};
 use reflector_core::reflect::Role;
 use reflector_core::rib::PeerId;
 use reflector_core::wire::attribute::Origin;
@@ -189,4 +191,44 @@ fn adj_rib_in_and_adj_rib_out_per_peer() {
     assert!(e.negotiated(a).is_none());
     assert_eq!(e.negotiated(b).map(|n| n.router_id), Some(rid(2)));
     assert_eq!(e.path_counts(), (1, 1), "b's route and our own");
+}
+
+/// A full event queue drops its oldest events and counts them: session
+/// events and best-path changes alike.
+#[test]
+fn a_full_event_queue_drops_the_oldest_and_counts_them() {
+    let mut cfg = EngineConfig::new(AS, rid(254));
+    cfg.record_events = true;
+    cfg.max_events = 3;
+    let mut e = Engine::new(cfg);
+    let ids: Vec<PeerId> = (1..=5).map(|n| client(&mut e, n)).collect();
+    assert_eq!(e.events_dropped(), 2);
+    let evs: Vec<Event> = std::iter::from_fn(|| e.poll_event()).collect();
+    assert_eq!(
+        evs,
+        vec![
+            Event::PeerUp(ids[2]),
+            Event::PeerUp(ids[3]),
+            Event::PeerUp(ids[4])
+        ]
+    );
+    // Five best-path changes from one UPDATE: three kept, two more dropped.
+    let prefixes = [
+        "10.1.0.0/16",
+        "10.2.0.0/16",
+        "10.3.0.0/16",
+        "10.4.0.0/16",
+        "10.5.0.0/16",
+    ];
+    accepted(
+        e.handle_message(ids[0], &announce(&prefixes, attrs(&[], 100, None))),
+        5,
+    );
+    e.flush();
+    assert_eq!(e.events_dropped(), 4);
+    let evs: Vec<Event> = std::iter::from_fn(|| e.poll_event()).collect();
+    assert_eq!(evs.len(), 3, "{evs:?}");
+    assert!(evs
+        .iter()
+        .all(|ev| matches!(ev, Event::BestChanged { best: Some(b), .. } if *b == ids[0])));
 }

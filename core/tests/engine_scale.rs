@@ -22,7 +22,7 @@ use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
 use reflector_core::wire::{Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
-use support::{drain, engine, p, AS};
+use support::{announced, drain, engine, mp_reach_v6, p, AS};
 
 /// Client n's address and router ID: 10.1.(n / 250).(n % 250 + 1).
 fn client_rid(n: usize) -> Ipv4Addr {
@@ -498,25 +498,37 @@ fn paused_peer_does_not_keep_a_route_removed_while_paused() {
     assert!(held[3].is_empty(), "{:?}", held[3]);
 }
 
-/// A resumed peer that missed a large table catches up a step at a time:
-/// one step of encoded UPDATEs is queued, the next when it has taken them.
-#[test]
-fn resumed_peer_catches_up_one_step_at_a_time() {
-    use reflector_core::engine::CATCH_UP_STEP;
+/// Three clients, each drained, the last one's output paused.
+fn three_clients_the_last_paused() -> (Engine, Vec<PeerId>, BTreeMap<Prefix, usize>, Vec<Held>) {
     let mut e = engine();
     let ids = clients(&mut e, 3);
     let owner = BTreeMap::new();
     let mut held: Vec<Held> = vec![Held::new(); 3];
     drain_all(&mut e, &ids, &mut held, &owner);
     e.pause_transmit(ids[2]);
-    // Client 0 sends 150,000 /24s (more than two steps), 500 per UPDATE.
-    let n = 150_000u32;
+    (e, ids, owner, held)
+}
+
+/// `from` announces `n` /24s 11.x.y.0 (and on), 500 per UPDATE; returns them.
+fn send_elevens(e: &mut Engine, from: PeerId, n: u32) -> Vec<Prefix> {
     let all: Vec<Prefix> = (0..n)
         .map(|i| p(&format!("{}/24", Ipv4Addr::from(0x0b00_0000u32 + (i << 8)))))
         .collect();
     for chunk in all.chunks(500) {
-        accept(&mut e, ids[0], &update(chunk, &[], client_nh(0), &[]));
+        accept(e, from, &update(chunk, &[], client_nh(0), &[]));
     }
+    all
+}
+
+/// A resumed peer that missed a large table catches up a step at a time:
+/// one step of encoded UPDATEs is queued, the next when it has taken them.
+#[test]
+fn resumed_peer_catches_up_one_step_at_a_time() {
+    use reflector_core::engine::CATCH_UP_STEP;
+    let (mut e, ids, owner, mut held) = three_clients_the_last_paused();
+    // Client 0 sends 150,000 /24s (more than two steps), 500 per UPDATE.
+    let n = 150_000u32;
+    send_elevens(&mut e, ids[0], n);
     drain_all(&mut e, &ids[..2], &mut held[..2], &owner);
     assert_eq!(held[1].len(), n as usize);
     assert!(e.pending_bytes(ids[2]) == 0 && e.is_paused(ids[2]));
@@ -547,6 +559,72 @@ fn resumed_peer_catches_up_one_step_at_a_time() {
     assert_eq!(held[2], held[1], "caught up with the others");
     assert!(!e.is_catching_up(ids[2]));
     assert!(steps >= (n as usize) / CATCH_UP_STEP, "{steps} steps");
+}
+
+/// A catch-up step is one budget for every family together: a step that
+/// spends it on IPv4 leaves the IPv6 routes for the next step, and the peer
+/// still ends up with both.
+#[test]
+fn a_catch_up_step_shares_its_budget_across_families() {
+    use reflector_core::engine::CATCH_UP_STEP;
+    let (mut e, ids, _, _) = three_clients_the_last_paused();
+    // Exactly one step of IPv4 /24s, then 100 IPv6 /48s.
+    let v4 = send_elevens(&mut e, ids[0], CATCH_UP_STEP as u32);
+    let v6: Vec<Prefix> = (0..100u16)
+        .map(|i| p(&format!("2001:db8:{i:x}::/48")))
+        .collect();
+    let msg = UpdateRepr {
+        withdrawn: vec![],
+        attributes: vec![
+            AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
+            AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
+            AttributeRepr::new(AttributeValue::LocalPref(100)),
+            mp_reach_v6(&v6),
+        ],
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap();
+    accept(&mut e, ids[0], &msg);
+    let got_by_1 = drain(&mut e, ids[1], &Context::MODERN);
+    assert_eq!(announced(&got_by_1).len(), v4.len() + v6.len());
+    assert!(
+        e.resume_transmit(ids[2]),
+        "one family used the step: the other is left for the next one"
+    );
+    let got = drain(&mut e, ids[2], &Context::MODERN);
+    let mut all: Vec<Prefix> = announced(&got);
+    all.sort();
+    let mut want: Vec<Prefix> = v4.iter().chain(&v6).copied().collect();
+    want.sort();
+    assert_eq!(all, want, "every route of both families, once");
+    assert!(!e.is_catching_up(ids[2]));
+}
+
+/// `take_transmit` on a resumed peer returns its whole catch-up, the last
+/// step included (the one after which it is no longer catching up).
+#[test]
+fn take_transmit_returns_a_resumed_peers_whole_catch_up() {
+    let (mut e, ids, _, _) = three_clients_the_last_paused();
+    let n = 150_000u32;
+    let all = send_elevens(&mut e, ids[0], n);
+    assert!(e.resume_transmit(ids[2]), "more than one step");
+    let bytes = e.take_transmit(ids[2]);
+    let mut got = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = usize::from(u16::from_be_bytes([bytes[at + 16], bytes[at + 17]]));
+        let pkt =
+            reflector_core::wire::UpdatePacket::new_checked(&bytes[at..at + len], &Context::MODERN)
+                .unwrap();
+        got.extend(UpdateRepr::parse(&pkt).nlri.iter().map(|x| x.prefix));
+        at += len;
+    }
+    got.sort();
+    let mut want = all;
+    want.sort();
+    assert_eq!(got, want);
+    assert!(!e.is_catching_up(ids[2]));
 }
 
 /// IPv4 /24s 20.x.y.0, `n` of them, announced by `from` in UPDATEs of 500.

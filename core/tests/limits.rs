@@ -20,7 +20,7 @@ use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue};
 use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
-use support::{announced, drain, engine, mp_reach_v6, p, rid, withdrawn, AS};
+use support::{announced, drain, engine, mp_reach_v6, p, rid, transmit, update_of, withdrawn, AS};
 
 fn base_attrs(nh: Ipv4Addr) -> Vec<AttributeRepr> {
     vec![
@@ -60,13 +60,7 @@ fn announce_v6(prefixes: &[Prefix]) -> Vec<u8> {
     let mut attributes = base_attrs(Ipv4Addr::UNSPECIFIED);
     attributes.retain(|a| !matches!(a.value, AttributeValue::NextHop(_)));
     attributes.push(mp_reach_v6(prefixes));
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes,
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    update_of(attributes)
 }
 
 fn client(e: &mut Engine, n: u8, cfg: impl FnOnce(&mut PeerConfig)) -> PeerId {
@@ -368,7 +362,15 @@ fn a_path_that_no_longer_fits_is_withdrawn_from_the_peer() {
     .unwrap();
     assert_eq!(msg.len(), 4096);
     assert_eq!(accepted(e.handle_message(a, &msg)), 1);
+    let before = e.counters(b).unwrap();
     let out_b = drain(&mut e, b, &Context::MODERN);
+    let after = e.counters(b).unwrap();
+    assert_eq!(
+        after.updates_sent - before.updates_sent,
+        out_b.len() as u64,
+        "the withdrawal is counted as a message sent"
+    );
+    assert_eq!(after.withdrawals_sent - before.withdrawals_sent, 1);
     assert_eq!(
         withdrawn(&out_b),
         vec![pfx],
@@ -376,6 +378,10 @@ fn a_path_that_no_longer_fits_is_withdrawn_from_the_peer() {
     );
     assert!(announced(&out_b).is_empty());
     assert_eq!(e.counters(b).unwrap().encode_overflows, 1);
+    // The sender shares b's encoding but skips its own route's part of it:
+    // nothing overflowed for it.
+    transmit(&mut e, a);
+    assert_eq!(e.counters(a).unwrap().encode_overflows, 0);
     assert!(std::iter::from_fn(|| e.poll_event()).any(
         |ev| matches!(ev, Event::EncodeOverflow { peer, prefix } if peer == b && prefix == pfx)
     ));

@@ -14,8 +14,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use reflector_core::engine::{Engine, Outcome};
 use reflector_core::rib::{AttrId, Interner, Path, PathList, PeerId, Table};
 use reflector_core::wire::AfiSafi;
+
+mod support;
 
 /// The system allocator, counting the bytes each thread holds.
 struct Counting;
@@ -159,6 +162,28 @@ fn table_heap_bytes_are_what_the_allocator_holds() {
     assert_eq!(t.heap_bytes(), bytes, "5,000 prefixes of one path");
 }
 
+/// Take every message queued for `peers` (through `buf`).
+fn drain_peers(e: &mut Engine, peers: &[PeerId], buf: &mut [u8]) {
+    for &p in peers {
+        while e.poll_transmit(p, buf).is_some() {}
+    }
+}
+
+/// What `Engine::memory()` says the RIB holds: its tables and attribute sets.
+fn rib_bytes(e: &Engine) -> usize {
+    let m = e.memory();
+    m.table_bytes + m.attr_bytes
+}
+
+/// Hand `msg` to the engine from `peer`: accepted, 100 routes announced.
+fn accept_100(e: &mut Engine, peer: PeerId, msg: &[u8]) {
+    let o = e.handle_message(peer, msg);
+    assert!(
+        matches!(o, Outcome::Accepted { announced: 100, .. }),
+        "{o:?}"
+    );
+}
+
 /// An UPDATE with ORIGIN, an empty AS_PATH, LOCAL_PREF `lp`, route target
 /// 65000:100 when `rt`, and MP_REACH_NLRI of `family` with `next_hop` and
 /// the NLRI field `nlri`.
@@ -167,7 +192,6 @@ fn mp_update(family: AfiSafi, next_hop: Vec<u8>, nlri: Vec<u8>, lp: u32, rt: boo
     use reflector_core::wire::update_repr::{
         AsPath, AttributeRepr, AttributeValue, MpNlri, MpReachRepr,
     };
-    use reflector_core::wire::{Context, UpdateRepr};
     let mut attributes = vec![
         AttributeRepr::new(AttributeValue::Origin(Origin::Igp)),
         AttributeRepr::new(AttributeValue::AsPath(AsPath::default())),
@@ -184,13 +208,7 @@ fn mp_update(family: AfiSafi, next_hop: Vec<u8>, nlri: Vec<u8>, lp: u32, rt: boo
         reserved: 0,
         nlri: MpNlri::Opaque(nlri),
     })));
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes,
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    support::update_of(attributes)
 }
 
 /// One UPDATE from a client: `n` VPN-IPv4 routes from `first` on (RD
@@ -239,9 +257,7 @@ fn flow_update(first: u32, n: u32) -> Vec<u8> {
 fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
     use std::net::{IpAddr, Ipv4Addr};
 
-    use reflector_core::engine::{
-        AddPathSend, Engine, EngineConfig, Negotiated, Outcome, PeerConfig,
-    };
+    use reflector_core::engine::{AddPathSend, EngineConfig, Negotiated, PeerConfig};
     use reflector_core::reflect::Role;
     use reflector_core::wire::{AfiSafi, AfiSafiSet};
 
@@ -261,47 +277,26 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
         peers.push(id);
     }
     let mut buf = vec![0u8; 65535];
-    let mut drain = |e: &mut Engine| {
-        for &p in &peers {
-            while e.poll_transmit(p, &mut buf).is_some() {}
-        }
-    };
-    let total = |e: &Engine| {
-        let m = e.memory();
-        m.table_bytes + m.attr_bytes
-    };
     // Warm up the engine's own scratch space and output buffers on other routes.
     for k in 0..20u32 {
-        let o = e.handle_message(peers[0], &vpn_update(50_000 + k * 100, 100, 100));
-        assert!(
-            matches!(o, Outcome::Accepted { announced: 100, .. }),
-            "{o:?}"
-        );
+        accept_100(&mut e, peers[0], &vpn_update(50_000 + k * 100, 100, 100));
     }
     e.flush();
-    drain(&mut e);
-    let (l0, m0) = (held(), total(&e));
+    drain_peers(&mut e, &peers, &mut buf);
+    let (l0, m0) = (held(), rib_bytes(&e));
     // 3,000 routes from each of two clients (the same keys: two paths per route).
     for (c, lp) in [(0usize, 100u32), (1, 200)] {
         for k in 0..30u32 {
-            let o = e.handle_message(peers[c], &vpn_update(k * 100, 100, lp));
-            assert!(
-                matches!(o, Outcome::Accepted { announced: 100, .. }),
-                "{o:?}"
-            );
+            accept_100(&mut e, peers[c], &vpn_update(k * 100, 100, lp));
         }
     }
     // 1,000 flow rules, their keys on the heap.
     for k in 0..10u32 {
-        let o = e.handle_message(peers[0], &flow_update(k * 100, 100));
-        assert!(
-            matches!(o, Outcome::Accepted { announced: 100, .. }),
-            "{o:?}"
-        );
+        accept_100(&mut e, peers[0], &flow_update(k * 100, 100));
     }
     e.flush();
-    drain(&mut e);
-    let (l1, m1) = (held(), total(&e));
+    drain_peers(&mut e, &peers, &mut buf);
+    let (l1, m1) = (held(), rib_bytes(&e));
     let (seen, counted) = ((l1 - l0) as f64, (m1 - m0) as f64);
     assert_eq!(e.keyed_counts(AfiSafi::VPNV4), Some((5_000, 8_000)));
     assert_eq!(
@@ -312,12 +307,69 @@ fn engine_memory_counts_the_keyed_tables_and_what_peers_were_told() {
     // every route stays with client 0's path.
     e.peer_down(peers[1]);
     e.flush();
-    drain(&mut e);
-    let (l2, m2) = (held(), total(&e));
+    drain_peers(&mut e, &peers, &mut buf);
+    let (l2, m2) = (held(), rib_bytes(&e));
     let (freed, uncounted) = ((l1 - l2) as f64, (m1 - m2) as f64);
     assert!(freed > 0.0);
     assert!(
         (uncounted - freed).abs() <= 0.02 * seen,
         "the allocator gave back {freed} bytes, memory() {uncounted}"
+    );
+}
+
+/// `Engine::memory()` against the allocator for unicast: IPv4 and IPv6
+/// routes, each with a path from two clients (path lists of two, on the heap).
+#[test]
+fn engine_memory_counts_the_unicast_tables_of_both_families() {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use reflector_core::engine::{EngineConfig, Negotiated, PeerConfig};
+    use reflector_core::reflect::Role;
+
+    let mut e = Engine::new(EngineConfig::new(65000, Ipv4Addr::new(10, 0, 0, 254)));
+    let mut peers = Vec::new();
+    for n in 1..=3u8 {
+        let cfg = PeerConfig::new(Role::Client, IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)), 65000);
+        let id = e.add_peer(cfg);
+        e.peer_up(id, Negotiated::unicast(Ipv4Addr::new(10, 0, 0, n)));
+        peers.push(id);
+    }
+    let mut buf = vec![0u8; 65535];
+    let v4 = |k: u32, lp: u32| {
+        let nlri: Vec<u8> = (0..100u32)
+            .flat_map(|i| [24, 10, (k % 250) as u8, i as u8])
+            .collect();
+        mp_update(AfiSafi::IPV4_UNICAST, vec![192, 0, 2, 1], nlri, lp, false)
+    };
+    let v6 = |k: u32, lp: u32| {
+        let nlri: Vec<u8> = (0..100u32)
+            .flat_map(|i| [48, 0x20, 0x01, 0x0d, 0xb8, k as u8, i as u8])
+            .collect();
+        let nh = "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap();
+        mp_update(AfiSafi::IPV6_UNICAST, nh.octets().to_vec(), nlri, lp, false)
+    };
+    // Warm up on other routes.
+    for k in 200..220u32 {
+        accept_100(&mut e, peers[0], &v4(k, 100));
+        accept_100(&mut e, peers[0], &v6(k, 100));
+    }
+    e.flush();
+    drain_peers(&mut e, &peers, &mut buf);
+    let (l0, m0) = (held(), rib_bytes(&e));
+    // 3,000 routes of each family from each of two clients: two paths each.
+    for (c, lp) in [(0usize, 100u32), (1, 200)] {
+        for k in 0..30u32 {
+            accept_100(&mut e, peers[c], &v4(k, lp));
+            accept_100(&mut e, peers[c], &v6(k, lp));
+        }
+    }
+    e.flush();
+    drain_peers(&mut e, &peers, &mut buf);
+    let (l1, m1) = (held(), rib_bytes(&e));
+    assert_eq!(e.memory().paths, 2 * 2 * 3_000 + 2 * 2_000);
+    assert_eq!(
+        m1 - m0,
+        (l1 - l0) as usize,
+        "memory() counts what the allocator holds, byte for byte"
     );
 }

@@ -145,6 +145,24 @@ fn mp_family_reads_a_truncated_last_mp_attribute() {
     assert_eq!(mp_family(&m, 14), Some(AfiSafi::IPV6_UNICAST));
 }
 
+/// `mp_family` looks only inside the path attributes: NLRI bytes after them
+/// that happen to read as an MP_REACH_NLRI header are not an attribute.
+#[test]
+fn mp_family_stops_at_the_end_of_the_path_attributes() {
+    use reflector_core::wire::update::mp_family;
+    use reflector_core::wire::AfiSafi;
+    let attrs = [0x40, 1, 1, 0];
+    let mut m = update(&[], &attrs);
+    // NLRI that looks like "0x80 14 3 | AFI 1 SAFI 1".
+    m.extend_from_slice(&[0x80, 14, 3, 0, 1, 1]);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    assert_eq!(mp_family(&m, 14), None);
+    // The same bytes inside the attributes are found.
+    let m = update(&[], &[0x40, 1, 1, 0, 0x80, 14, 3, 0, 1, 1]);
+    assert_eq!(mp_family(&m, 14), Some(AfiSafi::IPV4_UNICAST));
+}
+
 /// RFC 4724 §2: End-of-RIB is an UPDATE with nothing but an empty
 /// MP_UNREACH_NLRI (or nothing at all for IPv4); one that also withdraws
 /// routes is not one.
@@ -209,4 +227,70 @@ fn only_the_ipv6_default_route_is_empty() {
 fn open_message_error_subcodes_by_name() {
     assert_eq!(subcode_name(2, 1), "Unsupported Version Number");
     assert_eq!(subcode_name(2, 2), "Bad Peer AS");
+}
+
+/// A flow specification NLRI's length is one octet below 240 bytes of
+/// components and two from 240 on (RFC 8955 §4.1): `buffer_len` is what
+/// `emit` writes on both sides of the boundary.
+#[test]
+fn rfc8955_4_1_flow_nlri_length_field_is_one_or_two_octets() {
+    use reflector_core::wire::flowspec::FlowNlri;
+    use reflector_core::wire::Afi;
+    for (n, lf) in [
+        (1usize, 1usize),
+        (10, 1),
+        (239, 1),
+        (240, 2),
+        (241, 2),
+        (1000, 2),
+    ] {
+        let components = vec![0x01; n];
+        for path_id in [None, Some(9)] {
+            let f = FlowNlri {
+                path_id,
+                afi: Afi::IPV4,
+                components: &components,
+            };
+            let mut buf = vec![0u8; 1100];
+            let mut w = Writer::new(&mut buf);
+            f.emit(&mut w).unwrap();
+            let written = w.len();
+            let ap = if path_id.is_some() { 4 } else { 0 };
+            assert_eq!(written, ap + lf + n, "{n} bytes of components");
+            assert_eq!(f.buffer_len(), written, "{n} bytes of components");
+        }
+    }
+}
+
+/// The error for a malformed prefix points at that prefix in the message,
+/// not at the start of its field (withdrawn routes, then the classic NLRI).
+#[test]
+fn a_malformed_prefix_error_points_at_the_prefix() {
+    use reflector_core::wire::{Context, UpdatePacket};
+    // Withdrawn routes at offset 21: 192.0.2.0/24 (4 octets), then a /33.
+    let m = update(&[24, 192, 0, 2, 33, 1, 2, 3, 4, 5], &[]);
+    let e = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap_err();
+    assert_eq!(e.offset, 21 + 4);
+    // The classic NLRI after 4 octets of attributes (offset 27): the same.
+    let mut m = update(&[], &[0x40, 1, 1, 0]);
+    m.extend_from_slice(&[24, 192, 0, 2, 33, 1, 2, 3, 4, 5]);
+    let len = m.len() as u16;
+    m[16..18].copy_from_slice(&len.to_be_bytes());
+    let e = UpdatePacket::new_checked(&m[..], &Context::MODERN).unwrap_err();
+    assert_eq!(e.offset, 27 + 4);
+}
+
+/// `Families` counts each AFI/SAFI once.
+#[test]
+fn families_count_each_family_once() {
+    use reflector_core::wire::open::Families;
+    use reflector_core::wire::AfiSafi;
+    let mut f = Families::default();
+    assert_eq!(f.len(), 0);
+    assert!(f.is_empty());
+    f.insert(AfiSafi::IPV4_UNICAST);
+    f.insert(AfiSafi::VPNV4);
+    f.insert(AfiSafi::IPV4_UNICAST);
+    assert_eq!(f.len(), 2);
+    assert_eq!(f.as_slice(), &[AfiSafi::IPV4_UNICAST, AfiSafi::VPNV4]);
 }

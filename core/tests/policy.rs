@@ -601,6 +601,24 @@ fn hooks_accept_reject_and_rewrite_per_route_after_the_policy() {
     );
     assert!(e.policies(b).1.is_some());
     assert!(e.policies(a).0.is_none(), "a lone hook is no policy");
+    // An import policy set after a's hook keeps it too: both hooks still run.
+    let _ = e.set_import_policy(a, Some(Policy::new("all", Verdict::Accept)));
+    accepted(e.handle_message(
+        a,
+        &announce(&["192.0.2.0/24", "198.51.100.0/24"], attrs(&[], &[])),
+    ));
+    let mut w = View::new();
+    apply(&mut w, &drain(&mut e, b, &Context::MODERN));
+    assert_eq!(
+        w.keys().copied().collect::<Vec<_>>(),
+        vec![p("198.51.100.0/24")],
+        "the import hook still rejects 192.0.2.0/24"
+    );
+    assert_eq!(
+        local_pref(&w[&p("198.51.100.0/24")]),
+        Some(7),
+        "the export hook still runs after the export policy"
+    );
 }
 
 // ---------------------------------------------------------------------------

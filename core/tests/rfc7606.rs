@@ -21,7 +21,7 @@ use reflector_core::wire::update_repr::{AsPath, AttributeRepr, AttributeValue, S
 use reflector_core::wire::{AfiSafi, AfiSafiSet, Context, Nlri, Prefix, UpdateRepr};
 
 mod support;
-use support::{announced, drain, engine, mp_reach_v6, p, rid, withdrawn, AS};
+use support::{announced, drain, engine, mp_reach_v6, p, rid, update_of, withdrawn, AS};
 
 fn attrs(path: AsPath, nh: Option<Ipv4Addr>) -> Vec<AttributeRepr> {
     let mut v = vec![
@@ -48,13 +48,7 @@ fn v6_update(prefix: &str) -> Vec<u8> {
     let mut a = attrs(AsPath::default(), None);
     a.push(AttributeRepr::new(AttributeValue::LocalPref(100)));
     a.push(mp_reach_v6(&[p(prefix)]));
-    UpdateRepr {
-        withdrawn: vec![],
-        attributes: a,
-        nlri: vec![],
-    }
-    .to_vec(&Context::MODERN)
-    .unwrap()
+    update_of(a)
 }
 
 /// A hand-written UPDATE: 19-byte header, no withdrawals, then `attrs`, no classic NLRI.
@@ -293,26 +287,36 @@ fn raw_update_with_nlri(attrs: &[u8]) -> Vec<u8> {
     m
 }
 
+/// A good UPDATE for 192.0.2.0/24 (ORIGIN, AS_PATH, NEXT_HOP, LOCAL_PREF, at
+/// offset 23) with the hand-written attributes `extra` after them.
+fn good_with(extra: &[u8]) -> Vec<u8> {
+    let mut v = vec![
+        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
+    ];
+    v.extend_from_slice(extra);
+    raw_update_with_nlri(&v)
+}
+
 /// RFC 7606 §3 (c): a well-known attribute whose Optional or Transitive
 /// bit is wrong is malformed (treat-as-withdraw), even with a good value.
 #[test]
 fn rfc7606_3_c_origin_with_the_optional_bit_is_treat_as_withdraw() {
     let mut e = engine();
     let a = up(&mut e, Role::Client, 1, AS, both());
-    let good = [
-        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
-    ];
-    assert_eq!(
-        accepted(e.handle_message(a, &raw_update_with_nlri(&good))),
-        1
-    );
-    let mut bad = good;
-    bad[0] = 0xc0;
-    match e.handle_message(a, &raw_update_with_nlri(&bad)) {
-        Outcome::TreatAsWithdraw(err) => assert_eq!(err.action, Action::TreatAsWithdraw),
-        o => panic!("{o:?}"),
+    // Optional and Transitive both set; then Optional alone (Transitive clear).
+    for flags in [0xc0, 0x80] {
+        assert_eq!(accepted(e.handle_message(a, &good_with(&[]))), 1);
+        let mut bad = good_with(&[]);
+        bad[23] = flags;
+        match e.handle_message(a, &bad) {
+            Outcome::TreatAsWithdraw(err) => {
+                assert_eq!(err.action, Action::TreatAsWithdraw);
+                assert_eq!(err.attr_type, Some(1));
+            }
+            o => panic!("{flags:#x}: {o:?}"),
+        }
+        assert!(e.best(&p("192.0.2.0/24")).is_none(), "withdrawn");
     }
-    assert!(e.best(&p("192.0.2.0/24")).is_none(), "withdrawn");
 }
 
 /// RFC 6793 §6: an AS4_AGGREGATOR that is not 8 octets is discarded (the
@@ -321,14 +325,10 @@ fn rfc7606_3_c_origin_with_the_optional_bit_is_treat_as_withdraw() {
 fn rfc6793_6_as4_aggregator_of_eight_octets_only() {
     let mut e = engine();
     let a = up(&mut e, Role::Client, 1, AS, both());
-    let base = [
-        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
-    ];
     let with = |n: u8| {
-        let mut v = base.to_vec();
-        v.extend_from_slice(&[0xc0, 18, n]);
+        let mut v = vec![0xc0, 18, n];
         v.extend_from_slice(&[0, 1, 0, 0, 192, 0, 2, 9][..usize::from(n)]);
-        raw_update_with_nlri(&v)
+        good_with(&v)
     };
     assert!(
         matches!(
@@ -351,17 +351,12 @@ fn rfc6793_6_as4_aggregator_of_eight_octets_only() {
 fn rfc7606_communities_flags_and_an_empty_large_community_are_treat_as_withdraw() {
     let mut e = engine();
     let a = up(&mut e, Role::Client, 1, AS, both());
-    let base = [
-        0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 10, 0, 0, 1, 0x40, 5, 4, 0, 0, 0, 100,
-    ];
-    let with = |extra: &[u8]| {
-        let mut v = base.to_vec();
-        v.extend_from_slice(extra);
-        raw_update_with_nlri(&v)
-    };
-    let good = with(&[0xc0, 8, 4, 0xfd, 0xe8, 0, 1]);
+    let good = good_with(&[0xc0, 8, 4, 0xfd, 0xe8, 0, 1]);
     assert_eq!(accepted(e.handle_message(a, &good)), 1);
-    for bad in [with(&[0x40, 8, 4, 0xfd, 0xe8, 0, 1]), with(&[0xc0, 32, 0])] {
+    for bad in [
+        good_with(&[0x40, 8, 4, 0xfd, 0xe8, 0, 1]),
+        good_with(&[0xc0, 32, 0]),
+    ] {
         match e.handle_message(a, &bad) {
             Outcome::TreatAsWithdraw(err) => assert_eq!(err.action, Action::TreatAsWithdraw),
             o => panic!("{o:?}"),
@@ -369,4 +364,77 @@ fn rfc7606_communities_flags_and_an_empty_large_community_are_treat_as_withdraw(
         assert!(e.best(&p("192.0.2.0/24")).is_none());
         assert_eq!(accepted(e.handle_message(a, &good)), 1);
     }
+}
+
+/// ATOMIC_AGGREGATE with the Optional bit set conflicts with its flags
+/// (RFC 7606 §3 (c)); one with the right flags is carried.
+#[test]
+fn rfc7606_3_c_atomic_aggregate_flags() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    assert_eq!(accepted(e.handle_message(a, &good_with(&[0x40, 6, 0]))), 1);
+    // Discarded (as RFC 7606 §7.6 does for its length, and as FRR does for
+    // any malformed ATOMIC_AGGREGATE): the route stands.
+    match e.handle_message(a, &good_with(&[0xc0, 6, 0])) {
+        Outcome::AttributeDiscarded(err) => {
+            assert_eq!((err.code, err.subcode), (3, 4), "Attribute Flags Error");
+            assert_eq!(err.action, Action::AttributeDiscard);
+            assert_eq!(err.attr_type, Some(6));
+        }
+        o => panic!("{o:?}"),
+    }
+    assert!(e.best(&p("192.0.2.0/24")).is_some());
+}
+
+/// RFC 7606 §3 (g): an attribute that appears twice keeps its first
+/// occurrence, whatever its type code (64 and up included).
+#[test]
+fn rfc7606_3_g_a_repeated_attribute_of_type_64_keeps_the_first() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    let b = up(&mut e, Role::Client, 2, AS, both());
+    drain(&mut e, b, &Context::MODERN);
+    assert_eq!(
+        accepted(e.handle_message(a, &good_with(&[0xc0, 64, 1, 7, 0xc0, 64, 1, 8]))),
+        1
+    );
+    let got = drain(&mut e, b, &Context::MODERN);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].attribute(64),
+        Some(&AttributeValue::Unknown {
+            type_code: 64,
+            value: vec![7]
+        }),
+        "the first occurrence, once"
+    );
+    assert_eq!(
+        got[0]
+            .attributes
+            .iter()
+            .filter(|x| x.value.type_code() == 64)
+            .count(),
+        1
+    );
+}
+
+/// An MP_UNREACH_NLRI whose IPv6 prefix length is 129 is malformed: AFI/SAFI
+/// disable for IPv6 (RFC 7606 §5.3, RFC 4760 §7), as for MP_REACH_NLRI.
+#[test]
+fn rfc7606_a_malformed_mp_unreach_disables_its_family() {
+    let mut e = engine();
+    let a = up(&mut e, Role::Client, 1, AS, both());
+    let out = e.handle_message(a, &raw_update(&[0x80, 15, 6, 0, 2, 1, 129, 0x20, 0x01]));
+    let Outcome::FamilyDisabled { family, error } = out else {
+        panic!("expected FamilyDisabled, got {out:?}");
+    };
+    assert_eq!(family, AfiSafi::IPV6_UNICAST);
+    assert_eq!(
+        (error.code, error.subcode),
+        (3, 10),
+        "Invalid Network Field"
+    );
+    assert_eq!(error.action, Action::AfiSafiDisable);
+    assert_eq!(error.attr_type, Some(15));
+    assert!(e.is_up(a));
 }

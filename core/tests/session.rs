@@ -255,6 +255,28 @@ fn hold_time_below_our_minimum_is_2_6() {
     assert_eq!(code_sub(&mut s), (2, 6));
 }
 
+/// A hold time equal to our minimum is acceptable (RFC 4271 §6.2: only one
+/// below it, and 1 or 2, are refused); RFC 4271's own minimum, 3, included.
+#[test]
+fn hold_time_equal_to_our_minimum_is_accepted() {
+    let (_, msgs) = first_open_stream("IBGP_adjacency.cap");
+    let peer = advertised(&msgs[0]);
+    let mut c = cfg_for(&peer);
+    c.min_hold_time = peer.hold_time;
+    let mut s = connected(c);
+    s.handle_bytes(0, &msgs[0]);
+    s.handle_bytes(0, &keepalive());
+    assert_eq!(s.state(), State::Established);
+    // A hold time of 3 against the default minimum of 3.
+    let mut open = msgs[0].clone();
+    open[22..24].copy_from_slice(&3u16.to_be_bytes());
+    let mut s = connected(cfg_for(&peer));
+    s.handle_bytes(0, &open);
+    s.handle_bytes(0, &keepalive());
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(s.negotiated().unwrap().hold_time, 3);
+}
+
 #[test]
 fn rfc4271_6_2_hold_time_one_in_the_open_is_2_6() {
     let (_, msgs) = first_open_stream("IBGP_adjacency.cap");

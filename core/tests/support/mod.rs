@@ -45,6 +45,18 @@ pub fn announce(prefixes: &[&str], attributes: Vec<AttributeRepr>) -> Vec<u8> {
     .unwrap()
 }
 
+/// An UPDATE of `attributes` alone: no withdrawn routes and no classic NLRI
+/// (an MP_REACH_NLRI or MP_UNREACH_NLRI among them carries the routes).
+pub fn update_of(attributes: Vec<AttributeRepr>) -> Vec<u8> {
+    UpdateRepr {
+        withdrawn: vec![],
+        attributes,
+        nlri: vec![],
+    }
+    .to_vec(&Context::MODERN)
+    .unwrap()
+}
+
 /// Every message queued for a peer, as sent.
 pub fn transmit(e: &mut Engine, p: PeerId) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
