@@ -236,3 +236,72 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
         .collect();
     assert_eq!(again, ["10.1.0.0/16"]);
 }
+
+/// The keyed index grows many times over while routes come and go (freed
+/// entries reused, others left free when it grows): after every round each
+/// route ever announced is found exactly when it is held, checked against a
+/// set of the keys held, and the table counts that many.
+#[test]
+fn keyed_index_finds_every_route_across_growth_with_freed_entries() {
+    use std::collections::HashSet;
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    transmit(&mut e, b);
+    // Route n: RD 65000:(n / 200), prefix 10.(n % 200).(n / 7 % 256)/24.
+    let route = |n: u32| {
+        let rd = RouteDistinguisher::as2(65000, n / 200);
+        let prefix = [10, (n % 200) as u8, (n / 7 % 256) as u8];
+        let mut key = rd.0.to_vec();
+        key.push(24);
+        key.extend_from_slice(&prefix);
+        (vpn4(rd, 16 + n % 4, prefix, 24), key)
+    };
+    let mut held: HashSet<Vec<u8>> = HashSet::new();
+    let mut next = 0u32;
+    for round in 0..12u32 {
+        // Announce 600 new routes, 100 to a message.
+        for _ in 0..6 {
+            let mut field = Vec::new();
+            for _ in 0..100 {
+                let (nlri, key) = route(next);
+                field.extend_from_slice(&nlri);
+                assert!(held.insert(key), "route {next} made twice");
+                next += 1;
+            }
+            let msg = reach(AfiSafi::VPNV4, vpn_nh(rid(1)), field, &[RT100]);
+            assert_eq!(accept(&mut e, a, &msg), (100, 0));
+        }
+        // Withdraw one held route in three (a different third each round).
+        let mut gone: Vec<u32> = (0..next)
+            .filter(|n| (n + round) % 3 == 0 && held.contains(&route(*n).1))
+            .collect();
+        gone.truncate(250);
+        for chunk in gone.chunks(50) {
+            let mut field = Vec::new();
+            for &n in chunk {
+                let (nlri, key) = route(n);
+                field.extend_from_slice(&nlri);
+                held.remove(&key);
+            }
+            let msg = unreach(AfiSafi::VPNV4, field);
+            assert_eq!(accept(&mut e, a, &msg), (0, chunk.len() as u32));
+        }
+        // The withdrawals go out: their entries are freed.
+        e.flush();
+        transmit(&mut e, b);
+        for n in 0..next {
+            let (_, key) = route(n);
+            assert_eq!(
+                e.keyed_route(AfiSafi::VPNV4, &key).is_some(),
+                held.contains(&key),
+                "round {round}, route {n}"
+            );
+        }
+        assert_eq!(e.keyed_routes(AfiSafi::VPNV4), Some(held.len()));
+    }
+    assert_eq!(next, 7_200);
+    // 600 − 200 held after the first round, 600 − 250 more after each other.
+    assert_eq!(held.len(), 400 + 11 * 350);
+}

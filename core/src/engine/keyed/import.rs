@@ -47,6 +47,9 @@ impl Engine {
             return (0, 0);
         };
         let mut counts = (0u32, 0u32);
+        if let Some(rib) = self.rib.keyed.0.get(fi) {
+            rib.warm(parsed.iter().map(|p| p.1.as_slice()));
+        }
         for (rid, key, nlri) in parsed {
             match attrs {
                 Some(id) => {

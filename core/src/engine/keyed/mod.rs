@@ -135,6 +135,15 @@ impl KeyedRib {
         self.routes
     }
 
+    /// Read the index groups of `keys` ahead of their lookups one by one, so
+    /// that their cache misses overlap instead of coming one after another.
+    fn warm<'k>(&self, keys: impl Iterator<Item = &'k [u8]>) {
+        for k in keys {
+            let h = self.hasher.hash_one(k);
+            core::hint::black_box(self.index.find(h, |_| false));
+        }
+    }
+
     fn find(&self, key: &[u8]) -> Option<u32> {
         let h = self.hasher.hash_one(key);
         let entries = &self.entries;
@@ -183,20 +192,44 @@ impl KeyedRib {
 
     /// Replace a full index by one twice its size, built by reading the
     /// entries in order (a rehash in place of the index would read them in
-    /// hash order, one cache miss per route).
+    /// hash order, one cache miss per route), and inserting them a chunk at a
+    /// time in the order of their place in the new index, so that it is
+    /// written front to back instead of at random.
     fn grow_index(&mut self) {
         let mut free = self.free.clone();
         free.sort_unstable();
         let mut free = free.into_iter().peekable();
         let (entries, hasher) = (&self.entries, &self.hasher);
         let rehash = |&i: &u32| slot_hash(hasher, entries, i);
-        let mut index = HashTable::with_capacity(self.index.capacity() + 1);
+        // The old index is not read: it goes before the new one is made.
+        let wanted = self.index.capacity() + 1;
+        self.index = HashTable::new();
+        let mut index = HashTable::with_capacity(wanted);
+        // hashbrown holds 7 of every 8 buckets, a power of two: the probe
+        // for hash `h` starts at bucket `h & mask`.
+        let mask = (index.capacity() / 7 * 8)
+            .checked_next_power_of_two()
+            .map_or(u64::MAX, |b| b as u64 - 1);
+        let shift = mask.count_ones().saturating_sub(GROW_PART_BITS);
+        let live = entries.len().saturating_sub(self.free.len());
+        let mut chunk: Vec<(u64, u32)> = Vec::with_capacity(live.min(GROW_CHUNK));
+        let mut sorted: Vec<(u64, u32)> = Vec::with_capacity(live.min(GROW_CHUNK));
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
             if free.next_if_eq(&i).is_some() {
                 continue;
             }
-            index.insert_unique(hasher.hash_one(e.key.as_slice()), i, rehash);
+            chunk.push((hasher.hash_one(e.key.as_slice()), i));
+            if chunk.len() == GROW_CHUNK {
+                sort_by_part(&mut chunk, &mut sorted, mask, shift);
+                for (h, i) in sorted.drain(..) {
+                    index.insert_unique(h, i, rehash);
+                }
+            }
+        }
+        sort_by_part(&mut chunk, &mut sorted, mask, shift);
+        for (h, i) in sorted.drain(..) {
+            index.insert_unique(h, i, rehash);
         }
         self.index = index;
     }
@@ -280,6 +313,43 @@ impl KeyedRib {
         }
         self.free.push(slot);
     }
+}
+
+/// Entries hashed, sorted and inserted at a time when an index grows.
+const GROW_CHUNK: usize = 1 << 14;
+
+/// The bits of the bucket number by which [`sort_by_part`] orders a chunk.
+const GROW_PART_BITS: u32 = 10;
+
+/// Move the `(hash, slot)` pairs of `chunk` into `sorted`, ordered by the
+/// top [`GROW_PART_BITS`] bits of their first bucket `hash & mask` (those
+/// above `shift`): a counting sort, stable within a part.
+fn sort_by_part(chunk: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, mask: u64, shift: u32) {
+    const PARTS: usize = 1 << GROW_PART_BITS;
+    let part = |h: u64| (((h & mask) >> shift) as usize).min(PARTS - 1);
+    let mut start = [0usize; PARTS];
+    for &(h, _) in chunk.iter() {
+        if let Some(c) = start.get_mut(part(h)) {
+            *c += 1;
+        }
+    }
+    let mut at = 0;
+    for c in start.iter_mut() {
+        let n = *c;
+        *c = at;
+        at += n;
+    }
+    sorted.clear();
+    sorted.resize(chunk.len(), (0, 0));
+    for &(h, i) in chunk.iter() {
+        if let Some(c) = start.get_mut(part(h)) {
+            if let Some(d) = sorted.get_mut(*c) {
+                *d = (h, i);
+            }
+            *c += 1;
+        }
+    }
+    chunk.clear();
 }
 
 /// The index hash of the key in slot `i` of `entries` (the empty key's for
