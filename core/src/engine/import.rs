@@ -187,7 +187,7 @@ impl Engine {
             ok
         });
         // A keyed field is parsed once: counted, then imported (empty when malformed).
-        let mut keyed_parsed = keyed_reach.map_or_else(Vec::new, |m| {
+        let keyed_parsed = keyed_reach.map_or_else(Vec::new, |m| {
             super::keyed::parse_field(m.afi_safi, m.nlri_bytes, m.add_path, false)
         });
         let keyed_received = keyed_parsed.len();
@@ -208,8 +208,9 @@ impl Engine {
                 withdrawn += self.withdraw_path(peer, n) as u32;
             }
             if let Some(m) = keyed_reach {
-                let parsed = core::mem::take(&mut keyed_parsed);
-                withdrawn += self.import_keyed_parsed(peer, m.afi_safi, parsed, None).1;
+                withdrawn += self
+                    .import_keyed_parsed(peer, m.afi_safi, keyed_parsed, None)
+                    .1;
             }
             if let Some(e) = soft {
                 return Outcome::TreatAsWithdraw(e);
@@ -301,12 +302,11 @@ impl Engine {
                 reflect::canonicalize(pkt.attributes(), &ictx, false, &mut scratch);
                 let looped = loop_reason(&scratch, allow_own_as);
                 if let (None, Some(pol)) = (looped, import.as_deref()) {
-                    let parsed = core::mem::take(&mut keyed_parsed);
                     let (a, w) = self.import_keyed_with_policy(
                         peer,
                         pol,
                         m,
-                        parsed,
+                        keyed_parsed,
                         &scratch,
                         &mut policy_counts,
                     );
@@ -317,8 +317,7 @@ impl Engine {
                         (None, false) => self.intern_from(peer, &scratch, Some(m.next_hop)),
                         _ => None,
                     };
-                    let parsed = core::mem::take(&mut keyed_parsed);
-                    let (a, w) = self.import_keyed_parsed(peer, m.afi_safi, parsed, id);
+                    let (a, w) = self.import_keyed_parsed(peer, m.afi_safi, keyed_parsed, id);
                     match (id, looped) {
                         (Some(id), _) => {
                             announced += a;

@@ -222,15 +222,11 @@ impl KeyedRib {
             chunk.push((hasher.hash_one(e.key.as_slice()), i));
             if chunk.len() == GROW_CHUNK {
                 sort_by_part(&mut chunk, &mut sorted, mask, shift);
-                for (h, i) in sorted.drain(..) {
-                    index.insert_unique(h, i, rehash);
-                }
+                insert_all(&mut index, &mut sorted, rehash);
             }
         }
         sort_by_part(&mut chunk, &mut sorted, mask, shift);
-        for (h, i) in sorted.drain(..) {
-            index.insert_unique(h, i, rehash);
-        }
+        insert_all(&mut index, &mut sorted, rehash);
         self.index = index;
     }
 
@@ -350,6 +346,17 @@ fn sort_by_part(chunk: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, mask:
         }
     }
     chunk.clear();
+}
+
+/// Insert the `(hash, slot)` pairs of `sorted` into `index` in their order, emptying `sorted`.
+fn insert_all(
+    index: &mut HashTable<u32>,
+    sorted: &mut Vec<(u64, u32)>,
+    rehash: impl Fn(&u32) -> u64,
+) {
+    for (h, i) in sorted.drain(..) {
+        index.insert_unique(h, i, &rehash);
+    }
 }
 
 /// The index hash of the key in slot `i` of `entries` (the empty key's for
