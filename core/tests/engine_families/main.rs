@@ -222,18 +222,27 @@ fn local_pref(u: &UpdateRepr) -> Option<u32> {
     }
 }
 
-/// The prefixes of the VPN-IPv4 routes announced in `g`, sorted.
-fn vpn_prefixes(g: &Got) -> Vec<String> {
-    let mut v: Vec<String> = g
-        .reach
-        .iter()
-        .flat_map(|(_, _, nl, _)| {
-            vpn4_entries(nl, false, false)
+/// The prefixes of the VPN-IPv4 entries of NLRI `fields`, in order (as
+/// [`vpn4_entries`] reads them).
+fn vpn4_prefixes<'a>(
+    fields: impl IntoIterator<Item = &'a [u8]>,
+    add_path: bool,
+    withdraw: bool,
+) -> Vec<String> {
+    fields
+        .into_iter()
+        .flat_map(|nl| {
+            vpn4_entries(nl, add_path, withdraw)
                 .into_iter()
                 .map(|n| n.prefix.to_string())
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+/// The prefixes of the VPN-IPv4 routes announced in `g`, sorted.
+fn vpn_prefixes(g: &Got) -> Vec<String> {
+    let mut v = vpn4_prefixes(g.reach.iter().map(|r| r.2.as_slice()), false, false);
     v.sort();
     v
 }

@@ -205,16 +205,7 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
     assert_eq!(accept(&mut e, a, &unreach(AfiSafi::VPNV4, wd)), (0, 1));
     let g = got(&mut e, c, &ctx);
     assert!(g.reach.is_empty(), "{g:?}");
-    let gone: Vec<String> = g
-        .unreach
-        .iter()
-        .flat_map(|(_, nl)| {
-            vpn4_entries(nl, true, true)
-                .into_iter()
-                .map(|n| n.prefix.to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let gone = vpn4_prefixes(g.unreach.iter().map(|u| u.1.as_slice()), true, true);
     assert_eq!(gone, ["10.2.0.0/16"]);
     // A route refresh (RFC 2918) from it: the route it holds, sent again.
     let mut rr = vec![0xff; 16];
@@ -224,16 +215,7 @@ fn rfc7911_add_path_receiver_loses_exactly_the_withdrawn_keyed_route() {
         Outcome::RouteRefresh(AfiSafi::VPNV4)
     );
     let g = got(&mut e, c, &ctx);
-    let again: Vec<String> = g
-        .reach
-        .iter()
-        .flat_map(|(_, _, nl, _)| {
-            vpn4_entries(nl, true, false)
-                .into_iter()
-                .map(|n| n.prefix.to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let again = vpn4_prefixes(g.reach.iter().map(|r| r.2.as_slice()), true, false);
     assert_eq!(again, ["10.1.0.0/16"]);
 }
 
