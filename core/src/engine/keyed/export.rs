@@ -280,8 +280,8 @@ impl Engine {
                 }
                 let blk = out_block(
                     &t,
-                    kp,
-                    &|| rib.nlri(&e.key, kp),
+                    &kp,
+                    &|| rib.nlri(&e.key, &kp),
                     &self.peers,
                     &self.attrs,
                     &mut cache,
@@ -289,7 +289,7 @@ impl Engine {
                     self.cfg.client_to_client,
                     f,
                 )?;
-                Some((rib.nlri(&e.key, kp).to_vec(), blk))
+                Some((rib.nlri(&e.key, &kp).to_vec(), blk))
             })
             .collect()
     }
@@ -439,10 +439,10 @@ impl Engine {
             if !t.add_path {
                 let (w, b) = (slot as usize / 64, 1u64 << (slot % 64));
                 let had = bits.get(w).is_some_and(|x| x & b != 0);
-                match best.and_then(|kp| block(kp).map(|blk| (kp, blk))) {
+                match best.and_then(|kp| block(&kp).map(|blk| (kp, blk))) {
                     Some((kp, blk)) => {
                         if !had || changed {
-                            batch.announce(blk, rib.nlri(&e.key, kp));
+                            batch.announce(blk, rib.nlri(&e.key, &kp));
                         }
                         if let Some(x) = bits.get_mut(w) {
                             *x |= b;
@@ -463,8 +463,8 @@ impl Engine {
             let mut want: SmallVec<[(u32, Arc<OutBlock>, Nb); 2]> = SmallVec::new();
             if best.is_some() {
                 for kp in e.paths.iter() {
-                    if let Some(blk) = block(kp) {
-                        want.push((kp.path.local_id, blk, rib.nlri(&e.key, kp)));
+                    if let Some(blk) = block(&kp) {
+                        want.push((kp.path.local_id, blk, rib.nlri(&e.key, &kp)));
                     }
                 }
             }

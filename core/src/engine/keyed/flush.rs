@@ -321,7 +321,7 @@ pub(super) fn rank(
             .iter()
             .find(|kp| kp.path.local_id == c.local_id && kp.path.peer == c.peer)
         {
-            ordered.push(kp.clone());
+            ordered.push(kp);
         }
     }
     if ordered.len() == e.paths.len() {

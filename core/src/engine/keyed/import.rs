@@ -162,7 +162,7 @@ impl Engine {
             .iter()
             .position(|kp| kp.path.peer == peer && kp.path.remote_id == rid)
         {
-            let Some(mut kp) = e.paths.as_slice().get(i).cloned() else {
+            let Some(mut kp) = e.paths.get(i) else {
                 self.attrs.release(id);
                 return false;
             };
@@ -172,12 +172,8 @@ impl Engine {
             }
             let old = core::mem::replace(&mut kp.path.attrs, id);
             rib.set_nlri(&mut kp, key, &nlri);
-            if let Some(p) = rib
-                .entries
-                .get_mut(slot as usize)
-                .and_then(|e| e.paths.as_mut_slice().get_mut(i))
-            {
-                *p = kp;
+            if let Some(e) = rib.entries.get_mut(slot as usize) {
+                e.paths.set(i, kp);
             }
             self.attrs.release(old);
             rib.touch(slot);
@@ -294,7 +290,7 @@ impl Engine {
                 if goes {
                     released.push(kp.path.attrs);
                     if matches!(kp.tail.kind(), Kind::Own(_)) {
-                        own.push(kp.clone());
+                        own.push(*kp);
                     }
                 }
                 !goes

@@ -452,7 +452,7 @@ impl Engine {
     }
 
     fn keyed_route_of<'e>(&'e self, rib: &KeyedRib, e: &KEntry) -> KeyedRoute<'e> {
-        let kps: Vec<&KPath> = e.paths.iter().collect();
+        let kps: Vec<KPath> = e.paths.iter().collect();
         let paths: Vec<crate::rib::Path> = kps.iter().map(|kp| kp.path).collect();
         let ranked = self.rank_paths(&paths);
         let explained = self.explain(&ranked);
@@ -481,7 +481,7 @@ impl Engine {
             .iter()
             .filter_map(|e| {
                 let b = e.paths.first()?;
-                Some((rib.nlri(&e.key, b).to_vec(), b.path.peer, e.paths.len()))
+                Some((rib.nlri(&e.key, &b).to_vec(), b.path.peer, e.paths.len()))
             })
             .collect()
     }

@@ -8,7 +8,7 @@ use core::mem::size_of;
 
 use super::wire::withdraw_nlri;
 use super::Nb;
-use crate::rib::Path;
+use crate::rib::{AttrId, Path, PeerId};
 use crate::wire::family::NlriFormat;
 use crate::wire::AfiSafi;
 
@@ -191,7 +191,7 @@ pub(super) fn tail_of(f: AfiSafi, key: &[u8], nlri: &[u8]) -> Option<Kind> {
 }
 
 /// One path of a keyed route.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct KPath {
     pub(super) path: Path,
     /// How its NLRI (as received, without the path identifier) follows from the key.
@@ -267,59 +267,153 @@ pub(super) fn table_heap_bytes(capacity: usize, slot: usize) -> usize {
 }
 
 /// The paths of an entry, best first after a flush: one inline, more boxed.
+///
+/// The inline form holds the common path in 14 bytes, so that the list,
+/// its tag and the thin pointer of the boxed form fit in 16: a path
+/// without an ADD-PATH identifier from a peer whose id fits in 16 bits.
+/// Any other path, alone or not, is kept boxed.
 #[derive(Debug, Clone, Default)]
 pub(super) enum PathList {
     /// No path (an emptied route until its withdrawals went out, or a free slot).
     #[default]
     Empty,
-    /// One path.
-    One(KPath),
-    /// Two or more (boxed: a thin pointer keeps the list at 24 bytes).
+    /// One path whose remote identifier is 0 and whose peer's id is below 2^16.
+    One {
+        /// Its peer.
+        peer: u16,
+        /// Its attribute set.
+        attrs: AttrId,
+        /// Its own identifier.
+        local_id: u32,
+        /// How its NLRI follows from the key.
+        tail: Tail,
+    },
+    /// Any other paths (boxed: a thin pointer keeps the list at 16 bytes).
     #[allow(clippy::box_collection)]
     Many(Box<Vec<KPath>>),
 }
 
+/// The paths of a [`PathList`], by value.
+pub(super) struct Paths<'a> {
+    one: Option<KPath>,
+    many: core::slice::Iter<'a, KPath>,
+}
+
+impl Iterator for Paths<'_> {
+    type Item = KPath;
+
+    fn next(&mut self) -> Option<KPath> {
+        self.one.take().or_else(|| self.many.next().copied())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.one.is_some()) + self.many.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Paths<'_> {}
+
 impl PathList {
-    pub(super) fn as_slice(&self) -> &[KPath] {
+    /// The inline form of `kp`, if it has one.
+    fn inline(kp: KPath) -> Option<PathList> {
+        let peer = u16::try_from(kp.path.peer.0).ok()?;
+        (kp.path.remote_id == 0).then_some(PathList::One {
+            peer,
+            attrs: kp.path.attrs,
+            local_id: kp.path.local_id,
+            tail: kp.tail,
+        })
+    }
+
+    /// A list of the one path `kp`.
+    fn single(kp: KPath) -> PathList {
+        PathList::inline(kp).unwrap_or_else(|| PathList::Many(Box::new(alloc::vec![kp])))
+    }
+
+    /// The path at `i`.
+    pub(super) fn get(&self, i: usize) -> Option<KPath> {
         match self {
-            PathList::Empty => &[],
-            PathList::One(p) => core::slice::from_ref(p),
-            PathList::Many(v) => v,
+            PathList::Empty => None,
+            &PathList::One {
+                peer,
+                attrs,
+                local_id,
+                tail,
+            } => (i == 0).then_some(KPath {
+                path: Path {
+                    attrs,
+                    peer: PeerId(u32::from(peer)),
+                    remote_id: 0,
+                    local_id,
+                },
+                tail,
+            }),
+            PathList::Many(v) => v.get(i).copied(),
         }
     }
 
-    pub(super) fn as_mut_slice(&mut self) -> &mut [KPath] {
+    /// Replace the path at `i` by `kp` (nothing if there is none).
+    pub(super) fn set(&mut self, i: usize, kp: KPath) {
         match self {
-            PathList::Empty => &mut [],
-            PathList::One(p) => core::slice::from_mut(p),
-            PathList::Many(v) => v,
+            PathList::Empty => {}
+            PathList::One { .. } => {
+                if i == 0 {
+                    *self = PathList::single(kp);
+                }
+            }
+            // A lone boxed path may now fit inline.
+            PathList::Many(v) if v.len() == 1 => {
+                if i == 0 {
+                    *self = PathList::single(kp);
+                }
+            }
+            PathList::Many(v) => {
+                if let Some(p) = v.get_mut(i) {
+                    *p = kp;
+                }
+            }
         }
     }
 
-    pub(super) fn iter(&self) -> core::slice::Iter<'_, KPath> {
-        self.as_slice().iter()
+    /// The paths in order, by value.
+    pub(super) fn iter(&self) -> Paths<'_> {
+        match self {
+            PathList::Many(v) => Paths {
+                one: None,
+                many: v.iter(),
+            },
+            other => Paths {
+                one: other.get(0),
+                many: [].iter(),
+            },
+        }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.as_slice().len()
+        match self {
+            PathList::Empty => 0,
+            PathList::One { .. } => 1,
+            PathList::Many(v) => v.len(),
+        }
     }
 
     pub(super) fn is_empty(&self) -> bool {
         matches!(self, PathList::Empty)
     }
 
-    pub(super) fn first(&self) -> Option<&KPath> {
-        self.as_slice().first()
+    pub(super) fn first(&self) -> Option<KPath> {
+        self.get(0)
     }
 
     pub(super) fn push(&mut self, kp: KPath) {
         *self = match core::mem::take(self) {
-            PathList::Empty => PathList::One(kp),
-            PathList::One(p) => PathList::Many(Box::new(alloc::vec![p, kp])),
+            PathList::Empty => PathList::single(kp),
             PathList::Many(mut v) => {
                 v.push(kp);
                 PathList::Many(v)
             }
+            one => PathList::Many(Box::new(one.iter().chain([kp]).collect())),
         };
     }
 
@@ -327,7 +421,7 @@ impl PathList {
     pub(super) fn from_vec(mut v: Vec<KPath>) -> Self {
         match v.len() {
             0 => PathList::Empty,
-            1 => v.pop().map_or(PathList::Empty, PathList::One),
+            1 => v.pop().map_or(PathList::Empty, PathList::single),
             _ => PathList::Many(Box::new(v)),
         }
     }
@@ -336,36 +430,31 @@ impl PathList {
     pub(super) fn retain(&mut self, keep: impl FnMut(&KPath) -> bool) {
         let mut keep = keep;
         match self {
-            PathList::Empty => return,
-            PathList::One(p) => {
-                if !keep(p) {
+            PathList::Empty => {}
+            PathList::One { .. } => {
+                if self.first().is_some_and(|kp| !keep(&kp)) {
                     *self = PathList::Empty;
                 }
-                return;
             }
-            PathList::Many(_) => {}
+            PathList::Many(v) => {
+                let before = v.len();
+                v.retain(|kp| keep(kp));
+                if v.len() != before {
+                    *self = PathList::from_vec(core::mem::take(&mut **v));
+                }
+            }
         }
-        let mut v: Vec<KPath> = match core::mem::take(self) {
-            PathList::Many(v) => *v,
-            other => other.as_slice().to_vec(),
-        };
-        v.retain(keep);
-        *self = PathList::from_vec(v);
     }
 
     /// Remove and return the path at `i`.
     pub(super) fn remove(&mut self, i: usize) -> Option<KPath> {
-        let mut out = None;
+        let out = self.get(i)?;
         let mut n = 0;
-        self.retain(|kp| {
-            let goes = n == i;
+        self.retain(|_| {
             n += 1;
-            if goes {
-                out = Some(kp.clone());
-            }
-            !goes
+            n - 1 != i
         });
-        out
+        Some(out)
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
@@ -389,8 +478,99 @@ mod tests {
     fn entry_parts_stay_small() {
         assert_eq!(size_of::<KeyBuf>(), 16);
         assert_eq!(size_of::<KPath>(), 20);
-        assert_eq!(size_of::<PathList>(), 24);
-        assert_eq!(size_of::<super::super::KEntry>(), 48);
+        assert_eq!(size_of::<PathList>(), 16);
+        assert_eq!(size_of::<super::super::KEntry>(), 40);
+    }
+
+    fn kp(peer: u32, remote_id: u32, local_id: u32, attrs: u32, tail: u32) -> KPath {
+        KPath {
+            path: Path {
+                attrs: AttrId(attrs),
+                peer: PeerId(peer),
+                remote_id,
+                local_id,
+            },
+            tail: Tail(tail),
+        }
+    }
+
+    fn fields(p: &KPath) -> (u32, u32, u32, u32, u32) {
+        let x = p.path;
+        (x.peer.0, x.remote_id, x.local_id, x.attrs.0, p.tail.0)
+    }
+
+    /// An edit of a path list.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(u32, u32, u32, u32, u32),
+        Set(usize, u32, u32, u32, u32, u32),
+        Remove(usize),
+        /// Drop the paths of this peer.
+        Retain(u32),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        // Peers on either side of 2^16, with and without an ADD-PATH identifier.
+        let peer = prop_oneof![
+            Just(1u32),
+            Just(65_535),
+            Just(65_536),
+            Just(PeerId::LOCAL.0)
+        ];
+        let rid = prop_oneof![Just(0u32), Just(7), any::<u32>()];
+        let path = (peer, rid, any::<u32>(), any::<u32>(), any::<u32>());
+        prop_oneof![
+            3 => path.clone().prop_map(|(a, b, c, d, e)| Op::Push(a, b, c, d, e)),
+            1 => (0usize..4, path).prop_map(|(i, (a, b, c, d, e))| Op::Set(i, a, b, c, d, e)),
+            1 => (0usize..4).prop_map(Op::Remove),
+            1 => prop_oneof![Just(1u32), Just(65_536)].prop_map(Op::Retain),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A path list holds what a plain vector of the same edits holds, in
+        /// its order, and keeps a lone path inline whenever it can.
+        #[test]
+        fn path_lists_hold_what_a_vector_holds(ops in proptest::collection::vec(op(), 0..24)) {
+            let mut list = PathList::default();
+            let mut model: Vec<KPath> = Vec::new();
+            for o in ops {
+                match o {
+                    Op::Push(a, b, c, d, e) => {
+                        list.push(kp(a, b, c, d, e));
+                        model.push(kp(a, b, c, d, e));
+                    }
+                    Op::Set(i, a, b, c, d, e) => {
+                        list.set(i, kp(a, b, c, d, e));
+                        if let Some(p) = model.get_mut(i) {
+                            *p = kp(a, b, c, d, e);
+                        }
+                    }
+                    Op::Remove(i) => {
+                        let got = list.remove(i);
+                        let want = (i < model.len()).then(|| model.remove(i));
+                        proptest::prop_assert_eq!(got.as_ref().map(fields), want.as_ref().map(fields));
+                    }
+                    Op::Retain(peer) => {
+                        list.retain(|p| p.path.peer.0 != peer);
+                        model.retain(|p| p.path.peer.0 != peer);
+                    }
+                }
+                let got: Vec<_> = list.iter().map(|p| fields(&p)).collect();
+                let want: Vec<_> = model.iter().map(fields).collect();
+                proptest::prop_assert_eq!(&got, &want);
+                proptest::prop_assert_eq!(list.len(), model.len());
+                proptest::prop_assert_eq!(list.iter().len(), model.len());
+                proptest::prop_assert_eq!(list.is_empty(), model.is_empty());
+                proptest::prop_assert_eq!(list.first().map(|p| fields(&p)), model.first().map(fields));
+                let inline = matches!(list, PathList::One { .. });
+                let fits = model.len() == 1
+                    && model.iter().all(|p| p.path.remote_id == 0 && p.path.peer.0 < 65_536);
+                proptest::prop_assert_eq!(inline, fits);
+                proptest::prop_assert_eq!(list.heap_bytes() == 0, model.len() < 2 && (model.is_empty() || fits));
+            }
+        }
     }
 
     #[test]
