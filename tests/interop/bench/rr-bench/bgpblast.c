@@ -172,15 +172,32 @@ typedef struct {
 } sess;
 
 static long g_target;
+/* Keys of one NLRI field are gathered and applied in batches: the set's slots for a whole batch
+   are prefetched first, so that their cache misses overlap instead of coming one after another
+   (with 1M routes per client the set is 16 MB, and one miss per route made the sink, not the RR,
+   the limit of the VPN runs). Same keys, same set, same counts. */
+enum { KB = 256 };
+typedef struct { uint64_t k[KB]; int n; } kbatch;
+static void kb_flush(sess *s, kbatch *b, int add) {
+    size_t m = s->set.cap - 1;
+    for (int i = 0; i < b->n; i++) __builtin_prefetch(&s->set.t[mix(b->k[i]) & m], 1);
+    for (int i = 0; i < b->n; i++) { if (add) hs_add(&s->set, b->k[i]); else hs_del(&s->set, b->k[i]); }
+    b->n = 0;
+}
+static inline void kb_put(sess *s, kbatch *b, uint64_t k, int add) {
+    b->k[b->n++] = k;
+    if (b->n == KB) kb_flush(s, b, add);
+}
 static int parse_nlri(sess *s, int afi, const uint8_t *p, int len, int add) {
     int i = 0;
+    kbatch b; b.n = 0;
     while (i < len) {
         int plen = p[i], nb = (plen + 7) / 8;
-        if (i + 1 + nb > len) return -1;
-        uint64_t k = pfx_key(afi, plen, p + i + 1, nb);
-        if (add) hs_add(&s->set, k); else hs_del(&s->set, k);
+        if (i + 1 + nb > len) { kb_flush(s, &b, add); return -1; }
+        kb_put(s, &b, pfx_key(afi, plen, p + i + 1, nb), add);
         i += 1 + nb;
     }
+    kb_flush(s, &b, add);
     return 0;
 }
 /* VPN-IPv4 NLRI (RFC 4364/8277): length in bits, label(s), RD, prefix. Key = hash(RD, prefix length, prefix). */
@@ -195,9 +212,10 @@ static uint64_t bytes_key(const uint8_t *b, int n, uint64_t salt) {
 }
 static int parse_vpn(sess *s, const uint8_t *p, int len, int add) {
     int i = 0;
+    kbatch b; b.n = 0;
     while (i < len) {
         int bits = p[i], nb = (bits + 7) / 8;
-        if (i + 1 + nb > len) return -1;
+        if (i + 1 + nb > len) { kb_flush(s, &b, add); return -1; }
         const uint8_t *q = p + i + 1;
         int lb = 0;                      /* label stack: up to the bottom-of-stack bit (or a withdraw label) */
         while (lb + 3 <= nb) {
@@ -206,27 +224,28 @@ static int parse_vpn(sess *s, const uint8_t *p, int len, int add) {
             if (bos || raw == 0x800000 || raw == 0) break;
         }
         int plen = bits - 8 * lb - 64;
-        if (plen < 0 || plen > 32 || lb + 8 > nb) return -1;
+        if (plen < 0 || plen > 32 || lb + 8 > nb) { kb_flush(s, &b, add); return -1; }
         uint8_t k[13]; memset(k, 0, sizeof k);
         memcpy(k, q + lb, 8); k[8] = (uint8_t)plen; memcpy(k + 9, q + lb + 8, (size_t)(nb - lb - 8));
-        uint64_t key = bytes_key(k, 13, 128);
-        if (add) hs_add(&s->set, key); else hs_del(&s->set, key);
+        kb_put(s, &b, bytes_key(k, 13, 128), add);
         i += 1 + nb;
     }
+    kb_flush(s, &b, add);
     return 0;
 }
 /* EVPN NLRI (RFC 7432): type, length, value. Type 2 key (§7.2): RD, Ethernet tag, MAC length, MAC,
    IP length, IP (ESI and labels excluded). Other route types: the whole value. */
 static int parse_evpn(sess *s, const uint8_t *p, int len, int add) {
     int i = 0;
+    kbatch b; b.n = 0;
     while (i + 2 <= len) {
         int ty = p[i], l = p[i + 1];
-        if (i + 2 + l > len) return -1;
+        if (i + 2 + l > len) { kb_flush(s, &b, add); return -1; }
         const uint8_t *v = p + i + 2;
         uint8_t k[64]; int kl = 0;
         if (ty == 2 && l >= 33) {
             int iplen = v[30], ipb = iplen / 8;
-            if (31 + ipb > l) return -1;
+            if (31 + ipb > l) { kb_flush(s, &b, add); return -1; }
             memcpy(k, v, 8); kl = 8;                    /* RD */
             memcpy(k + kl, v + 18, 4); kl += 4;         /* Ethernet tag (skip ESI) */
             memcpy(k + kl, v + 22, 7); kl += 7;         /* MAC length + MAC */
@@ -235,10 +254,10 @@ static int parse_evpn(sess *s, const uint8_t *p, int len, int add) {
         } else {
             kl = l < 62 ? l : 62; memcpy(k + 1, v, (size_t)kl); k[0] = (uint8_t)ty; kl++;
         }
-        uint64_t key = bytes_key(k, kl, 70 + (uint64_t)ty);
-        if (add) hs_add(&s->set, key); else hs_del(&s->set, key);
+        kb_put(s, &b, bytes_key(k, kl, 70 + (uint64_t)ty), add);
         i += 2 + l;
     }
+    kb_flush(s, &b, add);
     return 0;
 }
 static int parse_family(sess *s, int afi, int safi, const uint8_t *p, int len, int add) {
