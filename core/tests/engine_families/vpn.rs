@@ -289,3 +289,89 @@ fn vpnv4_to_ebgp_classes_share_an_encoding_per_local_as() {
         }
     }
 }
+
+/// Two clients send VPN routes with byte-identical attributes, flushed
+/// together: the set is one, but each route is reflected with the
+/// ORIGINATOR_ID of the client it came from (RFC 4456 §8).
+#[test]
+fn rfc4456_one_set_from_two_clients_keeps_each_routes_originator() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let b = client_with(&mut e, 2, neg, false);
+    let c = client_with(&mut e, 3, neg, false);
+    let nh = vpn_nh(rid(9));
+    let from_a = vpn4(RouteDistinguisher::as2(65000, 1), 101, [10, 1, 0], 24);
+    let from_b = vpn4(RouteDistinguisher::as2(65000, 2), 102, [10, 2, 0], 24);
+    accept(
+        &mut e,
+        a,
+        &reach(AfiSafi::VPNV4, nh.clone(), from_a.clone(), &[RT100]),
+    );
+    accept(
+        &mut e,
+        b,
+        &reach(AfiSafi::VPNV4, nh, from_b.clone(), &[RT100]),
+    );
+    let g = got(&mut e, c, &Context::MODERN);
+    let mut by_route: Vec<(String, Option<Ipv4Addr>)> = Vec::new();
+    for (_, _, nl, repr) in &g.reach {
+        let originator = match attr(repr, type_code::ORIGINATOR_ID) {
+            Some(AttributeValue::OriginatorId(o)) => Some(o),
+            _ => None,
+        };
+        for n in vpn4_entries(nl, false, false) {
+            by_route.push((format!("{:?} {}", n.rd.unwrap(), n.prefix), originator));
+        }
+    }
+    by_route.sort();
+    let mut want = vec![
+        (
+            format!("{:?} 10.1.0.0/24", RouteDistinguisher::as2(65000, 1)),
+            Some(rid(1)),
+        ),
+        (
+            format!("{:?} 10.2.0.0/24", RouteDistinguisher::as2(65000, 2)),
+            Some(rid(2)),
+        ),
+    ];
+    want.sort();
+    assert_eq!(by_route, want);
+}
+
+/// In one flush, a new route with set S1 comes just before a route that
+/// changed from S1 to S2: the second is still sent again, with S2.
+#[test]
+fn a_route_changed_to_another_set_is_sent_after_a_route_of_its_old_set() {
+    let mut e = engine();
+    let neg = families(&[AfiSafi::VPNV4]);
+    let a = client_with(&mut e, 1, neg, false);
+    let c = client_with(&mut e, 3, neg, false);
+    let nh = vpn_nh(rid(1));
+    let rd = RouteDistinguisher::as2(65000, 1);
+    let (r1, r2) = (vpn4(rd, 101, [10, 1, 0], 24), vpn4(rd, 102, [10, 2, 0], 24));
+    accept(
+        &mut e,
+        a,
+        &reach_lp(AfiSafi::VPNV4, nh.clone(), r2.clone(), &[RT100], 100),
+    );
+    assert_eq!(
+        routes_lp(&got(&mut e, c, &Context::MODERN)),
+        [("vpn 10.2.0.0/24".to_string(), Some(100))]
+    );
+    accept(
+        &mut e,
+        a,
+        &reach_lp(AfiSafi::VPNV4, nh.clone(), r1, &[RT100], 100),
+    );
+    accept(&mut e, a, &reach_lp(AfiSafi::VPNV4, nh, r2, &[RT100], 200));
+    let mut routes = routes_lp(&got(&mut e, c, &Context::MODERN));
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("vpn 10.1.0.0/24".to_string(), Some(100)),
+            ("vpn 10.2.0.0/24".to_string(), Some(200))
+        ]
+    );
+}

@@ -70,6 +70,8 @@ pub(super) struct KTarget {
     /// Blocks rewritten under the export policy, by set, class and the
     /// statements that held (for this peer and family only).
     memo: RefCell<HashMap<(AttrId, ExportClass, u64), Arc<OutBlock>>>,
+    /// The last block taken from the shared cache, with its set and class.
+    last: RefCell<Option<(AttrId, ExportClass, Arc<OutBlock>)>>,
 }
 
 /// Where a keyed route's rewritten block is kept.
@@ -205,12 +207,19 @@ pub(super) fn out_block(
         Some(_) => Kept::Nowhere,
     };
     let cached = match kept {
-        Kept::Shared => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
+        Kept::Shared => match &*t.last.borrow() {
+            // Routes come in runs of one set: the last block is tried first.
+            Some((a, c, blk)) if *a == p.attrs && *c == class => Some(blk.clone()),
+            _ => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
+        },
         Kept::Memo(tr) => t.memo.borrow().get(&(p.attrs, class, tr)).cloned(),
         Kept::Nowhere => None,
     };
-    if cached.is_some() {
-        return cached;
+    if let Some(blk) = cached {
+        if matches!(kept, Kept::Shared) {
+            *t.last.borrow_mut() = Some((p.attrs, class, blk.clone()));
+        }
+        return Some(blk);
     }
     let mut blk = reflect::rewrite(block, None, &class, me);
     blk.mp_next_hop = mp_nh.map(alloc::boxed::Box::from);
@@ -222,6 +231,7 @@ pub(super) fn out_block(
     match kept {
         Kept::Shared => {
             cache.insert((p.attrs, class, KEYED_TAG), blk.clone());
+            *t.last.borrow_mut() = Some((p.attrs, class, blk.clone()));
         }
         Kept::Memo(tr) => {
             t.memo
@@ -350,6 +360,7 @@ impl Engine {
             session: crate::engine::policy::session_of(self.cfg.local_as, &tp.cfg),
             rejected: Cell::new(0),
             memo: RefCell::default(),
+            last: RefCell::default(),
         })
     }
 
@@ -580,8 +591,15 @@ impl Engine {
         let mut near: HashSet<PeerId> = HashSet::new();
         let mut near_rids: HashSet<u32> = HashSet::new();
         if let Some(rib) = self.rib.keyed.0.get(fi) {
+            // Routes come in runs of one peer and set: each run is looked at once.
+            let mut last = None;
             for &(slot, _) in slots {
                 if let Some(kp) = rib.entries.get(slot as usize).and_then(|e| e.paths.first()) {
+                    if last.replace((kp.path.peer, kp.path.attrs))
+                        == Some((kp.path.peer, kp.path.attrs))
+                    {
+                        continue;
+                    }
                     near.insert(kp.path.peer);
                     if let Some(o) = self
                         .attrs

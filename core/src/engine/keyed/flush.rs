@@ -14,7 +14,7 @@ use crate::engine::pause::Pending;
 use crate::engine::peer::PeerState;
 use crate::engine::{Engine, Event};
 use crate::reflect::{self, Role};
-use crate::rib::{Interner, PeerId};
+use crate::rib::{AttrId, Interner, PeerId};
 use crate::wire::AfiSafi;
 
 impl Engine {
@@ -43,6 +43,7 @@ impl Engine {
         let dirty_slots = core::mem::take(&mut rib.dirty);
         let mut dirty: Vec<(u32, bool)> = Vec::with_capacity(dirty_slots.len());
         let mut events: Vec<Event> = Vec::new();
+        let mut set_hash = None;
         for slot in dirty_slots {
             let hasher = &self.rib.keyed.1;
             let Some(rib) = self.rib.keyed.0.get_mut(fi) else {
@@ -59,7 +60,14 @@ impl Engine {
                 &self.cfg,
                 self.resolver.as_ref(),
             );
-            let fp = best_fingerprint(hasher, rib, slot, &self.attrs, self.resolver.as_ref());
+            let fp = best_fingerprint(
+                hasher,
+                rib,
+                slot,
+                &self.attrs,
+                self.resolver.as_ref(),
+                &mut set_hash,
+            );
             if let Some(e) = rib.entries.get_mut(slot as usize) {
                 let changed = fp & !1 != e.sent_fp();
                 dirty.push((slot, changed));
@@ -259,12 +267,17 @@ impl Engine {
 
 /// The fingerprint of an entry's best path as export sees it (0: none):
 /// its attribute set's bytes, its NLRI and where it came from.
+///
+/// `set_hash` is the hash of the bytes of the last set seen, with its id:
+/// routes come in runs of one set, whose bytes are hashed once per run. It
+/// is valid while no set is freed (within one flush).
 pub(super) fn best_fingerprint(
     h: &DefaultHashBuilder,
     rib: &KeyedRib,
     slot: u32,
     attrs: &Interner<()>,
     resolver: Option<&crate::engine::Resolver>,
+    set_hash: &mut Option<(AttrId, u64)>,
 ) -> u64 {
     let Some(e) = rib.entries.get(slot as usize) else {
         return 0;
@@ -283,13 +296,15 @@ pub(super) fn best_fingerprint(
         Kind::Label(l) => (1, l, &[][..]),
         Kind::Own(i) => (2, [0; 3], rib.own.get(i)),
     };
-    let fp = h.hash_one((
-        set.map(|s| s.block()),
-        set.and_then(|s| s.mp_next_hop()),
-        nlri,
-        kp.path.peer.0,
-        kp.path.local_id,
-    ));
+    let bytes = match *set_hash {
+        Some((id, b)) if id == kp.path.attrs => b,
+        _ => {
+            let b = h.hash_one((set.map(|s| s.block()), set.and_then(|s| s.mp_next_hop())));
+            *set_hash = Some((kp.path.attrs, b));
+            b
+        }
+    };
+    let fp = h.hash_one((bytes, nlri, kp.path.peer.0, kp.path.local_id));
     // Bit 0 is the entry's dirty flag: keep the fingerprint nonzero above it.
     (fp & !1).max(2)
 }
