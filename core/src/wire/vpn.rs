@@ -313,6 +313,8 @@ pub struct LabeledIter<'a> {
     vpn: bool,
     add_path: bool,
     withdraw: bool,
+    /// An entry did not decode (only an unchecked iterator meets one).
+    failed: bool,
 }
 
 impl<'a> LabeledIter<'a> {
@@ -331,18 +333,37 @@ impl<'a> LabeledIter<'a> {
         base: usize,
         action: Action,
     ) -> Result<Self> {
-        let it = LabeledIter {
+        let it = LabeledIter::unchecked(field, afi, vpn, add_path, withdraw);
+        super::check_entries(field.len(), base, action, |pos| {
+            it.decode_at(pos).map(|(_, next)| next)
+        })?;
+        Ok(it)
+    }
+
+    /// An iterator over `field` that checks each entry as it reads it: the
+    /// first entry that does not decode ends it, and
+    /// [`LabeledIter::ended_early`] then says so.
+    pub(crate) const fn unchecked(
+        field: &'a [u8],
+        afi: Afi,
+        vpn: bool,
+        add_path: bool,
+        withdraw: bool,
+    ) -> Self {
+        LabeledIter {
             buf: field,
             pos: 0,
             afi,
             vpn,
             add_path,
             withdraw,
-        };
-        super::check_entries(field.len(), base, action, |pos| {
-            it.decode_at(pos).map(|(_, next)| next)
-        })?;
-        Ok(it)
+            failed: false,
+        }
+    }
+
+    /// Whether the iteration ended at an entry that did not decode.
+    pub(crate) const fn ended_early(&self) -> bool {
+        self.failed
     }
 
     /// The raw field bytes.
@@ -383,8 +404,14 @@ impl<'a> LabeledIter<'a> {
         let plen = u8::try_from(plen).ok()?;
         let prefix = match self.afi {
             Afi::IPV4 => {
-                let mut a = [0u8; 4];
-                a.get_mut(..pbytes.len())?.copy_from_slice(pbytes);
+                // Byte by byte: a copy of 0 to 4 bytes would be a call to memcpy.
+                if pbytes.len() > 4 {
+                    return None;
+                }
+                let a = pbytes
+                    .iter()
+                    .zip([24u32, 16, 8, 0])
+                    .fold(0u32, |a, (b, s)| a | u32::from(*b) << s);
                 Prefix::V4(Ipv4Prefix::new(Ipv4Addr::from(a), plen)?)
             }
             Afi::IPV6 => {
@@ -421,6 +448,7 @@ impl<'a> Iterator for LabeledIter<'a> {
             }
             None => {
                 self.pos = self.buf.len();
+                self.failed = true;
                 None
             }
         }

@@ -48,20 +48,24 @@ pub(in crate::engine) fn parse_field(
         }
         Some(fmt @ (NlriFormat::Labeled | NlriFormat::Vpn)) => {
             let vpn = fmt == NlriFormat::Vpn;
-            if let Ok(it) = LabeledIter::new_checked(field, afi, vpn, add_path, withdraw, 0, act) {
-                for n in it {
-                    let plen = usize::from(n.prefix.len()).div_ceil(8);
-                    let key = emit(9 + plen, &|w| {
-                        if let Some(rd) = n.rd {
-                            w.put(&rd.0)?;
-                        }
-                        n.prefix.emit(w)
-                    });
-                    let nlri = emit(n.buffer_len(), &|w| {
-                        emit_labeled(w, None, n.labels.as_bytes(), n.rd, &n.prefix)
-                    });
-                    out.push((n.path_id.unwrap_or(0), key, nlri));
-                }
+            // One pass: an entry that does not decode drops the whole field,
+            // as a check of it first would.
+            let mut it = LabeledIter::unchecked(field, afi, vpn, add_path, withdraw);
+            for n in it.by_ref() {
+                let plen = usize::from(n.prefix.len()).div_ceil(8);
+                let key = emit(9 + plen, &|w| {
+                    if let Some(rd) = n.rd {
+                        w.put(&rd.0)?;
+                    }
+                    n.prefix.emit(w)
+                });
+                let nlri = emit(n.buffer_len(), &|w| {
+                    emit_labeled(w, None, n.labels.as_bytes(), n.rd, &n.prefix)
+                });
+                out.push((n.path_id.unwrap_or(0), key, nlri));
+            }
+            if it.ended_early() {
+                out.clear();
             }
         }
         Some(NlriFormat::Evpn) => {
@@ -275,5 +279,42 @@ mod tests {
             assert_eq!(&again[0].1, key, "{f:?}");
             assert!(!n.is_empty());
         }
+    }
+
+    /// A labeled or VPN field is taken whole or not at all: entries before
+    /// one that does not decode are dropped with it, as a check of the field
+    /// first drops them; each prefix length and label stack is read as sent.
+    #[test]
+    fn labeled_fields_parse_whole_or_not_at_all() {
+        // 65000:1 10.1.0.0/16 label 100, then 65000:2 192.0.2.128/25 label 7.
+        let good: [&[u8]; 2] = [
+            &[104, 0, 6, 0x41, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 1],
+            &[
+                113, 0, 0, 0x71, 0, 0, 0xfd, 0xe8, 0, 0, 0, 2, 192, 0, 2, 128,
+            ],
+        ];
+        let field = good.concat();
+        let parsed = parse_field(AfiSafi::VPNV4, &field, false, false);
+        let keys: Vec<&[u8]> = parsed.iter().map(|p| p.1.as_slice()).collect();
+        assert_eq!(
+            keys,
+            [
+                &[0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 16, 10, 1][..],
+                &[0, 0, 0xfd, 0xe8, 0, 0, 0, 2, 25, 192, 0, 2, 128][..]
+            ]
+        );
+        assert_eq!(parsed[1].2.as_slice(), good[1]);
+        for cut in 1..good[1].len() {
+            let broken = &field[..good[0].len() + cut];
+            assert!(
+                parse_field(AfiSafi::VPNV4, broken, false, false).is_empty(),
+                "{cut}"
+            );
+        }
+        // A prefix longer than 32 bits after the RD and label.
+        let mut long = good[0].to_vec();
+        long[0] = 24 + 64 + 33;
+        long.extend_from_slice(&[0, 0, 0]);
+        assert!(parse_field(AfiSafi::VPNV4, &[good[0], &long].concat(), false, false).is_empty());
     }
 }
