@@ -404,14 +404,15 @@ impl<'a> LabeledIter<'a> {
         let plen = u8::try_from(plen).ok()?;
         let prefix = match self.afi {
             Afi::IPV4 => {
-                // Byte by byte: a copy of 0 to 4 bytes would be a call to memcpy.
-                if pbytes.len() > 4 {
-                    return None;
-                }
-                let a = pbytes
-                    .iter()
-                    .zip([24u32, 16, 8, 0])
-                    .fold(0u32, |a, (b, s)| a | u32::from(*b) << s);
+                // By length: a copy of 0 to 4 bytes would be a call to memcpy.
+                let a = match *pbytes {
+                    [] => [0; 4],
+                    [a] => [a, 0, 0, 0],
+                    [a, b] => [a, b, 0, 0],
+                    [a, b, c] => [a, b, c, 0],
+                    [a, b, c, d] => [a, b, c, d],
+                    _ => return None,
+                };
                 Prefix::V4(Ipv4Prefix::new(Ipv4Addr::from(a), plen)?)
             }
             Afi::IPV6 => {
