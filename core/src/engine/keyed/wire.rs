@@ -12,8 +12,8 @@ use crate::wire::evpn::EvpnIter;
 use crate::wire::family::NlriFormat;
 use crate::wire::flowspec::FlowIter;
 use crate::wire::rtc::{RtcIter, RtcNlri};
-use crate::wire::vpn::{emit_labeled, LabeledIter};
-use crate::wire::{AfiSafi, NlriIter, Writer};
+use crate::wire::vpn::LabeledIter;
+use crate::wire::{AfiSafi, NlriIter, Prefix, Writer};
 
 /// One NLRI of a keyed family: path identifier, key, NLRI bytes.
 pub(in crate::engine) type Parsed = (u32, Nb, Nb);
@@ -52,16 +52,35 @@ pub(in crate::engine) fn parse_field(
             // as a check of it first would.
             let mut it = LabeledIter::unchecked(field, afi, vpn, add_path, withdraw);
             for n in it.by_ref() {
-                let plen = usize::from(n.prefix.len()).div_ceil(8);
-                let key = emit(9 + plen, &|w| {
-                    if let Some(rd) = n.rd {
-                        w.put(&rd.0)?;
+                // The key: RD, prefix length and bytes; the NLRI: its length,
+                // the labels, RD and prefix bytes (as `emit_labeled` writes
+                // them, host bits cleared).
+                let octets = match n.prefix {
+                    Prefix::V4(p) => {
+                        let [a, b, c, d] = p.addr().octets();
+                        [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
                     }
-                    n.prefix.emit(w)
-                });
-                let nlri = emit(n.buffer_len(), &|w| {
-                    emit_labeled(w, None, n.labels.as_bytes(), n.rd, &n.prefix)
-                });
+                    Prefix::V6(p) => p.addr().octets(),
+                };
+                let pb = octets
+                    .get(..usize::from(n.prefix.len()).div_ceil(8))
+                    .unwrap_or(&[]);
+                let rd: &[u8] = n.rd.as_ref().map_or(&[], |r| &r.0);
+                let labels = n.labels.as_bytes();
+                let Ok(len) =
+                    u8::try_from((labels.len() + rd.len()) * 8 + usize::from(n.prefix.len()))
+                else {
+                    continue;
+                };
+                let mut key = Nb::new();
+                key.extend_from_slice(rd);
+                key.push(n.prefix.len());
+                key.extend_from_slice(pb);
+                let mut nlri = Nb::new();
+                nlri.push(len);
+                nlri.extend_from_slice(labels);
+                nlri.extend_from_slice(rd);
+                nlri.extend_from_slice(pb);
                 out.push((n.path_id.unwrap_or(0), key, nlri));
             }
             if it.ended_early() {
