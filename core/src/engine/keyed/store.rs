@@ -124,10 +124,10 @@ pub(super) fn compose(f: AfiSafi, key: &[u8], tail: Kind) -> Option<Nb> {
             match fmt {
                 Some(NlriFormat::Labeled | NlriFormat::Vpn) => {
                     let (first, rd, prefix) = labeled_parts(fmt, key)?;
+                    // Byte by byte: these copies are too short for a call to memcpy.
                     b.push(first);
-                    b.extend_from_slice(&l);
-                    b.extend_from_slice(rd);
-                    b.extend_from_slice(prefix);
+                    b.extend(l);
+                    b.extend(rd.iter().chain(prefix).copied());
                 }
                 Some(NlriFormat::Evpn) => {
                     // The key's fields, the others zero but the last three bytes.

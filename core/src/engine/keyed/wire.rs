@@ -72,15 +72,14 @@ pub(in crate::engine) fn parse_field(
                 else {
                     continue;
                 };
+                // Byte by byte: these copies are too short for a call to memcpy.
                 let mut key = Nb::new();
-                key.extend_from_slice(rd);
+                key.extend(rd.iter().copied());
                 key.push(n.prefix.len());
-                key.extend_from_slice(pb);
+                key.extend(pb.iter().copied());
                 let mut nlri = Nb::new();
                 nlri.push(len);
-                nlri.extend_from_slice(labels);
-                nlri.extend_from_slice(rd);
-                nlri.extend_from_slice(pb);
+                nlri.extend(labels.iter().chain(rd).chain(pb).copied());
                 out.push((n.path_id.unwrap_or(0), key, nlri));
             }
             if it.ended_early() {
