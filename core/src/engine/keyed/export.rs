@@ -207,19 +207,26 @@ pub(super) fn out_block(
         Some(_) => Kept::Nowhere,
     };
     let cached = match kept {
-        Kept::Shared => match &*t.last.borrow() {
+        Kept::Shared => {
             // Routes come in runs of one set: the last block is tried first.
-            Some((a, c, blk)) if *a == p.attrs && *c == class => Some(blk.clone()),
-            _ => cache.get(&(p.attrs, class, KEYED_TAG)).cloned(),
-        },
+            let last = t
+                .last
+                .borrow()
+                .as_ref()
+                .and_then(|(a, c, blk)| (*a == p.attrs && *c == class).then(|| blk.clone()));
+            last.or_else(|| {
+                let hit = cache.get(&(p.attrs, class, KEYED_TAG)).cloned();
+                if let Some(blk) = &hit {
+                    *t.last.borrow_mut() = Some((p.attrs, class, blk.clone()));
+                }
+                hit
+            })
+        }
         Kept::Memo(tr) => t.memo.borrow().get(&(p.attrs, class, tr)).cloned(),
         Kept::Nowhere => None,
     };
-    if let Some(blk) = cached {
-        if matches!(kept, Kept::Shared) {
-            *t.last.borrow_mut() = Some((p.attrs, class, blk.clone()));
-        }
-        return Some(blk);
+    if cached.is_some() {
+        return cached;
     }
     let mut blk = reflect::rewrite(block, None, &class, me);
     blk.mp_next_hop = mp_nh.map(alloc::boxed::Box::from);

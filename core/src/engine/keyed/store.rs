@@ -356,23 +356,14 @@ impl PathList {
     /// Replace the path at `i` by `kp` (nothing if there is none).
     pub(super) fn set(&mut self, i: usize, kp: KPath) {
         match self {
-            PathList::Empty => {}
-            PathList::One { .. } => {
-                if i == 0 {
-                    *self = PathList::single(kp);
-                }
-            }
-            // A lone boxed path may now fit inline.
-            PathList::Many(v) if v.len() == 1 => {
-                if i == 0 {
-                    *self = PathList::single(kp);
-                }
-            }
-            PathList::Many(v) => {
+            PathList::Many(v) if v.len() > 1 => {
                 if let Some(p) = v.get_mut(i) {
                     *p = kp;
                 }
             }
+            // A lone path, inline or boxed: the new one is kept inline if it fits.
+            _ if i == 0 && self.len() == 1 => *self = PathList::single(kp),
+            _ => {}
         }
     }
 

@@ -189,16 +189,16 @@ static inline void kb_put(sess *s, kbatch *b, uint64_t k, int add) {
     if (b->n == KB) kb_flush(s, b, add);
 }
 static int parse_nlri(sess *s, int afi, const uint8_t *p, int len, int add) {
-    int i = 0;
+    int i = 0, rc = 0;
     kbatch b; b.n = 0;
     while (i < len) {
         int plen = p[i], nb = (plen + 7) / 8;
-        if (i + 1 + nb > len) { kb_flush(s, &b, add); return -1; }
+        if (i + 1 + nb > len) { rc = -1; break; }
         kb_put(s, &b, pfx_key(afi, plen, p + i + 1, nb), add);
         i += 1 + nb;
     }
     kb_flush(s, &b, add);
-    return 0;
+    return rc;
 }
 /* VPN-IPv4 NLRI (RFC 4364/8277): length in bits, label(s), RD, prefix. Key = hash(RD, prefix length, prefix). */
 static uint64_t bytes_key(const uint8_t *b, int n, uint64_t salt) {
@@ -211,11 +211,11 @@ static uint64_t bytes_key(const uint8_t *b, int n, uint64_t salt) {
     return h | (1ULL << 62);
 }
 static int parse_vpn(sess *s, const uint8_t *p, int len, int add) {
-    int i = 0;
+    int i = 0, rc = 0;
     kbatch b; b.n = 0;
     while (i < len) {
         int bits = p[i], nb = (bits + 7) / 8;
-        if (i + 1 + nb > len) { kb_flush(s, &b, add); return -1; }
+        if (i + 1 + nb > len) { rc = -1; break; }
         const uint8_t *q = p + i + 1;
         int lb = 0;                      /* label stack: up to the bottom-of-stack bit (or a withdraw label) */
         while (lb + 3 <= nb) {
@@ -224,28 +224,28 @@ static int parse_vpn(sess *s, const uint8_t *p, int len, int add) {
             if (bos || raw == 0x800000 || raw == 0) break;
         }
         int plen = bits - 8 * lb - 64;
-        if (plen < 0 || plen > 32 || lb + 8 > nb) { kb_flush(s, &b, add); return -1; }
+        if (plen < 0 || plen > 32 || lb + 8 > nb) { rc = -1; break; }
         uint8_t k[13]; memset(k, 0, sizeof k);
         memcpy(k, q + lb, 8); k[8] = (uint8_t)plen; memcpy(k + 9, q + lb + 8, (size_t)(nb - lb - 8));
         kb_put(s, &b, bytes_key(k, 13, 128), add);
         i += 1 + nb;
     }
     kb_flush(s, &b, add);
-    return 0;
+    return rc;
 }
 /* EVPN NLRI (RFC 7432): type, length, value. Type 2 key (§7.2): RD, Ethernet tag, MAC length, MAC,
    IP length, IP (ESI and labels excluded). Other route types: the whole value. */
 static int parse_evpn(sess *s, const uint8_t *p, int len, int add) {
-    int i = 0;
+    int i = 0, rc = 0;
     kbatch b; b.n = 0;
     while (i + 2 <= len) {
         int ty = p[i], l = p[i + 1];
-        if (i + 2 + l > len) { kb_flush(s, &b, add); return -1; }
+        if (i + 2 + l > len) { rc = -1; break; }
         const uint8_t *v = p + i + 2;
         uint8_t k[64]; int kl = 0;
         if (ty == 2 && l >= 33) {
             int iplen = v[30], ipb = iplen / 8;
-            if (31 + ipb > l) { kb_flush(s, &b, add); return -1; }
+            if (31 + ipb > l) { rc = -1; break; }
             memcpy(k, v, 8); kl = 8;                    /* RD */
             memcpy(k + kl, v + 18, 4); kl += 4;         /* Ethernet tag (skip ESI) */
             memcpy(k + kl, v + 22, 7); kl += 7;         /* MAC length + MAC */
@@ -258,7 +258,7 @@ static int parse_evpn(sess *s, const uint8_t *p, int len, int add) {
         i += 2 + l;
     }
     kb_flush(s, &b, add);
-    return 0;
+    return rc;
 }
 static int parse_family(sess *s, int afi, int safi, const uint8_t *p, int len, int add) {
     if (safi == 1 && (afi == 1 || afi == 2)) return parse_nlri(s, afi, p, len, add);
