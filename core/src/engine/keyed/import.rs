@@ -47,18 +47,20 @@ impl Engine {
             return (0, 0);
         };
         let mut counts = (0u32, 0u32);
-        if let Some(rib) = self.rib.keyed.0.get(fi) {
-            rib.warm(parsed.iter().map(|p| p.1.as_slice()));
-        }
-        for (rid, key, nlri) in parsed {
+        // The keys' hashes, their first index buckets read ahead.
+        let hashes: Vec<u64> = match self.rib.keyed.0.get(fi) {
+            Some(rib) => rib.warm(parsed.iter().map(|p| p.1.as_slice())),
+            None => return counts,
+        };
+        for ((rid, key, nlri), h) in parsed.into_iter().zip(hashes) {
             match attrs {
                 Some(id) => {
                     self.attrs.retain(id);
-                    if self.keyed_insert(fi, peer, rid, &key, nlri, id) {
+                    if self.keyed_insert(fi, peer, rid, (&key, h), nlri, id) {
                         counts.0 += 1;
                     }
                 }
-                None => counts.1 += self.keyed_withdraw(fi, peer, rid, &key) as u32,
+                None => counts.1 += self.keyed_withdraw(fi, peer, rid, (&key, h)) as u32,
             }
         }
         if f == AfiSafi::RT_CONSTRAINT {
@@ -96,16 +98,17 @@ impl Engine {
         let (mut announced, mut withdrawn) = (0u32, 0u32);
         let mut memo = ImportMemo::default();
         for (rid, key, nlri) in parsed {
+            let h = self.rib.keyed.0.get(fi).map_or(0, |r| r.hash(&key));
             let route = Route::keyed(f, &nlri, neighbor, block, mp_nh);
             let sig = pol.signature_of(f, route.prefix.as_ref());
             match memo.decide(self, peer, pol, sig, &route, &session) {
                 None => {
                     counts.0 += 1;
-                    withdrawn += u32::from(self.keyed_withdraw(fi, peer, rid, &key));
+                    withdrawn += u32::from(self.keyed_withdraw(fi, peer, rid, (&key, h)));
                 }
                 Some(id) => {
                     ImportMemo::take(self, id, block, mp_nh, counts);
-                    if self.keyed_insert(fi, peer, rid, &key, nlri, id) {
+                    if self.keyed_insert(fi, peer, rid, (&key, h), nlri, id) {
                         announced += 1;
                     }
                 }
@@ -125,13 +128,15 @@ impl Engine {
         self.memberships.remove(&peer);
     }
 
-    /// Add or replace a path (consuming one reference to `id`); returns whether anything changed.
+    /// Add or replace a path (consuming one reference to `id`) for the key
+    /// `key` with its index hash ([`KeyedRib::hash`](super::KeyedRib::hash));
+    /// returns whether anything changed.
     pub(super) fn keyed_insert(
         &mut self,
         fi: usize,
         peer: PeerId,
         rid: u32,
-        key: &[u8],
+        (key, h): (&[u8], u64),
         nlri: Nb,
         id: AttrId,
     ) -> bool {
@@ -152,7 +157,7 @@ impl Engine {
             self.attrs.release(id);
             return false;
         };
-        let slot = rib.find_or_insert(key);
+        let slot = rib.find_or_insert(key, h);
         let Some(e) = rib.entries.get(slot as usize) else {
             self.attrs.release(id);
             return false;
@@ -211,11 +216,19 @@ impl Engine {
         true
     }
 
-    pub(super) fn keyed_withdraw(&mut self, fi: usize, peer: PeerId, rid: u32, key: &[u8]) -> bool {
+    /// Withdraw the path `rid` of `peer` for the key `key` with its index
+    /// hash; returns whether there was one.
+    pub(super) fn keyed_withdraw(
+        &mut self,
+        fi: usize,
+        peer: PeerId,
+        rid: u32,
+        (key, h): (&[u8], u64),
+    ) -> bool {
         let Some(rib) = self.rib.keyed.0.get_mut(fi) else {
             return false;
         };
-        let Some(slot) = rib.find(key) else {
+        let Some(slot) = rib.find_hashed(key, h) else {
             return false;
         };
         let Some(e) = rib.entries.get_mut(slot as usize) else {

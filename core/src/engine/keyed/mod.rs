@@ -21,7 +21,6 @@
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
 
-use hashbrown::hash_table::{Entry as TEntry, HashTable};
 use hashbrown::{DefaultHashBuilder, HashMap};
 use smallvec::SmallVec;
 
@@ -34,10 +33,12 @@ pub(super) use rtc::Membership;
 mod export;
 mod flush;
 mod import;
+mod index;
 mod rtc;
 mod store;
 mod wire;
 
+use index::SlotIndex;
 use store::KPath;
 use store::{KeyBuf, Kind, OwnNlri, PathList, Tail};
 pub(super) use wire::parse_field;
@@ -105,7 +106,7 @@ impl KEntry {
 #[derive(Debug)]
 pub(super) struct KeyedRib {
     pub(super) family: AfiSafi,
-    index: HashTable<u32>,
+    index: SlotIndex,
     hasher: DefaultHashBuilder,
     pub(super) entries: Vec<KEntry>,
     /// The NLRI of paths whose key and label do not give it.
@@ -120,7 +121,7 @@ impl KeyedRib {
     fn new(family: AfiSafi) -> Self {
         KeyedRib {
             family,
-            index: HashTable::new(),
+            index: SlotIndex::new(),
             hasher: DefaultHashBuilder::default(),
             entries: Vec::new(),
             own: OwnNlri::default(),
@@ -137,80 +138,95 @@ impl KeyedRib {
 
     /// Read the index groups of `keys` ahead of their lookups one by one, so
     /// that their cache misses overlap instead of coming one after another.
-    fn warm<'k>(&self, keys: impl Iterator<Item = &'k [u8]>) {
-        for k in keys {
-            let h = self.hasher.hash_one(k);
-            core::hint::black_box(self.index.find(h, |_| false));
-        }
+    /// Returns the keys' hashes.
+    fn warm<'k>(&self, keys: impl Iterator<Item = &'k [u8]>) -> Vec<u64> {
+        keys.map(|k| {
+            let h = self.hash(k);
+            self.index.warm(h);
+            h
+        })
+        .collect()
+    }
+
+    /// The index hash of `key`.
+    pub(super) fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
     }
 
     fn find(&self, key: &[u8]) -> Option<u32> {
-        let h = self.hasher.hash_one(key);
-        let entries = &self.entries;
-        self.index
-            .find(h, |&i| {
-                entries
-                    .get(i as usize)
-                    .is_some_and(|e| e.key.as_slice() == key)
-            })
-            .copied()
+        self.find_hashed(key, self.hash(key))
     }
 
-    fn find_or_insert(&mut self, key: &[u8]) -> u32 {
-        if self.index.len() == self.index.capacity() {
+    /// The slot of `key`, whose index hash is `h`.
+    fn find_hashed(&self, key: &[u8], h: u64) -> Option<u32> {
+        let entries = &self.entries;
+        self.index.find(h, |i| {
+            entries
+                .get(i as usize)
+                .is_some_and(|e| e.key.as_slice() == key)
+        })
+    }
+
+    /// The slot of `key` (index hash `h`), a new one if the table had none.
+    fn find_or_insert(&mut self, key: &[u8], h: u64) -> u32 {
+        // The slot a new key takes: the last freed one, else a new one.
+        let next = match self.free.last() {
+            Some(&s) => s,
+            None => self.entries.len() as u32,
+        };
+        if !self.index.has_room_for(next) {
             self.grow_index();
         }
-        let h = self.hasher.hash_one(key);
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        let slot = match self.index.entry(
+        let entries = &self.entries;
+        let found = self.index.find_or_insert(
             h,
-            |&i| {
+            |i| {
                 entries
                     .get(i as usize)
                     .is_some_and(|e| e.key.as_slice() == key)
             },
-            |&i| slot_hash(hasher, entries, i),
-        ) {
-            TEntry::Occupied(o) => return *o.get(),
-            TEntry::Vacant(v) => {
-                let slot = match self.free.pop() {
-                    Some(s) => s,
-                    None => {
-                        self.entries.push(KEntry::default());
-                        (self.entries.len() - 1) as u32
-                    }
-                };
-                v.insert(slot);
+            || next,
+        );
+        match found {
+            Ok(slot) => slot,
+            Err(slot) => {
+                if self.free.pop().is_none() {
+                    self.entries.push(KEntry::default());
+                }
+                if let Some(e) = self.entries.get_mut(slot as usize) {
+                    e.key = KeyBuf::from_slice(key);
+                }
                 slot
             }
-        };
-        if let Some(e) = self.entries.get_mut(slot as usize) {
-            e.key = KeyBuf::from_slice(key);
         }
-        slot
     }
 
-    /// Replace a full index by one twice its size, built by reading the
-    /// entries in order (a rehash in place of the index would read them in
-    /// hash order, one cache miss per route), and inserting them a chunk at a
-    /// time in the order of their place in the new index, so that it is
-    /// written front to back instead of at random.
+    /// Replace a full index by one twice its size (or one whose buckets
+    /// hold larger slots), built by reading the entries in order (a rehash in
+    /// place of the index would read them in hash order, one cache miss per
+    /// route), and inserting them a chunk at a time in the order of their
+    /// place in the new index, so that it is written front to back instead of
+    /// at random.
     fn grow_index(&mut self) {
         let mut free = self.free.clone();
         free.sort_unstable();
         let mut free = free.into_iter().peekable();
         let (entries, hasher) = (&self.entries, &self.hasher);
-        let rehash = |&i: &u32| slot_hash(hasher, entries, i);
+        let buckets = if self.index.len() < self.index.capacity() {
+            self.index.buckets()
+        } else {
+            self.index.buckets() * 2
+        };
+        // Room for a slot past the end of the entries, and for the slots of
+        // as many entries as the new index holds keys.
+        let max_slot = entries.len().max(buckets) + 1;
         // The old index is not read: it goes before the new one is made.
-        let wanted = self.index.capacity() + 1;
-        self.index = HashTable::new();
-        let mut index = HashTable::with_capacity(wanted);
-        // hashbrown holds 7 of every 8 buckets, a power of two: the probe
-        // for hash `h` starts at bucket `h & mask`.
-        let mask = (index.capacity() / 7 * 8)
-            .checked_next_power_of_two()
-            .map_or(u64::MAX, |b| b as u64 - 1);
-        let shift = mask.count_ones().saturating_sub(GROW_PART_BITS);
+        self.index = SlotIndex::new();
+        let mut index =
+            SlotIndex::with_buckets(buckets, u32::try_from(max_slot).unwrap_or(u32::MAX - 1));
+        // A key's first bucket is the top bits of its hash: a chunk is
+        // sorted by the top GROW_PART_BITS of them.
+        let shift = 64 - GROW_PART_BITS;
         let live = entries.len().saturating_sub(self.free.len());
         let mut chunk: Vec<(u64, u32)> = Vec::with_capacity(live.min(GROW_CHUNK));
         let mut sorted: Vec<(u64, u32)> = Vec::with_capacity(live.min(GROW_CHUNK));
@@ -221,12 +237,12 @@ impl KeyedRib {
             }
             chunk.push((hasher.hash_one(e.key.as_slice()), i));
             if chunk.len() == GROW_CHUNK {
-                sort_by_part(&mut chunk, &mut sorted, mask, shift);
-                insert_all(&mut index, &mut sorted, rehash);
+                sort_by_part(&mut chunk, &mut sorted, shift);
+                insert_all(&mut index, &mut sorted);
             }
         }
-        sort_by_part(&mut chunk, &mut sorted, mask, shift);
-        insert_all(&mut index, &mut sorted, rehash);
+        sort_by_part(&mut chunk, &mut sorted, shift);
+        insert_all(&mut index, &mut sorted);
         self.index = index;
     }
 
@@ -245,7 +261,7 @@ impl KeyedRib {
             .sum();
         self.entries.capacity() * size_of::<KEntry>()
             + entries
-            + store::table_heap_bytes(self.index.capacity(), size_of::<u32>())
+            + self.index.heap_bytes()
             + (self.free.capacity() + self.dirty.capacity()) * size_of::<u32>()
             + self.own.heap_bytes()
     }
@@ -304,9 +320,9 @@ impl KeyedRib {
         }
         let key = core::mem::take(&mut e.key);
         let h = self.hasher.hash_one(key.as_slice());
-        if let Ok(o) = self.index.find_entry(h, |&i| i == slot) {
-            o.remove();
-        }
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index
+            .remove(h, slot, |i| slot_hash(hasher, entries, i));
         self.free.push(slot);
     }
 }
@@ -318,11 +334,11 @@ const GROW_CHUNK: usize = 1 << 14;
 const GROW_PART_BITS: u32 = 10;
 
 /// Move the `(hash, slot)` pairs of `chunk` into `sorted`, ordered by the
-/// top [`GROW_PART_BITS`] bits of their first bucket `hash & mask` (those
-/// above `shift`): a counting sort, stable within a part.
-fn sort_by_part(chunk: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, mask: u64, shift: u32) {
+/// top [`GROW_PART_BITS`] bits of their hash (those above `shift`), which
+/// order their first buckets: a counting sort, stable within a part.
+fn sort_by_part(chunk: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, shift: u32) {
     const PARTS: usize = 1 << GROW_PART_BITS;
-    let part = |h: u64| (((h & mask) >> shift) as usize).min(PARTS - 1);
+    let part = |h: u64| ((h >> shift) as usize).min(PARTS - 1);
     let mut start = [0usize; PARTS];
     for &(h, _) in chunk.iter() {
         if let Some(c) = start.get_mut(part(h)) {
@@ -349,13 +365,9 @@ fn sort_by_part(chunk: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, mask:
 }
 
 /// Insert the `(hash, slot)` pairs of `sorted` into `index` in their order, emptying `sorted`.
-fn insert_all(
-    index: &mut HashTable<u32>,
-    sorted: &mut Vec<(u64, u32)>,
-    rehash: impl Fn(&u32) -> u64,
-) {
+fn insert_all(index: &mut SlotIndex, sorted: &mut Vec<(u64, u32)>) {
     for (h, i) in sorted.drain(..) {
-        index.insert_unique(h, i, &rehash);
+        index.insert_new(h, i);
     }
 }
 
