@@ -53,12 +53,29 @@ impl SlotIndex {
         }
     }
 
+    /// An empty index to rebuild this one into, for a table of `entries`
+    /// slots: twice the buckets if this one is full, the same otherwise, and
+    /// buckets that hold any slot up to the larger of `entries` and its
+    /// buckets. This one is freed before the new one is made.
+    pub(super) fn grown(self, entries: usize) -> SlotIndex {
+        let buckets = if self.len < self.capacity() {
+            self.buckets.len()
+        } else {
+            self.buckets.len() * 2
+        };
+        drop(self);
+        let max_slot = entries.max(buckets) + 1;
+        SlotIndex::with_buckets(buckets, u32::try_from(max_slot).unwrap_or(u32::MAX - 1))
+    }
+
     /// Keys in the index.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.len
     }
 
     /// Buckets of the index.
+    #[cfg(test)]
     pub(super) fn buckets(&self) -> usize {
         self.buckets.len()
     }
@@ -264,10 +281,7 @@ mod tests {
                     Op::Insert(k) => {
                         let next = free.last().copied().unwrap_or(keys.len() as u32);
                         if !ix.has_room_for(next) {
-                            let mut bigger = SlotIndex::with_buckets(
-                                (ix.buckets() * 2).max(8),
-                                keys.len() as u32 + 1,
-                            );
+                            let mut bigger = core::mem::take(&mut ix).grown(keys.len());
                             for (s, key) in keys.iter().enumerate() {
                                 if let Some(key) = key {
                                     bigger.insert_new(hash(*key, spread), s as u32);
@@ -306,7 +320,8 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(ix.len(), map.len());
-                prop_assert!(ix.len() <= ix.capacity());
+                // At most three quarters full.
+                prop_assert!(ix.len() * 4 <= ix.buckets() * 3);
             }
             for k in 0u16..300 {
                 let found = ix.find(hash(k, spread), |s| keys[s as usize] == Some(k));
@@ -326,6 +341,24 @@ mod tests {
             // Another hash with the same first bucket: told apart by the tag
             // while the slots leave room for one.
             assert_eq!(ix.find(h ^ 1, |s| s == max).is_none(), ix.slot_bits < 32);
+        }
+    }
+
+    #[test]
+    fn an_index_takes_three_quarters_of_its_buckets_and_counts_them() {
+        for n in [8usize, 64, 1 << 12] {
+            let mut ix = SlotIndex::with_buckets(n, n as u32);
+            assert_eq!(ix.heap_bytes(), n * 4);
+            let mut s = 0u32;
+            while ix.has_room_for(s) {
+                ix.insert_new(u64::from(s).wrapping_mul(0x9E37_79B9_7F4A_7C15), s);
+                s += 1;
+            }
+            assert_eq!(ix.len(), n / 4 * 3, "{n} buckets");
+            // Full: the next index has twice the buckets, and room again.
+            let next = ix.grown(s as usize);
+            assert_eq!(next.buckets(), 2 * n);
+            assert!(next.has_room_for(s));
         }
     }
 

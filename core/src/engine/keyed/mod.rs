@@ -212,18 +212,8 @@ impl KeyedRib {
         free.sort_unstable();
         let mut free = free.into_iter().peekable();
         let (entries, hasher) = (&self.entries, &self.hasher);
-        let buckets = if self.index.len() < self.index.capacity() {
-            self.index.buckets()
-        } else {
-            self.index.buckets() * 2
-        };
-        // Room for a slot past the end of the entries, and for the slots of
-        // as many entries as the new index holds keys.
-        let max_slot = entries.len().max(buckets) + 1;
         // The old index is not read: it goes before the new one is made.
-        self.index = SlotIndex::new();
-        let mut index =
-            SlotIndex::with_buckets(buckets, u32::try_from(max_slot).unwrap_or(u32::MAX - 1));
+        let mut index = core::mem::take(&mut self.index).grown(entries.len());
         // A key's first bucket is the top bits of its hash: a chunk is
         // sorted by the top GROW_PART_BITS of them.
         let shift = 64 - GROW_PART_BITS;
