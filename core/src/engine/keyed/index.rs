@@ -363,6 +363,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_starts_at_the_bucket_of_its_hash_top_bits() {
+        // 16 buckets: the top 4 bits of the hash name the first bucket;
+        // a second key with the same top bits goes to the next one, and
+        // past the last bucket to the first.
+        let mut ix = SlotIndex::with_buckets(16, 16);
+        ix.insert_new(0xB000_0000_0000_0001, 3);
+        ix.insert_new(0xB000_0000_0000_0002, 4);
+        ix.insert_new(0xF000_0000_0000_0003, 5);
+        ix.insert_new(0xF000_0000_0000_0004, 6);
+        let used: Vec<usize> = (0..16).filter(|&i| ix.buckets[i] != 0).collect();
+        assert_eq!(
+            used,
+            [0, 11, 12, 15],
+            "the last one's run wraps to bucket 0"
+        );
+        assert_eq!(ix.slot_of(ix.buckets[11]), 3);
+        assert_eq!(ix.slot_of(ix.buckets[12]), 4);
+        assert_eq!(ix.slot_of(ix.buckets[0]), 6);
+    }
+
+    #[test]
     fn an_empty_index_finds_nothing_and_takes_nothing_without_room() {
         let ix = SlotIndex::new();
         assert_eq!(ix.find(42, |_| true), None);
